@@ -1,0 +1,71 @@
+/**
+ * The contract between the CLI dispatcher and each verb. A verb parses its own flags with
+ * {@link parseFlags}, does its work through the public API, and returns one {@link Outcome}
+ * (or streams lines with {@link CliContext.line} for verbs that report as they go).
+ * The dispatcher prints it: one JSON object with `--json`, readable text otherwise.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { LicenseError } from '../core/errors.js';
+
+export interface CliContext {
+  /** True when `--json` was given anywhere on the command line. */
+  readonly json: boolean;
+  /** Print one streamed line: `data` as a JSON object with `--json`, else `text`. */
+  line(data: Record<string, unknown>, text: string): void;
+  /** Print a warning to standard error (never to stdout, which stays machine-readable). */
+  warn(text: string): void;
+  /** Read all of standard input as text (for `-` arguments). */
+  readStdin(): Promise<string>;
+}
+
+/** What a verb hands back: JSON fields (merged after `"ok":true`) and the human text. */
+export interface Outcome {
+  readonly data: Record<string, unknown>;
+  readonly text: string;
+  /** Exit code; 0 unless the verb says otherwise. */
+  readonly exitCode?: number;
+}
+
+export type Verb = (argv: string[], ctx: CliContext) => Promise<Outcome | undefined>;
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Parse flags strictly; unknown flags and missing values become `ERR_USAGE`. `--json` is always accepted. */
+export function parseFlags<O extends Options>(argv: string[], options: O, usage: string) {
+  try {
+    return parseArgs({ args: argv, options: { ...options, json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new LicenseError('ERR_USAGE', `${(e as Error).message}\nUsage: ${usage}`);
+  }
+}
+
+/** A required string flag, or `ERR_USAGE` naming it. */
+export function required(value: string | boolean | undefined | (string | boolean)[], flag: string, usage: string): string {
+  if (typeof value !== 'string' || value === '') throw new LicenseError('ERR_USAGE', `missing ${flag}\nUsage: ${usage}`);
+  return value;
+}
+
+/** A non-negative integer flag (or undefined when absent). */
+export function integer(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(value)) throw new LicenseError('ERR_USAGE', `${flag} must be a non-negative whole number, got "${value}"`);
+  return Number(value);
+}
+
+/** An ISO-8601 date flag as a Date (or undefined when absent). */
+export function isoDate(value: string | undefined, flag: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const d = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(d.getTime())) {
+    throw new LicenseError('ERR_USAGE', `${flag} must be an ISO-8601 date such as 2027-01-31 or 2027-01-31T12:00:00Z, got "${value}"`);
+  }
+  return d;
+}
+
+/** The text of a positional argument, or standard input when it is `-` or absent. */
+export async function argOrStdin(positional: string | undefined, ctx: CliContext, what: string): Promise<string> {
+  if (positional !== undefined && positional !== '-') return positional;
+  const text = await ctx.readStdin();
+  if (text.trim() === '') throw new LicenseError('ERR_USAGE', `no ${what} given: pass it as an argument or on standard input`);
+  return text;
+}
