@@ -1,0 +1,145 @@
+/**
+ * Loader for the optional C++ addon (`native/`, built by node-gyp or shipped in `prebuilds/`).
+ *
+ * Two ways to ask for it, in the style of sharp's loader:
+ * - {@link loadNative} returns the addon or `undefined`, quietly: callers fall back to JavaScript
+ *   (fingerprint `source: "fallback"`, lock-file locks).
+ * - {@link requireNative} throws one `ERR_NATIVE_UNAVAILABLE` error that lists what was tried and
+ *   what to do, for callers that asked for the native source explicitly.
+ *
+ * Setting the environment variable `LICIT_NO_NATIVE=1` makes the addon count as missing, so the
+ * fallbacks can be tested and forced in production.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { LicenseError } from '../core/errors.js';
+
+/** The ABI of the addon this code was written against; a mismatched build is treated as missing. */
+export const NATIVE_ABI_VERSION = 1;
+
+/** One physical network adapter as the addon reports it (raw, before hashing). */
+export interface NativeAdapter {
+  /** Interface name, e.g. `eth0` or `{GUID}` on Windows. */
+  readonly name: string;
+  /** Lower-case `aa:bb:cc:dd:ee:ff`: the permanent address when the OS gives it. */
+  readonly mac: string;
+  /** Where the address came from: `"current"` or `"permanent"`. */
+  readonly origin: 'current' | 'permanent';
+}
+
+/** The SMBIOS fields licit uses; absent (or placeholder) values are `undefined`. */
+export interface SmbiosInfo {
+  /** `"2.8"`, `"3.2"` … from the entry point; `"0.0"` when the table came without one. */
+  readonly version: string;
+  readonly system: {
+    readonly manufacturer?: string;
+    readonly product?: string;
+    readonly version?: string;
+    readonly serial?: string;
+    /** Canonical upper-case `8-4-4-4-12`, in the byte order of the table's SMBIOS version. */
+    readonly uuid?: string;
+  };
+  readonly baseboard: { readonly manufacturer?: string; readonly product?: string; readonly version?: string; readonly serial?: string };
+  readonly chassis: { readonly manufacturer?: string; readonly serial?: string; readonly type?: number };
+  readonly processors: ReadonlyArray<{ readonly socket?: string; readonly manufacturer?: string; readonly id?: string; readonly version?: string }>;
+  /** Number of structures decoded (all types), for diagnostics. */
+  readonly structures: number;
+}
+
+/** The typed surface of `licit_native.node`. Every function is synchronous and cheap. */
+export interface NativeAddon {
+  readonly abiVersion: number;
+  /** Try to take an exclusive `flock` / `LockFileEx` lock: 0 taken, 1 busy, negative errno otherwise. */
+  lockFd(fd: number): number;
+  /** Release a lock taken by {@link NativeAddon.lockFd}: 0 or negative errno. */
+  unlockFd(fd: number): number;
+}
+
+/** Where the loader looked and why it failed; `undefined` while nothing failed. */
+let failure: { tried: string; error: string } | undefined;
+let cached: NativeAddon | null | undefined;
+
+function packageRoot(): string {
+  // src/node/native.ts and dist/node/native.js both sit two levels below the package root.
+  return fileURLToPath(new URL('../../', import.meta.url));
+}
+
+function disabledByEnv(): boolean {
+  const v = process.env.LICIT_NO_NATIVE;
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+}
+
+function isAddon(m: unknown): m is NativeAddon {
+  const a = m as Partial<NativeAddon> | null;
+  return typeof a === 'object' && a !== null && a.abiVersion === NATIVE_ABI_VERSION && typeof a.lockFd === 'function';
+}
+
+/**
+ * The native addon, or `undefined` when it is missing, disabled with `LICIT_NO_NATIVE=1`, or of
+ * another ABI. Loaded once per process; never throws.
+ *
+ * @example
+ * ```ts
+ * const addon = loadNative();
+ * const source = addon ? 'native' : 'fallback';
+ * ```
+ */
+export function loadNative(): NativeAddon | undefined {
+  if (cached !== undefined) return cached ?? undefined;
+  const root = packageRoot();
+  if (disabledByEnv()) {
+    failure = { tried: 'nothing', error: 'LICIT_NO_NATIVE is set in the environment' };
+    cached = null;
+    return undefined;
+  }
+  try {
+    const require = createRequire(import.meta.url);
+    const build = require('node-gyp-build') as (dir: string) => unknown;
+    const mod = build(root);
+    if (!isAddon(mod)) {
+      failure = {
+        tried: `${root}build/Release, ${root}prebuilds`,
+        error: `the addon found has ABI ${String((mod as { abiVersion?: unknown })?.abiVersion)}, this licit needs ${NATIVE_ABI_VERSION} (a stale build)`,
+      };
+      cached = null;
+    } else cached = mod;
+  } catch (e) {
+    failure = { tried: `${root}build/Release, ${root}build/Debug, ${root}prebuilds/${process.platform}-${process.arch}`, error: (e as Error).message.trim() };
+    cached = null;
+  }
+  return cached ?? undefined;
+}
+
+/** Why {@link loadNative} returned `undefined` (one line), or `undefined` if it loaded. */
+export function nativeLoadError(): string | undefined {
+  loadNative();
+  return failure === undefined ? undefined : `${failure.error} (looked in ${failure.tried})`;
+}
+
+/**
+ * The native addon, or a `LicenseError('ERR_NATIVE_UNAVAILABLE')` that says what was tried and
+ * what to do. Use where the caller asked for native behaviour explicitly.
+ *
+ * @example
+ * ```ts
+ * const addon = requireNative(); // throws with instructions when the build is missing
+ * ```
+ */
+export function requireNative(): NativeAddon {
+  const addon = loadNative();
+  if (addon !== undefined) return addon;
+  const f = failure ?? { tried: 'nothing', error: 'unknown' };
+  throw new LicenseError(
+    'ERR_NATIVE_UNAVAILABLE',
+    [
+      `The licit native addon could not be loaded for ${process.platform}-${process.arch}, Node ${process.versions.node} (ABI ${process.versions.modules}).`,
+      `Tried: ${f.tried}.`,
+      `Reason: ${f.error}.`,
+      'Possible solutions:',
+      '- Unset LICIT_NO_NATIVE if it is set.',
+      '- Build it: install python3, make and a C++17 compiler, then run `npm rebuild licit`.',
+      '- Or use the JavaScript fallback by not asking for the native source.',
+    ].join('\n'),
+    { platform: process.platform, arch: process.arch, tried: f.tried },
+  );
+}
