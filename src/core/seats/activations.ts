@@ -1,0 +1,389 @@
+/**
+ * License users and the devices they activate: a license allows up to `maxUsers` users, each may
+ * activate up to its own limit of devices (default `maxUserActivations`), all of them together up
+ * to `maxActivations`; moving an activation to another device, or resetting a device that is out
+ * of reach, counts against `maxTransfers`.
+ */
+import { LicenseError } from '../errors.js';
+import { checkId, type JsonObject, type Store, type StoreTx } from '../store.js';
+import { auditEvent, type SeatAuditEvent } from './audit.js';
+import { readCounters, writeCounters, type Counters } from './counters.js';
+import { checkLimits, type ActOptions, type SeatLimits, type SeatOptions } from './limits.js';
+
+/** A license user. */
+export interface LicenseUser {
+  readonly userId: string;
+  readonly createdAt: Date;
+  /** Devices this user may activate (its own limit, else the license's `maxUserActivations`); undefined = no per-user limit. */
+  readonly maxActivations: number | undefined;
+  /** Devices active now. */
+  readonly activations: number;
+}
+
+/** One device activated by one user. */
+export interface Activation {
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly activatedAt: Date;
+  /** Last time the device checked in ({@link Activations.validate}); equals `activatedAt` until then. */
+  readonly validatedAt: Date;
+  /** What the caller recorded about the device (host name, OS, …). */
+  readonly info: JsonObject;
+}
+
+/** Counts against the license's limits; a `licensed` of undefined means unlimited. */
+export interface ActivationUsage {
+  readonly users: { readonly licensed: number | undefined; readonly inUse: number };
+  readonly activations: { readonly licensed: number | undefined; readonly inUse: number };
+  readonly transfers: { readonly licensed: number | undefined; readonly used: number };
+}
+
+const USER = 'user';
+const ACT = 'activation';
+const MAX_INFO_BYTES = 4096;
+const actKey = (userId: string, deviceId: string) => `${userId}\n${deviceId}`;
+
+interface UserRecord {
+  createdAt: string;
+  /** Explicit per-user limit, or null to follow the license. */
+  maxActivations: number | null;
+  activations: number;
+}
+
+function parseUser(userId: string, v: JsonObject): UserRecord {
+  const { createdAt, maxActivations, activations } = v;
+  if (typeof createdAt !== 'string' || typeof activations !== 'number' || !(maxActivations === null || typeof maxActivations === 'number')) {
+    throw new LicenseError('ERR_STORE_CORRUPT', `the license user record of "${userId}" is malformed; restore the store from a backup`, { userId });
+  }
+  return { createdAt, maxActivations, activations };
+}
+
+function parseActivation(v: JsonObject): Activation {
+  const { user, device, activatedAt, validatedAt, info } = v;
+  if (typeof user !== 'string' || typeof device !== 'string' || typeof activatedAt !== 'string' || typeof validatedAt !== 'string' || typeof info !== 'object' || info === null || Array.isArray(info)) {
+    throw new LicenseError('ERR_STORE_CORRUPT', 'an activation record is malformed; reset the device or restore the store from a backup');
+  }
+  return { userId: user, deviceId: device, activatedAt: new Date(activatedAt), validatedAt: new Date(validatedAt), info };
+}
+
+/**
+ * License users and device activations of one license.
+ *
+ * @example
+ * ```ts
+ * const acts = new Activations(store, { id: 'lic-1', seats: {}, maxUsers: 3, maxActivations: 5, maxUserActivations: 2 });
+ * await acts.addUser('ann@example.com');
+ * await acts.activate('ann@example.com', fingerprint, { info: { host: 'ann-laptop' } });
+ * await acts.transfer('ann@example.com', fingerprint, newFingerprint); // counts against maxTransfers
+ * ```
+ */
+export class Activations {
+  private readonly license: SeatLimits;
+  private readonly now: () => number;
+  private readonly actor: string;
+
+  constructor(
+    private readonly store: Store,
+    license: SeatLimits,
+    options: SeatOptions = {},
+  ) {
+    this.license = checkLimits(license);
+    this.now = options.now ?? Date.now;
+    this.actor = options.actor ?? 'app';
+  }
+
+  /**
+   * Create a license user (adding one who exists changes nothing).
+   * @param opts.maxActivations this user's own device limit (default: the license's `maxUserActivations`)
+   * @throws `ERR_USERS_EXHAUSTED`
+   */
+  async addUser(userId: string, opts: ActOptions & { maxActivations?: number } = {}): Promise<LicenseUser> {
+    checkId(userId, 'user id');
+    const own = opts.maxActivations === undefined ? null : this.checkUserLimit(opts.maxActivations);
+    return this.store.transaction(this.license.id, async (tx) => {
+      const existing = await tx.get(USER, userId);
+      if (existing !== undefined) return this.toUser(userId, parseUser(userId, existing));
+      const c = await readCounters(tx);
+      const max = this.license.maxUsers;
+      if (max !== undefined && c.users >= max) {
+        throw new LicenseError('ERR_USERS_EXHAUSTED', `all license users are taken: ${max} licensed, ${c.users} in use; remove a user to make room or buy more`, { licensed: max, inUse: c.users });
+      }
+      const at = this.now();
+      const rec: UserRecord = { createdAt: new Date(at).toISOString(), maxActivations: own, activations: 0 };
+      c.users += 1;
+      writeCounters(tx, c);
+      tx.put(USER, userId, { ...rec });
+      tx.append(auditEvent(at, opts.actor ?? this.actor, 'user.added', { user: userId, maxActivations: own, inUse: c.users }));
+      return this.toUser(userId, rec);
+    });
+  }
+
+  /**
+   * Remove a license user and deactivate every device it activated, making room for others.
+   * @throws `ERR_USER_NOT_FOUND`
+   */
+  async removeUser(userId: string, opts: ActOptions = {}): Promise<void> {
+    checkId(userId, 'user id');
+    await this.store.transaction(this.license.id, async (tx) => {
+      const existing = await tx.get(USER, userId);
+      if (existing === undefined) throw userNotFound(userId);
+      const c = await readCounters(tx);
+      const at = this.now();
+      const actor = opts.actor ?? this.actor;
+      const devices = await this.dropActivations(tx, c, userId);
+      c.users = Math.max(0, c.users - 1);
+      writeCounters(tx, c);
+      tx.delete(USER, userId);
+      tx.append(auditEvent(at, actor, 'user.removed', { user: userId, devices, inUse: c.users }));
+    });
+  }
+
+  /**
+   * Set how many devices one user may activate (`undefined`: follow the license's `maxUserActivations`).
+   * Lowering it below what is active deactivates nothing; new activations are refused until it fits.
+   * @throws `ERR_USER_NOT_FOUND`, `ERR_USAGE` (above the license's `maxActivations`)
+   */
+  async setUserLimit(userId: string, maxActivations: number | undefined, opts: ActOptions = {}): Promise<LicenseUser> {
+    checkId(userId, 'user id');
+    const own = maxActivations === undefined ? null : this.checkUserLimit(maxActivations);
+    return this.store.transaction(this.license.id, async (tx) => {
+      const existing = await tx.get(USER, userId);
+      if (existing === undefined) throw userNotFound(userId);
+      const rec = { ...parseUser(userId, existing), maxActivations: own };
+      tx.put(USER, userId, { ...rec });
+      tx.append(auditEvent(this.now(), opts.actor ?? this.actor, 'user.limit-changed', { user: userId, maxActivations: own }));
+      return this.toUser(userId, rec);
+    });
+  }
+
+  /** Every license user, sorted by id. */
+  async users(): Promise<LicenseUser[]> {
+    return this.store.read(this.license.id, async (r) => (await r.list(USER)).map((e) => this.toUser(e.key, parseUser(e.key, e.value))));
+  }
+
+  /**
+   * Activate `deviceId` for `userId`. Activating a device the user already activated only
+   * refreshes its validation time.
+   * @throws `ERR_USER_NOT_FOUND`, `ERR_ACTIVATIONS_EXHAUSTED` (per user or per license; the message says which)
+   */
+  async activate(userId: string, deviceId: string, opts: ActOptions & { info?: JsonObject } = {}): Promise<Activation> {
+    checkId(userId, 'user id');
+    checkId(deviceId, 'device id');
+    const info = checkInfo(opts.info);
+    return this.store.transaction(this.license.id, async (tx) => {
+      const userRaw = await tx.get(USER, userId);
+      if (userRaw === undefined) throw userNotFound(userId);
+      const user = parseUser(userId, userRaw);
+      const at = this.now();
+      const existing = await tx.get(ACT, actKey(userId, deviceId));
+      if (existing !== undefined) {
+        const a = parseActivation(existing);
+        const refreshed = { ...a, validatedAt: new Date(at) };
+        tx.put(ACT, actKey(userId, deviceId), activationRecord(refreshed));
+        return refreshed;
+      }
+      const c = await readCounters(tx);
+      this.checkRoom(userId, user, c);
+      user.activations += 1;
+      c.activations += 1;
+      const a: Activation = { userId, deviceId, activatedAt: new Date(at), validatedAt: new Date(at), info };
+      writeCounters(tx, c);
+      tx.put(USER, userId, { ...user });
+      tx.put(ACT, actKey(userId, deviceId), activationRecord(a));
+      tx.append(auditEvent(at, opts.actor ?? this.actor, 'device.activated', { user: userId, device: deviceId, userActivations: user.activations, inUse: c.activations }));
+      return a;
+    });
+  }
+
+  /**
+   * Record that an activated device checked in now (its "last validation"). Not an audit event:
+   * it changes no entitlement, and a fleet validating hourly would drown the trail.
+   * @throws `ERR_ACTIVATION_NOT_FOUND`
+   */
+  async validate(userId: string, deviceId: string): Promise<Activation> {
+    checkId(userId, 'user id');
+    checkId(deviceId, 'device id');
+    return this.store.transaction(this.license.id, async (tx) => {
+      const existing = await tx.get(ACT, actKey(userId, deviceId));
+      if (existing === undefined) throw activationNotFound(userId, deviceId);
+      const a = { ...parseActivation(existing), validatedAt: new Date(this.now()) };
+      tx.put(ACT, actKey(userId, deviceId), activationRecord(a));
+      return a;
+    });
+  }
+
+  /**
+   * Deactivate one device of one user (done from the device itself; free, not a transfer).
+   * @throws `ERR_ACTIVATION_NOT_FOUND`
+   */
+  async deactivate(userId: string, deviceId: string, opts: ActOptions = {}): Promise<void> {
+    checkId(userId, 'user id');
+    checkId(deviceId, 'device id');
+    await this.store.transaction(this.license.id, async (tx) => {
+      if ((await tx.get(ACT, actKey(userId, deviceId))) === undefined) throw activationNotFound(userId, deviceId);
+      const c = await readCounters(tx);
+      await this.dropOne(tx, c, userId, deviceId);
+      writeCounters(tx, c);
+      tx.append(auditEvent(this.now(), opts.actor ?? this.actor, 'device.deactivated', { user: userId, device: deviceId, inUse: c.activations }));
+    });
+  }
+
+  /**
+   * Reset a device that is out of reach (lost, broken, reinstalled): every activation on it is
+   * removed. Counts as one transfer unless `countTransfer: false` (a vendor's goodwill reset).
+   * @returns the users whose activation was removed
+   * @throws `ERR_ACTIVATION_NOT_FOUND`, `ERR_TRANSFERS_EXHAUSTED`
+   */
+  async resetDevice(deviceId: string, opts: ActOptions & { countTransfer?: boolean } = {}): Promise<string[]> {
+    checkId(deviceId, 'device id');
+    return this.store.transaction(this.license.id, async (tx) => {
+      const users = (await tx.list(ACT)).map((e) => parseActivation(e.value)).filter((a) => a.deviceId === deviceId).map((a) => a.userId);
+      if (users.length === 0) throw new LicenseError('ERR_ACTIVATION_NOT_FOUND', `device "${deviceId}" is not activated on this license`, { deviceId });
+      const c = await readCounters(tx);
+      if (opts.countTransfer !== false) this.takeTransfer(c);
+      for (const u of users) await this.dropOne(tx, c, u, deviceId);
+      writeCounters(tx, c);
+      tx.append(auditEvent(this.now(), opts.actor ?? this.actor, 'device.reset', { device: deviceId, users, transfers: c.transfers, inUse: c.activations }));
+      return users;
+    });
+  }
+
+  /**
+   * Deactivate every device of one user ("reset total activations"); an administrative action,
+   * not counted as a transfer.
+   * @returns the devices that were deactivated
+   * @throws `ERR_USER_NOT_FOUND`
+   */
+  async resetUser(userId: string, opts: ActOptions = {}): Promise<string[]> {
+    checkId(userId, 'user id');
+    return this.store.transaction(this.license.id, async (tx) => {
+      if ((await tx.get(USER, userId)) === undefined) throw userNotFound(userId);
+      const c = await readCounters(tx);
+      const devices = await this.dropActivations(tx, c, userId);
+      writeCounters(tx, c);
+      tx.append(auditEvent(this.now(), opts.actor ?? this.actor, 'user.activations-reset', { user: userId, devices, inUse: c.activations }));
+      return devices;
+    });
+  }
+
+  /**
+   * Move one user's activation from one device to another in one step; counts one transfer.
+   * @throws `ERR_ACTIVATION_NOT_FOUND`, `ERR_TRANSFERS_EXHAUSTED`, `ERR_USAGE` (target already active)
+   */
+  async transfer(userId: string, fromDevice: string, toDevice: string, opts: ActOptions & { info?: JsonObject } = {}): Promise<Activation> {
+    checkId(userId, 'user id');
+    checkId(fromDevice, 'device id');
+    checkId(toDevice, 'device id');
+    const info = checkInfo(opts.info);
+    return this.store.transaction(this.license.id, async (tx) => {
+      if ((await tx.get(ACT, actKey(userId, fromDevice))) === undefined) throw activationNotFound(userId, fromDevice);
+      if ((await tx.get(ACT, actKey(userId, toDevice))) !== undefined) {
+        throw new LicenseError('ERR_USAGE', `"${userId}" has already activated device "${toDevice}"; deactivate "${fromDevice}" instead of transferring`, { userId, deviceId: toDevice });
+      }
+      const c = await readCounters(tx);
+      this.takeTransfer(c);
+      const at = this.now();
+      const a: Activation = { userId, deviceId: toDevice, activatedAt: new Date(at), validatedAt: new Date(at), info };
+      tx.delete(ACT, actKey(userId, fromDevice));
+      tx.put(ACT, actKey(userId, toDevice), activationRecord(a));
+      writeCounters(tx, c);
+      tx.append(auditEvent(at, opts.actor ?? this.actor, 'device.transferred', { user: userId, from: fromDevice, device: toDevice, transfers: c.transfers }));
+      return a;
+    });
+  }
+
+  /** Activations, of one user or of everyone, sorted by user then device. */
+  async devices(userId?: string): Promise<Activation[]> {
+    if (userId !== undefined) checkId(userId, 'user id');
+    return this.store.read(this.license.id, async (r) => (await r.list(ACT, userId === undefined ? '' : `${userId}\n`)).map((e) => parseActivation(e.value)));
+  }
+
+  /** The activation history of one device: every audit event that names it, oldest first. */
+  async history(deviceId: string): Promise<SeatAuditEvent[]> {
+    checkId(deviceId, 'device id');
+    const events = await this.store.events(this.license.id);
+    return events.filter((e) => e.details.device === deviceId || e.details.from === deviceId) as SeatAuditEvent[];
+  }
+
+  /** Users, activations and transfers against the license's limits. */
+  async usage(): Promise<ActivationUsage> {
+    const c = await this.store.read(this.license.id, readCounters);
+    return {
+      users: { licensed: this.license.maxUsers, inUse: c.users },
+      activations: { licensed: this.license.maxActivations, inUse: c.activations },
+      transfers: { licensed: this.license.maxTransfers, used: c.transfers },
+    };
+  }
+
+  private checkRoom(userId: string, user: UserRecord, c: Counters): void {
+    const own = user.maxActivations ?? this.license.maxUserActivations;
+    if (own !== undefined && user.activations >= own) {
+      throw new LicenseError('ERR_ACTIVATIONS_EXHAUSTED', `"${userId}" has activated ${user.activations} of ${own} allowed devices; deactivate or reset one of them, or raise the user's limit`, { userId, licensed: own, inUse: user.activations, scope: 'user' });
+    }
+    const total = this.license.maxActivations;
+    if (total !== undefined && c.activations >= total) {
+      throw new LicenseError('ERR_ACTIVATIONS_EXHAUSTED', `all device activations of the license are taken: ${total} licensed, ${c.activations} in use; deactivate or reset a device, or buy more activations`, { licensed: total, inUse: c.activations, scope: 'license' });
+    }
+  }
+
+  private takeTransfer(c: Counters): void {
+    const max = this.license.maxTransfers;
+    if (max !== undefined && c.transfers >= max) {
+      throw new LicenseError('ERR_TRANSFERS_EXHAUSTED', `all ${max} transfers of this license are used; ask the vendor to reset the device or to raise the limit`, { licensed: max, used: c.transfers });
+    }
+    c.transfers += 1;
+  }
+
+  /** Remove one activation and decrement both counts (the caller writes the counters). */
+  private async dropOne(tx: StoreTx, c: Counters, userId: string, deviceId: string): Promise<void> {
+    tx.delete(ACT, actKey(userId, deviceId));
+    c.activations = Math.max(0, c.activations - 1);
+    const raw = await tx.get(USER, userId);
+    if (raw !== undefined) {
+      const u = parseUser(userId, raw);
+      tx.put(USER, userId, { ...u, activations: Math.max(0, u.activations - 1) });
+    }
+  }
+
+  private async dropActivations(tx: StoreTx, c: Counters, userId: string): Promise<string[]> {
+    const devices = (await tx.list(ACT, `${userId}\n`)).map((e) => parseActivation(e.value).deviceId);
+    for (const d of devices) await this.dropOne(tx, c, userId, d);
+    return devices;
+  }
+
+  private checkUserLimit(n: number): number {
+    if (!Number.isSafeInteger(n) || n < 0) throw new LicenseError('ERR_USAGE', `a user's activation limit must be a whole number >= 0, got ${String(n)}`);
+    const total = this.license.maxActivations;
+    if (total !== undefined && n > total) throw new LicenseError('ERR_USAGE', `a user's activation limit (${n}) cannot exceed the license's ${total} activations`, { licensed: total });
+    return n;
+  }
+
+  private toUser(userId: string, r: UserRecord): LicenseUser {
+    return { userId, createdAt: new Date(r.createdAt), maxActivations: r.maxActivations ?? this.license.maxUserActivations, activations: r.activations };
+  }
+}
+
+function activationRecord(a: Activation): JsonObject {
+  return { user: a.userId, device: a.deviceId, activatedAt: a.activatedAt.toISOString(), validatedAt: a.validatedAt.toISOString(), info: a.info };
+}
+
+function checkInfo(info: JsonObject | undefined): JsonObject {
+  if (info === undefined) return {};
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(info);
+  } catch {
+    text = undefined;
+  }
+  if (typeof info !== 'object' || info === null || Array.isArray(info) || text === undefined) throw new LicenseError('ERR_USAGE', 'device info must be a JSON object');
+  if (text.length > MAX_INFO_BYTES) throw new LicenseError('ERR_USAGE', `device info is ${text.length} characters of JSON; keep it under ${MAX_INFO_BYTES}`);
+  return JSON.parse(text) as JsonObject;
+}
+
+function userNotFound(userId: string): LicenseError {
+  return new LicenseError('ERR_USER_NOT_FOUND', `"${userId}" is not a user of this license; add the user first`, { userId });
+}
+
+function activationNotFound(userId: string, deviceId: string): LicenseError {
+  return new LicenseError('ERR_ACTIVATION_NOT_FOUND', `"${userId}" has not activated device "${deviceId}"`, { userId, deviceId });
+}

@@ -1,0 +1,78 @@
+/**
+ * What a license allows, as the seat logic needs it. A verified `License` satisfies this type as
+ * it is; tests pass a plain object so they need no signed key.
+ */
+import { LicenseError } from '../errors.js';
+import { checkId } from '../store.js';
+
+/**
+ * The limits of one license: `Pick<License, 'id' | 'seats' | 'maxUsers' | 'maxActivations' |
+ * 'maxUserActivations' | 'maxTransfers'>`. An absent maximum means "no limit".
+ *
+ * @example
+ * ```ts
+ * const limits: SeatLimits = { id: 'lic-1', seats: { basic: 10, advanced: 2 }, maxUsers: 5, maxActivations: 10 };
+ * ```
+ */
+export interface SeatLimits {
+  /** License id: the key every store files the license's state under. */
+  readonly id: string;
+  /** Seats per user type, e.g. `{ basic: 10, advanced: 2 }`. */
+  readonly seats: Readonly<Record<string, number>>;
+  /** Maximum license users (who may activate devices). */
+  readonly maxUsers?: number | undefined;
+  /** Maximum devices activated on the license, all users together. */
+  readonly maxActivations?: number | undefined;
+  /** Default maximum devices per license user. */
+  readonly maxUserActivations?: number | undefined;
+  /** Maximum transfers (device moves and device resets) over the license's life. */
+  readonly maxTransfers?: number | undefined;
+}
+
+/** Options shared by every seat-side manager. */
+export interface SeatOptions {
+  /** Clock in milliseconds since the epoch (default `Date.now`); tests and trusted-time callers pass their own. */
+  readonly now?: () => number;
+  /** Who acts when a call does not say (default `"app"`); recorded in every audit event. */
+  readonly actor?: string;
+}
+
+/** Per-call options of every operation that changes state. */
+export interface ActOptions {
+  /** Who does it (recorded in the audit event); defaults to the manager's actor. */
+  readonly actor?: string;
+}
+
+const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+
+/** Refuse limits a verified license could never carry (negative, fractional, non-numeric). */
+export function checkLimits(limits: SeatLimits): SeatLimits {
+  checkId(limits.id, 'license id');
+  if (typeof limits.seats !== 'object' || limits.seats === null) {
+    throw new LicenseError('ERR_KEY_INVALID_CLAIM', `license ${limits.id} has no seats table`, { claim: 'seats' });
+  }
+  for (const [type, n] of Object.entries(limits.seats)) {
+    checkId(type, 'user type');
+    if (!isCount(n)) throw new LicenseError('ERR_KEY_INVALID_CLAIM', `license ${limits.id}: seats for "${type}" must be a whole number >= 0, got ${String(n)}`, { claim: 'seats', type });
+  }
+  for (const claim of ['maxUsers', 'maxActivations', 'maxUserActivations', 'maxTransfers'] as const) {
+    const n = limits[claim];
+    if (n !== undefined && !isCount(n)) throw new LicenseError('ERR_KEY_INVALID_CLAIM', `license ${limits.id}: ${claim} must be a whole number >= 0, got ${String(n)}`, { claim });
+  }
+  return limits;
+}
+
+/** The number of seats a license grants for `type`, or undefined when it does not know the type. */
+export function seatsFor(limits: SeatLimits, type: string): number | undefined {
+  return Object.hasOwn(limits.seats, type) ? limits.seats[type] : undefined;
+}
+
+/** `ERR_UNKNOWN_USER_TYPE` listing the types the license knows. */
+export function unknownType(limits: SeatLimits, type: string): LicenseError {
+  const known = Object.keys(limits.seats);
+  return new LicenseError(
+    'ERR_UNKNOWN_USER_TYPE',
+    `license ${limits.id} has no user type "${type}"; it knows ${known.length === 0 ? 'no types at all' : known.map((t) => `"${t}"`).join(', ')}`,
+    { type, known },
+  );
+}
