@@ -9,5 +9,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Files are numbered by layer (core, runtime, vendor side, end to end); report in that order.
     sequence: { concurrent: false },
+    // @ldclabs/cose-ts (the independent COSE verifier in test/04) ships extensionless ESM imports
+    // that Node cannot resolve; let Vite transform it.
+    server: { deps: { inline: ['@ldclabs/cose-ts'] } },
   },
 });

@@ -376,6 +376,8 @@ function checkInfo(info: JsonObject | undefined): JsonObject {
     text = undefined;
   }
   if (typeof info !== 'object' || info === null || Array.isArray(info) || text === undefined) throw new LicenseError('ERR_USAGE', 'device info must be a JSON object');
+  // PostgreSQL text and jsonb cannot hold NUL; refuse it in every store alike.
+  if (text.includes('\\u0000')) throw new LicenseError('ERR_USAGE', 'device info must not contain NUL characters');
   if (text.length > MAX_INFO_BYTES) throw new LicenseError('ERR_USAGE', `device info is ${text.length} characters of JSON; keep it under ${MAX_INFO_BYTES}`);
   return JSON.parse(text) as JsonObject;
 }

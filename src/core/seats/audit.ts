@@ -4,7 +4,7 @@
  * Events are numbered per license (1, 2, 3, …) and never rewritten; reports and the hash chain of a
  * later layer are computed from them.
  */
-import type { AuditEvent, AuditEventInput, JsonObject } from '../store.js';
+import { checkId, type AuditEvent, type AuditEventInput, type JsonObject } from '../store.js';
 
 /** Every kind of audit event the seat layer writes. */
 export const AUDIT_KINDS = [
@@ -32,7 +32,8 @@ export interface SeatAuditEvent extends AuditEvent {
   readonly kind: AuditKind;
 }
 
-/** Build an event for `tx.append`. */
+/** Build an event for `tx.append` (the actor is caller text: checked like any identifier). */
 export function auditEvent(at: number, actor: string, kind: AuditKind, details: JsonObject): AuditEventInput {
+  checkId(actor, 'actor');
   return { at: new Date(at).toISOString(), actor, kind, details };
 }

@@ -33,7 +33,8 @@ const count = (v: unknown, what: string): number => {
 export async function readCounters(r: StoreReader): Promise<Counters> {
   const raw = await r.get(KIND, KEY);
   const seatsRaw = raw?.seats;
-  const seats: Record<string, number> = {};
+  // Null prototype: user types are caller text, and "constructor" or "__proto__" must be plain keys.
+  const seats: Record<string, number> = Object.create(null) as Record<string, number>;
   if (seatsRaw !== undefined) {
     if (typeof seatsRaw !== 'object' || seatsRaw === null || Array.isArray(seatsRaw)) {
       throw new LicenseError('ERR_STORE_CORRUPT', "the store's seat counters are not a table; restore the store from a backup");
@@ -45,7 +46,7 @@ export async function readCounters(r: StoreReader): Promise<Counters> {
 
 /** Write the counters back (types with no seat left are dropped, so the record stays small). */
 export function writeCounters(tx: StoreTx, c: Counters): void {
-  const seats: JsonObject = {};
+  const seats: JsonObject = Object.create(null) as JsonObject;
   for (const [t, n] of Object.entries(c.seats)) if (n > 0) seats[t] = n;
   tx.put(KIND, KEY, { seats, users: c.users, activations: c.activations, transfers: c.transfers });
 }

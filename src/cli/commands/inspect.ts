@@ -1,0 +1,15 @@
+import { inspectLicense } from '../../core/inspect.js';
+import { claimsToJSON } from '../../core/license.js';
+import { argOrStdin, parseFlags, type Verb } from '../context.js';
+import { describeClaims } from '../describe.js';
+
+const USAGE = 'licit inspect [KEY | -] [--json]';
+
+export const run: Verb = async (argv, ctx) => {
+  const { positionals } = parseFlags(argv, {}, USAGE);
+  const found = inspectLicense(await argOrStdin(positionals[0], ctx, 'license key'));
+  return {
+    data: { verified: false, kid: found.kid, license: claimsToJSON(found.claims) },
+    text: `NOT VERIFIED: decoded only; the signature was not checked (use \`licit verify\`). Signed by key ${found.kid}.\n${describeClaims(found.claims)}`,
+  };
+};

@@ -1,0 +1,63 @@
+import type { LicenseInput } from '../../core/claims.js';
+import { LicenseError } from '../../core/errors.js';
+import { inspectLicense } from '../../core/inspect.js';
+import { issueLicense } from '../../issuer/issue.js';
+import { integer, isoDate, parseFlags, required, type Verb } from '../context.js';
+import { readTextFile } from '../files.js';
+
+const USAGE =
+  'licit issue --signing-key FILE [--license-id ID] [--customer NAME] [--edition NAME] [--feature NAME]... ' +
+  '[--maintenance-feature NAME]... [--seats TYPE=N]... [--max-users N] [--max-activations N] [--max-user-activations N] ' +
+  '[--max-transfers N] [--not-before ISO] [--expires ISO] [--maintenance-expires ISO] [--grace-days N] [--lease-days N] ' +
+  '[--credits N] [--carried N] [--fingerprint FP] [--meta K=V]... [--json]';
+
+function pairs(list: string[] | undefined, flag: string): [string, string][] {
+  return (list ?? []).map((p) => {
+    const i = p.indexOf('=');
+    if (i <= 0) throw new LicenseError('ERR_USAGE', `${flag} takes NAME=VALUE, got "${p}"`);
+    return [p.slice(0, i), p.slice(i + 1)];
+  });
+}
+
+export const run: Verb = async (argv) => {
+  const s = { type: 'string' } as const;
+  const many = { type: 'string', multiple: true } as const;
+  const { values: v, positionals } = parseFlags(
+    argv,
+    {
+      'signing-key': s, 'license-id': s, customer: s, issuer: s, edition: s, feature: many, 'maintenance-feature': many,
+      seats: many, 'max-users': s, 'max-activations': s, 'max-user-activations': s, 'max-transfers': s,
+      'not-before': s, expires: s, 'maintenance-expires': s, 'grace-days': s, 'lease-days': s, credits: s, carried: s,
+      fingerprint: s, meta: many,
+    },
+    USAGE,
+  );
+  if (positionals.length > 0) throw new LicenseError('ERR_USAGE', `unexpected argument "${positionals[0]}"\nUsage: ${USAGE}`);
+  const signingKey = readTextFile(required(v['signing-key'], '--signing-key', USAGE), '--signing-key');
+  const input: LicenseInput = {
+    licenseId: v['license-id'],
+    customer: v.customer,
+    issuer: v.issuer,
+    edition: v.edition,
+    features: v.feature ?? [],
+    maintenanceFeatures: v['maintenance-feature'] ?? [],
+    seats: Object.fromEntries(pairs(v.seats, '--seats').map(([k, n]) => [k, integer(n, `--seats ${k}`) as number])),
+    maxUsers: integer(v['max-users'], '--max-users'),
+    maxActivations: integer(v['max-activations'], '--max-activations'),
+    maxUserActivations: integer(v['max-user-activations'], '--max-user-activations'),
+    maxTransfers: integer(v['max-transfers'], '--max-transfers'),
+    notBefore: isoDate(v['not-before'], '--not-before'),
+    expiresAt: isoDate(v.expires, '--expires'),
+    maintenanceExpiresAt: isoDate(v['maintenance-expires'], '--maintenance-expires'),
+    graceDays: integer(v['grace-days'], '--grace-days'),
+    leaseDays: integer(v['lease-days'], '--lease-days'),
+    credits: integer(v.credits, '--credits'),
+    carriedCredits: integer(v.carried, '--carried'),
+    fingerprint: v.fingerprint,
+    meta: Object.fromEntries(pairs(v.meta, '--meta')),
+  };
+  // Drop absent options so defaults apply.
+  for (const k of Object.keys(input) as (keyof LicenseInput)[]) if (input[k] === undefined) delete input[k];
+  const key = await issueLicense(input, { signingKey });
+  return { data: { key, licenseId: inspectLicense(key).claims.licenseId }, text: key };
+};

@@ -1,0 +1,30 @@
+import { claimsToJSON } from '../../core/license.js';
+import { verifyLicense } from '../../index.js';
+import { argOrStdin, isoDate, parseFlags, type Verb } from '../context.js';
+import { describeClaims } from '../describe.js';
+import { readPublicKeys } from '../files.js';
+import { machineCheckFor } from '../machine.js';
+
+const USAGE = 'licit verify --public-key FILE [--public-key FILE]... [--now ISO] [--release-date ISO] [--salt S] [KEY | -] [--json]';
+
+export const run: Verb = async (argv, ctx) => {
+  const { values, positionals } = parseFlags(
+    argv,
+    { 'public-key': { type: 'string', multiple: true }, now: { type: 'string' }, 'release-date': { type: 'string' }, salt: { type: 'string' } },
+    USAGE,
+  );
+  const publicKeys = readPublicKeys(values['public-key'], USAGE);
+  const text = await argOrStdin(positionals[0], ctx, 'license key');
+  const license = await verifyLicense(text, {
+    publicKeys,
+    now: isoDate(values.now, '--now'),
+    releaseDate: isoDate(values['release-date'], '--release-date'),
+    machine: machineCheckFor(values.salt),
+  });
+  const r = license.report;
+  if (r.warning !== undefined && !ctx.json) ctx.warn(`warning: ${r.warning}`);
+  return {
+    data: { status: r.status, daysLeft: r.daysLeft, warning: r.warning, kid: license.kid, license: claimsToJSON(license.claims) },
+    text: `License ${license.id} is ${r.status.toUpperCase()}${r.daysLeft === undefined ? '' : ` (${r.daysLeft} day(s) ${r.status === 'grace' ? 'of grace ' : ''}left)`}; signature verified with vendor key ${license.kid}.\n${describeClaims(license.claims)}`,
+  };
+};

@@ -1,0 +1,34 @@
+/** Readable rendering of license claims for the CLI. */
+import type { LicenseClaims } from '../core/claims.js';
+
+const day = (d: Date | undefined, none: string) => (d === undefined ? none : d.toISOString().replace('T00:00:00.000Z', '').replace('.000Z', 'Z'));
+
+/** Claims as aligned "label: value" lines. */
+export function describeClaims(c: LicenseClaims): string {
+  const rows: [string, string | undefined][] = [
+    ['license id', c.licenseId],
+    ['customer', c.customer],
+    ['issuer', c.issuer],
+    ['edition', c.edition],
+    ['issued', day(c.issuedAt, '')],
+    ['not before', c.notBefore && day(c.notBefore, '')],
+    ['expires', day(c.expiresAt, 'never (perpetual)')],
+    ['grace period', c.graceDays > 0 ? `${c.graceDays} day(s)` : undefined],
+    ['maintenance until', c.maintenanceExpiresAt && day(c.maintenanceExpiresAt, '')],
+    ['lease interval', `${c.leaseDays} day(s)`],
+    ['features', c.features.length > 0 ? c.features.map((f) => (c.maintenanceFeatures.includes(f) ? `${f} (maintenance)` : f)).join(', ') : '(none)'],
+    ['seats', Object.keys(c.seats).length > 0 ? Object.entries(c.seats).map(([t, n]) => `${t}=${n}`).join(', ') : undefined],
+    ['max users', c.maxUsers?.toString()],
+    ['max activations', c.maxActivations?.toString()],
+    ['max per user', c.maxUserActivations?.toString()],
+    ['max transfers', c.maxTransfers?.toString()],
+    ['credits', c.credits?.toString()],
+    ['carried credits', c.carriedCredits > 0 ? c.carriedCredits.toString() : undefined],
+    ['node-locked to', c.fingerprint],
+    ['meta', Object.keys(c.meta).length > 0 ? Object.entries(c.meta).map(([k, v]) => `${k}=${v}`).join(', ') : undefined],
+  ];
+  return rows
+    .filter((r): r is [string, string] => r[1] !== undefined && r[1] !== '')
+    .map(([k, v]) => `  ${k.padEnd(18)} ${v}`)
+    .join('\n');
+}

@@ -1,0 +1,16 @@
+/** Decode a license key WITHOUT verifying it: for support tools and `licit inspect`. */
+import { mapToClaims, type LicenseClaims } from './claims.js';
+import { decodeClaims, parseEnvelope } from './envelope.js';
+
+/** What an unverified license key says. Nothing here is trustworthy until verified. */
+export interface InspectedLicense {
+  readonly verified: false;
+  readonly kid: string;
+  readonly claims: LicenseClaims;
+}
+
+/** Decode a license key's claims without checking its signature. Throws on malformed keys. */
+export function inspectLicense(text: string): InspectedLicense {
+  const env = parseEnvelope(text, 'license');
+  return { verified: false, kid: env.kid, claims: mapToClaims(decodeClaims(env)) };
+}

@@ -1,0 +1,118 @@
+/**
+ * The plaintext of one ledger record and its fixed binary layout. A record says what happened
+ * (consume, top-up, carry-over), how much, why, when, and the running totals after it; it holds
+ * its own sequence number and the hash of the record before it, so the sealed records form a
+ * numbered hash chain.
+ *
+ * Layout (big-endian), version 1:
+ * `u8 version | u8 kind | f64 seq | f64 amount | f64 consumed | f64 toppedUp | f64 time |
+ *  32 bytes prevHash | u16 reasonLen | reason (UTF-8) | u8 tokenIdLen | tokenId (UTF-8)`
+ * Integers are stored as float64 and must decode to safe non-negative integers.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes, fromUtf8, utf8 } from '../bytes.js';
+
+/** What a record did: spend credits, add a vendor top-up, or raise consumption to a vendor floor. */
+export type RecordKind = 'consume' | 'topup' | 'carry';
+
+/** One decoded ledger record. */
+export interface LedgerRecord {
+  /** 0 for the first record, then +1 each. */
+  readonly seq: number;
+  readonly kind: RecordKind;
+  /** Credits consumed (consume, carry) or added (topup); always >= 1. */
+  readonly amount: number;
+  /** Running total of credits consumed after this record. */
+  readonly consumed: number;
+  /** Running total of credits added by top-ups after this record. */
+  readonly toppedUp: number;
+  /** When it was written, ms since the epoch (the writer's clock; informational). */
+  readonly time: number;
+  /** Free text from the application (consume) or licit (carry, topup). At most {@link MAX_REASON_BYTES}. */
+  readonly reason: string;
+  /** The top-up token id (topup records only). */
+  readonly tokenId?: string;
+  /** SHA-256 of the previous record's plaintext (or the genesis hash for seq 0). */
+  readonly prevHash: Uint8Array;
+}
+
+/** Longest reason, in UTF-8 bytes. */
+export const MAX_REASON_BYTES = 200;
+/** Longest top-up token id, in UTF-8 bytes. */
+export const MAX_TOKEN_ID_BYTES = 128;
+/** Largest credit figure a record may hold (fits a float64 exactly). */
+export const MAX_CREDITS = Number.MAX_SAFE_INTEGER;
+
+const VERSION = 1;
+const FIXED = 2 + 5 * 8 + 32; // version, kind, five numbers, prevHash
+/** Smallest plaintext: fixed part, empty reason, no token id. */
+export const MIN_PLAINTEXT = FIXED + 2 + 1;
+/** Largest plaintext. */
+export const MAX_PLAINTEXT = MIN_PLAINTEXT + MAX_REASON_BYTES + MAX_TOKEN_ID_BYTES;
+
+const KIND_CODES: Readonly<Record<RecordKind, number>> = { consume: 1, topup: 2, carry: 3 };
+const KINDS: readonly (RecordKind | undefined)[] = [undefined, 'consume', 'topup', 'carry'];
+
+/** The hash that record 0 chains to: binds a chain to its license id. */
+export function genesisHash(licenseId: string): Uint8Array {
+  return sha256(concatBytes(utf8('licit-ledger-genesis-v1\0'), utf8(licenseId)));
+}
+
+/** SHA-256 of a record's plaintext: what the next record stores as `prevHash`. */
+export const recordHash = (plaintext: Uint8Array): Uint8Array => sha256(plaintext);
+
+/** Why {@link encodeRecord} refused: the caller turns this into a usage error. */
+export class RecordFieldError extends Error {}
+
+/** Encode a record. Throws {@link RecordFieldError} for out-of-range fields (reason too long, ...). */
+export function encodeRecord(r: LedgerRecord): Uint8Array {
+  const reason = utf8(r.reason);
+  const token = utf8(r.tokenId ?? '');
+  if (reason.length > MAX_REASON_BYTES) throw new RecordFieldError(`reason is ${reason.length} bytes; at most ${MAX_REASON_BYTES} are kept`);
+  if (token.length > MAX_TOKEN_ID_BYTES) throw new RecordFieldError(`token id is longer than ${MAX_TOKEN_ID_BYTES} bytes`);
+  if (r.prevHash.length !== 32) throw new RecordFieldError('prevHash must be 32 bytes');
+  for (const n of [r.seq, r.amount, r.consumed, r.toppedUp, r.time]) {
+    if (!Number.isSafeInteger(n) || n < 0) throw new RecordFieldError(`record numbers must be safe non-negative integers, got ${n}`);
+  }
+  const out = new Uint8Array(FIXED + 2 + reason.length + 1 + token.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint8(0, VERSION);
+  dv.setUint8(1, KIND_CODES[r.kind]);
+  dv.setFloat64(2, r.seq);
+  dv.setFloat64(10, r.amount);
+  dv.setFloat64(18, r.consumed);
+  dv.setFloat64(26, r.toppedUp);
+  dv.setFloat64(34, r.time);
+  out.set(r.prevHash, 42);
+  dv.setUint16(FIXED, reason.length);
+  out.set(reason, FIXED + 2);
+  dv.setUint8(FIXED + 2 + reason.length, token.length);
+  out.set(token, FIXED + 3 + reason.length);
+  return out;
+}
+
+/** Decode a record, or `undefined` when the bytes are not a well-formed version-1 record. */
+export function decodeRecord(b: Uint8Array): LedgerRecord | undefined {
+  if (b.length < MIN_PLAINTEXT || b.length > MAX_PLAINTEXT) return undefined;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (dv.getUint8(0) !== VERSION) return undefined;
+  const kind = KINDS[dv.getUint8(1)];
+  if (kind === undefined) return undefined;
+  const nums = [2, 10, 18, 26, 34].map((o) => dv.getFloat64(o));
+  if (!nums.every((n) => Number.isSafeInteger(n) && n >= 0)) return undefined;
+  const reasonLen = dv.getUint16(FIXED);
+  if (FIXED + 3 + reasonLen > b.length) return undefined;
+  const tokenLen = dv.getUint8(FIXED + 2 + reasonLen);
+  if (FIXED + 3 + reasonLen + tokenLen !== b.length) return undefined;
+  let reason: string;
+  let tokenId: string;
+  try {
+    reason = fromUtf8(b.subarray(FIXED + 2, FIXED + 2 + reasonLen));
+    tokenId = fromUtf8(b.subarray(FIXED + 3 + reasonLen));
+  } catch {
+    return undefined;
+  }
+  const [seq, amount, consumed, toppedUp, time] = nums as [number, number, number, number, number];
+  const rec: LedgerRecord = { seq, kind, amount, consumed, toppedUp, time, reason, prevHash: b.slice(42, 74) };
+  return tokenId === '' ? rec : { ...rec, tokenId };
+}

@@ -1,0 +1,104 @@
+/**
+ * A verified license: typed claims plus O(1) checks. Immutable; obtain one from `verifyLicense`.
+ */
+import type { LicenseClaims } from './claims.js';
+import { LicenseError } from './errors.js';
+import { evaluateStatus, maintenanceActive, type LicenseStatus, type StatusReport } from './policy.js';
+
+/**
+ * A license whose signature and claims were verified at {@link License.verifiedAt}.
+ *
+ * @example
+ * ```ts
+ * const license = await verifyLicense(key, { publicKeys: [vendorPub] })
+ * if (license.has('export-pdf')) enableExport()
+ * console.log(license.seats.advanced, license.status)
+ * ```
+ */
+export class License {
+  /** All claims, typed. */
+  readonly claims: LicenseClaims;
+  /** Key id of the vendor key that signed it. */
+  readonly kid: string;
+  /** The license key text, whitespace removed. */
+  readonly text: string;
+  /** Status at verification time (`valid` or `grace`; other statuses are refused by `verifyLicense`). */
+  readonly report: StatusReport;
+  readonly #usable: ReadonlySet<string>;
+  readonly #features: ReadonlySet<string>;
+
+  constructor(claims: LicenseClaims, kid: string, text: string, report: StatusReport) {
+    this.claims = claims;
+    this.kid = kid;
+    this.text = text;
+    this.report = report;
+    this.#features = new Set(claims.features);
+    // Maintenance-gated features drop out once maintenance has ended; decided once, so has() is a set lookup.
+    const gated = maintenanceActive(claims, report.at) ? new Set<string>() : new Set(claims.maintenanceFeatures);
+    this.#usable = new Set(claims.features.filter((f) => !gated.has(f)));
+  }
+
+  get id(): string { return this.claims.licenseId; }
+  get customer(): string | undefined { return this.claims.customer; }
+  get edition(): string | undefined { return this.claims.edition; }
+  get issuedAt(): Date { return this.claims.issuedAt; }
+  get notBefore(): Date | undefined { return this.claims.notBefore; }
+  get expiresAt(): Date | undefined { return this.claims.expiresAt; }
+  get maintenanceExpiresAt(): Date | undefined { return this.claims.maintenanceExpiresAt; }
+  get graceDays(): number { return this.claims.graceDays; }
+  get leaseDays(): number { return this.claims.leaseDays; }
+  /** Every licensed feature (including maintenance-gated ones). */
+  get features(): ReadonlySet<string> { return this.#features; }
+  get seats(): Readonly<Record<string, number>> { return this.claims.seats; }
+  get maxUsers(): number | undefined { return this.claims.maxUsers; }
+  get maxActivations(): number | undefined { return this.claims.maxActivations; }
+  get maxUserActivations(): number | undefined { return this.claims.maxUserActivations; }
+  get maxTransfers(): number | undefined { return this.claims.maxTransfers; }
+  get credits(): number | undefined { return this.claims.credits; }
+  get carriedCredits(): number { return this.claims.carriedCredits; }
+  get fingerprint(): string | undefined { return this.claims.fingerprint; }
+  get meta(): Readonly<Record<string, string>> { return this.claims.meta; }
+  /** `valid` or `grace` at verification time. */
+  get status(): LicenseStatus { return this.report.status; }
+  /** The time the license was verified against. */
+  get verifiedAt(): Date { return this.report.at; }
+
+  /** True when `feature` is licensed and usable (maintenance-gated features need active maintenance). O(1). */
+  has(feature: string): boolean {
+    return this.#usable.has(feature);
+  }
+
+  /** Throw `ERR_FEATURE_NOT_LICENSED` unless {@link License.has} is true. */
+  require(feature: string): void {
+    if (this.#usable.has(feature)) return;
+    const why = this.#features.has(feature)
+      ? `it is included only while maintenance is active, and maintenance ended on ${this.claims.maintenanceExpiresAt?.toISOString().slice(0, 10)}`
+      : `it is not part of this license${this.edition === undefined ? '' : ` (edition ${this.edition})`}`;
+    throw new LicenseError('ERR_FEATURE_NOT_LICENSED', `feature "${feature}" is not available: ${why}. Contact the vendor to add it.`, { feature, licenseId: this.id });
+  }
+
+  /** Seats licensed for a user type (0 when the type is not licensed). */
+  seatsFor(type: string): number {
+    return Object.hasOwn(this.claims.seats, type) ? (this.claims.seats[type] as number) : 0;
+  }
+
+  /** Status at another instant (pure; no clock guard). */
+  statusAt(at: Date): StatusReport {
+    return evaluateStatus(this.claims, at);
+  }
+
+  /** Claims as JSON-ready data (ISO dates). */
+  toJSON(): Record<string, unknown> {
+    return claimsToJSON(this.claims);
+  }
+}
+
+/** Claims as JSON-ready data: dates as ISO strings, absent claims left out. */
+export function claimsToJSON(c: LicenseClaims): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(c)) {
+    if (v === undefined) continue;
+    out[k] = v instanceof Date ? v.toISOString() : v;
+  }
+  return out;
+}

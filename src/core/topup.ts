@@ -1,0 +1,58 @@
+/**
+ * Top-up tokens: vendor-signed grants of extra click-charge credits to one license. Each has a
+ * token id, so a ledger that applies the same token twice adds its credits once.
+ */
+import { fromUtf8, utf8 } from './bytes.js';
+import type { ClaimMap } from './envelope.js';
+import { openEnvelope } from './envelope.js';
+import { LicenseError } from './errors.js';
+import { toKeyring, type PublicKeyInput } from './keys.js';
+
+/** A verified top-up. */
+export interface TopUp {
+  readonly tokenId: string;
+  readonly licenseId: string;
+  readonly credits: number;
+  readonly issuedAt: Date;
+  /** Signer key id. */
+  readonly kid: string;
+}
+
+const CTI = 7;
+const IAT = 6;
+
+/** Claims of a top-up token. */
+export function topUpClaims(t: { tokenId: string; licenseId: string; credits: number; issuedAt: Date }): ClaimMap {
+  return new Map<string | number, string | number | Uint8Array>([
+    ['ver', 1],
+    [CTI, utf8(t.tokenId)],
+    [IAT, Math.floor(t.issuedAt.getTime() / 1000)],
+    ['lid', t.licenseId],
+    ['credits', t.credits],
+  ]);
+}
+
+function invalid(why: string): LicenseError {
+  return new LicenseError('ERR_KEY_INVALID_CLAIM', `the top-up token is invalid: ${why}`);
+}
+
+/** Verify a top-up token (`LICITT1-…`). Rejects `ERR_KEY_SIGNATURE` for a forged or altered token. */
+export async function verifyTopUp(text: string, options: { publicKeys: PublicKeyInput | readonly PublicKeyInput[] }): Promise<TopUp> {
+  const { claims, kid } = await openEnvelope(text, 'topup', await toKeyring(options.publicKeys));
+  const cti = claims.get(CTI);
+  const lid = claims.get('lid');
+  const credits = claims.get('credits');
+  const iat = claims.get(IAT);
+  if (claims.get('ver') !== 1) throw invalid('unsupported version');
+  if (!(cti instanceof Uint8Array) || cti.length === 0 || cti.length > 128) throw invalid('bad token id');
+  if (typeof lid !== 'string' || lid.length === 0 || lid.length > 128) throw invalid('bad license id');
+  if (typeof credits !== 'number' || !Number.isInteger(credits) || credits < 1 || credits > 0xffffffff) throw invalid('credits must be a whole number from 1 to 4294967295');
+  if (typeof iat !== 'number' || !Number.isInteger(iat) || iat < 0) throw invalid('bad issue time');
+  let tokenId: string;
+  try {
+    tokenId = fromUtf8(cti);
+  } catch {
+    throw invalid('bad token id');
+  }
+  return { tokenId, licenseId: lid, credits, issuedAt: new Date(iat * 1000), kid };
+}

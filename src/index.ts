@@ -1,0 +1,44 @@
+/**
+ * `licit`: verify vendor-signed license keys and gate features, offline, in O(1) per check.
+ *
+ * @example
+ * ```ts
+ * import { verifyLicense } from 'licit'
+ * const license = await verifyLicense(process.env.LICENSE_KEY!, { publicKeys: [VENDOR_PUBLIC_KEY_PEM] })
+ * if (license.has('reports')) showReports()
+ * ```
+ * @module licit
+ */
+import { setEd25519Backend } from './core/ed25519.js';
+import { nodeBackend } from './node/ed25519-node.js';
+import { ClockGuard } from './core/clock-guard.js';
+import { SealedFile } from './node/sealed-file.js';
+
+// In Node, node:crypto is the fastest Ed25519; other runtimes get WebCrypto or noble via the core.
+setEd25519Backend(nodeBackend);
+
+export { verifyLicense, type VerifyOptions, type MachineCheck } from './core/verify.js';
+export { License, claimsToJSON } from './core/license.js';
+export { LicenseError, isLicenseError, ERROR_CODES, type LicenseErrorCode } from './core/errors.js';
+export type { LicenseClaims, LicenseInput } from './core/claims.js';
+export { evaluateStatus, type LicenseStatus, type StatusReport } from './core/policy.js';
+export { ClockGuard, type ClockGuardOptions, type SealedStateStore } from './core/clock-guard.js';
+export { verifyTopUp, type TopUp } from './core/topup.js';
+export { inspectLicense, type InspectedLicense } from './core/inspect.js';
+export { keyId, type PublicKeyInput } from './core/keys.js';
+export { setEd25519Backend, getEd25519Backend, nobleBackend, webcryptoBackend, type Ed25519Backend, type Ed25519Verify } from './core/ed25519.js';
+export { nodeBackend } from './node/ed25519-node.js';
+export { SealedFile } from './node/sealed-file.js';
+
+/**
+ * A clock guard whose sealed high-water mark lives in a file.
+ *
+ * @example
+ * ```ts
+ * const clockGuard = fileClockGuard('/var/lib/myapp/clock', { secret: APP_SECRET })
+ * await verifyLicense(key, { publicKeys, clockGuard })
+ * ```
+ */
+export function fileClockGuard(path: string, options: { secret: string | Uint8Array; toleranceMs?: number }): ClockGuard {
+  return new ClockGuard({ store: new SealedFile(path), secret: options.secret, toleranceMs: options.toleranceMs });
+}

@@ -1,0 +1,46 @@
+/** Issuing license keys and top-up tokens. */
+import { claimsToMap, normalizeInput, type LicenseInput } from '../core/claims.js';
+import { sealEnvelope } from '../core/envelope.js';
+import { LicenseError } from '../core/errors.js';
+import { topUpClaims } from '../core/topup.js';
+import { toSigner, type SigningKeyInput } from './signer.js';
+
+export interface IssueOptions {
+  /** The vendor's private key. */
+  readonly signingKey: SigningKeyInput;
+  /** Issue time to record (default now). */
+  readonly now?: Date;
+}
+
+/**
+ * Sign a license key. Validates every claim first (`ERR_KEY_INVALID_CLAIM`).
+ *
+ * @example
+ * ```ts
+ * import { issueLicense } from 'licit/issuer'
+ * const key = await issueLicense(
+ *   { customer: 'ACME', edition: 'pro', features: ['export'], seats: { basic: 10, advanced: 2 }, expiresAt: new Date('2027-12-31') },
+ *   { signingKey: readFileSync('vendor.key', 'utf8') })
+ * ```
+ */
+export async function issueLicense(input: LicenseInput, options: IssueOptions): Promise<string> {
+  const claims = normalizeInput(input, options.now);
+  return sealEnvelope('license', claimsToMap(claims), toSigner(options.signingKey));
+}
+
+/** What a top-up grants. */
+export interface TopUpInput {
+  readonly licenseId: string;
+  readonly credits: number;
+  /** Unique id; applying the same token twice adds once. Default: random. */
+  readonly tokenId?: string;
+}
+
+/** Sign a top-up token (`LICITT1-…`) adding `credits` to one license. */
+export async function issueTopUp(input: TopUpInput, options: IssueOptions): Promise<string> {
+  const { licenseId, credits } = input;
+  if (typeof licenseId !== 'string' || licenseId.length === 0 || licenseId.length > 128) throw new LicenseError('ERR_USAGE', 'a top-up needs the license id (1 to 128 characters)');
+  if (!Number.isInteger(credits) || credits < 1 || credits > 0xffffffff) throw new LicenseError('ERR_USAGE', 'top-up credits must be a whole number from 1 to 4294967295');
+  const tokenId = input.tokenId ?? `TOP-${Array.from(globalThis.crypto.getRandomValues(new Uint8Array(10)), (b) => b.toString(16).padStart(2, '0')).join('').toUpperCase()}`;
+  return sealEnvelope('topup', topUpClaims({ tokenId, licenseId, credits, issuedAt: options.now ?? new Date() }), toSigner(options.signingKey));
+}

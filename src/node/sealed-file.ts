@@ -1,0 +1,50 @@
+/** A {@link SealedStateStore} backed by one file, replaced atomically (write, fsync, rename, fsync dir). */
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { SealedStateStore } from '../core/clock-guard.js';
+import { LicenseError } from '../core/errors.js';
+
+/** Write `bytes` to `path` so that a crash leaves either the old or the new contents, never a mix. */
+export async function writeFileAtomic(path: string, bytes: Uint8Array, mode = 0o600): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`;
+  const fh = await open(tmp, 'w', mode);
+  try {
+    await fh.writeFile(bytes);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+  const d = await open(dir, 'r');
+  try {
+    await d.sync();
+  } catch {
+    /* some filesystems refuse fsync on directories; the rename is still atomic */
+  } finally {
+    await d.close();
+  }
+}
+
+/** Sealed state kept in a file. */
+export class SealedFile implements SealedStateStore {
+  constructor(readonly path: string) {}
+
+  async read(): Promise<Uint8Array | undefined> {
+    try {
+      return new Uint8Array(await readFile(this.path));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new LicenseError('ERR_IO', `cannot read ${this.path}: ${(e as Error).message}`);
+    }
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    try {
+      await writeFileAtomic(this.path, bytes);
+    } catch (e) {
+      throw new LicenseError('ERR_IO', `cannot write ${this.path}: ${(e as Error).message}. Check that the directory is writable.`);
+    }
+  }
+}
