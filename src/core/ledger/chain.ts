@@ -1,0 +1,177 @@
+/**
+ * Reading and checking a chain of sealed records from the bytes of one ledger copy.
+ *
+ * A copy reads as `ok` (possibly with a torn tail that a crash left and that was never
+ * acknowledged) or as `tampered`. The torn-tail rule is deliberately narrow, so that edits are
+ * not excused as crashes: only the LAST piece of the file may be bad, and only in a shape a crash
+ * can produce: a frame cut short by the end of the file, or a complete-length frame whose bytes
+ * from some sector boundary on are still zeros (a pre-extended file whose last write was torn). A
+ * bad frame that any other length would authenticate is a modified length prefix: tampering.
+ */
+import { bytesEqual } from '../bytes.js';
+import { dataEnd, lengthAt, MAX_BODY, MIN_BODY, sectorCeil } from './frame.js';
+import { decodeRecord, recordHash, type LedgerRecord } from './record.js';
+import { openRecord, type LedgerKey } from './seal.js';
+
+/** The state after the last record of a chain: what the next record must continue. */
+export interface ChainHead {
+  /** Sequence number of the last record; -1 before the first. */
+  readonly seq: number;
+  /** Hash of the last record's plaintext (the genesis hash before the first). */
+  readonly hash: Uint8Array;
+  readonly consumed: number;
+  readonly toppedUp: number;
+  /** Token ids of every top-up applied so far. */
+  readonly tokens: ReadonlySet<string>;
+}
+
+/** A record as read from a copy, with where its frame sits (absolute file offsets). */
+export interface ChainEntry {
+  readonly record: LedgerRecord;
+  /** SHA-256 of its plaintext. */
+  readonly hash: Uint8Array;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** A copy that verified. */
+export interface ChainOk {
+  readonly status: 'ok';
+  /** Records read (after the starting head). */
+  readonly entries: readonly ChainEntry[];
+  readonly head: ChainHead;
+  /** Absolute offset just after the last good record: where the next record goes. */
+  readonly end: number;
+  /** Absolute offset one past the last non-zero byte (beyond `end` only when a torn tail is present). */
+  readonly dirtyEnd: number;
+  /** A torn final record was found at `end` and must be zeroed before writing. */
+  readonly torn: boolean;
+}
+
+/** A copy that did not verify. */
+export interface ChainTampered {
+  readonly status: 'tampered';
+  /** Absolute offset where verification failed. */
+  readonly offset: number;
+  readonly reason: string;
+}
+
+/** The result of {@link readChain}. */
+export type ChainRead = ChainOk | ChainTampered;
+
+/** The head before any record of a license's chain. */
+export function emptyHead(genesis: Uint8Array): ChainHead {
+  return { seq: -1, hash: genesis, consumed: 0, toppedUp: 0, tokens: new Set() };
+}
+
+/**
+ * The head after `r`, or a reason why `r` cannot follow `h`. Pure; used by the reader and by the
+ * writer's own plan, so what is written is exactly what will verify.
+ */
+export function nextHead(h: ChainHead, r: LedgerRecord, hash: Uint8Array, tokens: Set<string>): ChainHead | string {
+  if (r.seq !== h.seq + 1) return `record ${r.seq} where ${h.seq + 1} was expected`;
+  if (!bytesEqual(r.prevHash, h.hash)) return `record ${r.seq} does not chain to the record before it`;
+  if (r.amount < 1) return `record ${r.seq} has amount 0`;
+  if (r.kind === 'topup') {
+    if (r.tokenId === undefined || tokens.has(r.tokenId)) return `record ${r.seq} repeats or lacks a top-up token id`;
+    if (r.consumed !== h.consumed || r.toppedUp !== h.toppedUp + r.amount) return `record ${r.seq} has wrong running totals`;
+    tokens.add(r.tokenId);
+  } else {
+    if (r.tokenId !== undefined) return `record ${r.seq} carries a token id`;
+    if (r.toppedUp !== h.toppedUp || r.consumed !== h.consumed + r.amount) return `record ${r.seq} has wrong running totals`;
+  }
+  return { seq: r.seq, hash, consumed: r.consumed, toppedUp: r.toppedUp, tokens };
+}
+
+interface Piece {
+  start: number;
+  len: number;
+}
+
+/**
+ * Read the records in `bytes` (the file's contents from absolute offset `base` on), continuing
+ * `head`. Decrypts in parallel; checks numbering, chain and running totals in order.
+ *
+ * @example
+ * ```ts
+ * const read = await readChain(key, fileBytes, 0, emptyHead(genesisHash(license.id)))
+ * if (read.status === 'tampered') throw ...
+ * ```
+ */
+export async function readChain(key: LedgerKey, bytes: Uint8Array, base: number, head: ChainHead): Promise<ChainRead> {
+  const size = bytes.length;
+  const last = dataEnd(bytes);
+  const pieces: Piece[] = [];
+  // A suspected torn tail: where it starts and whether its frame is cut off by the end of file.
+  let suspect: { at: number; truncated: boolean } | undefined;
+  let p = 0;
+  for (;;) {
+    if (p >= last) break; // only zeros (pre-extension) or nothing follow: a clean end
+    if (size - p < 4) {
+      suspect = { at: p, truncated: true };
+      break;
+    }
+    const len = lengthAt(bytes, p);
+    if (len < MIN_BODY || len > MAX_BODY) return { status: 'tampered', offset: base + p, reason: `impossible record length ${len} at offset ${base + p}` };
+    if (p + 4 + len > size) {
+      suspect = { at: p, truncated: true };
+      break;
+    }
+    pieces.push({ start: p, len });
+    p += 4 + len;
+  }
+
+  const plains = await openAll(key, bytes, pieces);
+  const tokens = new Set(head.tokens);
+  const entries: ChainEntry[] = [];
+  let h = head;
+  for (let i = 0; i < pieces.length; i++) {
+    const piece = pieces[i] as Piece;
+    const pt = plains[i];
+    if (pt === undefined) {
+      const isLast = i === pieces.length - 1 && suspect === undefined;
+      const end = piece.start + 4 + piece.len;
+      // A complete frame torn at a sector boundary: its bytes from that boundary on are zeros.
+      const boundary = sectorCeil(base + last) - base;
+      if (isLast && boundary > piece.start && boundary < end && !(await otherLengthOpens(key, bytes, piece.start, last))) {
+        suspect = { at: piece.start, truncated: false };
+        break;
+      }
+      return { status: 'tampered', offset: base + piece.start, reason: `record at offset ${base + piece.start} fails authentication` };
+    }
+    const record = decodeRecord(pt);
+    if (record === undefined) return { status: 'tampered', offset: base + piece.start, reason: `record at offset ${base + piece.start} is malformed` };
+    const hash = recordHash(pt);
+    const next = nextHead(h, record, hash, tokens);
+    if (typeof next === 'string') return { status: 'tampered', offset: base + piece.start, reason: next };
+    h = next;
+    entries.push({ record, hash, start: base + piece.start, end: base + piece.start + 4 + piece.len });
+  }
+  const end = entries.length === 0 ? base : (entries[entries.length - 1] as ChainEntry).end;
+  if (suspect !== undefined && suspect.truncated && (await otherLengthOpens(key, bytes, suspect.at, size))) {
+    return { status: 'tampered', offset: base + suspect.at, reason: `the length of the record at offset ${base + suspect.at} was changed` };
+  }
+  return { status: 'ok', entries, head: h, end, dirtyEnd: base + last, torn: suspect !== undefined };
+}
+
+/** True when the bytes at `p` authenticate with a body ending near `until`: the length prefix lies. */
+async function otherLengthOpens(key: LedgerKey, bytes: Uint8Array, p: number, until: number): Promise<boolean> {
+  // The true end is where the data ends, or up to 3 bytes later if the tag ended in zero bytes.
+  for (let e = until; e <= Math.min(until + 3, bytes.length); e++) {
+    const len = e - p - 4;
+    if (len < MIN_BODY || len > MAX_BODY) continue;
+    if ((await openRecord(key, bytes.subarray(p + 4, e))) !== undefined) return true;
+  }
+  return false;
+}
+
+const PARALLEL = 256;
+
+async function openAll(key: LedgerKey, bytes: Uint8Array, pieces: readonly Piece[]): Promise<(Uint8Array | undefined)[]> {
+  const out: (Uint8Array | undefined)[] = [];
+  for (let i = 0; i < pieces.length; i += PARALLEL) {
+    const chunk = pieces.slice(i, i + PARALLEL).map((pc) => openRecord(key, bytes.subarray(pc.start + 4, pc.start + 4 + pc.len)));
+    out.push(...(await Promise.all(chunk)));
+  }
+  return out;
+}

@@ -1,0 +1,119 @@
+/**
+ * The decisions of one group commit, made in order before anything is written: which consumes
+ * fit, which top-ups are new, whether a floor needs a carry-over record. Pure.
+ */
+import { LicenseError } from '../errors.js';
+import { nextHead, type ChainHead } from './chain.js';
+import { encodeRecord, recordHash, RecordFieldError, type LedgerRecord } from './record.js';
+
+/** A request waiting for the next group commit. */
+export type LedgerOp =
+  | { readonly kind: 'consume'; readonly amount: number; readonly reason: string }
+  | { readonly kind: 'topup'; readonly tokenId: string; readonly credits: number }
+  | { readonly kind: 'floor'; readonly floor: number };
+
+/** Credits as the application sees them. */
+export interface Balance {
+  /** License credits plus applied top-ups. */
+  readonly allowance: number;
+  /** Credits consumed (never below the vendor's floor). */
+  readonly consumed: number;
+  /** `max(0, allowance - consumed)`. */
+  readonly remaining: number;
+  /** Credits added by top-ups (part of `allowance`). */
+  readonly toppedUp: number;
+}
+
+/** The balance after `head` for a license granting `credits`. */
+export function balanceOf(head: ChainHead, credits: number): Balance {
+  const allowance = credits + head.toppedUp;
+  return { allowance, consumed: head.consumed, remaining: Math.max(0, allowance - head.consumed), toppedUp: head.toppedUp };
+}
+
+/** What happened to one op. */
+export type OpOutcome =
+  | { readonly ok: true; readonly record?: LedgerRecord; readonly balance: Balance }
+  | { readonly ok: false; readonly error: LicenseError };
+
+/** The records to write and every op's outcome. */
+export interface BatchPlan {
+  readonly plaintexts: readonly Uint8Array[];
+  readonly outcomes: readonly OpOutcome[];
+  readonly head: ChainHead;
+}
+
+/**
+ * Plan a batch: each op is decided against the state left by the ops before it, so refusals are
+ * exact and atomic (a refused consume writes nothing and changes nothing).
+ */
+export function planBatch(head: ChainHead, ops: readonly LedgerOp[], credits: number, now: number): BatchPlan {
+  const plaintexts: Uint8Array[] = [];
+  const outcomes: OpOutcome[] = [];
+  const tokens = new Set(head.tokens);
+  let h = head;
+  const append = (r: Omit<LedgerRecord, 'seq' | 'prevHash' | 'time'>): LedgerRecord => {
+    const rec: LedgerRecord = { ...r, seq: h.seq + 1, prevHash: h.hash, time: now };
+    const pt = encodeRecord(rec);
+    const next = nextHead(h, rec, recordHash(pt), tokens);
+    if (typeof next === 'string') throw new LicenseError('ERR_INTERNAL', `ledger plan produced an invalid record: ${next}`);
+    plaintexts.push(pt);
+    h = next;
+    return rec;
+  };
+  for (const op of ops) {
+    try {
+      if (op.kind === 'consume') {
+        const before = balanceOf(h, credits);
+        if (op.amount > before.remaining) {
+          outcomes.push({
+            ok: false,
+            error: new LicenseError(
+              'ERR_CREDITS_EXHAUSTED',
+              `cannot consume ${op.amount} credit${op.amount === 1 ? '' : 's'}: ${before.remaining} of ${before.allowance} remain. Apply a top-up token from the vendor (licit credits ... topup TOKEN)`,
+              { requested: op.amount, remaining: before.remaining, allowance: before.allowance, consumed: before.consumed },
+            ),
+          });
+          continue;
+        }
+        const record = append({ kind: 'consume', amount: op.amount, consumed: h.consumed + op.amount, toppedUp: h.toppedUp, reason: op.reason });
+        outcomes.push({ ok: true, record, balance: balanceOf(h, credits) });
+      } else if (op.kind === 'topup') {
+        if (tokens.has(op.tokenId)) {
+          outcomes.push({ ok: true, balance: balanceOf(h, credits) });
+          continue;
+        }
+        const record = append({ kind: 'topup', amount: op.credits, consumed: h.consumed, toppedUp: h.toppedUp + op.credits, reason: 'top-up', tokenId: op.tokenId });
+        outcomes.push({ ok: true, record, balance: balanceOf(h, credits) });
+      } else {
+        if (op.floor <= h.consumed) {
+          outcomes.push({ ok: true, balance: balanceOf(h, credits) });
+          continue;
+        }
+        const record = append({ kind: 'carry', amount: op.floor - h.consumed, consumed: op.floor, toppedUp: h.toppedUp, reason: 'vendor floor' });
+        outcomes.push({ ok: true, record, balance: balanceOf(h, credits) });
+      }
+    } catch (e) {
+      if (!(e instanceof RecordFieldError)) throw e;
+      outcomes.push({ ok: false, error: new LicenseError('ERR_USAGE', e.message) });
+    }
+  }
+  return { plaintexts, outcomes, head: h };
+}
+
+/** A threshold crossing of the remaining credits. */
+export interface ThresholdEvent {
+  readonly threshold: number;
+  /** `down`: remaining fell to or below the threshold; `up`: it rose above it again (top-up). */
+  readonly direction: 'down' | 'up';
+  readonly remaining: number;
+}
+
+/** The thresholds crossed when remaining goes from `before` to `after`. */
+export function crossings(before: number, after: number, thresholds: readonly number[]): ThresholdEvent[] {
+  const out: ThresholdEvent[] = [];
+  for (const t of thresholds) {
+    if (before > t && after <= t) out.push({ threshold: t, direction: 'down', remaining: after });
+    else if (before <= t && after > t) out.push({ threshold: t, direction: 'up', remaining: after });
+  }
+  return out;
+}

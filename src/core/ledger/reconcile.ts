@@ -1,0 +1,88 @@
+/**
+ * Reconciling the two copies of a ledger (primary and mirror). Pure: decides, the runtime acts.
+ *
+ * Rules: a copy that does not verify, or two copies that fork, is `ERR_LEDGER_TAMPERED`; a missing
+ * copy is rebuilt from the other; when one valid chain extends the other the longer wins and the
+ * shorter is extended; a torn tail is zeroed. Both missing is reported as `none` and the caller
+ * decides between a fresh ledger and `ERR_LEDGER_MISSING` (see {@link CreditLedger} in the runtime).
+ */
+import { bytesEqual } from '../bytes.js';
+import { LicenseError } from '../errors.js';
+import type { ChainEntry, ChainOk, ChainRead } from './chain.js';
+
+/** Which copy. */
+export type CopyName = 'primary' | 'mirror';
+
+/** A copy as found on disk. */
+export type CopyRead = ChainRead | { readonly status: 'missing' };
+
+/** One write that brings a copy up to the winner. */
+export interface Repair {
+  readonly copy: CopyName;
+  /** The file does not exist and must be created. */
+  readonly create: boolean;
+  /** Copy the winner's bytes `[from, to)` to the same offsets of this copy. */
+  readonly from: number;
+  readonly to: number;
+  /** Then zero this copy's bytes `[to, zeroTo)` (a torn tail); empty when `zeroTo <= to`. */
+  readonly zeroTo: number;
+}
+
+/** The outcome of {@link reconcile}. */
+export interface ReconcilePlan {
+  /** The copy whose chain is the truth, or `none` when both are missing. */
+  readonly winner: CopyName | 'none';
+  /** The winning chain (undefined when both are missing). */
+  readonly chain?: ChainOk;
+  readonly repairs: readonly Repair[];
+}
+
+function tampered(copy: CopyName, why: string, details: Record<string, unknown> = {}): LicenseError {
+  return new LicenseError(
+    'ERR_LEDGER_TAMPERED',
+    `the credit ledger's ${copy} copy was modified (${why}); no credits are given back. Restore the ledger files from a backup, or ask the vendor for a license carrying the consumption they last saw`,
+    { copy, ...details },
+  );
+}
+
+const lastHash = (entries: readonly ChainEntry[], n: number): Uint8Array | undefined => entries[n - 1]?.hash;
+
+/**
+ * Decide which copy wins and how to repair the other. Both reads must start at the same offset
+ * and head (the copies are byte-identical up to the last reconciled record).
+ *
+ * @example
+ * ```ts
+ * const plan = reconcile(await readCopy(primary), await readCopy(mirror)) // throws ERR_LEDGER_TAMPERED
+ * ```
+ */
+export function reconcile(primary: CopyRead, mirror: CopyRead): ReconcilePlan {
+  if (primary.status === 'tampered') throw tampered('primary', primary.reason, { offset: primary.offset });
+  if (mirror.status === 'tampered') throw tampered('mirror', mirror.reason, { offset: mirror.offset });
+  if (primary.status === 'missing' && mirror.status === 'missing') return { winner: 'none', repairs: [] };
+  const repairs: Repair[] = [];
+  const selfClean = (name: CopyName, c: ChainOk) => {
+    if (c.dirtyEnd > c.end) repairs.push({ copy: name, create: false, from: c.end, to: c.end, zeroTo: c.dirtyEnd });
+  };
+  if (mirror.status === 'missing' || primary.status === 'missing') {
+    const [name, c, other]: [CopyName, ChainOk, CopyName] = mirror.status === 'missing' ? ['primary', primary as ChainOk, 'mirror'] : ['mirror', mirror as ChainOk, 'primary'];
+    selfClean(name, c);
+    const start = c.entries[0]?.start ?? c.end;
+    repairs.push({ copy: other, create: true, from: start, to: c.end, zeroTo: 0 });
+    return { winner: name, chain: c, repairs };
+  }
+  const n = Math.min(primary.entries.length, mirror.entries.length);
+  const a = lastHash(primary.entries, n);
+  const b = lastHash(mirror.entries, n);
+  if (a !== undefined && b !== undefined && !bytesEqual(a, b)) {
+    throw tampered(primary.entries.length >= mirror.entries.length ? 'mirror' : 'primary', 'the two copies disagree: one was replaced by a different history', { record: n - 1 });
+  }
+  const [wName, w, lName, l]: [CopyName, ChainOk, CopyName, ChainOk] =
+    primary.entries.length >= mirror.entries.length ? ['primary', primary, 'mirror', mirror] : ['mirror', mirror, 'primary', primary];
+  if (l.end !== (w.entries[l.entries.length - 1]?.end ?? l.end)) {
+    throw tampered(lName, 'its records sit at different offsets than in the other copy');
+  }
+  selfClean(wName, w);
+  if (l.end < w.end || l.dirtyEnd > l.end) repairs.push({ copy: lName, create: false, from: l.end, to: w.end, zeroTo: l.dirtyEnd });
+  return { winner: wName, chain: w, repairs };
+}

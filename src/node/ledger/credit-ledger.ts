@@ -1,0 +1,476 @@
+/**
+ * `CreditLedger`: click-charge credits kept in a sealed, hash-chained, append-only ledger with a
+ * primary and a mirror copy. Nothing a crash, a deletion, an edit or a restored old copy can do
+ * gives a consumed credit back, and nothing acknowledged is lost.
+ *
+ * One writer loop per open ledger (group commit): it takes every pending request, decides them in
+ * order (core/ledger/plan.ts), seals the new records, writes them to both copies, fdatasyncs both
+ * in parallel, and only then resolves the requests. Processes are serialised by the ledger lock.
+ */
+import { EventEmitter } from 'node:events';
+import { join, resolve } from 'node:path';
+import { LicenseError } from '../../core/errors.js';
+import type { License } from '../../core/license.js';
+import type { TopUp } from '../../core/topup.js';
+import { emptyHead, readChain, type ChainHead, type ChainOk } from '../../core/ledger/chain.js';
+import { frameAll } from '../../core/ledger/frame.js';
+import { balanceOf, crossings, planBatch, type Balance, type LedgerOp, type ThresholdEvent } from '../../core/ledger/plan.js';
+import { reconcile, type CopyName, type CopyRead } from '../../core/ledger/reconcile.js';
+import { genesisHash, type LedgerRecord, type RecordKind } from '../../core/ledger/record.js';
+import { deriveLedgerKey, sealRecord, type LedgerKey } from '../../core/ledger/seal.js';
+import { LedgerFile } from './file.js';
+import { defaultLedgerDirs, ledgerFileNames } from './paths.js';
+import { LockSession } from './session.js';
+
+/** What the ledger needs of a verified license. */
+export type LedgerLicense = Pick<License, 'id' | 'credits' | 'carriedCredits'>;
+
+/** Options of {@link CreditLedger.open}. */
+export interface CreditLedgerOptions {
+  /** The application secret the ledger key is derived from (with the license id). Required. */
+  secret: string | Uint8Array;
+  /** Directory of the primary copy. Default: the platform's application-data directory for `appName`. */
+  dir?: string;
+  /** Directory of the mirror copy. Default: a less obvious per-platform location (see `defaultLedgerDirs`). */
+  mirrorDir?: string;
+  /** Application name for the default directories. Default `"licit"`. */
+  appName?: string;
+  /** Clock for record times. Default `() => new Date()`. */
+  now?: () => Date;
+  /** A consumption floor besides the license's `carriedCredits` (e.g. from a renewal lease). Default 0. */
+  floor?: number;
+  /**
+   * Start a new ledger at the vendor's floor when both copies are missing although the license
+   * says credits were spent. Default false: that case is `ERR_LEDGER_MISSING`.
+   */
+  recover?: boolean;
+  /** Remaining-credit thresholds that fire `threshold` events when crossed. */
+  thresholds?: readonly number[];
+  /** How long to wait for another process holding the ledger. Default 10 000 ms. */
+  lockTimeoutMs?: number;
+}
+
+/** One entry of {@link CreditLedger.history}. */
+export interface LedgerEntry {
+  readonly seq: number;
+  readonly kind: RecordKind;
+  readonly amount: number;
+  /** Total consumed after this entry. */
+  readonly consumed: number;
+  /** Total topped up after this entry. */
+  readonly toppedUp: number;
+  readonly time: Date;
+  readonly reason: string;
+  readonly tokenId?: string;
+}
+
+/** The receipt of a durable consume. */
+export interface ConsumeReceipt extends Balance {
+  /** Sequence number of the record written. */
+  readonly seq: number;
+}
+
+/** The result of {@link CreditLedger.topUp}. */
+export interface TopUpReceipt extends Balance {
+  /** False when this token had been applied before (its credits count once). */
+  readonly applied: boolean;
+}
+
+/** State of one copy as {@link CreditLedger.verify} found it (before repairing it). */
+export type CopyState = 'ok' | 'missing' | 'behind' | 'torn';
+
+/** The result of {@link CreditLedger.verify}. */
+export interface VerifyReport extends Balance {
+  readonly records: number;
+  readonly primary: CopyState;
+  readonly mirror: CopyState;
+}
+
+/** Events of a {@link CreditLedger}. */
+export interface CreditLedgerEvents {
+  /** Remaining credits crossed one of the application's thresholds. */
+  threshold: [ThresholdEvent];
+}
+
+type Task<T> = () => Promise<T>;
+type Pending =
+  | { readonly type: 'op'; readonly op: LedgerOp; resolve(v: { record?: LedgerRecord; balance: Balance }): void; reject(e: unknown): void }
+  | { readonly type: 'task'; readonly task: Task<unknown>; resolve(v: unknown): void; reject(e: unknown): void };
+
+/** Most requests folded into one group commit (bounds one write to a few hundred KiB). */
+const MAX_BATCH = 1024;
+
+/**
+ * A license's click-charge ledger.
+ *
+ * @example
+ * ```ts
+ * const ledger = await CreditLedger.open(license, { secret: APP_SECRET, thresholds: [100] })
+ * ledger.on('threshold', (e) => e.direction === 'down' && askForTopUp(e.remaining))
+ * const r = await ledger.consume(1, { reason: 'export page' }) // durable when it resolves
+ * console.log(r.remaining)
+ * await ledger.close()
+ * ```
+ */
+export class CreditLedger {
+  /** The license this ledger belongs to. */
+  readonly licenseId: string;
+  /** Absolute paths of the two copies and the lock file. */
+  readonly paths: { readonly primary: string; readonly mirror: string; readonly lock: string };
+
+  readonly #key: LedgerKey;
+  readonly #credits: number;
+  readonly #genesis: Uint8Array;
+  readonly #now: () => Date;
+  readonly #recover: boolean;
+  readonly #session: LockSession;
+  readonly #events = new EventEmitter();
+  #thresholds: number[];
+  #head: ChainHead;
+  #end = 0;
+  #files: Partial<Record<CopyName, LedgerFile>> = {};
+  #loaded = false;
+  #stale = false;
+  #queue: Pending[] = [];
+  #running: Promise<void> | undefined;
+  #closed = false;
+  /** The floor at open: decides between a fresh ledger and ERR_LEDGER_MISSING. */
+  #openFloor = 0;
+
+  private constructor(license: LedgerLicense, key: LedgerKey, opts: CreditLedgerOptions) {
+    this.licenseId = license.id;
+    this.#key = key;
+    this.#credits = license.credits ?? 0;
+    this.#genesis = genesisHash(license.id);
+    this.#head = emptyHead(this.#genesis);
+    this.#now = opts.now ?? (() => new Date());
+    this.#recover = opts.recover === true;
+    this.#thresholds = [...(opts.thresholds ?? [])];
+    const defaults = opts.dir === undefined || opts.mirrorDir === undefined ? defaultLedgerDirs(opts.appName ?? 'licit') : undefined;
+    const dir = resolve(opts.dir ?? (defaults as { dir: string }).dir);
+    const mirrorDir = resolve(opts.mirrorDir ?? (defaults as { mirrorDir: string }).mirrorDir);
+    const names = ledgerFileNames(license.id, opts.secret);
+    this.paths = { primary: join(dir, names.primary), mirror: join(mirrorDir, names.mirror), lock: join(dir, names.lock) };
+    if (this.paths.primary === this.paths.mirror) throw new LicenseError('ERR_USAGE', 'the mirror must be a different file from the primary');
+    this.#session = new LockSession(this.paths.lock, opts.lockTimeoutMs ?? 10_000);
+  }
+
+  /**
+   * Open (or create) the ledger of `license`: reconciles the two copies, repairs a missing or
+   * lagging copy, drops a torn tail, and raises consumption to the vendor floor
+   * (`max(license.carriedCredits, options.floor)`).
+   *
+   * Rejects with `ERR_LEDGER_TAMPERED` (a copy does not verify, or the copies fork),
+   * `ERR_LEDGER_MISSING` (both copies gone while the license says credits were spent; pass
+   * `recover: true` to restart from the vendor floor), `ERR_LEDGER_LOCKED`, `ERR_IO`, `ERR_USAGE`.
+   */
+  static async open(license: LedgerLicense, options: CreditLedgerOptions): Promise<CreditLedger> {
+    if (typeof license?.id !== 'string' || license.id === '') throw new LicenseError('ERR_USAGE', 'open the ledger with a verified license (it has no id)');
+    const credits = license.credits ?? 0;
+    const floor = Math.max(license.carriedCredits ?? 0, options.floor ?? 0);
+    for (const [name, v] of [['license credits', credits], ['floor', floor]] as const) {
+      if (!Number.isSafeInteger(v) || v < 0) throw new LicenseError('ERR_USAGE', `${name} must be a non-negative whole number, got ${v}`);
+    }
+    checkThresholds(options.thresholds ?? []);
+    if (options.secret === undefined || options.secret.length === 0) throw new LicenseError('ERR_USAGE', 'CreditLedger needs the application `secret` the ledger key is derived from');
+    const ledger = new CreditLedger(license, await deriveLedgerKey(options.secret, license.id), options);
+    ledger.#openFloor = floor;
+    try {
+      await ledger.#submitOp({ kind: 'floor', floor });
+      await ledger.#session.release();
+    } catch (e) {
+      await ledger.close();
+      throw e;
+    }
+    return ledger;
+  }
+
+  /**
+   * Consume `n` credits. Resolves once the record is durable in both copies; rejects with
+   * `ERR_CREDITS_EXHAUSTED` (nothing consumed) when fewer than `n` remain.
+   */
+  async consume(n: number, options: { reason?: string } = {}): Promise<ConsumeReceipt> {
+    if (!Number.isSafeInteger(n) || n < 1) throw new LicenseError('ERR_USAGE', `consume needs a whole number of credits >= 1, got ${n}`);
+    const { record, balance } = await this.#submitOp({ kind: 'consume', amount: n, reason: options.reason ?? '' });
+    return { ...balance, seq: (record as LedgerRecord).seq };
+  }
+
+  /**
+   * Apply a verified top-up token (from `verifyTopUp`). A token applied before adds nothing and
+   * resolves with `applied: false`. Rejects `ERR_EXCHANGE_WRONG_LICENSE` for another license's token.
+   */
+  async topUp(token: Pick<TopUp, 'tokenId' | 'licenseId' | 'credits'>): Promise<TopUpReceipt> {
+    if (token.licenseId !== this.licenseId) {
+      throw new LicenseError('ERR_EXCHANGE_WRONG_LICENSE', `this top-up token is for license ${token.licenseId}, not ${this.licenseId}; ask the vendor for a token for this license`);
+    }
+    if (!Number.isSafeInteger(token.credits) || token.credits < 1) throw new LicenseError('ERR_USAGE', 'a top-up must add a whole number of credits >= 1');
+    const { record, balance } = await this.#submitOp({ kind: 'topup', tokenId: token.tokenId, credits: token.credits });
+    return { ...balance, applied: record !== undefined };
+  }
+
+  /** Raise consumption to at least `floor` (e.g. the carried credits of a renewal lease). */
+  async raiseFloor(floor: number): Promise<Balance> {
+    if (!Number.isSafeInteger(floor) || floor < 0) throw new LicenseError('ERR_USAGE', `floor must be a non-negative whole number, got ${floor}`);
+    return (await this.#submitOp({ kind: 'floor', floor })).balance;
+  }
+
+  /** The balance now, including what other processes consumed. */
+  async balance(): Promise<Balance> {
+    return this.#submitTask(async () => balanceOf(this.#head, this.#credits));
+  }
+
+  /** The balance as of this process's last look at the ledger (no I/O). */
+  get cachedBalance(): Balance {
+    return balanceOf(this.#head, this.#credits);
+  }
+
+  /** Every record, oldest first. */
+  async history(): Promise<LedgerEntry[]> {
+    return this.#submitTask(async () => {
+      const read = await this.#readCopy('primary');
+      if (read.status !== 'ok') throw new LicenseError('ERR_LEDGER_TAMPERED', 'the primary copy changed while reading it; run verify');
+      return read.entries.map(({ record: r }) => ({
+        seq: r.seq, kind: r.kind, amount: r.amount, consumed: r.consumed, toppedUp: r.toppedUp, time: new Date(r.time), reason: r.reason,
+        ...(r.tokenId === undefined ? {} : { tokenId: r.tokenId }),
+      }));
+    });
+  }
+
+  /**
+   * Re-read and check both copies from the first record (sealing, numbering, chain, totals),
+   * report what was found and repair a missing or lagging copy. Rejects `ERR_LEDGER_TAMPERED`.
+   */
+  async verify(): Promise<VerifyReport> {
+    return this.#submitTask(async () => {
+      const { primary, mirror } = await this.#load(false);
+      return { ...balanceOf(this.#head, this.#credits), records: this.#head.seq + 1, primary, mirror };
+    });
+  }
+
+  /** Set the remaining-credit thresholds that fire `threshold` events. */
+  setThresholds(thresholds: readonly number[]): void {
+    checkThresholds(thresholds);
+    this.#thresholds = [...thresholds];
+  }
+
+  /** Listen to an event. */
+  on<E extends keyof CreditLedgerEvents>(event: E, listener: (...args: CreditLedgerEvents[E]) => void): this {
+    this.#events.on(event, listener as (...a: unknown[]) => void);
+    return this;
+  }
+
+  /** Stop listening. */
+  off<E extends keyof CreditLedgerEvents>(event: E, listener: (...args: CreditLedgerEvents[E]) => void): this {
+    this.#events.off(event, listener as (...a: unknown[]) => void);
+    return this;
+  }
+
+  /** Wait for pending requests, release the lock and close the files. Later calls reject. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#running;
+    await this.#session.release();
+    await Promise.all(Object.values(this.#files).map((f) => f.close()));
+    this.#files = {};
+  }
+
+  // ---- the writer loop ----
+
+  #submitOp(op: LedgerOp): Promise<{ record?: LedgerRecord; balance: Balance }> {
+    return new Promise((resolve, reject) => this.#enqueue({ type: 'op', op, resolve, reject }));
+  }
+
+  #submitTask<T>(task: Task<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => this.#enqueue({ type: 'task', task, resolve: resolve as (v: unknown) => void, reject }));
+  }
+
+  #enqueue(p: Pending): void {
+    if (this.#closed && this.#loaded) {
+      p.reject(new LicenseError('ERR_USAGE', 'this credit ledger was closed; open it again'));
+      return;
+    }
+    this.#queue.push(p);
+    this.#running ??= this.#loop().finally(() => {
+      this.#running = undefined;
+    });
+  }
+
+  async #loop(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, MAX_BATCH);
+      await this.#commit(batch);
+      // Let callers resumed by this commit queue their next request before deciding on the lock.
+      await new Promise<void>((r) => setImmediate(r));
+      await this.#session.leave(this.#queue.length > 0).catch(() => undefined);
+    }
+  }
+
+  async #commit(batch: Pending[]): Promise<void> {
+    const ops = batch.filter((p): p is Extract<Pending, { type: 'op' }> => p.type === 'op');
+    const tasks = batch.filter((p): p is Extract<Pending, { type: 'task' }> => p.type === 'task');
+    let before: number;
+    try {
+      const fresh = await this.#session.enter();
+      before = balanceOf(this.#head, this.#credits).remaining;
+      if (fresh || this.#stale || !this.#loaded) await this.#refresh();
+    } catch (e) {
+      for (const p of batch) p.reject(e);
+      await this.#session.release().catch(() => undefined);
+      return;
+    }
+    if (ops.length > 0) await this.#commitOps(ops);
+    for (const t of tasks) {
+      try {
+        t.resolve(await t.task());
+      } catch (e) {
+        t.reject(e);
+      }
+    }
+    this.#emit(before, balanceOf(this.#head, this.#credits).remaining);
+  }
+
+  async #commitOps(ops: Extract<Pending, { type: 'op' }>[]): Promise<void> {
+    let plan: ReturnType<typeof planBatch>;
+    try {
+      plan = planBatch(this.#head, ops.map((p) => p.op), this.#credits, this.#now().getTime());
+      if (plan.plaintexts.length > 0) await this.#append(plan.plaintexts, plan.head);
+    } catch (e) {
+      // Unknown what reached the disk: re-read everything next time (never assume less was written).
+      this.#stale = true;
+      for (const p of ops) p.reject(e);
+      return;
+    }
+    plan.outcomes.forEach((o, i) => {
+      const p = ops[i] as (typeof ops)[number];
+      if (o.ok) p.resolve(o.record === undefined ? { balance: o.balance } : { record: o.record, balance: o.balance });
+      else p.reject(o.error);
+    });
+  }
+
+  async #append(plaintexts: readonly Uint8Array[], head: ChainHead): Promise<void> {
+    const bodies = await Promise.all(plaintexts.map((pt) => sealRecord(this.#key, pt)));
+    const buf = frameAll(bodies);
+    const at = this.#end;
+    // Both copies are written and flushed in parallel; the request is acknowledged after both.
+    await Promise.all(
+      (['primary', 'mirror'] as const).map(async (name) => {
+        const f = this.#files[name] as LedgerFile;
+        await f.writeAt(buf, at);
+        await f.datasync();
+      }),
+    );
+    this.#end = at + buf.length;
+    this.#head = head;
+  }
+
+  #emit(before: number, after: number): void {
+    for (const e of crossings(before, after, this.#thresholds)) {
+      try {
+        this.#events.emit('threshold', e);
+      } catch {
+        // A throwing listener must not break the ledger; the records are already durable.
+      }
+    }
+  }
+
+  // ---- reading and reconciling ----
+
+  /** Bring the in-memory head up to what is on disk (under the lock). */
+  async #refresh(): Promise<void> {
+    if (!this.#loaded || this.#stale) {
+      await this.#load(!this.#loaded);
+      return;
+    }
+    const p = this.#files.primary as LedgerFile;
+    const m = this.#files.mirror as LedgerFile;
+    const [pc, mc] = await Promise.all([p.isCurrent(), m.isCurrent()]);
+    if (!pc || !mc) {
+      await this.#load(false);
+      return;
+    }
+    const [pp, mp] = await Promise.all([p.probe(this.#end), m.probe(this.#end)]);
+    if (pp === 'zero' && mp === 'zero') return;
+    if (pp === 'short' || mp === 'short') {
+      await this.#load(false);
+      return;
+    }
+    // Another process appended: read only the new tails, continuing our head.
+    const [pb, mb] = await Promise.all([p.readFrom(this.#end), m.readFrom(this.#end)]);
+    const [pr, mr] = await Promise.all([readChain(this.#key, pb, this.#end, this.#head), readChain(this.#key, mb, this.#end, this.#head)]);
+    await this.#apply(pr, mr, { primary: pb, mirror: mb }, this.#end);
+  }
+
+  async #readCopy(name: CopyName): Promise<CopyRead & { bytes?: Uint8Array }> {
+    const f = this.#files[name] ?? (await LedgerFile.open(this.paths[name]));
+    if (f === undefined) return { status: 'missing' };
+    this.#files[name] = f;
+    const bytes = await f.readFrom(0);
+    return { ...(await readChain(this.#key, bytes, 0, emptyHead(this.#genesis))), bytes };
+  }
+
+  /** Full read of both copies from the first record; repairs. Returns what each copy was. */
+  async #load(initial: boolean): Promise<{ primary: CopyState; mirror: CopyState }> {
+    // Reopen by path: a copy may have been deleted or replaced since it was opened.
+    await Promise.all(Object.values(this.#files).map((f) => f.close()));
+    this.#files = {};
+    const [pr, mr] = await Promise.all([this.#readCopy('primary'), this.#readCopy('mirror')]);
+    const known = this.#head;
+    const states = await this.#apply(pr, mr, { primary: pr.bytes, mirror: mr.bytes }, 0);
+    if (!initial && this.#head.consumed < known.consumed) {
+      throw new LicenseError('ERR_LEDGER_TAMPERED', 'the ledger files were replaced by an older state while in use; no credits are given back', { consumed: known.consumed, found: this.#head.consumed });
+    }
+    this.#loaded = true;
+    this.#stale = false;
+    return states;
+  }
+
+  /** Reconcile two reads (from offset `base`), repair the copies, and adopt the winner's head. */
+  async #apply(pr: CopyRead, mr: CopyRead, bytes: Partial<Record<CopyName, Uint8Array>>, base: number): Promise<{ primary: CopyState; mirror: CopyState }> {
+    const plan = reconcile(pr, mr);
+    if (plan.winner === 'none') {
+      if (base !== 0) throw new LicenseError('ERR_INTERNAL', 'ledger copies vanished during a tail read');
+      const floor = this.#head.consumed;
+      if (this.#loaded) {
+        throw new LicenseError('ERR_LEDGER_MISSING', 'both copies of the credit ledger were deleted while in use; restore them from a backup, or reopen with `recover` to restart from the vendor floor', { consumed: floor });
+      }
+      await this.#createBoth();
+      return { primary: 'missing', mirror: 'missing' };
+    }
+    const chain = plan.chain as ChainOk;
+    const src = bytes[plan.winner] as Uint8Array;
+    for (const r of plan.repairs) {
+      const f = r.create ? await LedgerFile.create(this.paths[r.copy]) : (this.#files[r.copy] as LedgerFile);
+      this.#files[r.copy] = f;
+      if (r.to > r.from) await f.writeAt(src.subarray(r.from - base, r.to - base), r.from);
+      await f.zero(r.to, r.zeroTo);
+      await f.datasync();
+    }
+    this.#head = chain.head;
+    this.#end = chain.end;
+    const state = (c: CopyRead): CopyState => (c.status === 'missing' ? 'missing' : c.status === 'ok' && c.end < chain.end ? 'behind' : c.status === 'ok' && c.torn ? 'torn' : 'ok');
+    return { primary: state(pr), mirror: state(mr) };
+  }
+
+  async #createBoth(): Promise<void> {
+    // Both copies missing: a first use, or a lost disk. Refuse to start from zero when the
+    // license says credits were spent, unless the caller asked to recover from the vendor floor.
+    if (this.#openFloor > 0 && !this.#recover) {
+      throw new LicenseError(
+        'ERR_LEDGER_MISSING',
+        `the credit ledger is missing but the license says ${this.#openFloor} credits were already consumed; restore the ledger files (primary ${this.paths.primary}, mirror ${this.paths.mirror}), or open with \`recover: true\` (CLI: --recover) to restart from the vendor's count`,
+        { carried: this.#openFloor },
+      );
+    }
+    const [p, m] = await Promise.all([LedgerFile.create(this.paths.primary), LedgerFile.create(this.paths.mirror)]);
+    this.#files = { primary: p, mirror: m };
+    this.#head = emptyHead(this.#genesis);
+    this.#end = 0;
+  }
+
+}
+
+function checkThresholds(t: readonly number[]): void {
+  if (!Array.isArray(t) || !t.every((x) => Number.isSafeInteger(x) && x >= 0)) {
+    throw new LicenseError('ERR_USAGE', 'thresholds must be non-negative whole numbers of remaining credits');
+  }
+}

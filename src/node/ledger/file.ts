@@ -1,0 +1,150 @@
+/**
+ * One ledger copy on disk. Records are written in place into a file pre-extended with zeros, so
+ * the fdatasync after each group commit only flushes data (no size change to journal most of the
+ * time); the zero run after the last record marks the end, and a torn write shows as a record
+ * whose tail is still zero (see core/ledger/chain.ts).
+ */
+import { constants as fsc, promises as fsp, type Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { LicenseError } from '../../core/errors.js';
+
+/** Growth step of the zero-filled region. */
+export const EXTEND_BYTES = 64 * 1024;
+
+function ioError(path: string, what: string, e: unknown): LicenseError {
+  if (e instanceof LicenseError) return e;
+  return new LicenseError('ERR_IO', `cannot ${what} ${path}: ${(e as Error).message}. Check that the directory exists, is writable and the disk is not full`, { path }, { cause: e });
+}
+
+async function syncDir(dir: string): Promise<void> {
+  let d: FileHandle | undefined;
+  try {
+    d = await fsp.open(dir, 'r');
+    await d.sync();
+  } catch {
+    // Windows and some file systems refuse to fsync a directory; nothing better is available there.
+  } finally {
+    await d?.close();
+  }
+}
+
+/** An open ledger copy. */
+export class LedgerFile {
+  #fh: FileHandle;
+  #ino: number;
+  #dev: number;
+  #size: number;
+
+  private constructor(readonly path: string, fh: FileHandle, st: Stats) {
+    this.#fh = fh;
+    this.#ino = st.ino;
+    this.#dev = st.dev;
+    this.#size = st.size;
+  }
+
+  /** Open an existing copy; `undefined` when the file does not exist. */
+  static async open(path: string): Promise<LedgerFile | undefined> {
+    let fh: FileHandle;
+    try {
+      fh = await fsp.open(path, fsc.O_RDWR);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw ioError(path, 'open', e);
+    }
+    return new LedgerFile(path, fh, await fh.stat());
+  }
+
+  /** Create a copy (and its directory), durable in its directory before returning. */
+  static async create(path: string): Promise<LedgerFile> {
+    try {
+      await fsp.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      const fh = await fsp.open(path, fsc.O_RDWR | fsc.O_CREAT, 0o600);
+      await fh.sync();
+      await syncDir(dirname(path));
+      return new LedgerFile(path, fh, await fh.stat());
+    } catch (e) {
+      throw ioError(path, 'create', e);
+    }
+  }
+
+  /** Bytes of the file from `offset` to its end. */
+  async readFrom(offset: number): Promise<Uint8Array> {
+    try {
+      const { size } = await this.#fh.stat();
+      this.#size = size;
+      const out = new Uint8Array(Math.max(0, size - offset));
+      let got = 0;
+      while (got < out.length) {
+        const { bytesRead } = await this.#fh.read(out, got, out.length - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return out.subarray(0, got);
+    } catch (e) {
+      throw ioError(this.path, 'read', e);
+    }
+  }
+
+  /**
+   * What sits at `offset`: `zero` (a zero length or the end of file: nothing new), `data`
+   * (someone appended), or `short` (the file is shorter than `offset`: it was cut).
+   */
+  async probe(offset: number): Promise<'zero' | 'data' | 'short'> {
+    const b = new Uint8Array(4);
+    const { bytesRead } = await this.#fh.read(b, 0, 4, offset);
+    if (bytesRead === 0) return (await this.#fh.stat()).size < offset ? 'short' : 'zero';
+    return b.subarray(0, bytesRead).every((x) => x === 0) ? 'zero' : 'data';
+  }
+
+  /** True when the path still names this open file (not deleted, renamed or replaced). */
+  async isCurrent(): Promise<boolean> {
+    try {
+      const st = await fsp.stat(this.path);
+      return st.ino === this.#ino && st.dev === this.#dev;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Write `bytes` at `offset`, extending the zero-filled region first when needed. Not yet durable. */
+  async writeAt(bytes: Uint8Array, offset: number): Promise<void> {
+    let buf = bytes;
+    const end = offset + bytes.length;
+    if (end > this.#size) {
+      // Extend in the same write: data, then zeros up to the next growth step.
+      const cap = Math.ceil((end + 1) / EXTEND_BYTES) * EXTEND_BYTES;
+      buf = new Uint8Array(cap - offset);
+      buf.set(bytes);
+    }
+    try {
+      let done = 0;
+      while (done < buf.length) {
+        const { bytesWritten } = await this.#fh.write(buf, done, buf.length - done, offset + done);
+        done += bytesWritten;
+      }
+      this.#size = Math.max(this.#size, offset + buf.length);
+    } catch (e) {
+      throw ioError(this.path, 'write', e);
+    }
+  }
+
+  /** Overwrite `[from, to)` with zeros (a torn tail). Not yet durable. */
+  async zero(from: number, to: number): Promise<void> {
+    if (to > from) await this.writeAt(new Uint8Array(to - from), from);
+  }
+
+  /** fdatasync: the data written so far survives a crash or power loss when this resolves. */
+  async datasync(): Promise<void> {
+    try {
+      await this.#fh.datasync();
+    } catch (e) {
+      throw ioError(this.path, 'sync', e);
+    }
+  }
+
+  /** Close the handle (idempotent). */
+  async close(): Promise<void> {
+    await this.#fh.close().catch(() => undefined);
+  }
+}
