@@ -11,6 +11,8 @@ const VERBS: Record<string, { summary: string; load: () => Promise<{ run: Verb }
   issue: { summary: 'sign a license key (vendor)', load: () => import('./commands/issue.js') },
   verify: { summary: 'verify a license key and print its status', load: () => import('./commands/verify.js') },
   inspect: { summary: 'decode a license key WITHOUT verifying it', load: () => import('./commands/inspect.js') },
+  credits: { summary: 'click-charge credits: status, history, verify, consume, topup', load: () => import('./commands/credits.js') },
+  topup: { summary: 'sign a top-up token adding credits to a license (vendor)', load: () => import('./commands/topup.js') },
   // LICIT-VERBS: later verbs register here (fingerprint, smbios, credits, topup, seats, request, respond, apply, serve, log, report).
 };
 

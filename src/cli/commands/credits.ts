@@ -1,0 +1,92 @@
+import { LicenseError } from '../../core/errors.js';
+import { verifyLicense, verifyTopUp } from '../../index.js';
+import { CreditLedger, type CreditLedgerOptions } from '../../node/ledger/credit-ledger.js';
+import { integer, parseFlags, required, type CliContext, type Outcome, type Verb } from '../context.js';
+import { licenseText, readPublicKeys } from '../files.js';
+
+const USAGE =
+  'licit credits --license KEY --public-key FILE [--dir DIR] [--mirror-dir DIR] [--app NAME] [--recover] [--json]\n' +
+  '       status | history | verify | consume N [--repeat R] [--reason TEXT] | topup TOKEN\n' +
+  'The ledger secret comes from $LICIT_SECRET (use the one your application was built with).';
+
+/**
+ * Secret of ledgers the CLI creates on its own. An application embedding licit passes its own
+ * secret; point the CLI at that application's ledger with LICIT_SECRET.
+ */
+const CLI_SECRET = 'licit-cli-ledger';
+
+/** `licit credits`: status, history, verification, consumption and top-ups of a click-charge ledger. */
+export const run: Verb = async (argv, ctx) => {
+  const s = { type: 'string' } as const;
+  const { values: v, positionals } = parseFlags(
+    argv,
+    {
+      license: s, 'public-key': { type: 'string', multiple: true }, dir: s, 'mirror-dir': s, app: s,
+      recover: { type: 'boolean' }, repeat: s, reason: s,
+    },
+    USAGE,
+  );
+  const [action, arg, extra] = positionals;
+  if (action === undefined) throw new LicenseError('ERR_USAGE', `missing action\nUsage: ${USAGE}`);
+  if (extra !== undefined) throw new LicenseError('ERR_USAGE', `unexpected argument "${extra}"\nUsage: ${USAGE}`);
+  if (!['status', 'history', 'verify', 'consume', 'topup'].includes(action)) throw new LicenseError('ERR_USAGE', `unknown action "${action}"\nUsage: ${USAGE}`);
+  if ((action === 'consume' || action === 'topup') !== (arg !== undefined)) throw new LicenseError('ERR_USAGE', `wrong arguments for "${action}"\nUsage: ${USAGE}`);
+  const publicKeys = readPublicKeys(v['public-key'], USAGE);
+  const license = await verifyLicense(licenseText(required(v.license, '--license', USAGE)), { publicKeys });
+  const options: CreditLedgerOptions = { secret: process.env.LICIT_SECRET || CLI_SECRET, recover: v.recover === true };
+  if (v.dir !== undefined) options.dir = v.dir;
+  if (v['mirror-dir'] !== undefined) options.mirrorDir = v['mirror-dir'];
+  if (v.app !== undefined) options.appName = v.app;
+  // Validate the action's own arguments before touching the ledger.
+  const amount = action === 'consume' ? integer(arg, 'N') : undefined;
+  const repeat = integer(v.repeat, '--repeat') ?? 1;
+  if (amount === 0) throw new LicenseError('ERR_USAGE', 'consume needs N >= 1');
+  const token = action === 'topup' ? await verifyTopUp(arg as string, { publicKeys }) : undefined;
+
+  const ledger = await CreditLedger.open(license, options);
+  try {
+    switch (action) {
+      case 'consume':
+        return await consume(ledger, amount as number, repeat, v.reason ?? '', ctx);
+      case 'topup': {
+        const r = await ledger.topUp(token as NonNullable<typeof token>);
+        return {
+          data: { applied: r.applied, tokenId: token?.tokenId, allowance: r.allowance, consumed: r.consumed, remaining: r.remaining },
+          text: r.applied ? `Applied top-up ${token?.tokenId}: +${token?.credits} credits; ${r.remaining} of ${r.allowance} remain.` : `Top-up ${token?.tokenId} was already applied; nothing added. ${r.remaining} of ${r.allowance} remain.`,
+        };
+      }
+      case 'history': {
+        const entries = await ledger.history();
+        return {
+          data: { licenseId: license.id, entries: entries.map((e) => ({ ...e, time: e.time.toISOString() })) },
+          text: entries.length === 0 ? 'No records yet.' : entries.map((e) => `${String(e.seq).padStart(6)}  ${e.time.toISOString()}  ${e.kind.padEnd(7)} ${String(e.amount).padStart(8)}  consumed ${e.consumed}${e.tokenId ? `  token ${e.tokenId}` : ''}${e.reason ? `  ${e.reason}` : ''}`).join('\n'),
+        };
+      }
+      case 'verify': {
+        const r = await ledger.verify();
+        return {
+          data: { licenseId: license.id, ...r, paths: { primary: ledger.paths.primary, mirror: ledger.paths.mirror } },
+          text: `Ledger of ${license.id} verifies: ${r.records} records, ${r.consumed} of ${r.allowance} consumed. Primary ${r.primary}, mirror ${r.mirror}${r.primary === 'ok' && r.mirror === 'ok' ? '' : ' (repaired)'}.`,
+        };
+      }
+      default: {
+        const b = await ledger.balance();
+        return {
+          data: { licenseId: license.id, allowance: b.allowance, consumed: b.consumed, remaining: b.remaining, toppedUp: b.toppedUp, paths: { primary: ledger.paths.primary, mirror: ledger.paths.mirror } },
+          text: `License ${license.id}: ${b.remaining} of ${b.allowance} credits remain (${b.consumed} consumed${b.toppedUp > 0 ? `, ${b.toppedUp} from top-ups` : ''}).`,
+        };
+      }
+    }
+  } finally {
+    await ledger.close();
+  }
+};
+
+/** Consume `n` credits `repeat` times, one `ack <total consumed>` line per durable consumption. */
+async function consume(ledger: CreditLedger, n: number, repeat: number, reason: string, ctx: CliContext): Promise<Outcome | undefined> {
+  for (let i = 0; i < repeat; i++) {
+    const r = await ledger.consume(n, { reason });
+    ctx.line({ ack: r.consumed, seq: r.seq, remaining: r.remaining }, `ack ${r.consumed}`);
+  }
+  return undefined;
+}
