@@ -1,0 +1,125 @@
+// Windows: SMBIOS through GetSystemFirmwareTable('RSMB'), adapters through GetAdaptersAddresses
+// plus GetIfEntry2 (hardware flag and permanent address), MachineGuid from the registry.
+// Not compiled on the development machine (Linux); written against the Win32 documentation:
+// GetSystemFirmwareTable (sysinfoapi.h), RawSMBIOSData layout, GetAdaptersAddresses
+// (iphlpapi.h), MIB_IF_ROW2 / GetIfEntry2 (netioapi.h), RegGetValueW (winreg.h).
+#if defined(_WIN32)
+
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <winsock2.h>
+#include <ws2ipdef.h>
+#include <windows.h>
+#include <iphlpapi.h>
+#include <netioapi.h>
+
+#include <vector>
+
+#include "host.h"
+
+namespace licit {
+namespace {
+
+std::string Utf8(const wchar_t* w) {
+  if (w == nullptr || *w == 0) return "";
+  int n = WideCharToMultiByte(CP_UTF8, 0, w, -1, nullptr, 0, nullptr, nullptr);
+  if (n <= 1) return "";
+  std::string s(static_cast<size_t>(n), '\0');
+  WideCharToMultiByte(CP_UTF8, 0, w, -1, &s[0], n, nullptr, nullptr);
+  s.resize(static_cast<size_t>(n - 1));
+  return s;
+}
+
+// The header GetSystemFirmwareTable('RSMB') puts before the structure table.
+#pragma pack(push, 1)
+struct RawSmbiosHeader {
+  BYTE used20_calling_method;
+  BYTE major;
+  BYTE minor;
+  BYTE dmi_revision;
+  DWORD length;
+};
+#pragma pack(pop)
+
+}  // namespace
+
+SmbiosResult ReadSmbios() {
+  SmbiosResult r;
+  const DWORD kRsmb = 'RSMB';
+  UINT size = GetSystemFirmwareTable(kRsmb, 0, nullptr, 0);
+  if (size < sizeof(RawSmbiosHeader)) return r;
+  std::vector<BYTE> buf(size);
+  if (GetSystemFirmwareTable(kRsmb, 0, buf.data(), size) != size) return r;
+  RawSmbiosHeader h;
+  memcpy(&h, buf.data(), sizeof h);
+  size_t avail = size - sizeof h;
+  size_t len = h.length < avail ? h.length : avail;
+  smbios::Table t;
+  t.major = h.major;
+  t.minor = h.minor;
+  if (smbios::ParseTable(buf.data() + sizeof h, len, h.major, h.minor, 0, &t) == smbios::Status::kOk) {
+    r.table = t;
+    r.source = "rsmb";
+  }
+  return r;
+}
+
+std::vector<Adapter> ReadAdapters(const std::string&) {
+  std::vector<Adapter> out;
+  ULONG flags = GAA_FLAG_SKIP_ANYCAST | GAA_FLAG_SKIP_MULTICAST | GAA_FLAG_SKIP_DNS_SERVER | GAA_FLAG_SKIP_UNICAST;
+  ULONG size = 16 * 1024;
+  std::vector<BYTE> buf;
+  ULONG rc = ERROR_BUFFER_OVERFLOW;
+  for (int attempt = 0; attempt < 3 && rc == ERROR_BUFFER_OVERFLOW; attempt++) {
+    buf.resize(size);
+    rc = GetAdaptersAddresses(AF_UNSPEC, flags, nullptr, reinterpret_cast<PIP_ADAPTER_ADDRESSES>(buf.data()), &size);
+  }
+  if (rc != NO_ERROR) return out;
+  for (auto* a = reinterpret_cast<PIP_ADAPTER_ADDRESSES>(buf.data()); a != nullptr; a = a->Next) {
+    if (a->IfType != IF_TYPE_ETHERNET_CSMACD && a->IfType != IF_TYPE_IEEE80211) continue;
+    if (a->PhysicalAddressLength != 6) continue;
+    std::string description = Utf8(a->Description);
+    std::string friendly = Utf8(a->FriendlyName);
+    if (DescriptionLooksVirtual(description) || DescriptionLooksVirtual(friendly)) continue;
+
+    MIB_IF_ROW2 row;
+    SecureZeroMemory(&row, sizeof row);
+    row.InterfaceLuid = a->Luid;
+    std::string mac;
+    std::string origin = "current";
+    if (GetIfEntry2(&row) == NO_ERROR) {
+      // Only NDIS miniports backed by hardware; filter drivers (LWFs) are the same NIC again.
+      if (!row.InterfaceAndOperStatusFlags.HardwareInterface || row.InterfaceAndOperStatusFlags.FilterInterface) continue;
+      if (row.PhysicalAddressLength == 6) {
+        mac = CanonicalMac(row.PermanentPhysicalAddress, 6);
+        if (!mac.empty()) origin = "permanent";
+      }
+    }
+    if (mac.empty()) mac = CanonicalMac(a->PhysicalAddress, 6);
+    // Windows gives no assignment type: a locally administered current address may be the
+    // "random hardware address" privacy feature, so only a permanent one counts then.
+    if (mac.empty() || (origin == "current" && IsLocallyAdministered(mac))) continue;
+    Adapter ad;
+    ad.name = a->AdapterName;  // the {GUID}, stable across renames
+    ad.mac = mac;
+    ad.origin = origin;
+    out.push_back(ad);
+  }
+  return out;
+}
+
+std::string ReadMachineId() {
+  wchar_t buf[128];
+  DWORD size = sizeof buf;
+  // The 64-bit view: a 32-bit process would otherwise read the WOW6432Node copy.
+  if (RegGetValueW(HKEY_LOCAL_MACHINE, L"SOFTWARE\\Microsoft\\Cryptography", L"MachineGuid",
+                   RRF_RT_REG_SZ | RRF_SUBKEY_WOW6464KEY, nullptr, buf, &size) != ERROR_SUCCESS) {
+    return "";
+  }
+  return Utf8(buf);
+}
+
+}  // namespace licit
+
+#endif  // _WIN32
