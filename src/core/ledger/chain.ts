@@ -130,10 +130,7 @@ export async function readChain(key: LedgerKey, bytes: Uint8Array, base: number,
     const pt = plains[i];
     if (pt === undefined) {
       const isLast = i === pieces.length - 1 && suspect === undefined;
-      const end = piece.start + 4 + piece.len;
-      // A complete frame torn at a sector boundary: its bytes from that boundary on are zeros.
-      const boundary = sectorCeil(base + last) - base;
-      if (isLast && boundary > piece.start && boundary < end && !(await otherLengthOpens(key, bytes, piece.start, last))) {
+      if (isLast && tornShape(base, piece.start, piece.start + 4 + piece.len, last, false) && !(await otherLengthOpens(key, bytes, piece.start))) {
         suspect = { at: piece.start, truncated: false };
         break;
       }
@@ -148,21 +145,33 @@ export async function readChain(key: LedgerKey, bytes: Uint8Array, base: number,
     entries.push({ record, hash, start: base + piece.start, end: base + piece.start + 4 + piece.len });
   }
   const end = entries.length === 0 ? base : (entries[entries.length - 1] as ChainEntry).end;
-  if (suspect !== undefined && suspect.truncated && (await otherLengthOpens(key, bytes, suspect.at, size))) {
-    return { status: 'tampered', offset: base + suspect.at, reason: `the length of the record at offset ${base + suspect.at} was changed` };
+  if (suspect !== undefined && suspect.truncated && (!tornShape(base, suspect.at, size, last, true) || (await otherLengthOpens(key, bytes, suspect.at)))) {
+    return { status: 'tampered', offset: base + suspect.at, reason: `the last record at offset ${base + suspect.at} was changed (its length or its bytes), not cut by a crash` };
   }
   return { status: 'ok', entries, head: h, end, dirtyEnd: base + last, torn: suspect !== undefined };
 }
 
-/** True when the bytes at `p` authenticate with a body ending near `until`: the length prefix lies. */
-async function otherLengthOpens(key: LedgerKey, bytes: Uint8Array, p: number, until: number): Promise<boolean> {
-  // The true end is where the data ends, or up to 3 bytes later if the tag ended in zero bytes.
-  for (let e = until; e <= Math.min(until + 3, bytes.length); e++) {
-    const len = e - p - 4;
-    if (len < MIN_BODY || len > MAX_BODY) continue;
-    if ((await openRecord(key, bytes.subarray(p + 4, e))) !== undefined) return true;
-  }
-  return false;
+/**
+ * Whether the piece `[start, end)` (relative; `last` = relative end of non-zero data) looks like
+ * a crash: its data runs to the end of the file (`truncated`, allowing a few zero bytes that the
+ * cut ciphertext may end in), or it is zero from a sector boundary inside it on (a torn write into
+ * pre-extended space). Anything else (e.g. stray bytes followed by zeros) is an edit.
+ */
+function tornShape(base: number, start: number, end: number, last: number, truncated: boolean): boolean {
+  if (truncated && end - last <= 3) return true;
+  const boundary = sectorCeil(base + last) - base;
+  return boundary > start && boundary < end;
+}
+
+/**
+ * True when the bytes at `p` authenticate as a record of some other length: the length prefix
+ * lies (an edit), where a torn write could never authenticate. Tries every possible length, in
+ * parallel; this runs only for a suspected torn tail, so at most once per open.
+ */
+async function otherLengthOpens(key: LedgerKey, bytes: Uint8Array, p: number): Promise<boolean> {
+  const tries: Promise<Uint8Array | undefined>[] = [];
+  for (let len = MIN_BODY; len <= MAX_BODY && p + 4 + len <= bytes.length; len++) tries.push(openRecord(key, bytes.subarray(p + 4, p + 4 + len)));
+  return (await Promise.all(tries)).some((pt) => pt !== undefined);
 }
 
 const PARALLEL = 256;

@@ -16,7 +16,7 @@ import { emptyHead, readChain, type ChainHead, type ChainOk } from '../../core/l
 import { frameAll } from '../../core/ledger/frame.js';
 import { balanceOf, crossings, planBatch, type Balance, type LedgerOp, type ThresholdEvent } from '../../core/ledger/plan.js';
 import { reconcile, type CopyName, type CopyRead } from '../../core/ledger/reconcile.js';
-import { genesisHash, type LedgerRecord, type RecordKind } from '../../core/ledger/record.js';
+import { genesisHash, MAX_REASON_BYTES, type LedgerRecord, type RecordKind } from '../../core/ledger/record.js';
 import { deriveLedgerKey, sealRecord, type LedgerKey } from '../../core/ledger/seal.js';
 import { LedgerFile } from './file.js';
 import { defaultLedgerDirs, ledgerFileNames } from './paths.js';
@@ -191,7 +191,9 @@ export class CreditLedger {
    */
   async consume(n: number, options: { reason?: string } = {}): Promise<ConsumeReceipt> {
     if (!Number.isSafeInteger(n) || n < 1) throw new LicenseError('ERR_USAGE', `consume needs a whole number of credits >= 1, got ${n}`);
-    const { record, balance } = await this.#submitOp({ kind: 'consume', amount: n, reason: options.reason ?? '' });
+    const reason = options.reason ?? '';
+    if (typeof reason !== 'string' || Buffer.byteLength(reason) > MAX_REASON_BYTES) throw new LicenseError('ERR_USAGE', `a consume reason is text of at most ${MAX_REASON_BYTES} bytes`);
+    const { record, balance } = await this.#submitOp({ kind: 'consume', amount: n, reason });
     return { ...balance, seq: (record as LedgerRecord).seq };
   }
 
