@@ -4,30 +4,24 @@
  */
 import { LicenseError } from '../errors.js';
 import { checkId } from '../store.js';
+import type { License } from '../license.js';
 
 /**
- * The limits of one license: `Pick<License, 'id' | 'seats' | 'maxUsers' | 'maxActivations' |
- * 'maxUserActivations' | 'maxTransfers'>`. An absent maximum means "no limit".
+ * The limits of one license, as a verified {@link License} carries them. An absent maximum means
+ * "no limit". Plain objects fit too, so tests and tools need no signed key.
+ *
+ * - `seats`: seats per user type, e.g. `{ basic: 10, advanced: 2 }`
+ * - `maxUsers`: license users (who may activate devices)
+ * - `maxActivations`: devices activated on the license, all users together
+ * - `maxUserActivations`: default maximum devices per license user
+ * - `maxTransfers`: transfers (device moves and device resets) over the license's life
  *
  * @example
  * ```ts
  * const limits: SeatLimits = { id: 'lic-1', seats: { basic: 10, advanced: 2 }, maxUsers: 5, maxActivations: 10 };
  * ```
  */
-export interface SeatLimits {
-  /** License id: the key every store files the license's state under. */
-  readonly id: string;
-  /** Seats per user type, e.g. `{ basic: 10, advanced: 2 }`. */
-  readonly seats: Readonly<Record<string, number>>;
-  /** Maximum license users (who may activate devices). */
-  readonly maxUsers?: number | undefined;
-  /** Maximum devices activated on the license, all users together. */
-  readonly maxActivations?: number | undefined;
-  /** Default maximum devices per license user. */
-  readonly maxUserActivations?: number | undefined;
-  /** Maximum transfers (device moves and device resets) over the license's life. */
-  readonly maxTransfers?: number | undefined;
-}
+export type SeatLimits = Pick<License, 'id' | 'seats'> & Partial<Pick<License, 'maxUsers' | 'maxActivations' | 'maxUserActivations' | 'maxTransfers'>>;
 
 /** Options shared by every seat-side manager. */
 export interface SeatOptions {
