@@ -13,6 +13,7 @@ const VERBS: Record<string, { summary: string; load: () => Promise<{ run: Verb }
   inspect: { summary: 'decode a license key WITHOUT verifying it', load: () => import('./commands/inspect.js') },
   credits: { summary: 'click-charge credits: status, history, verify, consume, topup', load: () => import('./commands/credits.js') },
   topup: { summary: 'sign a top-up token adding credits to a license (vendor)', load: () => import('./commands/topup.js') },
+  seats: { summary: 'named seats per user type: assign, release, list, usage, access', load: () => import('./commands/seats.js') },
   // LICIT-VERBS: later verbs register here (fingerprint, smbios, credits, topup, seats, request, respond, apply, serve, log, report).
 };
 
