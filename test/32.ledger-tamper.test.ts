@@ -1,0 +1,145 @@
+/**
+ * Tampering with the ledger files themselves: flip each byte, truncate at every offset, swap two
+ * records, delete either copy, restore older copies. Each case ends in its stated outcome and
+ * never in a larger balance (smaller `consumed`).
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { isLicenseError } from '../src/core/errors.js';
+import { dataEnd } from '../src/core/ledger/frame.js';
+import { CreditLedger, type LedgerLicense } from '../src/node/ledger/credit-ledger.js';
+
+const SECRET = 'test-secret-32';
+const LIC: LedgerLicense = { id: 'LIC-32', credits: 1000, carriedCredits: 0 };
+const at = (() => {
+  const root = mkdtempSync(join(tmpdir(), 'licit-32-'));
+  return { dir: join(root, 'p'), mirrorDir: join(root, 'm') };
+})();
+let paths: CreditLedger['paths'];
+let old: { p: Buffer; m: Buffer; consumed: number }; // after 2 records
+let cur: { p: Buffer; m: Buffer; consumed: number }; // after 6 records
+let ends: number[]; // frame ends in the current file
+
+/** Put these bytes in place (undefined = delete), open, and report the outcome. */
+async function outcome(p: Buffer | undefined, m: Buffer | undefined, license: LedgerLicense = LIC): Promise<{ code?: string; consumed?: number; ledger?: CreditLedger }> {
+  for (const [path, b] of [[paths.primary, p], [paths.mirror, m]] as const) {
+    if (b === undefined) rmSync(path, { force: true });
+    else writeFileSync(path, b);
+  }
+  try {
+    const ledger = await CreditLedger.open(license, { secret: SECRET, ...at });
+    const { consumed } = await ledger.balance();
+    await ledger.close();
+    return { consumed, ledger };
+  } catch (e) {
+    if (!isLicenseError(e)) throw e;
+    return { code: e.code };
+  }
+}
+
+beforeAll(async () => {
+  const l = await CreditLedger.open(LIC, { secret: SECRET, ...at });
+  paths = l.paths;
+  await l.consume(1, { reason: 'a' });
+  await l.consume(2, { reason: 'b' });
+  old = { p: readFileSync(paths.primary), m: readFileSync(paths.mirror), consumed: 3 };
+  for (const n of [3, 4, 5, 6]) await l.consume(n, { reason: 'c' });
+  await l.close();
+  cur = { p: readFileSync(paths.primary), m: readFileSync(paths.mirror), consumed: 21 };
+  // Frame ends from the length prefixes.
+  ends = [];
+  for (let p = 0; p < dataEnd(cur.p); ) {
+    p += 4 + cur.p.readUInt32BE(p);
+    ends.push(p);
+  }
+  expect(ends).toHaveLength(6);
+});
+
+describe('ledger tampering', () => {
+  it('flipping any byte of either copy is ERR_LEDGER_TAMPERED', async () => {
+    const end = (ends[ends.length - 1] as number) + 32;
+    for (const which of ['primary', 'mirror'] as const) {
+      const src = which === 'primary' ? cur.p : cur.m;
+      // Every byte of the primary; every 3rd of the mirror (same format, keeps the test short).
+      for (let i = 0; i < end; i += which === 'primary' ? 1 : 3) {
+        const b = Buffer.from(src);
+        b[i] = (b[i] as number) ^ 0x20;
+        const r = which === 'primary' ? await outcome(b, cur.m) : await outcome(cur.p, b);
+        expect(r.code, `${which} byte ${i}`).toBe('ERR_LEDGER_TAMPERED');
+      }
+    }
+  });
+
+  it('truncating either copy at any offset is repaired from the other: same balance', async () => {
+    const end = (ends[ends.length - 1] as number) + 8;
+    for (let cut = 0; cut <= end; cut++) {
+      const r1 = await outcome(cur.p.subarray(0, cut), cur.m);
+      expect(r1, `primary cut at ${cut}`).toEqual(expect.objectContaining({ consumed: cur.consumed }));
+      if (cut % 4 === 0) {
+        const r2 = await outcome(cur.p, cur.m.subarray(0, cut));
+        expect(r2.consumed, `mirror cut at ${cut}`).toBe(cur.consumed);
+      }
+    }
+    // The repaired copy verifies on its own (the mirror is now a full copy again).
+    await outcome(cur.p.subarray(0, 50), cur.m);
+    expect(readFileSync(paths.primary).subarray(0, ends.at(-1)).equals(cur.m.subarray(0, ends.at(-1)))).toBe(true);
+  });
+
+  it('truncating both copies to a torn tail drops only the unacknowledged record', async () => {
+    const cut = (ends[4] as number) + 20; // inside the 6th record: as a crash mid-write leaves it
+    const r = await outcome(cur.p.subarray(0, cut), cur.m.subarray(0, cut));
+    expect(r.consumed).toBe(15);
+  });
+
+  it('swapping two records is ERR_LEDGER_TAMPERED', async () => {
+    const [, e1, e2, e3] = ends as [number, number, number, number];
+    expect(e2 - e1).toBe(e3 - e2); // same size: a swap keeps every offset
+    const swapped = Buffer.concat([cur.p.subarray(0, e1), cur.p.subarray(e2, e3), cur.p.subarray(e1, e2), cur.p.subarray(e3)]);
+    expect((await outcome(swapped, cur.m)).code).toBe('ERR_LEDGER_TAMPERED');
+    expect((await outcome(swapped, swapped)).code).toBe('ERR_LEDGER_TAMPERED');
+  });
+
+  it('a deleted copy is rebuilt from the other', async () => {
+    expect((await outcome(undefined, cur.m)).consumed).toBe(cur.consumed);
+    expect(readFileSync(paths.primary).subarray(0, ends.at(-1)).equals(cur.m.subarray(0, ends.at(-1)))).toBe(true);
+    expect((await outcome(cur.p, undefined)).consumed).toBe(cur.consumed);
+    expect(readFileSync(paths.mirror).subarray(0, ends.at(-1)).equals(cur.p.subarray(0, ends.at(-1)))).toBe(true);
+  });
+
+  it('an older copy of one is overruled by the longer chain', async () => {
+    expect((await outcome(old.p, cur.m)).consumed).toBe(cur.consumed);
+    expect((await outcome(cur.p, old.m)).consumed).toBe(cur.consumed);
+  });
+
+  it('older copies of both are caught by the vendor floor', async () => {
+    // Without a floor nothing local can know: the older state is all there is.
+    expect((await outcome(old.p, old.m)).consumed).toBe(old.consumed);
+    // The vendor saw 21 consumed (a renewal lease or re-issued license carries it).
+    expect((await outcome(old.p, old.m, { ...LIC, carriedCredits: 21 })).consumed).toBe(21);
+    // Both deleted while the license says 21 were spent: refused, never a reset to zero.
+    expect((await outcome(undefined, undefined, { ...LIC, carriedCredits: 21 })).code).toBe('ERR_LEDGER_MISSING');
+  });
+
+  it('two different histories (a fork) are ERR_LEDGER_TAMPERED', async () => {
+    // Build another history from the old state: both continue record 2 differently.
+    await outcome(old.p, old.m);
+    const l = await CreditLedger.open(LIC, { secret: SECRET, ...at });
+    await l.consume(1, { reason: 'fork' });
+    await l.close();
+    const fork = readFileSync(paths.primary);
+    expect((await outcome(cur.p, fork)).code).toBe('ERR_LEDGER_TAMPERED');
+    expect((await outcome(fork, cur.m)).code).toBe('ERR_LEDGER_TAMPERED');
+  });
+
+  it('a copy from another license or sealed with another secret is ERR_LEDGER_TAMPERED', async () => {
+    const other = { ...at, dir: join(at.dir, 'x'), mirrorDir: join(at.mirrorDir, 'x') };
+    const l = await CreditLedger.open({ ...LIC, id: 'LIC-OTHER' }, { secret: SECRET, ...other });
+    await l.consume(50);
+    await l.close();
+    const foreign = readFileSync(l.paths.primary);
+    expect((await outcome(foreign, cur.m)).code).toBe('ERR_LEDGER_TAMPERED');
+    expect((await outcome(foreign, foreign)).code).toBe('ERR_LEDGER_TAMPERED');
+  });
+});
