@@ -14,6 +14,8 @@ const VERBS: Record<string, { summary: string; load: () => Promise<{ run: Verb }
   credits: { summary: 'click-charge credits: status, history, verify, consume, topup', load: () => import('./commands/credits.js') },
   topup: { summary: 'sign a top-up token adding credits to a license (vendor)', load: () => import('./commands/topup.js') },
   seats: { summary: 'named seats per user type: assign, release, list, usage, access', load: () => import('./commands/seats.js') },
+  fingerprint: { summary: "this machine's fingerprint, or why it no longer matches (--explain)", load: () => import('./commands/fingerprint.js') },
+  smbios: { summary: 'decode an SMBIOS dump (dmidecode --dump-bin) for support', load: () => import('./commands/smbios.js') },
   // LICIT-VERBS: later verbs register here (fingerprint, smbios, credits, topup, seats, request, respond, apply, serve, log, report).
 };
 
