@@ -23,27 +23,63 @@ export interface NativeAdapter {
   readonly name: string;
   /** Lower-case `aa:bb:cc:dd:ee:ff`: the permanent address when the OS gives it. */
   readonly mac: string;
-  /** Where the address came from: `"current"` or `"permanent"`. */
+  /** `"current"` (the device's own address) or `"permanent"` (read back when the user had set another). */
   readonly origin: 'current' | 'permanent';
 }
 
-/** The SMBIOS fields licit uses; absent (or placeholder) values are `undefined`. */
+/**
+ * Decoded SMBIOS fields as they stand in the table (trailing spaces kept, control bytes shown as
+ * `.`). A field is absent when the table does not have it; {@link SmbiosInfo.placeholders} names
+ * the present ones whose text is filler ("To Be Filled By O.E.M.", "Default string", "0", ...).
+ */
 export interface SmbiosInfo {
-  /** `"2.8"`, `"3.2"` … from the entry point; `"0.0"` when the table came without one. */
+  /** `"2.8"`, `"3.1.1"` … from the entry point; `"0.0"` when the table came without one. */
   readonly version: string;
+  /** Number of structures walked (all types). */
+  readonly structures: number;
   readonly system: {
     readonly manufacturer?: string;
     readonly product?: string;
     readonly version?: string;
     readonly serial?: string;
-    /** Canonical upper-case `8-4-4-4-12`, in the byte order of the table's SMBIOS version. */
+    /** Lower-case `8-4-4-4-12`, in the byte order of the table's SMBIOS version. */
     readonly uuid?: string;
   };
   readonly baseboard: { readonly manufacturer?: string; readonly product?: string; readonly version?: string; readonly serial?: string };
-  readonly chassis: { readonly manufacturer?: string; readonly serial?: string; readonly type?: number };
-  readonly processors: ReadonlyArray<{ readonly socket?: string; readonly manufacturer?: string; readonly id?: string; readonly version?: string }>;
-  /** Number of structures decoded (all types), for diagnostics. */
-  readonly structures: number;
+  readonly chassis: { readonly manufacturer?: string; readonly version?: string; readonly serial?: string; readonly type?: number };
+  readonly processors: ReadonlyArray<{
+    readonly socket?: string;
+    readonly manufacturer?: string;
+    readonly version?: string;
+    /** Processor ID as dmidecode prints it: `"D4 06 03 00 FF FB EB BF"`. */
+    readonly id?: string;
+    readonly populated: boolean;
+  }>;
+  /** Dotted paths of fields whose text is a placeholder, e.g. `"baseboard.serial"`, `"processors.0.id"`. */
+  readonly placeholders: readonly string[];
+}
+
+/** CPU identity from CPUID (x86) or the system's registers elsewhere. */
+export interface NativeCpu {
+  readonly vendor: string;
+  /** CPUID leaf 1 EAX as 8 hex digits (family/model/stepping); MIDR on ARM; `""` when unknown. */
+  readonly signature: string;
+  readonly brand: string;
+  /** CPUID hypervisor-present bit. */
+  readonly hypervisor: boolean;
+  /** CPUID leaf 0x40000000 vendor, e.g. `"KVMKVMKVM"`; `""` without a hypervisor. */
+  readonly hypervisorVendor: string;
+}
+
+/** Everything the addon reads about this machine in one call. */
+export interface NativeHostIdentity {
+  /** `"sysfs-table"`, `"sysfs-dmi-id"` (partial: not root), `"rsmb"`, `"iokit"` or `"none"`. */
+  readonly smbiosSource: string;
+  readonly smbios: SmbiosInfo | null;
+  readonly cpu: NativeCpu;
+  readonly adapters: readonly NativeAdapter[];
+  /** `/etc/machine-id`, Windows MachineGuid or macOS IOPlatformUUID; `""` when unavailable. */
+  readonly machineId: string;
 }
 
 /** The typed surface of `licit_native.node`. Every function is synchronous and cheap. */
@@ -53,6 +89,15 @@ export interface NativeAddon {
   lockFd(fd: number): number;
   /** Release a lock taken by {@link NativeAddon.lockFd}: 0 or negative errno. */
   unlockFd(fd: number): number;
+  /**
+   * Decode SMBIOS bytes: a `dmidecode --dump-bin` file (`"dump"`) or a bare structure table
+   * (`"table"`, with the version when known). Status is `"ok"` or the reason it failed.
+   */
+  parseSmbios(bytes: Uint8Array, kind: 'dump' | 'table', major?: number, minor?: number): { status: string; table?: SmbiosInfo };
+  /** Physical network adapters; `sysfsNetRoot` replaces `/sys/class/net` (Linux, for tests). */
+  networkAdapters(sysfsNetRoot?: string): NativeAdapter[];
+  /** SMBIOS, CPU, adapters and machine id in one call. */
+  hostIdentity(sysfsNetRoot?: string): NativeHostIdentity;
 }
 
 /** Where the loader looked and why it failed; `undefined` while nothing failed. */
@@ -71,7 +116,7 @@ function disabledByEnv(): boolean {
 
 function isAddon(m: unknown): m is NativeAddon {
   const a = m as Partial<NativeAddon> | null;
-  return typeof a === 'object' && a !== null && a.abiVersion === NATIVE_ABI_VERSION && typeof a.lockFd === 'function';
+  return typeof a === 'object' && a !== null && a.abiVersion === NATIVE_ABI_VERSION && typeof a.lockFd === 'function' && typeof a.hostIdentity === 'function';
 }
 
 /**

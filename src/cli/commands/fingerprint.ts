@@ -1,0 +1,34 @@
+/**
+ * `licit fingerprint [--json] [--explain STORED] [--salt S] [--fallback]`: this machine's
+ * fingerprint (hashed components only), its source and environment flags, and with `--explain`
+ * which components differ from a stored fingerprint. Imports only the fingerprint runtime, so a
+ * cold start stays close to a bare `node`.
+ */
+import { parseFlags, type Verb } from '../context.js';
+import { DEFAULT_FINGERPRINT_SALT, explain, getFingerprint } from '../../node/fingerprint/index.js';
+
+const USAGE = 'licit fingerprint [--json] [--explain STORED] [--salt S] [--fallback]';
+
+export const run: Verb = async (argv, ctx) => {
+  const { values } = parseFlags(argv, { explain: { type: 'string' }, salt: { type: 'string' }, fallback: { type: 'boolean' } }, USAGE);
+  const salt = values.salt;
+  const fp = await getFingerprint({ salt, fallback: values.fallback === true });
+  const data: Record<string, unknown> = { ...fp.toJSON() };
+  delete data.source;
+  const lines = [
+    `fingerprint: ${fp.toString()}`,
+    `source: ${fp.source}   virtual: ${fp.virtual ? 'yes' : 'no'}   container: ${fp.container ? 'yes' : 'no'}`,
+    'components:',
+    ...fp.components.map((c) => `  ${c.kind.padEnd(15)} ${c.name.padEnd(15)} ${c.value}`),
+  ];
+  if (fp.unavailable.length > 0) lines.push(`not readable without root/administrator: ${fp.unavailable.join(', ')}`);
+  if (salt === undefined || salt === '') lines.push(`salt: the default ("${DEFAULT_FINGERPRINT_SALT}"); pass --salt with your application's salt`);
+  if (fp.container) lines.push('note: this process runs in a container; its hardware identity may change on every restart');
+  if (values.explain !== undefined) {
+    const e = explain(values.explain, fp);
+    data.explain = { ok: e.ok, score: e.score, changed: e.changed, unavailable: e.unavailable, kinds: e.kinds };
+    lines.push('', e.text);
+  }
+  // `source` first, as documented: {"ok":true,"source":...,"virtual":...}
+  return { data: { source: fp.source, ...data }, text: lines.join('\n') };
+};

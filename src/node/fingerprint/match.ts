@@ -1,0 +1,145 @@
+/**
+ * Matching a stored fingerprint against this machine with tolerance, and explaining the result.
+ *
+ * Components are compared per kind. A kind counts as *same* when the stored and current sets
+ * share a hash (for MACs: any one adapter still present), *changed* when the stored kind is
+ * missing or different now, *unavailable* when this process cannot read it (ignored), and *new*
+ * when only the current machine has it (ignored: more facts never break a license).
+ * The score is the weight of same kinds over the weight of same plus changed kinds.
+ */
+import { COMPONENT_KINDS, Fingerprint, type ComponentKind } from './fingerprint.js';
+
+/** Weights per kind. The motherboard's identity outweighs anything that is routinely replaced. */
+export const DEFAULT_WEIGHTS: Readonly<Record<ComponentKind, number>> = Object.freeze({
+  'system-uuid': 3,
+  'system-serial': 3,
+  'board-serial': 3,
+  board: 1,
+  'chassis-serial': 1,
+  cpu: 2,
+  'machine-id': 2,
+  mac: 2,
+});
+
+/**
+ * How tolerant a match is.
+ * - `"all"`: every stored kind that can be read must be the same.
+ * - `"most"` (default): more than half the compared weight must be the same. A new network card
+ *   or CPU keeps the license; a new motherboard (UUID, serials, on-board NIC) does not.
+ * - `{ atLeast: n }`: the same kinds must weigh at least `n`.
+ * Any form may carry `weights` replacing {@link DEFAULT_WEIGHTS} for some kinds.
+ */
+export type MatchStrategy =
+  | 'all'
+  | 'most'
+  | { readonly mode: 'all' | 'most'; readonly weights?: Partial<Record<ComponentKind, number>> }
+  | { readonly atLeast: number; readonly weights?: Partial<Record<ComponentKind, number>> };
+
+/** Outcome of {@link match}. */
+export interface MatchResult {
+  readonly ok: boolean;
+  /** Same weight over compared weight, 0..1 (0 when nothing could be compared). */
+  readonly score: number;
+  /** Kinds that were stored and are different or gone now. */
+  readonly changed: ComponentKind[];
+  /** Stored kinds this process cannot read, left out of the score. */
+  readonly unavailable: ComponentKind[];
+}
+
+/** Status of one kind in an {@link Explanation}. */
+export type KindStatus = 'same' | 'changed' | 'unavailable' | 'new';
+
+/** A support-friendly account of a match. */
+export interface Explanation extends MatchResult {
+  readonly strategy: string;
+  readonly kinds: ReadonlyArray<{ readonly kind: ComponentKind; readonly status: KindStatus; readonly weight: number; readonly stored: number; readonly current: number }>;
+  /** Several lines of plain text saying what changed and whether a reset is needed. */
+  readonly text: string;
+}
+
+function asFingerprint(f: Fingerprint | string): Fingerprint {
+  return typeof f === 'string' ? Fingerprint.parse(f) : f;
+}
+
+function compare(stored: Fingerprint, current: Fingerprint, strategy: MatchStrategy) {
+  const weights = { ...DEFAULT_WEIGHTS, ...(typeof strategy === 'object' ? strategy.weights : undefined) };
+  const kinds: Array<{ kind: ComponentKind; status: KindStatus; weight: number; stored: number; current: number }> = [];
+  let same = 0;
+  let compared = 0;
+  for (const kind of COMPONENT_KINDS) {
+    const s = new Set(stored.of(kind).map((c) => c.value));
+    const c = new Set(current.of(kind).map((x) => x.value));
+    if (s.size === 0 && c.size === 0) continue;
+    const weight = Math.max(0, weights[kind] ?? 0);
+    let status: KindStatus;
+    if (s.size === 0) status = 'new';
+    else if (c.size === 0 && current.unavailable.includes(kind)) status = 'unavailable';
+    else status = [...s].some((v) => c.has(v)) ? 'same' : 'changed';
+    if (status === 'same') same += weight;
+    if (status === 'same' || status === 'changed') compared += weight;
+    kinds.push({ kind, status, weight, stored: s.size, current: c.size });
+  }
+  const score = compared === 0 ? 0 : same / compared;
+  const changed = kinds.filter((k) => k.status === 'changed').map((k) => k.kind);
+  const unavailable = kinds.filter((k) => k.status === 'unavailable').map((k) => k.kind);
+  let ok: boolean;
+  let label: string;
+  if (typeof strategy === 'object' && 'atLeast' in strategy) {
+    ok = same >= strategy.atLeast && same > 0;
+    label = `at least weight ${strategy.atLeast} the same (got ${same} of ${compared})`;
+  } else {
+    const mode = typeof strategy === 'string' ? strategy : strategy.mode;
+    ok = compared > 0 && (mode === 'all' ? changed.length === 0 : same * 2 > compared);
+    label = mode === 'all' ? 'all components the same' : `most of the weight the same (got ${same} of ${compared})`;
+  }
+  return { ok, score, changed, unavailable, kinds, label };
+}
+
+/**
+ * Does this machine (`current`) match the `stored` fingerprint (a {@link Fingerprint} or its
+ * string, which is validated: `ERR_FINGERPRINT_MALFORMED`)?
+ *
+ * @example
+ * ```ts
+ * const r = match(license.fingerprint!, await getFingerprint({ salt }), 'most');
+ * if (!r.ok) console.log('changed:', r.changed.join(', '));
+ * ```
+ */
+export function match(stored: Fingerprint | string, current: Fingerprint | string, strategy: MatchStrategy = 'most'): MatchResult {
+  const r = compare(asFingerprint(stored), asFingerprint(current), strategy);
+  return { ok: r.ok, score: r.score, changed: r.changed, unavailable: r.unavailable };
+}
+
+/**
+ * Which components changed between `stored` and `current`, with a plain-text account for support.
+ *
+ * @example
+ * ```ts
+ * console.log(explain(license.fingerprint!, await getFingerprint({ salt })).text);
+ * ```
+ */
+export function explain(stored: Fingerprint | string, current: Fingerprint | string, strategy: MatchStrategy = 'most'): Explanation {
+  const r = compare(asFingerprint(stored), asFingerprint(current), strategy);
+  const lines = r.kinds.map((k) => {
+    const what =
+      k.status === 'same'
+        ? 'same'
+        : k.status === 'changed'
+          ? k.current === 0
+            ? 'CHANGED (no longer present)'
+            : 'CHANGED'
+          : k.status === 'unavailable'
+            ? 'not readable here (ignored; run as administrator/root to include it)'
+            : 'new on this machine (ignored)';
+    const counts = k.kind === 'mac' ? ` [${k.stored} stored, ${k.current} now]` : '';
+    return `  ${k.kind.padEnd(15)} weight ${k.weight}  ${what}${counts}`;
+  });
+  const verdict = r.ok
+    ? r.changed.length === 0
+      ? 'This machine matches the license.'
+      : `This machine still matches (${r.label}); changed: ${r.changed.join(', ')}.`
+    : r.kinds.every((k) => k.status === 'new' || k.status === 'unavailable')
+      ? 'Nothing in the stored fingerprint can be compared on this machine: a license reset (new fingerprint) is needed.'
+      : `This machine does not match (${r.label}): ${r.changed.join(', ')} changed. A license reset (new fingerprint) is needed.`;
+  return { ok: r.ok, score: r.score, changed: r.changed, unavailable: r.unavailable, strategy: r.label, kinds: r.kinds, text: [verdict, ...lines].join('\n') };
+}
