@@ -82,11 +82,16 @@ export const run: Verb = async (argv, ctx) => {
   }
 };
 
+const stdoutFlushed = () => new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+
 /** Consume `n` credits `repeat` times, one `ack <total consumed>` line per durable consumption. */
 async function consume(ledger: CreditLedger, n: number, repeat: number, reason: string, ctx: CliContext): Promise<Outcome | undefined> {
   for (let i = 0; i < repeat; i++) {
     const r = await ledger.consume(n, { reason });
     ctx.line({ ack: r.consumed, seq: r.seq, remaining: r.remaining }, `ack ${r.consumed}`);
+    // Stdout to a pipe is written asynchronously: wait until the line reached the OS, so a process
+    // killed right after still has every "ack" it reported readable by the other end.
+    await stdoutFlushed();
   }
   return undefined;
 }
