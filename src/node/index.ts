@@ -4,3 +4,24 @@
  */
 export { acquireLock, withLock, type FileLock, type LockOptions } from './lock.js';
 export { loadNative, requireNative, nativeLoadError, type NativeAddon } from './native.js';
+export {
+  getFingerprint,
+  readHostFacts,
+  clearFingerprintCache,
+  DEFAULT_FINGERPRINT_SALT,
+  Fingerprint,
+  COMPONENT_KINDS,
+  match,
+  explain,
+  DEFAULT_WEIGHTS,
+  type GetFingerprintOptions,
+  type ComponentKind,
+  type FingerprintComponent,
+  type FingerprintSource,
+  type MatchStrategy,
+  type MatchResult,
+  type Explanation,
+  type HostFacts,
+} from './fingerprint/index.js';
+export { decodeSmbios } from './fingerprint/smbios.js';
+export type { SmbiosInfo, NativeAdapter, NativeCpu, NativeHostIdentity } from './native.js';
