@@ -34,3 +34,15 @@ describe('base64url', () => {
     );
   });
 });
+
+describe('native and portable base64url decoders', () => {
+  it('agree on every input, valid or not', async () => {
+    const { base64urlDecodePortable } = await import('../src/core/base64.js');
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/= é'), maxLength: 40 }), (s) => {
+        expect(base64urlDecode(s)).toEqual(base64urlDecodePortable(s));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});

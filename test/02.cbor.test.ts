@@ -74,6 +74,9 @@ describe('strict decoding', () => {
     ['trailing bytes', '0101'],
     ['truncated', '6461'],
     ['tag 259 map', 'd90103a10101'],
+    ['tag inside a payload', 'a101c11a00000001'],
+    ['undefined simple value', 'f7'],
+    ['uint64 that fits in 4 bytes', '1b00000000ffffffff'],
     ['empty input', ''],
     ['reserved additional info', '1c'],
     ['break outside indefinite item', 'ff'],
@@ -83,6 +86,16 @@ describe('strict decoding', () => {
       expect(decodeCanonical(Buffer.from(hex, 'hex'))).toBeUndefined();
     });
   }
+
+  it('accepts only what cbor-x re-encodes to the identical bytes (validator agrees with round trip)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 60 }), (b) => {
+        const v = decodeCanonical(b);
+        if (v !== undefined) expect(toHex(encodeCbor(v))).toBe(toHex(b));
+      }),
+      { numRuns: 20000 },
+    );
+  });
 
   it('never throws on random bytes', () => {
     fc.assert(
@@ -96,5 +109,25 @@ describe('strict decoding', () => {
   it('survives deep nesting without crashing', () => {
     const deep = new Uint8Array(16 * 1024).fill(0x81);
     expect(decodeCanonical(deep)).toBeUndefined();
+  });
+});
+
+describe('text strings', () => {
+  it('accept exactly the valid UTF-8 that TextDecoder (fatal) accepts', () => {
+    const fatal = new TextDecoder('utf-8', { fatal: true });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 12 }), (body) => {
+        const item = new Uint8Array([0x60 | body.length, ...body]);
+        let ok = true;
+        try {
+          fatal.decode(body);
+        } catch {
+          ok = false;
+        }
+        expect(decodeCanonical(item) !== undefined, toHex(body)).toBe(ok);
+      }),
+      { numRuns: 20000 },
+    );
+    for (const s of ['é', '€', '𝄞', 'ascii']) expect(decodeCanonical(encodeCbor(s))).toBe(s);
   });
 });

@@ -31,7 +31,11 @@ export type Verb = (argv: string[], ctx: CliContext) => Promise<Outcome | undefi
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** Parse flags strictly; unknown flags and missing values become `ERR_USAGE`. `--json` is always accepted. */
-export function parseFlags<O extends Options>(argv: string[], options: O, usage: string) {
+export function parseFlags<O extends Options>(
+  argv: string[],
+  options: O,
+  usage: string,
+): ReturnType<typeof parseArgs<{ args: string[]; options: O & { json: { type: 'boolean' } }; allowPositionals: true; strict: true }>> {
   try {
     return parseArgs({ args: argv, options: { ...options, json: { type: 'boolean' } }, allowPositionals: true, strict: true });
   } catch (e) {

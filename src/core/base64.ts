@@ -57,7 +57,19 @@ function decode(text: string, t: Int16Array): Uint8Array | undefined {
 }
 
 export const base64urlEncode = (b: Uint8Array): string => encode(b, URL_ALPHABET, false);
-export const base64urlDecode = (s: string): Uint8Array | undefined => decode(s, URL_TABLE);
+type BufferLike = Uint8Array & { toString(encoding: 'base64url'): string };
+/** Node's native codec when present (the core stays runtime-neutral: it is looked up, not imported). */
+const NativeBuffer = (globalThis as { Buffer?: { from(s: string, enc: 'base64url'): BufferLike } }).Buffer;
+
+export function base64urlDecode(s: string): Uint8Array | undefined {
+  if (NativeBuffer === undefined) return decode(s, URL_TABLE);
+  // Buffer skips characters it does not know; re-encoding proves the text was canonical base64url.
+  const b = NativeBuffer.from(s, 'base64url');
+  return b.toString('base64url') === s ? new Uint8Array(b.buffer, b.byteOffset, b.length) : undefined;
+}
+
+/** The portable decoder, exported for tests that compare it with the native one. */
+export const base64urlDecodePortable = (s: string): Uint8Array | undefined => decode(s, URL_TABLE);
 export const base64Encode = (b: Uint8Array): string => encode(b, STD_ALPHABET, true);
 
 /** Standard base64 with optional `=` padding (as in PEM bodies). */

@@ -89,7 +89,50 @@ function malformed(kind: EnvelopeKind, why: string): LicenseError {
 /** Dearmor and check the COSE structure strictly. Nothing here is trusted yet. */
 export function parseEnvelope(text: unknown, kind: EnvelopeKind): ParsedEnvelope {
   const bytes = dearmor(text, kind);
-  const top = decodeCanonical(bytes);
+  return parseExact(bytes, kind) ?? parseGeneric(bytes, kind);
+}
+
+/** Read a shortest-form byte-string head at `p`: [start, end] of its content, or undefined. */
+function bstrAt(b: Uint8Array, p: number): [number, number] | undefined {
+  const ib = b[p];
+  if (ib === undefined || ib >> 5 !== 2) return undefined;
+  const info = ib & 31;
+  let len: number;
+  let start: number;
+  if (info < 24) [len, start] = [info, p + 1];
+  else if (info === 24 && (b[p + 1] ?? 0) >= 24) [len, start] = [b[p + 1] as number, p + 2];
+  else if (info === 25 && (b[p + 1] ?? 0) > 0) [len, start] = [((b[p + 1] as number) << 8) | (b[p + 2] as number), p + 3];
+  else return undefined;
+  return start + len <= b.length ? [start, start + len] : undefined;
+}
+
+const TYP_TAILS = Object.fromEntries(
+  (Object.keys(TYPES) as EnvelopeKind[]).map((k) => [k, concatBytes(Uint8Array.of(HDR_TYP), encodeCbor(TYPES[k]))]),
+) as Record<EnvelopeKind, Uint8Array>;
+
+/**
+ * The fast path: the exact layout licit writes (tag 18, 4-array, protected {1: -8, 4: kid, 16: typ},
+ * empty unprotected map, payload, 64-byte signature). Anything else takes the generic path,
+ * which accepts other canonical layouts and names the precise fault.
+ */
+function parseExact(b: Uint8Array, kind: EnvelopeKind): ParsedEnvelope | undefined {
+  if (b[0] !== 0xd2 || b[1] !== 0x84) return undefined;
+  const prot = bstrAt(b, 2);
+  if (prot === undefined || b[prot[1]] !== 0xa0) return undefined;
+  const pay = bstrAt(b, prot[1] + 1);
+  if (pay === undefined || b[pay[1]] !== 0x58 || b[pay[1] + 1] !== 64 || pay[1] + 66 !== b.length) return undefined;
+  const h = b.subarray(prot[0], prot[1]);
+  if (h[0] !== 0xa3 || h[1] !== HDR_ALG || h[2] !== 0x27 || h[3] !== HDR_KID) return undefined;
+  const kidAt = bstrAt(h, 4);
+  if (kidAt === undefined || kidAt[1] === kidAt[0] || kidAt[1] - kidAt[0] > 32) return undefined;
+  const tail = TYP_TAILS[kind];
+  if (h.length - kidAt[1] !== tail.length) return undefined;
+  for (let i = 0; i < tail.length; i++) if (h[kidAt[1] + i] !== tail[i]) return undefined;
+  return { kind, kid: toHex(h.subarray(kidAt[0], kidAt[1])), protectedBytes: h, payload: b.subarray(pay[0], pay[1]), signature: b.subarray(pay[1] + 2) };
+}
+
+function parseGeneric(bytes: Uint8Array, kind: EnvelopeKind): ParsedEnvelope {
+  const top = decodeCanonical(bytes, { allowTags: true });
   if (!(top instanceof Tag) || top.tag !== COSE_SIGN1_TAG) throw malformed(kind, 'not a COSE_Sign1 structure');
   const arr = top.value as unknown;
   if (!Array.isArray(arr) || arr.length !== 4) throw malformed(kind, 'COSE_Sign1 must have 4 elements');
@@ -126,16 +169,21 @@ export function decodeClaims(env: ParsedEnvelope): ClaimMap {
   return claims as ClaimMap;
 }
 
+/** Check a parsed envelope's signature against trusted keys; throws the matching `LicenseError`. */
+export async function verifySignature(env: ParsedEnvelope, keyring: Keyring, tbs: Uint8Array = toBeSigned(env.protectedBytes, env.payload)): Promise<void> {
+  const key = keyring.get(env.kid);
+  if (key === undefined) {
+    throw new LicenseError('ERR_KEY_UNKNOWN_SIGNER', `the ${kindName(env.kind)} was signed by key ${env.kid}, which is not among the trusted public keys. Add the vendor's current public key to publicKeys.`, { kid: env.kid });
+  }
+  // Fixed message: a forgery learns nothing from the failure.
+  if (!(await key.verify(env.signature, tbs))) {
+    throw new LicenseError('ERR_KEY_SIGNATURE', `signature verification failed: this ${kindName(env.kind)} was altered or not issued by the vendor`);
+  }
+}
+
 /** Verify an envelope against trusted keys; resolves to its claims and signer. */
 export async function openEnvelope(text: unknown, kind: EnvelopeKind, keyring: Keyring): Promise<{ claims: ClaimMap; kid: string; parsed: ParsedEnvelope }> {
   const env = parseEnvelope(text, kind);
-  const key = keyring.get(env.kid);
-  if (key === undefined) {
-    throw new LicenseError('ERR_KEY_UNKNOWN_SIGNER', `the ${kindName(kind)} was signed by key ${env.kid}, which is not among the trusted public keys. Add the vendor's current public key to publicKeys.`, { kid: env.kid });
-  }
-  // Fixed message: a forgery learns nothing from the failure.
-  if (!(await key.verify(env.signature, toBeSigned(env.protectedBytes, env.payload)))) {
-    throw new LicenseError('ERR_KEY_SIGNATURE', `signature verification failed: this ${kindName(kind)} was altered or not issued by the vendor`);
-  }
+  await verifySignature(env, keyring);
   return { claims: decodeClaims(env), kid: env.kid, parsed: env };
 }

@@ -1,11 +1,11 @@
 /**
  * `verifyLicense`: signature first, over the exact bytes; then claims; then time policy.
  */
-import { mapToClaims } from './claims.js';
+import { mapToClaims, type LicenseClaims } from './claims.js';
 import type { ClockGuard } from './clock-guard.js';
-import { openEnvelope } from './envelope.js';
+import { decodeClaims, parseEnvelope, toBeSigned, verifySignature, type ParsedEnvelope } from './envelope.js';
 import { LicenseError } from './errors.js';
-import { toKeyring, type PublicKeyInput } from './keys.js';
+import { toKeyring, type Keyring, type PublicKeyInput } from './keys.js';
 import { License } from './license.js';
 import { assertReleaseCovered, assertUsable, evaluateStatus } from './policy.js';
 
@@ -41,8 +41,7 @@ export async function verifyLicense(text: string, options: VerifyOptions): Promi
     throw new LicenseError('ERR_USAGE', 'verifyLicense(text, { publicKeys }) needs the vendor public key(s)');
   }
   const keyring = await toKeyring(options.publicKeys);
-  const { claims: map, kid } = await openEnvelope(text, 'license', keyring);
-  const claims = mapToClaims(map);
+  const { claims, kid, compact } = await checkSignature(text, keyring);
   let now = options.now ?? new Date();
   if (options.clockGuard !== undefined) now = await options.clockGuard.check(now);
   const report = evaluateStatus(claims, now);
@@ -54,5 +53,40 @@ export async function verifyLicense(text: string, options: VerifyOptions): Promi
     }
     await options.machine(claims.fingerprint, claims.licenseId);
   }
-  return new License(claims, kid, text.replace(/\s+/g, ''), report);
+  return new License(claims, kid, compact, report);
+}
+
+/** A parsed key: its envelope, the bytes its signature covers, and (once a signature held) its claims. */
+interface Parsed {
+  readonly env: ParsedEnvelope;
+  readonly tbs: Uint8Array;
+  readonly compact: string;
+  claims?: LicenseClaims;
+}
+
+// Parsing and claim validation are pure functions of the key text, so repeated verifications of
+// the same key reuse them; the signature is still checked on every call, against the keys given.
+const parsedCache = new Map<string, Parsed>();
+const PARSED_CACHE_SIZE = 64;
+
+function parse(text: string): Parsed {
+  const hit = typeof text === 'string' ? parsedCache.get(text) : undefined;
+  if (hit !== undefined) return hit;
+  const env = parseEnvelope(text, 'license');
+  const entry: Parsed = { env, tbs: toBeSigned(env.protectedBytes, env.payload), compact: text.replace(/\s+/g, '') };
+  if (parsedCache.size >= PARSED_CACHE_SIZE) parsedCache.delete(parsedCache.keys().next().value as string);
+  parsedCache.set(text, entry);
+  return entry;
+}
+
+async function checkSignature(text: string, keyring: Keyring): Promise<{ claims: LicenseClaims; kid: string; compact: string }> {
+  const p = parse(text);
+  await verifySignature(p.env, keyring, p.tbs);
+  p.claims ??= deepFreeze(mapToClaims(decodeClaims(p.env)));
+  return { claims: p.claims, kid: p.env.kid, compact: p.compact };
+}
+
+function deepFreeze<T extends object>(o: T): T {
+  for (const v of Object.values(o)) if (v !== null && typeof v === 'object' && !(v instanceof Date)) deepFreeze(v as object);
+  return Object.freeze(o);
 }

@@ -1,0 +1,115 @@
+/**
+ * Shared benchmark reporting: run tinybench tasks, print ours beside the baseline with the ratio
+ * and the target, and write the figures as JSON under bench/results/.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Bench } from 'tinybench';
+
+export const QUICK = process.argv.includes('--quick');
+
+/** One comparison: our task against its baseline, with the ratio we promise. */
+export interface Comparison {
+  readonly name: string;
+  readonly ours: string;
+  readonly baseline: string;
+  /** `time`: ours.time / baseline.time must be <= target. `speed`: baseline.time / ours.time must be >= target. */
+  readonly kind: 'time' | 'speed';
+  readonly target: number;
+}
+
+export interface Row {
+  readonly name: string;
+  readonly oursOpsPerSec: number;
+  readonly baselineOpsPerSec: number;
+  readonly ratio: number;
+  readonly kind: 'time' | 'speed';
+  readonly target: number;
+  readonly meetsTarget: boolean;
+}
+
+/** Make a tinybench `Bench` sized for full or `--quick` runs. */
+export function makeBench(opts: { time?: number; quickTime?: number } = {}): Bench {
+  return new Bench({ time: QUICK ? (opts.quickTime ?? 150) : (opts.time ?? 1500), warmupTime: QUICK ? 50 : 300 });
+}
+
+/** Mean time per operation of a finished task, in milliseconds. */
+export function periodOf(bench: Bench, name: string): number {
+  const task = bench.getTask(name);
+  const r = task?.result as { period?: number } | undefined;
+  if (r?.period === undefined || !(r.period > 0)) throw new Error(`benchmark task "${name}" did not complete`);
+  return r.period;
+}
+
+/** Compute, print and save the comparisons of a finished bench. */
+export function report(file: string, bench: Bench, comparisons: Comparison[], extra: Record<string, unknown> = {}): Row[] {
+  return reportRows(file, comparisons.map((c) => row(c, periodOf(bench, c.ours), periodOf(bench, c.baseline))), extra);
+}
+
+/** A row from two measured periods (ms per op), for benchmarks timed by hand. */
+export function row(c: Comparison, oursMs: number, baselineMs: number): Row {
+  const ratio = c.kind === 'time' ? oursMs / baselineMs : baselineMs / oursMs;
+  return {
+    name: c.name,
+    oursOpsPerSec: 1000 / oursMs,
+    baselineOpsPerSec: 1000 / baselineMs,
+    ratio,
+    kind: c.kind,
+    target: c.target,
+    meetsTarget: c.kind === 'time' ? ratio <= c.target : ratio >= c.target,
+  };
+}
+
+/** Print rows as a table and write `bench/results/<file>.json`. */
+export function reportRows(file: string, rows: Row[], extra: Record<string, unknown> = {}): Row[] {
+  const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
+  console.table(
+    rows.map((r) => ({
+      comparison: r.name,
+      'ours ops/s': fmt(r.oursOpsPerSec),
+      'baseline ops/s': fmt(r.baselineOpsPerSec),
+      ratio: r.ratio.toFixed(3),
+      target: `${r.kind === 'time' ? '<=' : '>='} ${r.target}`,
+      meets: r.meetsTarget ? 'yes' : 'NO',
+    })),
+  );
+  const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'results', `${file}.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify({ benchmark: file, quick: QUICK, node: process.version, date: new Date().toISOString(), rows, ...extra }, null, 2)}\n`);
+  console.log(`wrote ${out}`);
+  return rows;
+}
+
+/**
+ * Time two async functions in alternating batches and return mean ms per call for each.
+ * On a shared, noisy machine, alternating makes both sides see the same load, so the ratio
+ * stays meaningful even when absolute rates swing.
+ */
+export async function interleaved(
+  ours: () => unknown,
+  baseline: () => unknown,
+  opts: { rounds?: number; batch?: number } = {},
+): Promise<{ oursMs: number; baselineMs: number }> {
+  const rounds = opts.rounds ?? (QUICK ? 10 : 60);
+  const batch = opts.batch ?? 200;
+  const run = async (f: () => unknown) => {
+    const t = performance.now();
+    for (let i = 0; i < batch; i++) await f();
+    return performance.now() - t;
+  };
+  await run(ours);
+  await run(baseline); // warm-up
+  let a = 0;
+  let b = 0;
+  for (let r = 0; r < rounds; r++) {
+    if (r % 2 === 0) {
+      a += await run(ours);
+      b += await run(baseline);
+    } else {
+      b += await run(baseline);
+      a += await run(ours);
+    }
+  }
+  return { oursMs: a / (rounds * batch), baselineMs: b / (rounds * batch) };
+}

@@ -1,0 +1,142 @@
+/** The CLI as a user runs it: real processes over the built package. */
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { licit } from './helpers/cli.js';
+
+let dir: string;
+let pub: string;
+let key: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'licit-cli-'));
+  const r = licit(['keygen', '--out', join(dir, 'keys'), '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  pub = join(dir, 'keys', 'vendor.pub');
+  const issued = licit([
+    'issue', '--signing-key', join(dir, 'keys', 'vendor.key'), '--license-id', 'LIC-7', '--customer', 'ACME GmbH', '--edition', 'pro',
+    '--feature', 'reports', '--feature', 'export', '--seats', 'basic=10', '--seats', 'advanced=2', '--max-users', '12',
+    '--expires', '2030-01-01', '--maintenance-expires', '2027-06-30', '--grace-days', '14', '--credits', '5000', '--meta', 'order=PO-1', '--json',
+  ]);
+  expect(issued.code, issued.stderr).toBe(0);
+  key = issued.json().key as string;
+});
+
+describe('licit keygen', () => {
+  it('writes vendor.key with mode 0600 and vendor.pub, and reports the kid', () => {
+    expect(statSync(join(dir, 'keys', 'vendor.key')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(pub, 'utf8')).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+    expect(readFileSync(join(dir, 'keys', 'vendor.key'), 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+  });
+  it('refuses to overwrite an existing key pair', () => {
+    const before = readFileSync(join(dir, 'keys', 'vendor.key'), 'utf8');
+    const r = licit(['keygen', '--out', join(dir, 'keys'), '--json']);
+    expect(r.code).toBe(2);
+    expect(r.json()).toMatchObject({ ok: false, error: { code: 'ERR_USAGE' } });
+    expect(r.json().error?.message).toMatch(/never overwrites/);
+    expect(readFileSync(join(dir, 'keys', 'vendor.key'), 'utf8')).toBe(before);
+  });
+});
+
+describe('licit issue', () => {
+  it('prints the key on one line', () => {
+    const r = licit(['issue', '--signing-key', join(dir, 'keys', 'vendor.key'), '--feature', 'x']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^LICIT1-[A-Za-z0-9_-]+$/);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+  });
+  it('refuses bad flag values as usage errors (exit 2)', () => {
+    for (const args of [['--seats', 'basic'], ['--seats', 'basic=-1'], ['--expires', 'tomorrow'], ['--grace-days', '1.5'], ['--bogus']]) {
+      const r = licit(['issue', '--signing-key', join(dir, 'keys', 'vendor.key'), ...args, '--json']);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.json().error?.code).toBe('ERR_USAGE');
+    }
+  });
+  it('refuses invalid claims with ERR_KEY_INVALID_CLAIM (exit 1)', () => {
+    const r = licit(['issue', '--signing-key', join(dir, 'keys', 'vendor.key'), '--feature', 'not ok', '--json']);
+    expect(r.code).toBe(1);
+    expect(r.json().error?.code).toBe('ERR_KEY_INVALID_CLAIM');
+  });
+  it('refuses a missing or wrong signing key', () => {
+    expect(licit(['issue', '--json']).json().error?.code).toBe('ERR_USAGE');
+    expect(licit(['issue', '--signing-key', pub, '--json']).json().error?.code).toBe('ERR_PRIVATE_KEY_INVALID');
+  });
+});
+
+describe('licit verify', () => {
+  it('prints status and claims with ISO dates as one JSON object, exit 0', () => {
+    const r = licit(['verify', '--public-key', pub, '--now', '2026-12-01', key, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = r.json();
+    expect(out).toMatchObject({ ok: true, status: 'valid', license: { licenseId: 'LIC-7', customer: 'ACME GmbH', edition: 'pro', seats: { basic: 10, advanced: 2 }, credits: 5000, expiresAt: '2030-01-01T00:00:00.000Z', meta: { order: 'PO-1' } } });
+  });
+  it('reads the key from standard input, wrapped at 64 columns with CRLF', () => {
+    const wrapped = key.replace(/(.{64})/g, '$1\r\n');
+    const r = licit(['verify', '--public-key', pub, '--now', '2026-12-01', '-', '--json'], { input: wrapped });
+    expect(r.code, r.stdout).toBe(0);
+    const r2 = licit(['verify', '--public-key', pub, '--now', '2026-12-01', '--json'], { input: wrapped });
+    expect(r2.code).toBe(0);
+  });
+  it('exits 0 in grace, with the warning', () => {
+    const r = licit(['verify', '--public-key', pub, '--now', '2030-01-05', key, '--json']);
+    expect(r.code).toBe(0);
+    expect(r.json()).toMatchObject({ ok: true, status: 'grace', daysLeft: 10 });
+    const human = licit(['verify', '--public-key', pub, '--now', '2030-01-05', key]);
+    expect(human.stdout).toMatch(/is GRACE \(10 day\(s\) of grace left\)/);
+    expect(human.stderr).toMatch(/warning: the license expired/);
+  });
+  it('exits 1 with the error code for expired, maintenance-expired and forged keys, never a stack trace', () => {
+    const cases: [string[], string][] = [
+      [['--now', '2031-01-01', key], 'ERR_LICENSE_EXPIRED'],
+      [['--now', '2026-12-01', '--release-date', '2027-07-01', key], 'ERR_MAINTENANCE_EXPIRED'],
+      [['--now', '2026-12-01', key.slice(0, -3) + (key.endsWith('A') ? 'BAA' : 'AAA')], 'ERR_KEY_SIGNATURE'],
+      [['--now', '2026-12-01', 'LICIT1-garbage!'], 'ERR_KEY_MALFORMED'],
+    ];
+    for (const [args, code] of cases) {
+      const r = licit(['verify', '--public-key', pub, ...args, '--json']);
+      expect(r.code, code).toBe(1);
+      expect(r.json().error?.code).toBe(code);
+      const human = licit(['verify', '--public-key', pub, ...args]);
+      expect(human.stderr).toMatch(new RegExp(`^licit: ${code}: `));
+      expect(human.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+  it('usage errors exit 2: missing public key, unreadable file, no key', () => {
+    expect(licit(['verify', key, '--json']).code).toBe(2);
+    expect(licit(['verify', '--public-key', join(dir, 'nope.pub'), key, '--json']).json().error?.code).toBe('ERR_USAGE');
+    expect(licit(['verify', '--public-key', pub, '--json']).code).toBe(2);
+  });
+  it('trusts several --public-key files (rotation)', () => {
+    const other = join(dir, 'other');
+    licit(['keygen', '--out', other]);
+    const r = licit(['verify', '--public-key', join(other, 'vendor.pub'), '--public-key', pub, '--now', '2026-12-01', key, '--json']);
+    expect(r.code).toBe(0);
+    expect(licit(['verify', '--public-key', join(other, 'vendor.pub'), key, '--json']).json().error?.code).toBe('ERR_KEY_UNKNOWN_SIGNER');
+  });
+});
+
+describe('licit inspect', () => {
+  it('decodes without verifying, and says so', () => {
+    const r = licit(['inspect', key, '--json']);
+    expect(r.json()).toMatchObject({ ok: true, verified: false, license: { licenseId: 'LIC-7' } });
+    expect(licit(['inspect', key]).stdout).toMatch(/^NOT VERIFIED/);
+  });
+});
+
+describe('dispatcher', () => {
+  it('unknown verbs and no verb are usage errors with the verb list', () => {
+    const r = licit(['frobnicate', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.json().error?.message).toMatch(/unknown verb "frobnicate"/);
+    const none = licit([]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/Verbs:/);
+  });
+  it('refuses huge standard input without reading it all', () => {
+    writeFileSync(join(dir, 'big'), 'A'.repeat(5 * 1024 * 1024));
+    const r = licit(['verify', '--public-key', pub, '--json'], { input: readFileSync(join(dir, 'big'), 'utf8') });
+    expect(r.code).toBe(1);
+    expect(r.json().error?.code).toBe('ERR_KEY_TOO_LARGE');
+  });
+});
