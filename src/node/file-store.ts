@@ -89,22 +89,19 @@ export class FileStore implements Store {
   async transaction<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     const p = this.paths(licenseId);
     await this.ensureDir();
-    let result: { value: T } | undefined;
-    await this.guard(async () => {
-      await withLock(
+    return this.guard(() =>
+      withLock(
         p.lock,
         async () => {
           const st = await this.load(p.state, licenseId);
           const tx = new BufferedTx(licenseId, st.lastSeq, source(st));
           const value = await fn(tx);
           if (!tx.empty) await this.commit(p, st, tx);
-          result = { value };
+          return value;
         },
         { timeoutMs: this.lockTimeoutMs },
-      );
-    });
-    // `result` is set whenever guard returned without throwing.
-    return (result as { value: T }).value;
+      ),
+    );
   }
 
   async read<T>(licenseId: string, fn: (reader: StoreReader) => Promise<T>): Promise<T> {
