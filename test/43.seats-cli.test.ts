@@ -54,7 +54,7 @@ describe('licit seats', () => {
       expect(seats('usage').stdout).toMatch(/basic\t2\t2\t0/);
       expect(seats('release', 'bob@example.com', '--json').json()).toMatchObject({ ok: true, released: true });
       expect(seats('release', 'bob@example.com', '--json').json()).toMatchObject({ ok: false, error: { code: 'ERR_USER_NOT_FOUND' } });
-      const ev = seats('events', '--json').json() as { events: Array<{ seq: number; kind: string; actor: string }> };
+      const ev = seats('events', '--json').json() as unknown as { events: Array<{ seq: number; kind: string; actor: string }> };
       expect(ev.events.map((e) => [e.seq, e.kind, e.actor])).toEqual([
         [1, 'seat.assigned', 'cli'],
         [2, 'seat.assigned', 'cli'],
