@@ -1,0 +1,91 @@
+/**
+ * Several real processes (the built CLI) consuming from one ledger at once: serialised by the
+ * ledger lock, they end with exactly the sum they were acknowledged, and a limited allowance is
+ * never overspent. Also the CLI's credits verbs end to end.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LICIT_BIN, licit } from './helpers/cli.js';
+import { makeVendor } from './helpers/vendor.js';
+
+const built = existsSync(join(LICIT_BIN, '..', '..', 'dist', 'cli', 'commands', 'credits.js'));
+const ENV = { LICIT_SECRET: 'processes-test-secret' };
+
+function consumer(args: string[]): Promise<{ acks: number[]; code: number | null; stdout: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [LICIT_BIN, ...args], { env: { ...process.env, ...ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    c.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    c.on('close', (code) => resolve({ acks: [...out.matchAll(/^ack (\d+)$/gm)].map((m) => Number(m[1])), code, stdout: out }));
+  });
+}
+
+describe.skipIf(!built)('ledger across processes (built CLI)', () => {
+  it('four processes consuming at once end with exactly the acknowledged sum', { timeout: 120_000 }, async () => {
+    const vendor = makeVendor();
+    const key = await vendor.issue({ licenseId: 'LIC-34', credits: 1_000_000 });
+    const root = mkdtempSync(join(tmpdir(), 'licit-34-'));
+    const base = ['credits', '--license', key, '--public-key', vendor.pubPath, '--dir', join(root, 'p'), '--mirror-dir', join(root, 'm')];
+    const runs = await Promise.all(Array.from({ length: 4 }, () => consumer([...base, 'consume', '2', '--repeat', '60'])));
+    for (const r of runs) expect(r.code).toBe(0);
+    const all = runs.flatMap((r) => r.acks);
+    expect(all).toHaveLength(240);
+    // Every acknowledged total is distinct: no two processes ever wrote on the same state.
+    expect(new Set(all).size).toBe(240);
+    const status = licit([...base, 'status', '--json'], { env: ENV }).json();
+    expect(status).toMatchObject({ ok: true, consumed: 480, allowance: 1_000_000, remaining: 1_000_000 - 480 });
+    expect(licit([...base, 'verify', '--json'], { env: ENV }).json()).toMatchObject({ ok: true, records: 240, primary: 'ok', mirror: 'ok' });
+  });
+
+  it('a limited allowance is spent exactly once across processes', { timeout: 120_000 }, async () => {
+    const vendor = makeVendor();
+    const key = await vendor.issue({ licenseId: 'LIC-34B', credits: 50 });
+    const root = mkdtempSync(join(tmpdir(), 'licit-34-'));
+    const base = ['credits', '--license', key, '--public-key', vendor.pubPath, '--dir', join(root, 'p'), '--mirror-dir', join(root, 'm')];
+    const runs = await Promise.all(Array.from({ length: 3 }, () => consumer([...base, 'consume', '1', '--repeat', '40', '--json'])));
+    const acks = runs.reduce((n, r) => n + r.stdout.split('\n').filter((l) => l.includes('"ack"')).length, 0);
+    expect(acks).toBe(50);
+    // The processes that ran out say so as JSON and exit 1.
+    for (const r of runs.filter((x) => x.code !== 0)) expect(r.stdout).toContain('"code":"ERR_CREDITS_EXHAUSTED"');
+    expect(licit([...base, 'status', '--json'], { env: ENV }).json()).toMatchObject({ consumed: 50, remaining: 0 });
+  });
+
+  it('CLI: topup (vendor) and credits topup/status/history/verify, forged tokens refused', async () => {
+    const vendor = makeVendor();
+    const key = await vendor.issue({ licenseId: 'LIC-34C', credits: 5, carriedCredits: 2 });
+    const root = mkdtempSync(join(tmpdir(), 'licit-34-'));
+    const base = ['credits', '--license', key, '--public-key', vendor.pubPath, '--dir', join(root, 'p'), '--mirror-dir', join(root, 'm')];
+    // Both copies missing while the license says 2 were spent.
+    expect(licit([...base, 'status', '--json'], { env: ENV }).json().error?.code).toBe('ERR_LEDGER_MISSING');
+    expect(licit([...base, '--recover', 'status', '--json'], { env: ENV }).json()).toMatchObject({ allowance: 5, consumed: 2, remaining: 3 });
+    const t = licit(['topup', '--signing-key', vendor.keyPath, '--license-id', 'LIC-34C', '--credits', '10', '--json']).json();
+    expect(t.ok).toBe(true);
+    const token = t.token as string;
+    expect(licit([...base, 'topup', token, '--json'], { env: ENV }).json()).toMatchObject({ applied: true, allowance: 15, remaining: 13 });
+    expect(licit([...base, 'topup', token, '--json'], { env: ENV }).json()).toMatchObject({ applied: false, allowance: 15 });
+    // A token signed by someone else.
+    const other = makeVendor();
+    const forged = licit(['topup', '--signing-key', other.keyPath, '--license-id', 'LIC-34C', '--credits', '1000']).stdout.trim();
+    const f = licit([...base, 'topup', forged, '--json'], { env: ENV });
+    expect(f.code).toBe(1);
+    expect(f.json().error?.code).toBe('ERR_KEY_UNKNOWN_SIGNER');
+    // A token whose signature was altered (a character inside the trailing signature).
+    const i = token.length - 20;
+    const altered = `${token.slice(0, i)}${token[i] === 'A' ? 'B' : 'A'}${token.slice(i + 1)}`;
+    expect(licit([...base, 'topup', altered, '--json'], { env: ENV }).json().error?.code).toBe('ERR_KEY_SIGNATURE');
+    expect(licit([...base, 'status', '--json'], { env: ENV }).json()).toMatchObject({ allowance: 15 });
+    const c = licit([...base, 'consume', '13', '--json'], { env: ENV });
+    expect(JSON.parse(c.stdout.trim())).toMatchObject({ ok: true, ack: 15 });
+    const x = licit([...base, 'consume', '1', '--json'], { env: ENV });
+    expect(x.code).toBe(1);
+    expect(x.json().error?.code).toBe('ERR_CREDITS_EXHAUSTED');
+    const h = licit([...base, 'history', '--json'], { env: ENV }).json();
+    expect((h.entries as { kind: string }[]).map((e) => e.kind)).toEqual(['carry', 'topup', 'consume']);
+    expect(licit([...base, 'verify'], { env: ENV }).stdout).toMatch(/verifies: 3 records/);
+    expect(licit([...base, 'consume', '0'], { env: ENV }).code).toBe(2);
+    expect(licit([...base, 'frobnicate'], { env: ENV }).code).toBe(2);
+  });
+});
