@@ -1,0 +1,244 @@
+/**
+ * Fingerprint: components from facts, salted hashing, the string form, tolerant matching,
+ * explanations, the per-process cache and the two sources.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isLicenseError } from '../src/core/errors.js';
+import { looksVirtual } from '../src/node/fingerprint/environment.js';
+import type { HostFacts } from '../src/node/fingerprint/facts.js';
+import { signatureFromCpuinfo } from '../src/node/fingerprint/fallback.js';
+import { clearFingerprintCache, explain, Fingerprint, getFingerprint, match, readHostFacts } from '../src/node/fingerprint/index.js';
+import { loadNative, type SmbiosInfo } from '../src/node/native.js';
+
+const SALT = 'com.example.app';
+
+function smbios(over: Partial<{ uuid: string; serial: string; board: string; boardSerial: string; chassisSerial: string }> = {}, placeholders: string[] = []): SmbiosInfo {
+  return {
+    version: '3.0.0',
+    structures: 40,
+    system: { manufacturer: 'LENOVO', product: '20L8S07A14', serial: over.serial ?? 'PC131TBF', uuid: over.uuid ?? '161674cc-2a1e-11b2-a85c-e121881d01b9' },
+    baseboard: { manufacturer: 'LENOVO', product: over.board ?? '20L8S07A14', serial: over.boardSerial ?? 'L1HF9380025' },
+    chassis: { manufacturer: 'LENOVO', serial: over.chassisSerial ?? 'PC131TBF' },
+    processors: [],
+    placeholders,
+  };
+}
+
+function facts(over: Partial<HostFacts> = {}): HostFacts {
+  return {
+    source: 'native',
+    smbiosSource: 'sysfs-table',
+    smbios: smbios(),
+    cpu: { vendor: 'GenuineIntel', signature: '000806ea', brand: 'Intel(R) Core(TM) i7-8650U', hypervisor: false, hypervisorVendor: '' },
+    adapters: [
+      { name: 'enp0s31f6', mac: '8c:16:45:aa:bb:cc', origin: 'current' },
+      { name: 'wlp61s0', mac: 'a4:34:d9:11:22:33', origin: 'current' },
+    ],
+    machineId: '3d1219c7c4c5404aaa1f6d2a48adfda4',
+    ...over,
+  };
+}
+
+const fp = (f: HostFacts, salt = SALT) => Fingerprint.fromFacts(f, { salt });
+
+describe('Fingerprint.fromFacts', () => {
+  it('makes one component per kind (one per MAC), hashed, in a stable order', () => {
+    const a = fp(facts());
+    expect(a.components.map((c) => c.kind)).toEqual(['system-uuid', 'system-serial', 'board-serial', 'board', 'chassis-serial', 'cpu', 'machine-id', 'mac', 'mac']);
+    for (const c of a.components) expect(c.value).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect(a.toString()).toMatch(/^fp1:su=[\w-]{16},ss=[\w-]{16},bs=[\w-]{16},bd=[\w-]{16},cs=[\w-]{16},cp=[\w-]{16},mi=[\w-]{16},mc=[\w-]{16},mc=[\w-]{16}$/);
+    // Adapter order does not matter.
+    const b = fp(facts({ adapters: [...facts().adapters].reverse() }));
+    expect(b.toString()).toBe(a.toString());
+  });
+
+  it('never shows a raw serial, UUID, MAC or machine id', () => {
+    const text = JSON.stringify(fp(facts())) + fp(facts()).toString();
+    for (const raw of ['PC131TBF', 'L1HF9380025', '161674cc', '8c:16:45', '8c1645', '3d1219c7', '000806ea']) expect(text.toLowerCase()).not.toContain(raw.toLowerCase());
+  });
+
+  it('depends on the salt: two applications cannot link their fingerprints', () => {
+    const a = fp(facts(), 'app-one');
+    const b = fp(facts(), 'app-two');
+    const shared = a.components.filter((c) => b.components.some((d) => d.value === c.value));
+    expect(shared).toEqual([]);
+  });
+
+  it('ignores case and blanks around values, and leaves placeholders and absent facts out', () => {
+    const a = fp(facts({ smbios: smbios({ serial: ' pc131tbf  ' }) }));
+    expect(a.of('system-serial')[0]!.value).toBe(fp(facts()).of('system-serial')[0]!.value);
+    const b = fp(facts({ smbios: smbios({ serial: 'To Be Filled By O.E.M.' }, ['system.serial']), machineId: '' }));
+    expect(b.of('system-serial')).toEqual([]);
+    expect(b.of('machine-id')).toEqual([]);
+    const c = fp(facts({ smbios: null, adapters: [] }));
+    expect(c.components.map((x) => x.kind)).toEqual(['cpu', 'machine-id']);
+  });
+
+  it('marks serials unknown, not absent, when only the unprivileged sysfs view was readable', () => {
+    const s = smbios();
+    const partial: SmbiosInfo = { ...s, system: { manufacturer: 'LENOVO', product: '20L8S07A14' }, baseboard: { manufacturer: 'LENOVO', product: '20L8S07A14' }, chassis: {} };
+    const f = fp(facts({ smbiosSource: 'sysfs-dmi-id', smbios: partial }));
+    expect([...f.unavailable].sort()).toEqual(['board-serial', 'chassis-serial', 'system-serial', 'system-uuid']);
+    // Taken as root, checked as a user: still the same machine.
+    const r = match(fp(facts()), f, 'all');
+    expect(r).toMatchObject({ ok: true, changed: [] });
+    expect(r.unavailable.sort()).toEqual(['board-serial', 'chassis-serial', 'system-serial', 'system-uuid']);
+  });
+});
+
+describe('string form', () => {
+  it('round-trips, ignoring whitespace and line breaks', () => {
+    const a = fp(facts());
+    const text = a.toString();
+    const wrapped = text.replace(/(.{20})/g, '$1\n  ');
+    const b = Fingerprint.parse(wrapped);
+    expect(b.toString()).toBe(text);
+    expect(b.source).toBe('parsed');
+    expect(match(b, a, 'all').ok).toBe(true);
+  });
+
+  it('refuses anything else with ERR_FINGERPRINT_MALFORMED', () => {
+    const good = fp(facts()).toString();
+    const bad = [
+      '',
+      'fp1:',
+      'fp2:cp=AAAAAAAAAAAAAAAA',
+      'cp=AAAAAAAAAAAAAAAA',
+      'fp1:cp=AAAAAAAAAAAAAAA',
+      'fp1:cp=AAAAAAAAAAAAAAAA!',
+      'fp1:xx=AAAAAAAAAAAAAAAA',
+      'fp1:cp=AAAAAAAAAAAAAAAA,cp=BBBBBBBBBBBBBBBB',
+      'fp1:mc=AAAAAAAAAAAAAAAA,mc=AAAAAAAAAAAAAAAA',
+      'fp1:cp',
+      'fp1:cp=AAAAAAAAAAAAAAAA,',
+      `fp1:${Array.from({ length: 40 }, (_, i) => `mc=${String(i).padStart(16, 'A')}`).join(',')}`,
+      good + ','.repeat(5000),
+      good.replace('mi=', 'mi=+'),
+    ];
+    for (const s of bad) {
+      let err: unknown;
+      try {
+        Fingerprint.parse(s);
+      } catch (e) {
+        err = e;
+      }
+      expect(isLicenseError(err, 'ERR_FINGERPRINT_MALFORMED'), s.slice(0, 60)).toBe(true);
+    }
+    expect(() => Fingerprint.parse(42 as unknown as string)).toThrow(/not valid/);
+    expect(() => match('garbage', fp(facts()))).toThrow(expect.objectContaining({ code: 'ERR_FINGERPRINT_MALFORMED' }));
+  });
+
+  it('never fails on input with anything but ERR_FINGERPRINT_MALFORMED', () => {
+    const good = fp(facts()).toString();
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 300 }), fc.tuple(fc.nat(good.length), fc.string({ maxLength: 4 })).map(([i, s]) => good.slice(0, i) + s + good.slice(i + 1))), (s) => {
+        try {
+          const p = Fingerprint.parse(s);
+          expect(Fingerprint.parse(p.toString()).toString()).toBe(p.toString());
+        } catch (e) {
+          expect(isLicenseError(e, 'ERR_FINGERPRINT_MALFORMED')).toBe(true);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('match and explain', () => {
+  const stored = fp(facts());
+
+  it('the same machine matches under every strategy', () => {
+    for (const s of ['all', 'most', { atLeast: 10 }] as const) expect(match(stored, fp(facts()), s)).toEqual({ ok: true, score: 1, changed: [], unavailable: [] });
+    expect(match(stored.toString(), fp(facts()).toString()).ok).toBe(true);
+  });
+
+  it('a new network card keeps the license (most), not under "all"', () => {
+    const nic = fp(facts({ adapters: [{ name: 'enp0s31f6', mac: '00:1b:21:99:99:99', origin: 'current' }, facts().adapters[1]!] }));
+    expect(match(stored, nic, 'most')).toMatchObject({ ok: true, changed: [] }); // Wi-Fi still there
+    const both = fp(facts({ adapters: [{ name: 'eth9', mac: '00:1b:21:99:99:99', origin: 'current' }] }));
+    const r = match(stored, both, 'most');
+    expect(r.ok).toBe(true);
+    expect(r.changed).toEqual(['mac']);
+    expect(r.score).toBeCloseTo(15 / 17);
+    expect(match(stored, both, 'all').ok).toBe(false);
+    // An added adapter or new component never breaks a license.
+    const more = fp(facts({ adapters: [...facts().adapters, { name: 'usb0', mac: '00:1b:21:99:99:98', origin: 'current' }] }));
+    expect(match(stored, more, 'all').ok).toBe(true);
+  });
+
+  it('a different motherboard does not', () => {
+    const board = fp(
+      facts({
+        smbios: smbios({ uuid: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0', serial: 'PF0XYZ12', boardSerial: 'L2ZZ0000001', board: '20L9S00000' }),
+        adapters: [{ name: 'enp0s31f6', mac: '8c:16:45:dd:ee:ff', origin: 'current' }], // on-board NIC
+      }),
+    );
+    const r = match(stored, board);
+    expect(r.ok).toBe(false);
+    expect(r.changed).toEqual(['system-uuid', 'system-serial', 'board-serial', 'board', 'mac']);
+    const e = explain(stored, board);
+    expect(e.ok).toBe(false);
+    expect(e.text).toContain('does not match');
+    expect(e.text).toContain('reset');
+    expect(e.text).toMatch(/board-serial\s+weight 3\s+CHANGED/);
+    expect(e.text).toMatch(/cpu\s+weight 2\s+same/);
+    expect(e.kinds.find((k) => k.kind === 'mac')).toMatchObject({ status: 'changed', stored: 2, current: 1 });
+  });
+
+  it('at-least-N and custom weights', () => {
+    const onlyCpuAndId = fp(facts({ smbios: null, adapters: [] }));
+    expect(match(stored, onlyCpuAndId, { atLeast: 4 }).ok).toBe(true); // cpu 2 + machine-id 2
+    expect(match(stored, onlyCpuAndId, { atLeast: 5 }).ok).toBe(false);
+    expect(match(stored, onlyCpuAndId, { atLeast: 4, weights: { 'machine-id': 0 } }).ok).toBe(false);
+    expect(match(stored, onlyCpuAndId, { mode: 'most', weights: { cpu: 100 } }).ok).toBe(true);
+  });
+
+  it('nothing comparable is no match', () => {
+    const empty = new Fingerprint([], 'native');
+    expect(match(stored, empty)).toMatchObject({ ok: false, score: 0 });
+    expect(match(stored, empty, { atLeast: 0 }).ok).toBe(false);
+  });
+});
+
+describe('environment', () => {
+  it('a hypervisor bit or a VM vendor makes the machine virtual', () => {
+    expect(looksVirtual(facts())).toBe(false);
+    expect(looksVirtual(facts({ cpu: { ...facts().cpu, hypervisor: true } }))).toBe(true);
+    expect(looksVirtual(facts({ smbios: { ...smbios(), system: { manufacturer: 'QEMU', product: 'Standard PC (Q35 + ICH9, 2009)' } } }))).toBe(true);
+  });
+
+  it('rebuilds the CPUID signature from /proc/cpuinfo numbers', () => {
+    expect(signatureFromCpuinfo(6, 142, 10)).toBe('000806ea'); // the T480's i7-8650U (SMBIOS ID EA 06 08 00)
+    expect(signatureFromCpuinfo(23, 8, 2)).toBe('00800f82'); // the X399's Threadripper 2990WX (82 0F 80 00)
+    expect(signatureFromCpuinfo(6, 62, 4)).toBe('000306e4'); // the X9DBL's Xeon (E4 06 03 00)
+  });
+});
+
+describe('getFingerprint on this machine', () => {
+  it('is cached per process: the second call returns the same object', async () => {
+    clearFingerprintCache();
+    const a = await getFingerprint({ salt: SALT });
+    const b = await getFingerprint({ salt: SALT });
+    expect(b).toBe(a);
+    expect(await getFingerprint({ salt: 'other' })).not.toBe(a);
+    expect(a.source).toBe(loadNative() === undefined ? 'fallback' : 'native');
+    expect(a.components.length).toBeGreaterThan(0);
+  });
+
+  it('an empty or missing salt means the documented default', async () => {
+    expect((await getFingerprint({ salt: '' })).toString()).toBe((await getFingerprint({ salt: 'licit' })).toString());
+    expect((await getFingerprint()).toString()).toBe((await getFingerprint({ salt: 'licit' })).toString());
+  });
+
+  it.runIf(loadNative() !== undefined && process.platform === 'linux')('the JavaScript fallback reads the same facts here, so both sources match', async () => {
+    const native = await getFingerprint({ salt: SALT });
+    const fallback = await getFingerprint({ salt: SALT, fallback: true });
+    expect(fallback.source).toBe('fallback');
+    expect(match(native, fallback, 'all').ok).toBe(true);
+    const f = await readHostFacts({ fallback: true });
+    const n = await readHostFacts();
+    expect(f.cpu.signature).toBe(n.cpu.signature);
+    expect(f.machineId).toBe(n.machineId);
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * `licit fingerprint`: the documented JSON shape, no raw identifiers in the output, --salt,
+ * --explain, and the fallback source when the addon is disabled (LICIT_NO_NATIVE=1).
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadNative } from '../src/node/native.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const KINDS = ['system-uuid', 'system-serial', 'board-serial', 'board', 'chassis-serial', 'cpu', 'mac', 'machine-id'];
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/licit.js'), 'fingerprint', ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  return { ...r, json: () => JSON.parse(r.stdout) as Record<string, unknown> };
+}
+
+describe('licit fingerprint', () => {
+  it('prints exactly the documented JSON object', () => {
+    const r = cli(['--json', '--salt', 'com.example.app']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    const j = r.json();
+    expect(Object.keys(j)).toEqual(['ok', 'source', 'virtual', 'container', 'fingerprint', 'components']);
+    expect(j.ok).toBe(true);
+    expect(j.source).toBe(loadNative() === undefined ? 'fallback' : 'native');
+    expect(typeof j.virtual).toBe('boolean');
+    expect(typeof j.container).toBe('boolean');
+    expect(j.fingerprint).toMatch(/^fp1:[a-z]{2}=[\w-]{16}(,[a-z]{2}=[\w-]{16})*$/);
+    const components = j.components as Array<Record<string, unknown>>;
+    expect(components.length).toBeGreaterThan(0);
+    for (const c of components) {
+      expect(Object.keys(c)).toEqual(['kind', 'name', 'value']);
+      expect(KINDS).toContain(c.kind);
+      expect(c.value).toMatch(/^[\w-]{16}$/);
+    }
+  });
+
+  it('never prints a raw MAC address or machine id', () => {
+    const out = cli([]).stdout + cli(['--json']).stdout;
+    const raws: string[] = [];
+    try {
+      raws.push(readFileSync('/etc/machine-id', 'utf8').trim());
+    } catch {
+      // not Linux, or no machine id
+    }
+    try {
+      for (const n of readdirSync('/sys/class/net')) {
+        const mac = readFileSync(`/sys/class/net/${n}/address`, 'utf8').trim();
+        if (mac !== '00:00:00:00:00:00') raws.push(mac);
+      }
+    } catch {
+      // not Linux
+    }
+    for (const raw of raws.filter((x) => x !== '')) expect(out.toLowerCase()).not.toContain(raw.toLowerCase());
+  });
+
+  it('the salt changes every component; the same salt gives the same string', () => {
+    const a = cli(['--json', '--salt', 'one']).json();
+    const b = cli(['--json', '--salt', 'two']).json();
+    expect(cli(['--json', '--salt', 'one']).json().fingerprint).toBe(a.fingerprint);
+    const av = (a.components as Array<{ value: string }>).map((c) => c.value);
+    for (const c of b.components as Array<{ value: string }>) expect(av).not.toContain(c.value);
+  });
+
+  it('--explain says what changed', () => {
+    const fp = cli(['--json', '--salt', 's']).json().fingerprint as string;
+    const same = cli(['--json', '--salt', 's', '--explain', fp]).json();
+    expect(same.explain).toMatchObject({ ok: true, score: 1, changed: [] });
+    // Another machine: every hash different.
+    const other = fp.replace(/=[\w-]{16}/g, (m) => `=${m.slice(1, 16).split('').reverse().join('')}X`);
+    const r = cli(['--salt', 's', '--explain', other]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('does not match');
+    expect(r.stdout).toContain('CHANGED');
+    const j = cli(['--json', '--salt', 's', '--explain', other]).json();
+    expect((j.explain as { ok: boolean }).ok).toBe(false);
+  });
+
+  it('a malformed stored fingerprint is ERR_FINGERPRINT_MALFORMED (exit 1), a bad flag ERR_USAGE (exit 2)', () => {
+    const r = cli(['--json', '--explain', 'not-a-fingerprint']);
+    expect(r.status).toBe(1);
+    expect((r.json().error as { code: string }).code).toBe('ERR_FINGERPRINT_MALFORMED');
+    expect(cli(['--bogus']).status).toBe(2);
+  });
+
+  it('LICIT_NO_NATIVE=1 uses the JavaScript fallback and says so', () => {
+    const j = cli(['--json', '--salt', 'x'], { LICIT_NO_NATIVE: '1' }).json();
+    expect(j.source).toBe('fallback');
+    if (loadNative() !== undefined && process.platform === 'linux') {
+      // On Linux the fallback reads the same facts: the same fingerprint.
+      expect(j.fingerprint).toBe(cli(['--json', '--salt', 'x']).json().fingerprint);
+    }
+  });
+});
