@@ -93,7 +93,7 @@ const stores: Array<[string, () => { spec: StoreSpec; open: () => Store }]> = [
     () => {
       const d = mkdtempSync(join(tmpdir(), 'licit-race-'));
       dirs.push(d);
-      return { spec: { file: d }, open: () => new FileStore(d) };
+      return { spec: { file: d }, open: () => new FileStore(d, { lockTimeoutMs: 20_000 }) };
     },
   ],
   [
@@ -138,6 +138,33 @@ describe.each(stores)('%s with 8 processes', (_name, make) => {
       expect((await acts.usage()).activations).toEqual({ licensed: LIMIT, inUse: LIMIT });
       expect((await acts.devices()).length).toBe(LIMIT);
       expect((await acts.users()).reduce((s, u) => s + u.activations, 0)).toBe(LIMIT);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a process SIGKILLed inside a transaction leaves no lock and no trace of its writes', async () => {
+    const { spec, open } = make();
+    const license = { id: 'race-hang', seats: { basic: 2 } };
+    const store = open();
+    try {
+      const seats = new SeatManager(store, license);
+      await seats.assign('ann', 'basic');
+      const hung = await child({ store: spec, job: 'hang', license, prefix: 'dead' });
+      expect(hung.first).toBe('in-tx');
+      // While it holds the license, a writer waits (it does not slip past the lock).
+      let done = false;
+      const waiting = seats.assign('bob', 'basic').then((r) => ((done = true), r));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(done).toBe(false);
+      hung.proc.kill('SIGKILL');
+      // The kernel (flock) or the server (row lock) releases the lock with the dead process.
+      expect((await waiting).userId).toBe('bob');
+      expect((await seats.list()).map((a) => a.userId)).toEqual(['ann', 'bob']);
+      expect((await store.events(license.id)).map((e) => [e.seq, e.details.user])).toEqual([
+        [1, 'ann'],
+        [2, 'bob'],
+      ]);
     } finally {
       await store.close();
     }
