@@ -19,7 +19,7 @@ setEd25519Backend(nodeBackend);
 
 export { verifyLicense, type VerifyOptions, type MachineCheck } from './core/verify.js';
 export { License, claimsToJSON } from './core/license.js';
-export { LicenseError, isLicenseError, ERROR_CODES, type LicenseErrorCode } from './core/errors.js';
+export { LicenseError, isLicenseError, ERROR_CODES, type LicenseErrorCode, type LicenseErrorJSON } from './core/errors.js';
 export type { LicenseClaims, LicenseInput } from './core/claims.js';
 export { evaluateStatus, type LicenseStatus, type StatusReport } from './core/policy.js';
 export { ClockGuard, type ClockGuardOptions, type SealedStateStore } from './core/clock-guard.js';

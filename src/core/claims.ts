@@ -20,7 +20,9 @@ export interface LicenseClaims {
   readonly customer?: string | undefined;
   /** Vendor / issuer name (CWT `iss`). */
   readonly issuer?: string | undefined;
+  /** When the vendor issued the key (CWT `iat`). */
   readonly issuedAt: Date;
+  /** Start of validity (CWT `nbf`). */
   readonly notBefore?: Date | undefined;
   /** License expiry; `undefined` means perpetual. */
   readonly expiresAt?: Date | undefined;
@@ -30,15 +32,21 @@ export interface LicenseClaims {
   readonly graceDays: number;
   /** Days a server-issued lease stays verified ("valid for the next two weeks"). */
   readonly leaseDays: number;
+  /** Edition name. */
   readonly edition?: string | undefined;
+  /** Licensed features. */
   readonly features: readonly string[];
   /** Features available only while maintenance is active. */
   readonly maintenanceFeatures: readonly string[];
   /** Seats per user type, e.g. `{ basic: 10, advanced: 2 }`. */
   readonly seats: Readonly<Record<string, number>>;
+  /** Most license users. */
   readonly maxUsers?: number | undefined;
+  /** Most device activations per license. */
   readonly maxActivations?: number | undefined;
+  /** Most device activations per license user. */
   readonly maxUserActivations?: number | undefined;
+  /** Most activation transfers. */
   readonly maxTransfers?: number | undefined;
   /** Click-charge credits sold with the license. */
   readonly credits?: number | undefined;
@@ -52,28 +60,47 @@ export interface LicenseClaims {
 
 /** What a vendor supplies to issue a license; defaults fill the rest. */
 export interface LicenseInput {
+  /** Unique id; default: random `LIC-…`. */
   licenseId?: string;
+  /** Customer name. */
   customer?: string;
+  /** Vendor name. */
   issuer?: string;
+  /** Issue time; default now. */
   issuedAt?: Date;
+  /** Start of validity. */
   notBefore?: Date;
+  /** License expiry; omit for a perpetual license. */
   expiresAt?: Date;
+  /** End of maintenance. */
   maintenanceExpiresAt?: Date;
   /** Default 0. */
   graceDays?: number;
   /** Default 14. */
   leaseDays?: number;
+  /** Edition name. */
   edition?: string;
+  /** Licensed features. */
   features?: readonly string[];
+  /** Features usable only while maintenance is active (must be among `features`). */
   maintenanceFeatures?: readonly string[];
+  /** Seats per user type. */
   seats?: Readonly<Record<string, number>>;
+  /** Most license users. */
   maxUsers?: number;
+  /** Most device activations per license. */
   maxActivations?: number;
+  /** Most device activations per license user. */
   maxUserActivations?: number;
+  /** Most activation transfers. */
   maxTransfers?: number;
+  /** Click-charge credits sold. */
   credits?: number;
+  /** Credits already consumed that carry over (re-issue after a hardware change). */
   carriedCredits?: number;
+  /** Bind to one machine (a `licit fingerprint` string). */
   fingerprint?: string;
+  /** Free vendor metadata. */
   meta?: Readonly<Record<string, string>>;
 }
 

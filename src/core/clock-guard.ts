@@ -16,6 +16,7 @@ export interface SealedStateStore {
   write(bytes: Uint8Array): Promise<void>;
 }
 
+/** Options of {@link ClockGuard}. */
 export interface ClockGuardOptions {
   /** Where to keep the sealed state. */
   readonly store: SealedStateStore;
@@ -29,7 +30,17 @@ const AAD = utf8('licit-clock-guard-v1');
 /** Persist the mark only when it moved by this much, so a hot verify loop does not write a file each time. */
 const PERSIST_STEP_MS = 60_000;
 
+/**
+ * Detects a system clock set back to stretch a license. Pass it to `verifyLicense({ clockGuard })`.
+ *
+ * @example
+ * ```ts
+ * const clockGuard = new ClockGuard({ store: new SealedFile('/var/lib/app/clock'), secret: APP_SECRET })
+ * const trusted = await clockGuard.check() // rejects ERR_CLOCK_TAMPERED after a rollback
+ * ```
+ */
 export class ClockGuard {
+  /** How far back the clock may step, in ms. */
   readonly toleranceMs: number;
   readonly #store: SealedStateStore;
   readonly #secret: string | Uint8Array;
@@ -37,6 +48,7 @@ export class ClockGuard {
   #mark: number | undefined; // highest time seen (ms)
   #persisted = -Infinity;
 
+  /** A guard over `options.store`, sealed with a key derived from `options.secret`. */
   constructor(options: ClockGuardOptions) {
     this.#store = options.store;
     this.#secret = options.secret;

@@ -14,8 +14,9 @@ export type { EnvelopeKind } from './armor.js';
 
 /** Something that signs with the vendor's Ed25519 key. */
 export interface Signer {
-  /** Key id of the signing key's public half (see {@link keyId}). */
+  /** Key id of the signing key's public half (hex; see `keyId`). */
   readonly kid: string;
+  /** Ed25519 signature of `message`. */
   sign(message: Uint8Array): Uint8Array | Promise<Uint8Array>;
 }
 

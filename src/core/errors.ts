@@ -85,12 +85,22 @@ export class LicenseError extends Error {
     this.details = details;
   }
 
-  /** A plain object for JSON output: `{ code, message, ...details }` without a stack. */
-  toJSON(): { code: LicenseErrorCode; message: string; details?: Record<string, unknown> } {
-    const out: { code: LicenseErrorCode; message: string; details?: Record<string, unknown> } = { code: this.code, message: this.message };
+  /** A plain object for JSON output: `{ code, message, details }` without a stack. */
+  toJSON(): LicenseErrorJSON {
+    const out: LicenseErrorJSON = { code: this.code, message: this.message };
     if (Object.keys(this.details).length > 0) out.details = { ...this.details };
     return out;
   }
+}
+
+/** The JSON form of a {@link LicenseError}, as the CLI and the license server print it. */
+export interface LicenseErrorJSON {
+  /** Stable code. */
+  code: LicenseErrorCode;
+  /** What went wrong and what to do. */
+  message: string;
+  /** Structured context, when there is any. */
+  details?: Record<string, unknown>;
 }
 
 /** True when `e` is a {@link LicenseError}, optionally with the given code. */

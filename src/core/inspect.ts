@@ -4,8 +4,11 @@ import { decodeClaims, parseEnvelope } from './envelope.js';
 
 /** What an unverified license key says. Nothing here is trustworthy until verified. */
 export interface InspectedLicense {
+  /** Always false: nothing was verified. */
   readonly verified: false;
+  /** Key id the key claims to be signed by. */
   readonly kid: string;
+  /** The claims as written, unverified. */
   readonly claims: LicenseClaims;
 }
 

@@ -38,25 +38,43 @@ export class License {
     this.#usable = new Set(claims.features.filter((f) => !gated.has(f)));
   }
 
+  /** License id. */
   get id(): string { return this.claims.licenseId; }
+  /** Customer name. */
   get customer(): string | undefined { return this.claims.customer; }
+  /** Edition name, e.g. `professional`. */
   get edition(): string | undefined { return this.claims.edition; }
+  /** When the vendor issued the key. */
   get issuedAt(): Date { return this.claims.issuedAt; }
+  /** Start of validity, when set. */
   get notBefore(): Date | undefined { return this.claims.notBefore; }
+  /** License expiry; `undefined` for a perpetual license. */
   get expiresAt(): Date | undefined { return this.claims.expiresAt; }
+  /** End of maintenance: releases dated later are refused. */
   get maintenanceExpiresAt(): Date | undefined { return this.claims.maintenanceExpiresAt; }
+  /** Days of grace after expiry. */
   get graceDays(): number { return this.claims.graceDays; }
+  /** Days a server lease stays verified (default 14). */
   get leaseDays(): number { return this.claims.leaseDays; }
   /** Every licensed feature (including maintenance-gated ones). */
   get features(): ReadonlySet<string> { return this.#features; }
+  /** Seats per user type, e.g. `{ basic: 10, advanced: 2 }`. */
   get seats(): Readonly<Record<string, number>> { return this.claims.seats; }
+  /** Most license users that may activate. */
   get maxUsers(): number | undefined { return this.claims.maxUsers; }
+  /** Most device activations for the license. */
   get maxActivations(): number | undefined { return this.claims.maxActivations; }
+  /** Most device activations per license user. */
   get maxUserActivations(): number | undefined { return this.claims.maxUserActivations; }
+  /** Most transfers of an activation to another device. */
   get maxTransfers(): number | undefined { return this.claims.maxTransfers; }
+  /** Click-charge credits sold. */
   get credits(): number | undefined { return this.claims.credits; }
+  /** Credits the vendor already saw consumed (a floor for the ledger). */
   get carriedCredits(): number { return this.claims.carriedCredits; }
+  /** Machine fingerprint the license is bound to, when node-locked. */
   get fingerprint(): string | undefined { return this.claims.fingerprint; }
+  /** Free vendor metadata. */
   get meta(): Readonly<Record<string, string>> { return this.claims.meta; }
   /** `valid` or `grace` at verification time. */
   get status(): LicenseStatus { return this.report.status; }

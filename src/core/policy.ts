@@ -10,6 +10,7 @@ export type LicenseStatus = 'valid' | 'grace' | 'expired' | 'not-yet-valid';
 
 /** Where a license stands at one instant. */
 export interface StatusReport {
+  /** Where the license stands. */
   readonly status: LicenseStatus;
   /** The instant evaluated. */
   readonly at: Date;

@@ -10,9 +10,13 @@ import { toKeyring, type PublicKeyInput } from './keys.js';
 
 /** A verified top-up. */
 export interface TopUp {
+  /** Unique token id: a ledger applies each token once. */
   readonly tokenId: string;
+  /** The license the credits are for. */
   readonly licenseId: string;
+  /** Credits added. */
   readonly credits: number;
+  /** When the vendor signed it. */
   readonly issuedAt: Date;
   /** Signer key id. */
   readonly kid: string;

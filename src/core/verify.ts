@@ -12,6 +12,7 @@ import { assertReleaseCovered, assertUsable, evaluateStatus } from './policy.js'
 /** Checks that this machine matches the fingerprint a license is bound to; throws `ERR_FINGERPRINT_MISMATCH`. */
 export type MachineCheck = (storedFingerprint: string, licenseId: string) => void | Promise<void>;
 
+/** Options of {@link verifyLicense}. */
 export interface VerifyOptions {
   /** Vendor public keys to trust (several during key rotation). */
   readonly publicKeys: PublicKeyInput | readonly PublicKeyInput[];

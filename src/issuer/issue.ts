@@ -5,6 +5,7 @@ import { LicenseError } from '../core/errors.js';
 import { topUpClaims } from '../core/topup.js';
 import { toSigner, type SigningKeyInput } from './signer.js';
 
+/** Options of {@link issueLicense} and {@link issueTopUp}. */
 export interface IssueOptions {
   /** The vendor's private key. */
   readonly signingKey: SigningKeyInput;
@@ -30,7 +31,9 @@ export async function issueLicense(input: LicenseInput, options: IssueOptions): 
 
 /** What a top-up grants. */
 export interface TopUpInput {
+  /** The license to top up. */
   readonly licenseId: string;
+  /** Credits to add (1 to 4294967295). */
   readonly credits: number;
   /** Unique id; applying the same token twice adds once. Default: random. */
   readonly tokenId?: string;

@@ -25,8 +25,11 @@ export function generateKeyPair(): VendorKeyPair {
 
 /** Paths written by {@link writeKeyPair}. */
 export interface KeyPairFiles {
+  /** `dir/vendor.key` (PKCS#8 PEM, mode 0600). */
   readonly privateKeyPath: string;
+  /** `dir/vendor.pub` (SPKI PEM). */
   readonly publicKeyPath: string;
+  /** Key id of the pair. */
   readonly kid: string;
 }
 

@@ -4,6 +4,7 @@ import type { Ed25519Backend } from '../core/ed25519.js';
 
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
+/** The `node:crypto` Ed25519 backend (installed by the `licit` entry). */
 export const nodeBackend: Ed25519Backend = {
   name: 'node',
   importPublicKey(raw) {

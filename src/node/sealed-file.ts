@@ -1,7 +1,7 @@
 /** A {@link SealedStateStore} backed by one file, replaced atomically (write, fsync, rename, fsync dir). */
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { SealedStateStore } from '../core/clock-guard.js';
+import type { ClockGuard, SealedStateStore } from '../core/clock-guard.js';
 import { LicenseError } from '../core/errors.js';
 
 /** Write `bytes` to `path` so that a crash leaves either the old or the new contents, never a mix. */
@@ -27,10 +27,12 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, mode = 0o
   }
 }
 
-/** Sealed state kept in a file. */
+/** Sealed state kept in a file (for {@link ClockGuard} and other sealed local state). */
 export class SealedFile implements SealedStateStore {
+  /** @param path the file holding the sealed bytes */
   constructor(readonly path: string) {}
 
+  /** The stored bytes, or `undefined` when the file does not exist. */
   async read(): Promise<Uint8Array | undefined> {
     try {
       return new Uint8Array(await readFile(this.path));
@@ -40,6 +42,7 @@ export class SealedFile implements SealedStateStore {
     }
   }
 
+  /** Replace the file atomically. */
   async write(bytes: Uint8Array): Promise<void> {
     try {
       await writeFileAtomic(this.path, bytes);
