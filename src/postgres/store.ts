@@ -222,12 +222,17 @@ export class PostgresStore implements Store {
     client.release(broken !== undefined && isConnectionFailure(broken) ? broken : undefined);
   }
 
-  /** Every failure as a LicenseError: unreachable or failing database → `ERR_STORE_UNAVAILABLE`. */
-  private map(e: unknown): LicenseError {
+  /**
+   * Database and connection failures become `ERR_STORE_UNAVAILABLE`; licit's own errors and bugs
+   * in the caller's transaction function pass through unchanged.
+   */
+  private map(e: unknown): unknown {
     if (isLicenseError(e)) return e;
     const err = e as Error & { code?: string };
+    const connection = err instanceof Error && isConnectionFailure(err);
+    if (!connection && !(e instanceof pg.DatabaseError)) return e;
     const state = sqlState(e);
-    const what = isConnectionFailure(err) ? 'cannot reach the PostgreSQL seat store' : 'the PostgreSQL seat store refused the operation';
+    const what = connection ? 'cannot reach the PostgreSQL seat store' : 'the PostgreSQL seat store refused the operation';
     return new LicenseError(
       'ERR_STORE_UNAVAILABLE',
       `${what} (${state || err.code || 'error'}: ${err.message}); nothing was changed. Check that the database is running and reachable, then retry`,
