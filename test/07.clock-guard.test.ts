@@ -32,7 +32,7 @@ describe('ClockGuard', () => {
     const bytes = readFileSync(path);
     for (let i = 0; i < bytes.length; i++) {
       const b = Buffer.from(bytes);
-      b[i] ^= 1;
+      b[i] = (b[i] as number) ^ 1;
       writeFileSync(path, b);
       await expect(fileClockGuard(path, { secret: 's' }).check(T('2026-05-02T00:00:00Z')), `byte ${i}`).rejects.toMatchObject({ code: 'ERR_STATE_TAMPERED' });
     }

@@ -1,0 +1,54 @@
+/** Node-locked licenses: verify only on the machine whose fingerprint they carry. */
+import { describe, expect, it } from 'vitest';
+import { verifyLicense } from '../src/index.js';
+import { getFingerprint } from '../src/node/fingerprint/index.js';
+import { machineCheck } from '../src/node/machine-check.js';
+import { licit } from './helpers/cli.js';
+import { makeVendor } from './helpers/vendor.js';
+
+const vendor = makeVendor();
+const SALT = 'node-lock-test';
+
+/** This machine's fingerprint string with the values of some component kinds replaced. */
+async function alter(kinds: string[]): Promise<string> {
+  const fp = (await getFingerprint({ salt: SALT })).toString();
+  return fp.replace(/([a-z]{2})=([A-Za-z0-9_-]+)/g, (all, code: string) => (kinds.includes(code) ? `${code}=AAAAAAAAAAAAAAAA` : all));
+}
+
+describe('node-locked licenses', async () => {
+  const here = (await getFingerprint({ salt: SALT })).toString();
+
+  it('verify on the machine they were bound to', async () => {
+    const key = await vendor.issue({ fingerprint: here });
+    const l = await verifyLicense(key, { publicKeys: vendor.publicKeyPem, machine: machineCheck({ salt: SALT }) });
+    expect(l.fingerprint).toBe(here);
+  });
+
+  it('are refused elsewhere with ERR_FINGERPRINT_MISMATCH and say what changed', async () => {
+    const key = await vendor.issue({ fingerprint: await alter(['cp', 'mi', 'mc']) });
+    const err = await verifyLicense(key, { publicKeys: vendor.publicKeyPem, machine: machineCheck({ salt: SALT }) }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERR_FINGERPRINT_MISMATCH' });
+    expect((err as Error).message).toMatch(/CHANGED/);
+    expect((err as { details: { changed: string[] } }).details.changed).toEqual(expect.arrayContaining(['cpu', 'machine-id']));
+  });
+
+  it('are refused without a machine check rather than silently accepted', async () => {
+    const key = await vendor.issue({ fingerprint: here });
+    await expect(verifyLicense(key, { publicKeys: vendor.publicKeyPem })).rejects.toMatchObject({ code: 'ERR_FINGERPRINT_MISMATCH' });
+  });
+
+  it('survive a new network card (one component of several changed)', async () => {
+    const key = await vendor.issue({ fingerprint: await alter(['mc']) });
+    expect((await verifyLicense(key, { publicKeys: vendor.publicKeyPem, machine: machineCheck({ salt: SALT }) })).status).toBe('valid');
+  });
+
+  it('work through the CLI: licit verify --salt', async () => {
+    const ok = await vendor.issue({ fingerprint: here });
+    const r = licit(['verify', '--public-key', vendor.pubPath, '--salt', SALT, ok, '--json']);
+    expect(r.code, r.stdout).toBe(0);
+    const bad = await vendor.issue({ fingerprint: await alter(['cp', 'mi', 'mc']) });
+    const refused = licit(['verify', '--public-key', vendor.pubPath, '--salt', SALT, bad, '--json']);
+    expect(refused.code).toBe(1);
+    expect(refused.json().error?.code).toBe('ERR_FINGERPRINT_MISMATCH');
+  });
+});
