@@ -2,12 +2,14 @@
  * Fingerprint: components from facts, salted hashing, the string form, tolerant matching,
  * explanations, the per-process cache and the two sources.
  */
+import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isLicenseError } from '../src/core/errors.js';
 import { looksVirtual } from '../src/node/fingerprint/environment.js';
 import type { HostFacts } from '../src/node/fingerprint/facts.js';
 import { signatureFromCpuinfo } from '../src/node/fingerprint/fallback.js';
+import { hmacSha256, sha256 } from '../src/node/fingerprint/hmac.js';
 import { clearFingerprintCache, explain, Fingerprint, getFingerprint, match, readHostFacts } from '../src/node/fingerprint/index.js';
 import { loadNative, type SmbiosInfo } from '../src/node/native.js';
 
@@ -41,6 +43,20 @@ function facts(over: Partial<HostFacts> = {}): HostFacts {
 }
 
 const fp = (f: HostFacts, salt = SALT) => Fingerprint.fromFacts(f, { salt });
+
+describe('HMAC-SHA-256 (plain TypeScript, to keep node:crypto out of a cold start)', () => {
+  it('agrees with node:crypto on the FIPS vectors and on random keys and messages', () => {
+    expect(Buffer.from(sha256(new Uint8Array(0))).toString('hex')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    expect(Buffer.from(sha256(new TextEncoder().encode('abc'))).toString('hex')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    fc.assert(
+      fc.property(fc.string({ maxLength: 150 }), fc.string({ maxLength: 300 }), fc.uint8Array({ maxLength: 200 }), (key, msg, bytes) => {
+        expect(Buffer.from(hmacSha256(key, msg)).toString('hex')).toBe(createHmac('sha256', key).update(msg).digest('hex'));
+        expect(Buffer.from(sha256(bytes)).toString('hex')).toBe(createHash('sha256').update(bytes).digest('hex'));
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
 
 describe('Fingerprint.fromFacts', () => {
   it('makes one component per kind (one per MAC), hashed, in a stable order', () => {

@@ -5,7 +5,8 @@
  * cold start stays close to a bare `node`.
  */
 import { parseFlags, type Verb } from '../context.js';
-import { DEFAULT_FINGERPRINT_SALT, explain, getFingerprint } from '../../node/fingerprint/index.js';
+// get.js, not index.js: matching is loaded only for --explain.
+import { DEFAULT_FINGERPRINT_SALT, getFingerprint } from '../../node/fingerprint/get.js';
 
 const USAGE = 'licit fingerprint [--json] [--explain STORED] [--salt S] [--fallback]';
 
@@ -25,6 +26,7 @@ export const run: Verb = async (argv, ctx) => {
   if (salt === undefined || salt === '') lines.push(`salt: the default ("${DEFAULT_FINGERPRINT_SALT}"); pass --salt with your application's salt`);
   if (fp.container) lines.push('note: this process runs in a container; its hardware identity may change on every restart');
   if (values.explain !== undefined) {
+    const { explain } = await import('../../node/fingerprint/match.js');
     const e = explain(values.explain, fp);
     data.explain = { ok: e.ok, score: e.score, changed: e.changed, unavailable: e.unavailable, kinds: e.kinds };
     lines.push('', e.text);

@@ -7,9 +7,9 @@
  * `bd` board, `cs` chassis-serial, `cp` cpu, `mi` machine-id, `mc` mac; `mc` may repeat) and
  * `hash` is 16 base64url characters (the first 96 bits of HMAC-SHA-256).
  */
-import { createHmac } from 'node:crypto';
 import { LicenseError } from '../../core/errors.js';
 import type { HostFacts } from './facts.js';
+import { hmacSha256 } from './hmac.js';
 
 /** What a component identifies. */
 export type ComponentKind = 'system-uuid' | 'system-serial' | 'board-serial' | 'board' | 'chassis-serial' | 'cpu' | 'mac' | 'machine-id';
@@ -53,7 +53,7 @@ function normalise(value: string): string {
 
 /** HMAC-SHA-256 keyed by the salt, over a domain tag, the kind and the value; first 96 bits. */
 export function hashComponent(salt: string, kind: ComponentKind, value: string): string {
-  return createHmac('sha256', salt).update(`licit-fp1\0${kind}\0${normalise(value)}`).digest().subarray(0, 12).toString('base64url');
+  return Buffer.from(hmacSha256(salt, `licit-fp1\0${kind}\0${normalise(value)}`).subarray(0, 12)).toString('base64url');
 }
 
 function order(a: FingerprintComponent, b: FingerprintComponent): number {

@@ -1,85 +1,9 @@
 /**
- * This machine's fingerprint. `getFingerprint` reads the facts once per process (the addon when it
- * loads, else the JavaScript fallback) and hashes them under the caller's salt; later calls with
- * the same salt return the same object at no cost.
+ * Hardware fingerprint: read this machine's identity ({@link getFingerprint}), store it as a
+ * string ({@link Fingerprint}), and compare with tolerance ({@link match}, {@link explain}).
+ * Only re-exports; see docs/fingerprint.md.
  */
-import { LicenseError } from '../../core/errors.js';
-import { loadNative } from '../native.js';
-import { inContainer, looksVirtual } from './environment.js';
-import type { HostFacts } from './facts.js';
-import { Fingerprint } from './fingerprint.js';
-
-export { Fingerprint, COMPONENT_KINDS, hashComponent, type ComponentKind, type FingerprintComponent, type FingerprintSource } from './fingerprint.js';
+export { getFingerprint, readHostFacts, clearFingerprintCache, DEFAULT_FINGERPRINT_SALT, type GetFingerprintOptions } from './get.js';
+export { Fingerprint, COMPONENT_KINDS, hashComponent, type ComponentKind, type FingerprintComponent, type FingerprintSource, type FromFactsOptions } from './fingerprint.js';
 export { match, explain, DEFAULT_WEIGHTS, type MatchStrategy, type MatchResult, type Explanation, type KindStatus } from './match.js';
 export type { HostFacts } from './facts.js';
-
-/**
- * The salt used when none is given, shared by `licit fingerprint` and {@link getFingerprint} so
- * that a fingerprint taken with the CLI matches at run time. Applications should set their own:
- * fingerprints under the default salt can be linked across vendors that also use it.
- */
-export const DEFAULT_FINGERPRINT_SALT = 'licit';
-
-/** Options for {@link getFingerprint}. */
-export interface GetFingerprintOptions {
-  /**
-   * Per-application salt: fingerprints under different salts cannot be linked. Default (also
-   * when `""`): {@link DEFAULT_FINGERPRINT_SALT}.
-   */
-  readonly salt?: string | undefined;
-  /** Read with the JavaScript fallback even when the addon loads. Default false. */
-  readonly fallback?: boolean;
-}
-
-let factsCache: { native?: HostFacts; fallback?: HostFacts } = {};
-const fpCache = new Map<string, Fingerprint>();
-
-/**
- * The raw facts (serials, MACs in clear). Internal to the process: never log or send them.
- * Cached; `fallback: true` forces the JavaScript reader.
- */
-export async function readHostFacts(opts: { fallback?: boolean } = {}): Promise<HostFacts> {
-  const addon = opts.fallback === true ? undefined : loadNative();
-  if (addon !== undefined) {
-    if (factsCache.native === undefined) {
-      const h = addon.hostIdentity();
-      factsCache.native = { source: 'native', smbiosSource: h.smbiosSource, smbios: h.smbios, cpu: h.cpu, adapters: h.adapters, machineId: h.machineId };
-    }
-    return factsCache.native;
-  }
-  if (factsCache.fallback === undefined) {
-    // Loaded only when needed, so the common native path stays small.
-    const { readFallbackFacts } = await import('./fallback.js');
-    factsCache.fallback = readFallbackFacts();
-  }
-  return factsCache.fallback;
-}
-
-/**
- * This machine's fingerprint under `salt`, from the addon (`source: "native"`) or the JavaScript
- * fallback (`source: "fallback"`). Cached per process and salt: the second call is free.
- *
- * @example
- * ```ts
- * import { getFingerprint } from 'licit/node';
- * const fp = await getFingerprint({ salt: 'com.example.app' });
- * console.log(fp.toString()); // fp1:su=…,cp=…,mi=…,mc=…
- * ```
- */
-export async function getFingerprint(opts: GetFingerprintOptions = {}): Promise<Fingerprint> {
-  const salt = opts.salt === undefined || opts.salt === '' ? DEFAULT_FINGERPRINT_SALT : opts.salt;
-  if (typeof salt !== 'string') throw new LicenseError('ERR_USAGE', 'the fingerprint salt must be a string');
-  const key = `${opts.fallback === true ? 'f' : 'n'}\0${salt}`;
-  const hit = fpCache.get(key);
-  if (hit !== undefined) return hit;
-  const facts = await readHostFacts({ fallback: opts.fallback });
-  const fp = Fingerprint.fromFacts(facts, { salt, virtual: looksVirtual(facts), container: inContainer() });
-  fpCache.set(key, fp);
-  return fp;
-}
-
-/** Forget cached facts and fingerprints (tests; after hardware hot-plug). */
-export function clearFingerprintCache(): void {
-  factsCache = {};
-  fpCache.clear();
-}
