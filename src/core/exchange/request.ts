@@ -1,0 +1,149 @@
+/**
+ * Activation and renewal requests: what an installation asks the vendor's server, signed with the
+ * installation's own Ed25519 key (so a server can tell installations apart and nobody can speak
+ * for one without its key). Armored as `LICITR1-…`, the same envelope as license keys.
+ */
+import { toHex } from '../bytes.js';
+import type { CborValue } from '../cbor.js';
+import { decodeClaims, parseEnvelope, sealEnvelope, verifySignature, type ClaimMap, type Signer } from '../envelope.js';
+import { LicenseError } from '../errors.js';
+import { keyId, toKeyring } from '../keys.js';
+import { ClaimReader, countsMap, EXCHANGE_VERSION, NONCE_BYTES, nonceBytes, secondsOf } from './fields.js';
+
+/** What a request asks for. */
+export type RequestOperation = 'activate' | 'renew' | 'deactivate' | 'usage';
+const OPERATIONS: readonly RequestOperation[] = ['activate', 'renew', 'deactivate', 'usage'];
+
+/** An installation's signer: its key id is derived from {@link InstallationSigner.publicKey}. */
+export interface InstallationSigner extends Signer {
+  /** The raw 32-byte Ed25519 public key of the installation. */
+  readonly publicKey: Uint8Array;
+}
+
+/** What a request says. */
+export interface RequestInput {
+  readonly operation: RequestOperation;
+  readonly licenseId: string;
+  /** The license key text, so a server with no catalogue of its own can check the license's limits. */
+  readonly licenseKey?: string | undefined;
+  /** The machine's fingerprint string (`fp1:…`, salted hashes; never raw serials). */
+  readonly fingerprint: string;
+  /** Where the fingerprint came from: read from the hardware, or a machine id the operator supplied. */
+  readonly fingerprintSource?: 'hardware' | 'operator' | undefined;
+  /** The process runs in a container (hardware identity is unreliable there). */
+  readonly container?: boolean | undefined;
+  readonly appName?: string | undefined;
+  readonly appVersion?: string | undefined;
+  /** Credits consumed locally so far. */
+  readonly consumed?: number | undefined;
+  /** Seats in use locally, per user type. */
+  readonly seats?: Readonly<Record<string, number>> | undefined;
+  /** The license user activating (default: the server's default user). */
+  readonly user?: string | undefined;
+  /** 16 random bytes as hex; the answer must echo it. */
+  readonly nonce: string;
+  /** The client's clock when the request was made. */
+  readonly clientTime: Date;
+}
+
+/** A request whose signature held, with the installation it came from. */
+export interface ExchangeRequest extends Required<Pick<RequestInput, 'operation' | 'licenseId' | 'fingerprint' | 'nonce' | 'clientTime'>> {
+  readonly licenseKey: string | undefined;
+  readonly fingerprintSource: 'hardware' | 'operator';
+  readonly container: boolean;
+  readonly appName: string | undefined;
+  readonly appVersion: string | undefined;
+  readonly consumed: number | undefined;
+  readonly seats: Readonly<Record<string, number>> | undefined;
+  readonly user: string | undefined;
+  /** The installation's raw public key. */
+  readonly installationKey: Uint8Array;
+  /** Key id of the installation key (hex): the installation's stable identity. */
+  readonly installationId: string;
+}
+
+const IAT = 6;
+
+/**
+ * Build and sign a request code (`LICITR1-…`).
+ *
+ * @example
+ * ```ts
+ * const code = await createRequest({ operation: 'activate', licenseId: license.id, licenseKey: license.text,
+ *   fingerprint: fp.toString(), nonce: newNonce(), clientTime: new Date() }, installation.signer)
+ * ```
+ */
+export async function createRequest(input: RequestInput, signer: InstallationSigner): Promise<string> {
+  if (!OPERATIONS.includes(input.operation)) throw new LicenseError('ERR_USAGE', `operation must be one of ${OPERATIONS.join(', ')}`);
+  if (keyId(signer.publicKey) !== signer.kid) throw new LicenseError('ERR_PRIVATE_KEY_INVALID', 'the installation signer kid does not match its public key');
+  const m: ClaimMap = new Map();
+  const put = (k: string | number, v: CborValue | undefined) => {
+    if (v !== undefined) m.set(k, v);
+  };
+  put('ver', EXCHANGE_VERSION);
+  put('op', input.operation);
+  put('lid', input.licenseId);
+  put('key', input.licenseKey?.replace(/\s+/g, ''));
+  put('fp', input.fingerprint);
+  if (input.fingerprintSource === 'operator') put('fps', 'operator');
+  if (input.container === true) put('ctr', true);
+  put('app', input.appName);
+  put('appv', input.appVersion);
+  put('used', input.consumed);
+  put('seats', countsMap(input.seats));
+  put('user', input.user);
+  put('nonce', nonceBytes(input.nonce));
+  put(IAT, secondsOf(input.clientTime));
+  put('ipk', signer.publicKey.slice());
+  // Validate what we are about to sign exactly as a server will read it.
+  readRequest(m, signer.publicKey);
+  return sealEnvelope('request', m, signer);
+}
+
+function readRequest(m: ClaimMap, ipk: Uint8Array): ExchangeRequest {
+  const r = new ClaimReader(m, 'request code');
+  const op = r.text('op', 16) as RequestOperation;
+  if (!OPERATIONS.includes(op)) throw new LicenseError('ERR_KEY_INVALID_CLAIM', `the request code asks for "${op}", which this licit does not know`, { claim: 'op' });
+  const fps = r.text('fps', 16, true);
+  if (fps !== undefined && fps !== 'operator') throw new LicenseError('ERR_KEY_INVALID_CLAIM', 'the request code is invalid: claim "fps" must be "operator"', { claim: 'fps' });
+  return {
+    operation: op,
+    licenseId: r.text('lid', 128) as string,
+    licenseKey: r.text('key', 8192, true),
+    fingerprint: r.text('fp', 4096) as string,
+    fingerprintSource: fps === 'operator' ? 'operator' : 'hardware',
+    container: r.flag('ctr'),
+    appName: r.text('app', 128, true),
+    appVersion: r.text('appv', 64, true),
+    consumed: r.count('used', true),
+    seats: r.counts('seats'),
+    user: r.text('user', 256, true),
+    nonce: toHex(r.bytes('nonce', NONCE_BYTES)),
+    clientTime: r.seconds(IAT),
+    installationKey: ipk,
+    installationId: keyId(ipk),
+  };
+}
+
+/**
+ * Verify a request code: its signature must hold under the installation key it carries (whose key
+ * id must be the envelope's `kid`), then every claim is validated. Any change to the code fails with
+ * `ERR_KEY_SIGNATURE`.
+ *
+ * @example
+ * ```ts
+ * const req = await openRequest(code) // server side
+ * console.log(req.licenseId, req.installationId, req.fingerprint)
+ * ```
+ */
+export async function openRequest(text: unknown): Promise<ExchangeRequest> {
+  const env = parseEnvelope(text, 'request');
+  const claims = decodeClaims(env);
+  const ipk = claims.get('ipk');
+  if (!(ipk instanceof Uint8Array) || ipk.length !== 32) throw new LicenseError('ERR_KEY_INVALID_CLAIM', 'the request code is invalid: claim "ipk" must be 32 bytes', { claim: 'ipk' });
+  if (keyId(ipk) !== env.kid) {
+    throw new LicenseError('ERR_KEY_SIGNATURE', 'signature verification failed: this request code was altered or not made by the installation it names');
+  }
+  await verifySignature(env, await toKeyring([ipk]));
+  return readRequest(claims, ipk.slice());
+}
