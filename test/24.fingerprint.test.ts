@@ -242,6 +242,16 @@ describe('getFingerprint on this machine', () => {
     expect(a.components.length).toBeGreaterThan(0);
   });
 
+  it('an operator-supplied machine id (containers) is the only component, hashed', async () => {
+    const a = await getFingerprint({ salt: SALT, machineId: 'pod-7f3a' });
+    expect(a.source).toBe('supplied');
+    expect(a.components.map((c) => c.kind)).toEqual(['machine-id']);
+    expect(a.toString()).not.toContain('pod-7f3a');
+    expect(match(a, await getFingerprint({ salt: SALT, machineId: ' POD-7F3A ' }), 'all').ok).toBe(true);
+    expect(match(a, await getFingerprint({ salt: SALT, machineId: 'pod-other' })).ok).toBe(false);
+    await expect(getFingerprint({ salt: SALT, machineId: ' ' })).rejects.toMatchObject({ code: 'ERR_USAGE' });
+  });
+
   it('an empty or missing salt means the documented default', async () => {
     expect((await getFingerprint({ salt: '' })).toString()).toBe((await getFingerprint({ salt: 'licit' })).toString());
     expect((await getFingerprint()).toString()).toBe((await getFingerprint({ salt: 'licit' })).toString());

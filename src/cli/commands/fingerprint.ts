@@ -1,5 +1,5 @@
 /**
- * `licit fingerprint [--json] [--explain STORED] [--salt S] [--fallback]`: this machine's
+ * `licit fingerprint [--json] [--explain STORED] [--salt S] [--fallback] [--machine-id ID]`: this machine's
  * fingerprint (hashed components only), its source and environment flags, and with `--explain`
  * which components differ from a stored fingerprint. Imports only the fingerprint runtime, so a
  * cold start stays close to a bare `node`.
@@ -8,12 +8,12 @@ import { parseFlags, type Verb } from '../context.js';
 // get.js, not index.js: matching is loaded only for --explain.
 import { DEFAULT_FINGERPRINT_SALT, getFingerprint } from '../../node/fingerprint/get.js';
 
-const USAGE = 'licit fingerprint [--json] [--explain STORED] [--salt S] [--fallback]';
+const USAGE = 'licit fingerprint [--json] [--explain STORED] [--salt S] [--fallback] [--machine-id ID]';
 
 export const run: Verb = async (argv, ctx) => {
-  const { values } = parseFlags(argv, { explain: { type: 'string' }, salt: { type: 'string' }, fallback: { type: 'boolean' } }, USAGE);
+  const { values } = parseFlags(argv, { explain: { type: 'string' }, salt: { type: 'string' }, fallback: { type: 'boolean' }, 'machine-id': { type: 'string' } }, USAGE);
   const salt = values.salt;
-  const fp = await getFingerprint({ salt, fallback: values.fallback === true });
+  const fp = await getFingerprint({ salt, fallback: values.fallback === true, machineId: values['machine-id'] });
   const data: Record<string, unknown> = { ...fp.toJSON() };
   delete data.source;
   const lines = [
@@ -24,7 +24,7 @@ export const run: Verb = async (argv, ctx) => {
   ];
   if (fp.unavailable.length > 0) lines.push(`not readable without root/administrator: ${fp.unavailable.join(', ')}`);
   if (salt === undefined || salt === '') lines.push(`salt: the default ("${DEFAULT_FINGERPRINT_SALT}"); pass --salt with your application's salt`);
-  if (fp.container) lines.push('note: this process runs in a container; its hardware identity may change on every restart');
+  if (fp.container && values['machine-id'] === undefined) lines.push('note: this process runs in a container; its hardware identity may change on every restart (see --machine-id)');
   if (values.explain !== undefined) {
     const { explain } = await import('../../node/fingerprint/match.js');
     const e = explain(values.explain, fp);

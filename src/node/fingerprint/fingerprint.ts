@@ -38,8 +38,11 @@ export interface FingerprintComponent {
   readonly value: string;
 }
 
-/** How the facts were obtained. `"parsed"` for a fingerprint read back from its string. */
-export type FingerprintSource = 'native' | 'fallback' | 'parsed';
+/**
+ * How the facts were obtained: `"native"` (the addon), `"fallback"` (JavaScript), `"supplied"`
+ * (an operator-supplied machine id), or `"parsed"` (read back from its string).
+ */
+export type FingerprintSource = 'native' | 'fallback' | 'supplied' | 'parsed';
 
 const PREFIX = 'fp1:';
 const HASH_RE = /^[A-Za-z0-9_-]{16}$/;

@@ -7,7 +7,7 @@ import { LicenseError } from '../../core/errors.js';
 import { loadNative } from '../native.js';
 import { inContainer, looksVirtual } from './environment.js';
 import type { HostFacts } from './facts.js';
-import { Fingerprint } from './fingerprint.js';
+import { Fingerprint, hashComponent } from './fingerprint.js';
 
 /**
  * The salt used when none is given, shared by `licit fingerprint` and {@link getFingerprint} so
@@ -25,6 +25,12 @@ export interface GetFingerprintOptions {
   readonly salt?: string | undefined;
   /** Read with the JavaScript fallback even when the addon loads. Default false. */
   readonly fallback?: boolean;
+  /**
+   * An explicit machine id supplied by the operator (for containers, whose hardware identity
+   * changes on every restart). When set, the fingerprint is this one component, hashed like any
+   * other, and no hardware is read. Default: unset.
+   */
+  readonly machineId?: string | undefined;
 }
 
 let factsCache: { native?: HostFacts; fallback?: HostFacts } = {};
@@ -65,6 +71,10 @@ export async function readHostFacts(opts: { fallback?: boolean | undefined } = {
 export async function getFingerprint(opts: GetFingerprintOptions = {}): Promise<Fingerprint> {
   const salt = opts.salt === undefined || opts.salt === '' ? DEFAULT_FINGERPRINT_SALT : opts.salt;
   if (typeof salt !== 'string') throw new LicenseError('ERR_USAGE', 'the fingerprint salt must be a string');
+  if (opts.machineId !== undefined) {
+    if (typeof opts.machineId !== 'string' || opts.machineId.trim() === '') throw new LicenseError('ERR_USAGE', 'machineId must be a non-empty string (the id your operator assigns to this instance)');
+    return new Fingerprint([{ kind: 'machine-id', name: 'machine-id (supplied)', value: hashComponent(salt, 'machine-id', opts.machineId) }], 'supplied', { container: inContainer() });
+  }
   const key = `${opts.fallback === true ? 'f' : 'n'}\0${salt}`;
   const hit = fpCache.get(key);
   if (hit !== undefined) return hit;
