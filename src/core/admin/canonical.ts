@@ -1,0 +1,29 @@
+/**
+ * Canonical JSON: the one byte form of a JSON value that the audit chain hashes. Object keys are
+ * sorted by code unit, no whitespace, numbers and strings as `JSON.stringify` writes them. Two
+ * stores that hand back the same value (PostgreSQL `jsonb` reorders keys; files keep them) thus
+ * give the same bytes.
+ */
+import type { JsonValue } from '../store.js';
+
+/**
+ * The canonical JSON text of `value`.
+ *
+ * @example
+ * ```ts
+ * canonicalJson({ b: 1, a: [true, null] }) // '{"a":[true,null],"b":1}'
+ * ```
+ */
+export function canonicalJson(value: JsonValue): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const keys = Object.keys(value).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const parts: string[] = [];
+  for (const k of keys) {
+    const v = value[k];
+    // `undefined` members are dropped, as JSON.stringify (and every store) drops them.
+    if (v === undefined) continue;
+    parts.push(`${JSON.stringify(k)}:${canonicalJson(v)}`);
+  }
+  return `{${parts.join(',')}}`;
+}

@@ -1,0 +1,34 @@
+/**
+ * Administration: the hash-chained audit log, usage reports and alerts with an automatic top-up
+ * hook. Pure TypeScript over the {@link Store} interface. Only re-exports.
+ */
+export { canonicalJson } from './canonical.js';
+export {
+  verifyAuditLog,
+  readVerifiedLog,
+  genesisHash,
+  eventHash,
+  linkEvent,
+  isAuditHead,
+  CHAIN_FIELD,
+  HEAD_KIND,
+  HEAD_KEY,
+  type AuditHead,
+  type AuditLogEntry,
+  type VerifiedLog,
+  type AuditVerification,
+  type VerifyAuditOptions,
+} from './audit-chain.js';
+export { withAuditChain, isAuditChained } from './chained-store.js';
+export { ADMIN_KINDS, adminEvent, recordSeatsChange, recordCreditTopUp, recordCreditUsage, type AdminKind, type ChangeSource, type RecordOptions } from './events.js';
+export { resolveRange, monthStart, MAX_RANGE_MS, type RangeSpec, type CalendarRange, type BucketUnit, type ResolvedRange } from './range.js';
+export {
+  computeReport,
+  buildReport,
+  type UsageReport,
+  type ReportOptions,
+  type SeatTypeReport,
+  type ReportBucket,
+  type MonthAdditions,
+  type CreditHistoryEntry,
+} from './report.js';

@@ -1,0 +1,103 @@
+/**
+ * Report ranges: a calendar day, ISO week (Monday to Monday) or month containing a moment, or a
+ * custom span; and the buckets a range is charted in. All in UTC, so every server of a fleet and
+ * every viewer agrees on where a day ends.
+ */
+import { LicenseError } from '../errors.js';
+
+/** The calendar ranges. */
+export type CalendarRange = 'day' | 'week' | 'month';
+
+/**
+ * What to report on. A bare `'day' | 'week' | 'month'` is the calendar period containing now;
+ * `{ kind, at }` the one containing `at`; `{ kind: 'custom', from, to }` the span `[from, to)`.
+ */
+export type RangeSpec =
+  | CalendarRange
+  | { readonly kind: CalendarRange; readonly at?: Date | number | string }
+  | { readonly kind: 'custom'; readonly from: Date | number | string; readonly to: Date | number | string };
+
+/** Chart bucket width. */
+export type BucketUnit = 'hour' | 'day' | 'week' | 'month';
+
+/** A range resolved to instants (ms since the epoch, UTC). */
+export interface ResolvedRange {
+  readonly kind: CalendarRange | 'custom';
+  /** Start, inclusive. */
+  readonly from: number;
+  /** End, exclusive. */
+  readonly to: number;
+  /** Bucket width of the chart series. */
+  readonly unit: BucketUnit;
+  /** Bucket edges: `edges[i]..edges[i+1]` is bucket i; first is `from`, last is `to`. */
+  readonly edges: readonly number[];
+}
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** Longest custom range (ten years): beyond that a report is an archive query, not a dashboard. */
+export const MAX_RANGE_MS = 3660 * DAY;
+
+function instant(v: Date | number | string, what: string): number {
+  const t = v instanceof Date ? v.getTime() : typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : Number.NaN;
+  if (!Number.isFinite(t)) throw new LicenseError('ERR_USAGE', `${what} must be a date (ISO-8601 such as 2027-01-31T00:00:00Z), got "${String(v)}"`, { field: what });
+  return t;
+}
+
+/** Start of the UTC month containing `t`, moved by `add` months. */
+export function monthStart(t: number, add = 0): number {
+  const d = new Date(t);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + add, 1);
+}
+
+function step(t: number, unit: BucketUnit): number {
+  if (unit === 'hour') return t + HOUR;
+  if (unit === 'day') return t + DAY;
+  if (unit === 'week') return t + 7 * DAY;
+  const d = new Date(t);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds());
+}
+
+function edgesOf(from: number, to: number, unit: BucketUnit): number[] {
+  const edges = [from];
+  for (let t = step(from, unit); t < to; t = step(t, unit)) edges.push(t);
+  edges.push(to);
+  return edges;
+}
+
+/**
+ * Resolve a {@link RangeSpec} against `now`.
+ *
+ * @example
+ * ```ts
+ * resolveRange({ kind: 'week', at: '2027-03-03T10:00:00Z' }) // Monday 1 March 00:00Z .. Monday 8 March
+ * ```
+ */
+export function resolveRange(spec: RangeSpec, now: number = Date.now()): ResolvedRange {
+  const s = typeof spec === 'string' ? { kind: spec } : spec;
+  if (s === null || typeof s !== 'object') throw new LicenseError('ERR_USAGE', 'range must be "day", "week", "month" or { kind: "custom", from, to }');
+  if (s.kind === 'custom') {
+    const c = s as { from: Date | number | string; to: Date | number | string };
+    const from = instant(c.from, 'from');
+    const to = instant(c.to, 'to');
+    if (!(to > from)) throw new LicenseError('ERR_USAGE', `a custom range must end after it starts (from ${new Date(from).toISOString()}, to ${new Date(to).toISOString()})`);
+    if (to - from > MAX_RANGE_MS) throw new LicenseError('ERR_USAGE', 'a custom range may span at most ten years; report on a shorter span');
+    const span = to - from;
+    const unit: BucketUnit = span <= 2 * DAY ? 'hour' : span <= 92 * DAY ? 'day' : span <= 730 * DAY ? 'week' : 'month';
+    return { kind: 'custom', from, to, unit, edges: edgesOf(from, to, unit) };
+  }
+  const at = instant((s as { at?: Date | number | string }).at ?? now, 'at');
+  const d = new Date(at);
+  const day = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+  if (s.kind === 'day') return { kind: 'day', from: day, to: day + DAY, unit: 'hour', edges: edgesOf(day, day + DAY, 'hour') };
+  if (s.kind === 'week') {
+    const monday = day - ((d.getUTCDay() + 6) % 7) * DAY;
+    return { kind: 'week', from: monday, to: monday + 7 * DAY, unit: 'day', edges: edgesOf(monday, monday + 7 * DAY, 'day') };
+  }
+  if (s.kind === 'month') {
+    const from = monthStart(at);
+    const to = monthStart(at, 1);
+    return { kind: 'month', from, to, unit: 'day', edges: edgesOf(from, to, 'day') };
+  }
+  throw new LicenseError('ERR_USAGE', `unknown range "${String((s as { kind: unknown }).kind)}": use day, week, month or custom`);
+}

@@ -1,0 +1,427 @@
+/**
+ * Usage reports over a day, week, month or custom range, computed from a license's audit events
+ * (and, optionally, a credits ledger's history). Definitions, exactly:
+ *
+ * - **In use** (per seat type) at an instant: named seats assigned plus floating leases checked out,
+ *   replayed from event 1 (`seat.assigned`/`lease.checked-out` +1, `seat.released`/
+ *   `lease.checked-in`/`lease.expired` −1, `seat.reassigned` moves one between types).
+ * - **Licensed** at an instant: the newest count an event states (`seats.changed` `to`, or the
+ *   `licensed` figure seat events carry); before the first one, that event's prior figure
+ *   (`from`, or the figure itself); for a type no event states, `options.licensed[type]`.
+ * - **Available licenses**: `max(0, licensed − in use)` at the end of the range (or now, if the
+ *   range has not ended).
+ * - **Average utilisation**: time-weighted, `∫ in use dt / ∫ licensed dt` over the part of the
+ *   range that has elapsed (`null` when nothing was licensed); **peak** is the highest in use.
+ * - **Top-ups**: `seats.changed` events in the range that raised a count (seat top-ups, of which
+ *   `automatic` came from the auto top-up hook) plus credit top-ups in the range.
+ * - **Licenses added**: the sum of `to − from` over those seat top-ups.
+ * - **Credits consumed**: the sum of `consume` and `carry` amounts of the ledger history in the
+ *   range when one is given, else of `credits.consumed` events; credits added likewise from
+ *   `topup` records or `credits.topped-up` events.
+ * - **End-of-month additions**: for every calendar month the range touches, the licenses added and
+ *   credit top-ups over the *whole* month (what an invoice covers), even where the range cuts it.
+ *
+ * Events are taken in sequence order; an event stamped earlier than the one before (clock skew
+ * between servers) counts at the earlier event's time.
+ */
+import type { AuditEvent, JsonObject, Store } from '../store.js';
+import { readVerifiedLog } from './audit-chain.js';
+import { monthStart, resolveRange, type BucketUnit, type RangeSpec, type ResolvedRange } from './range.js';
+
+/** One entry of a credits ledger's history (the shape of `CreditLedger.history()` entries). */
+export interface CreditHistoryEntry {
+  readonly kind: 'consume' | 'topup' | 'carry';
+  readonly amount: number;
+  readonly time: Date | number | string;
+}
+
+/** Options of {@link computeReport} and {@link buildReport}. */
+export interface ReportOptions {
+  /** The current time (default `Date.now()`): decides the calendar range and how much of it elapsed. */
+  readonly now?: Date | number;
+  /** Seats licensed per type when no event says (e.g. `license.seats`). */
+  readonly licensed?: Readonly<Record<string, number>>;
+  /** A credits ledger history; when given, credit figures come from it instead of audit events. */
+  readonly credits?: readonly CreditHistoryEntry[];
+  /** Verify the audit chain first (`readVerifiedLog`); default false. {@link computeReport} only. */
+  readonly verify?: boolean;
+}
+
+/** Per seat type. */
+export interface SeatTypeReport {
+  readonly type: string;
+  /** Licensed at the end of the range. */
+  readonly licensed: number;
+  /** In use at the end of the range. */
+  readonly inUse: number;
+  /** `max(0, licensed - inUse)`. */
+  readonly available: number;
+  /** Time-weighted share of licensed seats in use, 0..1 (`null`: nothing licensed in the range). */
+  readonly averageUtilisation: number | null;
+  /** Highest number in use at any moment of the range. */
+  readonly peakInUse: number;
+  /** Seat top-ups of this type in the range. */
+  readonly topUps: number;
+  /** Seats added by them. */
+  readonly licensesAdded: number;
+}
+
+/** One chart bucket. */
+export interface ReportBucket {
+  readonly from: string;
+  readonly to: string;
+  /** Average utilisation per type in the bucket (`null` before it starts or with nothing licensed). */
+  readonly utilisation: Readonly<Record<string, number | null>>;
+  /** In use per type at the end of the bucket (or now). */
+  readonly inUse: Readonly<Record<string, number>>;
+  readonly creditsConsumed: number;
+  readonly licensesAdded: number;
+}
+
+/** Additions over one calendar month. */
+export interface MonthAdditions {
+  /** `YYYY-MM`. */
+  readonly month: string;
+  readonly licensesAdded: number;
+  readonly byType: Readonly<Record<string, number>>;
+  readonly seatTopUps: number;
+  readonly creditTopUps: number;
+  readonly creditsAdded: number;
+}
+
+/** A usage report. Times are ISO-8601 UTC. */
+export interface UsageReport {
+  readonly licenseId: string;
+  readonly range: { readonly kind: string; readonly from: string; readonly to: string; readonly until: string; readonly unit: BucketUnit };
+  readonly generatedAt: string;
+  readonly seats: readonly SeatTypeReport[];
+  /** Across every type: sums, and utilisation time-weighted over all seats. */
+  readonly totals: { readonly licensed: number; readonly inUse: number; readonly available: number; readonly averageUtilisation: number | null };
+  readonly topUps: { readonly seats: number; readonly automatic: number; readonly credits: number; readonly total: number };
+  readonly licensesAdded: number;
+  readonly credits: { readonly consumed: number; readonly added: number; readonly source: 'ledger' | 'audit' };
+  readonly alertsRaised: number;
+  /** Audit events stamped within the range. */
+  readonly events: number;
+  readonly monthly: readonly MonthAdditions[];
+  readonly series: readonly ReportBucket[];
+}
+
+interface TypeAcc {
+  inUse: number;
+  licensed: number | undefined;
+  usedMs: number;
+  licMs: number;
+  peak: number;
+  topUps: number;
+  added: number;
+  bUsed: Float64Array;
+  bLic: Float64Array;
+  bEnd: Float64Array;
+  /** In use when the range starts (undefined until then). */
+  start: number | undefined;
+  /** In use and licensed when the range ends (or now). */
+  end: { inUse: number; licensed: number } | undefined;
+}
+
+const num = (d: JsonObject, k: string): number | undefined => {
+  const v = d[k];
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+};
+const str = (d: JsonObject, k: string): string | undefined => {
+  const v = d[k];
+  return typeof v === 'string' ? v : undefined;
+};
+const timeOf = (v: Date | number | string): number => (v instanceof Date ? v.getTime() : typeof v === 'number' ? v : Date.parse(v));
+/** Event kinds that move seats in use or licensed. */
+const SEAT_KINDS = new Set(['seat.assigned', 'seat.reassigned', 'seat.released', 'lease.checked-out', 'lease.checked-in', 'lease.expired', 'seats.changed']);
+const addAt = (a: Float64Array, i: number, v: number) => {
+  a[i] = (a[i] ?? 0) + v;
+};
+const monthKey = (t: number) => new Date(t).toISOString().slice(0, 7);
+
+/**
+ * Read a license's events from `store` and compute its report (see the module comment for the
+ * exact definitions). The license server's `GET /v1/admin/reports` is this call.
+ *
+ * @example
+ * ```ts
+ * const r = await computeReport(store, 'lic-1', 'month', { licensed: license.seats })
+ * console.log(r.seats.map((s) => `${s.type}: ${s.available} left, ${Math.round((s.averageUtilisation ?? 0) * 100)} % used`))
+ * ```
+ */
+export async function computeReport(store: Store, licenseId: string, range: RangeSpec, options: ReportOptions = {}): Promise<UsageReport> {
+  const events = options.verify === true ? (await readVerifiedLog(store, licenseId)).events : await store.events(licenseId);
+  return buildReport(licenseId, events, range, options);
+}
+
+/** {@link computeReport} over events already read (pure; one pass). */
+export function buildReport(licenseId: string, events: readonly AuditEvent[], range: RangeSpec, options: ReportOptions = {}): UsageReport {
+  const now = options.now === undefined ? Date.now() : timeOf(options.now);
+  const r: ResolvedRange = resolveRange(range, now);
+  const until = Math.max(r.from, Math.min(r.to, now));
+  const edges = r.edges;
+  const nb = edges.length - 1;
+  const mFrom = monthStart(r.from);
+  const mTo = monthStart(r.to - 1, 1);
+  const months = new Map<string, { added: number; byType: Map<string, number>; seatTopUps: number; creditTopUps: number; creditsAdded: number }>();
+  for (let m = mFrom; m < mTo; m = monthStart(m, 1)) months.set(monthKey(m), { added: 0, byType: new Map(), seatTopUps: 0, creditTopUps: 0, creditsAdded: 0 });
+  const monthOf = (t: number) => (t >= mFrom && t < mTo ? months.get(monthKey(t)) : undefined);
+
+  // Licensed counts known before any event states one: the first statement's prior figure.
+  const initial = new Map<string, number>();
+  for (const e of events) {
+    const d = e.details;
+    const type = str(d, 'type');
+    if (type === undefined || initial.has(type)) continue;
+    if (e.kind === 'seats.changed') {
+      const from = num(d, 'from');
+      if (from !== undefined) initial.set(type, from);
+    } else if (e.kind === 'seat.assigned' || e.kind === 'seat.reassigned' || e.kind === 'lease.checked-out') {
+      const lic = num(d, 'licensed');
+      if (lic !== undefined) initial.set(type, lic);
+    }
+  }
+  const types = new Map<string, TypeAcc>();
+  const acc = (type: string): TypeAcc => {
+    let a = types.get(type);
+    if (a === undefined) {
+      const lic = initial.get(type) ?? (options.licensed !== undefined && Object.hasOwn(options.licensed, type) ? options.licensed[type] : undefined);
+      a = { inUse: 0, licensed: lic, usedMs: 0, licMs: 0, peak: 0, topUps: 0, added: 0, bUsed: new Float64Array(nb), bLic: new Float64Array(nb), bEnd: new Float64Array(nb), start: undefined, end: undefined };
+      types.set(type, a);
+    }
+    return a;
+  };
+  // Every type the history mentions exists from the start, so time before its first event counts.
+  for (const t of Object.keys(options.licensed ?? {})) acc(t);
+  for (const t of initial.keys()) acc(t);
+  for (const e of events) {
+    if (!SEAT_KINDS.has(e.kind)) continue;
+    const type = str(e.details, 'type');
+    if (type !== undefined) acc(type);
+  }
+
+  const bCredits = new Float64Array(nb);
+  const bAdded = new Float64Array(nb);
+  let cursor = r.from; // integrated up to here
+  let bucket = 0;
+  /** Integrate every type's state from `cursor` up to `t` (clamped to the elapsed range). */
+  const advance = (t: number) => {
+    const end = Math.min(t, until);
+    while (cursor < end) {
+      const edge = Math.min(edges[bucket + 1] as number, end);
+      const dt = edge - cursor;
+      for (const a of types.values()) {
+        const lic = a.licensed ?? 0;
+        a.usedMs += a.inUse * dt;
+        a.licMs += lic * dt;
+        addAt(a.bUsed, bucket, a.inUse * dt);
+        addAt(a.bLic, bucket, lic * dt);
+      }
+      cursor = edge;
+      if (cursor === edges[bucket + 1] && bucket < nb - 1) bucket++;
+    }
+  };
+  const bucketOf = (t: number): number => {
+    let lo = 0;
+    let hi = nb - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((edges[mid] as number) <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
+  const inRange = (t: number) => t >= r.from && t < until;
+
+  let seatTopUps = 0;
+  let automatic = 0;
+  let creditTopUps = 0;
+  let licensesAdded = 0;
+  let consumed = 0;
+  let creditsAdded = 0;
+  let alertsRaised = 0;
+  let inRangeEvents = 0;
+  const useLedger = options.credits !== undefined;
+  let last = Number.NEGATIVE_INFINITY;
+  let started = false;
+  let ended = false;
+  // Events after the range still run (for whole-month additions): freeze the state at its end.
+  const snapshotEnd = () => {
+    ended = true;
+    for (const a of types.values()) a.end = { inUse: a.inUse, licensed: a.licensed ?? 0 };
+  };
+  const snapshotStart = () => {
+    started = true;
+    for (const a of types.values()) {
+      a.start = a.inUse;
+      a.peak = Math.max(a.peak, a.inUse);
+    }
+  };
+
+  const use = (type: string | undefined, delta: number, t: number) => {
+    if (type === undefined) return;
+    const a = acc(type);
+    a.inUse = Math.max(0, a.inUse + delta);
+    if (t >= r.from && t < until && a.inUse > a.peak) a.peak = a.inUse;
+  };
+
+  for (const e of events) {
+    let t = Date.parse(e.at);
+    if (Number.isNaN(t)) continue;
+    if (t < last) t = last; // clock skew: keep time monotone in commit order
+    last = t;
+    if (t >= mTo && t >= until) break;
+    if (t > r.from) advance(t);
+    if (!started && t >= r.from) snapshotStart();
+    if (!ended && t >= until) snapshotEnd();
+    const d = e.details;
+    const live = inRange(t);
+    if (live) inRangeEvents++;
+    switch (e.kind) {
+      case 'seat.assigned':
+      case 'lease.checked-out': {
+        const type = str(d, 'type');
+        const lic = num(d, 'licensed');
+        if (type !== undefined && lic !== undefined) acc(type).licensed = lic;
+        use(type, 1, t);
+        break;
+      }
+      case 'seat.reassigned': {
+        use(str(d, 'from'), -1, t);
+        const type = str(d, 'type');
+        const lic = num(d, 'licensed');
+        if (type !== undefined && lic !== undefined) acc(type).licensed = lic;
+        use(type, 1, t);
+        break;
+      }
+      case 'seat.released':
+      case 'lease.checked-in':
+      case 'lease.expired':
+        use(str(d, 'type'), -1, t);
+        break;
+      case 'seats.changed': {
+        const type = str(d, 'type');
+        const from = num(d, 'from');
+        const to = num(d, 'to');
+        if (type === undefined || to === undefined) break;
+        const a = acc(type);
+        a.licensed = to;
+        const added = from !== undefined && to > from ? to - from : 0;
+        if (added > 0) {
+          if (live) {
+            seatTopUps++;
+            if (d.source === 'auto') automatic++;
+            licensesAdded += added;
+            a.topUps++;
+            a.added += added;
+            addAt(bAdded, bucketOf(t), added);
+          }
+          const m = monthOf(t);
+          if (m !== undefined) {
+            m.added += added;
+            m.seatTopUps++;
+            m.byType.set(type, (m.byType.get(type) ?? 0) + added);
+          }
+        }
+        break;
+      }
+      case 'credits.topped-up': {
+        if (useLedger) break;
+        const c = num(d, 'credits') ?? 0;
+        if (live) {
+          creditTopUps++;
+          creditsAdded += c;
+        }
+        const m = monthOf(t);
+        if (m !== undefined) {
+          m.creditTopUps++;
+          m.creditsAdded += c;
+        }
+        break;
+      }
+      case 'credits.consumed': {
+        if (useLedger || !live) break;
+        const c = num(d, 'amount') ?? 0;
+        consumed += c;
+        addAt(bCredits, bucketOf(t), c);
+        break;
+      }
+      case 'alert.raised':
+        if (live) alertsRaised++;
+        break;
+      default:
+        break;
+    }
+    // In use at the end of each bucket: the state after the last event before the bucket's end.
+    if (t < until) {
+      const b = t < r.from ? -1 : bucketOf(t);
+      if (b >= 0) for (const a of types.values()) (a.bEnd as Float64Array)[b] = a.inUse + 1; // +1: "set" marker
+    }
+  }
+  advance(until);
+  if (!started) snapshotStart();
+  if (!ended) snapshotEnd();
+
+  for (const c of options.credits ?? []) {
+    const t = timeOf(c.time);
+    if (Number.isNaN(t)) continue;
+    if (c.kind === 'topup') {
+      if (inRange(t)) {
+        creditTopUps++;
+        creditsAdded += c.amount;
+      }
+      const m = monthOf(t);
+      if (m !== undefined) {
+        m.creditTopUps++;
+        m.creditsAdded += c.amount;
+      }
+    } else if (inRange(t)) {
+      consumed += c.amount;
+      addAt(bCredits, bucketOf(t), c.amount);
+    }
+  }
+
+  const lastBucket = until > r.from ? bucketOf(until - 1) : -1;
+  const seats: SeatTypeReport[] = [];
+  let totUsed = 0;
+  let totLic = 0;
+  for (const [type, a] of [...types].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
+    const { inUse, licensed } = a.end ?? { inUse: 0, licensed: a.licensed ?? 0 };
+    totUsed += a.usedMs;
+    totLic += a.licMs;
+    // Carry "in use at bucket end" forward through buckets without events.
+    let carry = a.start ?? 0;
+    for (let b = 0; b < nb; b++) {
+      if (a.bEnd[b] !== 0) carry = (a.bEnd[b] as number) - 1;
+      a.bEnd[b] = b > lastBucket ? Number.NaN : carry;
+    }
+    seats.push({ type, licensed, inUse, available: Math.max(0, licensed - inUse), averageUtilisation: a.licMs > 0 ? a.usedMs / a.licMs : null, peakInUse: a.peak, topUps: a.topUps, licensesAdded: a.added });
+  }
+  const series: ReportBucket[] = [];
+  for (let b = 0; b < nb; b++) {
+    const utilisation: Record<string, number | null> = {};
+    const inUse: Record<string, number> = {};
+    for (const [type, a] of types) {
+      utilisation[type] = (a.bLic[b] as number) > 0 ? (a.bUsed[b] as number) / (a.bLic[b] as number) : null;
+      if (!Number.isNaN(a.bEnd[b] as number)) inUse[type] = a.bEnd[b] as number;
+    }
+    series.push({ from: new Date(edges[b] as number).toISOString(), to: new Date(edges[b + 1] as number).toISOString(), utilisation, inUse, creditsConsumed: bCredits[b] as number, licensesAdded: bAdded[b] as number });
+  }
+  const totalLicensed = seats.reduce((s, x) => s + x.licensed, 0);
+  const totalInUse = seats.reduce((s, x) => s + x.inUse, 0);
+  return {
+    licenseId,
+    range: { kind: r.kind, from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString(), until: new Date(until).toISOString(), unit: r.unit },
+    generatedAt: new Date(now).toISOString(),
+    seats,
+    totals: { licensed: totalLicensed, inUse: totalInUse, available: seats.reduce((s, x) => s + x.available, 0), averageUtilisation: totLic > 0 ? totUsed / totLic : null },
+    topUps: { seats: seatTopUps, automatic, credits: creditTopUps, total: seatTopUps + creditTopUps },
+    licensesAdded,
+    credits: { consumed, added: creditsAdded, source: useLedger ? 'ledger' : 'audit' },
+    alertsRaised,
+    events: inRangeEvents,
+    monthly: [...months].map(([month, m]) => ({ month, licensesAdded: m.added, byType: Object.fromEntries(m.byType), seatTopUps: m.seatTopUps, creditTopUps: m.creditTopUps, creditsAdded: m.creditsAdded })),
+    series,
+  };
+}
