@@ -42,3 +42,7 @@ export { SealedFile } from './node/sealed-file.js';
 export function fileClockGuard(path: string, options: { secret: string | Uint8Array; toleranceMs?: number }): ClockGuard {
   return new ClockGuard({ store: new SealedFile(path), secret: options.secret, toleranceMs: options.toleranceMs });
 }
+
+// Seats, license users, device activations and floating seats: pure rules over a Store.
+export * from './core/seats/index.js';
+export { MemoryStore } from './core/memory-store.js';

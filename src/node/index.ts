@@ -25,3 +25,5 @@ export {
 } from './fingerprint/index.js';
 export { decodeSmbios } from './fingerprint/smbios.js';
 export type { SmbiosInfo, NativeAdapter, NativeCpu, NativeHostIdentity } from './native.js';
+export { FileStore, type FileStoreOptions } from './file-store.js';
+export { machineCheck, type MachineCheckOptions } from './machine-check.js';
