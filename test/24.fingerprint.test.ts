@@ -142,6 +142,8 @@ describe('string form', () => {
       expect(isLicenseError(err, 'ERR_FINGERPRINT_MALFORMED'), s.slice(0, 60)).toBe(true);
     }
     expect(() => Fingerprint.parse(42 as unknown as string)).toThrow(/not valid/);
+    expect(() => new Fingerprint([{ kind: 'cpu', name: 'cpu', value: 'raw-serial' }], 'native')).toThrow(expect.objectContaining({ code: 'ERR_FINGERPRINT_MALFORMED' }));
+    expect(() => new Fingerprint([{ kind: 'disk' as 'cpu', name: 'x', value: 'AAAAAAAAAAAAAAAA' }], 'native')).toThrow(expect.objectContaining({ code: 'ERR_FINGERPRINT_MALFORMED' }));
     expect(() => match('garbage', fp(facts()))).toThrow(expect.objectContaining({ code: 'ERR_FINGERPRINT_MALFORMED' }));
   });
 

@@ -98,6 +98,11 @@ export class Fingerprint {
 
   /** Use {@link Fingerprint.fromFacts} or {@link Fingerprint.parse}. */
   constructor(components: readonly FingerprintComponent[], source: FingerprintSource, env: { virtual?: boolean; container?: boolean; unavailable?: readonly ComponentKind[] } = {}) {
+    for (const c of components) {
+      if (!(c.kind in CODES) || !HASH_RE.test(c.value)) {
+        throw new LicenseError('ERR_FINGERPRINT_MALFORMED', `a fingerprint component must be a known kind with a 16-character hash, got ${String(c.kind)}=${String(c.value).slice(0, 20)}`);
+      }
+    }
     this.components = Object.freeze([...components].sort(order));
     this.source = source;
     this.virtual = env.virtual ?? false;
