@@ -16,6 +16,10 @@ const VERBS: Record<string, { summary: string; load: () => Promise<{ run: Verb }
   seats: { summary: 'named seats per user type: assign, release, list, usage, access', load: () => import('./commands/seats.js') },
   fingerprint: { summary: "this machine's fingerprint, or why it no longer matches (--explain)", load: () => import('./commands/fingerprint.js') },
   smbios: { summary: 'decode an SMBIOS dump (dmidecode --dump-bin) for support', load: () => import('./commands/smbios.js') },
+  request: { summary: 'make an offline activation/renewal request code', load: () => import('./commands/request.js') },
+  respond: { summary: 'answer a request code with a response code (vendor)', load: () => import('./commands/respond.js') },
+  apply: { summary: 'install a response code (lease) on this installation', load: () => import('./commands/apply.js') },
+  serve: { summary: 'run the license server (vendor)', load: () => import('./commands/serve.js') },
   // LICIT-VERBS: later verbs register here (fingerprint, smbios, credits, topup, seats, request, respond, apply, serve, log, report).
 };
 

@@ -1,0 +1,28 @@
+/** `licit apply`: install a response code (lease) from the vendor on this installation. */
+import { LicenseError } from '../../core/errors.js';
+import { argOrStdin, parseFlags, type Verb } from '../context.js';
+import { CLIENT_FLAGS, openClient } from './request.js';
+
+const USAGE = 'licit apply --license KEY --public-key FILE [--dir DIR] [--machine-id ID | --fingerprint FP] [--salt SALT] [--json] [CODE | -]';
+
+/** `licit apply`: verify and install the lease; print it with `verifiedUntil` as ISO time. */
+export const run: Verb = async (argv, ctx) => {
+  const { values: v, positionals } = parseFlags(argv, CLIENT_FLAGS, USAGE);
+  if (positionals.length > 1) throw new LicenseError('ERR_USAGE', `expected one response code\nUsage: ${USAGE}`);
+  const code = await argOrStdin(positionals[0], ctx, 'response code');
+  const client = await openClient(v, USAGE);
+  const lease = await client.applyResponse(code);
+  const data = {
+    licenseId: lease.licenseId,
+    deviceId: lease.deviceId,
+    user: lease.user,
+    verifiedUntil: lease.verifiedUntil.toISOString(),
+    serverTime: lease.serverTime.toISOString(),
+    floor: lease.floor,
+    status: client.status,
+  };
+  return {
+    data: { lease: data },
+    text: `License ${lease.licenseId} is verified and valid until ${data.verifiedUntil} (device ${lease.deviceId}, user ${lease.user ?? '-'}).`,
+  };
+};

@@ -1,0 +1,35 @@
+/**
+ * `licit respond` (vendor): answer a request code with a response code, counting the activation
+ * against the license's limits in a store (`--store DIR|postgres://...`, default `$LICIT_STORE`
+ * or `./licit-store`): the same store `licit serve` uses, so offline and online activations share
+ * one count.
+ */
+import { LicenseError } from '../../core/errors.js';
+import { argOrStdin, parseFlags, required, type Verb } from '../context.js';
+import { readTextFile } from '../files.js';
+import { openServerStore } from './serve.js';
+
+const USAGE = 'licit respond --signing-key FILE [--store DIR|postgres://...] [--schema NAME] [--json] [CODE | -]';
+
+/** `licit respond`: print a response code. */
+export const run: Verb = async (argv, ctx) => {
+  const s = { type: 'string' } as const;
+  const { values: v, positionals } = parseFlags(argv, { 'signing-key': s, store: s, schema: s }, USAGE);
+  if (positionals.length > 1) throw new LicenseError('ERR_USAGE', `expected one request code\nUsage: ${USAGE}`);
+  const signingKey = readTextFile(required(v['signing-key'], '--signing-key', USAGE), '--signing-key');
+  const code = await argOrStdin(positionals[0], ctx, 'request code');
+  const { Vendor } = await import('../../server/vendor.js');
+  const store = await openServerStore(v.store ?? process.env.LICIT_STORE ?? 'licit-store', v.schema);
+  try {
+    const vendor = new Vendor({ signingKey, store });
+    const answer = await vendor.answer(code);
+    if ('deactivated' in answer) return { data: { deactivated: true, licenseId: answer.licenseId, deviceId: answer.deviceId }, text: `Deactivated device ${answer.deviceId} of license ${answer.licenseId}.` };
+    if (!('lease' in answer)) return { data: { recorded: true, licenseId: answer.licenseId, floor: answer.floor }, text: `Recorded usage of license ${answer.licenseId} (floor ${answer.floor}).` };
+    return {
+      data: { response: answer.lease, licenseId: answer.licenseId, deviceId: answer.deviceId, user: answer.user, verifiedUntil: answer.verifiedUntil.toISOString(), activated: answer.activated },
+      text: answer.lease,
+    };
+  } finally {
+    await store.close();
+  }
+};

@@ -1,0 +1,53 @@
+/**
+ * `licit serve` (vendor): run the license server on `node:http` until SIGINT/SIGTERM. The admin
+ * token comes from `--admin-token` or `$LICIT_ADMIN_TOKEN` (prefer the variable: flags show in `ps`).
+ */
+import { LicenseError } from '../../core/errors.js';
+import type { Store } from '../../core/store.js';
+import { FileStore } from '../../node/file-store.js';
+import { integer, parseFlags, required, type Verb } from '../context.js';
+import { readTextFile } from '../files.js';
+
+const USAGE =
+  'licit serve --signing-key FILE --store DIR|postgres://... --port N [--host ADDR] [--schema NAME] [--admin-token TOKEN] [--container-policy allow|refuse|machine-id] [--json]';
+
+/** A store from a `--store` value: a PostgreSQL URL or a FileStore directory. */
+export async function openServerStore(spec: string, schema: string | undefined): Promise<Store> {
+  if (/^postgres(ql)?:\/\//.test(spec)) {
+    // Loaded only for PostgreSQL, so file-store users never need the `pg` package.
+    const { PostgresStore } = await import('../../postgres/index.js');
+    return new PostgresStore({ connectionString: spec, ...(schema === undefined ? {} : { schema }), applicationName: 'licit-server' });
+  }
+  return new FileStore(spec);
+}
+
+/** `licit serve`: print one line when listening, then serve until stopped. */
+export const run: Verb = async (argv, ctx) => {
+  const s = { type: 'string' } as const;
+  const { values: v, positionals } = parseFlags(argv, { 'signing-key': s, store: s, port: s, host: s, schema: s, 'admin-token': s, 'container-policy': s }, USAGE);
+  if (positionals.length > 0) throw new LicenseError('ERR_USAGE', `unexpected argument "${positionals[0]}"\nUsage: ${USAGE}`);
+  const signingKey = readTextFile(required(v['signing-key'], '--signing-key', USAGE), '--signing-key');
+  const port = integer(required(v.port, '--port', USAGE), '--port') as number;
+  if (port > 65535) throw new LicenseError('ERR_USAGE', '--port must be 0 to 65535');
+  const policy = v['container-policy'] ?? 'allow';
+  if (policy !== 'allow' && policy !== 'refuse' && policy !== 'machine-id') throw new LicenseError('ERR_USAGE', `--container-policy must be allow, refuse or machine-id\nUsage: ${USAGE}`);
+  const store = await openServerStore(required(v.store, '--store', USAGE), v.schema);
+  const { createLicenseServer } = await import('../../server/index.js');
+  const admin = await loadAdmin(store);
+  const server = createLicenseServer({ signingKey, store, adminToken: v['admin-token'] ?? process.env.LICIT_ADMIN_TOKEN, containerPolicy: policy, admin });
+  const bound = await server.listen(port, v.host ?? '127.0.0.1');
+  ctx.line({ listening: true, host: bound.host, port: bound.port, kid: server.vendor.signer.kid, admin: admin !== undefined }, `licit server listening on http://${bound.host}:${bound.port} (signing key ${server.vendor.signer.kid})`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await bound.close();
+  await store.close();
+  return undefined;
+};
+
+/** The administration module's reports and verified log, when that module is present. */
+async function loadAdmin(_store: Store) {
+  return undefined;
+}

@@ -1,0 +1,487 @@
+/**
+ * `Licensing`: the client runtime that ties a license key, this installation and the vendor's
+ * license server together. Verify the key once; keep the lease in memory so every check is a
+ * comparison of two numbers (no I/O, no await); renew in the background before `verifiedUntil`
+ * (unref'd timer, back-off on failure, never blocking a check); fall into the license's grace
+ * period when the server cannot be reached, then `ERR_LEASE_EXPIRED`.
+ */
+import { EventEmitter } from 'node:events';
+import { ERROR_CODES, LicenseError, isLicenseError, type LicenseErrorCode } from '../core/errors.js';
+import { checkLeaseBinding, checkLeaseNonce, openLease, type Lease } from '../core/exchange/lease.js';
+import { createRequest, type RequestOperation } from '../core/exchange/request.js';
+import { newNonce } from '../core/exchange/fields.js';
+import { toKeyring, type Keyring, type PublicKeyInput } from '../core/keys.js';
+import type { License } from '../core/license.js';
+import { verifyTopUp } from '../core/topup.js';
+import { verifyLicense } from '../core/verify.js';
+import { getFingerprint, hashComponent, Fingerprint, match, type MatchStrategy } from './fingerprint/index.js';
+import { inContainer } from './fingerprint/environment.js';
+import { Installation } from './installation.js';
+
+/** Where this installation stands. */
+export type LeaseStatus = 'unactivated' | 'verified' | 'grace' | 'expired';
+
+/** The credit ledger as the runtime uses it (a `CreditLedger` fits). */
+export interface LedgerHook {
+  balance(): Promise<{ readonly consumed: number }>;
+  raiseFloor(floor: number): Promise<unknown>;
+  topUp?(token: { tokenId: string; licenseId: string; credits: number }): Promise<unknown>;
+}
+
+/** A scheduler for the renewal timer (tests inject one; default: an unref'd `setTimeout`). */
+export type Schedule = (fn: () => void, delayMs: number) => { cancel(): void };
+
+/** Options of {@link Licensing.open}. */
+export interface LicensingOptions {
+  /** The license key text. */
+  readonly license: string;
+  /** The vendor public key(s). */
+  readonly publicKeys: PublicKeyInput | readonly PublicKeyInput[];
+  /** This installation's state directory (installation key, lease, open requests). */
+  readonly dir: string;
+  /** Application secret local state is sealed under. Default `"licit"`. */
+  readonly secret?: string | Uint8Array | undefined;
+  /** Base URL of the vendor's license server (`https://licenses.example.com`). Absent: offline only. */
+  readonly server?: string | URL | undefined;
+  /** The application's fingerprint salt (the one the vendor binds licenses with). */
+  readonly salt?: string | undefined;
+  /**
+   * An explicit machine identity instead of the hardware's, for containers and operators: a machine
+   * id (hashed with the salt like every component) ...
+   */
+  readonly machineId?: string | undefined;
+  /** ... or a whole fingerprint string (`fp1:…`). Default: `LICIT_MACHINE_ID`, else this machine's hardware. */
+  readonly fingerprint?: string | undefined;
+  /** How tolerant the machine match is (default `"most"`). */
+  readonly fingerprintStrategy?: MatchStrategy | undefined;
+  readonly appName?: string | undefined;
+  readonly appVersion?: string | undefined;
+  /** License user to activate as (default: the server's default user). */
+  readonly user?: string | undefined;
+  /** Release date of the running application (maintenance check). */
+  readonly releaseDate?: Date | undefined;
+  /** Credit ledger: its consumption is reported, the lease's floor and top-ups applied to it. */
+  readonly ledger?: LedgerHook | undefined;
+  /** Clock in ms (default `Date.now`). */
+  readonly now?: (() => number) | undefined;
+  /** `fetch` to reach the server (default the global one). */
+  readonly fetch?: typeof fetch | undefined;
+  /** Renew automatically in the background (default: true when `server` is set). */
+  readonly autoRenew?: boolean | undefined;
+  /** First retry delay after a failed renewal (default 30 s); doubles per failure. */
+  readonly retryMinMs?: number | undefined;
+  /** Longest retry delay (default 1 h). */
+  readonly retryMaxMs?: number | undefined;
+  /** Give up one HTTP attempt after this long (default 10 s). */
+  readonly requestTimeoutMs?: number | undefined;
+  /** Timer used for renewals (tests). */
+  readonly schedule?: Schedule | undefined;
+}
+
+/** Payload of the `status` event. */
+export interface StatusEvent {
+  readonly status: LeaseStatus;
+  readonly previous: LeaseStatus;
+  readonly verifiedUntil: Date | undefined;
+  readonly graceUntil: Date | undefined;
+}
+
+/** Payload of the `renewal-failed` event. */
+export interface RenewalFailure {
+  readonly error: LicenseError;
+  /** The server could not be reached (grace applies) rather than refusing (it does not). */
+  readonly unreachable: boolean;
+  /** When the next attempt is due (ms), or undefined when renewal stopped. */
+  readonly retryInMs: number | undefined;
+}
+
+const DAY = 86_400_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const defaultSchedule: Schedule = (fn, ms) => {
+  const t = setTimeout(fn, Math.min(Math.max(0, ms), MAX_TIMER_MS));
+  t.unref(); // never keeps the application alive
+  return { cancel: () => clearTimeout(t) };
+};
+
+/**
+ * The licensing runtime of an installed application.
+ *
+ * Events: `status` ({@link StatusEvent}) when the status changes, `renewed` (the new {@link Lease}),
+ * `renewal-failed` ({@link RenewalFailure}), `license` (a re-issued {@link License} the server sent).
+ *
+ * @example
+ * ```ts
+ * const licensing = await Licensing.open({ license: key, publicKeys: [VENDOR_PUB], dir: stateDir,
+ *   server: 'https://licenses.example.com', salt: 'com.example.app', appName: 'app', appVersion: '2.1.0' })
+ * if (licensing.status === 'unactivated') await licensing.activate()
+ * licensing.on('status', (e) => ui.showLicenseBanner(e.status, e.verifiedUntil))
+ * if (licensing.has('export-pdf')) enableExport()   // O(1): no I/O, no await
+ * ```
+ */
+export class Licensing extends EventEmitter {
+  /** The installation (its key id is `installation.id`). */
+  readonly installation: Installation;
+  /** This machine's fingerprint string as sent to the server. */
+  readonly fingerprint: string;
+  /** Where the fingerprint came from. */
+  readonly fingerprintSource: 'hardware' | 'operator';
+  /** The process looks containerised (reported to the server, whose policy decides). */
+  readonly container: boolean;
+  #license: License;
+  #lease: Lease | undefined;
+  readonly #o: LicensingOptions;
+  readonly #keyring: Keyring;
+  readonly #clock: () => number;
+  readonly #schedule: Schedule;
+  // Deadlines in ms, precomputed so a check compares numbers only.
+  #until = -Infinity;
+  #graceUntil = -Infinity;
+  #licenseEnd = Infinity;
+  #highest = 0;
+  #last: LeaseStatus = 'unactivated';
+  #refused: LicenseError | undefined;
+  #failures = 0;
+  #timer: { cancel(): void } | undefined;
+  #closed = false;
+  #renewing: Promise<Lease> | undefined;
+
+  private constructor(o: LicensingOptions, license: License, keyring: Keyring, installation: Installation, fp: { text: string; source: 'hardware' | 'operator'; container: boolean }) {
+    super();
+    this.#o = o;
+    this.#license = license;
+    this.#keyring = keyring;
+    this.installation = installation;
+    this.fingerprint = fp.text;
+    this.fingerprintSource = fp.source;
+    this.container = fp.container;
+    this.#clock = o.now ?? Date.now;
+    this.#schedule = o.schedule ?? defaultSchedule;
+    this.#setLicense(license);
+  }
+
+  /**
+   * Verify the license, open the installation and load its lease. Rejects with the license's own
+   * errors (`ERR_KEY_SIGNATURE`, `ERR_LICENSE_EXPIRED`, …); an installed lease that no longer fits
+   * this machine is ignored (status `unactivated`), not an error.
+   */
+  static async open(options: LicensingOptions): Promise<Licensing> {
+    if (options === null || typeof options !== 'object' || typeof options.license !== 'string' || options.publicKeys === undefined || typeof options.dir !== 'string') {
+      throw new LicenseError('ERR_USAGE', 'Licensing.open needs { license, publicKeys, dir }');
+    }
+    const fp = await resolveFingerprint(options);
+    const clock = options.now ?? Date.now;
+    const strategy = options.fingerprintStrategy;
+    const license = await verifyLicense(options.license, {
+      publicKeys: options.publicKeys,
+      now: new Date(clock()),
+      releaseDate: options.releaseDate,
+      machine: (stored, licenseId) => {
+        if (!match(stored, fp.text, strategy).ok) throw new LicenseError('ERR_FINGERPRINT_MISMATCH', `license ${licenseId} is bound to another machine; ask the vendor to reset it for this one`, { licenseId });
+      },
+    });
+    const installation = await Installation.open({ dir: options.dir, secret: options.secret });
+    const l = new Licensing(options, license, await toKeyring(options.publicKeys), installation, fp);
+    const st = await installation.state(license.id);
+    if (st.lease !== undefined) {
+      try {
+        const lease = await openLease(st.lease, l.#keyring);
+        checkLeaseBinding(lease, l.#binding());
+        l.#setLease(lease);
+      } catch (e) {
+        if (!isLicenseError(e)) throw e;
+        // A lease for another machine (hardware changed) or key: not usable here; activate again.
+      }
+    }
+    l.#last = l.status;
+    if (options.server !== undefined && options.autoRenew !== false) l.#scheduleNext();
+    return l;
+  }
+
+  /** The verified license (replaced when the server sends a re-issued key). */
+  get license(): License {
+    return this.#license;
+  }
+
+  /** The installed lease, if any. */
+  get lease(): Lease | undefined {
+    return this.#lease;
+  }
+
+  /** End of verification, or undefined before activation. */
+  get verifiedUntil(): Date | undefined {
+    return this.#lease?.verifiedUntil;
+  }
+
+  /** End of the grace period after `verifiedUntil` (equal to it after the server refused a renewal). */
+  get graceUntil(): Date | undefined {
+    return this.#lease === undefined ? undefined : new Date(this.#graceUntil);
+  }
+
+  /** Status now. O(1), no I/O. */
+  get status(): LeaseStatus {
+    const s = this.#statusAt(this.#time());
+    if (s !== this.#last) this.#changed(s);
+    return s;
+  }
+
+  /**
+   * Throw unless the installation may run now: `ERR_ACTIVATION_NOT_FOUND` before activation,
+   * `ERR_LEASE_EXPIRED` after verification and grace ran out, `ERR_LICENSE_EXPIRED` past the
+   * license's own end. O(1), no I/O.
+   */
+  check(): void {
+    const t = this.#time();
+    if (t > this.#licenseEnd) throw new LicenseError('ERR_LICENSE_EXPIRED', `license ${this.#license.id} has expired; renew the subscription with the vendor`, { licenseId: this.#license.id });
+    const s = this.#statusAt(t);
+    if (s !== this.#last) this.#changed(s);
+    if (s === 'verified' || s === 'grace') return;
+    if (s === 'unactivated') throw new LicenseError('ERR_ACTIVATION_NOT_FOUND', `this installation is not activated for license ${this.#license.id}; activate it online or with a request code`, { licenseId: this.#license.id });
+    const why = this.#refused === undefined ? 'the license server could not be reached before the grace period ended' : `the license server refused renewal (${this.#refused.code})`;
+    throw new LicenseError('ERR_LEASE_EXPIRED', `the license verification expired on ${new Date(this.#until).toISOString()} and ${why}. Connect to the internet, or renew offline with a request code.`, {
+      licenseId: this.#license.id,
+      verifiedUntil: new Date(this.#until).toISOString(),
+    });
+  }
+
+  /** True when the installation may run now and `feature` is licensed. O(1), no I/O. */
+  has(feature: string): boolean {
+    const t = this.#time();
+    if (t > this.#licenseEnd || t > this.#graceUntil) return false;
+    return this.#license.has(feature);
+  }
+
+  /** {@link Licensing.check} then `license.require(feature)`. */
+  require(feature: string): void {
+    this.check();
+    this.#license.require(feature);
+  }
+
+  /** Activate online (or renew, when already activated). */
+  async activate(): Promise<Lease> {
+    return this.#online('activate');
+  }
+
+  /** Renew online now. Concurrent calls share one request. */
+  async renew(): Promise<Lease> {
+    this.#renewing ??= this.#online(this.#lease === undefined ? 'activate' : 'renew').finally(() => (this.#renewing = undefined));
+    return this.#renewing;
+  }
+
+  /** Deactivate this installation on the server and forget its lease (frees an activation). */
+  async deactivate(): Promise<void> {
+    const code = await this.createRequest('deactivate');
+    await this.#post('deactivate', code);
+    await this.installation.clear(this.#license.id);
+    this.#lease = undefined;
+    this.#until = -Infinity;
+    this.#graceUntil = -Infinity;
+    this.#timer?.cancel();
+    void this.status;
+  }
+
+  /**
+   * Make a request code (`LICITR1-…`) for the vendor's server or its offline page; its nonce is
+   * remembered so exactly one answer to it will be accepted.
+   */
+  async createRequest(operation: RequestOperation = 'activate'): Promise<string> {
+    const nonce = newNonce();
+    const at = this.#clock();
+    const consumed = this.#o.ledger === undefined ? undefined : (await this.#o.ledger.balance()).consumed;
+    const code = await createRequest(
+      {
+        operation,
+        licenseId: this.#license.id,
+        licenseKey: this.#license.text,
+        fingerprint: this.fingerprint,
+        fingerprintSource: this.fingerprintSource,
+        container: this.container,
+        appName: this.#o.appName,
+        appVersion: this.#o.appVersion,
+        consumed,
+        user: this.#o.user,
+        nonce,
+        clientTime: new Date(at),
+      },
+      this.installation.signer,
+    );
+    await this.installation.addPending(this.#license.id, nonce, at);
+    return code;
+  }
+
+  /**
+   * Install a response code (`LICITL1-…`) from the server or the vendor's offline page. Refuses
+   * another machine's, installation's or license's response, a replayed or stale one, and any
+   * tampering, each with its own code.
+   */
+  async applyResponse(code: string): Promise<Lease> {
+    const lease = await this.installation.install(this.#license.id, async (st) => {
+      const l = await openLease(code, this.#keyring);
+      checkLeaseBinding(l, this.#binding());
+      checkLeaseNonce(l, { pending: st.pending.map((p) => p.nonce), answered: st.answered, installedServerTime: this.#lease?.serverTime });
+      return l;
+    });
+    await this.#adopt(lease);
+    return lease;
+  }
+
+  /** Stop the renewal timer. */
+  close(): void {
+    this.#closed = true;
+    this.#timer?.cancel();
+    this.#timer = undefined;
+  }
+
+  #binding() {
+    const strategy = this.#o.fingerprintStrategy;
+    return {
+      licenseId: this.#license.id,
+      fingerprint: this.fingerprint,
+      installationKey: this.installation.publicKey,
+      matchFingerprint: (leaseFp: string, ours: string) => leaseFp === ours || match(leaseFp, ours, strategy).ok,
+    };
+  }
+
+  #time(): number {
+    const c = this.#clock();
+    // Trusted time never goes back: a clock set back cannot stretch a lease.
+    if (c > this.#highest) this.#highest = c;
+    return this.#highest;
+  }
+
+  #statusAt(t: number): LeaseStatus {
+    if (this.#lease === undefined) return 'unactivated';
+    if (t <= this.#until) return 'verified';
+    if (t <= this.#graceUntil) return 'grace';
+    return 'expired';
+  }
+
+  #changed(s: LeaseStatus): void {
+    const previous = this.#last;
+    this.#last = s;
+    const ev: StatusEvent = { status: s, previous, verifiedUntil: this.verifiedUntil, graceUntil: this.graceUntil };
+    // Listeners run after the check that noticed the change, never inside it.
+    queueMicrotask(() => this.emit('status', ev));
+  }
+
+  #setLicense(license: License): void {
+    this.#license = license;
+    this.#licenseEnd = license.expiresAt === undefined ? Infinity : license.expiresAt.getTime() + license.graceDays * DAY;
+  }
+
+  #setLease(lease: Lease): void {
+    this.#lease = lease;
+    this.#until = lease.verifiedUntil.getTime();
+    this.#graceUntil = this.#refused === undefined ? this.#until + this.#license.graceDays * DAY : this.#until;
+    if (lease.serverTime.getTime() > this.#highest) this.#highest = lease.serverTime.getTime();
+  }
+
+  async #adopt(lease: Lease): Promise<void> {
+    this.#refused = undefined;
+    this.#failures = 0;
+    if (lease.licenseKey !== undefined && lease.licenseKey !== this.#license.text) {
+      try {
+        const next = await verifyLicense(lease.licenseKey, { publicKeys: this.#o.publicKeys, now: new Date(this.#time()), releaseDate: this.#o.releaseDate, machine: () => undefined });
+        if (next.id === this.#license.id) {
+          this.#setLicense(next);
+          this.emit('license', next);
+        }
+      } catch {
+        /* a re-issued key that does not verify here is ignored; the lease still stands */
+      }
+    }
+    this.#setLease(lease);
+    const ledger = this.#o.ledger;
+    if (ledger !== undefined) {
+      await ledger.raiseFloor(lease.floor);
+      if (ledger.topUp !== undefined) {
+        for (const t of lease.topUps) {
+          const tu = await verifyTopUp(t, { publicKeys: this.#o.publicKeys }).catch(() => undefined);
+          if (tu !== undefined && tu.licenseId === this.#license.id) await ledger.topUp(tu);
+        }
+      }
+    }
+    void this.status;
+    this.emit('renewed', lease);
+    if (this.#o.server !== undefined && this.#o.autoRenew !== false) this.#scheduleNext();
+  }
+
+  /** Next renewal: halfway through the lease (the date keeps moving ahead), or a back-off retry. */
+  #scheduleNext(retryMs?: number): void {
+    if (this.#closed) return;
+    this.#timer?.cancel();
+    let delay: number;
+    if (retryMs !== undefined) delay = retryMs;
+    else if (this.#lease === undefined) return;
+    else {
+      const start = this.#lease.serverTime.getTime();
+      delay = start + (this.#until - start) / 2 - this.#clock();
+    }
+    this.#timer = this.#schedule(() => {
+      this.#timer = undefined;
+      this.renew().catch(() => undefined); // failures are reported through `renewal-failed`
+    }, Math.max(0, delay));
+  }
+
+  async #online(op: 'activate' | 'renew'): Promise<Lease> {
+    try {
+      const code = await this.createRequest(op);
+      const body = await this.#post(op, code);
+      const leaseText = body.lease;
+      if (typeof leaseText !== 'string') throw new LicenseError('ERR_SERVER_UNREACHABLE', 'the license server answered without a lease');
+      return await this.applyResponse(leaseText);
+    } catch (e) {
+      const error = isLicenseError(e) ? e : new LicenseError('ERR_INTERNAL', `renewal failed: ${(e as Error)?.message ?? String(e)}`);
+      const unreachable = error.code === 'ERR_SERVER_UNREACHABLE' || error.code === 'ERR_STORE_UNAVAILABLE';
+      let retryInMs: number | undefined;
+      if (unreachable) {
+        this.#failures += 1;
+        const min = this.#o.retryMinMs ?? 30_000;
+        const max = this.#o.retryMaxMs ?? 3_600_000;
+        retryInMs = Math.min(max, min * 2 ** Math.min(this.#failures - 1, 30));
+        if (this.#o.server !== undefined && this.#o.autoRenew !== false) this.#scheduleNext(retryInMs);
+      } else if (op === 'renew' && this.#lease !== undefined) {
+        // Refused (device reset, machine changed, license revoked): no grace beyond verifiedUntil.
+        this.#refused = error;
+        this.#graceUntil = this.#until;
+        this.#timer?.cancel();
+      }
+      void this.status;
+      const failure: RenewalFailure = { error, unreachable, retryInMs };
+      this.emit('renewal-failed', failure);
+      throw error;
+    }
+  }
+
+  async #post(op: 'activate' | 'renew' | 'deactivate', code: string): Promise<Record<string, unknown>> {
+    const server = this.#o.server;
+    if (server === undefined) throw new LicenseError('ERR_USAGE', 'no license server configured (the `server` option); use createRequest/applyResponse to activate offline');
+    const url = new URL(`v1/${op}`, String(server).endsWith('/') ? String(server) : `${String(server)}/`);
+    const doFetch = this.#o.fetch ?? globalThis.fetch;
+    let res: Response;
+    let body: unknown;
+    try {
+      res = await doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request: code }), signal: AbortSignal.timeout(this.#o.requestTimeoutMs ?? 10_000) });
+      body = await res.json();
+    } catch (e) {
+      throw new LicenseError('ERR_SERVER_UNREACHABLE', `the license server ${url.origin} cannot be reached (${(e as Error)?.message ?? String(e)}); licit will retry`, { server: url.origin }, { cause: e });
+    }
+    const b = (body ?? {}) as { ok?: unknown; error?: { code?: unknown; message?: unknown; details?: unknown } };
+    if (res.ok && b.ok === true) return b as Record<string, unknown>;
+    const code2 = b.error?.code;
+    if (res.status >= 500 || typeof code2 !== 'string' || !(ERROR_CODES as readonly string[]).includes(code2)) {
+      throw new LicenseError('ERR_SERVER_UNREACHABLE', `the license server ${url.origin} failed (HTTP ${res.status}); licit will retry`, { server: url.origin, status: res.status });
+    }
+    const details = typeof b.error?.details === 'object' && b.error.details !== null ? (b.error.details as Record<string, unknown>) : {};
+    throw new LicenseError(code2 as LicenseErrorCode, typeof b.error?.message === 'string' ? b.error.message : code2, details);
+  }
+}
+
+async function resolveFingerprint(o: LicensingOptions): Promise<{ text: string; source: 'hardware' | 'operator'; container: boolean }> {
+  const salt = o.salt === undefined || o.salt === '' ? 'licit' : o.salt;
+  if (o.fingerprint !== undefined) return { text: Fingerprint.parse(o.fingerprint).toString(), source: 'operator', container: inContainer() };
+  const id = o.machineId ?? process.env.LICIT_MACHINE_ID;
+  if (id !== undefined && id.trim() !== '') return { text: `fp1:mi=${hashComponent(salt, 'machine-id', id)}`, source: 'operator', container: inContainer() };
+  const fp = await getFingerprint({ salt });
+  return { text: fp.toString(), source: 'hardware', container: fp.container };
+}

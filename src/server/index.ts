@@ -1,0 +1,14 @@
+/**
+ * `licit/server`: the vendor's license server (activation, renewal, deactivation, usage, and
+ * administration over a store). Only re-exports.
+ * @module licit/server
+ */
+import { setEd25519Backend } from '../core/ed25519.js';
+import { nodeBackend } from '../node/ed25519-node.js';
+
+// The server verifies every request and license key: use node:crypto, the fastest Ed25519 in Node.
+setEd25519Backend(nodeBackend);
+
+export { createLicenseServer, isErrorCode, type LicenseServer, type LicenseServerOptions, type AdminHooks } from './server.js';
+export { Vendor, KINDS, type VendorOptions, type ContainerPolicy, type Answer } from './vendor.js';
+export { createLease, openRequest, type Lease, type ExchangeRequest } from '../core/exchange/index.js';

@@ -1,0 +1,289 @@
+/**
+ * The vendor's license server as a fetch-style handler: `(Request) => Promise<Response>`, JSON in
+ * and out. Installations call the exchange endpoints with signed request codes; administrators call
+ * `/v1/admin/*` with a bearer token. Every refusal is `{ ok: false, error: { code, message } }`
+ * with the library's codes.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { ERROR_CODES, LicenseError, isLicenseError, type LicenseErrorCode } from '../core/errors.js';
+import type { JsonObject, JsonValue } from '../core/store.js';
+import { verifyTopUp } from '../core/topup.js';
+import { issueTopUp } from '../issuer/issue.js';
+import { KINDS, Vendor, type VendorOptions } from './vendor.js';
+
+/** Options of {@link createLicenseServer}. */
+export interface LicenseServerOptions extends VendorOptions {
+  /** Bearer token for `/v1/admin/*`. Without one, administrative endpoints answer 401. */
+  readonly adminToken?: string | undefined;
+  /** Largest request body accepted, in bytes (default 64 KiB). */
+  readonly maxBodyBytes?: number | undefined;
+  /** Administration module (reports, verified audit log); wired when given. */
+  readonly admin?: AdminHooks | undefined;
+}
+
+/** Reports and the audit log, computed by the administration module over the same store. */
+export interface AdminHooks {
+  report?(licenseId: string, query: Readonly<Record<string, string>>): Promise<unknown>;
+  log?(licenseId: string, query: Readonly<Record<string, string>>): Promise<unknown>;
+}
+
+/** What {@link createLicenseServer} returns. */
+export interface LicenseServer {
+  /** Answer one HTTP request. */
+  handle(req: Request): Promise<Response>;
+  /** Listen on `node:http`; resolves once listening with the bound port. */
+  listen(port: number, host?: string): Promise<{ port: number; host: string; close(): Promise<void> }>;
+  /** The vendor logic behind the endpoints. */
+  readonly vendor: Vendor;
+}
+
+const STATUS: Partial<Record<LicenseErrorCode, number>> = {
+  ERR_USAGE: 400,
+  ERR_UNAUTHORIZED: 401,
+  ERR_USER_NOT_FOUND: 404,
+  ERR_ACTIVATION_NOT_FOUND: 404,
+  ERR_ACTIVATIONS_EXHAUSTED: 409,
+  ERR_USERS_EXHAUSTED: 409,
+  ERR_SEATS_EXHAUSTED: 409,
+  ERR_TRANSFERS_EXHAUSTED: 409,
+  ERR_EXCHANGE_REPLAYED: 409,
+  ERR_KEY_TOO_LARGE: 413,
+  ERR_STORE_UNAVAILABLE: 503,
+  ERR_STORE_CORRUPT: 500,
+  ERR_INTERNAL: 500,
+};
+
+function json(status: number, body: Record<string, unknown>): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' } });
+}
+
+function fail(e: unknown): Response {
+  const err = isLicenseError(e) ? e : new LicenseError('ERR_INTERNAL', 'the license server failed unexpectedly; see its log');
+  if (!isLicenseError(e)) console.error('licit server:', e);
+  return json(STATUS[err.code] ?? (err.code.startsWith('ERR_KEY_') || err.code.startsWith('ERR_EXCHANGE_') || err.code.startsWith('ERR_FINGERPRINT') ? 400 : 403), { ok: false, error: err.toJSON() });
+}
+
+const usage = (why: string) => new LicenseError('ERR_USAGE', why);
+
+/** Read the body as JSON, refusing more than `max` bytes without buffering it all. */
+async function readJson(req: Request, max: number): Promise<JsonObject> {
+  const type = req.headers.get('content-type') ?? '';
+  if (!/^application\/json\b/i.test(type)) throw usage('send the body as application/json');
+  const declared = Number(req.headers.get('content-length') ?? NaN);
+  if (declared > max) throw new LicenseError('ERR_KEY_TOO_LARGE', `the request body is ${declared} bytes; this server accepts at most ${max}`);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (req.body !== null) {
+    const reader = req.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > max) {
+        await reader.cancel().catch(() => undefined);
+        throw new LicenseError('ERR_KEY_TOO_LARGE', `the request body is larger than ${max} bytes`);
+      }
+      chunks.push(value);
+    }
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw usage('the request body is not valid JSON');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw usage('the request body must be a JSON object');
+  return parsed as JsonObject;
+}
+
+function str(body: JsonObject, field: string, optional?: false): string;
+function str(body: JsonObject, field: string, optional: true): string | undefined;
+function str(body: JsonObject, field: string, optional = false): string | undefined {
+  const v = body[field];
+  if (v === undefined && optional) return undefined;
+  if (typeof v !== 'string' || v === '' || v.length > 16_384) throw usage(`"${field}" must be a non-empty string`);
+  return v;
+}
+
+function int(body: JsonObject, field: string, optional = false): number | undefined {
+  const v = body[field];
+  if (v === undefined && optional) return undefined;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw usage(`"${field}" must be a whole number >= 0`);
+  return v;
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * Create a license server.
+ *
+ * Exchange (no token; the request code is signed by the installation):
+ * `POST /v1/activate`, `/v1/renew`, `/v1/deactivate`, `/v1/usage` with `{ "request": "LICITR1-…" }`.
+ *
+ * Administration (`Authorization: Bearer <adminToken>`):
+ * `POST /v1/admin/licenses {license}`, `GET /v1/admin/devices?licenseId=`,
+ * `POST /v1/admin/devices/reset {licenseId, deviceId, countTransfer?}`,
+ * `POST /v1/admin/users {licenseId, userId, maxActivations?}`, `POST /v1/admin/users/remove {licenseId, userId}`,
+ * `POST /v1/admin/users/reset {licenseId, userId}`, `POST /v1/admin/topups {licenseId, credits | token}`,
+ * `GET /v1/admin/usage?licenseId=`, `GET /v1/admin/events?licenseId=`, and when an administration
+ * module is given, `GET /v1/admin/reports` and `GET /v1/admin/log`.
+ *
+ * @example
+ * ```ts
+ * import { createLicenseServer } from 'licit/server'
+ * import { FileStore } from 'licit/node'
+ * const server = createLicenseServer({ signingKey: readFileSync('vendor.key', 'utf8'), store: new FileStore('/var/lib/licit'), adminToken: process.env.ADMIN_TOKEN })
+ * await server.listen(8080)
+ * ```
+ */
+export function createLicenseServer(options: LicenseServerOptions): LicenseServer {
+  const vendor = new Vendor(options);
+  const max = options.maxBodyBytes ?? 64 * 1024;
+  const token = options.adminToken === undefined || options.adminToken === '' ? undefined : digest(options.adminToken);
+
+  const authorize = (req: Request) => {
+    const m = /^Bearer (.+)$/.exec(req.headers.get('authorization') ?? '');
+    // Compare digests in constant time: the token's length and prefix leak nothing.
+    if (token === undefined || m?.[1] === undefined || !timingSafeEqual(digest(m[1]), token)) {
+      throw new LicenseError('ERR_UNAUTHORIZED', token === undefined ? 'administration is disabled on this server (no admin token configured)' : 'a valid admin token is required (Authorization: Bearer <token>)');
+    }
+  };
+
+  const licenseOf = async (licenseId: string) => (await vendor.license(licenseId)).license;
+
+  const exchange = async (op: string, body: JsonObject): Promise<Record<string, unknown>> => {
+    const { openRequest } = await import('../core/exchange/request.js');
+    const req = await openRequest(str(body, 'request'));
+    if (req.operation !== op && !(op === 'renew' && req.operation === 'activate') && !(op === 'activate' && req.operation === 'renew')) {
+      throw usage(`this request code asks to ${req.operation}; send it to /v1/${req.operation}`);
+    }
+    const a = await vendor.answer(req);
+    if ('lease' in a) return { lease: a.lease, licenseId: a.licenseId, deviceId: a.deviceId, user: a.user, verifiedUntil: a.verifiedUntil.toISOString(), serverTime: a.serverTime.toISOString(), floor: a.floor, activated: a.activated };
+    return a as Record<string, unknown>;
+  };
+
+  const routes: Record<string, (req: Request, url: URL) => Promise<Record<string, unknown>>> = {
+    'GET /v1/health': async () => ({ time: new Date(vendor.now()).toISOString(), kid: vendor.signer.kid }),
+    'POST /v1/activate': async (req) => exchange('activate', await readJson(req, max)),
+    'POST /v1/renew': async (req) => exchange('renew', await readJson(req, max)),
+    'POST /v1/deactivate': async (req) => exchange('deactivate', await readJson(req, max)),
+    'POST /v1/usage': async (req) => exchange('usage', await readJson(req, max)),
+    'POST /v1/admin/licenses': async (req) => {
+      const license = await vendor.verifyKey(str(await readJson(req, max), 'license'));
+      await vendor.register(license, 'admin');
+      return { licenseId: license.id, issuedAt: license.issuedAt.toISOString() };
+    },
+    'GET /v1/admin/devices': async (_req, url) => {
+      const license = await licenseOf(query(url, 'licenseId'));
+      const acts = vendor.activations(license, 'admin');
+      return { licenseId: license.id, usage: await acts.usage(), devices: (await acts.devices()).map((a) => ({ ...a, activatedAt: a.activatedAt.toISOString(), validatedAt: a.validatedAt.toISOString() })) };
+    },
+    'POST /v1/admin/devices/reset': async (req) => {
+      const b = await readJson(req, max);
+      const license = await licenseOf(str(b, 'licenseId'));
+      if (b.countTransfer !== undefined && typeof b.countTransfer !== 'boolean') throw usage('"countTransfer" must be true or false');
+      const users = await vendor.activations(license, 'admin').resetDevice(str(b, 'deviceId'), { countTransfer: b.countTransfer !== false });
+      return { licenseId: license.id, deviceId: b.deviceId, users };
+    },
+    'POST /v1/admin/users': async (req) => {
+      const b = await readJson(req, max);
+      const license = await licenseOf(str(b, 'licenseId'));
+      const acts = vendor.activations(license, 'admin');
+      const userId = str(b, 'userId');
+      const own = int(b, 'maxActivations', true);
+      let user = await acts.addUser(userId, own === undefined ? {} : { maxActivations: own });
+      if (own !== undefined && user.maxActivations !== own) user = await acts.setUserLimit(userId, own);
+      return { licenseId: license.id, user: { ...user, createdAt: user.createdAt.toISOString() } };
+    },
+    'POST /v1/admin/users/remove': async (req) => {
+      const b = await readJson(req, max);
+      const license = await licenseOf(str(b, 'licenseId'));
+      await vendor.activations(license, 'admin').removeUser(str(b, 'userId'));
+      return { licenseId: license.id, removed: b.userId };
+    },
+    'POST /v1/admin/users/reset': async (req) => {
+      const b = await readJson(req, max);
+      const license = await licenseOf(str(b, 'licenseId'));
+      const devices = await vendor.activations(license, 'admin').resetUser(str(b, 'userId'));
+      return { licenseId: license.id, userId: b.userId, devices };
+    },
+    'POST /v1/admin/topups': async (req) => {
+      const b = await readJson(req, max);
+      const license = await licenseOf(str(b, 'licenseId'));
+      const text = b.token !== undefined ? str(b, 'token') : await issueTopUp({ licenseId: license.id, credits: int(b, 'credits') as number }, { signingKey: vendor.signer, now: new Date(vendor.now()) });
+      const t = await verifyTopUp(text, { publicKeys: vendor.publicKeys });
+      if (t.licenseId !== license.id) throw new LicenseError('ERR_EXCHANGE_WRONG_LICENSE', `the top-up is for license ${t.licenseId}, not ${license.id}`);
+      const added = await vendor.store.transaction(license.id, async (tx) => {
+        if ((await tx.get(KINDS.topup, t.tokenId)) !== undefined) return false;
+        const at = new Date(vendor.now()).toISOString();
+        tx.put(KINDS.topup, t.tokenId, { token: text.replace(/\s+/g, ''), credits: t.credits, at });
+        tx.append({ at, actor: 'admin', kind: 'credits.topped-up', details: { tokenId: t.tokenId, credits: t.credits } });
+        return true;
+      });
+      return { licenseId: license.id, tokenId: t.tokenId, credits: t.credits, token: text, added };
+    },
+    'GET /v1/admin/usage': async (_req, url) => {
+      const license = await licenseOf(query(url, 'licenseId'));
+      const acts = vendor.activations(license, 'admin');
+      const installs = await vendor.store.read(license.id, (r) => r.list(KINDS.installation));
+      const topups = await vendor.store.read(license.id, (r) => r.list(KINDS.topup));
+      const consumed = installs.reduce((n, e) => n + (typeof e.value.consumed === 'number' ? e.value.consumed : 0), 0);
+      const toppedUp = topups.reduce((n, e) => n + (typeof e.value.credits === 'number' ? e.value.credits : 0), 0);
+      const seats: Record<string, JsonValue> = {};
+      for (const e of installs) if (e.value.seats !== null && e.value.seats !== undefined) seats[e.key] = e.value.seats;
+      return {
+        licenseId: license.id,
+        activations: await acts.usage(),
+        credits: { licensed: license.credits ?? null, toppedUp, consumed },
+        seatsLicensed: license.seats,
+        seatsReported: seats,
+      };
+    },
+    'GET /v1/admin/events': async (_req, url) => {
+      const licenseId = query(url, 'licenseId');
+      const after = url.searchParams.get('afterSeq');
+      const events = await vendor.store.events(licenseId, after === null ? {} : { afterSeq: Number(after) || 0 });
+      return { licenseId, events };
+    },
+  };
+  if (options.admin?.report !== undefined) {
+    const report = options.admin.report.bind(options.admin);
+    routes['GET /v1/admin/reports'] = async (_req, url) => ({ report: await report(query(url, 'licenseId'), Object.fromEntries(url.searchParams)) });
+  }
+  if (options.admin?.log !== undefined) {
+    const log = options.admin.log.bind(options.admin);
+    routes['GET /v1/admin/log'] = async (_req, url) => ({ log: await log(query(url, 'licenseId'), Object.fromEntries(url.searchParams)) });
+  }
+
+  const handle = async (req: Request): Promise<Response> => {
+    try {
+      const url = new URL(req.url);
+      const route = routes[`${req.method} ${url.pathname}`];
+      if (route === undefined) {
+        const known = Object.keys(routes).some((r) => r.endsWith(` ${url.pathname}`));
+        return json(known ? 405 : 404, { ok: false, error: { code: 'ERR_USAGE', message: known ? `${req.method} is not allowed on ${url.pathname}` : `no endpoint ${url.pathname}` } });
+      }
+      if (url.pathname.startsWith('/v1/admin/')) authorize(req);
+      return json(200, { ok: true, ...(await route(req, url)) });
+    } catch (e) {
+      return fail(e);
+    }
+  };
+
+  const listen = async (port: number, host = '127.0.0.1') => {
+    const { serveHttp } = await import('./http.js');
+    return serveHttp(handle, port, host, max);
+  };
+  return { handle, listen, vendor };
+}
+
+function query(url: URL, name: string): string {
+  const v = url.searchParams.get(name);
+  if (v === null || v === '') throw usage(`query parameter "${name}" is required`);
+  return v;
+}
+
+/** True when `code` is one of the library's error codes (for clients reading server errors). */
+export function isErrorCode(code: unknown): code is LicenseErrorCode {
+  return typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code);
+}

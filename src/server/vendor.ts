@@ -1,0 +1,281 @@
+/**
+ * The vendor's answering logic, shared by the HTTP server and `licit respond` (offline): verify a
+ * request, count the activation against the license's limits in the store, record the usage the
+ * installation reports, and sign a lease.
+ */
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import type { Signer } from '../core/envelope.js';
+import { LicenseError } from '../core/errors.js';
+import { createLease } from '../core/exchange/lease.js';
+import { openRequest, type ExchangeRequest } from '../core/exchange/request.js';
+import type { License } from '../core/license.js';
+import { Activations, type Activation } from '../core/seats/index.js';
+import type { JsonObject, Store } from '../core/store.js';
+import { verifyLicense } from '../core/verify.js';
+import type { PublicKeyInput } from '../core/keys.js';
+import { toSigner, type SigningKeyInput } from '../issuer/signer.js';
+import { explain, match, type MatchStrategy } from '../node/fingerprint/match.js';
+
+/** What the vendor does with activations from containers (DESIGN.md, "Containers"). */
+export type ContainerPolicy = 'allow' | 'refuse' | 'machine-id';
+
+/** Options of {@link Vendor}. */
+export interface VendorOptions {
+  /** The vendor's Ed25519 private key (PKCS#8 PEM, KeyObject or a Signer). */
+  readonly signingKey: SigningKeyInput;
+  /** Where activations, users and usage live. */
+  readonly store: Store;
+  /** Public keys license keys are verified with. Default: the signing key's public half (required for a bare Signer). */
+  readonly publicKeys?: PublicKeyInput | readonly PublicKeyInput[] | undefined;
+  /** Server clock (ms). Default `Date.now`. */
+  readonly now?: (() => number) | undefined;
+  /** How tolerant the machine check on renewal is (default `"most"`, as `match`). */
+  readonly fingerprintStrategy?: MatchStrategy | undefined;
+  /**
+   * Activations from a container: `"allow"` (default; report only), `"refuse"`, or `"machine-id"`
+   * (accept only a machine id the operator supplied, never the container's own hardware view).
+   */
+  readonly containerPolicy?: ContainerPolicy | undefined;
+  /** Requests made longer ago than this are stale (default 30 days: offline codes travel slowly). */
+  readonly requestMaxAgeMs?: number | undefined;
+  /** License user for requests that name none (default `"default"`). */
+  readonly defaultUser?: string | undefined;
+  /** Create a license user on first activation (default true); false: only users an admin assigned may activate. */
+  readonly autoAddUsers?: boolean | undefined;
+}
+
+/** A signed answer and what it granted. */
+export interface Answer {
+  readonly lease: string;
+  readonly licenseId: string;
+  readonly deviceId: string;
+  readonly user: string;
+  readonly verifiedUntil: Date;
+  readonly serverTime: Date;
+  readonly floor: number;
+  /** True when the activation was counted just now (not a renewal). */
+  readonly activated: boolean;
+}
+
+/** Record kinds the server keeps beside the seat layer's. */
+export const KINDS = { license: 'server.license', installation: 'server.installation', topup: 'server.topup' } as const;
+const DAY = 86_400_000;
+const MAX_NONCES = 32;
+const MAX_TOPUPS = 64;
+
+function publicFrom(key: SigningKeyInput): string {
+  let k: KeyObject;
+  if (typeof key === 'string') {
+    try {
+      k = createPrivateKey(key);
+    } catch {
+      throw new LicenseError('ERR_PRIVATE_KEY_INVALID', 'the signing key is not a PKCS#8 PEM private key; use the vendor.key written by `licit keygen`');
+    }
+  } else if (typeof (key as Signer).sign === 'function' && typeof (key as Signer).kid === 'string') {
+    throw new LicenseError('ERR_USAGE', 'with a custom Signer, also pass publicKeys (the vendor public keys license keys are verified with)');
+  } else k = key as KeyObject;
+  return createPublicKey(k).export({ format: 'pem', type: 'spki' }).toString();
+}
+
+/**
+ * The vendor side of the exchange over one store.
+ *
+ * @example
+ * ```ts
+ * const vendor = new Vendor({ signingKey: readFileSync('vendor.key', 'utf8'), store: new FileStore('/var/lib/licit') })
+ * const { lease } = await vendor.answer(requestCode)
+ * ```
+ */
+export class Vendor {
+  readonly signer: Signer;
+  readonly store: Store;
+  readonly publicKeys: PublicKeyInput | readonly PublicKeyInput[];
+  readonly now: () => number;
+  readonly #o: VendorOptions;
+
+  constructor(options: VendorOptions) {
+    if (options === null || typeof options !== 'object' || options.store === undefined || options.signingKey === undefined) {
+      throw new LicenseError('ERR_USAGE', 'the license server needs { signingKey, store }');
+    }
+    this.#o = options;
+    this.signer = toSigner(options.signingKey);
+    this.store = options.store;
+    this.publicKeys = options.publicKeys ?? [publicFrom(options.signingKey)];
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Verify a license key with the vendor's keys at server time (node-locked keys are checked against `fingerprint`). */
+  async verifyKey(text: string, fingerprint?: string): Promise<License> {
+    const strategy = this.#o.fingerprintStrategy;
+    return verifyLicense(text, {
+      publicKeys: this.publicKeys,
+      now: new Date(this.now()),
+      machine: (stored, licenseId) => {
+        if (fingerprint === undefined || !match(stored, fingerprint, strategy).ok) {
+          throw new LicenseError('ERR_FINGERPRINT_MISMATCH', `license ${licenseId} is bound to another machine`, { licenseId });
+        }
+      },
+    });
+  }
+
+  /** The license as the server knows it: the registered key, else `offered` (registered on first use). */
+  async license(licenseId: string, offered?: string, fingerprint?: string): Promise<{ license: License; replaced: boolean }> {
+    const stored = await this.store.read(licenseId, (r) => r.get(KINDS.license, 'key'));
+    const storedText = typeof stored?.text === 'string' ? stored.text : undefined;
+    if (storedText !== undefined) {
+      const license = await this.verifyKey(storedText, fingerprint);
+      return { license, replaced: offered !== undefined && offered.replace(/\s+/g, '') !== license.text };
+    }
+    if (offered === undefined) {
+      throw new LicenseError('ERR_USAGE', `this server does not know license ${licenseId}; send the license key with the request or register it (POST /v1/admin/licenses)`, { licenseId });
+    }
+    const license = await this.verifyKey(offered, fingerprint);
+    if (license.id !== licenseId) throw new LicenseError('ERR_EXCHANGE_WRONG_LICENSE', `the key sent is for license ${license.id}, the request for ${licenseId}`, { licenseId });
+    await this.register(license, 'system');
+    return { license, replaced: false };
+  }
+
+  /** Register (or replace with a newer issue of) a license key. */
+  async register(license: License, actor: string): Promise<void> {
+    await this.store.transaction(license.id, async (tx) => {
+      const cur = await tx.get(KINDS.license, 'key');
+      if (cur?.text === license.text) return;
+      if (typeof cur?.issuedAt === 'string' && new Date(cur.issuedAt) > license.issuedAt) {
+        throw new LicenseError('ERR_USAGE', `the server holds a newer issue of license ${license.id} (${cur.issuedAt}); refusing to replace it with an older one`, { licenseId: license.id });
+      }
+      tx.put(KINDS.license, 'key', { text: license.text, issuedAt: license.issuedAt.toISOString() });
+      tx.append({ at: new Date(this.now()).toISOString(), actor, kind: 'license.registered', details: { issuedAt: license.issuedAt.toISOString(), replaced: cur !== undefined } });
+    });
+  }
+
+  /** Activations of a license (users and devices). */
+  activations(license: License, actor = 'server'): Activations {
+    return new Activations(this.store, license, { now: this.now, actor });
+  }
+
+  /** Answer a request code or a verified request: activate, renew, deactivate or record usage. */
+  async answer(code: string | ExchangeRequest): Promise<Answer | { deactivated: true; licenseId: string; deviceId: string } | { recorded: true; licenseId: string; floor: number }> {
+    const req = typeof code === 'string' ? await openRequest(code) : code;
+    const now = this.now();
+    const maxAge = this.#o.requestMaxAgeMs ?? 30 * DAY;
+    if (now - req.clientTime.getTime() > maxAge) {
+      throw new LicenseError('ERR_EXCHANGE_STALE', `this request was made on ${req.clientTime.toISOString()}, too long ago; make a new request`, { clientTime: req.clientTime.toISOString() });
+    }
+    this.#containerPolicy(req);
+    const { license, replaced } = await this.license(req.licenseId, req.licenseKey, req.fingerprint);
+    const user = req.user ?? this.#o.defaultUser ?? 'default';
+    const acts = this.activations(license, `installation:${req.installationId}`);
+    const floor = await this.#recordExchange(license, req, user);
+    if (req.operation === 'usage') return { recorded: true, licenseId: license.id, floor };
+    const existing = (await acts.devices(user)).find((a) => a.deviceId === req.installationId);
+    if (req.operation === 'deactivate') {
+      if (existing === undefined) throw notActivated(req);
+      await acts.deactivate(user, existing.deviceId);
+      return { deactivated: true, licenseId: license.id, deviceId: existing.deviceId };
+    }
+    let activated = false;
+    if (existing !== undefined) {
+      this.#sameMachine(existing, req);
+      await acts.validate(user, existing.deviceId);
+    } else {
+      if (req.operation === 'renew') throw notActivated(req);
+      if (this.#o.autoAddUsers !== false) await acts.addUser(user);
+      // A reinstall on the same machine (same fingerprint, new installation key) moves the activation.
+      const same = (await acts.devices(user)).find((a) => a.info.fingerprint === req.fingerprint);
+      if (same !== undefined) await acts.deactivate(user, same.deviceId);
+      await acts.activate(user, req.installationId, { info: deviceInfo(req) });
+      activated = true;
+    }
+    const serverTime = new Date(now);
+    let until = now + license.leaseDays * DAY;
+    if (license.expiresAt !== undefined) until = Math.min(until, Math.max(now, license.expiresAt.getTime()));
+    const verifiedUntil = new Date(until);
+    const topUps = await this.store.read(license.id, async (r) => (await r.list(KINDS.topup)).map((e) => e.value.token).filter((t): t is string => typeof t === 'string').slice(-MAX_TOPUPS));
+    const lease = await createLease(
+      {
+        licenseId: license.id,
+        fingerprint: req.fingerprint,
+        installationKey: req.installationKey,
+        nonce: req.nonce,
+        serverTime,
+        verifiedUntil,
+        deviceId: req.installationId,
+        user,
+        floor,
+        topUps,
+        licenseKey: replaced ? license.text : undefined,
+      },
+      this.signer,
+    );
+    return { lease, licenseId: license.id, deviceId: req.installationId, user, verifiedUntil, serverTime, floor, activated };
+  }
+
+  #containerPolicy(req: ExchangeRequest): void {
+    const policy = this.#o.containerPolicy ?? 'allow';
+    if (!req.container || policy === 'allow') return;
+    if (policy === 'machine-id' && req.fingerprintSource === 'operator') return;
+    throw new LicenseError(
+      'ERR_FINGERPRINT_MISMATCH',
+      policy === 'refuse'
+        ? 'this vendor does not allow activation inside a container; run the application on a host or a virtual machine'
+        : 'inside a container the hardware identity changes on every restart: supply a stable machine id (LICIT_MACHINE_ID or the machineId option) and activate again',
+      { reason: 'container', policy },
+    );
+  }
+
+  /** Renewal of an existing activation: the machine must still match the fingerprint it activated with. */
+  #sameMachine(a: Activation, req: ExchangeRequest): void {
+    const stored = a.info.fingerprint;
+    if (typeof stored !== 'string' || stored === req.fingerprint) return;
+    const strategy = this.#o.fingerprintStrategy;
+    if (match(stored, req.fingerprint, strategy).ok) return;
+    const why = explain(stored, req.fingerprint, strategy);
+    throw new LicenseError('ERR_FINGERPRINT_MISMATCH', `this machine no longer matches the one activated: ${why.changed.join(', ')} changed. Ask the license administrator to reset this device, then activate again.\n${why.text}`, {
+      licenseId: req.licenseId,
+      deviceId: a.deviceId,
+      changed: why.changed,
+      score: why.score,
+    });
+  }
+
+  /** Refuse a replayed nonce, remember it, and raise the consumption floor to what the installation reports. */
+  async #recordExchange(license: License, req: ExchangeRequest, user: string): Promise<number> {
+    return this.store.transaction(license.id, async (tx) => {
+      const rec = (await tx.get(KINDS.installation, req.installationId)) ?? {};
+      const nonces = Array.isArray(rec.nonces) ? rec.nonces.filter((n): n is string => typeof n === 'string') : [];
+      if (nonces.includes(req.nonce)) {
+        throw new LicenseError('ERR_EXCHANGE_REPLAYED', 'this request was already answered; a request code works once. Make a new request.', { nonce: req.nonce });
+      }
+      const before = typeof rec.consumed === 'number' ? rec.consumed : 0;
+      const consumed = Math.max(before, req.consumed ?? 0);
+      const at = new Date(this.now()).toISOString();
+      const next: JsonObject = {
+        user,
+        nonces: [...nonces, req.nonce].slice(-MAX_NONCES),
+        consumed,
+        seats: req.seats === undefined ? (rec.seats ?? null) : { ...req.seats },
+        app: req.appName ?? null,
+        version: req.appVersion ?? null,
+        container: req.container,
+        lastSeen: at,
+      };
+      tx.put(KINDS.installation, req.installationId, next);
+      if (consumed > before) tx.append({ at, actor: `installation:${req.installationId}`, kind: 'credits.reported', details: { device: req.installationId, consumed, delta: consumed - before } });
+      return Math.max(consumed, license.carriedCredits);
+    });
+  }
+}
+
+function deviceInfo(req: ExchangeRequest): JsonObject {
+  const info: JsonObject = { fingerprint: req.fingerprint, source: req.fingerprintSource, container: req.container };
+  if (req.appName !== undefined) info.app = req.appName;
+  if (req.appVersion !== undefined) info.version = req.appVersion;
+  return info;
+}
+
+function notActivated(req: ExchangeRequest): LicenseError {
+  return new LicenseError('ERR_ACTIVATION_NOT_FOUND', `this installation is not activated on license ${req.licenseId} (it was never activated, or its device was reset or deactivated). Activate it again.`, {
+    licenseId: req.licenseId,
+    deviceId: req.installationId,
+  });
+}
