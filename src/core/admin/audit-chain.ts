@@ -15,6 +15,7 @@ import { toHex, utf8 } from '../bytes.js';
 import { LicenseError } from '../errors.js';
 import type { AuditEvent, JsonObject, JsonValue, Store } from '../store.js';
 import { canonicalJson } from './canonical.js';
+import { rawEvents } from './chained-store.js';
 
 /** The `details` member holding an event's chain links. Reserved: callers may not write it. */
 export const CHAIN_FIELD = '#chain';
@@ -186,7 +187,7 @@ export function verifyAuditLog(events: readonly AuditEvent[], head: AuditHead | 
 export async function readVerifiedLog(store: Store, licenseId: string, options: VerifyAuditOptions = {}): Promise<VerifiedLog> {
   const raw = await store.read(licenseId, (r) => r.get(HEAD_KIND, HEAD_KEY));
   if (raw !== undefined && !isAuditHead(raw)) throw tampered(licenseId, 1, 'the chain head record is malformed');
-  const events = await store.events(licenseId);
+  const events = await rawEvents(store, licenseId);
   const v = verifyAuditLog(events, raw, options);
   if (!v.ok) throw tampered(licenseId, v.seq, v.reason);
   return { licenseId, head: v.head, events: v.entries };

@@ -9,10 +9,11 @@
  * `MemoryStore`, `FileStore` and `PostgresStore` alike.
  */
 import { LicenseError } from '../errors.js';
-import type { AuditEventInput, EventQuery, JsonObject, Store, StoreEntry, StoreReader, StoreTx } from '../store.js';
-import { HEAD_KEY, HEAD_KIND, genesisHash, isAuditHead, linkEvent, type AuditHead } from './audit-chain.js';
+import type { AuditEvent, AuditEventInput, EventQuery, JsonObject, Store, StoreEntry, StoreReader, StoreTx } from '../store.js';
+import { CHAIN_FIELD, HEAD_KEY, HEAD_KIND, genesisHash, isAuditHead, linkEvent, type AuditHead } from './audit-chain.js';
 
 const CHAINED = Symbol.for('licit.auditChain');
+const RAW = Symbol.for('licit.auditChain.raw');
 
 /**
  * Internal: the store's event count differs from the chain head. A LicenseError so that stores
@@ -106,7 +107,7 @@ function reserved(kind: string, key: string): void {
  */
 export function withAuditChain(store: Store): Store {
   if ((store as { [CHAINED]?: boolean })[CHAINED] === true) return store;
-  const wrapped: Store & { [CHAINED]: boolean } = {
+  const wrapped: Store & { [CHAINED]: boolean; [RAW]: Store } = {
     [CHAINED]: true,
     transaction<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
       const attempt = (lastSeq: number | undefined) =>
@@ -135,14 +136,32 @@ export function withAuditChain(store: Store): Store {
     read<T>(licenseId: string, fn: (reader: StoreReader) => Promise<T>): Promise<T> {
       return store.read(licenseId, fn);
     },
-    events(licenseId: string, query?: EventQuery) {
-      return store.events(licenseId, query);
+    // Callers see the details they wrote; readVerifiedLog reads the links through rawEvents().
+    async events(licenseId: string, query?: EventQuery) {
+      return (await store.events(licenseId, query)).map(stripChain);
     },
+    [RAW]: store,
     close() {
       return store.close();
     },
   };
   return wrapped;
+}
+
+function stripChain(e: AuditEvent): AuditEvent {
+  if (!Object.hasOwn(e.details, CHAIN_FIELD)) return e;
+  const details = { ...e.details };
+  delete details[CHAIN_FIELD];
+  return { ...e, details };
+}
+
+/**
+ * The events of a license with their chain links (`details["#chain"]`): through the wrapped store
+ * when `store` came from {@link withAuditChain}, whose own `events()` hides them.
+ */
+export function rawEvents(store: Store, licenseId: string, query?: EventQuery): Promise<AuditEvent[]> {
+  const inner = (store as { [RAW]?: Store })[RAW];
+  return (inner ?? store).events(licenseId, query);
 }
 
 /** True when `store` came from {@link withAuditChain}. */

@@ -19,7 +19,7 @@ export {
   type AuditVerification,
   type VerifyAuditOptions,
 } from './audit-chain.js';
-export { withAuditChain, isAuditChained } from './chained-store.js';
+export { withAuditChain, isAuditChained, rawEvents } from './chained-store.js';
 export { ADMIN_KINDS, adminEvent, recordSeatsChange, recordCreditTopUp, recordCreditUsage, type AdminKind, type ChangeSource, type RecordOptions } from './events.js';
 export { resolveRange, monthStart, MAX_RANGE_MS, type RangeSpec, type CalendarRange, type BucketUnit, type ResolvedRange } from './range.js';
 export {
@@ -32,3 +32,17 @@ export {
   type MonthAdditions,
   type CreditHistoryEntry,
 } from './report.js';
+export {
+  AlertMonitor,
+  evaluateAlerts,
+  checkRules,
+  type AlertRule,
+  type AlertMetric,
+  type AlertObservation,
+  type AlertEvent,
+  type RuleState,
+  type TopUpRequest,
+  type TopUpHook,
+  type AlertMonitorOptions,
+  type AlertCheck,
+} from './alerts.js';

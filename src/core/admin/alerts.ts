@@ -1,0 +1,378 @@
+/**
+ * Alerts on seats and credits, and the automatic top-up hook.
+ *
+ * A rule watches one figure: the share of seats of a type in use, or the credits left. It
+ * *raises* once when the figure crosses its threshold and stays raised until the figure has moved
+ * back past the threshold by the rule's hysteresis, when it *clears* and re-arms. So a count
+ * wobbling around 80 % gives one alert, not one per seat.
+ *
+ * {@link evaluateAlerts} is the pure rule engine. {@link AlertMonitor} runs it over a store:
+ * rule state lives in a store record updated in one transaction with the `alert.*` audit events,
+ * so across processes and servers each crossing raises exactly once, and the top-up hook is
+ * called for it by exactly one of them, with an idempotency key, retried with back-off on
+ * failure, never more than once at a time.
+ */
+import { LicenseError } from '../errors.js';
+import { checkId, type JsonObject, type Store } from '../store.js';
+import { adminEvent } from './events.js';
+
+/** What a rule watches. */
+export type AlertMetric = 'seats' | 'credits';
+
+/**
+ * One alert rule. Give exactly one of `usedPercentAtLeast` and `remainingAtMost`.
+ *
+ * @example
+ * ```ts
+ * const rules: AlertRule[] = [
+ *   { id: 'basic-80', metric: 'seats', type: 'basic', usedPercentAtLeast: 80 },
+ *   { id: 'credits-low', metric: 'credits', remainingAtMost: 100, topUp: { credits: 1000 } },
+ * ]
+ * ```
+ */
+export interface AlertRule {
+  /** Stable name (part of the idempotency key of top-up requests). */
+  readonly id: string;
+  readonly metric: AlertMetric;
+  /** Seat type for `seats` rules (default: every type together). */
+  readonly type?: string;
+  /** Raise when `used / total * 100 >= this`. */
+  readonly usedPercentAtLeast?: number;
+  /** Raise when `remaining <= this` (credits left, or seats available). */
+  readonly remainingAtMost?: number;
+  /**
+   * How far back the figure must go before the rule clears: percentage points for
+   * `usedPercentAtLeast` (default 5), a count for `remainingAtMost` (default 10 % of the
+   * threshold, at least 1).
+   */
+  readonly hysteresis?: number;
+  /** Ask for more through the top-up hook when this rule raises; the object is passed to the hook. */
+  readonly topUp?: JsonObject;
+}
+
+/** Figures to check rules against: seats per type, and credits. Omitted metrics leave their rules unchanged. */
+export interface AlertObservation {
+  readonly seats?: Readonly<Record<string, { readonly inUse: number; readonly licensed: number }>>;
+  readonly credits?: { readonly remaining: number; readonly allowance: number };
+}
+
+/** What one rule remembers. */
+export interface RuleState {
+  readonly raised: boolean;
+  /** How many times it has raised (1 for the first crossing). */
+  readonly crossings: number;
+}
+
+/** A rule raised or cleared. */
+export interface AlertEvent {
+  readonly kind: 'raised' | 'cleared';
+  readonly rule: string;
+  readonly metric: AlertMetric;
+  readonly type?: string;
+  /** The threshold crossed and its unit. */
+  readonly threshold: number;
+  readonly unit: 'percent-used' | 'remaining';
+  /** The figure that crossed it (percent used, or remaining). */
+  readonly value: number;
+  /** The rule's crossing number (the same for its `raised` and matching `cleared`). */
+  readonly crossing: number;
+}
+
+/** Check a list of rules: ids unique and non-empty, exactly one threshold each, sane numbers. Throws `ERR_USAGE`. */
+export function checkRules(rules: readonly AlertRule[]): void {
+  const seen = new Set<string>();
+  for (const r of rules) {
+    checkId(r.id, 'alert rule id');
+    if (seen.has(r.id)) throw new LicenseError('ERR_USAGE', `two alert rules are named "${r.id}"; give each its own id`);
+    seen.add(r.id);
+    if (r.metric !== 'seats' && r.metric !== 'credits') throw new LicenseError('ERR_USAGE', `alert rule "${r.id}": metric must be "seats" or "credits"`);
+    const p = r.usedPercentAtLeast;
+    const n = r.remainingAtMost;
+    if ((p === undefined) === (n === undefined)) throw new LicenseError('ERR_USAGE', `alert rule "${r.id}": give exactly one of usedPercentAtLeast and remainingAtMost`);
+    if (p !== undefined && !(Number.isFinite(p) && p > 0 && p <= 100)) throw new LicenseError('ERR_USAGE', `alert rule "${r.id}": usedPercentAtLeast must be in (0, 100]`);
+    if (n !== undefined && !(Number.isSafeInteger(n) && n >= 0)) throw new LicenseError('ERR_USAGE', `alert rule "${r.id}": remainingAtMost must be a whole number >= 0`);
+    if (r.hysteresis !== undefined && !(Number.isFinite(r.hysteresis) && r.hysteresis >= 0)) throw new LicenseError('ERR_USAGE', `alert rule "${r.id}": hysteresis must be >= 0`);
+    if (r.type !== undefined) checkId(r.type, 'seat type');
+  }
+}
+
+/** The rule's figures from an observation, or undefined when the observation lacks them. */
+function figures(rule: AlertRule, o: AlertObservation): { used: number; total: number; remaining: number } | undefined {
+  if (rule.metric === 'credits') {
+    if (o.credits === undefined) return undefined;
+    const { remaining, allowance } = o.credits;
+    return { used: Math.max(0, allowance - remaining), total: allowance, remaining };
+  }
+  if (o.seats === undefined) return undefined;
+  let inUse = 0;
+  let licensed = 0;
+  if (rule.type !== undefined) {
+    if (!Object.hasOwn(o.seats, rule.type)) return undefined;
+    const s = o.seats[rule.type] as { inUse: number; licensed: number };
+    inUse = s.inUse;
+    licensed = s.licensed;
+  } else {
+    for (const s of Object.values(o.seats)) {
+      inUse += s.inUse;
+      licensed += s.licensed;
+    }
+  }
+  return { used: inUse, total: licensed, remaining: Math.max(0, licensed - inUse) };
+}
+
+/**
+ * The pure rule engine: the new state of every rule and the events to emit.
+ *
+ * @example
+ * ```ts
+ * let state = {}
+ * const r = evaluateAlerts(rules, state, { seats: { basic: { inUse: 8, licensed: 10 } } })
+ * state = r.state // r.events: [{ kind: 'raised', rule: 'basic-80', value: 80, ... }]
+ * ```
+ */
+export function evaluateAlerts(rules: readonly AlertRule[], state: Readonly<Record<string, RuleState>>, observation: AlertObservation): { state: Record<string, RuleState>; events: AlertEvent[] } {
+  const next: Record<string, RuleState> = {};
+  const events: AlertEvent[] = [];
+  for (const rule of rules) {
+    const prev = Object.hasOwn(state, rule.id) ? (state[rule.id] as RuleState) : { raised: false, crossings: 0 };
+    next[rule.id] = prev;
+    const f = figures(rule, observation);
+    if (f === undefined) continue;
+    let crossed: boolean;
+    let recovered: boolean;
+    let value: number;
+    let threshold: number;
+    let unit: AlertEvent['unit'];
+    if (rule.usedPercentAtLeast !== undefined) {
+      threshold = rule.usedPercentAtLeast;
+      unit = 'percent-used';
+      // Nothing licensed while something is used counts as 100 %; nothing at all as 0 %.
+      value = f.total > 0 ? (f.used / f.total) * 100 : f.used > 0 ? 100 : 0;
+      crossed = value >= threshold;
+      recovered = value < threshold - (rule.hysteresis ?? 5);
+    } else {
+      threshold = rule.remainingAtMost as number;
+      unit = 'remaining';
+      value = f.remaining;
+      crossed = value <= threshold;
+      recovered = value > threshold + (rule.hysteresis ?? Math.max(1, Math.ceil(threshold * 0.1)));
+    }
+    const base = { rule: rule.id, metric: rule.metric, ...(rule.type === undefined ? {} : { type: rule.type }), threshold, unit, value };
+    if (!prev.raised && crossed) {
+      next[rule.id] = { raised: true, crossings: prev.crossings + 1 };
+      events.push({ kind: 'raised', ...base, crossing: prev.crossings + 1 });
+    } else if (prev.raised && recovered) {
+      next[rule.id] = { raised: false, crossings: prev.crossings };
+      events.push({ kind: 'cleared', ...base, crossing: prev.crossings });
+    }
+  }
+  return { state: next, events };
+}
+
+/** What the top-up hook receives. */
+export interface TopUpRequest {
+  readonly licenseId: string;
+  readonly rule: string;
+  /** The rule's `topUp` object (e.g. `{ credits: 1000 }` or `{ type: 'basic', seats: 5 }`). */
+  readonly want: JsonObject;
+  /** The alert that asked. */
+  readonly alert: AlertEvent;
+  /**
+   * `licenseId:rule:crossing`: the same for every retry of one crossing. Send it to the vendor's
+   * server so that a retry after a lost answer does not add twice.
+   */
+  readonly idempotencyKey: string;
+  /** 1 for the first try. */
+  readonly attempt: number;
+}
+
+/** The hook: ask for more (e.g. POST to the vendor's server). Resolve on success (optionally with what was granted), reject to retry later. */
+export type TopUpHook = (request: TopUpRequest) => Promise<JsonObject | void>;
+
+/** Options of {@link AlertMonitor}. */
+export interface AlertMonitorOptions {
+  readonly rules: readonly AlertRule[];
+  /** Called for rules with `topUp` when they raise. */
+  readonly topUp?: TopUpHook;
+  /** Clock (default `Date.now`). */
+  readonly now?: () => number;
+  /** First retry delay after a failed top-up (default 60 000 ms), doubled per failure up to `maxRetryMs`. */
+  readonly retryMs?: number;
+  /** Longest retry delay (default 3 600 000 ms). */
+  readonly maxRetryMs?: number;
+  /** Give up on one crossing after this many failed tries (default 8): an `topup.failed` event with `final: true`. */
+  readonly maxAttempts?: number;
+  /** How long a process may hold a top-up call before another may try it (default 120 000 ms). */
+  readonly claimMs?: number;
+  /** Actor of the audit events (default `"system"`). */
+  readonly actor?: string;
+}
+
+/** A pending top-up as stored. */
+interface PendingTopUp extends JsonObject {
+  key: string;
+  rule: string;
+  crossing: number;
+  attempts: number;
+  nextAt: number;
+  claimedUntil: number;
+  alert: JsonObject;
+}
+
+interface MonitorState extends JsonObject {
+  rules: Record<string, JsonObject>;
+  pending: PendingTopUp[];
+}
+
+const KIND = 'admin';
+const KEY = 'alerts';
+
+/** The result of one {@link AlertMonitor.check}. */
+export interface AlertCheck {
+  /** Alerts raised or cleared by this check (in this process: another process may see others). */
+  readonly events: AlertEvent[];
+  /** Top-up calls this check made, and how they ended. */
+  readonly topUps: { readonly idempotencyKey: string; readonly attempt: number; readonly ok: boolean; readonly error?: string }[];
+}
+
+/**
+ * Alerts and automatic top-ups of one license over a store.
+ *
+ * @example
+ * ```ts
+ * const monitor = new AlertMonitor(store, license.id, {
+ *   rules: [{ id: 'credits-low', metric: 'credits', remainingAtMost: 100, topUp: { credits: 1000 } }],
+ *   topUp: async (req) => { await fetch(VENDOR_URL, { method: 'POST', headers: { 'idempotency-key': req.idempotencyKey }, body: JSON.stringify(req.want) }) },
+ * })
+ * monitor.on((e) => notifyAdmins(e))
+ * ledger.on('threshold', async () => monitor.check({ credits: await ledger.balance() }))
+ * ```
+ */
+export class AlertMonitor {
+  private readonly rules: readonly AlertRule[];
+  private readonly listeners = new Set<(e: AlertEvent) => void>();
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: Store,
+    readonly licenseId: string,
+    private readonly options: AlertMonitorOptions,
+  ) {
+    checkId(licenseId, 'license id');
+    checkRules(options.rules);
+    this.rules = [...options.rules];
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Listen to alerts raised and cleared by this monitor's checks. Returns a function that stops listening. */
+  on(listener: (e: AlertEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The stored state of every rule and the top-ups still pending. */
+  async state(): Promise<{ rules: Record<string, RuleState>; pending: number }> {
+    const s = await this.store.read(this.licenseId, (r) => r.get(KIND, KEY));
+    const st = parseState(s);
+    return { rules: st.rules as unknown as Record<string, RuleState>, pending: st.pending.length };
+  }
+
+  /**
+   * Check the rules against new figures: record crossings (once, across every process), tell the
+   * listeners, and call the top-up hook for raised rules with `topUp` and for retries that are due.
+   * Hook failures are recorded and retried on a later check; they never reject this call.
+   */
+  async check(observation: AlertObservation = {}): Promise<AlertCheck> {
+    const now = this.now();
+    const actor = this.options.actor ?? 'system';
+    const { events, claimed } = await this.store.transaction(this.licenseId, async (tx) => {
+      const st = parseState(await tx.get(KIND, KEY));
+      const r = evaluateAlerts(this.rules, st.rules as unknown as Record<string, RuleState>, observation);
+      let pending = st.pending;
+      for (const e of r.events) {
+        tx.append(adminEvent(now, actor, e.kind === 'raised' ? 'alert.raised' : 'alert.cleared', alertJson(e)));
+        const rule = this.rules.find((x) => x.id === e.rule);
+        if (e.kind === 'raised' && rule?.topUp !== undefined && this.options.topUp !== undefined) {
+          const key = `${this.licenseId}:${e.rule}:${e.crossing}`;
+          if (!pending.some((p) => p.key === key)) pending = [...pending, { key, rule: e.rule, crossing: e.crossing, attempts: 0, nextAt: now, claimedUntil: 0, alert: alertJson(e) }];
+        }
+        // A rule that recovered on its own (added by hand) needs no top-up any more.
+        if (e.kind === 'cleared') pending = pending.filter((p) => p.rule !== e.rule);
+      }
+      const claimed: PendingTopUp[] = [];
+      if (this.options.topUp !== undefined) {
+        pending = pending.map((p) => {
+          if (p.nextAt > now || p.claimedUntil > now || !this.rules.some((x) => x.id === p.rule)) return p;
+          const c = { ...p, attempts: p.attempts + 1, claimedUntil: now + (this.options.claimMs ?? 120_000) };
+          claimed.push(c);
+          tx.append(adminEvent(now, actor, 'topup.requested', { key: c.key, rule: c.rule, attempt: c.attempts }));
+          return c;
+        });
+      }
+      const rules: Record<string, JsonObject> = {};
+      for (const [id, s] of Object.entries(r.state)) rules[id] = { raised: s.raised, crossings: s.crossings };
+      tx.put(KIND, KEY, { rules, pending } satisfies MonitorState);
+      return { events: r.events, claimed };
+    });
+    for (const e of events) for (const l of this.listeners) l(e);
+    const topUps: { idempotencyKey: string; attempt: number; ok: boolean; error?: string }[] = [];
+    for (const c of claimed) topUps.push(await this.callHook(c, actor));
+    return { events, topUps };
+  }
+
+  /** Call the hook for one claimed top-up and record how it went. */
+  private async callHook(c: PendingTopUp, actor: string): Promise<{ idempotencyKey: string; attempt: number; ok: boolean; error?: string }> {
+    const rule = this.rules.find((x) => x.id === c.rule) as AlertRule;
+    let granted: JsonObject | undefined;
+    let error: string | undefined;
+    try {
+      const r = await (this.options.topUp as TopUpHook)({ licenseId: this.licenseId, rule: c.rule, want: rule.topUp ?? {}, alert: c.alert as unknown as AlertEvent, idempotencyKey: c.key, attempt: c.attempts });
+      granted = r === undefined || r === null ? undefined : r;
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+    }
+    const now = this.now();
+    const maxAttempts = this.options.maxAttempts ?? 8;
+    await this.store.transaction(this.licenseId, async (tx) => {
+      const st = parseState(await tx.get(KIND, KEY));
+      const i = st.pending.findIndex((p) => p.key === c.key);
+      if (error === undefined) {
+        if (i >= 0) st.pending.splice(i, 1);
+        tx.append(adminEvent(now, actor, 'topup.completed', { key: c.key, rule: c.rule, attempt: c.attempts, ...(granted === undefined ? {} : { granted }) }));
+      } else {
+        const final = c.attempts >= maxAttempts;
+        const delay = Math.min((this.options.retryMs ?? 60_000) * 2 ** (c.attempts - 1), this.options.maxRetryMs ?? 3_600_000);
+        if (i >= 0) {
+          if (final) st.pending.splice(i, 1);
+          else st.pending[i] = { ...(st.pending[i] as PendingTopUp), nextAt: now + delay, claimedUntil: 0 };
+        }
+        tx.append(adminEvent(now, actor, 'topup.failed', { key: c.key, rule: c.rule, attempt: c.attempts, error: error.slice(0, 500), final, ...(final ? {} : { retryAt: new Date(now + delay).toISOString() }) }));
+      }
+      tx.put(KIND, KEY, st);
+    });
+    return { idempotencyKey: c.key, attempt: c.attempts, ok: error === undefined, ...(error === undefined ? {} : { error }) };
+  }
+}
+
+function alertJson(e: AlertEvent): JsonObject {
+  const o: JsonObject = { rule: e.rule, kind: e.kind, metric: e.metric, threshold: e.threshold, unit: e.unit, value: e.value, crossing: e.crossing };
+  if (e.type !== undefined) o.type = e.type;
+  return o;
+}
+
+/** The stored monitor state; anything malformed starts afresh (alerts may then fire again, never less). */
+function parseState(v: JsonObject | undefined): MonitorState {
+  const rules: Record<string, JsonObject> = {};
+  const pending: PendingTopUp[] = [];
+  if (v !== undefined && v.rules !== null && typeof v.rules === 'object' && !Array.isArray(v.rules)) {
+    for (const [id, s] of Object.entries(v.rules)) {
+      if (s !== null && typeof s === 'object' && !Array.isArray(s) && typeof s.raised === 'boolean' && Number.isSafeInteger(s.crossings)) rules[id] = { raised: s.raised, crossings: s.crossings as number };
+    }
+  }
+  if (v !== undefined && Array.isArray(v.pending)) {
+    for (const p of v.pending) {
+      if (p !== null && typeof p === 'object' && !Array.isArray(p) && typeof p.key === 'string' && typeof p.rule === 'string' && typeof p.attempts === 'number' && typeof p.nextAt === 'number') pending.push(p as PendingTopUp);
+    }
+  }
+  return { rules, pending };
+}
