@@ -1,0 +1,93 @@
+/**
+ * Offline activation through the CLI only: `licit request` on the machine, `licit respond` at the
+ * vendor, `licit apply` back on the machine, with both codes wrapped at 64 columns as they would be
+ * in an e-mail. Every refusal has its own code.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { licit } from './helpers/cli.js';
+import { makeVendor } from './helpers/vendor.js';
+
+const vendor = makeVendor();
+const work = mkdtempSync(join(tmpdir(), 'licit-offline-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const wrap = (s: string) => s.trim().replace(/(.{64})/g, '$1\n');
+const store = join(work, 'vendor-store');
+
+function request(key: string, dir: string, machine: string): string {
+  const r = licit(['request', '--license', key, '--public-key', vendor.pubPath, '--dir', join(work, dir), '--machine-id', machine]);
+  expect(r.code, r.stderr).toBe(0);
+  const code = r.stdout.trim();
+  expect(code).toMatch(/^LICITR1-[A-Za-z0-9_-]+$/); // one line
+  return code;
+}
+function respond(code: string) {
+  return licit(['respond', '--signing-key', vendor.keyPath, '--store', store, '--json', '-'], { input: wrap(code) });
+}
+function apply(key: string, dir: string, machine: string, response: string) {
+  return licit(['apply', '--license', key, '--public-key', vendor.pubPath, '--dir', join(work, dir), '--machine-id', machine, '--json', '-'], { input: wrap(response) });
+}
+
+describe('offline round trip (CLI only)', () => {
+  it('request → respond → apply installs a 14-day lease; refusals carry their own codes', async () => {
+    const key = await vendor.issue({ customer: 'ACME', maxActivations: 2 });
+    const req = request(key, 'a', 'machine-a');
+    expect(wrap(req).split('\n').every((l) => l.length <= 64)).toBe(true);
+    const resp = respond(req);
+    expect(resp.code, resp.stderr).toBe(0);
+    const response = resp.json().response as string;
+    expect(response).toMatch(/^LICITL1-/);
+
+    const ok = apply(key, 'a', 'machine-a', response);
+    expect(ok.code, ok.stderr).toBe(0);
+    const lease = ok.json().lease as { verifiedUntil: string; serverTime: string; status: string };
+    expect(lease.status).toBe('verified');
+    expect(Date.parse(lease.verifiedUntil) - Date.parse(lease.serverTime)).toBe(14 * 86_400_000);
+    expect(lease.verifiedUntil).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+
+    // The same response again: replayed.
+    expect(apply(key, 'a', 'machine-a', response).json().error?.code).toBe('ERR_EXCHANGE_REPLAYED');
+    // Another machine (different machine id): wrong machine.
+    expect(apply(key, 'a', 'machine-b', response).json().error?.code).toBe('ERR_EXCHANGE_WRONG_MACHINE');
+    // Another installation on the same machine: wrong installation.
+    expect(apply(key, 'a2', 'machine-a', response).json().error?.code).toBe('ERR_EXCHANGE_WRONG_INSTALLATION');
+    // Another license: wrong license.
+    const other = await vendor.issue({ customer: 'Other' });
+    expect(apply(other, 'a', 'machine-a', response).json().error?.code).toBe('ERR_EXCHANGE_WRONG_LICENSE');
+    // A tampered response: signature.
+    const body = response.slice('LICITL1-'.length);
+    const i = Math.floor(body.length / 2);
+    const flipped = `LICITL1-${body.slice(0, i)}${body[i] === 'A' ? 'B' : 'A'}${body.slice(i + 1)}`;
+    expect(apply(key, 'a', 'machine-a', flipped).json().error?.code).toBe('ERR_KEY_SIGNATURE');
+    // The same request answered twice by the vendor: replayed at the vendor.
+    expect(respond(req).json().error?.code).toBe('ERR_EXCHANGE_REPLAYED');
+  });
+
+  it('a response to a superseded request is stale; a newer request still works', async () => {
+    const key = await vendor.issue({ customer: 'Stale Ltd' });
+    const first = request(key, 's', 'm-s');
+    const second = request(key, 's', 'm-s');
+    const r1 = respond(first).json().response as string;
+    const r2 = respond(second).json().response as string;
+    expect(apply(key, 's', 'm-s', r2).code).toBe(0);
+    // r1 answers a request older than the one just answered: no longer pending.
+    expect(apply(key, 's', 'm-s', r1).json().error?.code).toBe('ERR_EXCHANGE_STALE');
+  });
+
+  it('the activation limit holds across offline activations', async () => {
+    const key = await vendor.issue({ customer: 'One Seat', maxActivations: 1 });
+    expect(respond(request(key, 'l1', 'm-1')).code).toBe(0);
+    const refused = respond(request(key, 'l2', 'm-2'));
+    expect(refused.code).toBe(1);
+    expect(refused.json().error?.code).toBe('ERR_ACTIVATIONS_EXHAUSTED');
+  });
+
+  it('bad input is a usage error, not a crash', () => {
+    expect(licit(['respond', '--signing-key', vendor.keyPath, '--store', store, 'garbage']).code).toBe(1);
+    expect(licit(['respond', '--store', store, 'x']).code).toBe(2);
+    expect(licit(['apply', '--public-key', vendor.pubPath, 'x']).code).toBe(2);
+  });
+});
