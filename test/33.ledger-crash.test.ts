@@ -26,12 +26,15 @@ interface RunResult {
   acks: number;
   exit: string;
   stderr: string;
+  /** The last bytes the child printed (diagnostics). */
+  tail: string;
 }
 
 /** Start the CLI consuming forever; kill it early (during start/open) or after its first acks. */
 async function killOnce(args: string[], early: boolean): Promise<RunResult> {
   const child = spawn(process.execPath, [LICIT_BIN, ...args], { env: { ...process.env, LICIT_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
+  let tail = '';
   let stderr = '';
   let lastAck: number | undefined;
   let acks = 0;
@@ -39,6 +42,7 @@ async function killOnce(args: string[], early: boolean): Promise<RunResult> {
   const gotAck = new Promise<void>((r) => (firstAck = r));
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
     out += d;
+    tail = (tail + d).slice(-120);
     let i: number;
     while ((i = out.indexOf('\n')) >= 0) {
       const m = /^ack (\d+)$/.exec(out.slice(0, i));
@@ -59,7 +63,9 @@ async function killOnce(args: string[], early: boolean): Promise<RunResult> {
   }
   child.kill('SIGKILL');
   // Every line the child wrote before it died is read by 'close': those consumes were durable.
-  return { lastAck, acks, exit: await closed, stderr };
+  // (Wait first: reading lastAck before the await would miss lines still in the pipe.)
+  const exit = await closed;
+  return { lastAck, acks, exit, stderr, tail };
 }
 
 describe.skipIf(!built)('ledger crash safety (SIGKILL, built CLI)', () => {
@@ -85,11 +91,13 @@ describe.skipIf(!built)('ledger crash safety (SIGKILL, built CLI)', () => {
         const acked = r.lastAck ?? before;
         const ledger = await CreditLedger.open(license, { secret: SECRET, dir: join(root, 'p'), mirrorDir: join(root, 'm') });
         const v = await ledger.verify();
+        // On a violation, say what the child printed and when each record was written.
+        const why = v.consumed > acked + 1 ? ` printed ${JSON.stringify(r.tail)}; records ${JSON.stringify((await ledger.history()).slice(-6).map((e) => [e.seq, e.time.toISOString()]))}; now ${new Date().toISOString()}` : '';
         if (v.primary !== 'ok' || v.mirror !== 'ok') tornOrBehind++;
         await ledger.close();
         // Nothing acknowledged is lost; at most the one consume in flight is added.
         expect(v.consumed, `kill ${n}.${k}: acked ${acked}`).toBeGreaterThanOrEqual(acked);
-        expect(v.consumed, `kill ${n}.${k}: acked ${acked}`).toBeLessThanOrEqual(acked + 1);
+        expect(v.consumed, `kill ${n}.${k}: acked ${acked}${why}`).toBeLessThanOrEqual(acked + 1);
         before = v.consumed;
       }
     }
