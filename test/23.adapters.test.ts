@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadNative } from '../src/node/native.js';
-import { linuxAdapters } from '../src/node/fingerprint/fallback.js';
+import { linuxAdapterReport, linuxAdapters } from '../src/node/fingerprint/fallback.js';
 import { VIRTUAL_DESCRIPTION_WORDS, VIRTUAL_NAME_PREFIXES, isPlaceholder } from '../src/node/fingerprint/rules.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -72,6 +72,24 @@ const FAKE: Record<string, FakeIf> = {
   vboxnet0: { address: '0a:00:27:00:00:00' },
   eth12: { address: '00:1b:21:00:00:0d', uevent: 'DEVTYPE=bond\n', extra: ['bonding'] },
 };
+/** The first rule that leaves each one out (docs/fingerprint.md lists them in this order). */
+const REASONS: Record<string, string> = {
+  wlan0: 'random-address',
+  eth1: 'no-device',
+  eth2: 'bridge',
+  eth3: 'virtual-devtype',
+  eth4: 'tun-tap',
+  eth5: 'sriov-vf',
+  eth6: 'virtual-driver',
+  eth7: 'user-set-address',
+  eth8: 'stolen-address',
+  eth9: 'not-ethernet',
+  eth10: 'no-usable-address',
+  eth11: 'no-usable-address',
+  docker0: 'virtual-name',
+  vboxnet0: 'virtual-name',
+  eth12: 'bond',
+};
 const EXPECTED = [
   { name: 'enp3s0', mac: '02:fc:00:00:00:01', origin: 'current' },
   { name: 'eth0', mac: '52:54:00:12:34:56', origin: 'current' },
@@ -88,6 +106,16 @@ describe('adapter rules on a sysfs tree', () => {
 
   it.runIf(addon !== undefined)('the addon reports exactly the same', () => {
     expect(byName(addon!.networkAdapters(root))).toEqual(EXPECTED);
+  });
+
+  it('each adapter left out is left out by the rule meant for it (fallback and addon)', () => {
+    const reasons = (r: Array<{ name: string; reason: string }>) => Object.fromEntries(r.map((x) => [x.name, x.reason]));
+    expect(reasons(linuxAdapterReport(root).rejected)).toEqual(REASONS);
+    if (addon !== undefined) {
+      const report = addon.adapterReport(root);
+      expect(reasons(report.rejected)).toEqual(REASONS);
+      expect(byName(report.adapters)).toEqual(EXPECTED);
+    }
   });
 
   it.runIf(addon !== undefined && process.platform === 'linux')('this machine: the addon and the fallback agree', () => {
@@ -167,16 +195,25 @@ describe('virtual adapters in a network namespace', () => {
 const { loadNative } = await import(${JSON.stringify(native)});
 const { linuxAdapters } = await import(${JSON.stringify(fallback)});
 const a = loadNative();
-console.log(JSON.stringify({ visible: readdirSync('/sys/class/net').sort(), native: a ? a.networkAdapters() : null, host: a ? a.hostIdentity().adapters : null, fallback: linuxAdapters() }));`;
+const { linuxAdapterReport } = await import(${JSON.stringify(fallback)});
+console.log(JSON.stringify({ visible: readdirSync('/sys/class/net').sort(), native: a ? a.adapterReport() : null, host: a ? a.hostIdentity().adapters : null, fallback: linuxAdapterReport(), plain: linuxAdapters() }));`;
     const r = spawnSync('ip', ['netns', 'exec', NS, process.execPath, '--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', cwd: ROOT });
     expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { visible: string[]; native: unknown[] | null; host: unknown[] | null; fallback: unknown[] };
+    type Report = { adapters: unknown[]; rejected: Array<{ name: string; reason: string }> };
+    const out = JSON.parse(r.stdout) as { visible: string[]; native: Report | null; host: unknown[] | null; fallback: Report; plain: unknown[] };
     // The adapters exist where the code looked...
     expect(out.visible).toEqual(['em1', 'em2', 'eno1', 'enp0s25', 'enp2s0', 'ens3', 'eth1', 'eth2', 'eth3', 'lo']);
-    // ...and none of them is reported.
-    expect(out.fallback).toEqual([]);
+    // ...and none of them is reported, each for lack of a device behind it (the first rule, not
+    // merely because its address was set by hand or random).
+    const expected = ['em1', 'em2', 'eno1', 'enp0s25', 'enp2s0', 'ens3', 'eth1', 'eth2', 'eth3'].map((name) => ({ name, reason: 'no-device' }));
+    expected.push({ name: 'lo', reason: 'loopback' });
+    const sorted = (x: Array<{ name: string; reason: string }>) => [...x].sort((p, q) => (p.name < q.name ? -1 : 1));
+    expect(out.plain).toEqual([]);
+    expect(out.fallback.adapters).toEqual([]);
+    expect(sorted(out.fallback.rejected)).toEqual(expected);
     if (addon !== undefined) {
-      expect(out.native).toEqual([]);
+      expect(out.native!.adapters).toEqual([]);
+      expect(sorted(out.native!.rejected)).toEqual(expected);
       expect(out.host).toEqual([]);
     }
   });

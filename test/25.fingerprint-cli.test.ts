@@ -86,6 +86,17 @@ describe('licit fingerprint', () => {
     expect(cli(['--bogus']).status).toBe(2);
   });
 
+  it.runIf(process.platform === 'linux')('--adapters lists the adapters used and why the others are left out', () => {
+    const j = cli(['--json', '--adapters']).json();
+    const a = j.adapters as { used: string[]; rejected: Array<{ name: string; reason: string }> };
+    expect(a.rejected).toContainEqual({ name: 'lo', reason: 'loopback' });
+    const all = [...a.used, ...a.rejected.map((r) => r.name)].sort();
+    expect(all).toEqual(readdirSync('/sys/class/net').sort());
+    expect((j.components as Array<{ kind: string; name: string }>).filter((c) => c.kind === 'mac').map((c) => c.name).sort()).toEqual(a.used);
+    const text = cli(['--adapters']).stdout;
+    expect(text).toContain('left out: loopback');
+  });
+
   it('LICIT_NO_NATIVE=1 uses the JavaScript fallback and says so', () => {
     const j = cli(['--json', '--salt', 'x'], { LICIT_NO_NATIVE: '1' }).json();
     expect(j.source).toBe('fallback');

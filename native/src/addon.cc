@@ -134,6 +134,25 @@ Napi::Value NetworkAdapters(const Napi::CallbackInfo& info) {
   return AdaptersToJs(info.Env(), licit::ReadAdapters(OptionalString(info, 0)));
 }
 
+// adapterReport(sysfsNetRoot?: string) -> { adapters, rejected: [{ name, reason }] }, for support
+// and tests: which rule left each adapter out.
+Napi::Value AdapterReport(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<licit::Rejected> rejected;
+  std::vector<licit::Adapter> adapters = licit::ReadAdapters(OptionalString(info, 0), &rejected);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("adapters", AdaptersToJs(env, adapters));
+  Napi::Array r = Napi::Array::New(env, rejected.size());
+  for (size_t i = 0; i < rejected.size(); i++) {
+    Napi::Object x = Napi::Object::New(env);
+    x.Set("name", rejected[i].name);
+    x.Set("reason", rejected[i].reason);
+    r.Set(static_cast<uint32_t>(i), x);
+  }
+  o.Set("rejected", r);
+  return o;
+}
+
 // hostIdentity() -> { smbios, smbiosSource, cpu, adapters, machineId }: one call, all the facts.
 Napi::Value HostIdentity(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -162,6 +181,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unlockFd", Napi::Function::New(env, UnlockFd, "unlockFd"));
   exports.Set("parseSmbios", Napi::Function::New(env, ParseSmbios, "parseSmbios"));
   exports.Set("networkAdapters", Napi::Function::New(env, NetworkAdapters, "networkAdapters"));
+  exports.Set("adapterReport", Napi::Function::New(env, AdapterReport, "adapterReport"));
   exports.Set("hostIdentity", Napi::Function::New(env, HostIdentity, "hostIdentity"));
   return exports;
 }

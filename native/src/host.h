@@ -33,8 +33,15 @@ struct SmbiosResult {
 
 CpuInfo ReadCpu();
 SmbiosResult ReadSmbios();
+// An adapter left out, and the first rule that excluded it ("no-device", "random-address", ...).
+struct Rejected {
+  std::string name;
+  std::string reason;
+};
+
 // Physical adapters under `sysfs_net` (Linux; "" means /sys/class/net). Other OSes ignore it.
-std::vector<Adapter> ReadAdapters(const std::string& sysfs_net);
+// When `rejected` is given, every adapter left out is listed there with its reason.
+std::vector<Adapter> ReadAdapters(const std::string& sysfs_net, std::vector<Rejected>* rejected = nullptr);
 // /etc/machine-id, Windows MachineGuid, macOS IOPlatformUUID; "" when unavailable.
 std::string ReadMachineId();
 

@@ -138,46 +138,59 @@ SmbiosResult ReadSmbios() {
   return r;
 }
 
-std::vector<Adapter> ReadAdapters(const std::string& root_in) {
+// Why the adapter `name` under `root` is not a physical one, or nullptr when it is (then `a` is
+// filled). The first failing rule is the reason, in the order docs/fingerprint.md lists them.
+static const char* Judge(const std::string& root, const std::string& name, Adapter* a) {
+  std::string base = root + "/" + name + "/";
+  // Physical: backed by a device (PCI, USB, virtio, ...). veth, bridges, tun/tap, vxlan, ifb,
+  // dummy, bonds, VLANs and WireGuard have no device link.
+  if (!Exists(base + "device")) return "no-device";
+  if (FirstLine(base + "type") != "1") return "not-ethernet";  // ARPHRD_ETHER (Ethernet and Wi-Fi)
+  if (Exists(base + "bridge")) return "bridge";
+  if (Exists(base + "bonding")) return "bond";
+  if (Exists(base + "tun_flags")) return "tun-tap";
+  if (Exists(base + "device/physfn")) return "sriov-vf";  // an SR-IOV virtual function
+  std::string uevent;
+  ReadAll(base + "uevent", &uevent, 4096);
+  size_t dt = uevent.find("DEVTYPE=");
+  if (dt != std::string::npos) {
+    size_t eol = uevent.find('\n', dt);
+    std::string devtype = uevent.substr(dt + 8, eol == std::string::npos ? std::string::npos : eol - dt - 8);
+    if (devtype != "wlan") return "virtual-devtype";  // vlan, bridge, bond, wireguard, macvlan, dsa, ...
+  }
+  if (NameLooksVirtual(name)) return "virtual-name";
+  if (DescriptionLooksVirtual(Basename(base + "device/driver")) || DescriptionLooksVirtual(FirstLine(base + "ifalias"))) {
+    return "virtual-driver";
+  }
+  std::string assign = FirstLine(base + "addr_assign_type");
+  a->name = name;
+  if (assign == "0" || assign.empty()) {
+    a->mac = ParseMacText(FirstLine(base + "address"));  // NET_ADDR_PERM: the device's own address,
+    a->origin = "current";                               // locally administered ones included
+    return a->mac.empty() ? "no-usable-address" : nullptr;
+  }
+  if (assign == "1") return "random-address";  // NET_ADDR_RANDOM
+  if (assign == "2") return "stolen-address";  // NET_ADDR_STOLEN: another device's address
+  if (assign == "3") {
+    a->mac = PermanentMac(name);  // NET_ADDR_SET by the user: use the burned-in one if known
+    a->origin = "permanent";
+    return a->mac.empty() ? "user-set-address" : nullptr;
+  }
+  return "unknown-address-type";
+}
+
+std::vector<Adapter> ReadAdapters(const std::string& root_in, std::vector<Rejected>* rejected) {
   std::vector<Adapter> out;
   std::string root = root_in.empty() ? "/sys/class/net" : root_in;
   DIR* dir = opendir(root.c_str());
   if (dir == nullptr) return out;
   while (struct dirent* e = readdir(dir)) {
     std::string name = e->d_name;
-    if (name == "." || name == ".." || name == "lo") continue;
-    std::string base = root + "/" + name + "/";
-    // Physical: backed by a device (PCI, USB, virtio, ...). veth, bridges, tun/tap, vxlan, ifb,
-    // dummy, bonds, VLANs and WireGuard have no device link.
-    if (!Exists(base + "device")) continue;
-    if (FirstLine(base + "type") != "1") continue;  // ARPHRD_ETHER (Ethernet and Wi-Fi)
-    if (Exists(base + "bridge") || Exists(base + "bonding") || Exists(base + "tun_flags")) continue;
-    if (Exists(base + "device/physfn")) continue;  // an SR-IOV virtual function
-    std::string uevent;
-    ReadAll(base + "uevent", &uevent, 4096);
-    size_t dt = uevent.find("DEVTYPE=");
-    if (dt != std::string::npos) {
-      std::string devtype = uevent.substr(dt + 8, uevent.find('\n', dt) - dt - 8);
-      if (devtype != "wlan") continue;  // vlan, bridge, bond, wireguard, macvlan, dsa, ...
-    }
-    std::string driver = Basename(base + "device/driver");
-    std::string alias = FirstLine(base + "ifalias");
-    if (NameLooksVirtual(name) || DescriptionLooksVirtual(driver) || DescriptionLooksVirtual(alias)) continue;
-
-    std::string current = ParseMacText(FirstLine(base + "address"));
-    std::string assign = FirstLine(base + "addr_assign_type");
+    if (name == "." || name == "..") continue;
     Adapter a;
-    a.name = name;
-    if (assign == "0" || assign.empty()) {
-      a.mac = current;  // NET_ADDR_PERM: the device's own address (locally administered included)
-      a.origin = "current";
-    } else if (assign == "3") {
-      a.mac = PermanentMac(name);  // NET_ADDR_SET by the user: use the burned-in one if known
-      a.origin = "permanent";
-    } else {
-      continue;  // 1 NET_ADDR_RANDOM, 2 NET_ADDR_STOLEN: not this device's identity
-    }
-    if (!a.mac.empty()) out.push_back(a);
+    const char* why = name == "lo" ? "loopback" : Judge(root, name, &a);
+    if (why == nullptr) out.push_back(a);
+    else if (rejected != nullptr) rejected->push_back({name, why});
   }
   closedir(dir);
   return out;

@@ -80,7 +80,7 @@ SmbiosResult ReadSmbios() {
   return r;
 }
 
-std::vector<Adapter> ReadAdapters(const std::string&) {
+std::vector<Adapter> ReadAdapters(const std::string&, std::vector<Rejected>* rejected) {
   std::vector<Adapter> out;
   struct ifaddrs* list = nullptr;
   if (getifaddrs(&list) != 0) return out;
@@ -89,10 +89,16 @@ std::vector<Adapter> ReadAdapters(const std::string&) {
     const struct sockaddr_dl* dl = reinterpret_cast<const struct sockaddr_dl*>(i->ifa_addr);
     if (dl->sdl_type != IFT_ETHER || dl->sdl_alen != 6) continue;
     std::string name = i->ifa_name;
-    if (NameLooksVirtual(name)) continue;  // bridge, utun, awdl, llw, anpi, vmenet, feth, ...
+    if (NameLooksVirtual(name)) {  // bridge, utun, awdl, llw, anpi, vmenet, feth, ...
+      if (rejected != nullptr) rejected->push_back({name, "virtual-name"});
+      continue;
+    }
     std::string mac = CanonicalMac(reinterpret_cast<const unsigned char*>(LLADDR(dl)), 6);
     // Private Wi-Fi addresses are locally administered; hardware addresses are not.
-    if (mac.empty() || IsLocallyAdministered(mac)) continue;
+    if (mac.empty() || IsLocallyAdministered(mac)) {
+      if (rejected != nullptr) rejected->push_back({name, mac.empty() ? "no-usable-address" : "random-address"});
+      continue;
+    }
     Adapter a;
     a.name = name;
     a.mac = mac;

@@ -46,7 +46,8 @@ struct RawSmbiosHeader {
 
 SmbiosResult ReadSmbios() {
   SmbiosResult r;
-  const DWORD kRsmb = 'RSMB';
+  // The provider signature 'RSMB' as the documentation builds it: a big-endian FOURCC.
+  const DWORD kRsmb = (DWORD('R') << 24) | (DWORD('S') << 16) | (DWORD('M') << 8) | DWORD('B');
   UINT size = GetSystemFirmwareTable(kRsmb, 0, nullptr, 0);
   if (size < sizeof(RawSmbiosHeader)) return r;
   std::vector<BYTE> buf(size);
@@ -65,7 +66,7 @@ SmbiosResult ReadSmbios() {
   return r;
 }
 
-std::vector<Adapter> ReadAdapters(const std::string&) {
+std::vector<Adapter> ReadAdapters(const std::string&, std::vector<Rejected>* rejected) {
   std::vector<Adapter> out;
   ULONG flags = GAA_FLAG_SKIP_ANYCAST | GAA_FLAG_SKIP_MULTICAST | GAA_FLAG_SKIP_DNS_SERVER | GAA_FLAG_SKIP_UNICAST;
   ULONG size = 16 * 1024;
@@ -77,11 +78,23 @@ std::vector<Adapter> ReadAdapters(const std::string&) {
   }
   if (rc != NO_ERROR) return out;
   for (auto* a = reinterpret_cast<PIP_ADAPTER_ADDRESSES>(buf.data()); a != nullptr; a = a->Next) {
-    if (a->IfType != IF_TYPE_ETHERNET_CSMACD && a->IfType != IF_TYPE_IEEE80211) continue;
-    if (a->PhysicalAddressLength != 6) continue;
+    auto reject = [&](const char* why) {
+      if (rejected != nullptr) rejected->push_back({a->AdapterName, why});
+    };
+    if (a->IfType != IF_TYPE_ETHERNET_CSMACD && a->IfType != IF_TYPE_IEEE80211) {
+      reject("not-ethernet");
+      continue;
+    }
+    if (a->PhysicalAddressLength != 6) {
+      reject("no-usable-address");
+      continue;
+    }
     std::string description = Utf8(a->Description);
     std::string friendly = Utf8(a->FriendlyName);
-    if (DescriptionLooksVirtual(description) || DescriptionLooksVirtual(friendly)) continue;
+    if (DescriptionLooksVirtual(description) || DescriptionLooksVirtual(friendly)) {
+      reject("virtual-driver");
+      continue;
+    }
 
     MIB_IF_ROW2 row;
     SecureZeroMemory(&row, sizeof row);
@@ -90,7 +103,10 @@ std::vector<Adapter> ReadAdapters(const std::string&) {
     std::string origin = "current";
     if (GetIfEntry2(&row) == NO_ERROR) {
       // Only NDIS miniports backed by hardware; filter drivers (LWFs) are the same NIC again.
-      if (!row.InterfaceAndOperStatusFlags.HardwareInterface || row.InterfaceAndOperStatusFlags.FilterInterface) continue;
+      if (!row.InterfaceAndOperStatusFlags.HardwareInterface || row.InterfaceAndOperStatusFlags.FilterInterface) {
+        reject("no-device");
+        continue;
+      }
       if (row.PhysicalAddressLength == 6) {
         mac = CanonicalMac(row.PermanentPhysicalAddress, 6);
         if (!mac.empty()) origin = "permanent";
@@ -99,7 +115,10 @@ std::vector<Adapter> ReadAdapters(const std::string&) {
     if (mac.empty()) mac = CanonicalMac(a->PhysicalAddress, 6);
     // Windows gives no assignment type: a locally administered current address may be the
     // "random hardware address" privacy feature, so only a permanent one counts then.
-    if (mac.empty() || (origin == "current" && IsLocallyAdministered(mac))) continue;
+    if (mac.empty() || (origin == "current" && IsLocallyAdministered(mac))) {
+      reject(mac.empty() ? "no-usable-address" : "random-address");
+      continue;
+    }
     Adapter ad;
     ad.name = a->AdapterName;  // the {GUID}, stable across renames
     ad.mac = mac;
@@ -110,13 +129,18 @@ std::vector<Adapter> ReadAdapters(const std::string&) {
 }
 
 std::string ReadMachineId() {
-  wchar_t buf[128];
-  DWORD size = sizeof buf;
+  wchar_t buf[128] = {0};
+  DWORD size = sizeof buf - sizeof(wchar_t);
+  DWORD type = 0;
+  HKEY key;
   // The 64-bit view: a 32-bit process would otherwise read the WOW6432Node copy.
-  if (RegGetValueW(HKEY_LOCAL_MACHINE, L"SOFTWARE\\Microsoft\\Cryptography", L"MachineGuid",
-                   RRF_RT_REG_SZ | RRF_SUBKEY_WOW6464KEY, nullptr, buf, &size) != ERROR_SUCCESS) {
+  if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, L"SOFTWARE\\Microsoft\\Cryptography", 0, KEY_QUERY_VALUE | KEY_WOW64_64KEY, &key) != ERROR_SUCCESS) {
     return "";
   }
+  LSTATUS rc = RegQueryValueExW(key, L"MachineGuid", nullptr, &type, reinterpret_cast<LPBYTE>(buf), &size);
+  RegCloseKey(key);
+  if (rc != ERROR_SUCCESS || type != REG_SZ) return "";
+  buf[size / sizeof(wchar_t)] = 0;  // registry strings need not be terminated
   return Utf8(buf);
 }
 

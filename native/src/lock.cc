@@ -4,8 +4,8 @@
 #include "lock.h"
 
 #ifdef _WIN32
-#include <windows.h>
 #include <uv.h>  // uv_get_osfhandle: Node's fds are libuv CRT fds, and the CRT may differ from ours
+#include <windows.h>
 #else
 #include <cerrno>
 #include <sys/file.h>

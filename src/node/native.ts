@@ -96,6 +96,8 @@ export interface NativeAddon {
   parseSmbios(bytes: Uint8Array, kind: 'dump' | 'table', major?: number, minor?: number): { status: string; table?: SmbiosInfo };
   /** Physical network adapters; `sysfsNetRoot` replaces `/sys/class/net` (Linux, for tests). */
   networkAdapters(sysfsNetRoot?: string): NativeAdapter[];
+  /** Adapters and, for each one left out, the first rule that excluded it (support, tests). */
+  adapterReport(sysfsNetRoot?: string): { adapters: NativeAdapter[]; rejected: Array<{ name: string; reason: string }> };
   /** SMBIOS, CPU, adapters and machine id in one call. */
   hostIdentity(sysfsNetRoot?: string): NativeHostIdentity;
 }

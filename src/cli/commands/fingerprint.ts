@@ -1,5 +1,5 @@
 /**
- * `licit fingerprint [--json] [--explain STORED] [--salt S] [--fallback] [--machine-id ID]`: this machine's
+ * `licit fingerprint [--json] [--explain STORED] [--salt S] [--fallback] [--machine-id ID] [--adapters]`: this machine's
  * fingerprint (hashed components only), its source and environment flags, and with `--explain`
  * which components differ from a stored fingerprint. Imports only the fingerprint runtime, so a
  * cold start stays close to a bare `node`.
@@ -8,10 +8,23 @@ import { parseFlags, type Verb } from '../context.js';
 // get.js, not index.js: matching is loaded only for --explain.
 import { DEFAULT_FINGERPRINT_SALT, getFingerprint } from '../../node/fingerprint/get.js';
 
-const USAGE = 'licit fingerprint [--json] [--explain STORED] [--salt S] [--fallback] [--machine-id ID]';
+const USAGE = 'licit fingerprint [--json] [--explain STORED] [--salt S] [--fallback] [--machine-id ID] [--adapters]';
+
+async function adapterReport(fallback: boolean): Promise<{ used: string[]; rejected: Array<{ name: string; reason: string }> }> {
+  const { loadNative } = await import('../../node/native.js');
+  const addon = fallback ? undefined : loadNative();
+  if (addon !== undefined) {
+    const r = addon.adapterReport();
+    return { used: r.adapters.map((a) => a.name).sort(), rejected: r.rejected.sort((a, b) => (a.name < b.name ? -1 : 1)) };
+  }
+  if (process.platform !== 'linux') return { used: [], rejected: [] };
+  const { linuxAdapterReport } = await import('../../node/fingerprint/fallback.js');
+  const r = linuxAdapterReport();
+  return { used: r.adapters.map((a) => a.name), rejected: r.rejected };
+}
 
 export const run: Verb = async (argv, ctx) => {
-  const { values } = parseFlags(argv, { explain: { type: 'string' }, salt: { type: 'string' }, fallback: { type: 'boolean' }, 'machine-id': { type: 'string' } }, USAGE);
+  const { values } = parseFlags(argv, { explain: { type: 'string' }, salt: { type: 'string' }, fallback: { type: 'boolean' }, 'machine-id': { type: 'string' }, adapters: { type: 'boolean' } }, USAGE);
   const salt = values.salt;
   const fp = await getFingerprint({ salt, fallback: values.fallback === true, machineId: values['machine-id'] });
   const data: Record<string, unknown> = { ...fp.toJSON() };
@@ -25,6 +38,12 @@ export const run: Verb = async (argv, ctx) => {
   if (fp.unavailable.length > 0) lines.push(`not readable without root/administrator: ${fp.unavailable.join(', ')}`);
   if (salt === undefined || salt === '') lines.push(`salt: the default ("${DEFAULT_FINGERPRINT_SALT}"); pass --salt with your application's salt`);
   if (fp.container && values['machine-id'] === undefined) lines.push('note: this process runs in a container; its hardware identity may change on every restart (see --machine-id)');
+  if (values.adapters === true) {
+    // Which network adapters count and why the others do not (names and reasons, never MACs).
+    const report = await adapterReport(values.fallback === true);
+    data.adapters = report;
+    lines.push('', 'network adapters:', ...report.used.map((n) => `  ${n.padEnd(16)} used`), ...report.rejected.map((r) => `  ${r.name.padEnd(16)} left out: ${r.reason}`));
+  }
   if (values.explain !== undefined) {
     const { explain } = await import('../../node/fingerprint/match.js');
     const e = explain(values.explain, fp);

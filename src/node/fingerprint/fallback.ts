@@ -21,35 +21,64 @@ function read(path: string): string | undefined {
 
 const line = (path: string) => read(path)?.split('\n', 1)[0];
 
-/** Physical adapters from a Linux sysfs net directory, by the rules of native/src/host_linux.cc. */
-export function linuxAdapters(root = '/sys/class/net'): NativeAdapter[] {
+/** Physical adapters, and each adapter left out with the first rule that excluded it. */
+export interface AdapterReport {
+  readonly adapters: NativeAdapter[];
+  readonly rejected: Array<{ readonly name: string; readonly reason: string }>;
+}
+
+/** Why adapter `name` is not physical (the reasons of native/src/host_linux.cc), or its entry. */
+function judge(root: string, name: string): NativeAdapter | string {
+  if (name === 'lo') return 'loopback';
+  const base = `${root}/${name}/`;
+  if (!existsSync(base + 'device')) return 'no-device';
+  if (line(base + 'type') !== '1') return 'not-ethernet';
+  if (existsSync(base + 'bridge')) return 'bridge';
+  if (existsSync(base + 'bonding')) return 'bond';
+  if (existsSync(base + 'tun_flags')) return 'tun-tap';
+  if (existsSync(base + 'device/physfn')) return 'sriov-vf';
+  const devtype = /^DEVTYPE=(.*)$/m.exec(read(base + 'uevent') ?? '')?.[1];
+  if (devtype !== undefined && devtype !== 'wlan') return 'virtual-devtype';
+  if (nameLooksVirtual(name)) return 'virtual-name';
+  let driver = '';
+  try {
+    driver = readlinkSync(base + 'device/driver').split('/').pop() ?? '';
+  } catch {
+    // no driver bound
+  }
+  if (descriptionLooksVirtual(driver) || descriptionLooksVirtual(line(base + 'ifalias') ?? '')) return 'virtual-driver';
+  const assign = line(base + 'addr_assign_type') ?? '';
+  if (assign === '0' || assign === '') {
+    const mac = canonicalMac(line(base + 'address') ?? '');
+    return mac === undefined ? 'no-usable-address' : { name, mac, origin: 'current' };
+  }
+  if (assign === '1') return 'random-address';
+  if (assign === '2') return 'stolen-address';
+  // 3: set by the user. The permanent address needs the ethtool ioctl, which only the addon has.
+  if (assign === '3') return 'user-set-address';
+  return 'unknown-address-type';
+}
+
+/** Every adapter of a Linux sysfs net directory, judged by the rules of native/src/host_linux.cc. */
+export function linuxAdapterReport(root = '/sys/class/net'): AdapterReport {
+  const report: AdapterReport = { adapters: [], rejected: [] };
   let names: string[];
   try {
     names = readdirSync(root);
   } catch {
-    return [];
+    return report;
   }
-  const out: NativeAdapter[] = [];
   for (const name of names.sort()) {
-    if (name === 'lo') continue;
-    const base = `${root}/${name}/`;
-    if (!existsSync(base + 'device') || line(base + 'type') !== '1') continue;
-    if (existsSync(base + 'bridge') || existsSync(base + 'bonding') || existsSync(base + 'tun_flags') || existsSync(base + 'device/physfn')) continue;
-    const devtype = /^DEVTYPE=(.*)$/m.exec(read(base + 'uevent') ?? '')?.[1];
-    if (devtype !== undefined && devtype !== 'wlan') continue;
-    let driver = '';
-    try {
-      driver = readlinkSync(base + 'device/driver').split('/').pop() ?? '';
-    } catch {
-      // no driver bound
-    }
-    if (nameLooksVirtual(name) || descriptionLooksVirtual(driver) || descriptionLooksVirtual(line(base + 'ifalias') ?? '')) continue;
-    const assign = line(base + 'addr_assign_type') ?? '';
-    if (assign !== '0' && assign !== '') continue; // random, stolen, or user-set (no ethtool here)
-    const mac = canonicalMac(line(base + 'address') ?? '');
-    if (mac !== undefined) out.push({ name, mac, origin: 'current' });
+    const j = judge(root, name);
+    if (typeof j === 'string') report.rejected.push({ name, reason: j });
+    else report.adapters.push(j);
   }
-  return out;
+  return report;
+}
+
+/** Physical adapters from a Linux sysfs net directory. */
+export function linuxAdapters(root = '/sys/class/net'): NativeAdapter[] {
+  return linuxAdapterReport(root).adapters;
 }
 
 /** CPUID leaf-1 EAX rebuilt from /proc/cpuinfo's family/model/stepping (processor type 0). */
