@@ -32,10 +32,10 @@ export class License {
     this.kid = kid;
     this.text = text;
     this.report = report;
-    this.#features = new Set(claims.features);
+    const sets = featureSets(claims);
+    this.#features = sets.all;
     // Maintenance-gated features drop out once maintenance has ended; decided once, so has() is a set lookup.
-    const gated = maintenanceActive(claims, report.at) ? new Set<string>() : new Set(claims.maintenanceFeatures);
-    this.#usable = new Set(claims.features.filter((f) => !gated.has(f)));
+    this.#usable = maintenanceActive(claims, report.at) ? sets.all : sets.withoutMaintenance;
   }
 
   /** License id. */
@@ -109,6 +109,20 @@ export class License {
   toJSON(): Record<string, unknown> {
     return claimsToJSON(this.claims);
   }
+}
+
+// Claims objects are frozen and reused for the same key text, so their feature sets are built once.
+const setsByClaims = new WeakMap<LicenseClaims, { all: ReadonlySet<string>; withoutMaintenance: ReadonlySet<string> }>();
+
+function featureSets(c: LicenseClaims): { all: ReadonlySet<string>; withoutMaintenance: ReadonlySet<string> } {
+  let sets = setsByClaims.get(c);
+  if (sets === undefined) {
+    const all = new Set(c.features);
+    const gated = new Set(c.maintenanceFeatures);
+    sets = { all, withoutMaintenance: gated.size === 0 ? all : new Set(c.features.filter((f) => !gated.has(f))) };
+    if (Object.isFrozen(c)) setsByClaims.set(c, sets);
+  }
+  return sets;
 }
 
 /** Claims as JSON-ready data: dates as ISO strings, absent claims left out. */

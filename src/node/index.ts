@@ -30,3 +30,16 @@ export { machineCheck, type MachineCheckOptions } from './machine-check.js';
 export { Installation, PENDING_TTL_MS, type InstallationOptions, type ExchangeState, type PendingRequest } from './installation.js';
 export { Licensing, type LicensingOptions, type LeaseStatus, type StatusEvent, type RenewalFailure, type LedgerHook, type Schedule } from './licensing.js';
 export { createRequest, openRequest, createLease, openLease, verifyLease, checkLeaseBinding, checkLeaseNonce, newNonce, type RequestInput, type ExchangeRequest, type RequestOperation, type InstallationSigner, type Lease, type LeaseInput, type LeaseBinding, type NonceState } from '../core/exchange/index.js';
+export {
+  CreditLedger,
+  type LedgerLicense,
+  type CreditLedgerOptions,
+  type LedgerEntry,
+  type ConsumeReceipt,
+  type TopUpReceipt,
+  type CopyState,
+  type VerifyReport,
+  type CreditLedgerEvents,
+} from './ledger/credit-ledger.js';
+export { defaultLedgerDirs } from './ledger/paths.js';
+export type { Balance } from '../core/ledger/plan.js';
