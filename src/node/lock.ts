@@ -12,7 +12,7 @@
  * `"flock"` holder and vice versa. Waiting polls with a short back-off and never blocks the event
  * loop; waiters inside one process queue in order before touching the file.
  */
-import { closeSync, fstatSync, openSync, promises as fsp, readFileSync, constants as fsc } from 'node:fs';
+import { promises as fsp, readFileSync, constants as fsc } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -142,28 +142,26 @@ function leaveProcessQueue(key: string): void {
 
 /** One attempt with flock. Returns the lock, or the holder it saw when busy. */
 async function tryFlock(addon: NativeAddon, path: string): Promise<{ lock?: FileLock; holder?: Holder }> {
-  const fd = openSync(path, fsc.O_RDWR | fsc.O_CREAT, 0o600);
+  const fh = await fsp.open(path, fsc.O_RDWR | fsc.O_CREAT, 0o600);
   let keep = false;
   try {
-    const rc = addon.lockFd(fd);
+    const rc = addon.lockFd(fh.fd);
     if (rc < 0) throw new LicenseError('ERR_IO', `cannot lock ${path}: system error ${-rc}; check the file system supports locks`, { path });
     if (rc === 1) return { holder: readHolder(path) };
     // We hold the kernel lock on this inode. It only counts if the path still names it (a
-    // "lockfile" process may have renamed a stale file away) and no "lockfile" holder is alive.
-    const fh = await fsp.open(path, 'r').catch(() => undefined);
-    const same = fh !== undefined && (await fh.stat()).ino === fstatSync(fd).ino;
-    const text = fh === undefined ? '' : await fh.readFile('utf8');
-    await fh?.close();
-    const prior = parseHolder(text);
-    if (!same || (prior !== undefined && prior.pid !== process.pid && !holderIsDead(prior))) {
-      addon.unlockFd(fd);
+    // "lockfile" process may have renamed a stale file aside) and no "lockfile" holder is alive.
+    const [mine, named] = await Promise.all([fh.stat(), fsp.stat(path).catch(() => undefined)]);
+    const buf = Buffer.alloc(512);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const prior = parseHolder(buf.subarray(0, bytesRead).toString('utf8'));
+    if (named === undefined || named.ino !== mine.ino || named.dev !== mine.dev || (prior !== undefined && prior.pid !== process.pid && !holderIsDead(prior))) {
+      addon.unlockFd(fh.fd);
       return { holder: prior };
     }
-    const me = newHolder();
-    const h = await fsp.open(path, 'r+');
-    await h.truncate(0);
-    await h.write(JSON.stringify(me), 0);
-    await h.close();
+    // Name the holder in the file (diagnostics, and so "lockfile" processes respect us).
+    const me = Buffer.from(JSON.stringify(newHolder()));
+    await fh.truncate(0);
+    await fh.write(me, 0, me.length, 0);
     keep = true;
     let released = false;
     return {
@@ -173,14 +171,17 @@ async function tryFlock(addon: NativeAddon, path: string): Promise<{ lock?: File
           if (released) return;
           released = true;
           // Clear the holder first so nobody reads a live pid for a free lock, then unlock.
-          await fsp.truncate(path, 0).catch(() => undefined);
-          addon.unlockFd(fd);
-          closeSync(fd);
+          try {
+            await fh.truncate(0).catch(() => undefined);
+            addon.unlockFd(fh.fd);
+          } finally {
+            await fh.close();
+          }
         },
       },
     };
   } finally {
-    if (!keep) closeSync(fd);
+    if (!keep) await fh.close();
   }
 }
 
@@ -248,9 +249,12 @@ async function takeOver(path: string, judged: string): Promise<void> {
 }
 
 /**
- * Take an exclusive lock on `path` (the lock file; created if missing), waiting up to
+ * Take an exclusive lock on `path`, waiting up to
  * `timeoutMs` (default 10 s). Rejects with `LicenseError('ERR_LEDGER_LOCKED')` naming the holder
  * on timeout. Two calls in one process exclude each other too.
+ *
+ * `path` is a dedicated lock file, never the data it protects: licit creates it and writes the
+ * holder's identity into it.
  *
  * @example
  * ```ts
