@@ -160,6 +160,7 @@ export function buildReport(licenseId: string, events: readonly AuditEvent[], ra
   const now = options.now === undefined ? Date.now() : timeOf(options.now);
   const r: ResolvedRange = resolveRange(range, now);
   const until = Math.max(r.from, Math.min(r.to, now));
+  const running = now < r.to;
   const edges = r.edges;
   const nb = edges.length - 1;
   const mFrom = monthStart(r.from);
@@ -232,7 +233,9 @@ export function buildReport(licenseId: string, events: readonly AuditEvent[], ra
     }
     return lo;
   };
-  const inRange = (t: number) => t >= r.from && t < until;
+  /** After the range; a range still running ends at now inclusive (an event stamped this millisecond counts). */
+  const past = (t: number) => t > until || (t === until && !running);
+  const inRange = (t: number) => t >= r.from && !past(t);
 
   let seatTopUps = 0;
   let automatic = 0;
@@ -263,7 +266,7 @@ export function buildReport(licenseId: string, events: readonly AuditEvent[], ra
     if (type === undefined) return;
     const a = acc(type);
     a.inUse = Math.max(0, a.inUse + delta);
-    if (t >= r.from && t < until && a.inUse > a.peak) a.peak = a.inUse;
+    if (inRange(t) && a.inUse > a.peak) a.peak = a.inUse;
   };
 
   for (const e of events) {
@@ -271,10 +274,10 @@ export function buildReport(licenseId: string, events: readonly AuditEvent[], ra
     if (Number.isNaN(t)) continue;
     if (t < last) t = last; // clock skew: keep time monotone in commit order
     last = t;
-    if (t >= mTo && t >= until) break;
+    if (t >= mTo && past(t)) break;
     if (t > r.from) advance(t);
     if (!started && t >= r.from) snapshotStart();
-    if (!ended && t >= until) snapshotEnd();
+    if (!ended && past(t)) snapshotEnd();
     const d = e.details;
     const live = inRange(t);
     if (live) inRangeEvents++;
@@ -354,7 +357,7 @@ export function buildReport(licenseId: string, events: readonly AuditEvent[], ra
         break;
     }
     // In use at the end of each bucket: the state after the last event before the bucket's end.
-    if (t < until) {
+    if (!past(t)) {
       const b = t < r.from ? -1 : bucketOf(t);
       if (b >= 0) for (const a of types.values()) (a.bEnd as Float64Array)[b] = a.inUse + 1; // +1: "set" marker
     }
