@@ -402,6 +402,7 @@ export class Licensing extends EventEmitter {
       }
     }
     void this.status;
+    this.#renewing = undefined;
     this.emit('renewed', lease);
     if (this.#o.server !== undefined && this.#o.autoRenew !== false) this.#scheduleNext();
   }
@@ -448,6 +449,8 @@ export class Licensing extends EventEmitter {
       }
       void this.status;
       const failure: RenewalFailure = { error, unreachable, retryInMs };
+      // Settled before listeners run, so a listener (or the retry timer) may start the next attempt at once.
+      this.#renewing = undefined;
       this.emit('renewal-failed', failure);
       throw error;
     }

@@ -1,0 +1,170 @@
+/**
+ * The client runtime with an injected clock, fetch and timer: activation over the server's
+ * handler, renewal halfway through the lease, grace while the server is down (not failure), then
+ * ERR_LEASE_EXPIRED; a refusal ends verification at verifiedUntil; back-off doubles; checks stay
+ * synchronous.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isLicenseError } from '../src/core/errors.js';
+import { MemoryStore } from '../src/core/memory-store.js';
+import { Licensing, type RenewalFailure, type StatusEvent } from '../src/node/licensing.js';
+import { createLicenseServer } from '../src/server/index.js';
+import { makeVendor } from './helpers/vendor.js';
+
+const vendor = makeVendor();
+const DAY = 86_400_000;
+const T0 = Date.parse('2026-03-01T00:00:00Z');
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function world(opts: { graceDays?: number; maxActivations?: number } = {}) {
+  let now = T0;
+  let down = false;
+  const server = createLicenseServer({ signingKey: vendor.privateKeyPem, store: new MemoryStore(), adminToken: 't', now: () => now });
+  const fetchFn = (async (url: string | URL | Request, init?: RequestInit) => {
+    if (down) throw new TypeError('fetch failed: ECONNREFUSED');
+    return server.handle(new Request(url as string, init));
+  }) as typeof fetch;
+  const timers: Array<{ fn: () => void; delay: number; cancelled: boolean }> = [];
+  const schedule = (fn: () => void, delay: number) => {
+    const t = { fn, delay, cancelled: false };
+    timers.push(t);
+    return { cancel: () => (t.cancelled = true) };
+  };
+  const open = async (key: string, machineId = 'm-1') => {
+    const dir = mkdtempSync(join(tmpdir(), 'licit-rt-'));
+    dirs.push(dir);
+    return Licensing.open({ license: key, publicKeys: vendor.publicKeyPem, dir, server: 'http://licenses.test', machineId, now: () => now, fetch: fetchFn, schedule, retryMinMs: 1000, retryMaxMs: 8000 });
+  };
+  const pending = () => timers.filter((t) => !t.cancelled);
+  return { server, open, timers, pending, setDown: (d: boolean) => (down = d), advance: (ms: number) => (now += ms), at: () => now };
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+describe('Licensing', () => {
+  it('activates, renews halfway, and moves verifiedUntil two weeks ahead', async () => {
+    const w = world();
+    const key = await vendor.issue({ licenseId: 'LIC-R', features: ['pdf'], graceDays: 7 });
+    const l = await w.open(key);
+    expect(l.status).toBe('unactivated');
+    expect(l.has('pdf')).toBe(false);
+    expect(() => l.check()).toThrow(expect.objectContaining({ code: 'ERR_ACTIVATION_NOT_FOUND' }));
+    const lease = await l.activate();
+    expect(lease.verifiedUntil.toISOString()).toBe('2026-03-15T00:00:00.000Z');
+    expect(l.status).toBe('verified');
+    expect(l.has('pdf')).toBe(true);
+    expect(l.has('nope')).toBe(false);
+    // The renewal timer is due halfway through the lease.
+    const next = w.pending().at(-1)!;
+    expect(next.delay).toBe(7 * DAY);
+    w.advance(7 * DAY);
+    const renewed = new Promise((r) => l.once('renewed', r));
+    next.fn();
+    await renewed;
+    expect(l.verifiedUntil?.toISOString()).toBe('2026-03-22T00:00:00.000Z');
+    l.close();
+  });
+
+  it('a server that is down triggers grace, not failure; then ERR_LEASE_EXPIRED', async () => {
+    const w = world();
+    const key = await vendor.issue({ licenseId: 'LIC-G', features: ['pdf'], graceDays: 7 });
+    const l = await w.open(key);
+    await l.activate();
+    const events: StatusEvent[] = [];
+    const failures: RenewalFailure[] = [];
+    l.on('status', (e) => events.push(e));
+    l.on('renewal-failed', (f) => failures.push(f));
+    w.setDown(true);
+    w.advance(15 * DAY); // past verifiedUntil (14 days)
+    await expect(l.renew()).rejects.toMatchObject({ code: 'ERR_SERVER_UNREACHABLE' });
+    expect(failures[0]).toMatchObject({ unreachable: true, retryInMs: 1000 });
+    expect(l.status).toBe('grace');
+    expect(() => l.check()).not.toThrow();
+    expect(l.has('pdf')).toBe(true);
+    await flush();
+    expect(events.map((e) => e.status)).toContain('grace');
+    w.advance(7 * DAY); // past grace end (verifiedUntil + 7 days)
+    expect(l.has('pdf')).toBe(false);
+    let err: unknown;
+    try {
+      l.check();
+    } catch (e) {
+      err = e;
+    }
+    expect(isLicenseError(err, 'ERR_LEASE_EXPIRED')).toBe(true);
+    await flush();
+    expect(events.at(-1)?.status).toBe('expired');
+    // The server comes back: renewal restores verification.
+    w.setDown(false);
+    await l.renew();
+    expect(l.status).toBe('verified');
+    l.close();
+  });
+
+  it('backs off 1, 2, 4, 8, 8 s while the server is down', async () => {
+    const w = world();
+    const key = await vendor.issue({ licenseId: 'LIC-B', graceDays: 3 });
+    const l = await w.open(key);
+    await l.activate();
+    w.setDown(true);
+    const delays: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = w.pending().at(-1)!;
+      const failed = new Promise<RenewalFailure>((r) => l.once('renewal-failed', r));
+      t.fn();
+      delays.push((await failed).retryInMs!);
+    }
+    expect(delays).toEqual([1000, 2000, 4000, 8000, 8000]);
+    l.close();
+  });
+
+  it('a server that refuses (device reset) ends verification at verifiedUntil, with no grace', async () => {
+    const w = world();
+    const key = await vendor.issue({ licenseId: 'LIC-X', graceDays: 30, maxTransfers: 3 });
+    const l = await w.open(key);
+    const lease = await l.activate();
+    const reset = await w.server.handle(new Request('http://x/v1/admin/devices/reset', { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer t' }, body: JSON.stringify({ licenseId: 'LIC-X', deviceId: lease.deviceId }) }));
+    expect(reset.status).toBe(200);
+    w.advance(8 * DAY);
+    await expect(l.renew()).rejects.toMatchObject({ code: 'ERR_ACTIVATION_NOT_FOUND' });
+    expect(l.status).toBe('verified'); // the lease already granted still runs to its end
+    w.advance(7 * DAY);
+    expect(l.status).toBe('expired');
+    l.close();
+  });
+
+  it('the lease survives a restart; a clock set back cannot stretch it', async () => {
+    const w = world();
+    const key = await vendor.issue({ licenseId: 'LIC-P', graceDays: 0 });
+    const dir = mkdtempSync(join(tmpdir(), 'licit-rt-'));
+    dirs.push(dir);
+    const opts = { license: key, publicKeys: vendor.publicKeyPem, dir, machineId: 'm-p', now: () => w.at(), fetch: ((u: string, i: RequestInit) => w.server.handle(new Request(u, i))) as unknown as typeof fetch, server: 'http://s', autoRenew: false };
+    const a = await Licensing.open(opts);
+    await a.activate();
+    const b = await Licensing.open(opts);
+    expect(b.status).toBe('verified');
+    expect(b.installation.id).toBe(a.installation.id);
+    // Another machine id: the stored lease does not fit, the installation is not activated there.
+    const c = await Licensing.open({ ...opts, machineId: 'other' });
+    expect(c.status).toBe('unactivated');
+    w.advance(15 * DAY);
+    expect(b.status).toBe('expired');
+    w.advance(-10 * DAY); // clock set back
+    expect(b.status).toBe('expired');
+  });
+
+  it('feature checks are synchronous and do no I/O', async () => {
+    const w = world();
+    const key = await vendor.issue({ licenseId: 'LIC-S', features: ['a'] });
+    const l = await w.open(key);
+    await l.activate();
+    const r = l.has('a');
+    expect(r).toBe(true); // a boolean, not a promise
+    expect(typeof (l.check() as unknown)).toBe('undefined');
+    l.close();
+  });
+});
