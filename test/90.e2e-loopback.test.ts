@@ -1,0 +1,102 @@
+/**
+ * End to end on loopback: a real `licit serve` process, two client processes with different
+ * fingerprints (explicit machine ids), activation limit 1. The second is refused; the first device
+ * is reset through the admin API; the second then succeeds; the first learns it was reset.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LICIT_BIN } from './helpers/cli.js';
+import { makeVendor } from './helpers/vendor.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CLIENT = fileURLToPath(new URL('./fixtures/exchange-client.ts', import.meta.url));
+const TOKEN = 'e2e-admin-token';
+const vendor = makeVendor();
+const work = mkdtempSync(join(tmpdir(), 'licit-e2e-'));
+const procs: ChildProcess[] = [];
+let base = '';
+
+/** Start `licit serve` and resolve with its URL once it printed its listening line. */
+function startServer(store: string, env: NodeJS.ProcessEnv = {}): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, [LICIT_BIN, 'serve', '--signing-key', vendor.keyPath, '--store', store, '--port', '0', '--json'], { env: { ...process.env, LICIT_ADMIN_TOKEN: TOKEN, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  procs.push(proc);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n')[0];
+      if (out.includes('\n') && line !== undefined) {
+        const j = JSON.parse(line) as { port: number; host: string };
+        resolve({ url: `http://${j.host}:${j.port}`, proc });
+      }
+    });
+    proc.on('exit', (c) => reject(new Error(`server exited ${c}: ${err}`)));
+  });
+}
+
+function client(job: Record<string, unknown>): Promise<Record<string, any>> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', CLIENT, JSON.stringify({ publicKey: vendor.publicKeyPem, server: base, op: 'activate', ...job })], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  procs.push(proc);
+  let out = '';
+  let err = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => proc.on('exit', () => (out.trim() === '' ? reject(new Error(`client printed nothing: ${err}`)) : resolve(JSON.parse(out.trim()) as Record<string, any>))));
+}
+
+async function admin(path: string, body?: unknown): Promise<Record<string, any>> {
+  const res = await fetch(`${base}${path}`, body === undefined ? { headers: { authorization: `Bearer ${TOKEN}` } } : { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return (await res.json()) as Record<string, any>;
+}
+
+beforeAll(async () => {
+  base = (await startServer(join(work, 'store'))).url;
+});
+afterAll(() => {
+  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('loopback end to end', () => {
+  it('limit 1: second machine refused, reset the first, second succeeds', async () => {
+    const license = await vendor.issue({ licenseId: 'LIC-E2E', maxActivations: 1, maxTransfers: 3, features: ['x'] });
+    const a = { license, dir: join(work, 'client-a'), machineId: 'machine-a' };
+    const b = { license, dir: join(work, 'client-b'), machineId: 'machine-b' };
+
+    const first = await client(a);
+    expect(first).toMatchObject({ ok: true, status: 'verified' });
+    expect(Date.parse(first.verifiedUntil) - Date.now()).toBeGreaterThan(13 * 86_400_000);
+
+    const refused = await client(b);
+    expect(refused).toMatchObject({ ok: false, code: 'ERR_ACTIVATIONS_EXHAUSTED', status: 'unactivated' });
+
+    const reset = await admin('/v1/admin/devices/reset', { licenseId: 'LIC-E2E', deviceId: first.deviceId });
+    expect(reset).toMatchObject({ ok: true, users: ['default'] });
+
+    const second = await client(b);
+    expect(second).toMatchObject({ ok: true, status: 'verified' });
+    expect(second.deviceId).not.toBe(first.deviceId);
+
+    // The first machine renews in a new process: its lease is still installed, the server says it was reset.
+    const renewA = await client({ ...a, op: 'renew' });
+    expect(renewA).toMatchObject({ ok: false, code: 'ERR_ACTIVATION_NOT_FOUND', status: 'verified' });
+
+    const devices = await admin('/v1/admin/devices?licenseId=LIC-E2E');
+    expect(devices.devices.map((d: { deviceId: string }) => d.deviceId)).toEqual([second.deviceId]);
+    expect(devices.usage.activations).toEqual({ licensed: 1, inUse: 1 });
+  });
+
+  it('an admin endpoint without the token is refused with JSON', async () => {
+    const res = await fetch(`${base}/v1/admin/devices?licenseId=LIC-E2E`);
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('ERR_UNAUTHORIZED');
+    const big = await fetch(`${base}/v1/activate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request: 'x'.repeat(200_000) }) });
+    expect(big.status).toBe(413);
+  });
+});
