@@ -65,11 +65,10 @@ export function sha256(data: Uint8Array): Uint8Array {
   return out;
 }
 
-const utf8 = new TextEncoder();
-
 /** HMAC-SHA-256 of `message` under `key` (both UTF-8 strings). */
 export function hmacSha256(key: string, message: string): Uint8Array {
-  let k: Uint8Array = utf8.encode(key);
+  // Buffer is preloaded; TextEncoder would load more of Node's internals on a cold start.
+  let k: Uint8Array = Buffer.from(key, 'utf8');
   if (k.length > 64) k = sha256(k);
   const ipad = new Uint8Array(64);
   const opad = new Uint8Array(64);
@@ -77,7 +76,7 @@ export function hmacSha256(key: string, message: string): Uint8Array {
     ipad[i] = (k[i] ?? 0) ^ 0x36;
     opad[i] = (k[i] ?? 0) ^ 0x5c;
   }
-  const msg = utf8.encode(message);
+  const msg = Buffer.from(message, 'utf8');
   const inner = new Uint8Array(64 + msg.length);
   inner.set(ipad);
   inner.set(msg, 64);
