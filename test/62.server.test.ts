@@ -101,7 +101,7 @@ describe('license server', () => {
     const usage = await s.get('/v1/admin/usage?licenseId=LIC-CR', s.admin);
     expect(usage.body.credits).toEqual({ licensed: 100, toppedUp: 50, consumed: 10 });
     const events = await s.get('/v1/admin/events?licenseId=LIC-CR', s.admin);
-    expect(events.body.events.map((e: { kind: string }) => e.kind)).toEqual(['license.registered', 'credits.reported', 'user.added', 'device.activated', 'credits.topped-up']);
+    expect(events.body.events.map((e: { kind: string }) => e.kind)).toEqual(['license.registered', 'credits.consumed', 'user.added', 'device.activated', 'credits.topped-up']);
   });
 
   it('a re-issued key registered by the admin reaches the installation in the next lease', async () => {
@@ -171,5 +171,26 @@ describe('license server', () => {
     expect((await s.ask('activate', installation(), expired, fp({ mi: 'A' }))).body.error.code).toBe('ERR_LICENSE_EXPIRED');
     const health = await s.get('/v1/health');
     expect(health.body).toMatchObject({ ok: true, kid: vendor.kid });
+  });
+
+  it('serves reports and the verified, hash-chained audit log; an edited log is refused', async () => {
+    const store = new MemoryStore();
+    const s = setup({ store });
+    const key = await vendor.issue({ licenseId: 'LIC-LOG', seats: { basic: 2 }, credits: 100 }, new Date(T0 - 1000_000));
+    await s.ask('activate', installation(), key, fp({ mi: 'A' }), { consumed: 7 });
+    await s.post('/v1/admin/topups', { licenseId: 'LIC-LOG', credits: 25 }, s.admin);
+    await s.post('/v1/admin/licenses', { license: await vendor.issue({ licenseId: 'LIC-LOG', seats: { basic: 5 }, credits: 100 }, new Date(T0)) }, s.admin);
+    const log = await s.get('/v1/admin/log?licenseId=LIC-LOG', s.admin);
+    expect(log.body.ok).toBe(true);
+    expect(log.body.events.map((e: { kind: string }) => e.kind)).toEqual(['license.registered', 'credits.consumed', 'user.added', 'device.activated', 'credits.topped-up', 'license.registered', 'seats.changed']);
+    expect(log.body.head.seq).toBe(7);
+    const report = await s.get('/v1/admin/reports?licenseId=LIC-LOG&range=month&at=2026-03-01T00:00:00Z', s.admin);
+    expect(report.body.ok, JSON.stringify(report.body)).toBe(true);
+    expect(JSON.stringify(report.body.report)).toMatch(/25/);
+    expect((await s.get('/v1/admin/reports?licenseId=LIC-LOG&range=year', s.admin)).body.error.code).toBe('ERR_USAGE');
+    // Edit one event behind the server's back: the log no longer verifies.
+    const events = (store as unknown as { licenses: Map<string, { events: Array<{ details: Record<string, unknown> }> }> }).licenses.get('LIC-LOG')!.events;
+    events[4]!.details.credits = 2500;
+    expect((await s.get('/v1/admin/log?licenseId=LIC-LOG', s.admin)).body.error.code).toBe('ERR_AUDIT_TAMPERED');
   });
 });

@@ -9,6 +9,6 @@ import { nodeBackend } from '../node/ed25519-node.js';
 // The server verifies every request and license key: use node:crypto, the fastest Ed25519 in Node.
 setEd25519Backend(nodeBackend);
 
-export { createLicenseServer, isErrorCode, type LicenseServer, type LicenseServerOptions, type AdminHooks } from './server.js';
+export { createLicenseServer, isErrorCode, type LicenseServer, type LicenseServerOptions } from './server.js';
 export { Vendor, KINDS, type VendorOptions, type ContainerPolicy, type Answer } from './vendor.js';
 export { createLease, openRequest, type Lease, type ExchangeRequest } from '../core/exchange/index.js';

@@ -9,6 +9,10 @@ import { ERROR_CODES, LicenseError, isLicenseError, type LicenseErrorCode } from
 import type { JsonObject, JsonValue } from '../core/store.js';
 import { verifyTopUp } from '../core/topup.js';
 import { issueTopUp } from '../issuer/issue.js';
+import { readVerifiedLog } from '../core/admin/audit-chain.js';
+import { adminEvent } from '../core/admin/events.js';
+import type { RangeSpec } from '../core/admin/range.js';
+import { computeReport } from '../core/admin/report.js';
 import { KINDS, Vendor, type VendorOptions } from './vendor.js';
 
 /** Options of {@link createLicenseServer}. */
@@ -17,14 +21,6 @@ export interface LicenseServerOptions extends VendorOptions {
   readonly adminToken?: string | undefined;
   /** Largest request body accepted, in bytes (default 64 KiB). */
   readonly maxBodyBytes?: number | undefined;
-  /** Administration module (reports, verified audit log); wired when given. */
-  readonly admin?: AdminHooks | undefined;
-}
-
-/** Reports and the audit log, computed by the administration module over the same store. */
-export interface AdminHooks {
-  report?(licenseId: string, query: Readonly<Record<string, string>>): Promise<unknown>;
-  log?(licenseId: string, query: Readonly<Record<string, string>>): Promise<unknown>;
 }
 
 /** What {@link createLicenseServer} returns. */
@@ -125,8 +121,9 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
  * `POST /v1/admin/devices/reset {licenseId, deviceId, countTransfer?}`,
  * `POST /v1/admin/users {licenseId, userId, maxActivations?}`, `POST /v1/admin/users/remove {licenseId, userId}`,
  * `POST /v1/admin/users/reset {licenseId, userId}`, `POST /v1/admin/topups {licenseId, credits | token}`,
- * `GET /v1/admin/usage?licenseId=`, `GET /v1/admin/events?licenseId=`, and when an administration
- * module is given, `GET /v1/admin/reports` and `GET /v1/admin/log`.
+ * `GET /v1/admin/usage?licenseId=`, `GET /v1/admin/events?licenseId=`,
+ * `GET /v1/admin/reports?licenseId=&range=day|week|month|custom[&at=|&from=&to=]` and
+ * `GET /v1/admin/log?licenseId=` (the hash-chained audit log, verified; `ERR_AUDIT_TAMPERED` when edited).
  *
  * @example
  * ```ts
@@ -217,7 +214,7 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
         if ((await tx.get(KINDS.topup, t.tokenId)) !== undefined) return false;
         const at = new Date(vendor.now()).toISOString();
         tx.put(KINDS.topup, t.tokenId, { token: text.replace(/\s+/g, ''), credits: t.credits, at });
-        tx.append({ at, actor: 'admin', kind: 'credits.topped-up', details: { tokenId: t.tokenId, credits: t.credits } });
+        tx.append(adminEvent(vendor.now(), 'admin', 'credits.topped-up', { credits: t.credits, tokenId: t.tokenId, source: b.source === 'auto' ? 'auto' : 'manual' }));
         return true;
       });
       return { licenseId: license.id, tokenId: t.tokenId, credits: t.credits, token: text, added };
@@ -246,14 +243,19 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
       return { licenseId, events };
     },
   };
-  if (options.admin?.report !== undefined) {
-    const report = options.admin.report.bind(options.admin);
-    routes['GET /v1/admin/reports'] = async (_req, url) => ({ report: await report(query(url, 'licenseId'), Object.fromEntries(url.searchParams)) });
-  }
-  if (options.admin?.log !== undefined) {
-    const log = options.admin.log.bind(options.admin);
-    routes['GET /v1/admin/log'] = async (_req, url) => ({ log: await log(query(url, 'licenseId'), Object.fromEntries(url.searchParams)) });
-  }
+  routes['GET /v1/admin/reports'] = async (_req, url) => {
+    const license = await licenseOf(query(url, 'licenseId'));
+    const range = url.searchParams.get('range') ?? 'month';
+    let spec: RangeSpec;
+    if (range === 'custom') spec = { kind: 'custom', from: query(url, 'from'), to: query(url, 'to') };
+    else if (range === 'day' || range === 'week' || range === 'month') spec = url.searchParams.has('at') ? { kind: range, at: query(url, 'at') } : range;
+    else throw usage('"range" must be day, week, month or custom (with from and to)');
+    return { report: await computeReport(vendor.store, license.id, spec, { now: vendor.now(), licensed: license.seats, verify: url.searchParams.get('verify') === 'true' }) };
+  };
+  routes['GET /v1/admin/log'] = async (_req, url) => {
+    const log = await readVerifiedLog(vendor.store, query(url, 'licenseId'));
+    return { licenseId: log.licenseId, head: log.head, events: log.events };
+  };
 
   const handle = async (req: Request): Promise<Response> => {
     try {

@@ -14,6 +14,8 @@ import type { JsonObject, Store } from '../core/store.js';
 import { verifyLicense } from '../core/verify.js';
 import type { PublicKeyInput } from '../core/keys.js';
 import { toSigner, type SigningKeyInput } from '../issuer/signer.js';
+import { adminEvent } from '../core/admin/events.js';
+import { withAuditChain } from '../core/admin/chained-store.js';
 import { explain, match, type MatchStrategy } from '../node/fingerprint/match.js';
 
 /** What the vendor does with activations from containers (DESIGN.md, "Containers"). */
@@ -42,6 +44,8 @@ export interface VendorOptions {
   readonly defaultUser?: string | undefined;
   /** Create a license user on first activation (default true); false: only users an admin assigned may activate. */
   readonly autoAddUsers?: boolean | undefined;
+  /** Hash-chain every audit event written through the server (default true; see `withAuditChain`). */
+  readonly auditChain?: boolean | undefined;
 }
 
 /** A signed answer and what it granted. */
@@ -99,7 +103,8 @@ export class Vendor {
     }
     this.#o = options;
     this.signer = toSigner(options.signingKey);
-    this.store = options.store;
+    // Every event the server writes is chained, so `licit log` and GET /v1/admin/log can prove the trail whole.
+    this.store = options.auditChain === false ? options.store : withAuditChain(options.store);
     this.publicKeys = options.publicKeys ?? [publicFrom(options.signingKey)];
     this.now = options.now ?? Date.now;
   }
@@ -143,8 +148,18 @@ export class Vendor {
       if (typeof cur?.issuedAt === 'string' && new Date(cur.issuedAt) > license.issuedAt) {
         throw new LicenseError('ERR_USAGE', `the server holds a newer issue of license ${license.id} (${cur.issuedAt}); refusing to replace it with an older one`, { licenseId: license.id });
       }
-      tx.put(KINDS.license, 'key', { text: license.text, issuedAt: license.issuedAt.toISOString() });
-      tx.append({ at: new Date(this.now()).toISOString(), actor, kind: 'license.registered', details: { issuedAt: license.issuedAt.toISOString(), replaced: cur !== undefined } });
+      const at = this.now();
+      tx.put(KINDS.license, 'key', { text: license.text, issuedAt: license.issuedAt.toISOString(), seats: { ...license.seats } });
+      tx.append({ at: new Date(at).toISOString(), actor, kind: 'license.registered', details: { issuedAt: license.issuedAt.toISOString(), replaced: cur !== undefined } });
+      // A re-issued key with other seat counts: licenses added (or removed), as reports count them.
+      const before = cur?.seats !== null && typeof cur?.seats === 'object' && !Array.isArray(cur.seats) ? (cur.seats as Record<string, number>) : undefined;
+      if (before !== undefined) {
+        for (const type of new Set([...Object.keys(before), ...Object.keys(license.seats)])) {
+          const from = typeof before[type] === 'number' ? before[type] : 0;
+          const to = license.seatsFor(type);
+          if (from !== to) tx.append(adminEvent(at, actor, 'seats.changed', { type, from, to, licensed: to, source: 'vendor' }));
+        }
+      }
     });
   }
 
@@ -248,7 +263,8 @@ export class Vendor {
       }
       const before = typeof rec.consumed === 'number' ? rec.consumed : 0;
       const consumed = Math.max(before, req.consumed ?? 0);
-      const at = new Date(this.now()).toISOString();
+      const now = this.now();
+      const at = new Date(now).toISOString();
       const next: JsonObject = {
         user,
         nonces: [...nonces, req.nonce].slice(-MAX_NONCES),
@@ -260,7 +276,11 @@ export class Vendor {
         lastSeen: at,
       };
       tx.put(KINDS.installation, req.installationId, next);
-      if (consumed > before) tx.append({ at, actor: `installation:${req.installationId}`, kind: 'credits.reported', details: { device: req.installationId, consumed, delta: consumed - before } });
+      if (consumed > before) {
+        let total = consumed;
+        for (const e of await tx.list(KINDS.installation)) if (e.key !== req.installationId && typeof e.value.consumed === 'number') total += e.value.consumed;
+        tx.append(adminEvent(now, 'system', 'credits.consumed', { amount: consumed - before, consumed: total, device: req.installationId }));
+      }
       return Math.max(consumed, license.carriedCredits);
     });
   }

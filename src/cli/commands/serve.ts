@@ -33,10 +33,9 @@ export const run: Verb = async (argv, ctx) => {
   if (policy !== 'allow' && policy !== 'refuse' && policy !== 'machine-id') throw new LicenseError('ERR_USAGE', `--container-policy must be allow, refuse or machine-id\nUsage: ${USAGE}`);
   const store = await openServerStore(required(v.store, '--store', USAGE), v.schema);
   const { createLicenseServer } = await import('../../server/index.js');
-  const admin = await loadAdmin(store);
-  const server = createLicenseServer({ signingKey, store, adminToken: v['admin-token'] ?? process.env.LICIT_ADMIN_TOKEN, containerPolicy: policy, admin });
+  const server = createLicenseServer({ signingKey, store, adminToken: v['admin-token'] ?? process.env.LICIT_ADMIN_TOKEN, containerPolicy: policy });
   const bound = await server.listen(port, v.host ?? '127.0.0.1');
-  ctx.line({ listening: true, host: bound.host, port: bound.port, kid: server.vendor.signer.kid, admin: admin !== undefined }, `licit server listening on http://${bound.host}:${bound.port} (signing key ${server.vendor.signer.kid})`);
+  ctx.line({ listening: true, host: bound.host, port: bound.port, kid: server.vendor.signer.kid }, `licit server listening on http://${bound.host}:${bound.port} (signing key ${server.vendor.signer.kid})`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
@@ -46,8 +45,3 @@ export const run: Verb = async (argv, ctx) => {
   await store.close();
   return undefined;
 };
-
-/** The administration module's reports and verified log, when that module is present. */
-async function loadAdmin(_store: Store) {
-  return undefined;
-}
