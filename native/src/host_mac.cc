@@ -12,6 +12,10 @@
 #include <net/if_types.h>
 #include <sys/socket.h>
 
+#include <cctype>
+#include <string>
+#include <vector>
+
 #include "host.h"
 
 namespace licit {
