@@ -249,9 +249,9 @@ async function takeOver(path: string, judged: string): Promise<void> {
 }
 
 /**
- * Take an exclusive lock on `path`, waiting up to
- * `timeoutMs` (default 10 s). Rejects with `LicenseError('ERR_LEDGER_LOCKED')` naming the holder
- * on timeout. Two calls in one process exclude each other too.
+ * Take an exclusive lock on `path`, waiting up to `timeoutMs` (default 10 s). Rejects with
+ * `LicenseError('ERR_LEDGER_LOCKED')` naming the holder on timeout. Two calls in one process
+ * exclude each other too.
  *
  * `path` is a dedicated lock file, never the data it protects: licit creates it and writes the
  * holder's identity into it.
