@@ -20,6 +20,8 @@ const VERBS: Record<string, { summary: string; load: () => Promise<{ run: Verb }
   respond: { summary: 'answer a request code with a response code (vendor)', load: () => import('./commands/respond.js') },
   apply: { summary: 'install a response code (lease) on this installation', load: () => import('./commands/apply.js') },
   serve: { summary: 'run the license server (vendor)', load: () => import('./commands/serve.js') },
+  log: { summary: 'the audit log of a license, hash chain verified', load: () => import('./commands/log.js') },
+  report: { summary: 'usage report over a day, week, month or custom range (--html for charts)', load: () => import('./commands/report.js') },
   // LICIT-VERBS: later verbs register here (fingerprint, smbios, credits, topup, seats, request, respond, apply, serve, log, report).
 };
 

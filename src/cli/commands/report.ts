@@ -1,0 +1,90 @@
+/**
+ * `licit report`: a license's usage report over a day, week, month or custom range, as a table,
+ * JSON (`--json`) or a self-contained HTML page with charts (`--html FILE`).
+ */
+import { LicenseError } from '../../core/errors.js';
+import { computeReport, type RangeSpec, type UsageReport } from '../../core/admin/index.js';
+import { verifyLicense } from '../../index.js';
+import { writeReportHtml } from '../../node/report-html.js';
+import { isoDate, parseFlags, required, type Verb } from '../context.js';
+import { licenseText, readPublicKeys } from '../files.js';
+import { openAdminStore } from './log.js';
+
+const USAGE =
+  'licit report --store DIR|postgres://... (--license-id ID | --license KEY --public-key FILE) --range day|week|month|custom\n' +
+  '       [--at ISO] [--from ISO --to ISO] [--schema NAME] [--verify] [--html FILE] [--json]';
+
+const pct = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);
+
+/** The report as a plain-text table. */
+function table(r: UsageReport): string {
+  const head = `License ${r.licenseId} · ${r.range.kind} ${r.range.from} .. ${r.range.to}${r.range.until !== r.range.to ? ` (up to ${r.range.until})` : ''}`;
+  const seats = r.seats.map((s) => [s.type, s.licensed, s.inUse, s.available, pct(s.averageUtilisation), s.peakInUse, s.topUps, s.licensesAdded].join('\t'));
+  const months = r.monthly.map((m) => `${m.month}\t${m.licensesAdded}\t${m.seatTopUps}\t${m.creditTopUps}\t${m.creditsAdded}`);
+  return [
+    head,
+    '',
+    `Available licenses\t${r.totals.available} of ${r.totals.licensed}`,
+    `Average utilisation\t${pct(r.totals.averageUtilisation)}`,
+    `Top-ups\t${r.topUps.total} (seats ${r.topUps.seats}, automatic ${r.topUps.automatic}; credits ${r.topUps.credits})`,
+    `Licenses added\t${r.licensesAdded}`,
+    `Credits consumed\t${r.credits.consumed} (added ${r.credits.added})`,
+    `Alerts raised\t${r.alertsRaised}`,
+    '',
+    'TYPE\tLICENSED\tIN USE\tAVAILABLE\tAVG UTIL\tPEAK\tTOP-UPS\tADDED',
+    ...(seats.length === 0 ? ['(no seat types)'] : seats),
+    '',
+    'MONTH\tLICENSES ADDED\tSEAT TOP-UPS\tCREDIT TOP-UPS\tCREDITS ADDED',
+    ...months,
+  ].join('\n');
+}
+
+/** `licit report`: usage over a range. */
+export const run: Verb = async (argv) => {
+  const s = { type: 'string' } as const;
+  const { values: v, positionals } = parseFlags(
+    argv,
+    { store: s, 'license-id': s, license: s, 'public-key': { type: 'string', multiple: true }, range: s, at: s, from: s, to: s, schema: s, html: s, verify: { type: 'boolean' } },
+    USAGE,
+  );
+  if (positionals.length > 0) throw new LicenseError('ERR_USAGE', `unexpected argument "${positionals[0]}"\nUsage: ${USAGE}`);
+  const storeSpec = required(v.store, '--store', USAGE);
+  const kind = required(v.range, '--range', USAGE);
+  let range: RangeSpec;
+  if (kind === 'custom') {
+    const from = isoDate(required(v.from, '--from', USAGE), '--from') as Date;
+    const to = isoDate(required(v.to, '--to', USAGE), '--to') as Date;
+    if (v.at !== undefined) throw new LicenseError('ERR_USAGE', `--at applies to day, week and month; a custom range takes --from and --to\nUsage: ${USAGE}`);
+    range = { kind: 'custom', from, to };
+  } else if (kind === 'day' || kind === 'week' || kind === 'month') {
+    if (v.from !== undefined || v.to !== undefined) throw new LicenseError('ERR_USAGE', `--from and --to need --range custom\nUsage: ${USAGE}`);
+    const at = isoDate(v.at, '--at');
+    range = at === undefined ? kind : { kind, at };
+  } else {
+    throw new LicenseError('ERR_USAGE', `--range must be day, week, month or custom, got "${kind}"\nUsage: ${USAGE}`);
+  }
+  let licenseId = v['license-id'];
+  let licensed: Record<string, number> | undefined;
+  if (v.license !== undefined) {
+    const license = await verifyLicense(licenseText(v.license), { publicKeys: readPublicKeys(v['public-key'], USAGE) });
+    if (licenseId !== undefined && licenseId !== license.id) throw new LicenseError('ERR_USAGE', `--license-id "${licenseId}" is not the id of --license ("${license.id}"); give one of them`);
+    licenseId = license.id;
+    licensed = { ...license.seats };
+  }
+  if (licenseId === undefined || licenseId === '') throw new LicenseError('ERR_USAGE', `give --license-id ID or --license KEY --public-key FILE\nUsage: ${USAGE}`);
+  const store = await openAdminStore(storeSpec, v.schema);
+  try {
+    const report = await computeReport(store, licenseId, range, { verify: v.verify === true, ...(licensed === undefined ? {} : { licensed }) });
+    if (v.html !== undefined) {
+      await writeReportHtml(v.html, report).catch((e: NodeJS.ErrnoException) => {
+        throw new LicenseError('ERR_IO', `cannot write ${v.html}: ${e.message}. Check the directory exists and is writable`, { path: v.html });
+      });
+    }
+    return {
+      data: { report, ...(v.html === undefined ? {} : { html: v.html }) },
+      text: v.html === undefined ? table(report) : `${table(report)}\n\nWrote ${v.html}`,
+    };
+  } finally {
+    await store.close();
+  }
+};
