@@ -43,3 +43,4 @@ export {
 } from './ledger/credit-ledger.js';
 export { defaultLedgerDirs } from './ledger/paths.js';
 export type { Balance } from '../core/ledger/plan.js';
+export { renderReportHtml, writeReportHtml, type ReportHtmlOptions } from './report-html.js';
