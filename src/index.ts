@@ -9,13 +9,10 @@
  * ```
  * @module licit
  */
-import { setEd25519Backend } from './core/ed25519.js';
-import { nodeBackend } from './node/ed25519-node.js';
+// In Node, node:crypto runs Ed25519 and AES-GCM; other runtimes get WebCrypto or noble via the core.
+import './node/backends.js';
 import { ClockGuard } from './core/clock-guard.js';
 import { SealedFile } from './node/sealed-file.js';
-
-// In Node, node:crypto is the fastest Ed25519; other runtimes get WebCrypto or noble via the core.
-setEd25519Backend(nodeBackend);
 
 export { verifyLicense, type VerifyOptions, type MachineCheck } from './core/verify.js';
 export { License, claimsToJSON } from './core/license.js';
@@ -28,6 +25,8 @@ export { inspectLicense, type InspectedLicense } from './core/inspect.js';
 export { keyId, type PublicKeyInput } from './core/keys.js';
 export { setEd25519Backend, getEd25519Backend, nobleBackend, webcryptoBackend, type Ed25519Backend, type Ed25519Verify } from './core/ed25519.js';
 export { nodeBackend } from './node/ed25519-node.js';
+export { setAeadBackend, webcryptoAead, SealKey, type AeadBackend } from './core/seal.js';
+export { nodeAead } from './node/aead-node.js';
 export { SealedFile } from './node/sealed-file.js';
 
 /**

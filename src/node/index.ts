@@ -2,6 +2,7 @@
  * `licit/node`: the Node.js runtime (what needs the operating system). Only re-exports; each
  * concern lives in its own module.
  */
+import './backends.js';
 export { acquireLock, withLock, type FileLock, type LockOptions } from './lock.js';
 export { loadNative, requireNative, nativeLoadError, type NativeAddon } from './native.js';
 export {

@@ -4,6 +4,7 @@
  * it has installed, per license. Every change happens under a cross-process lock on the directory,
  * so two processes of one installation never lose each other's nonces.
  */
+import './backends.js'; // node:crypto for Ed25519 and AES-GCM
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { base64Decode, base64Encode } from '../core/base64.js';

@@ -1,4 +1,5 @@
 /** A {@link SealedStateStore} backed by one file, replaced atomically (write, fsync, rename, fsync dir). */
+import './backends.js'; // node:crypto for Ed25519 and AES-GCM
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ClockGuard, SealedStateStore } from '../core/clock-guard.js';

@@ -1,21 +1,18 @@
 /**
- * Sealing ledger records: AES-256-GCM (WebCrypto) under a key derived with HKDF-SHA-256 from the
+ * Sealing ledger records: AES-256-GCM (see core/seal.ts for the backends) under a key derived with HKDF-SHA-256 from the
  * application secret and the license id. The key depends on the license, not on the machine, so a
  * ledger copied to new hardware opens there (seed scenarios 2 to 4).
  *
  * Sealing stops casual editing and makes every change detectable; it is not secrecy against
  * someone who extracts the secret from the application (see docs/credits.md).
  */
-import { hkdf } from '@noble/hashes/hkdf.js';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { plain, utf8 } from '../bytes.js';
+import { utf8 } from '../bytes.js';
 import { LicenseError } from '../errors.js';
-import { seal, unseal } from '../seal.js';
+import { hkdfSealKey, seal, unseal, type SealKey } from '../seal.js';
 
 /** The AES-GCM key of one license's ledger. */
-export type LedgerKey = CryptoKey;
+export type LedgerKey = SealKey;
 
-const SALT = utf8('licit-ledger-v1');
 // Bound into every record's tag, so a ledger record cannot be passed off as other sealed state.
 const AAD = utf8('licit-ledger-record-v1');
 /** Nonce (12) + tag (16) around each plaintext. */
@@ -32,8 +29,7 @@ export const SEAL_OVERHEAD = 12 + 16;
 export async function deriveLedgerKey(secret: string | Uint8Array, licenseId: string): Promise<LedgerKey> {
   const ikm = typeof secret === 'string' ? utf8(secret) : secret;
   if (ikm.length === 0) throw new LicenseError('ERR_USAGE', 'the ledger secret is empty; pass the application secret your app was built with');
-  const raw = hkdf(sha256, ikm, SALT, utf8(licenseId), 32);
-  return globalThis.crypto.subtle.importKey('raw', plain(raw), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
+  return hkdfSealKey(ikm, 'licit-ledger-v1', licenseId);
 }
 
 /** Seal one record plaintext: `nonce | ciphertext | tag`. */

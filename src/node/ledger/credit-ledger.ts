@@ -7,6 +7,7 @@
  * order (core/ledger/plan.ts), seals the new records, writes them to both copies, fdatasyncs both
  * in parallel, and only then resolves the requests. Processes are serialised by the ledger lock.
  */
+import '../backends.js'; // node:crypto for Ed25519 and AES-GCM
 import { EventEmitter } from 'node:events';
 import { join, resolve } from 'node:path';
 import { LicenseError } from '../../core/errors.js';

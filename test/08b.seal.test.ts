@@ -1,0 +1,39 @@
+/** Sealing: the WebCrypto and node:crypto AES-GCM backends are interchangeable and refuse any change. */
+import { describe, expect, it } from 'vitest';
+import { utf8 } from '../src/core/bytes.js';
+import { deriveSealKey, seal, setAeadBackend, unseal, webcryptoAead } from '../src/core/seal.js';
+import { nodeAead } from '../src/node/aead-node.js';
+
+describe('seal backends', () => {
+  it('open what the other sealed, and refuse every flipped byte, another key and another context', async () => {
+    const key = await deriveSealKey('secret', 'scope');
+    const other = await deriveSealKey('secret', 'other-scope');
+    const aad = utf8('ctx');
+    for (const [a, b] of [[webcryptoAead, nodeAead], [nodeAead, webcryptoAead]] as const) {
+      setAeadBackend(a);
+      const sealed = await seal(key, utf8('hello ledger'), aad);
+      setAeadBackend(b);
+      expect(await unseal(key, sealed, aad)).toEqual(utf8('hello ledger'));
+      expect(await unseal(other, sealed, aad)).toBeUndefined();
+      expect(await unseal(key, sealed, utf8('other'))).toBeUndefined();
+      for (let i = 0; i < sealed.length; i++) {
+        const t = sealed.slice();
+        t[i] = (t[i] as number) ^ 0x40;
+        expect(await unseal(key, t, aad), `${a.name}->${b.name} byte ${i}`).toBeUndefined();
+      }
+      expect(await unseal(key, sealed.subarray(0, 27), aad)).toBeUndefined();
+    }
+    setAeadBackend(nodeAead);
+  });
+
+  it('derive keys with standard HKDF-SHA-256 (RFC 5869 test case 1 through the same primitive)', async () => {
+    const { hkdf } = await import('@noble/hashes/hkdf.js');
+    const { sha256 } = await import('@noble/hashes/sha2.js');
+    const ikm = new Uint8Array(22).fill(0x0b);
+    const salt = Uint8Array.from({ length: 13 }, (_, i) => i);
+    const info = Uint8Array.from({ length: 10 }, (_, i) => 0xf0 + i);
+    expect(Buffer.from(hkdf(sha256, ikm, salt, info, 42)).toString('hex')).toBe(
+      '3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865',
+    );
+  });
+});
