@@ -167,4 +167,24 @@ describe('Licensing', () => {
     expect(typeof (l.check() as unknown)).toBe('undefined');
     l.close();
   });
+
+  it('an edited installation key or exchange state is refused, not trusted', async () => {
+    const { readdirSync, readFileSync, writeFileSync } = await import('node:fs');
+    const w = world();
+    const key = await vendor.issue({ licenseId: 'LIC-T' });
+    const l = await w.open(key);
+    await l.activate();
+    const dir = l.installation.dir;
+    const state = readdirSync(dir).find((f) => f.startsWith('exchange-'))!;
+    const bytes = readFileSync(join(dir, state));
+    bytes[bytes.length - 1]! ^= 1;
+    writeFileSync(join(dir, state), bytes);
+    const opts = { license: key, publicKeys: vendor.publicKeyPem, dir, machineId: 'm-1', now: w.at, autoRenew: false };
+    await expect(Licensing.open(opts)).rejects.toMatchObject({ code: 'ERR_STATE_TAMPERED' });
+    const k = readFileSync(join(dir, 'installation.key'));
+    k[20]! ^= 1;
+    writeFileSync(join(dir, 'installation.key'), k);
+    await expect(Licensing.open(opts)).rejects.toMatchObject({ code: 'ERR_STATE_TAMPERED' });
+    l.close();
+  });
 });
