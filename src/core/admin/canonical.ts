@@ -16,14 +16,22 @@ import type { JsonValue } from '../store.js';
  */
 export function canonicalJson(value: JsonValue): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const keys = Object.keys(value).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const parts: string[] = [];
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i] as JsonValue);
+    return `${out}]`;
+  }
+  const keys = Object.keys(value);
+  // Default sort compares UTF-16 code units, the order wanted; keys are few, so this is cheap.
+  keys.sort();
+  let out = '{';
+  let first = true;
   for (const k of keys) {
     const v = value[k];
     // `undefined` members are dropped, as JSON.stringify (and every store) drops them.
     if (v === undefined) continue;
-    parts.push(`${JSON.stringify(k)}:${canonicalJson(v)}`);
+    out += `${first ? '' : ','}${JSON.stringify(k)}:${canonicalJson(v)}`;
+    first = false;
   }
-  return `{${parts.join(',')}}`;
+  return `${out}}`;
 }
