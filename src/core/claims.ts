@@ -153,9 +153,12 @@ function seconds(v: unknown, claim: string): Date {
 }
 function names(v: unknown, claim: string): string[] {
   if (!Array.isArray(v) || v.length > 512) throw bad(claim, 'must be a list of at most 512 names');
-  const out = v.map((x) => name(x, claim));
-  if (new Set(out).size !== out.length) throw bad(claim, 'lists a name twice');
-  return out;
+  const seen = new Set<string>();
+  for (const x of v) {
+    seen.add(name(x, claim));
+  }
+  if (seen.size !== v.length) throw bad(claim, 'lists a name twice');
+  return v as string[];
 }
 function entries(v: unknown, claim: string): [unknown, unknown][] {
   const list = v instanceof Map ? [...v.entries()] : v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array) ? Object.entries(v) : undefined;
@@ -173,8 +176,7 @@ const toSeconds = (d: Date, claim: string): number => {
 function checkRelations(c: LicenseClaims): LicenseClaims {
   if (c.notBefore !== undefined && c.expiresAt !== undefined && c.notBefore > c.expiresAt) throw bad('nbf', 'is after the expiry date');
   if (c.expiresAt !== undefined && c.expiresAt < c.issuedAt) throw bad('exp', 'is before the issue date');
-  const feats = new Set(c.features);
-  for (const f of c.maintenanceFeatures) if (!feats.has(f)) throw bad('mfeatures', `names "${f}", which is not among the features`);
+  for (const f of c.maintenanceFeatures) if (!c.features.includes(f)) throw bad('mfeatures', `names "${f}", which is not among the features`);
   if (c.maxUserActivations !== undefined && c.maxActivations !== undefined && c.maxUserActivations > c.maxActivations) {
     throw bad('maxUserActivations', 'is larger than maxActivations');
   }

@@ -94,7 +94,15 @@ export function importPublicKey(input: PublicKeyInput): Promise<TrustedKey> {
   return p;
 }
 
-const rings = new WeakMap<readonly PublicKeyInput[], { items: PublicKeyInput[]; ring: Promise<Keyring> }>();
+const rings = new WeakMap<readonly PublicKeyInput[], { items: PublicKeyInput[]; ring: Promise<Keyring>; ready?: Keyring }>();
+
+/** The keyring for `keys` if it was built before and is still current, without waiting. */
+export function keyringNow(keys: PublicKeyInput | readonly PublicKeyInput[]): Keyring | undefined {
+  if (!Array.isArray(keys)) return undefined;
+  const hit = rings.get(keys);
+  if (hit?.ready === undefined || hit.items.length !== keys.length || !hit.items.every((k, i) => k === keys[i])) return undefined;
+  return hit.ready;
+}
 
 /** Build (or fetch from cache) the keyring for a list of trusted keys. */
 export function toKeyring(keys: PublicKeyInput | readonly PublicKeyInput[]): Promise<Keyring> {
@@ -108,6 +116,10 @@ export function toKeyring(keys: PublicKeyInput | readonly PublicKeyInput[]): Pro
     for (const k of await Promise.all(list.map(importPublicKey))) out.set(k.kid, k);
     return out as Keyring;
   })();
-  if (Array.isArray(keys)) rings.set(list, { items: [...list], ring });
+  if (Array.isArray(keys)) {
+    const entry: { items: PublicKeyInput[]; ring: Promise<Keyring>; ready?: Keyring } = { items: [...list], ring };
+    ring.then((r) => (entry.ready = r), () => undefined);
+    rings.set(list, entry);
+  }
   return ring;
 }

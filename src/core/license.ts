@@ -27,12 +27,15 @@ export class License {
   readonly #usable: ReadonlySet<string>;
   readonly #features: ReadonlySet<string>;
 
-  constructor(claims: LicenseClaims, kid: string, text: string, report: StatusReport) {
+  /**
+   * Normally made by `verifyLicense`; constructing one yourself verifies nothing.
+   * `sets` are the precomputed {@link featureSets} of `claims` (computed when omitted).
+   */
+  constructor(claims: LicenseClaims, kid: string, text: string, report: StatusReport, sets: FeatureSets = featureSets(claims)) {
     this.claims = claims;
     this.kid = kid;
     this.text = text;
     this.report = report;
-    const sets = featureSets(claims);
     this.#features = sets.all;
     // Maintenance-gated features drop out once maintenance has ended; decided once, so has() is a set lookup.
     this.#usable = maintenanceActive(claims, report.at) ? sets.all : sets.withoutMaintenance;
@@ -111,18 +114,18 @@ export class License {
   }
 }
 
-// Claims objects are frozen and reused for the same key text, so their feature sets are built once.
-const setsByClaims = new WeakMap<LicenseClaims, { all: ReadonlySet<string>; withoutMaintenance: ReadonlySet<string> }>();
+/** A license's features as sets, with and without the maintenance-gated ones. */
+export interface FeatureSets {
+  readonly all: ReadonlySet<string>;
+  readonly withoutMaintenance: ReadonlySet<string>;
+}
 
-function featureSets(c: LicenseClaims): { all: ReadonlySet<string>; withoutMaintenance: ReadonlySet<string> } {
-  let sets = setsByClaims.get(c);
-  if (sets === undefined) {
-    const all = new Set(c.features);
-    const gated = new Set(c.maintenanceFeatures);
-    sets = { all, withoutMaintenance: gated.size === 0 ? all : new Set(c.features.filter((f) => !gated.has(f))) };
-    if (Object.isFrozen(c)) setsByClaims.set(c, sets);
-  }
-  return sets;
+/** Build the feature sets of a claims object (once per key: `verifyLicense` caches them with the claims). */
+export function featureSets(c: LicenseClaims): FeatureSets {
+  const all = new Set(c.features);
+  if (c.maintenanceFeatures.length === 0) return { all, withoutMaintenance: all };
+  const gated = new Set(c.maintenanceFeatures);
+  return { all, withoutMaintenance: new Set(c.features.filter((f) => !gated.has(f))) };
 }
 
 /** Claims as JSON-ready data: dates as ISO strings, absent claims left out. */

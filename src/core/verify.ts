@@ -5,8 +5,8 @@ import { mapToClaims, type LicenseClaims } from './claims.js';
 import type { ClockGuard } from './clock-guard.js';
 import { decodeClaims, parseEnvelope, toBeSigned, verifySignature, type ParsedEnvelope } from './envelope.js';
 import { LicenseError } from './errors.js';
-import { toKeyring, type Keyring, type PublicKeyInput } from './keys.js';
-import { License } from './license.js';
+import { keyringNow, toKeyring, type PublicKeyInput } from './keys.js';
+import { featureSets, License, type FeatureSets } from './license.js';
 import { assertReleaseCovered, assertUsable, evaluateStatus } from './policy.js';
 
 /** Checks that this machine matches the fingerprint a license is bound to; throws `ERR_FINGERPRINT_MISMATCH`. */
@@ -41,8 +41,16 @@ export async function verifyLicense(text: string, options: VerifyOptions): Promi
   if (options === null || typeof options !== 'object' || options.publicKeys === undefined) {
     throw new LicenseError('ERR_USAGE', 'verifyLicense(text, { publicKeys }) needs the vendor public key(s)');
   }
-  const keyring = await toKeyring(options.publicKeys);
-  const { claims, kid, compact } = await checkSignature(text, keyring);
+  const keyring = keyringNow(options.publicKeys) ?? (await toKeyring(options.publicKeys));
+  const p = parse(text);
+  const pending = verifySignature(p.env, keyring, p.tbs);
+  if (pending !== undefined) await pending;
+  // Claims are read only after the signature held over the exact bytes.
+  if (p.claims === undefined) {
+    p.claims = deepFreeze(mapToClaims(decodeClaims(p.env)));
+    p.sets = featureSets(p.claims);
+  }
+  const { claims } = p;
   let now = options.now ?? new Date();
   if (options.clockGuard !== undefined) now = await options.clockGuard.check(now);
   const report = evaluateStatus(claims, now);
@@ -54,7 +62,7 @@ export async function verifyLicense(text: string, options: VerifyOptions): Promi
     }
     await options.machine(claims.fingerprint, claims.licenseId);
   }
-  return new License(claims, kid, compact, report);
+  return new License(claims, p.env.kid, p.compact, report, p.sets);
 }
 
 /** A parsed key: its envelope, the bytes its signature covers, and (once a signature held) its claims. */
@@ -63,6 +71,7 @@ interface Parsed {
   readonly tbs: Uint8Array;
   readonly compact: string;
   claims?: LicenseClaims;
+  sets?: FeatureSets;
 }
 
 // Parsing and claim validation are pure functions of the key text, so repeated verifications of
@@ -78,13 +87,6 @@ function parse(text: string): Parsed {
   if (parsedCache.size >= PARSED_CACHE_SIZE) parsedCache.delete(parsedCache.keys().next().value as string);
   parsedCache.set(text, entry);
   return entry;
-}
-
-async function checkSignature(text: string, keyring: Keyring): Promise<{ claims: LicenseClaims; kid: string; compact: string }> {
-  const p = parse(text);
-  await verifySignature(p.env, keyring, p.tbs);
-  p.claims ??= deepFreeze(mapToClaims(decodeClaims(p.env)));
-  return { claims: p.claims, kid: p.env.kid, compact: p.compact };
 }
 
 function deepFreeze<T extends object>(o: T): T {
