@@ -10,6 +10,7 @@ import { SeatManager } from '../src/core/seats/index.js';
 import { readVerifiedLog, recordCreditTopUp, withAuditChain } from '../src/core/admin/index.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';
 import { rejects, storeConformance } from './helpers/store-conformance.js';
+import { licit } from './helpers/cli.js';
 
 let server: TestPostgres;
 beforeAll(async () => {
@@ -40,7 +41,7 @@ async function seed(schema: string) {
   const seats = new SeatManager(store, lic);
   for (let i = 0; i < 5; i++) await seats.assign(`user-${i}@example.com`, 'basic');
   // Unicode, nested objects and numbers survive jsonb's re-encoding (keys reordered, spacing lost).
-  await recordCreditTopUp(store, lic.id, { credits: 250, tokenId: 'tok-é-ü-😀', at: Date.UTC(2030, 0, 1, 0, 0, 0, 123) });
+  await recordCreditTopUp(store, lic.id, { credits: 250, tokenId: 'tok-é-ü-😀', at: Date.now() - 5_000 });
   await seats.release('user-0@example.com');
   return store;
 }
@@ -64,6 +65,12 @@ describe('audit chain on PostgreSQL', () => {
     await asAdmin([`UPDATE "${schema}".events SET details = jsonb_set(details, '{user}', '"mallory@example.com"') WHERE license_id = 'lic-1' AND seq = 3`]);
     const e = await rejects(readVerifiedLog(store, lic.id), 'ERR_AUDIT_TAMPERED');
     expect(e.details.seq).toBe(3);
+    // The same through the built CLI on the postgres:// store.
+    const cli = licit(['log', '--store', server.url, '--schema', schema, '--license-id', lic.id, '--json']);
+    expect([cli.code, cli.json().error?.code, (cli.json().error as { details?: { seq?: number } }).details?.seq]).toEqual([1, 'ERR_AUDIT_TAMPERED', 3]);
+    const report = licit(['report', '--store', server.url, '--schema', schema, '--license-id', lic.id, '--range', 'day', '--json']);
+    expect(report.code, report.stdout).toBe(0);
+    expect((report.json().report as { seats: { type: string; inUse: number }[] }).seats).toMatchObject([{ type: 'basic', inUse: 4 }]);
     await store.close();
   });
 
