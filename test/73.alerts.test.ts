@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../src/core/memory-store.js';
 import { FileStore } from '../src/node/file-store.js';
-import { AlertMonitor, evaluateAlerts, readVerifiedLog, withAuditChain, type AlertRule, type RuleState, type TopUpRequest } from '../src/core/admin/index.js';
+import { AlertMonitor, evaluateAlerts, seatsObservation, readVerifiedLog, withAuditChain, type AlertRule, type RuleState, type TopUpRequest } from '../src/core/admin/index.js';
 import { manualClock } from './helpers/store-conformance.js';
 
 const dirs: string[] = [];
@@ -45,6 +45,8 @@ describe('evaluateAlerts', () => {
     // Figures missing from an observation leave the rule as it was; every type together when no type is named.
     const total: AlertRule = { id: 'all', metric: 'seats', remainingAtMost: 1, hysteresis: 0 };
     expect(run([total, creditsLow], [{}, { seats: { a: { inUse: 3, licensed: 4 }, b: { inUse: 2, licensed: 2 } } }, { seats: { a: { inUse: 2, licensed: 4 } } }])).toEqual(['all:raised@1#1', 'all:cleared@2#1']);
+    // From SeatManager.usage().
+    expect(run([seats80], [{ seats: seatsObservation([{ type: 'basic', inUse: 9, licensed: 10 }, { type: '__proto__', inUse: 1, licensed: 1 }]) }])).toEqual(['basic-80:raised@90#1']);
     // Nothing licensed but something used is 100 %.
     expect(run([seats80], [{ seats: { basic: { inUse: 1, licensed: 0 } } }])).toEqual(['basic-80:raised@100#1']);
   });

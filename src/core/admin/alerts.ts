@@ -376,3 +376,18 @@ function parseState(v: JsonObject | undefined): MonitorState {
   }
   return { rules, pending };
 }
+
+/**
+ * The seats part of an {@link AlertObservation} from `SeatManager.usage()`.
+ *
+ * @example
+ * ```ts
+ * await monitor.check({ seats: seatsObservation(await seats.usage()) })
+ * ```
+ */
+export function seatsObservation(usage: readonly { readonly type: string; readonly inUse: number; readonly licensed: number }[]): Record<string, { inUse: number; licensed: number }> {
+  const out: Record<string, { inUse: number; licensed: number }> = {};
+  // defineProperty: a seat type may be named "__proto__".
+  for (const u of usage) Object.defineProperty(out, u.type, { value: { inUse: u.inUse, licensed: u.licensed }, enumerable: true, writable: true, configurable: true });
+  return out;
+}

@@ -35,6 +35,7 @@ export {
 export {
   AlertMonitor,
   evaluateAlerts,
+  seatsObservation,
   checkRules,
   type AlertRule,
   type AlertMetric,
