@@ -45,3 +45,6 @@ export function fileClockGuard(path: string, options: { secret: string | Uint8Ar
 // Seats, license users, device activations and floating seats: pure rules over a Store.
 export * from './core/seats/index.js';
 export { MemoryStore } from './core/memory-store.js';
+
+// Administration: hash-chained audit log, reports over day/week/month/custom ranges, alerts.
+export * from './core/admin/index.js';

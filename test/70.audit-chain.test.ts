@@ -141,11 +141,21 @@ describe('withAuditChain', () => {
     const inner = new MemoryStore();
     const store = withAuditChain(inner);
     await history(store, 2);
-    await new SeatManager(inner, lic).assign('sneaky', 'basic'); // event 3, unchained
+    // event 3, unchained: a raw transaction on the bare store (licit's own counters always chain)
+    await inner.transaction(lic.id, async (tx) => {
+      tx.append({ at: new Date().toISOString(), actor: 'sneaky', kind: 'seat.assigned', details: { userId: 'sneaky' } });
+    });
     await new SeatManager(store, lic).assign('after', 'basic'); // event 4, chained over the gap
     expect((await store.events(lic.id)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
     const e = await rejects(readVerifiedLog(store, lic.id), 'ERR_AUDIT_TAMPERED');
     expect(e.details).toMatchObject({ seq: 3, reason: expect.stringMatching(/no hash chain/) });
+  });
+
+  it('licit\'s counters chain their events even over a bare store', async () => {
+    const bare = new MemoryStore();
+    await new SeatManager(bare, lic).assign('a', 'basic');
+    await new SeatManager(bare, lic).assign('b', 'basic');
+    expect((await readVerifiedLog(bare, lic.id)).events).toHaveLength(2);
   });
 
   it('concurrent writers in one process still produce one valid chain', async () => {

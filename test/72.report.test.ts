@@ -145,7 +145,10 @@ describe('computeReport on a scripted history', () => {
     const inner = new MemoryStore();
     const store = withAuditChain(inner);
     await new SeatManager(store, { id: 'L', seats: { basic: 2 } }).assign('a', 'basic');
-    await new SeatManager(inner, { id: 'L', seats: { basic: 2 } }).assign('forged', 'basic');
+    // A forged event written around licit's counters (they chain even over a bare store).
+    await inner.transaction('L', async (tx) => {
+      tx.append({ at: new Date().toISOString(), actor: 'forger', kind: 'seat.assigned', details: { userId: 'forged', type: 'basic', inUse: 2, licensed: 2 } });
+    });
     await rejects(computeReport(store, 'L', 'day', { verify: true }), 'ERR_AUDIT_TAMPERED');
     const plain = await computeReport(store, 'L', 'day', { now: Date.parse((await store.events('L'))[1]?.at ?? '') });
     expect(plain.seats[0]?.inUse, JSON.stringify([plain.range, await store.events('L'), Date.now()])).toBe(2);

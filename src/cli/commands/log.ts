@@ -3,23 +3,12 @@
  * `ERR_AUDIT_TAMPERED`, naming the first bad event, when it was edited or cut short.
  */
 import { LicenseError } from '../../core/errors.js';
-import type { Store } from '../../core/store.js';
 import { readVerifiedLog, type AuditHead } from '../../core/admin/index.js';
-import { FileStore } from '../../node/file-store.js';
+import { openStore } from '../store-arg.js';
 import { parseFlags, required, type Verb } from '../context.js';
 
 const USAGE = 'licit log --store DIR|postgres://... --license-id ID [--schema NAME] [--anchor SEQ:HASH] [--json]';
 
-/** Open the store a `--store` flag names: a FileStore directory or a PostgreSQL URL (read-only use here). */
-export async function openAdminStore(spec: string, schema: string | undefined): Promise<Store> {
-  if (/^postgres(ql)?:\/\//.test(spec)) {
-    // Loaded only for PostgreSQL, so file-store users never need the `pg` package.
-    const { PostgresStore } = await import('../../postgres/index.js');
-    return new PostgresStore({ connectionString: spec, ...(schema === undefined ? {} : { schema }), poolSize: 2, applicationName: 'licit-cli' });
-  }
-  if (schema !== undefined) throw new LicenseError('ERR_USAGE', '--schema only applies to a postgres:// store');
-  return new FileStore(spec);
-}
 
 /** Parse `SEQ:HASH` (as `licit log` prints the head). */
 function anchorOf(v: string | undefined): AuditHead | undefined {
@@ -37,7 +26,7 @@ export const run: Verb = async (argv) => {
   const storeSpec = required(v.store, '--store', USAGE);
   const licenseId = required(v['license-id'], '--license-id', USAGE);
   const anchor = anchorOf(v.anchor);
-  const store = await openAdminStore(storeSpec, v.schema);
+  const store = await openStore(storeSpec, { schema: v.schema, poolSize: 2, applicationName: 'licit-cli' });
   try {
     const log = await readVerifiedLog(store, licenseId, anchor === undefined ? {} : { anchor });
     const lines = log.events.map((e) => `${e.seq}\t${e.at}\t${e.actor}\t${e.kind}\t${JSON.stringify(e.details)}`);

@@ -8,7 +8,7 @@ import { verifyLicense } from '../../index.js';
 import { writeReportHtml } from '../../node/report-html.js';
 import { isoDate, parseFlags, required, type Verb } from '../context.js';
 import { licenseText, readPublicKeys } from '../files.js';
-import { openAdminStore } from './log.js';
+import { openStore } from '../store-arg.js';
 
 const USAGE =
   'licit report --store DIR|postgres://... (--license-id ID | --license KEY --public-key FILE) --range day|week|month|custom\n' +
@@ -72,7 +72,7 @@ export const run: Verb = async (argv) => {
     licensed = { ...license.seats };
   }
   if (licenseId === undefined || licenseId === '') throw new LicenseError('ERR_USAGE', `give --license-id ID or --license KEY --public-key FILE\nUsage: ${USAGE}`);
-  const store = await openAdminStore(storeSpec, v.schema);
+  const store = await openStore(storeSpec, { schema: v.schema, poolSize: 2, applicationName: 'licit-cli' });
   try {
     const report = await computeReport(store, licenseId, range, { verify: v.verify === true, ...(licensed === undefined ? {} : { licensed }) });
     if (v.html !== undefined) {

@@ -7,7 +7,7 @@
 import { LicenseError } from '../../core/errors.js';
 import { argOrStdin, parseFlags, required, type Verb } from '../context.js';
 import { readTextFile } from '../files.js';
-import { openServerStore } from './serve.js';
+import { openStore } from '../store-arg.js';
 
 const USAGE = 'licit respond --signing-key FILE [--store DIR|postgres://...] [--schema NAME] [--json] [CODE | -]';
 
@@ -19,7 +19,7 @@ export const run: Verb = async (argv, ctx) => {
   const signingKey = readTextFile(required(v['signing-key'], '--signing-key', USAGE), '--signing-key');
   const code = await argOrStdin(positionals[0], ctx, 'request code');
   const { Vendor } = await import('../../server/vendor.js');
-  const store = await openServerStore(v.store ?? process.env.LICIT_STORE ?? 'licit-store', v.schema);
+  const store = await openStore(v.store ?? process.env.LICIT_STORE ?? 'licit-store', { schema: v.schema, applicationName: 'licit-respond' });
   try {
     const vendor = new Vendor({ signingKey, store });
     const answer = await vendor.answer(code);

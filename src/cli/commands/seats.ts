@@ -3,10 +3,9 @@
  * (a FileStore directory or a PostgreSQL database), with the same rules.
  */
 import { LicenseError } from '../../core/errors.js';
-import type { Store } from '../../core/store.js';
 import { SeatManager } from '../../core/seats/index.js';
 import { verifyLicense } from '../../index.js';
-import { FileStore } from '../../node/file-store.js';
+import { openStore } from '../store-arg.js';
 import { parseFlags, required, type Verb } from '../context.js';
 import { licenseText, readPublicKeys } from '../files.js';
 
@@ -17,14 +16,6 @@ const USAGE =
 /** How many positional arguments each action takes. */
 const ARITY: Record<string, number> = { assign: 2, reassign: 2, release: 1, list: 0, usage: 0, access: 1, events: 0 };
 
-async function openStore(spec: string, schema: string | undefined): Promise<Store> {
-  if (/^postgres(ql)?:\/\//.test(spec)) {
-    // Loaded only for PostgreSQL, so file-store users never need the `pg` package.
-    const { PostgresStore } = await import('../../postgres/index.js');
-    return new PostgresStore({ connectionString: spec, ...(schema === undefined ? {} : { schema }), poolSize: 1, applicationName: 'licit-cli' });
-  }
-  return new FileStore(spec);
-}
 
 /** `licit seats`: assign, reassign, release, list, usage, access and the audit events of named seats. */
 export const run: Verb = async (argv) => {
@@ -43,7 +34,7 @@ export const run: Verb = async (argv) => {
   const storeSpec = required(v.store, '--store', USAGE);
   const publicKeys = readPublicKeys(v['public-key'], USAGE);
   const license = await verifyLicense(licenseText(required(v.license, '--license', USAGE)), { publicKeys });
-  const store = await openStore(storeSpec, v.schema);
+  const store = await openStore(storeSpec, { schema: v.schema, poolSize: 1, applicationName: 'licit-cli' });
   try {
     const seats = new SeatManager(store, license, { actor: v.actor ?? 'cli' });
     const [a = '', b = ''] = args;

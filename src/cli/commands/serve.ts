@@ -3,23 +3,13 @@
  * token comes from `--admin-token` or `$LICIT_ADMIN_TOKEN` (prefer the variable: flags show in `ps`).
  */
 import { LicenseError } from '../../core/errors.js';
-import type { Store } from '../../core/store.js';
-import { FileStore } from '../../node/file-store.js';
+import { openStore } from '../store-arg.js';
 import { integer, parseFlags, required, type Verb } from '../context.js';
 import { readTextFile } from '../files.js';
 
 const USAGE =
   'licit serve --signing-key FILE --store DIR|postgres://... --port N [--host ADDR] [--schema NAME] [--admin-token TOKEN] [--container-policy allow|refuse|machine-id] [--json]';
 
-/** A store from a `--store` value: a PostgreSQL URL or a FileStore directory. */
-export async function openServerStore(spec: string, schema: string | undefined): Promise<Store> {
-  if (/^postgres(ql)?:\/\//.test(spec)) {
-    // Loaded only for PostgreSQL, so file-store users never need the `pg` package.
-    const { PostgresStore } = await import('../../postgres/index.js');
-    return new PostgresStore({ connectionString: spec, ...(schema === undefined ? {} : { schema }), applicationName: 'licit-server' });
-  }
-  return new FileStore(spec);
-}
 
 /** `licit serve`: print one line when listening, then serve until stopped. */
 export const run: Verb = async (argv, ctx) => {
@@ -31,7 +21,7 @@ export const run: Verb = async (argv, ctx) => {
   if (port > 65535) throw new LicenseError('ERR_USAGE', '--port must be 0 to 65535');
   const policy = v['container-policy'] ?? 'allow';
   if (policy !== 'allow' && policy !== 'refuse' && policy !== 'machine-id') throw new LicenseError('ERR_USAGE', `--container-policy must be allow, refuse or machine-id\nUsage: ${USAGE}`);
-  const store = await openServerStore(required(v.store, '--store', USAGE), v.schema);
+  const store = await openStore(required(v.store, '--store', USAGE), { schema: v.schema, applicationName: 'licit-server' });
   const { createLicenseServer } = await import('../../server/index.js');
   const server = createLicenseServer({ signingKey, store, adminToken: v['admin-token'] ?? process.env.LICIT_ADMIN_TOKEN, containerPolicy: policy });
   const bound = await server.listen(port, v.host ?? '127.0.0.1');

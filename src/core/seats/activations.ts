@@ -4,11 +4,12 @@
  * to `maxActivations`; moving an activation to another device, or resetting a device that is out
  * of reach, counts against `maxTransfers`.
  */
+import { LicenseCounter } from './base.js';
 import { LicenseError } from '../errors.js';
-import { checkId, type JsonObject, type Store, type StoreTx } from '../store.js';
+import { checkId, type JsonObject, type StoreTx } from '../store.js';
 import { auditEvent, type SeatAuditEvent } from './audit.js';
 import { readCounters, writeCounters, type Counters } from './counters.js';
-import { checkLimits, type ActOptions, type SeatLimits, type SeatOptions } from './limits.js';
+import type { ActOptions } from './limits.js';
 
 /** A license user. */
 export interface LicenseUser {
@@ -77,20 +78,7 @@ function parseActivation(v: JsonObject): Activation {
  * await acts.transfer('ann@example.com', fingerprint, newFingerprint); // counts against maxTransfers
  * ```
  */
-export class Activations {
-  private readonly license: SeatLimits;
-  private readonly now: () => number;
-  private readonly actor: string;
-
-  constructor(
-    private readonly store: Store,
-    license: SeatLimits,
-    options: SeatOptions = {},
-  ) {
-    this.license = checkLimits(license);
-    this.now = options.now ?? Date.now;
-    this.actor = options.actor ?? 'app';
-  }
+export class Activations extends LicenseCounter {
 
   /**
    * Create a license user (adding one who exists changes nothing).

@@ -8,10 +8,11 @@
  * A type is used either as named seats ({@link SeatManager}) or as floating seats, not both: the two
  * count separately.
  */
+import { LicenseCounter } from './base.js';
 import { LicenseError } from '../errors.js';
 import { checkId, type JsonObject, type Store, type StoreTx } from '../store.js';
 import { auditEvent } from './audit.js';
-import { checkLimits, seatsFor, unknownType, type ActOptions, type SeatLimits, type SeatOptions } from './limits.js';
+import { seatsFor, unknownType, type ActOptions, type SeatLimits, type SeatOptions } from './limits.js';
 import { exhausted, type SeatUsage } from './seats.js';
 
 /** A floating seat held by someone. */
@@ -59,21 +60,12 @@ const strip = ({ id, type, holder, checkedOutAt, expiresAt }: FloatingLease): Fl
  * await floating.checkin(lease.id);
  * ```
  */
-export class FloatingSeats {
-  private readonly license: SeatLimits;
-  private readonly now: () => number;
-  private readonly actor: string;
+export class FloatingSeats extends LicenseCounter {
   /** The lease time-to-live in milliseconds. */
   readonly ttlMs: number;
 
-  constructor(
-    private readonly store: Store,
-    license: SeatLimits,
-    options: FloatingOptions = {},
-  ) {
-    this.license = checkLimits(license);
-    this.now = options.now ?? Date.now;
-    this.actor = options.actor ?? 'app';
+  constructor(store: Store, license: SeatLimits, options: FloatingOptions = {}) {
+    super(store, license, options);
     const ttl = options.ttlMs ?? 60_000;
     if (!Number.isSafeInteger(ttl) || ttl < MIN_TTL || ttl > MAX_TTL) {
       throw new LicenseError('ERR_USAGE', `ttlMs must be a whole number of milliseconds from ${MIN_TTL} to ${MAX_TTL}, got ${String(ttl)}`);

@@ -3,11 +3,12 @@
  * Every check-and-insert runs inside one store transaction, so a limit holds across processes
  * and machines sharing the store.
  */
+import { LicenseCounter } from './base.js';
 import { LicenseError } from '../errors.js';
-import { checkId, type JsonObject, type Store, type StoreReader } from '../store.js';
+import { checkId, type JsonObject, type StoreReader } from '../store.js';
 import { auditEvent } from './audit.js';
 import { readCounters, writeCounters } from './counters.js';
-import { checkLimits, seatsFor, unknownType, type ActOptions, type SeatLimits, type SeatOptions } from './limits.js';
+import { seatsFor, unknownType, type ActOptions } from './limits.js';
 
 /** One user holding a seat. */
 export interface SeatAssignment {
@@ -62,20 +63,7 @@ function toAssignment(userId: string, v: JsonObject): SeatAssignment {
  * (await seats.access('ann@example.com')).access;       // 'full'
  * ```
  */
-export class SeatManager {
-  private readonly license: SeatLimits;
-  private readonly now: () => number;
-  private readonly actor: string;
-
-  constructor(
-    private readonly store: Store,
-    license: SeatLimits,
-    options: SeatOptions = {},
-  ) {
-    this.license = checkLimits(license);
-    this.now = options.now ?? Date.now;
-    this.actor = options.actor ?? 'app';
-  }
+export class SeatManager extends LicenseCounter {
 
   /**
    * Give `userId` a seat of `type`. Assigning a user who already holds a seat of that type
