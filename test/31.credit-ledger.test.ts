@@ -33,6 +33,8 @@ describe('CreditLedger', () => {
     const l = await open(lic(10), at);
     const r = await l.consume(3, { reason: 'export' });
     expect(r).toMatchObject({ allowance: 10, consumed: 3, remaining: 7, seq: 0 });
+    // One consume alone: one durable commit of one record (opening at floor 0 wrote nothing).
+    expect(l.stats()).toEqual({ commits: 1, records: 1 });
     // Once consume resolved, the record is on disk in both copies (identical bytes).
     const p = readFileSync(l.paths.primary);
     expect(p.length).toBeGreaterThan(0);
@@ -62,6 +64,7 @@ describe('CreditLedger', () => {
   it('concurrent consumes share commits and never overspend', async () => {
     const at = place();
     const l = await open(lic(100), at);
+    const before = l.stats();
     const results = await Promise.allSettled(Array.from({ length: 150 }, () => l.consume(1)));
     const ok = results.filter((r) => r.status === 'fulfilled');
     expect(ok).toHaveLength(100);
@@ -69,6 +72,12 @@ describe('CreditLedger', () => {
     // Every acknowledged consume got its own record; totals are exact.
     const seqs = new Set(ok.map((r) => (r as PromiseFulfilledResult<{ seq: number }>).value.seq));
     expect(seqs.size).toBe(100);
+    // Group commit: the 150 requests (100 records) were made in one tick, so they share a few
+    // durable commits instead of one write + fdatasync pair each.
+    const after = l.stats();
+    expect(after.records - before.records).toBe(100);
+    expect(after.commits - before.commits).toBeGreaterThanOrEqual(1);
+    expect(after.commits - before.commits).toBeLessThanOrEqual(3);
     expect(await l.balance()).toMatchObject({ consumed: 100, remaining: 0 });
     await l.close();
   });
