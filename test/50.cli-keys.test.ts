@@ -133,6 +133,14 @@ describe('dispatcher', () => {
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/Verbs:/);
   });
+  it('--help prints a verb\'s usage and exits 0, as text or JSON', () => {
+    for (const verb of ['keygen', 'issue', 'verify', 'inspect']) {
+      const r = licit([verb, '--help']);
+      expect(r.code, verb).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^Usage: licit ${verb}`));
+    }
+    expect(licit(['issue', '--help', '--json']).json()).toMatchObject({ ok: true, usage: expect.stringMatching(/--signing-key FILE/) });
+  });
   it('refuses huge standard input without reading it all', () => {
     writeFileSync(join(dir, 'big'), 'A'.repeat(5 * 1024 * 1024));
     const r = licit(['verify', '--public-key', pub, '--json'], { input: readFileSync(join(dir, 'big'), 'utf8') });

@@ -30,12 +30,20 @@ export type Verb = (argv: string[], ctx: CliContext) => Promise<Outcome | undefi
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** Parse flags strictly; unknown flags and missing values become `ERR_USAGE`. `--json` is always accepted. */
+/** Thrown by {@link parseFlags} for `--help` / `-h`: the dispatcher prints `usage` and exits 0. */
+export class HelpRequested extends Error {
+  constructor(readonly usage: string) {
+    super('help requested');
+  }
+}
+
+/** Parse flags strictly; unknown flags and missing values become `ERR_USAGE`. `--json` is always accepted; `--help` prints the usage. */
 export function parseFlags<O extends Options>(
   argv: string[],
   options: O,
   usage: string,
 ): ReturnType<typeof parseArgs<{ args: string[]; options: O & { json: { type: 'boolean' } }; allowPositionals: true; strict: true }>> {
+  if (argv.includes('--help') || argv.includes('-h')) throw new HelpRequested(usage);
   try {
     return parseArgs({ args: argv, options: { ...options, json: { type: 'boolean' } }, allowPositionals: true, strict: true });
   } catch (e) {

@@ -4,7 +4,7 @@
  * the verb does not need.
  */
 import { LicenseError } from '../core/errors.js';
-import type { CliContext, Outcome, Verb } from './context.js';
+import { HelpRequested, type CliContext, type Outcome, type Verb } from './context.js';
 
 const VERBS: Record<string, { summary: string; load: () => Promise<{ run: Verb }> }> = {
   keygen: { summary: 'make a vendor key pair', load: () => import('./commands/keygen.js') },
@@ -75,6 +75,10 @@ export async function main(argv: string[]): Promise<number> {
     if (outcome !== undefined) out(json ? JSON.stringify({ ok: true, ...outcome.data }) : outcome.text);
     return outcome?.exitCode ?? 0;
   } catch (e) {
+    if (e instanceof HelpRequested) {
+      out(json ? JSON.stringify({ ok: true, usage: `Usage: ${e.usage}` }) : `Usage: ${e.usage}`);
+      return 0;
+    }
     const err =
       e instanceof LicenseError
         ? e

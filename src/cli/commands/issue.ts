@@ -6,7 +6,7 @@ import { integer, isoDate, parseFlags, required, type Verb } from '../context.js
 import { readTextFile } from '../files.js';
 
 const USAGE =
-  'licit issue --signing-key FILE [--license-id ID] [--customer NAME] [--edition NAME] [--feature NAME]... ' +
+  'licit issue --signing-key FILE [--license-id ID] [--customer NAME] [--issuer NAME] [--edition NAME] [--feature NAME]... ' +
   '[--maintenance-feature NAME]... [--seats TYPE=N]... [--max-users N] [--max-activations N] [--max-user-activations N] ' +
   '[--max-transfers N] [--not-before ISO] [--expires ISO] [--maintenance-expires ISO] [--grace-days N] [--lease-days N] ' +
   '[--credits N] [--carried N] [--fingerprint FP] [--meta K=V]... [--json]';
