@@ -23,19 +23,19 @@ let cur: { p: Buffer; m: Buffer; consumed: number }; // after 6 records
 let ends: number[]; // frame ends in the current file
 
 /** Put these bytes in place (undefined = delete), open, and report the outcome. */
-async function outcome(p: Buffer | undefined, m: Buffer | undefined, license: LedgerLicense = LIC): Promise<{ code?: string; consumed?: number; ledger?: CreditLedger }> {
+async function outcome(p: Buffer | undefined, m: Buffer | undefined, license: LedgerLicense = LIC, secret = SECRET): Promise<{ code?: string; message?: string; consumed?: number; ledger?: CreditLedger }> {
   for (const [path, b] of [[paths.primary, p], [paths.mirror, m]] as const) {
     if (b === undefined) rmSync(path, { force: true });
     else writeFileSync(path, b);
   }
   try {
-    const ledger = await CreditLedger.open(license, { secret: SECRET, ...at });
+    const ledger = await CreditLedger.open(license, { secret, ...at });
     const { consumed } = await ledger.balance();
     await ledger.close();
     return { consumed, ledger };
   } catch (e) {
     if (!isLicenseError(e)) throw e;
-    return { code: e.code };
+    return { code: e.code, message: e.message };
   }
 }
 
@@ -140,6 +140,27 @@ describe('ledger tampering', () => {
     await l.close();
     const foreign = readFileSync(l.paths.primary);
     expect((await outcome(foreign, cur.m)).code).toBe('ERR_LEDGER_TAMPERED');
-    expect((await outcome(foreign, foreign)).code).toBe('ERR_LEDGER_TAMPERED');
+    // Record 0 fails in both copies: the message names the secret as a possible cause.
+    const both = await outcome(foreign, foreign);
+    expect(both.code).toBe('ERR_LEDGER_TAMPERED');
+    expect(both.message).toMatch(/altered, or it was sealed with another secret/);
+    expect(both.message).toMatch(/LICIT_SECRET/);
+  });
+
+  it('a wrong secret says the ledger was altered OR sealed with another secret (same code)', async () => {
+    // The mirror's name depends on the secret, so a wrong secret finds the primary and no mirror.
+    const r = await outcome(cur.p, cur.m, LIC, 'not-the-app-secret');
+    expect(r.code).toBe('ERR_LEDGER_TAMPERED');
+    expect(r.message).toMatch(/first record does not authenticate in the primary copy/);
+    expect(r.message).toMatch(/sealed with another secret\. Check that LICIT_SECRET/);
+    // Nothing was written under the wrong secret: the right one still opens the ledger.
+    expect((await outcome(cur.p, cur.m)).consumed).toBe(cur.consumed);
+    // A later record failing is plain tampering, not a secret problem.
+    const b = Buffer.from(cur.p);
+    b[(ends[2] as number) + 10] = (b[(ends[2] as number) + 10] as number) ^ 1;
+    const t = await outcome(b, cur.m);
+    expect(t.code).toBe('ERR_LEDGER_TAMPERED');
+    expect(t.message).toMatch(/primary copy was modified/);
+    expect(t.message).not.toMatch(/another secret/);
   });
 });

@@ -54,6 +54,11 @@ export interface ChainTampered {
   /** Absolute offset where verification failed. */
   readonly offset: number;
   readonly reason: string;
+  /**
+   * The record at `offset` does not authenticate under the key (as opposed to a bad length,
+   * numbering or chain). At offset 0 in every copy this is also what a wrong secret looks like.
+   */
+  readonly unauthenticated?: boolean;
 }
 
 /** The result of {@link readChain}. */
@@ -134,7 +139,7 @@ export async function readChain(key: LedgerKey, bytes: Uint8Array, base: number,
         suspect = { at: piece.start, truncated: false };
         break;
       }
-      return { status: 'tampered', offset: base + piece.start, reason: `record at offset ${base + piece.start} fails authentication` };
+      return { status: 'tampered', offset: base + piece.start, reason: `record at offset ${base + piece.start} fails authentication`, unauthenticated: true };
     }
     const record = decodeRecord(pt);
     if (record === undefined) return { status: 'tampered', offset: base + piece.start, reason: `record at offset ${base + piece.start} is malformed` };

@@ -45,6 +45,24 @@ function tampered(copy: CopyName, why: string, details: Record<string, unknown> 
   );
 }
 
+/**
+ * Record 0 fails to authenticate in every copy there is: the files were altered, or, at least as
+ * likely, they were sealed under another key (a wrong or missing application secret). The mirror's
+ * file name depends on the secret too, so a wrong secret usually finds no mirror at all.
+ */
+function wrongKeyOrAltered(primary: CopyRead, mirror: CopyRead): LicenseError | undefined {
+  const firstFails = (c: CopyRead) => c.status === 'tampered' && c.offset === 0 && c.unauthenticated === true;
+  const fails = [primary, mirror].filter(firstFails).length;
+  const missing = [primary, mirror].filter((c) => c.status === 'missing').length;
+  if (fails === 0 || fails + missing !== 2) return undefined;
+  const where = missing === 0 ? 'either copy' : `the ${firstFails(primary) ? 'primary' : 'mirror'} copy (the other copy was not found under this secret)`;
+  return new LicenseError(
+    'ERR_LEDGER_TAMPERED',
+    `the credit ledger's first record does not authenticate in ${where}: the ledger was altered, or it was sealed with another secret. Check that LICIT_SECRET (the CLI) or the \`secret\` option is the application secret this ledger was created with; if it is, restore the ledger files from a backup or ask the vendor for a license carrying the consumption they last saw`,
+    { copy: missing === 0 ? 'both' : firstFails(primary) ? 'primary' : 'mirror', offset: 0, secretOrAltered: true },
+  );
+}
+
 const lastHash = (entries: readonly ChainEntry[], n: number): Uint8Array | undefined => entries[n - 1]?.hash;
 
 /**
@@ -57,6 +75,8 @@ const lastHash = (entries: readonly ChainEntry[], n: number): Uint8Array | undef
  * ```
  */
 export function reconcile(primary: CopyRead, mirror: CopyRead): ReconcilePlan {
+  const keyError = wrongKeyOrAltered(primary, mirror);
+  if (keyError !== undefined) throw keyError;
   if (primary.status === 'tampered') throw tampered('primary', primary.reason, { offset: primary.offset });
   if (mirror.status === 'tampered') throw tampered('mirror', mirror.reason, { offset: mirror.offset });
   if (primary.status === 'missing' && mirror.status === 'missing') return { winner: 'none', repairs: [] };
