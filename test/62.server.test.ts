@@ -104,6 +104,32 @@ describe('license server', () => {
     expect(events.body.events.map((e: { kind: string }) => e.kind)).toEqual(['license.registered', 'credits.consumed', 'user.added', 'device.activated', 'credits.topped-up']);
   });
 
+  it('admin top-ups with an idempotency key: a retry after a lost answer adds once', async () => {
+    const s = setup();
+    const key = await vendor.issue({ licenseId: 'LIC-IDEM', credits: 100 });
+    const a = installation();
+    await s.ask('activate', a, key, fp({ mi: 'A' }));
+    const first = await s.post('/v1/admin/topups', { licenseId: 'LIC-IDEM', credits: 40 }, { ...s.admin, 'idempotency-key': 'order-17' });
+    expect(first.body).toMatchObject({ ok: true, credits: 40, added: true });
+    s.advance(60_000); // a retry a minute later would sign a different token if the id were random
+    const again = await s.post('/v1/admin/topups', { licenseId: 'LIC-IDEM', credits: 40 }, { ...s.admin, 'idempotency-key': 'order-17' });
+    expect(again.body).toMatchObject({ ok: true, credits: 40, added: false, tokenId: first.body.tokenId, token: first.body.token });
+    // The body field is the same key.
+    const field = await s.post('/v1/admin/topups', { licenseId: 'LIC-IDEM', credits: 40, idempotencyKey: 'order-17' }, s.admin);
+    expect(field.body).toMatchObject({ added: false, tokenId: first.body.tokenId });
+    // The same key for another amount names another top-up: refused, not silently merged.
+    expect((await s.post('/v1/admin/topups', { licenseId: 'LIC-IDEM', credits: 41 }, { ...s.admin, 'idempotency-key': 'order-17' })).body.error.code).toBe('ERR_USAGE');
+    // Another key is another top-up.
+    expect((await s.post('/v1/admin/topups', { licenseId: 'LIC-IDEM', credits: 40 }, { ...s.admin, 'idempotency-key': 'order-18' })).body.added).toBe(true);
+    const usage = await s.get('/v1/admin/usage?licenseId=LIC-IDEM', s.admin);
+    expect(usage.body.credits.toppedUp).toBe(80);
+    const events = (await s.get('/v1/admin/events?licenseId=LIC-IDEM', s.admin)).body.events as Array<{ kind: string }>;
+    expect(events.filter((e) => e.kind === 'credits.topped-up')).toHaveLength(2);
+    const lease = await openLease((await s.ask('renew', a, key, fp({ mi: 'A' }))).body.lease, vendor.publicKeyPem);
+    expect(lease.topUps).toHaveLength(2);
+    expect(lease.topUps).toContain(first.body.token);
+  });
+
   it('a re-issued key registered by the admin reaches the installation in the next lease', async () => {
     const s = setup();
     const old = await vendor.issue({ licenseId: 'LIC-UP', seats: { basic: 2 } }, new Date(T0 - 1000_000));

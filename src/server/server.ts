@@ -7,8 +7,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ERROR_CODES, LicenseError, isLicenseError, type LicenseErrorCode } from '../core/errors.js';
 import type { JsonObject, JsonValue } from '../core/store.js';
-import { verifyTopUp } from '../core/topup.js';
-import { issueTopUp } from '../issuer/issue.js';
 import { readVerifiedLog } from '../core/admin/audit-chain.js';
 import { adminEvent } from '../core/admin/events.js';
 import type { RangeSpec } from '../core/admin/range.js';
@@ -207,17 +205,12 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     'POST /v1/admin/topups': async (req) => {
       const b = await readJson(req, max);
       const license = await licenseOf(str(b, 'licenseId'));
-      const text = b.token !== undefined ? str(b, 'token') : await issueTopUp({ licenseId: license.id, credits: int(b, 'credits') as number }, { signingKey: vendor.signer, now: new Date(vendor.now()) });
-      const t = await verifyTopUp(text, { publicKeys: vendor.publicKeys });
-      if (t.licenseId !== license.id) throw new LicenseError('ERR_EXCHANGE_WRONG_LICENSE', `the top-up is for license ${t.licenseId}, not ${license.id}`);
-      const added = await vendor.store.transaction(license.id, async (tx) => {
-        if ((await tx.get(KINDS.topup, t.tokenId)) !== undefined) return false;
-        const at = new Date(vendor.now()).toISOString();
-        tx.put(KINDS.topup, t.tokenId, { token: text.replace(/\s+/g, ''), credits: t.credits, at });
-        tx.append(adminEvent(vendor.now(), 'admin', 'credits.topped-up', { credits: t.credits, tokenId: t.tokenId, source: b.source === 'auto' ? 'auto' : 'manual' }));
-        return true;
-      });
-      return { licenseId: license.id, tokenId: t.tokenId, credits: t.credits, token: text, added };
+      const idempotencyKey = idempotency(req, b);
+      // A signed token carries its own id (stored once already); a key names a top-up to sign.
+      if (b.token !== undefined && idempotencyKey !== undefined) throw usage('an idempotency key goes with {licenseId, credits}; a signed token is already deduplicated by its own id');
+      const grant = b.token !== undefined ? { token: str(b, 'token') } : { credits: int(b, 'credits') as number };
+      const r = await vendor.topUp(license, { ...grant, ...(idempotencyKey === undefined ? {} : { idempotencyKey }), source: b.source === 'auto' ? 'auto' : 'manual', actor: 'admin' });
+      return { licenseId: license.id, ...r };
     },
     'GET /v1/admin/usage': async (_req, url) => {
       const license = await licenseOf(query(url, 'licenseId'));
@@ -277,6 +270,20 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     return serveHttp(handle, port, host, max);
   };
   return { handle, listen, vendor };
+}
+
+/**
+ * The idempotency key of a request: the `Idempotency-Key` header or the `idempotencyKey` body field
+ * (1 to 128 printable characters; when both are given they must agree).
+ */
+function idempotency(req: Request, body: JsonObject): string | undefined {
+  const header = req.headers.get('idempotency-key') ?? undefined;
+  const field = body.idempotencyKey === undefined ? undefined : str(body, 'idempotencyKey');
+  if (header !== undefined && field !== undefined && header !== field) throw usage('the Idempotency-Key header and the "idempotencyKey" field differ; send one');
+  const key = header ?? field;
+  // eslint-disable-next-line no-control-regex
+  if (key !== undefined && (key.length === 0 || key.length > 128 || /[\u0000-\u001f\u007f]/.test(key))) throw usage('an idempotency key is 1 to 128 printable characters');
+  return key;
 }
 
 function query(url: URL, name: string): string {

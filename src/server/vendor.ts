@@ -3,7 +3,7 @@
  * request, count the activation against the license's limits in the store, record the usage the
  * installation reports, and sign a lease.
  */
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import type { Signer } from '../core/envelope.js';
 import { LicenseError } from '../core/errors.js';
 import { createLease } from '../core/exchange/lease.js';
@@ -16,6 +16,8 @@ import type { PublicKeyInput } from '../core/keys.js';
 import { toSigner, type SigningKeyInput } from '../issuer/signer.js';
 import { adminEvent } from '../core/admin/events.js';
 import { withAuditChain } from '../core/admin/chained-store.js';
+import { verifyTopUp } from '../core/topup.js';
+import { issueTopUp } from '../issuer/issue.js';
 import { explain, match, type MatchStrategy } from '../node/fingerprint/match.js';
 
 /** What the vendor does with activations from containers (DESIGN.md, "Containers"). */
@@ -163,6 +165,49 @@ export class Vendor {
     });
   }
 
+  /**
+   * Record a top-up for a license: sign one for `credits` (or take the signed `token`), store it so
+   * the next lease delivers it, and append `credits.topped-up`. With an `idempotencyKey` the token id
+   * is derived from the license id and the key, so a retry after a lost answer finds the token
+   * already stored and returns it with `added: false` instead of adding the credits twice. The same
+   * key with another amount is refused (`ERR_USAGE`): it names a different top-up.
+   */
+  async topUp(license: License, grant: { credits?: number; token?: string; idempotencyKey?: string; requested?: number; source: 'manual' | 'auto'; actor: string }): Promise<{ tokenId: string; credits: number; token: string; added: boolean }> {
+    const tokenId = grant.idempotencyKey === undefined ? undefined : topUpTokenId(license.id, grant.idempotencyKey);
+    if (tokenId !== undefined) {
+      const prior = await this.store.read(license.id, (r) => r.get(KINDS.topup, tokenId));
+      if (prior !== undefined) return this.#repeat(license, prior, tokenId, grant);
+    }
+    const text =
+      grant.token !== undefined
+        ? grant.token.replace(/\s+/g, '')
+        : await issueTopUp({ licenseId: license.id, credits: grant.credits as number, ...(tokenId === undefined ? {} : { tokenId }) }, { signingKey: this.signer, now: new Date(this.now()) });
+    const t = await verifyTopUp(text, { publicKeys: this.publicKeys });
+    if (t.licenseId !== license.id) throw new LicenseError('ERR_EXCHANGE_WRONG_LICENSE', `the top-up is for license ${t.licenseId}, not ${license.id}`);
+    const requested = grant.requested ?? t.credits;
+    return this.store.transaction(license.id, async (tx) => {
+      const prior = await tx.get(KINDS.topup, t.tokenId);
+      // Two concurrent retries of one key: the first to commit wins, the other reports it.
+      if (prior !== undefined) return this.#repeat(license, prior, t.tokenId, grant);
+      const at = this.now();
+      const rec: JsonObject = { token: text, credits: t.credits, requested, at: new Date(at).toISOString(), source: grant.source };
+      if (grant.idempotencyKey !== undefined) rec.key = grant.idempotencyKey;
+      tx.put(KINDS.topup, t.tokenId, rec);
+      tx.append(adminEvent(at, grant.actor, 'credits.topped-up', { credits: t.credits, tokenId: t.tokenId, source: grant.source }));
+      return { tokenId: t.tokenId, credits: t.credits, token: text, added: true };
+    });
+  }
+
+  #repeat(license: License, prior: JsonObject, tokenId: string, grant: { credits?: number; requested?: number; idempotencyKey?: string }): { tokenId: string; credits: number; token: string; added: false } {
+    const credits = typeof prior.credits === 'number' ? prior.credits : 0;
+    const requested = typeof prior.requested === 'number' ? prior.requested : credits;
+    const asked = grant.requested ?? grant.credits;
+    if (asked !== undefined && asked !== requested) {
+      throw new LicenseError('ERR_USAGE', `the idempotency key "${grant.idempotencyKey ?? ''}" was already used for a top-up of ${requested} credits on license ${license.id}; use a new key for a different top-up`, { licenseId: license.id, tokenId });
+    }
+    return { tokenId, credits, token: typeof prior.token === 'string' ? prior.token : '', added: false };
+  }
+
   /** Activations of a license (users and devices). */
   activations(license: License, actor = 'server'): Activations {
     return new Activations(this.store, license, { now: this.now, actor });
@@ -284,6 +329,14 @@ export class Vendor {
       return Math.max(consumed, license.carriedCredits);
     });
   }
+}
+
+/**
+ * The token id of the top-up an idempotency key names: a digest of the license id and the key, so
+ * every retry with the key (from any server process) lands on the same stored token.
+ */
+export function topUpTokenId(licenseId: string, idempotencyKey: string): string {
+  return `TOP-${createHash('sha256').update(`licit-topup\n${licenseId}\n${idempotencyKey}`).digest('hex').slice(0, 32).toUpperCase()}`;
 }
 
 function deviceInfo(req: ExchangeRequest): JsonObject {
