@@ -6,19 +6,19 @@
  * most that plus the one consume in flight.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { CreditLedger } from '../src/node/ledger/credit-ledger.js';
 import { LICIT_BIN } from './helpers/cli.js';
 import { makeVendor } from './helpers/vendor.js';
+import { describeBuilt } from './fixtures/ledger-built.js';
 
 const SECRET = 'crash-test-secret';
 const KILLS = Number(process.env.LICIT_CRASH_KILLS ?? 200);
 const LANES = 2; // two ledgers killed in parallel, to keep the test well under a minute and a half
 const ROTATE = 25; // a fresh ledger every 25 kills keeps each reopen cheap
-const built = existsSync(join(LICIT_BIN, '..', '..', 'dist', 'cli', 'commands', 'credits.js'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface RunResult {
@@ -68,7 +68,7 @@ async function killOnce(args: string[], early: boolean): Promise<RunResult> {
   return { lastAck, acks, exit, stderr, tail };
 }
 
-describe.skipIf(!built)('ledger crash safety (SIGKILL, built CLI)', () => {
+describeBuilt('ledger crash safety (SIGKILL, built CLI)', () => {
   it(`survives ${KILLS} kills at random moments without losing an acknowledged consume`, { timeout: 240_000 }, async () => {
     const vendor = makeVendor();
     const key = await vendor.issue({ licenseId: 'LIC-CRASH', credits: 1_000_000_000 });

@@ -4,14 +4,14 @@
  * never overspent. Also the CLI's credits verbs end to end.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { LICIT_BIN, licit } from './helpers/cli.js';
 import { makeVendor } from './helpers/vendor.js';
+import { describeBuilt } from './fixtures/ledger-built.js';
 
-const built = existsSync(join(LICIT_BIN, '..', '..', 'dist', 'cli', 'commands', 'credits.js'));
 const ENV = { LICIT_SECRET: 'processes-test-secret' };
 
 function consumer(args: string[]): Promise<{ acks: number[]; code: number | null; stdout: string }> {
@@ -23,7 +23,7 @@ function consumer(args: string[]): Promise<{ acks: number[]; code: number | null
   });
 }
 
-describe.skipIf(!built)('ledger across processes (built CLI)', () => {
+describeBuilt('ledger across processes (built CLI)', () => {
   it('four processes consuming at once end with exactly the acknowledged sum', { timeout: 120_000 }, async () => {
     const vendor = makeVendor();
     const key = await vendor.issue({ licenseId: 'LIC-34', credits: 1_000_000 });
