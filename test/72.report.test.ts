@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../src/core/memory-store.js';
-import { SeatManager } from '../src/core/seats/index.js';
+import { Activations, SeatManager } from '../src/core/seats/index.js';
 import type { Store } from '../src/core/store.js';
 import { buildReport, computeReport, recordCreditTopUp, recordCreditUsage, recordSeatsChange, resolveRange, withAuditChain } from '../src/core/admin/index.js';
 import { rejects } from './helpers/store-conformance.js';
@@ -152,5 +152,78 @@ describe('computeReport on a scripted history', () => {
     await rejects(computeReport(store, 'L', 'day', { verify: true }), 'ERR_AUDIT_TAMPERED');
     const plain = await computeReport(store, 'L', 'day', { now: Date.parse((await store.events('L'))[1]?.at ?? '') });
     expect(plain.seats[0]?.inUse, JSON.stringify([plain.range, await store.events('L'), Date.now()])).toBe(2);
+  });
+});
+
+describe('activations and license users beside the seat types', () => {
+  /** A license limited by devices and users, no seat types (times UTC). */
+  async function devices(): Promise<Store> {
+    let t = MAR1 - 2 * D + 12 * H; // Feb 27 12:00
+    const store = withAuditChain(new MemoryStore());
+    const acts = new Activations(store, { id: 'D', seats: {}, maxUsers: 3, maxActivations: 4, maxTransfers: 5 }, { now: () => t });
+    await acts.addUser('a'); // users 1
+    await acts.activate('a', 'd1'); // activations 1
+    t = MAR1 + 3 * H;
+    await acts.addUser('b'); // users 2
+    t = MAR1 + 6 * H;
+    await acts.activate('a', 'd2'); // activations 2
+    await acts.activate('b', 'd3'); // activations 3
+    t = MAR1 + 12 * H;
+    await acts.resetDevice('d2'); // activations 2
+    t = MAR1 + 15 * H;
+    await acts.transfer('b', 'd3', 'd4'); // moves one: still 2
+    t = MAR1 + 18 * H;
+    await acts.removeUser('a'); // users 1, and a's d1 goes: activations 1
+    t = MAR1 + D + 12 * H;
+    await acts.activate('b', 'd5'); // the next day: activations 2
+    return store;
+  }
+
+  it('counts devices and users against maxActivations / maxUsers, time-weighted', async () => {
+    const store = await devices();
+    const r = await computeReport(store, 'D', { kind: 'day', at: MAR1 }, { now: NOW, maxActivations: 4, maxUsers: 3, verify: true });
+    expect(r.seats).toEqual([]);
+    const [acts, users] = r.limits;
+    // activations: 00-06 1, 06-12 3, 12-18 2, 18-24 1 of 4 → (6 + 18 + 12 + 6) / 96
+    expect(acts).toMatchObject({ type: 'activations', licensed: 4, inUse: 1, available: 3, peakInUse: 3 });
+    expect(acts?.averageUtilisation).toBeCloseTo(42 / 96, 12);
+    // users: 00-03 1, 03-18 2, 18-24 1 of 3 → (3 + 30 + 6) / 72
+    expect(users).toMatchObject({ type: 'users', licensed: 3, inUse: 1, available: 2, peakInUse: 2 });
+    expect(users?.averageUtilisation).toBeCloseTo(39 / 72, 12);
+    expect(r.series[0]).toMatchObject({ limitInUse: { activations: 1, users: 1 }, limitUtilisation: { activations: 0.25, users: 1 / 3 } });
+    expect(r.series[3]?.limitUtilisation.users).toBeCloseTo(2 / 3, 12);
+    expect(r.series[6]?.limitUtilisation.activations).toBe(0.75);
+    expect(r.series[12]?.limitInUse).toEqual({ activations: 2, users: 2 });
+    expect(r.series[23]?.limitInUse).toEqual({ activations: 1, users: 1 });
+    // The next day: 00-12 1, 12-24 2 of 4.
+    const next = await computeReport(store, 'D', { kind: 'day', at: MAR1 + D }, { now: NOW, maxActivations: 4, maxUsers: 3 });
+    expect(next.limits[0]).toMatchObject({ inUse: 2, available: 2, peakInUse: 2 });
+    expect(next.limits[0]?.averageUtilisation).toBeCloseTo(36 / 96, 12);
+    // Seat-only options: the rows still show what is in use, with no limit to count against.
+    const bare = await computeReport(store, 'D', { kind: 'day', at: MAR1 }, { now: NOW });
+    expect(bare.limits).toEqual([
+      { type: 'activations', licensed: null, inUse: 1, available: null, averageUtilisation: null, peakInUse: 3 },
+      { type: 'users', licensed: null, inUse: 1, available: null, averageUtilisation: null, peakInUse: 2 },
+    ]);
+  });
+
+  it('a limit with no events is a full row; events without an inUse figure are replayed', () => {
+    const empty = buildReport('X', [], 'day', { now: MAR1 + 6 * H, maxActivations: 5 });
+    expect(empty.limits).toEqual([{ type: 'activations', licensed: 5, inUse: 0, available: 5, averageUtilisation: 0, peakInUse: 0 }]);
+    expect(buildReport('X', [], 'day', { now: MAR1 }).limits).toEqual([]);
+    const ev = (seq: number, at: number, kind: string, details: Record<string, string | number | string[]>) => ({ licenseId: 'X', seq, at: new Date(at).toISOString(), actor: 'a', kind, details });
+    const events = [
+      ev(1, MAR1, 'user.added', { user: 'u' }),
+      ev(2, MAR1, 'device.activated', { user: 'u', device: 'x' }),
+      ev(3, MAR1, 'device.activated', { user: 'u', device: 'y' }),
+      ev(4, MAR1 + 6 * H, 'device.reset', { device: 'y', users: ['u'] }),
+      ev(5, MAR1 + 12 * H, 'user.removed', { user: 'u', devices: ['x'] }),
+    ];
+    const r = buildReport('X', events, { kind: 'day', at: MAR1 }, { now: NOW, maxActivations: 2, maxUsers: 1 });
+    // activations: 00-06 2, 06-12 1, 12-24 0 of 2 → 18 / 48; users: 00-12 1 of 1 → 12 / 24
+    expect(r.limits.map((l) => [l.type, l.inUse, l.peakInUse, l.averageUtilisation])).toEqual([
+      ['activations', 0, 2, 18 / 48],
+      ['users', 0, 1, 0.5],
+    ]);
   });
 });

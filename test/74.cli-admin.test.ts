@@ -7,14 +7,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileStore } from '../src/node/file-store.js';
-import { SeatManager } from '../src/core/seats/index.js';
+import { Activations, SeatManager } from '../src/core/seats/index.js';
 import { recordCreditUsage, recordSeatsChange, withAuditChain } from '../src/core/admin/index.js';
 import { licit } from './helpers/cli.js';
+import { makeVendor, type TestVendor } from './helpers/vendor.js';
 
 const MAR1 = Date.UTC(2025, 2, 1);
 const H = 3_600_000;
 let root: string;
 let dir: string;
+let vendor: TestVendor;
+let devKey: string;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'licit-cli-admin-'));
@@ -27,8 +30,23 @@ beforeAll(async () => {
   await seats.assign('bob@example.com', 'basic');
   await recordSeatsChange(store, 'lic-1', { type: 'basic', from: 4, to: 8, at: t, source: 'auto' });
   await recordCreditUsage(store, 'lic-1', { amount: 25, at: t });
+  // A license limited by devices and users only, in the same store.
+  vendor = makeVendor();
+  devKey = join(root, 'dev.key');
+  writeFileSync(devKey, await vendor.issue({ licenseId: 'dev-lic', customer: 'ACME', maxActivations: 5, maxUsers: 2 }));
+  t = MAR1 + 6 * H;
+  const acts = new Activations(store, { id: 'dev-lic', seats: {}, maxActivations: 5, maxUsers: 2 }, { now: () => t });
+  await acts.addUser('ann@example.com'); // users 1
+  await acts.activate('ann@example.com', 'laptop'); // activations 1
+  t = MAR1 + 12 * H;
+  await acts.activate('ann@example.com', 'desktop'); // activations 2
+  t = MAR1 + 18 * H;
+  await acts.deactivate('ann@example.com', 'desktop'); // activations 1
 });
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+  if (vendor !== undefined) rmSync(vendor.dir, { recursive: true, force: true });
+});
 
 describe('licit log', () => {
   it('prints the verified log with its head, as text and JSON', () => {
@@ -98,5 +116,38 @@ describe('licit report', () => {
       expect([r.code, r.json().error?.code], extra.join(' ')).toEqual([2, 'ERR_USAGE']);
     }
     expect(licit(['report', '--store', dir, '--range', 'day']).code).toBe(2);
+  });
+});
+
+describe('licit report: activations and license users', () => {
+  it('counts devices and users against the limits of the verified key, in the table, JSON and HTML', () => {
+    const args = ['report', '--store', dir, '--license', devKey, '--public-key', vendor.pubPath, '--range', 'day', '--at', '2025-03-01T10:00:00Z', '--verify'];
+    const text = licit(args);
+    expect(text.code, text.stderr).toBe(0);
+    // No seat types: the headline is the activations and users, not "0 of 0".
+    expect(text.stdout).not.toMatch(/Available licenses/);
+    expect(text.stdout).toMatch(/^Available activations\t4 of 5$/m);
+    expect(text.stdout).toMatch(/^Available license users\t1 of 2$/m);
+    // activations: 06-12 1, 12-18 2, 18-24 1 of 5 → 24 / 120; users: 06-24 1 of 2 → 18 / 48
+    expect(text.stdout).toMatch(/^activations\t5\t1\t4\t20\.0%\t2\t-\t-$/m);
+    expect(text.stdout).toMatch(/^users\t2\t1\t1\t37\.5%\t1\t-\t-$/m);
+    const j = licit([...args, '--json']).json();
+    const report = j.report as { seats: unknown[]; limits: { type: string; licensed: number; available: number; averageUtilisation: number }[] };
+    expect(report.seats).toEqual([]);
+    expect(report.limits.map((l) => [l.type, l.licensed, l.available])).toEqual([
+      ['activations', 5, 4],
+      ['users', 2, 1],
+    ]);
+    expect(report.limits[0]?.averageUtilisation).toBeCloseTo(0.2, 12);
+    const html = join(root, 'dev.html');
+    expect(licit([...args, '--html', html]).code).toBe(0);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain('Available activations');
+    expect(page).toMatch(/<td>activations<\/td><td>5<\/td><td>1<\/td><td>4<\/td><td>20\.0 %<\/td>/);
+    expect(page).toMatch(/<td>users<\/td><td>2<\/td><td>1<\/td><td>1<\/td><td>37\.5 %<\/td>/);
+    // By id only, the limits are unknown: the rows show what is in use.
+    const bare = licit(['report', '--store', dir, '--license-id', 'dev-lic', '--range', 'day', '--at', '2025-03-01T10:00:00Z']);
+    expect(bare.stdout).toMatch(/^activations\t-\t1\t-\t-\t2\t-\t-$/m);
+    expect(bare.stdout).toMatch(/^Available activations\tno limit known \(1 in use\)$/m);
   });
 });

@@ -42,12 +42,17 @@ function utilisationChart(r: UsageReport): string {
   let grid = '';
   for (const v of [0, 0.25, 0.5, 0.75, 1]) grid += `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y(v)}" y2="${y(v)}" class="grid"/><text x="${PAD.l - 6}" y="${y(v) + 4}" text-anchor="end">${v * 100} %</text>`;
   let lines = '';
-  types.forEach((t, k) => {
+  // Seat types solid, then activations and users dashed, in the colours that follow.
+  const rows: { name: string; dashed: boolean; at: (b: UsageReport['series'][number]) => number | null | undefined }[] = [
+    ...types.map((t) => ({ name: t, dashed: false, at: (b: UsageReport['series'][number]) => b.utilisation[t] })),
+    ...r.limits.map((l) => ({ name: l.type, dashed: true, at: (b: UsageReport['series'][number]) => b.limitUtilisation[l.type] })),
+  ];
+  rows.forEach((row, k) => {
     const color = COLORS[k % COLORS.length] as string;
     let d = '';
     let pen = false;
     r.series.forEach((b, i) => {
-      const v = b.utilisation[t];
+      const v = row.at(b);
       if (v === null || v === undefined) {
         pen = false;
         return;
@@ -55,10 +60,10 @@ function utilisationChart(r: UsageReport): string {
       d += `${pen ? 'L' : 'M'}${x(i).toFixed(1)},${y(Math.min(1, v)).toFixed(1)}`;
       pen = true;
     });
-    if (d !== '') lines += `<path d="${d}" fill="none" stroke="${color}" stroke-width="2.5"/>`;
+    if (d !== '') lines += `<path d="${d}" fill="none" stroke="${color}" stroke-width="2.5"${row.dashed ? ' stroke-dasharray="6 4"' : ''}/>`;
   });
-  const legend = types.map((t, k) => `<span><i style="background:${COLORS[k % COLORS.length]}"></i>${esc(t)}</span>`).join('');
-  return `<figure><figcaption>Seat utilisation over time</figcaption><svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="Seat utilisation over time">${grid}${lines}${xAxis(r, x)}</svg><div class="legend">${legend}</div></figure>`;
+  const legend = rows.map((row, k) => `<span><i style="background:${COLORS[k % COLORS.length]}"></i>${esc(row.name)}</span>`).join('');
+  return `<figure><figcaption>Utilisation over time</figcaption><svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="Seat utilisation over time">${grid}${lines}${xAxis(r, x)}</svg><div class="legend">${legend}</div></figure>`;
 }
 
 /** Credits consumed per bucket, as bars. */
@@ -93,6 +98,14 @@ export function renderReportHtml(report: UsageReport, options: ReportHtmlOptions
   const rows = r.seats
     .map((s) => `<tr><td>${esc(s.type)}</td><td>${s.licensed}</td><td>${s.inUse}</td><td>${s.available}</td><td>${pct(s.averageUtilisation)}</td><td>${s.peakInUse}</td><td>${s.topUps}</td><td>${s.licensesAdded}</td></tr>`)
     .join('');
+  const limitRows = r.limits
+    .map((l) => `<tr><td>${esc(l.type)}</td><td>${l.licensed ?? '–'}</td><td>${l.inUse}</td><td>${l.available ?? '–'}</td><td>${pct(l.averageUtilisation)}</td><td>${l.peakInUse}</td><td>–</td><td>–</td></tr>`)
+    .join('');
+  // The seat totals are the headline unless the license only limits activations or users.
+  const seatCards = r.seats.length > 0 || r.limits.length === 0;
+  const limitCards = r.limits
+    .map((l) => card(l.type === 'users' ? 'Available license users' : 'Available activations', l.available === null ? '–' : String(l.available), l.licensed === null ? `${l.inUse} in use, no limit known` : `of ${l.licensed} licensed, ${pct(l.averageUtilisation)} used`))
+    .join('\n');
   const months = r.monthly
     .map((m) => `<tr><td>${esc(m.month)}</td><td>${m.licensesAdded}</td><td>${esc(Object.entries(m.byType).map(([t, n]) => `${t} +${n}`).join(', ') || '–')}</td><td>${m.seatTopUps}</td><td>${m.creditTopUps}</td><td>${m.creditsAdded}</td></tr>`)
     .join('');
@@ -113,8 +126,8 @@ figure{margin:16px 0}figcaption{font-weight:600;margin-bottom:4px}svg{max-width:
 <h1>${esc(title)}</h1>
 <div class="muted">${esc(r.range.kind)} ${esc(r.range.from)} – ${esc(r.range.to)}${r.range.until !== r.range.to ? ` (up to ${esc(r.range.until)})` : ''} · generated ${esc(r.generatedAt)}</div>
 <div class="cards">
-${card('Available licenses', String(r.totals.available), `of ${r.totals.licensed} licensed`)}
-${card('Average utilisation', pct(r.totals.averageUtilisation))}
+${seatCards ? `${card('Available licenses', String(r.totals.available), `of ${r.totals.licensed} licensed`)}\n${card('Average utilisation', pct(r.totals.averageUtilisation))}` : ''}
+${limitCards}
 ${card('Top-ups', String(r.topUps.total), `${r.topUps.seats} of seats (${r.topUps.automatic} automatic), ${r.topUps.credits} of credits`)}
 ${card('Licenses added', String(r.licensesAdded))}
 ${card('Credits consumed', String(r.credits.consumed), `${r.credits.added} added`)}
@@ -122,8 +135,8 @@ ${card('Alerts raised', String(r.alertsRaised))}
 </div>
 ${utilisationChart(r)}
 ${creditsChart(r)}
-<h2>Seats per type</h2>
-<table><thead><tr><th>Type</th><th>Licensed</th><th>In use</th><th>Available</th><th>Avg. utilisation</th><th>Peak</th><th>Top-ups</th><th>Added</th></tr></thead><tbody>${rows || '<tr><td colspan="8">No seat types.</td></tr>'}</tbody></table>
+<h2>Seats per type, activations and users</h2>
+<table><thead><tr><th>Type</th><th>Licensed</th><th>In use</th><th>Available</th><th>Avg. utilisation</th><th>Peak</th><th>Top-ups</th><th>Added</th></tr></thead><tbody>${rows + limitRows || '<tr><td colspan="8">No seat types, activations or users.</td></tr>'}</tbody></table>
 <h2>End-of-month additions</h2>
 <table><thead><tr><th>Month</th><th>Licenses added</th><th>By type</th><th>Seat top-ups</th><th>Credit top-ups</th><th>Credits added</th></tr></thead><tbody>${months}</tbody></table>
 </body></html>

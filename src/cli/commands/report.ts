@@ -20,19 +20,24 @@ const pct = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`
 function table(r: UsageReport): string {
   const head = `License ${r.licenseId} · ${r.range.kind} ${r.range.from} .. ${r.range.to}${r.range.until !== r.range.to ? ` (up to ${r.range.until})` : ''}`;
   const seats = r.seats.map((s) => [s.type, s.licensed, s.inUse, s.available, pct(s.averageUtilisation), s.peakInUse, s.topUps, s.licensesAdded].join('\t'));
+  // Activations and license users: the same columns; no limit known prints "-", they have no top-ups.
+  const limits = r.limits.map((l) => [l.type, l.licensed ?? '-', l.inUse, l.available ?? '-', pct(l.averageUtilisation), l.peakInUse, '-', '-'].join('\t'));
+  // The seat totals are the headline unless the license only limits activations or users.
+  const seatHeadline = r.seats.length > 0 || r.limits.length === 0;
+  const limitHeadline = r.limits.map((l) => `Available ${l.type === 'users' ? 'license users' : 'activations'}\t${l.licensed === null ? `no limit known (${l.inUse} in use)` : `${l.available ?? 0} of ${l.licensed}`}`);
   const months = r.monthly.map((m) => `${m.month}\t${m.licensesAdded}\t${m.seatTopUps}\t${m.creditTopUps}\t${m.creditsAdded}`);
   return [
     head,
     '',
-    `Available licenses\t${r.totals.available} of ${r.totals.licensed}`,
-    `Average utilisation\t${pct(r.totals.averageUtilisation)}`,
+    ...(seatHeadline ? [`Available licenses\t${r.totals.available} of ${r.totals.licensed}`, `Average utilisation\t${pct(r.totals.averageUtilisation)}`] : []),
+    ...limitHeadline,
     `Top-ups\t${r.topUps.total} (seats ${r.topUps.seats}, automatic ${r.topUps.automatic}; credits ${r.topUps.credits})`,
     `Licenses added\t${r.licensesAdded}`,
     `Credits consumed\t${r.credits.consumed} (added ${r.credits.added})`,
     `Alerts raised\t${r.alertsRaised}`,
     '',
     'TYPE\tLICENSED\tIN USE\tAVAILABLE\tAVG UTIL\tPEAK\tTOP-UPS\tADDED',
-    ...(seats.length === 0 ? ['(no seat types)'] : seats),
+    ...(seats.length + limits.length === 0 ? ['(no seat types, activations or users)'] : [...seats, ...limits]),
     '',
     'MONTH\tLICENSES ADDED\tSEAT TOP-UPS\tCREDIT TOP-UPS\tCREDITS ADDED',
     ...months,
@@ -64,17 +69,17 @@ export const run: Verb = async (argv) => {
     throw new LicenseError('ERR_USAGE', `--range must be day, week, month or custom, got "${kind}"\nUsage: ${USAGE}`);
   }
   let licenseId = v['license-id'];
-  let licensed: Record<string, number> | undefined;
+  let limits: { licensed: Record<string, number>; maxActivations: number | undefined; maxUsers: number | undefined } | undefined;
   if (v.license !== undefined) {
     const license = await verifyLicense(licenseText(v.license), { publicKeys: readPublicKeys(v['public-key'], USAGE) });
     if (licenseId !== undefined && licenseId !== license.id) throw new LicenseError('ERR_USAGE', `--license-id "${licenseId}" is not the id of --license ("${license.id}"); give one of them`);
     licenseId = license.id;
-    licensed = { ...license.seats };
+    limits = { licensed: { ...license.seats }, maxActivations: license.maxActivations, maxUsers: license.maxUsers };
   }
   if (licenseId === undefined || licenseId === '') throw new LicenseError('ERR_USAGE', `give --license-id ID or --license KEY --public-key FILE\nUsage: ${USAGE}`);
   const store = await openStore(storeSpec, { schema: v.schema, poolSize: 2, applicationName: 'licit-cli' });
   try {
-    const report = await computeReport(store, licenseId, range, { verify: v.verify === true, ...(licensed === undefined ? {} : { licensed }) });
+    const report = await computeReport(store, licenseId, range, { verify: v.verify === true, ...limits });
     if (v.html !== undefined) {
       await writeReportHtml(v.html, report).catch((e: NodeJS.ErrnoException) => {
         throw new LicenseError('ERR_IO', `cannot write ${v.html}: ${e.message}. Check the directory exists and is writable`, { path: v.html });

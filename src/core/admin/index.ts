@@ -28,6 +28,8 @@ export {
   type UsageReport,
   type ReportOptions,
   type SeatTypeReport,
+  type LimitReport,
+  type LimitName,
   type ReportBucket,
   type MonthAdditions,
   type CreditHistoryEntry,

@@ -20,6 +20,12 @@
  *   `topup` records or `credits.topped-up` events.
  * - **End-of-month additions**: for every calendar month the range touches, the licenses added and
  *   credit top-ups over the *whole* month (what an invoice covers), even where the range cuts it.
+ * - **Activations** and **license users** ({@link LimitReport}, beside the seat types): devices
+ *   activated and users added, against `options.maxActivations` / `options.maxUsers`. In use is the
+ *   `inUse` figure the event states when it has one (`device.activated`, `device.deactivated`,
+ *   `device.reset`, `user.activations-reset` for activations; `user.added`, `user.removed` for
+ *   users), else replayed (+1 / −1, `device.reset` −its users, `user.activations-reset` and
+ *   `user.removed` −their devices). `device.transferred` moves an activation and changes nothing.
  *
  * Events are taken in sequence order; an event stamped earlier than the one before (clock skew
  * between servers) counts at the earlier event's time.
@@ -43,6 +49,10 @@ export interface ReportOptions {
   readonly licensed?: Readonly<Record<string, number>>;
   /** A credits ledger history; when given, credit figures come from it instead of audit events. */
   readonly credits?: readonly CreditHistoryEntry[];
+  /** Devices that may be active at once (`license.maxActivations`); undefined: no limit known. */
+  readonly maxActivations?: number | undefined;
+  /** License users allowed (`license.maxUsers`); undefined: no limit known. */
+  readonly maxUsers?: number | undefined;
   /** Verify the audit chain first (`readVerifiedLog`); default false. {@link computeReport} only. */
   readonly verify?: boolean;
 }
@@ -66,6 +76,29 @@ export interface SeatTypeReport {
   readonly licensesAdded: number;
 }
 
+/** The two license-wide limits reported beside the seat types. */
+export type LimitName = 'activations' | 'users';
+
+/**
+ * Device activations or license users against the license's limit (`maxActivations`/`maxUsers`).
+ * Present when the limit is given or the history has such events. With no limit known,
+ * `licensed`, `available` and `averageUtilisation` are `null`.
+ */
+export interface LimitReport {
+  /** Which limit: device activations or license users. */
+  readonly type: LimitName;
+  /** The limit (`null`: not given, e.g. unlimited or the license key was not supplied). */
+  readonly licensed: number | null;
+  /** Active devices / users at the end of the range. */
+  readonly inUse: number;
+  /** `max(0, licensed - inUse)`, `null` without a limit. */
+  readonly available: number | null;
+  /** Time-weighted share of the limit in use, 0..1 (`null` without a limit). */
+  readonly averageUtilisation: number | null;
+  /** Highest number in use at any moment of the range. */
+  readonly peakInUse: number;
+}
+
 /** One chart bucket. */
 export interface ReportBucket {
   readonly from: string;
@@ -74,6 +107,10 @@ export interface ReportBucket {
   readonly utilisation: Readonly<Record<string, number | null>>;
   /** In use per type at the end of the bucket (or now). */
   readonly inUse: Readonly<Record<string, number>>;
+  /** Average utilisation of each {@link LimitReport} row in the bucket (same rules as `utilisation`). */
+  readonly limitUtilisation: Readonly<Partial<Record<LimitName, number | null>>>;
+  /** Activations / users in use at the end of the bucket (or now). */
+  readonly limitInUse: Readonly<Partial<Record<LimitName, number>>>;
   readonly creditsConsumed: number;
   readonly licensesAdded: number;
 }
@@ -95,7 +132,9 @@ export interface UsageReport {
   readonly range: { readonly kind: string; readonly from: string; readonly to: string; readonly until: string; readonly unit: BucketUnit };
   readonly generatedAt: string;
   readonly seats: readonly SeatTypeReport[];
-  /** Across every type: sums, and utilisation time-weighted over all seats. */
+  /** Activations and license users against their limits, beside the seat types (sorted: activations, users). */
+  readonly limits: readonly LimitReport[];
+  /** Across every seat type (not `limits`, which count devices and users): sums, and utilisation time-weighted over all seats. */
   readonly totals: { readonly licensed: number; readonly inUse: number; readonly available: number; readonly averageUtilisation: number | null };
   readonly topUps: { readonly seats: number; readonly automatic: number; readonly credits: number; readonly total: number };
   readonly licensesAdded: number;
@@ -135,6 +174,20 @@ const str = (d: JsonObject, k: string): string | undefined => {
 const timeOf = (v: Date | number | string): number => (v instanceof Date ? v.getTime() : typeof v === 'number' ? v : Date.parse(v));
 /** Event kinds that move seats in use or licensed. */
 const SEAT_KINDS = new Set(['seat.assigned', 'seat.reassigned', 'seat.released', 'lease.checked-out', 'lease.checked-in', 'lease.expired', 'seats.changed']);
+/** Event kinds that move activations or users in use, and which limit each moves. */
+const LIMIT_KINDS: ReadonlyMap<string, readonly LimitName[]> = new Map<string, readonly LimitName[]>([
+  ['device.activated', ['activations']],
+  ['device.deactivated', ['activations']],
+  ['device.reset', ['activations']],
+  ['user.activations-reset', ['activations']],
+  ['user.added', ['users']],
+  ['user.removed', ['users', 'activations']],
+]);
+const LIMIT_NAMES: readonly LimitName[] = ['activations', 'users'];
+const countOf = (d: JsonObject, k: string): number => {
+  const v = d[k];
+  return Array.isArray(v) ? v.length : 0;
+};
 const addAt = (a: Float64Array, i: number, v: number) => {
   a[i] = (a[i] ?? 0) + v;
 };
@@ -184,19 +237,41 @@ export function buildReport(licenseId: string, events: readonly AuditEvent[], ra
     }
   }
   const types = new Map<string, TypeAcc>();
+  const limits = new Map<LimitName, TypeAcc>();
+  /** Every accumulator, seat types and limits alike, for the integration loops. */
+  const accs: TypeAcc[] = [];
+  const newAcc = (licensed: number | undefined): TypeAcc => {
+    const a: TypeAcc = { inUse: 0, licensed, usedMs: 0, licMs: 0, peak: 0, topUps: 0, added: 0, bUsed: new Float64Array(nb), bLic: new Float64Array(nb), bEnd: new Float64Array(nb), start: undefined, end: undefined };
+    accs.push(a);
+    return a;
+  };
   const acc = (type: string): TypeAcc => {
     let a = types.get(type);
     if (a === undefined) {
-      const lic = initial.get(type) ?? (options.licensed !== undefined && Object.hasOwn(options.licensed, type) ? options.licensed[type] : undefined);
-      a = { inUse: 0, licensed: lic, usedMs: 0, licMs: 0, peak: 0, topUps: 0, added: 0, bUsed: new Float64Array(nb), bLic: new Float64Array(nb), bEnd: new Float64Array(nb), start: undefined, end: undefined };
+      a = newAcc(initial.get(type) ?? (options.licensed !== undefined && Object.hasOwn(options.licensed, type) ? options.licensed[type] : undefined));
       types.set(type, a);
+    }
+    return a;
+  };
+  const limitOf = (name: LimitName): number | undefined => {
+    const v = name === 'activations' ? options.maxActivations : options.maxUsers;
+    return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+  };
+  const limitAcc = (name: LimitName): TypeAcc => {
+    let a = limits.get(name);
+    if (a === undefined) {
+      a = newAcc(limitOf(name));
+      limits.set(name, a);
     }
     return a;
   };
   // Every type the history mentions exists from the start, so time before its first event counts.
   for (const t of Object.keys(options.licensed ?? {})) acc(t);
   for (const t of initial.keys()) acc(t);
+  for (const name of LIMIT_NAMES) if (limitOf(name) !== undefined) limitAcc(name);
   for (const e of events) {
+    const moves = LIMIT_KINDS.get(e.kind);
+    if (moves !== undefined) for (const name of moves) if (name !== 'activations' || e.kind !== 'user.removed' || countOf(e.details, 'devices') > 0) limitAcc(name);
     if (!SEAT_KINDS.has(e.kind)) continue;
     const type = str(e.details, 'type');
     if (type !== undefined) acc(type);
@@ -212,7 +287,7 @@ export function buildReport(licenseId: string, events: readonly AuditEvent[], ra
     while (cursor < end) {
       const edge = Math.min(edges[bucket + 1] as number, end);
       const dt = edge - cursor;
-      for (const a of types.values()) {
+      for (const a of accs) {
         const lic = a.licensed ?? 0;
         a.usedMs += a.inUse * dt;
         a.licMs += lic * dt;
@@ -252,11 +327,11 @@ export function buildReport(licenseId: string, events: readonly AuditEvent[], ra
   // Events after the range still run (for whole-month additions): freeze the state at its end.
   const snapshotEnd = () => {
     ended = true;
-    for (const a of types.values()) a.end = { inUse: a.inUse, licensed: a.licensed ?? 0 };
+    for (const a of accs) a.end = { inUse: a.inUse, licensed: a.licensed ?? 0 };
   };
   const snapshotStart = () => {
     started = true;
-    for (const a of types.values()) {
+    for (const a of accs) {
       a.start = a.inUse;
       a.peak = Math.max(a.peak, a.inUse);
     }
@@ -266,6 +341,12 @@ export function buildReport(licenseId: string, events: readonly AuditEvent[], ra
     if (type === undefined) return;
     const a = acc(type);
     a.inUse = Math.max(0, a.inUse + delta);
+    if (inRange(t) && a.inUse > a.peak) a.peak = a.inUse;
+  };
+  /** Activations or users after an event: the count it states (`inUse`), else the old count moved by `delta`. */
+  const setLimit = (name: LimitName, stated: number | undefined, delta: number, t: number) => {
+    const a = limitAcc(name);
+    a.inUse = stated !== undefined ? Math.max(0, stated) : Math.max(0, a.inUse + delta);
     if (inRange(t) && a.inUse > a.peak) a.peak = a.inUse;
   };
 
@@ -353,13 +434,35 @@ export function buildReport(licenseId: string, events: readonly AuditEvent[], ra
       case 'alert.raised':
         if (live) alertsRaised++;
         break;
+      case 'device.activated':
+        setLimit('activations', num(d, 'inUse'), 1, t);
+        break;
+      case 'device.deactivated':
+        setLimit('activations', num(d, 'inUse'), -1, t);
+        break;
+      case 'device.reset':
+        setLimit('activations', num(d, 'inUse'), -countOf(d, 'users'), t);
+        break;
+      case 'user.activations-reset':
+        setLimit('activations', num(d, 'inUse'), -countOf(d, 'devices'), t);
+        break;
+      case 'user.added':
+        setLimit('users', num(d, 'inUse'), 1, t);
+        break;
+      case 'user.removed': {
+        setLimit('users', num(d, 'inUse'), -1, t);
+        // Its devices were deactivated with it; the event states the user count only.
+        const devices = countOf(d, 'devices');
+        if (devices > 0) setLimit('activations', undefined, -devices, t);
+        break;
+      }
       default:
         break;
     }
     // In use at the end of each bucket: the state after the last event before the bucket's end.
     if (!past(t)) {
       const b = t < r.from ? -1 : bucketOf(t);
-      if (b >= 0) for (const a of types.values()) (a.bEnd as Float64Array)[b] = a.inUse + 1; // +1: "set" marker
+      if (b >= 0) for (const a of accs) (a.bEnd as Float64Array)[b] = a.inUse + 1; // +1: "set" marker
     }
   }
   advance(until);
@@ -386,6 +489,14 @@ export function buildReport(licenseId: string, events: readonly AuditEvent[], ra
   }
 
   const lastBucket = until > r.from ? bucketOf(until - 1) : -1;
+  // Carry "in use at bucket end" forward through buckets without events.
+  for (const a of accs) {
+    let carry = a.start ?? 0;
+    for (let b = 0; b < nb; b++) {
+      if (a.bEnd[b] !== 0) carry = (a.bEnd[b] as number) - 1;
+      a.bEnd[b] = b > lastBucket ? Number.NaN : carry;
+    }
+  }
   const seats: SeatTypeReport[] = [];
   let totUsed = 0;
   let totLic = 0;
@@ -393,13 +504,15 @@ export function buildReport(licenseId: string, events: readonly AuditEvent[], ra
     const { inUse, licensed } = a.end ?? { inUse: 0, licensed: a.licensed ?? 0 };
     totUsed += a.usedMs;
     totLic += a.licMs;
-    // Carry "in use at bucket end" forward through buckets without events.
-    let carry = a.start ?? 0;
-    for (let b = 0; b < nb; b++) {
-      if (a.bEnd[b] !== 0) carry = (a.bEnd[b] as number) - 1;
-      a.bEnd[b] = b > lastBucket ? Number.NaN : carry;
-    }
     seats.push({ type, licensed, inUse, available: Math.max(0, licensed - inUse), averageUtilisation: a.licMs > 0 ? a.usedMs / a.licMs : null, peakInUse: a.peak, topUps: a.topUps, licensesAdded: a.added });
+  }
+  const limitRows: LimitReport[] = [];
+  for (const name of LIMIT_NAMES) {
+    const a = limits.get(name);
+    if (a === undefined) continue;
+    const inUse = a.end?.inUse ?? 0;
+    const licensed = a.licensed ?? null;
+    limitRows.push({ type: name, licensed, inUse, available: licensed === null ? null : Math.max(0, licensed - inUse), averageUtilisation: a.licMs > 0 ? a.usedMs / a.licMs : null, peakInUse: a.peak });
   }
   const series: ReportBucket[] = [];
   for (let b = 0; b < nb; b++) {
@@ -409,7 +522,13 @@ export function buildReport(licenseId: string, events: readonly AuditEvent[], ra
       utilisation[type] = (a.bLic[b] as number) > 0 ? (a.bUsed[b] as number) / (a.bLic[b] as number) : null;
       if (!Number.isNaN(a.bEnd[b] as number)) inUse[type] = a.bEnd[b] as number;
     }
-    series.push({ from: new Date(edges[b] as number).toISOString(), to: new Date(edges[b + 1] as number).toISOString(), utilisation, inUse, creditsConsumed: bCredits[b] as number, licensesAdded: bAdded[b] as number });
+    const limitUtilisation: Partial<Record<LimitName, number | null>> = {};
+    const limitInUse: Partial<Record<LimitName, number>> = {};
+    for (const [name, a] of limits) {
+      limitUtilisation[name] = (a.bLic[b] as number) > 0 ? (a.bUsed[b] as number) / (a.bLic[b] as number) : null;
+      if (!Number.isNaN(a.bEnd[b] as number)) limitInUse[name] = a.bEnd[b] as number;
+    }
+    series.push({ from: new Date(edges[b] as number).toISOString(), to: new Date(edges[b + 1] as number).toISOString(), utilisation, inUse, limitUtilisation, limitInUse, creditsConsumed: bCredits[b] as number, licensesAdded: bAdded[b] as number });
   }
   const totalLicensed = seats.reduce((s, x) => s + x.licensed, 0);
   const totalInUse = seats.reduce((s, x) => s + x.inUse, 0);
@@ -418,6 +537,7 @@ export function buildReport(licenseId: string, events: readonly AuditEvent[], ra
     range: { kind: r.kind, from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString(), until: new Date(until).toISOString(), unit: r.unit },
     generatedAt: new Date(now).toISOString(),
     seats,
+    limits: limitRows,
     totals: { licensed: totalLicensed, inUse: totalInUse, available: seats.reduce((s, x) => s + x.available, 0), averageUtilisation: totLic > 0 ? totUsed / totLic : null },
     topUps: { seats: seatTopUps, automatic, credits: creditTopUps, total: seatTopUps + creditTopUps },
     licensesAdded,
