@@ -2,7 +2,7 @@
  * `licit log` and `licit report` through the built CLI on a real FileStore directory: the verified
  * log, ERR_AUDIT_TAMPERED (exit 1) after an edit, report tables / JSON / HTML, usage errors (exit 2).
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -149,5 +149,36 @@ describe('licit report: activations and license users', () => {
     const bare = licit(['report', '--store', dir, '--license-id', 'dev-lic', '--range', 'day', '--at', '2025-03-01T10:00:00Z']);
     expect(bare.stdout).toMatch(/^activations\t-\t1\t-\t-\t2\t-\t-$/m);
     expect(bare.stdout).toMatch(/^Available activations\tno limit known \(1 in use\)$/m);
+  });
+});
+
+describe('licit log and licit report: no events, no store', () => {
+  it('a license with no events: an empty log and an all-zero report, both exit 0', () => {
+    const log = licit(['log', '--store', dir, '--license-id', 'quiet']);
+    expect([log.code, log.stdout.trim()]).toEqual([0, 'License quiet: no events in this store (a license that never changed, or check --license-id and --store).']);
+    expect(licit(['log', '--store', dir, '--license-id', 'quiet', '--json']).json()).toMatchObject({ ok: true, events: [], head: { seq: 0 } });
+    const r = licit(['report', '--store', dir, '--license-id', 'quiet', '--range', 'month', '--at', '2025-03-01']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^Available licenses\t0 of 0$/m);
+    expect(r.stdout).toMatch(/no events in this range either: check --license-id/);
+    const withKey = licit(['report', '--store', dir, '--license', devKey, '--public-key', vendor.pubPath, '--range', 'month', '--at', '2025-04-01', '--json']).json();
+    expect((withKey.report as { limits: unknown[] }).limits).toEqual([
+      { type: 'activations', licensed: 5, inUse: 1, available: 4, averageUtilisation: 0.2, peakInUse: 1 },
+      { type: 'users', licensed: 2, inUse: 1, available: 1, averageUtilisation: 0.5, peakInUse: 1 },
+    ]);
+  });
+
+  it('a store directory that does not exist (or is a file) is ERR_STORE_UNAVAILABLE, and is not created', () => {
+    const missing = join(root, 'no-such-store');
+    for (const verb of [['log', '--license-id', 'lic-1'], ['report', '--license-id', 'lic-1', '--range', 'day']]) {
+      const [name, ...rest] = verb as [string, ...string[]];
+      const r = licit([name, '--store', missing, ...rest, '--json']);
+      expect([r.code, r.json().error?.code], name).toEqual([1, 'ERR_STORE_UNAVAILABLE']);
+      expect(r.json().error?.message).toMatch(/no-such-store does not exist; check --store/);
+      const file = licit([name, '--store', devKey, ...rest]);
+      expect([file.code, file.stdout], name).toEqual([1, '']);
+      expect(file.stderr).toMatch(/ERR_STORE_UNAVAILABLE: --store .*dev\.key is not a directory/);
+    }
+    expect(existsSync(missing)).toBe(false);
   });
 });

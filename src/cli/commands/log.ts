@@ -2,6 +2,7 @@
  * `licit log`: print a license's audit log after verifying its hash chain; refuses with
  * `ERR_AUDIT_TAMPERED`, naming the first bad event, when it was edited or cut short.
  */
+import { statSync } from 'node:fs';
 import { LicenseError } from '../../core/errors.js';
 import { readVerifiedLog, type AuditHead } from '../../core/admin/index.js';
 import { openStore } from '../store-arg.js';
@@ -9,6 +10,22 @@ import { parseFlags, required, type Verb } from '../context.js';
 
 const USAGE = 'licit log --store DIR|postgres://... --license-id ID [--schema NAME] [--anchor SEQ:HASH] [--json]';
 
+/**
+ * Refuse a `--store DIR` that does not exist or is not a directory, before opening it: a reading
+ * verb (`log`, `report`) would otherwise print an empty log or an all-zero report for what is
+ * most likely a mistyped path. A postgres:// URL is left to the store.
+ */
+export function requireExistingStore(spec: string): void {
+  if (/^postgres(ql)?:\/\//.test(spec)) return;
+  let isDir: boolean;
+  try {
+    isDir = statSync(spec).isDirectory();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new LicenseError('ERR_STORE_UNAVAILABLE', `the store directory ${spec} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}; check --store (a store directory is created by the first write, e.g. \`licit seats assign\`)`, { dir: spec, errno: code });
+  }
+  if (!isDir) throw new LicenseError('ERR_STORE_UNAVAILABLE', `--store ${spec} is not a directory; give the store directory or a postgres:// URL`, { dir: spec });
+}
 
 /** Parse `SEQ:HASH` (as `licit log` prints the head). */
 function anchorOf(v: string | undefined): AuditHead | undefined {
@@ -26,6 +43,7 @@ export const run: Verb = async (argv) => {
   const storeSpec = required(v.store, '--store', USAGE);
   const licenseId = required(v['license-id'], '--license-id', USAGE);
   const anchor = anchorOf(v.anchor);
+  requireExistingStore(storeSpec);
   const store = await openStore(storeSpec, { schema: v.schema, poolSize: 2, applicationName: 'licit-cli' });
   try {
     const log = await readVerifiedLog(store, licenseId, anchor === undefined ? {} : { anchor });
@@ -33,7 +51,7 @@ export const run: Verb = async (argv) => {
     const head = `head ${log.head.seq}:${log.head.hash}`;
     return {
       data: { licenseId, verified: true, head: log.head, events: log.events },
-      text: log.events.length === 0 ? `License ${licenseId}: no events.` : `SEQ\tAT\tACTOR\tKIND\tDETAILS\n${lines.join('\n')}\n\n${log.events.length} events, hash chain verified; ${head}\n(keep the head somewhere safe and pass it back with --anchor to detect a rewrite)`,
+      text: log.events.length === 0 ? `License ${licenseId}: no events in this store (a license that never changed, or check --license-id and --store).` : `SEQ\tAT\tACTOR\tKIND\tDETAILS\n${lines.join('\n')}\n\n${log.events.length} events, hash chain verified; ${head}\n(keep the head somewhere safe and pass it back with --anchor to detect a rewrite)`,
     };
   } finally {
     await store.close();

@@ -9,6 +9,7 @@ import { writeReportHtml } from '../../node/report-html.js';
 import { isoDate, parseFlags, required, type Verb } from '../context.js';
 import { licenseText, readPublicKeys } from '../files.js';
 import { openStore } from '../store-arg.js';
+import { requireExistingStore } from './log.js';
 
 const USAGE =
   'licit report --store DIR|postgres://... (--license-id ID | --license KEY --public-key FILE) --range day|week|month|custom\n' +
@@ -37,7 +38,7 @@ function table(r: UsageReport): string {
     `Alerts raised\t${r.alertsRaised}`,
     '',
     'TYPE\tLICENSED\tIN USE\tAVAILABLE\tAVG UTIL\tPEAK\tTOP-UPS\tADDED',
-    ...(seats.length + limits.length === 0 ? ['(no seat types, activations or users)'] : [...seats, ...limits]),
+    ...(seats.length + limits.length === 0 ? [`(no seat types, activations or users${r.events === 0 ? '; no events in this range either: check --license-id, or pass --license KEY --public-key FILE for its limits' : ''})`] : [...seats, ...limits]),
     '',
     'MONTH\tLICENSES ADDED\tSEAT TOP-UPS\tCREDIT TOP-UPS\tCREDITS ADDED',
     ...months,
@@ -77,6 +78,7 @@ export const run: Verb = async (argv) => {
     limits = { licensed: { ...license.seats }, maxActivations: license.maxActivations, maxUsers: license.maxUsers };
   }
   if (licenseId === undefined || licenseId === '') throw new LicenseError('ERR_USAGE', `give --license-id ID or --license KEY --public-key FILE\nUsage: ${USAGE}`);
+  requireExistingStore(storeSpec);
   const store = await openStore(storeSpec, { schema: v.schema, poolSize: 2, applicationName: 'licit-cli' });
   try {
     const report = await computeReport(store, licenseId, range, { verify: v.verify === true, ...limits });
