@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { ERROR_CODES, LicenseError, isLicenseError, type LicenseErrorCode } from '../core/errors.js';
 import { checkLeaseBinding, checkLeaseNonce, openLease, type Lease } from '../core/exchange/lease.js';
-import { createRequest, type RequestOperation } from '../core/exchange/request.js';
+import { createRequest, type RequestOperation, type TopUpAsk } from '../core/exchange/request.js';
 import { newNonce } from '../core/exchange/fields.js';
 import { toKeyring, type Keyring, type PublicKeyInput } from '../core/keys.js';
 import type { License } from '../core/license.js';
@@ -77,6 +77,19 @@ export interface LicensingOptions {
   /** Timer used for renewals (tests). */
   readonly schedule?: Schedule | undefined;
 }
+
+/** What {@link Licensing.requestTopUp} got. A plain JSON object, so an alert hook can return it. */
+export type TopUpResult = {
+  readonly licenseId: string;
+  readonly idempotencyKey: string;
+  readonly requested: number;
+  /** Credits the vendor's policy granted (0: the ask was recorded, nothing granted). */
+  readonly granted: number;
+  /** The top-up token id granted, or null. */
+  readonly tokenId: string | null;
+  /** False when the server had granted this key before (a retry): nothing was added twice. */
+  readonly added: boolean;
+};
 
 /** Payload of the `status` event. */
 export interface StatusEvent {
@@ -281,10 +294,47 @@ export class Licensing extends EventEmitter {
   }
 
   /**
-   * Make a request code (`LICITR1-…`) for the vendor's server or its offline page; its nonce is
-   * remembered so exactly one answer to it will be accepted.
+   * Ask the vendor's server for more credits (`POST /v1/topup`), e.g. from an `AlertMonitor` top-up
+   * hook when credits run low. The server's `topUpPolicy` decides what is granted; a grant comes back
+   * in a renewed lease whose top-ups are applied to the `ledger` (once per token). Give the same
+   * `idempotencyKey` to every retry of one ask (the monitor's `request.idempotencyKey`): a retry after
+   * a lost answer gets the same token, not a second one. Rejects `ERR_SERVER_UNREACHABLE` when the
+   * server cannot be reached (retry later), `ERR_ACTIVATION_NOT_FOUND` before activation. A failed
+   * ask does not touch the lease or the renewal schedule.
+   *
+   * @example
+   * ```ts
+   * const monitor = new AlertMonitor(store, licensing.license.id, {
+   *   rules: [{ id: 'credits-low', metric: 'credits', remainingAtMost: 100, topUp: { credits: 1000 } }],
+   *   topUp: (r) => licensing.requestTopUp(Number(r.want.credits), { idempotencyKey: r.idempotencyKey }),
+   * })
+   * ```
    */
-  async createRequest(operation: RequestOperation = 'activate'): Promise<string> {
+  async requestTopUp(credits: number, options: { readonly idempotencyKey?: string | undefined } = {}): Promise<TopUpResult> {
+    if (!Number.isSafeInteger(credits) || credits < 1 || credits > 0xffffffff) throw new LicenseError('ERR_USAGE', `a top-up asks for a whole number of credits from 1 to 4294967295, not ${String(credits)}`);
+    const idempotencyKey = options.idempotencyKey ?? `topup-${newNonce()}`;
+    if (this.#lease === undefined) throw new LicenseError('ERR_ACTIVATION_NOT_FOUND', `activate this installation for license ${this.#license.id} before asking for a top-up`, { licenseId: this.#license.id });
+    const code = await this.createRequest('topup', { credits, idempotencyKey });
+    const body = await this.#post('topup', code);
+    if (typeof body.lease !== 'string') throw new LicenseError('ERR_SERVER_UNREACHABLE', 'the license server answered the top-up without a lease');
+    await this.applyResponse(body.lease);
+    const t = (body.topUp ?? {}) as { granted?: unknown; tokenId?: unknown; added?: unknown };
+    return {
+      licenseId: this.#license.id,
+      idempotencyKey,
+      requested: credits,
+      granted: typeof t.granted === 'number' ? t.granted : 0,
+      tokenId: typeof t.tokenId === 'string' ? t.tokenId : null,
+      added: t.added === true,
+    };
+  }
+
+  /**
+   * Make a request code (`LICITR1-…`) for the vendor's server or its offline page; its nonce is
+   * remembered so exactly one answer to it will be accepted. It carries the ledger's consumption; a
+   * `topup` request also carries what it asks for.
+   */
+  async createRequest(operation: RequestOperation = 'activate', topUp?: TopUpAsk): Promise<string> {
     const nonce = newNonce();
     const at = this.#clock();
     const consumed = this.#o.ledger === undefined ? undefined : (await this.#o.ledger.balance()).consumed;
@@ -300,6 +350,7 @@ export class Licensing extends EventEmitter {
         appVersion: this.#o.appVersion,
         consumed,
         user: this.#o.user,
+        topUp,
         nonce,
         clientTime: new Date(at),
       },
@@ -456,7 +507,7 @@ export class Licensing extends EventEmitter {
     }
   }
 
-  async #post(op: 'activate' | 'renew' | 'deactivate', code: string): Promise<Record<string, unknown>> {
+  async #post(op: 'activate' | 'renew' | 'deactivate' | 'topup', code: string): Promise<Record<string, unknown>> {
     const server = this.#o.server;
     if (server === undefined) throw new LicenseError('ERR_USAGE', 'no license server configured (the `server` option); use createRequest/applyResponse to activate offline');
     const url = new URL(`v1/${op}`, String(server).endsWith('/') ? String(server) : `${String(server)}/`);

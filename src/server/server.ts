@@ -112,7 +112,8 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
  * Create a license server.
  *
  * Exchange (no token; the request code is signed by the installation):
- * `POST /v1/activate`, `/v1/renew`, `/v1/deactivate`, `/v1/usage` with `{ "request": "LICITR1-…" }`.
+ * `POST /v1/activate`, `/v1/renew`, `/v1/deactivate`, `/v1/usage`, `/v1/topup` with `{ "request": "LICITR1-…" }`
+ * (`topup`: an activated installation asks for credits; `topUpPolicy` decides what is granted).
  *
  * Administration (`Authorization: Bearer <adminToken>`):
  * `POST /v1/admin/licenses {license}`, `GET /v1/admin/devices?licenseId=`,
@@ -153,7 +154,11 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
       throw usage(`this request code asks to ${req.operation}; send it to /v1/${req.operation}`);
     }
     const a = await vendor.answer(req);
-    if ('lease' in a) return { lease: a.lease, licenseId: a.licenseId, deviceId: a.deviceId, user: a.user, verifiedUntil: a.verifiedUntil.toISOString(), serverTime: a.serverTime.toISOString(), floor: a.floor, activated: a.activated };
+    if ('lease' in a) {
+      const out: Record<string, unknown> = { lease: a.lease, licenseId: a.licenseId, deviceId: a.deviceId, user: a.user, verifiedUntil: a.verifiedUntil.toISOString(), serverTime: a.serverTime.toISOString(), floor: a.floor, activated: a.activated };
+      if (a.topUp !== undefined) out.topUp = { ...a.topUp, tokenId: a.topUp.tokenId ?? null };
+      return out;
+    }
     return a as Record<string, unknown>;
   };
 
@@ -163,6 +168,7 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     'POST /v1/renew': async (req) => exchange('renew', await readJson(req, max)),
     'POST /v1/deactivate': async (req) => exchange('deactivate', await readJson(req, max)),
     'POST /v1/usage': async (req) => exchange('usage', await readJson(req, max)),
+    'POST /v1/topup': async (req) => exchange('topup', await readJson(req, max)),
     'POST /v1/admin/licenses': async (req) => {
       const license = await vendor.verifyKey(str(await readJson(req, max), 'license'));
       await vendor.register(license, 'admin');

@@ -48,6 +48,44 @@ export interface VendorOptions {
   readonly autoAddUsers?: boolean | undefined;
   /** Hash-chain every audit event written through the server (default true; see `withAuditChain`). */
   readonly auditChain?: boolean | undefined;
+  /**
+   * How many credits to grant when an activated installation asks for a top-up (`POST /v1/topup`,
+   * e.g. from an alert's automatic top-up hook). Return 0 to grant nothing (the ask is still in the
+   * audit log as `topup.requested`). Default: grant nothing, record only. Called once per
+   * idempotency key that it granted for; a key granted before is answered from the store.
+   *
+   * @example
+   * ```ts
+   * topUpPolicy: ({ requested }) => Math.min(requested, 1000) // at most 1000 credits per ask
+   * ```
+   */
+  readonly topUpPolicy?: ((req: TopUpPolicyRequest) => number | Promise<number>) | undefined;
+}
+
+/** What {@link VendorOptions.topUpPolicy} decides on. */
+export interface TopUpPolicyRequest {
+  readonly licenseId: string;
+  /** Credits the installation asked for. */
+  readonly requested: number;
+  /** The installation asking (its key id; also its device id). */
+  readonly installation: string;
+  /** The license user of its activation. */
+  readonly user: string;
+  /** The idempotency key of the ask. */
+  readonly idempotencyKey: string;
+  /** The verified license. */
+  readonly license: License;
+}
+
+/** What a `topup` request was granted. */
+export interface TopUpGrant {
+  readonly requested: number;
+  /** Credits granted (0: recorded only). */
+  readonly granted: number;
+  /** The token granted, when any. */
+  readonly tokenId: string | undefined;
+  /** False when this key was granted before (a retry): the credits were not added again. */
+  readonly added: boolean;
 }
 
 /** A signed answer and what it granted. */
@@ -61,6 +99,8 @@ export interface Answer {
   readonly floor: number;
   /** True when the activation was counted just now (not a renewal). */
   readonly activated: boolean;
+  /** For a `topup` request: what was granted (the token is also in the lease's top-ups). */
+  readonly topUp?: TopUpGrant | undefined;
 }
 
 /** Record kinds the server keeps beside the seat layer's. */
@@ -234,10 +274,14 @@ export class Vendor {
       return { deactivated: true, licenseId: license.id, deviceId: existing.deviceId };
     }
     let activated = false;
+    let topUp: TopUpGrant | undefined;
     if (existing !== undefined) {
       this.#sameMachine(existing, req);
       await acts.validate(user, existing.deviceId);
+      if (req.topUp !== undefined) topUp = await this.#askTopUp(license, req, user, req.topUp);
     } else {
+      // Only an activated installation may ask for credits: a bare license key is not enough.
+      if (req.operation === 'topup') throw notActivated(req);
       if (req.operation === 'renew') throw notActivated(req);
       if (this.#o.autoAddUsers !== false) await acts.addUser(user);
       // A reinstall on the same machine (same fingerprint, new installation key) moves the activation.
@@ -267,7 +311,30 @@ export class Vendor {
       },
       this.signer,
     );
-    return { lease, licenseId: license.id, deviceId: req.installationId, user, verifiedUntil, serverTime, floor, activated };
+    return { lease, licenseId: license.id, deviceId: req.installationId, user, verifiedUntil, serverTime, floor, activated, ...(topUp === undefined ? {} : { topUp }) };
+  }
+
+  /** An installation's ask for credits: audit it, let the vendor's policy decide, sign what it grants. */
+  async #askTopUp(license: License, req: ExchangeRequest, user: string, ask: { credits: number; idempotencyKey: string }): Promise<TopUpGrant> {
+    const actor = `installation:${req.installationId}`;
+    const tokenId = topUpTokenId(license.id, ask.idempotencyKey);
+    const prior = await this.store.transaction(license.id, async (tx) => {
+      tx.append(adminEvent(this.now(), actor, 'topup.requested', { key: ask.idempotencyKey, credits: ask.credits, device: req.installationId, user }));
+      return tx.get(KINDS.topup, tokenId);
+    });
+    if (prior !== undefined) {
+      // A retry of an ask granted before: the same token, not a second grant (nor a second policy call).
+      const r = this.#repeat(license, prior, tokenId, { requested: ask.credits, idempotencyKey: ask.idempotencyKey });
+      return { requested: ask.credits, granted: r.credits, tokenId, added: false };
+    }
+    const policy = this.#o.topUpPolicy;
+    const granted = policy === undefined ? 0 : await policy({ licenseId: license.id, requested: ask.credits, installation: req.installationId, user, idempotencyKey: ask.idempotencyKey, license });
+    if (!Number.isSafeInteger(granted) || granted < 0 || granted > 0xffffffff) {
+      throw new LicenseError('ERR_INTERNAL', `the server's topUpPolicy returned ${String(granted)}; it must return a whole number of credits from 0 to 4294967295`);
+    }
+    if (granted === 0) return { requested: ask.credits, granted: 0, tokenId: undefined, added: false };
+    const r = await this.topUp(license, { credits: granted, requested: ask.credits, idempotencyKey: ask.idempotencyKey, source: 'auto', actor });
+    return { requested: ask.credits, granted: r.credits, tokenId: r.tokenId, added: r.added };
   }
 
   #containerPolicy(req: ExchangeRequest): void {

@@ -11,8 +11,16 @@ import { keyId, toKeyring } from '../keys.js';
 import { ClaimReader, countsMap, EXCHANGE_VERSION, NONCE_BYTES, nonceBytes, secondsOf } from './fields.js';
 
 /** What a request asks for. */
-export type RequestOperation = 'activate' | 'renew' | 'deactivate' | 'usage';
-const OPERATIONS: readonly RequestOperation[] = ['activate', 'renew', 'deactivate', 'usage'];
+export type RequestOperation = 'activate' | 'renew' | 'deactivate' | 'usage' | 'topup';
+const OPERATIONS: readonly RequestOperation[] = ['activate', 'renew', 'deactivate', 'usage', 'topup'];
+
+/** What a `topup` request asks for: credits, under a key that makes retries of one ask count once. */
+export interface TopUpAsk {
+  /** Credits wanted (1 to 4294967295). */
+  readonly credits: number;
+  /** 1 to 128 printable characters; every retry of one ask sends the same key. */
+  readonly idempotencyKey: string;
+}
 
 /** An installation's signer: its key id is derived from {@link InstallationSigner.publicKey}. */
 export interface InstallationSigner extends Signer {
@@ -40,6 +48,8 @@ export interface RequestInput {
   readonly seats?: Readonly<Record<string, number>> | undefined;
   /** The license user activating (default: the server's default user). */
   readonly user?: string | undefined;
+  /** Required for (and only for) the `topup` operation. */
+  readonly topUp?: TopUpAsk | undefined;
   /** 16 random bytes as hex; the answer must echo it. */
   readonly nonce: string;
   /** The client's clock when the request was made. */
@@ -56,6 +66,8 @@ export interface ExchangeRequest extends Required<Pick<RequestInput, 'operation'
   readonly consumed: number | undefined;
   readonly seats: Readonly<Record<string, number>> | undefined;
   readonly user: string | undefined;
+  /** What a `topup` request asks for (undefined for the other operations). */
+  readonly topUp: TopUpAsk | undefined;
   /** The installation's raw public key. */
   readonly installationKey: Uint8Array;
   /** Key id of the installation key (hex): the installation's stable identity. */
@@ -75,6 +87,7 @@ const IAT = 6;
  */
 export async function createRequest(input: RequestInput, signer: InstallationSigner): Promise<string> {
   if (!OPERATIONS.includes(input.operation)) throw new LicenseError('ERR_USAGE', `operation must be one of ${OPERATIONS.join(', ')}`);
+  if ((input.operation === 'topup') !== (input.topUp !== undefined)) throw new LicenseError('ERR_USAGE', 'a topup request needs { topUp: { credits, idempotencyKey } }, and only a topup request carries one');
   if (keyId(signer.publicKey) !== signer.kid) throw new LicenseError('ERR_PRIVATE_KEY_INVALID', 'the installation signer kid does not match its public key');
   const m: ClaimMap = new Map();
   const put = (k: string | number, v: CborValue | undefined) => {
@@ -92,6 +105,10 @@ export async function createRequest(input: RequestInput, signer: InstallationSig
   put('used', input.consumed);
   put('seats', countsMap(input.seats));
   put('user', input.user);
+  if (input.topUp !== undefined) {
+    put('tuc', input.topUp.credits);
+    put('tuk', input.topUp.idempotencyKey);
+  }
   put('nonce', nonceBytes(input.nonce));
   put(IAT, secondsOf(input.clientTime));
   put('ipk', signer.publicKey.slice());
@@ -106,6 +123,14 @@ function readRequest(m: ClaimMap, ipk: Uint8Array): ExchangeRequest {
   if (!OPERATIONS.includes(op)) throw new LicenseError('ERR_KEY_INVALID_CLAIM', `the request code asks for "${op}", which this licit does not know`, { claim: 'op' });
   const fps = r.text('fps', 16, true);
   if (fps !== undefined && fps !== 'operator') throw new LicenseError('ERR_KEY_INVALID_CLAIM', 'the request code is invalid: claim "fps" must be "operator"', { claim: 'fps' });
+  let topUp: TopUpAsk | undefined;
+  if (op === 'topup') {
+    const credits = r.count('tuc') as number;
+    if (credits < 1 || credits > 0xffffffff) throw new LicenseError('ERR_KEY_INVALID_CLAIM', 'the request code is invalid: claim "tuc" must be 1 to 4294967295 credits', { claim: 'tuc' });
+    topUp = { credits, idempotencyKey: r.text('tuk', 128) as string };
+  } else if (r.has('tuc') || r.has('tuk')) {
+    throw new LicenseError('ERR_KEY_INVALID_CLAIM', `the request code is invalid: a ${op} request carries no top-up`, { claim: 'tuc' });
+  }
   return {
     operation: op,
     licenseId: r.text('lid', 128) as string,
@@ -118,6 +143,7 @@ function readRequest(m: ClaimMap, ipk: Uint8Array): ExchangeRequest {
     consumed: r.count('used', true),
     seats: r.counts('seats'),
     user: r.text('user', 256, true),
+    topUp,
     nonce: toHex(r.bytes('nonce', NONCE_BYTES)),
     clientTime: r.seconds(IAT),
     installationKey: ipk,
