@@ -1,13 +1,23 @@
 /**
  * One ledger copy on disk. Records are written in place into a file pre-extended with zeros, so
- * the fdatasync after each group commit only flushes data (no size change to journal most of the
- * time); the zero run after the last record marks the end, and a torn write shows as a record
- * whose tail is still zero (see core/ledger/chain.ts).
+ * making a group commit durable only flushes data (no size change to journal most of the time);
+ * the zero run after the last record marks the end, and a torn write shows as a record whose tail
+ * is still zero (see core/ledger/chain.ts). Copies are opened O_DSYNC where available, so each
+ * write is durable when it resolves (write + fdatasync in one call).
  */
 import { constants as fsc, promises as fsp, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { LicenseError } from '../../core/errors.js';
+
+/**
+ * Open flags of a ledger copy. With O_DSYNC (POSIX) each write returns only once its data, and
+ * any size change needed to read it back, are on stable storage: exactly what write + fdatasync
+ * gives, in one system call and one thread-pool hop instead of two. Where O_DSYNC does not exist
+ * (Windows) writes are followed by an explicit fdatasync instead.
+ */
+const DSYNC: number = fsc.O_DSYNC ?? 0;
+const OPEN_FLAGS = fsc.O_RDWR | DSYNC;
 
 /** Growth step of the zero-filled region. */
 export const EXTEND_BYTES = 64 * 1024;
@@ -47,7 +57,7 @@ export class LedgerFile {
   static async open(path: string): Promise<LedgerFile | undefined> {
     let fh: FileHandle;
     try {
-      fh = await fsp.open(path, fsc.O_RDWR);
+      fh = await fsp.open(path, OPEN_FLAGS);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw ioError(path, 'open', e);
@@ -59,7 +69,7 @@ export class LedgerFile {
   static async create(path: string): Promise<LedgerFile> {
     try {
       await fsp.mkdir(dirname(path), { recursive: true, mode: 0o700 });
-      const fh = await fsp.open(path, fsc.O_RDWR | fsc.O_CREAT, 0o600);
+      const fh = await fsp.open(path, OPEN_FLAGS | fsc.O_CREAT, 0o600);
       await fh.sync();
       await syncDir(dirname(path));
       return new LedgerFile(path, fh, await fh.stat());
@@ -107,7 +117,18 @@ export class LedgerFile {
     }
   }
 
-  /** Write `bytes` at `offset`, extending the zero-filled region first when needed. Not yet durable. */
+  /**
+   * True when every {@link writeAt} is durable when it resolves (O_DSYNC), so a following
+   * {@link datasync} has nothing left to flush.
+   */
+  get writesAreDurable(): boolean {
+    return DSYNC !== 0;
+  }
+
+  /**
+   * Write `bytes` at `offset`, extending the zero-filled region first when needed. Durable when
+   * it resolves if {@link writesAreDurable}; otherwise call {@link datasync}.
+   */
   async writeAt(bytes: Uint8Array, offset: number): Promise<void> {
     let buf = bytes;
     const end = offset + bytes.length;
@@ -129,7 +150,7 @@ export class LedgerFile {
     }
   }
 
-  /** Overwrite `[from, to)` with zeros (a torn tail). Not yet durable. */
+  /** Overwrite `[from, to)` with zeros (a torn tail). Durable as {@link writeAt} is. */
   async zero(from: number, to: number): Promise<void> {
     if (to > from) await this.writeAt(new Uint8Array(to - from), from);
   }
