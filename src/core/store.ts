@@ -21,7 +21,9 @@ export type JsonObject = { [key: string]: JsonValue };
 
 /** One record as returned by {@link StoreReader.list}. */
 export interface StoreEntry {
+  /** The record's key within its kind. */
   readonly key: string;
+  /** The record's content (a copy). */
   readonly value: JsonObject;
 }
 
@@ -39,6 +41,7 @@ export interface AuditEventInput {
 
 /** An audit event as stored: numbered per license without gaps, in commit order. */
 export interface AuditEvent extends AuditEventInput {
+  /** The license whose trail this event belongs to. */
   readonly licenseId: string;
   /** 1 for a license's first event, then +1 per event, in the order they were committed. */
   readonly seq: number;
@@ -129,14 +132,19 @@ export function checkId(value: unknown, what: string): string {
 
 /** Where a {@link BufferedTx} reads committed state from. */
 export interface TxSource {
+  /** One committed record, or undefined. */
   get(kind: string, key: string): Promise<JsonObject | undefined>;
+  /** Committed records of `kind` whose key starts with `prefix` (`""` for all); any order. */
   list(kind: string, prefix: string): Promise<StoreEntry[]>;
 }
 
 /** A pending write: a new value, or `undefined` for a delete. */
 export interface PendingWrite {
+  /** Record kind. */
   readonly kind: string;
+  /** Record key within the kind. */
   readonly key: string;
+  /** The new value, or `undefined` to delete the record. */
   readonly value: JsonObject | undefined;
 }
 
@@ -162,12 +170,14 @@ export class BufferedTx implements StoreTx {
     private readonly source: TxSource,
   ) {}
 
+  /** One record as this transaction sees it (its own writes first), or undefined. */
   async get(kind: string, key: string): Promise<JsonObject | undefined> {
     const w = this.pending.get(slot(kind, key));
     if (w !== undefined) return w.value === undefined ? undefined : structuredClone(w.value);
     return this.source.get(kind, key);
   }
 
+  /** Records of `kind` whose key starts with `prefix`, committed state merged with this transaction's writes, sorted by key. */
   async list(kind: string, prefix = ''): Promise<StoreEntry[]> {
     const merged = new Map<string, JsonObject>();
     for (const e of await this.source.list(kind, prefix)) merged.set(e.key, e.value);
@@ -179,14 +189,17 @@ export class BufferedTx implements StoreTx {
     return sortEntries([...merged].map(([key, value]) => ({ key, value })));
   }
 
+  /** Buffer a create-or-replace (the value is copied). */
   put(kind: string, key: string, value: JsonObject): void {
     this.pending.set(slot(kind, key), { kind, key, value: structuredClone(value) });
   }
 
+  /** Buffer a delete (no-op on commit when the record is absent). */
   delete(kind: string, key: string): void {
     this.pending.set(slot(kind, key), { kind, key, value: undefined });
   }
 
+  /** Buffer an audit event; returns the sequence number it will have (`lastSeq` + 1, + 2, …). */
   append(event: AuditEventInput): number {
     this.lastSeq += 1;
     this.appended.push({ licenseId: this.licenseId, seq: this.lastSeq, at: event.at, actor: event.actor, kind: event.kind, details: structuredClone(event.details) });

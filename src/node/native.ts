@@ -37,22 +37,52 @@ export interface SmbiosInfo {
   readonly version: string;
   /** Number of structures walked (all types). */
   readonly structures: number;
+  /** SMBIOS type 1 (System Information). */
   readonly system: {
+    /** System manufacturer string. */
     readonly manufacturer?: string;
+    /** Product (model) name. */
     readonly product?: string;
+    /** Product version string. */
     readonly version?: string;
+    /** System serial number. */
     readonly serial?: string;
     /** Lower-case `8-4-4-4-12`, in the byte order of the table's SMBIOS version. */
     readonly uuid?: string;
   };
-  readonly baseboard: { readonly manufacturer?: string; readonly product?: string; readonly version?: string; readonly serial?: string };
-  readonly chassis: { readonly manufacturer?: string; readonly version?: string; readonly serial?: string; readonly type?: number };
-  readonly processors: ReadonlyArray<{
-    readonly socket?: string;
+  /** SMBIOS type 2 (Baseboard / motherboard). */
+  readonly baseboard: {
+    /** Board manufacturer string. */
     readonly manufacturer?: string;
+    /** Board product name. */
+    readonly product?: string;
+    /** Board version string. */
+    readonly version?: string;
+    /** Board serial number. */
+    readonly serial?: string;
+  };
+  /** SMBIOS type 3 (System enclosure / chassis). */
+  readonly chassis: {
+    /** Chassis manufacturer string. */
+    readonly manufacturer?: string;
+    /** Chassis version string. */
+    readonly version?: string;
+    /** Chassis serial number. */
+    readonly serial?: string;
+    /** Chassis type code (bits 6:0 of offset 05h, e.g. 3 desktop, 10 notebook, 1 other); absent when 0. */
+    readonly type?: number;
+  };
+  /** SMBIOS type 4 (Processor Information), one entry per socket, in table order. */
+  readonly processors: ReadonlyArray<{
+    /** Socket designation, e.g. `"CPU0"`. */
+    readonly socket?: string;
+    /** Processor manufacturer string. */
+    readonly manufacturer?: string;
+    /** Processor version (model) string. */
     readonly version?: string;
     /** Processor ID as dmidecode prints it: `"D4 06 03 00 FF FB EB BF"`. */
     readonly id?: string;
+    /** Whether the socket is populated (status bit 6 at offset 18h); `false` when the field is absent. */
     readonly populated: boolean;
   }>;
   /** Dotted paths of fields whose text is a placeholder, e.g. `"baseboard.serial"`, `"processors.0.id"`. */
@@ -61,9 +91,11 @@ export interface SmbiosInfo {
 
 /** CPU identity from CPUID (x86) or the system's registers elsewhere. */
 export interface NativeCpu {
+  /** CPUID vendor string, e.g. `"GenuineIntel"`; `"ARM implementer 0x41"` on ARM, `"unknown"` when unreadable. */
   readonly vendor: string;
   /** CPUID leaf 1 EAX as 8 hex digits (family/model/stepping); MIDR on ARM; `""` when unknown. */
   readonly signature: string;
+  /** Processor brand / model name, e.g. `"Intel(R) Core(TM) i7-8650U CPU @ 1.90GHz"`; `""` when unknown. */
   readonly brand: string;
   /** CPUID hypervisor-present bit. */
   readonly hypervisor: boolean;
@@ -75,8 +107,11 @@ export interface NativeCpu {
 export interface NativeHostIdentity {
   /** `"sysfs-table"`, `"sysfs-dmi-id"` (partial: not root), `"rsmb"`, `"iokit"` or `"none"`. */
   readonly smbiosSource: string;
+  /** Decoded SMBIOS table, or `null` when none could be read (`smbiosSource` is `"none"`). */
   readonly smbios: SmbiosInfo | null;
+  /** CPU identity. */
   readonly cpu: NativeCpu;
+  /** Physical network adapters, after the exclusion rules (bridges, bonds, tun/tap, VPN and other virtual ones left out). */
   readonly adapters: readonly NativeAdapter[];
   /** `/etc/machine-id`, Windows MachineGuid or macOS IOPlatformUUID; `""` when unavailable. */
   readonly machineId: string;
@@ -84,6 +119,7 @@ export interface NativeHostIdentity {
 
 /** The typed surface of `licit_native.node`. Every function is synchronous and cheap. */
 export interface NativeAddon {
+  /** ABI of the build; must equal `NATIVE_ABI_VERSION` for the loader to accept it. */
   readonly abiVersion: number;
   /** Try to take an exclusive `flock` / `LockFileEx` lock: 0 taken, 1 busy, negative errno otherwise. */
   lockFd(fd: number): number;
@@ -93,11 +129,26 @@ export interface NativeAddon {
    * Decode SMBIOS bytes: a `dmidecode --dump-bin` file (`"dump"`) or a bare structure table
    * (`"table"`, with the version when known). Status is `"ok"` or the reason it failed.
    */
-  parseSmbios(bytes: Uint8Array, kind: 'dump' | 'table', major?: number, minor?: number): { status: string; table?: SmbiosInfo };
+  parseSmbios(bytes: Uint8Array, kind: 'dump' | 'table', major?: number, minor?: number): {
+    /** `"ok"`, or a short reason such as `"no-entry-point"`, `"bad-entry-point"`, `"table-out-of-range"`, `"empty-table"`. */
+    status: string;
+    /** The decoded table; present only when `status` is `"ok"`. */
+    table?: SmbiosInfo;
+  };
   /** Physical network adapters; `sysfsNetRoot` replaces `/sys/class/net` (Linux, for tests). */
   networkAdapters(sysfsNetRoot?: string): NativeAdapter[];
   /** Adapters and, for each one left out, the first rule that excluded it (support, tests). */
-  adapterReport(sysfsNetRoot?: string): { adapters: NativeAdapter[]; rejected: Array<{ name: string; reason: string }> };
+  adapterReport(sysfsNetRoot?: string): {
+    /** Adapters kept, as {@link NativeAddon.networkAdapters} returns them. */
+    adapters: NativeAdapter[];
+    /** Adapters left out, each with the first rule that excluded it. */
+    rejected: Array<{
+      /** Interface name, e.g. `docker0`. */
+      name: string;
+      /** Short rule name, e.g. `"not-ethernet"`. */
+      reason: string;
+    }>;
+  };
   /** SMBIOS, CPU, adapters and machine id in one call. */
   hostIdentity(sysfsNetRoot?: string): NativeHostIdentity;
 }

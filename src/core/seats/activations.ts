@@ -13,7 +13,9 @@ import type { ActOptions } from './limits.js';
 
 /** A license user. */
 export interface LicenseUser {
+  /** The user's id, as given to {@link Activations.addUser}. */
   readonly userId: string;
+  /** When the user was added. */
   readonly createdAt: Date;
   /** Devices this user may activate (its own limit, else the license's `maxUserActivations`); undefined = no per-user limit. */
   readonly maxActivations: number | undefined;
@@ -23,8 +25,11 @@ export interface LicenseUser {
 
 /** One device activated by one user. */
 export interface Activation {
+  /** The license user who activated the device. */
   readonly userId: string;
+  /** The device's id (e.g. a fingerprint string or a host name), as the caller gave it. */
   readonly deviceId: string;
+  /** When the device was first activated for this user (a transfer starts it again). */
   readonly activatedAt: Date;
   /** Last time the device checked in ({@link Activations.validate}); equals `activatedAt` until then. */
   readonly validatedAt: Date;
@@ -34,9 +39,27 @@ export interface Activation {
 
 /** Counts against the license's limits; a `licensed` of undefined means unlimited. */
 export interface ActivationUsage {
-  readonly users: { readonly licensed: number | undefined; readonly inUse: number };
-  readonly activations: { readonly licensed: number | undefined; readonly inUse: number };
-  readonly transfers: { readonly licensed: number | undefined; readonly used: number };
+  /** License users. */
+  readonly users: {
+    /** The license's `maxUsers`; undefined = unlimited. */
+    readonly licensed: number | undefined;
+    /** License users that exist now. */
+    readonly inUse: number;
+  };
+  /** Device activations, all users together. */
+  readonly activations: {
+    /** The license's `maxActivations`; undefined = unlimited. */
+    readonly licensed: number | undefined;
+    /** Devices active now. */
+    readonly inUse: number;
+  };
+  /** Transfers (device moves and counted device resets) over the license's life. */
+  readonly transfers: {
+    /** The license's `maxTransfers`; undefined = unlimited. */
+    readonly licensed: number | undefined;
+    /** Transfers made so far (never decreases). */
+    readonly used: number;
+  };
 }
 
 const USER = 'user';
@@ -82,10 +105,12 @@ export class Activations extends LicenseCounter {
 
   /**
    * Create a license user (adding one who exists changes nothing).
-   * @param opts.maxActivations this user's own device limit (default: the license's `maxUserActivations`)
    * @throws `ERR_USERS_EXHAUSTED`
    */
-  async addUser(userId: string, opts: ActOptions & { maxActivations?: number } = {}): Promise<LicenseUser> {
+  async addUser(userId: string, opts: ActOptions & {
+      /** This user's own device limit (default: the license's `maxUserActivations`). */
+      maxActivations?: number;
+    } = {}): Promise<LicenseUser> {
     checkId(userId, 'user id');
     const own = opts.maxActivations === undefined ? null : this.checkUserLimit(opts.maxActivations);
     return this.store.transaction(this.license.id, async (tx) => {
@@ -154,7 +179,14 @@ export class Activations extends LicenseCounter {
    * refreshes its validation time.
    * @throws `ERR_USER_NOT_FOUND`, `ERR_ACTIVATIONS_EXHAUSTED` (per user or per license; the message says which)
    */
-  async activate(userId: string, deviceId: string, opts: ActOptions & { info?: JsonObject } = {}): Promise<Activation> {
+  async activate(
+    userId: string,
+    deviceId: string,
+    opts: ActOptions & {
+      /** What to record about the device (host name, OS, …); at most 4096 characters of JSON. */
+      info?: JsonObject;
+    } = {},
+  ): Promise<Activation> {
     checkId(userId, 'user id');
     checkId(deviceId, 'device id');
     const info = checkInfo(opts.info);
@@ -222,7 +254,10 @@ export class Activations extends LicenseCounter {
    * @returns the users whose activation was removed
    * @throws `ERR_ACTIVATION_NOT_FOUND`, `ERR_TRANSFERS_EXHAUSTED`
    */
-  async resetDevice(deviceId: string, opts: ActOptions & { countTransfer?: boolean } = {}): Promise<string[]> {
+  async resetDevice(deviceId: string, opts: ActOptions & {
+      /** Count the reset as one transfer (default true; false for a vendor's goodwill reset). */
+      countTransfer?: boolean;
+    } = {}): Promise<string[]> {
     checkId(deviceId, 'device id');
     return this.store.transaction(this.license.id, async (tx) => {
       const users = (await tx.list(ACT)).map((e) => parseActivation(e.value)).filter((a) => a.deviceId === deviceId).map((a) => a.userId);
@@ -258,7 +293,15 @@ export class Activations extends LicenseCounter {
    * Move one user's activation from one device to another in one step; counts one transfer.
    * @throws `ERR_ACTIVATION_NOT_FOUND`, `ERR_TRANSFERS_EXHAUSTED`, `ERR_USAGE` (target already active)
    */
-  async transfer(userId: string, fromDevice: string, toDevice: string, opts: ActOptions & { info?: JsonObject } = {}): Promise<Activation> {
+  async transfer(
+    userId: string,
+    fromDevice: string,
+    toDevice: string,
+    opts: ActOptions & {
+      /** What to record about the new device (host name, OS, …); at most 4096 characters of JSON. */
+      info?: JsonObject;
+    } = {},
+  ): Promise<Activation> {
     checkId(userId, 'user id');
     checkId(fromDevice, 'device id');
     checkId(toDevice, 'device id');

@@ -29,6 +29,7 @@ export type AuditKind = (typeof AUDIT_KINDS)[number];
 
 /** An audit event written by the seat layer. */
 export interface SeatAuditEvent extends AuditEvent {
+  /** What happened: one of {@link AUDIT_KINDS}. */
   readonly kind: AuditKind;
 }
 

@@ -6,13 +6,18 @@ import { withAuditChain } from '../admin/chained-store.js';
 import type { Store } from '../store.js';
 import { checkLimits, type SeatLimits, type SeatOptions } from './limits.js';
 
+/** Base of the seat-side managers: the chained store, checked limits, clock and default actor. */
 export abstract class LicenseCounter {
   /** The store, hash-chaining every audit event (so every licit writer keeps one verifiable log). */
   protected readonly store: Store;
+  /** The license limits, checked once by {@link checkLimits} at construction. */
   protected readonly license: SeatLimits;
+  /** Clock in milliseconds since the epoch (default `Date.now`). */
   protected readonly now: () => number;
+  /** Actor recorded in audit events when a call gives none (default `"app"`). */
   protected readonly actor: string;
 
+  /** Count in `store` under `license`'s limits; throws `ERR_KEY_INVALID_CLAIM` for impossible limits. */
   constructor(store: Store, license: SeatLimits, options: SeatOptions = {}) {
     this.store = withAuditChain(store);
     this.license = checkLimits(license);

@@ -19,9 +19,11 @@ import { exhausted, type SeatUsage } from './seats.js';
 export interface FloatingLease {
   /** Opaque lease id: what {@link FloatingSeats.heartbeat} and {@link FloatingSeats.checkin} take. */
   readonly id: string;
+  /** The user type the seat is of, e.g. `"basic"`. */
   readonly type: string;
   /** Who holds it: a user, host or process name, for reports. */
   readonly holder: string;
+  /** When the seat was checked out (heartbeats do not change it). */
   readonly checkedOutAt: Date;
   /** The seat is free again at this instant unless a heartbeat comes first. */
   readonly expiresAt: Date;
@@ -64,6 +66,7 @@ export class FloatingSeats extends LicenseCounter {
   /** The lease time-to-live in milliseconds. */
   readonly ttlMs: number;
 
+  /** Throws `ERR_USAGE` when `options.ttlMs` is not a whole number from 100 ms to 7 days. */
   constructor(store: Store, license: SeatLimits, options: FloatingOptions = {}) {
     super(store, license, options);
     const ttl = options.ttlMs ?? 60_000;

@@ -12,7 +12,9 @@ import { seatsFor, unknownType, type ActOptions } from './limits.js';
 
 /** One user holding a seat. */
 export interface SeatAssignment {
+  /** The user holding the seat. */
   readonly userId: string;
+  /** The seat's user type, e.g. `"basic"`. */
   readonly type: string;
   /** When the user got a seat of this type. */
   readonly since: Date;
@@ -20,6 +22,7 @@ export interface SeatAssignment {
 
 /** Seats of one user type. */
 export interface SeatUsage {
+  /** The user type these counts are for. */
   readonly type: string;
   /** Seats the license grants (0 for a type it no longer has). */
   readonly licensed: number;
@@ -36,6 +39,7 @@ export type AccessLevel = 'full' | 'admin-only' | 'denied';
 
 /** The answer of {@link SeatManager.access}. */
 export interface AccessDecision {
+  /** What the user may reach: `full`, `admin-only` or `denied`. */
   readonly access: AccessLevel;
   /** The user's seat type, when the user holds one. */
   readonly type?: string;
@@ -154,7 +158,13 @@ export class SeatManager extends LicenseCounter {
    * everyone else `denied` with `ERR_SEATS_EXCEEDED`, until usage fits again. A user without a
    * seat is `denied` with `ERR_USER_NOT_FOUND` (an administrator: `admin-only`).
    */
-  async access(userId: string, opts: { admin?: boolean } = {}): Promise<AccessDecision> {
+  async access(
+    userId: string,
+    opts: {
+      /** The user is an administrator: `admin-only` instead of `denied` (default false). */
+      admin?: boolean;
+    } = {},
+  ): Promise<AccessDecision> {
     checkId(userId, 'user id');
     return this.store.read(this.license.id, async (r) => {
       const rec = await r.get(SEAT, userId);

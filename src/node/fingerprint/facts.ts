@@ -10,8 +10,12 @@ export interface HostFacts {
   readonly source: 'native' | 'fallback';
   /** Where SMBIOS came from: `"sysfs-table"`, `"sysfs-dmi-id"`, `"rsmb"`, `"iokit"` or `"none"`. */
   readonly smbiosSource: string;
+  /** Decoded SMBIOS table, or `null` when none was readable (always `null` from some fallbacks). */
   readonly smbios: SmbiosInfo | null;
+  /** CPU identity (vendor, signature, brand, hypervisor). */
   readonly cpu: NativeCpu;
+  /** Physical network adapters with their raw MACs. */
   readonly adapters: readonly NativeAdapter[];
+  /** `/etc/machine-id`, Windows MachineGuid or macOS IOPlatformUUID; `""` when unavailable. */
   readonly machineId: string;
 }

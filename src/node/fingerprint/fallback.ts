@@ -23,8 +23,15 @@ const line = (path: string) => read(path)?.split('\n', 1)[0];
 
 /** Physical adapters, and each adapter left out with the first rule that excluded it. */
 export interface AdapterReport {
+  /** Adapters kept as physical, with their current MAC. */
   readonly adapters: NativeAdapter[];
-  readonly rejected: Array<{ readonly name: string; readonly reason: string }>;
+  /** Adapters left out, each with the first rule that excluded it. */
+  readonly rejected: Array<{
+    /** Interface name, e.g. `docker0`. */
+    readonly name: string;
+    /** Short rule name, e.g. `"no-device"`, `"bridge"`, `"virtual-name"`. */
+    readonly reason: string;
+  }>;
 }
 
 /** Why adapter `name` is not physical (the reasons of native/src/host_linux.cc), or its entry. */

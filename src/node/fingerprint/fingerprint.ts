@@ -31,6 +31,7 @@ const KIND_OF_CODE = new Map(Object.entries(CODES).map(([k, c]) => [c, k as Comp
 
 /** One hashed component. */
 export interface FingerprintComponent {
+  /** What this component identifies (its code in the string form, e.g. `mc` for `"mac"`). */
   readonly kind: ComponentKind;
   /** Which one: the interface name for a MAC, else the kind. Not part of the string form. */
   readonly name: string;
@@ -68,7 +69,9 @@ function order(a: FingerprintComponent, b: FingerprintComponent): number {
 export interface FromFactsOptions {
   /** Per-application salt; fingerprints under different salts cannot be linked. */
   readonly salt: string;
+  /** Record that the machine looks like a virtual machine; default `false`. */
   readonly virtual?: boolean;
+  /** Record that the process looks containerised; default `false`. */
   readonly container?: boolean;
 }
 
@@ -85,6 +88,7 @@ export interface FromFactsOptions {
 export class Fingerprint {
   /** Components in string-form order. */
   readonly components: readonly FingerprintComponent[];
+  /** How the facts were obtained (`"parsed"` for a fingerprint read back from its string). */
   readonly source: FingerprintSource;
   /** The machine looks like a virtual machine (false for parsed fingerprints: unknown). */
   readonly virtual: boolean;
@@ -97,7 +101,18 @@ export class Fingerprint {
   readonly unavailable: readonly ComponentKind[];
 
   /** Use {@link Fingerprint.fromFacts} or {@link Fingerprint.parse}. */
-  constructor(components: readonly FingerprintComponent[], source: FingerprintSource, env: { virtual?: boolean; container?: boolean; unavailable?: readonly ComponentKind[] } = {}) {
+  constructor(
+    components: readonly FingerprintComponent[],
+    source: FingerprintSource,
+    env: {
+      /** See {@link Fingerprint.virtual}; default `false`. */
+      virtual?: boolean;
+      /** See {@link Fingerprint.container}; default `false`. */
+      container?: boolean;
+      /** See {@link Fingerprint.unavailable}; default none. */
+      unavailable?: readonly ComponentKind[];
+    } = {},
+  ) {
     for (const c of components) {
       if (!(c.kind in CODES) || !HASH_RE.test(c.value)) {
         throw new LicenseError('ERR_FINGERPRINT_MALFORMED', `a fingerprint component must be a known kind with a 16-character hash, got ${String(c.kind)}=${String(c.value).slice(0, 20)}`);
@@ -191,7 +206,18 @@ export class Fingerprint {
   }
 
   /** JSON view, as `licit fingerprint --json` prints it. */
-  toJSON(): { source: FingerprintSource; virtual: boolean; container: boolean; fingerprint: string; components: FingerprintComponent[] } {
+  toJSON(): {
+    /** As {@link Fingerprint.source}. */
+    source: FingerprintSource;
+    /** As {@link Fingerprint.virtual}. */
+    virtual: boolean;
+    /** As {@link Fingerprint.container}. */
+    container: boolean;
+    /** The string form, as {@link Fingerprint.toString} returns it. */
+    fingerprint: string;
+    /** Copies of the components, in string-form order. */
+    components: FingerprintComponent[];
+  } {
     return { source: this.source, virtual: this.virtual, container: this.container, fingerprint: this.toString(), components: this.components.map((c) => ({ ...c })) };
   }
 }

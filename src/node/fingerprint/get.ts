@@ -40,7 +40,12 @@ const fpCache = new Map<string, Fingerprint>();
  * The raw facts (serials, MACs in clear). Internal to the process: never log or send them.
  * Cached; `fallback: true` forces the JavaScript reader.
  */
-export async function readHostFacts(opts: { fallback?: boolean | undefined } = {}): Promise<HostFacts> {
+export async function readHostFacts(
+  opts: {
+    /** Read with the JavaScript fallback even when the addon loads. Default false. */
+    fallback?: boolean | undefined;
+  } = {},
+): Promise<HostFacts> {
   const addon = opts.fallback === true ? undefined : loadNative();
   if (addon !== undefined) {
     if (factsCache.native === undefined) {

@@ -32,11 +32,22 @@ export const DEFAULT_WEIGHTS: Readonly<Record<ComponentKind, number>> = Object.f
 export type MatchStrategy =
   | 'all'
   | 'most'
-  | { readonly mode: 'all' | 'most'; readonly weights?: Partial<Record<ComponentKind, number>> }
-  | { readonly atLeast: number; readonly weights?: Partial<Record<ComponentKind, number>> };
+  | {
+      /** `"all"` or `"most"`, as the string forms. */
+      readonly mode: 'all' | 'most';
+      /** Weights for some kinds, replacing those of {@link DEFAULT_WEIGHTS}; negative counts as 0. */
+      readonly weights?: Partial<Record<ComponentKind, number>>;
+    }
+  | {
+      /** Minimum total weight of the same kinds (must also be above 0) for a match. */
+      readonly atLeast: number;
+      /** Weights for some kinds, replacing those of {@link DEFAULT_WEIGHTS}; negative counts as 0. */
+      readonly weights?: Partial<Record<ComponentKind, number>>;
+    };
 
 /** Outcome of {@link match}. */
 export interface MatchResult {
+  /** Whether this machine matches the stored fingerprint under the strategy. */
   readonly ok: boolean;
   /** Same weight over compared weight, 0..1 (0 when nothing could be compared). */
   readonly score: number;
@@ -51,8 +62,21 @@ export type KindStatus = 'same' | 'changed' | 'unavailable' | 'new';
 
 /** A support-friendly account of a match. */
 export interface Explanation extends MatchResult {
+  /** The strategy in words with the weights found, e.g. `"most of the weight the same (got 7 of 9)"`. */
   readonly strategy: string;
-  readonly kinds: ReadonlyArray<{ readonly kind: ComponentKind; readonly status: KindStatus; readonly weight: number; readonly stored: number; readonly current: number }>;
+  /** One entry per kind present in either fingerprint, in string-form order. */
+  readonly kinds: ReadonlyArray<{
+    /** The component kind. */
+    readonly kind: ComponentKind;
+    /** How it compared. */
+    readonly status: KindStatus;
+    /** Its weight under the strategy (0 or more). */
+    readonly weight: number;
+    /** Number of stored components of this kind (more than 1 only for MACs). */
+    readonly stored: number;
+    /** Number of current components of this kind. */
+    readonly current: number;
+  }>;
   /** Several lines of plain text saying what changed and whether a reset is needed. */
   readonly text: string;
 }
