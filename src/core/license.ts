@@ -29,7 +29,7 @@ export class License {
 
   /**
    * Normally made by `verifyLicense`; constructing one yourself verifies nothing.
-   * `sets` are the precomputed {@link featureSets} of `claims` (computed when omitted).
+   * `sets` are the precomputed feature sets of `claims` (computed when omitted).
    */
   constructor(claims: LicenseClaims, kid: string, text: string, report: StatusReport, sets: FeatureSets = featureSets(claims)) {
     this.claims = claims;

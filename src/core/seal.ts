@@ -22,12 +22,12 @@ export interface AeadBackend {
   decrypt(key: SealKey, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | undefined | Promise<Uint8Array | undefined>;
 }
 
-/** A 256-bit sealing key. Opaque: backends read it with {@link sealKeyBytes}. */
+/** A 256-bit sealing key. Opaque: backends read it with `sealKeyBytes`. */
 export class SealKey {
   readonly #bytes: Uint8Array;
   /** Backend-specific imported forms (e.g. a WebCrypto `CryptoKey`), made once. */
   readonly imported = new Map<string, unknown>();
-  /** Wrap 32 raw key bytes (normally from {@link deriveSealKey}). */
+  /** Wrap 32 raw key bytes (normally derived with HKDF by `deriveSealKey`). */
   constructor(bytes: Uint8Array) {
     if (bytes.length !== 32) throw new RangeError('a seal key is 32 bytes');
     this.#bytes = bytes.slice();
