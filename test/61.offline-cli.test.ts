@@ -7,6 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openRequest } from '../src/core/exchange/index.js';
+import { FileStore } from '../src/node/file-store.js';
+import { KINDS } from '../src/server/vendor.js';
 import { licit } from './helpers/cli.js';
 import { makeVendor } from './helpers/vendor.js';
 
@@ -83,6 +86,21 @@ describe('offline round trip (CLI only)', () => {
     const refused = respond(request(key, 'l2', 'm-2'));
     expect(refused.code).toBe(1);
     expect(refused.json().error?.code).toBe('ERR_ACTIVATIONS_EXHAUSTED');
+  });
+
+  it('--seat-usage travels in the request and the vendor records it', async () => {
+    const key = await vendor.issue({ licenseId: 'LIC-SEATS-CLI', seats: { basic: 5 } });
+    const r = licit(['request', '--license', key, '--public-key', vendor.pubPath, '--dir', join(work, 'seats'), '--machine-id', 'm-seats', '--seat-usage', 'basic=3', '--seat-usage', 'advanced=1', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const { request: code, installation } = r.json() as { request: string; installation: string };
+    expect((await openRequest(code)).seats).toEqual({ basic: 3, advanced: 1 });
+    expect(respond(code).code).toBe(0);
+    const fs = new FileStore(store);
+    const rec = await fs.read('LIC-SEATS-CLI', (tx) => tx.get(KINDS.installation, installation));
+    await fs.close();
+    expect(rec?.seats).toEqual({ basic: 3, advanced: 1 });
+    const bad = licit(['request', '--license', key, '--public-key', vendor.pubPath, '--dir', join(work, 'seats'), '--seat-usage', 'basic']);
+    expect(bad.code).toBe(2);
   });
 
   it('bad input is a usage error, not a crash', () => {

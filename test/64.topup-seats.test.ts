@@ -119,3 +119,20 @@ describe('installation-facing top-ups', () => {
     l.close();
   });
 });
+
+describe('seat usage', () => {
+  it('the seatUsage counts travel in every request and the server records them', async () => {
+    const w = world();
+    const key = await vendor.issue({ licenseId: 'LIC-SEATS', seats: { basic: 10, advanced: 2 } });
+    let inUse = { basic: 3, advanced: 1 };
+    const l = await w.open(key, { seatUsage: async () => inUse });
+    await l.activate();
+    let usage = await w.admin('/v1/admin/usage?licenseId=LIC-SEATS');
+    expect(usage.seatsReported).toEqual({ [l.installation.id]: { basic: 3, advanced: 1 } });
+    inUse = { basic: 7, advanced: 2 };
+    await l.renew();
+    usage = await w.admin('/v1/admin/usage?licenseId=LIC-SEATS');
+    expect(usage.seatsReported).toEqual({ [l.installation.id]: { basic: 7, advanced: 2 } });
+    l.close();
+  });
+});

@@ -62,6 +62,11 @@ export interface LicensingOptions {
   readonly releaseDate?: Date | undefined;
   /** Credit ledger: its consumption is reported, the lease's floor and top-ups applied to it. */
   readonly ledger?: LedgerHook | undefined;
+  /**
+   * Seats in use here, per user type (e.g. `() => seats.usage()` reduced to counts), read for every
+   * request so the server's usage view and reports see them. Absent: no seat usage is reported.
+   */
+  readonly seatUsage?: (() => Record<string, number> | Promise<Record<string, number>>) | undefined;
   /** Clock in ms (default `Date.now`). */
   readonly now?: (() => number) | undefined;
   /** `fetch` to reach the server (default the global one). */
@@ -331,13 +336,14 @@ export class Licensing extends EventEmitter {
 
   /**
    * Make a request code (`LICITR1-…`) for the vendor's server or its offline page; its nonce is
-   * remembered so exactly one answer to it will be accepted. It carries the ledger's consumption; a
-   * `topup` request also carries what it asks for.
+   * remembered so exactly one answer to it will be accepted. It carries the ledger's consumption and
+   * the `seatUsage` counts; a `topup` request also carries what it asks for.
    */
   async createRequest(operation: RequestOperation = 'activate', topUp?: TopUpAsk): Promise<string> {
     const nonce = newNonce();
     const at = this.#clock();
     const consumed = this.#o.ledger === undefined ? undefined : (await this.#o.ledger.balance()).consumed;
+    const seats = this.#o.seatUsage === undefined ? undefined : { ...(await this.#o.seatUsage()) };
     const code = await createRequest(
       {
         operation,
@@ -349,6 +355,7 @@ export class Licensing extends EventEmitter {
         appName: this.#o.appName,
         appVersion: this.#o.appVersion,
         consumed,
+        seats,
         user: this.#o.user,
         topUp,
         nonce,

@@ -10,7 +10,7 @@ import { parseFlags, required, type Verb } from '../context.js';
 import { licenseText, readPublicKeys } from '../files.js';
 
 const USAGE =
-  'licit request --license KEY --public-key FILE [--dir DIR] [--machine-id ID | --fingerprint FP] [--salt SALT] [--user USER] [--app NAME] [--app-version V] [--deactivate] [--json]';
+  'licit request --license KEY --public-key FILE [--dir DIR] [--machine-id ID | --fingerprint FP] [--salt SALT] [--user USER] [--app NAME] [--app-version V] [--seat-usage TYPE=N]... [--deactivate] [--json]';
 
 /** Flags shared by `request` and `apply` (they must open the same installation the same way). */
 export const CLIENT_FLAGS = {
@@ -26,7 +26,7 @@ export const CLIENT_FLAGS = {
 } as const;
 
 /** Open the installation's runtime from the shared flags (offline: no server). */
-export async function openClient(v: Record<string, unknown>, usage: string) {
+export async function openClient(v: Record<string, unknown>, usage: string, seatUsage?: Record<string, number>) {
   const { Licensing } = await import('../../node/licensing.js');
   const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
   if (str('machine-id') !== undefined && str('fingerprint') !== undefined) throw new LicenseError('ERR_USAGE', `give --machine-id or --fingerprint, not both\nUsage: ${usage}`);
@@ -42,14 +42,28 @@ export async function openClient(v: Record<string, unknown>, usage: string) {
     appName: str('app'),
     appVersion: str('app-version'),
     autoRenew: false,
+    seatUsage: seatUsage === undefined ? undefined : () => seatUsage,
   });
+}
+
+/** `--seat-usage basic=3 --seat-usage advanced=1` as counts per seat type. */
+export function parseSeatUsage(items: readonly string[] | undefined, usage: string): Record<string, number> | undefined {
+  if (items === undefined || items.length === 0) return undefined;
+  const out: Record<string, number> = {};
+  for (const item of items) {
+    const m = /^([A-Za-z0-9][A-Za-z0-9._:+-]{0,63})=(\d{1,15})$/.exec(item);
+    if (m === null) throw new LicenseError('ERR_USAGE', `--seat-usage takes TYPE=N (a seat type and a whole number), not "${item}"\nUsage: ${usage}`);
+    out[m[1] as string] = Number(m[2]);
+  }
+  return out;
 }
 
 /** `licit request`: print a request code (one line). */
 export const run: Verb = async (argv) => {
-  const { values: v, positionals } = parseFlags(argv, { ...CLIENT_FLAGS, deactivate: { type: 'boolean' } }, USAGE);
+  const { values: v, positionals } = parseFlags(argv, { ...CLIENT_FLAGS, deactivate: { type: 'boolean' }, 'seat-usage': { type: 'string', multiple: true } }, USAGE);
   if (positionals.length > 0) throw new LicenseError('ERR_USAGE', `unexpected argument "${positionals[0]}"\nUsage: ${USAGE}`);
-  const client = await openClient(v, USAGE);
+  const seats = parseSeatUsage(v['seat-usage'] as string[] | undefined, USAGE);
+  const client = await openClient(v, USAGE, seats);
   const code = await client.createRequest(v.deactivate === true ? 'deactivate' : 'activate');
   return {
     data: { request: code, licenseId: client.license.id, installation: client.installation.id, fingerprintSource: client.fingerprintSource },
