@@ -92,7 +92,7 @@ describe('offline round trip (CLI only)', () => {
     const key = await vendor.issue({ licenseId: 'LIC-SEATS-CLI', seats: { basic: 5 } });
     const r = licit(['request', '--license', key, '--public-key', vendor.pubPath, '--dir', join(work, 'seats'), '--machine-id', 'm-seats', '--seat-usage', 'basic=3', '--seat-usage', 'advanced=1', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const { request: code, installation } = r.json() as { request: string; installation: string };
+    const { request: code, installation } = r.json() as unknown as { request: string; installation: string };
     expect((await openRequest(code)).seats).toEqual({ basic: 3, advanced: 1 });
     expect(respond(code).code).toBe(0);
     const fs = new FileStore(store);
