@@ -130,6 +130,30 @@ describe('license server', () => {
     expect(lease.topUps).toContain(first.body.token);
   });
 
+  it('without a store it keeps its records in a FileStore at $LICIT_STORE', async () => {
+    const { mkdtempSync, readdirSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = join(mkdtempSync(join(tmpdir(), 'licit-62-')), 'store');
+    const saved = process.env.LICIT_STORE;
+    try {
+      process.env.LICIT_STORE = dir;
+      const s = setup({ store: undefined });
+      const key = await vendor.issue({ licenseId: 'LIC-DEFSTORE' });
+      expect((await s.ask('activate', installation(), key, fp({ mi: 'A' }))).status).toBe(200);
+      expect(readdirSync(dir).some((f) => f.endsWith('.events.jsonl'))).toBe(true);
+      // A second server on the same default store sees the activation.
+      const again = setup({ store: undefined });
+      expect((await again.get('/v1/admin/devices?licenseId=LIC-DEFSTORE', again.admin)).body.devices).toHaveLength(1);
+      process.env.LICIT_STORE = 'postgres://localhost/licit';
+      expect(() => setup({ store: undefined })).toThrow(expect.objectContaining({ code: 'ERR_USAGE' }));
+    } finally {
+      if (saved === undefined) delete process.env.LICIT_STORE;
+      else process.env.LICIT_STORE = saved;
+      rmSync(join(dir, '..'), { recursive: true, force: true });
+    }
+  });
+
   it('a re-issued key registered by the admin reaches the installation in the next lease', async () => {
     const s = setup();
     const old = await vendor.issue({ licenseId: 'LIC-UP', seats: { basic: 2 } }, new Date(T0 - 1000_000));

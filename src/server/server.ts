@@ -6,7 +6,8 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ERROR_CODES, LicenseError, isLicenseError, type LicenseErrorCode } from '../core/errors.js';
-import type { JsonObject, JsonValue } from '../core/store.js';
+import type { JsonObject, JsonValue, Store } from '../core/store.js';
+import { FileStore } from '../node/file-store.js';
 import { readVerifiedLog } from '../core/admin/audit-chain.js';
 import { adminEvent } from '../core/admin/events.js';
 import type { RangeSpec } from '../core/admin/range.js';
@@ -14,7 +15,13 @@ import { computeReport } from '../core/admin/report.js';
 import { KINDS, Vendor, type VendorOptions } from './vendor.js';
 
 /** Options of {@link createLicenseServer}. */
-export interface LicenseServerOptions extends VendorOptions {
+export interface LicenseServerOptions extends Omit<VendorOptions, 'store'> {
+  /**
+   * Where activations, users, usage and the audit log live. Default: a `FileStore` in the directory
+   * `$LICIT_STORE`, else `./licit-store` (one server process on one machine). Pass a
+   * `PostgresStore` (from `licit/postgres`) for several server processes.
+   */
+  readonly store?: Store | undefined;
   /** Bearer token for `/v1/admin/*`. Without one, administrative endpoints answer 401. */
   readonly adminToken?: string | undefined;
   /** Largest request body accepted, in bytes (default 64 KiB). */
@@ -129,11 +136,12 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
  * import { createLicenseServer } from 'licit/server'
  * import { FileStore } from 'licit/node'
  * const server = createLicenseServer({ signingKey: readFileSync('vendor.key', 'utf8'), store: new FileStore('/var/lib/licit'), adminToken: process.env.ADMIN_TOKEN })
+ * // store omitted: a FileStore at $LICIT_STORE or ./licit-store
  * await server.listen(8080)
  * ```
  */
 export function createLicenseServer(options: LicenseServerOptions): LicenseServer {
-  const vendor = new Vendor(options);
+  const vendor = new Vendor({ ...options, store: options?.store ?? defaultStore() });
   const max = options.maxBodyBytes ?? 64 * 1024;
   const token = options.adminToken === undefined || options.adminToken === '' ? undefined : digest(options.adminToken);
 
@@ -296,6 +304,15 @@ function query(url: URL, name: string): string {
   const v = url.searchParams.get(name);
   if (v === null || v === '') throw usage(`query parameter "${name}" is required`);
   return v;
+}
+
+/** The default store: a FileStore at `$LICIT_STORE` or `./licit-store`. */
+function defaultStore(): Store {
+  const spec = process.env.LICIT_STORE;
+  if (spec !== undefined && /^postgres(ql)?:\/\//.test(spec)) {
+    throw new LicenseError('ERR_USAGE', 'LICIT_STORE names a PostgreSQL database; createLicenseServer opens only a FileStore by itself: pass store: new PostgresStore({ connectionString }) from licit/postgres');
+  }
+  return new FileStore(spec === undefined || spec === '' ? 'licit-store' : spec);
 }
 
 /** True when `code` is one of the library's error codes (for clients reading server errors). */
