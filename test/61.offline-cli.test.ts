@@ -18,6 +18,17 @@ const work = mkdtempSync(join(tmpdir(), 'licit-offline-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const wrap = (s: string) => s.trim().replace(/(.{64})/g, '$1\n');
+/** What the CLI is given: the code wrapped at 64 columns, checked to really be wrapped (several lines, none longer). */
+function wrapped(code: string): string {
+  const text = wrap(code);
+  const lines = text.split('\n');
+  expect(code.length).toBeGreaterThan(128); // long enough that wrapping makes at least three lines
+  expect(lines.length).toBeGreaterThanOrEqual(3);
+  expect(lines.every((l) => l.length <= 64)).toBe(true);
+  expect(lines.slice(0, -1).every((l) => l.length === 64)).toBe(true);
+  expect(lines.join('')).toBe(code);
+  return text;
+}
 const store = join(work, 'vendor-store');
 
 function request(key: string, dir: string, machine: string): string {
@@ -28,21 +39,22 @@ function request(key: string, dir: string, machine: string): string {
   return code;
 }
 function respond(code: string) {
-  return licit(['respond', '--signing-key', vendor.keyPath, '--store', store, '--json', '-'], { input: wrap(code) });
+  return licit(['respond', '--signing-key', vendor.keyPath, '--store', store, '--json', '-'], { input: wrapped(code) });
 }
 function apply(key: string, dir: string, machine: string, response: string) {
-  return licit(['apply', '--license', key, '--public-key', vendor.pubPath, '--dir', join(work, dir), '--machine-id', machine, '--json', '-'], { input: wrap(response) });
+  return licit(['apply', '--license', key, '--public-key', vendor.pubPath, '--dir', join(work, dir), '--machine-id', machine, '--json', '-'], { input: wrapped(response) });
 }
 
 describe('offline round trip (CLI only)', () => {
   it('request → respond → apply installs a 14-day lease; refusals carry their own codes', async () => {
     const key = await vendor.issue({ customer: 'ACME', maxActivations: 2 });
     const req = request(key, 'a', 'machine-a');
-    expect(wrap(req).split('\n').every((l) => l.length <= 64)).toBe(true);
+    // respond() hands the CLI the request wrapped at 64 columns (checked in wrapped()); it must accept it.
     const resp = respond(req);
     expect(resp.code, resp.stderr).toBe(0);
     const response = resp.json().response as string;
-    expect(response).toMatch(/^LICITL1-/);
+    expect(response).toMatch(/^LICITL1-[A-Za-z0-9_-]+$/); // printed as one line
+    expect(response.length).toBeGreaterThan(64);
 
     const ok = apply(key, 'a', 'machine-a', response);
     expect(ok.code, ok.stderr).toBe(0);
