@@ -3,7 +3,7 @@
  * vendor, `licit apply` back on the machine, with both codes wrapped at 64 columns as they would be
  * in an e-mail. Every refusal has its own code.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -113,6 +113,23 @@ describe('offline round trip (CLI only)', () => {
     expect(rec?.seats).toEqual({ basic: 3, advanced: 1 });
     const bad = licit(['request', '--license', key, '--public-key', vendor.pubPath, '--dir', join(work, 'seats'), '--seat-usage', 'basic']);
     expect(bad.code).toBe(2);
+  });
+
+  it('respond without --store names the store it counts in on stderr; --json stdout stays one object', async () => {
+    const key = await vendor.issue({ customer: 'Default Store' });
+    const cwd = join(work, 'cwd');
+    mkdirSync(cwd);
+    const r = licit(['respond', '--signing-key', vendor.keyPath, '--json', '-'], { input: wrapped(request(key, 'd', 'm-d')), cwd, env: { LICIT_STORE: undefined } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().ok).toBe(true);
+    expect(r.stderr).toContain(join(cwd, 'licit-store'));
+    expect(existsSync(join(cwd, 'licit-store'))).toBe(true);
+    const env = licit(['respond', '--signing-key', vendor.keyPath, '-'], { input: request(key, 'd', 'm-d'), env: { LICIT_STORE: join(work, 'env-store') } });
+    expect(env.code, env.stderr).toBe(0);
+    expect(env.stdout.trim()).toMatch(/^LICITL1-[A-Za-z0-9_-]+$/);
+    expect(env.stderr).toContain(join(work, 'env-store'));
+    // With --store the operator chose: nothing on stderr.
+    expect(respond(request(key, 'd2', 'm-d2')).stderr).toBe('');
   });
 
   it('bad input is a usage error, not a crash', () => {

@@ -4,6 +4,7 @@
  * or `./licit-store`): the same store `licit serve` uses, so offline and online activations share
  * one count.
  */
+import { resolve } from 'node:path';
 import { LicenseError } from '../../core/errors.js';
 import { argOrStdin, parseFlags, required, type Verb } from '../context.js';
 import { readTextFile } from '../files.js';
@@ -19,7 +20,14 @@ export const run: Verb = async (argv, ctx) => {
   const signingKey = readTextFile(required(v['signing-key'], '--signing-key', USAGE), '--signing-key');
   const code = await argOrStdin(positionals[0], ctx, 'request code');
   const { Vendor } = await import('../../server/vendor.js');
-  const store = await openStore(v.store ?? process.env.LICIT_STORE ?? 'licit-store', { schema: v.schema, applicationName: 'licit-respond' });
+  const spec = v.store ?? process.env.LICIT_STORE ?? 'licit-store';
+  // Name the store on stderr (stdout stays the code, or one JSON object): an activation counted in
+  // a ./licit-store nobody meant to create would otherwise go unnoticed.
+  if (v.store === undefined) {
+    const where = /^postgres(ql)?:\/\//.test(spec) ? spec.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') : resolve(spec);
+    ctx.warn(`licit respond: counting in the store ${where} (${process.env.LICIT_STORE === undefined ? 'default ./licit-store' : '$LICIT_STORE'}; choose one with --store)`);
+  }
+  const store = await openStore(spec, { schema: v.schema, applicationName: 'licit-respond' });
   try {
     const vendor = new Vendor({ signingKey, store });
     const answer = await vendor.answer(code);
