@@ -85,6 +85,14 @@ describeBuilt('ledger across processes (built CLI)', () => {
     const h = licit([...base, 'history', '--json'], { env: ENV }).json();
     expect((h.entries as { kind: string }[]).map((e) => e.kind)).toEqual(['carry', 'topup', 'consume']);
     expect(licit([...base, 'verify'], { env: ENV }).stdout).toMatch(/verifies: 3 records/);
+    // A wrong or missing LICIT_SECRET: same code, but the message points at the secret.
+    for (const env of [{ LICIT_SECRET: 'not-the-app-secret' }, { LICIT_SECRET: '' }]) {
+      const w = licit([...base, 'status', '--json'], { env });
+      expect(w.code).toBe(1);
+      expect(w.json().error?.code).toBe('ERR_LEDGER_TAMPERED');
+      expect(w.json().error?.message).toMatch(/altered, or it was sealed with another secret.*LICIT_SECRET/);
+    }
+    expect(licit([...base, 'status', '--json'], { env: ENV }).json()).toMatchObject({ consumed: 15 });
     expect(licit([...base, 'consume', '0'], { env: ENV }).code).toBe(2);
     expect(licit([...base, 'frobnicate'], { env: ENV }).code).toBe(2);
   });
