@@ -158,13 +158,39 @@ describe('Licensing', () => {
   });
 
   it('feature checks are synchronous and do no I/O', async () => {
+    const { readFileSync, statSync, writeFileSync } = await import('node:fs');
+    let fetches = 0;
     const w = world();
     const key = await vendor.issue({ licenseId: 'LIC-S', features: ['a'] });
-    const l = await w.open(key);
+    const dir = mkdtempSync(join(tmpdir(), 'licit-rt-'));
+    let seatReads = 0;
+    const l = await Licensing.open({
+      license: key, publicKeys: vendor.publicKeyPem, dir, server: 'http://licenses.test', machineId: 'm-s', now: w.at, autoRenew: false,
+      fetch: ((u: string, i: RequestInit) => (fetches++, w.server.handle(new Request(u, i)))) as unknown as typeof fetch,
+      seatUsage: () => (seatReads++, {}),
+    });
     await l.activate();
-    const r = l.has('a');
-    expect(r).toBe(true); // a boolean, not a promise
-    expect(typeof (l.check() as unknown)).toBe('undefined');
+    const before = { fetches, seatReads };
+    // Take the state directory away and put a plain file in its place: any read, write, lock or
+    // mkdir there would now fail (or recreate it), and no server call may happen either.
+    rmSync(dir, { recursive: true, force: true });
+    writeFileSync(dir, 'not a directory');
+    for (let i = 0; i < 1000; i++) {
+      const r = l.has('a');
+      expect(r).toBe(true); // a boolean, not a promise
+      expect(l.has('nope')).toBe(false);
+      expect(l.check() as unknown).toBeUndefined();
+      expect(l.status).toBe('verified');
+    }
+    await flush(); // anything a check might have started in the background gets its chance to run
+    expect({ fetches, seatReads }).toEqual(before);
+    expect(statSync(dir).isFile() && readFileSync(dir, 'utf8')).toBe('not a directory'); // nothing recreated or written
+    rmSync(dir, { force: true });
+    // The same checks after the lease ran out: still answered from memory.
+    w.advance(60 * DAY);
+    expect(l.has('a')).toBe(false);
+    expect(() => l.check()).toThrow(expect.objectContaining({ code: 'ERR_LEASE_EXPIRED' }));
+    expect(fetches).toBe(before.fetches);
     l.close();
   });
 
