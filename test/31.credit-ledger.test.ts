@@ -20,7 +20,8 @@ const lic = (credits: number, carriedCredits = 0, id = 'LIC-31'): LedgerLicense 
 const open = (l: LedgerLicense, at: { dir: string; mirrorDir: string }, more: Partial<CreditLedgerOptions> = {}) => CreditLedger.open(l, { secret: SECRET, ...at, ...more });
 async function code(p: Promise<unknown>): Promise<string> {
   try {
-    await p;
+    const v = await p;
+    if (v instanceof CreditLedger) await v.close(); // no file handles left to the garbage collector
     return 'resolved';
   } catch (e) {
     return isLicenseError(e) ? e.code : String(e);
