@@ -41,6 +41,7 @@ export {
   type CopyState,
   type VerifyReport,
   type CreditLedgerEvents,
+  type LedgerStats,
 } from './ledger/credit-ledger.js';
 export { defaultLedgerDirs } from './ledger/paths.js';
 export type { Balance } from '../core/ledger/plan.js';
