@@ -226,10 +226,10 @@ describe('license server', () => {
   it('serves reports and the verified, hash-chained audit log; an edited log is refused', async () => {
     const store = new MemoryStore();
     const s = setup({ store });
-    const key = await vendor.issue({ licenseId: 'LIC-LOG', seats: { basic: 2 }, credits: 100 }, new Date(T0 - 1000_000));
+    const key = await vendor.issue({ licenseId: 'LIC-LOG', seats: { basic: 2 }, credits: 100, maxActivations: 3 }, new Date(T0 - 1000_000));
     await s.ask('activate', installation(), key, fp({ mi: 'A' }), { consumed: 7 });
     await s.post('/v1/admin/topups', { licenseId: 'LIC-LOG', credits: 25 }, s.admin);
-    await s.post('/v1/admin/licenses', { license: await vendor.issue({ licenseId: 'LIC-LOG', seats: { basic: 5 }, credits: 100 }, new Date(T0)) }, s.admin);
+    await s.post('/v1/admin/licenses', { license: await vendor.issue({ licenseId: 'LIC-LOG', seats: { basic: 5 }, credits: 100, maxActivations: 3 }, new Date(T0)) }, s.admin);
     const log = await s.get('/v1/admin/log?licenseId=LIC-LOG', s.admin);
     expect(log.body.ok).toBe(true);
     expect(log.body.events.map((e: { kind: string }) => e.kind)).toEqual(['license.registered', 'credits.consumed', 'user.added', 'device.activated', 'credits.topped-up', 'license.registered', 'seats.changed']);
@@ -237,6 +237,8 @@ describe('license server', () => {
     const report = await s.get('/v1/admin/reports?licenseId=LIC-LOG&range=month&at=2026-03-01T00:00:00Z', s.admin);
     expect(report.body.ok, JSON.stringify(report.body)).toBe(true);
     expect(JSON.stringify(report.body.report)).toMatch(/25/);
+    // Device activations are reported against the license's maxActivations.
+    expect(report.body.report.limits).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'activations', licensed: 3, inUse: 1 })]));
     expect((await s.get('/v1/admin/reports?licenseId=LIC-LOG&range=year', s.admin)).body.error.code).toBe('ERR_USAGE');
     // Edit one event behind the server's back: the log no longer verifies.
     const events = (store as unknown as { licenses: Map<string, { events: Array<{ details: Record<string, unknown> }> }> }).licenses.get('LIC-LOG')!.events;

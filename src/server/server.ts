@@ -257,7 +257,7 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     if (range === 'custom') spec = { kind: 'custom', from: query(url, 'from'), to: query(url, 'to') };
     else if (range === 'day' || range === 'week' || range === 'month') spec = url.searchParams.has('at') ? { kind: range, at: query(url, 'at') } : range;
     else throw usage('"range" must be day, week, month or custom (with from and to)');
-    return { report: await computeReport(vendor.store, license.id, spec, { now: vendor.now(), licensed: license.seats, verify: url.searchParams.get('verify') === 'true' }) };
+    return { report: await computeReport(vendor.store, license.id, spec, { now: vendor.now(), licensed: license.seats, maxActivations: license.maxActivations, maxUsers: license.maxUsers, verify: url.searchParams.get('verify') === 'true' }) };
   };
   routes['GET /v1/admin/log'] = async (_req, url) => {
     const log = await readVerifiedLog(vendor.store, query(url, 'licenseId'));
