@@ -137,4 +137,29 @@ describe('offline round trip (CLI only)', () => {
     expect(licit(['respond', '--store', store, 'x']).code).toBe(2);
     expect(licit(['apply', '--public-key', vendor.pubPath, 'x']).code).toBe(2);
   });
+
+  it('request refuses empty, overlong or control-character text flags and an empty --dir, naming the flag', async () => {
+    const key = await vendor.issue({ customer: 'Flags' });
+    const base = ['request', '--license', key, '--public-key', vendor.pubPath, '--machine-id', 'm-flags', '--json'];
+    const cases: [string[], string][] = [
+      [['--dir', join(work, 'flags'), '--app-version', ''], '--app-version'],
+      [['--dir', join(work, 'flags'), '--user', ''], '--user'],
+      [['--dir', join(work, 'flags'), '--user', 'a\nb'], '--user'],
+      [['--dir', join(work, 'flags'), '--app', 'x'.repeat(5000)], '--app'],
+      [['--dir', ''], '--dir'],
+    ];
+    for (const [extra, flag] of cases) {
+      const r = licit([...base, ...extra]);
+      expect(r.code, `${flag}: ${r.stdout}`).toBe(2);
+      const err = r.json().error;
+      expect(err?.code).toBe('ERR_USAGE');
+      expect(err?.message).toContain(flag);
+      expect(err?.message).not.toContain('Installation.open');
+    }
+    expect(existsSync(join(work, 'flags'))).toBe(false); // refused before anything was created
+    // The limits are the request code's own: the longest allowed values still make a request.
+    const ok = licit([...base, '--dir', join(work, 'flags'), '--app', 'a'.repeat(128), '--app-version', 'v'.repeat(64), '--user', 'u'.repeat(256)]);
+    expect(ok.code, ok.stdout).toBe(0);
+    expect((await openRequest(ok.json().request as string)).appVersion).toBe('v'.repeat(64));
+  });
 });

@@ -25,15 +25,32 @@ export const CLIENT_FLAGS = {
   'app-version': { type: 'string' },
 } as const;
 
+/** Text flags that travel in the request code, with the longest value the code's claim allows. */
+const TEXT_LIMITS: readonly (readonly [string, number])[] = [['user', 256], ['app', 128], ['app-version', 64], ['machine-id', 4096], ['fingerprint', 4096], ['salt', 4096]];
+
+/** `ERR_USAGE` naming `flag` unless `value` is absent or 1 to `max` printable characters. */
+function printable(value: string | undefined, flag: string, max: number, usage: string): void {
+  if (value === undefined) return;
+  // eslint-disable-next-line no-control-regex
+  if (value.length === 0 || value.length > max || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new LicenseError('ERR_USAGE', `${flag} must be 1 to ${max} printable characters (got ${value.length === 0 ? 'an empty value' : value.length > max ? `${value.length} characters` : 'a control character'})\nUsage: ${usage}`);
+  }
+}
+
 /** Open the installation's runtime from the shared flags (offline: no server). */
 export async function openClient(v: Record<string, unknown>, usage: string, seatUsage?: Record<string, number>) {
   const { Licensing } = await import('../../node/licensing.js');
   const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
   if (str('machine-id') !== undefined && str('fingerprint') !== undefined) throw new LicenseError('ERR_USAGE', `give --machine-id or --fingerprint, not both\nUsage: ${usage}`);
+  // Checked here, naming the flag: otherwise the request is built and refused later as an invalid
+  // claim ("appv"), which names no flag the user typed.
+  for (const [flag, max] of TEXT_LIMITS) printable(str(flag), `--${flag}`, max, usage);
+  const dir = str('dir') ?? process.env.LICIT_DIR ?? join(homedir(), '.licit');
+  if (dir === '') throw new LicenseError('ERR_USAGE', `--dir needs a directory path (it is empty; leave --dir out to use $LICIT_DIR or ~/.licit)\nUsage: ${usage}`);
   return Licensing.open({
     license: licenseText(required(str('license'), '--license', usage)),
     publicKeys: readPublicKeys(v['public-key'] as string[] | undefined, usage),
-    dir: str('dir') ?? process.env.LICIT_DIR ?? join(homedir(), '.licit'),
+    dir,
     secret: process.env.LICIT_SECRET,
     machineId: str('machine-id'),
     fingerprint: str('fingerprint'),
