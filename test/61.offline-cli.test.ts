@@ -138,6 +138,19 @@ describe('offline round trip (CLI only)', () => {
     expect(licit(['apply', '--public-key', vendor.pubPath, 'x']).code).toBe(2);
   });
 
+  it('respond with another vendor\'s signing key names both key ids, not an option respond does not have', async () => {
+    const other = makeVendor();
+    const key = await vendor.issue({ customer: 'Wrong Key' });
+    const r = licit(['respond', '--signing-key', other.keyPath, '--store', store, '--json', request(key, 'wk', 'm-wk')]);
+    expect(r.code).toBe(1);
+    const err = r.json().error;
+    expect(err?.code).toBe('ERR_KEY_UNKNOWN_SIGNER');
+    expect(err?.message).toContain(`another vendor key (kid ${vendor.kid})`);
+    expect(err?.message).toContain(`has kid ${other.kid}`);
+    expect(err?.message).not.toContain('publicKeys');
+    rmSync(other.dir, { recursive: true, force: true });
+  });
+
   it('request refuses empty, overlong or control-character text flags and an empty --dir, naming the flag', async () => {
     const key = await vendor.issue({ customer: 'Flags' });
     const base = ['request', '--license', key, '--public-key', vendor.pubPath, '--machine-id', 'm-flags', '--json'];

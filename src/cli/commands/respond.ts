@@ -30,7 +30,15 @@ export const run: Verb = async (argv, ctx) => {
   const store = await openStore(spec, { schema: v.schema, applicationName: 'licit-respond' });
   try {
     const vendor = new Vendor({ signingKey, store });
-    const answer = await vendor.answer(code);
+    const answer = await vendor.answer(code).catch((e: unknown) => {
+      // The core message tells an application to add the key to `publicKeys`; respond has no such
+      // option: the operator simply picked the wrong --signing-key for this license.
+      if (e instanceof LicenseError && e.code === 'ERR_KEY_UNKNOWN_SIGNER') {
+        const kid = typeof e.details.kid === 'string' ? e.details.kid : 'unknown';
+        throw new LicenseError('ERR_KEY_UNKNOWN_SIGNER', `this request is for a license signed by another vendor key (kid ${kid}), but the --signing-key given has kid ${vendor.signer.kid}. Answer it with the signing key whose kid is ${kid}.`, { kid, signingKid: vendor.signer.kid });
+      }
+      throw e;
+    });
     if ('deactivated' in answer) return { data: { deactivated: true, licenseId: answer.licenseId, deviceId: answer.deviceId }, text: `Deactivated device ${answer.deviceId} of license ${answer.licenseId}.` };
     if (!('lease' in answer)) return { data: { recorded: true, licenseId: answer.licenseId, floor: answer.floor }, text: `Recorded usage of license ${answer.licenseId} (floor ${answer.floor}).` };
     return {
