@@ -36,6 +36,7 @@ export interface PendingRequest {
 
 /** What the installation keeps per license. */
 export interface ExchangeState {
+  /** Requests sent and not yet answered (at most 16, none older than 30 days; oldest first). */
   readonly pending: readonly PendingRequest[];
   /** Nonces already answered by an installed lease (newest last). */
   readonly answered: readonly string[];
@@ -162,7 +163,14 @@ export class Installation {
    * against it) and returns the lease text and nonce to install; the nonce then counts as
    * answered and every request older than it is dropped.
    */
-  async install<T extends { text: string; nonce: string }>(licenseId: string, check: (st: ExchangeState) => Promise<T>): Promise<T> {
+  async install<
+    T extends {
+      /** The lease text to install. */
+      text: string;
+      /** The nonce (hex) of the request the lease answers. */
+      nonce: string;
+    },
+  >(licenseId: string, check: (st: ExchangeState) => Promise<T>): Promise<T> {
     let out: T | undefined;
     await this.#update(licenseId, async (st) => {
       const lease = await check(st);

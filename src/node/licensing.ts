@@ -23,13 +23,25 @@ export type LeaseStatus = 'unactivated' | 'verified' | 'grace' | 'expired';
 
 /** The credit ledger as the runtime uses it (a `CreditLedger` fits). */
 export interface LedgerHook {
-  balance(): Promise<{ readonly consumed: number }>;
+  /** Read the balance; its consumption is reported in every request. */
+  balance(): Promise<{
+    /** Credits consumed so far. */
+    readonly consumed: number;
+  }>;
+  /** Apply a lease's consumption floor: local consumption may not go below `floor` credits. */
   raiseFloor(floor: number): Promise<unknown>;
+  /** Apply a verified top-up token from a lease (called for every token in every lease: must count each `tokenId` once). */
   topUp?(token: { tokenId: string; licenseId: string; credits: number }): Promise<unknown>;
 }
 
 /** A scheduler for the renewal timer (tests inject one; default: an unref'd `setTimeout`). */
-export type Schedule = (fn: () => void, delayMs: number) => { cancel(): void };
+export type Schedule = (
+  fn: () => void,
+  delayMs: number,
+) => {
+  /** Stop the timer; `fn` is not called after this. */
+  cancel(): void;
+};
 
 /** Options of {@link Licensing.open}. */
 export interface LicensingOptions {
@@ -54,7 +66,9 @@ export interface LicensingOptions {
   readonly fingerprint?: string | undefined;
   /** How tolerant the machine match is (default `"most"`). */
   readonly fingerprintStrategy?: MatchStrategy | undefined;
+  /** The application's name, sent with every request (up to 128 characters). */
   readonly appName?: string | undefined;
+  /** The application's version, sent with every request (up to 64 characters). */
   readonly appVersion?: string | undefined;
   /** License user to activate as (default: the server's default user). */
   readonly user?: string | undefined;
@@ -85,8 +99,11 @@ export interface LicensingOptions {
 
 /** What {@link Licensing.requestTopUp} got. A plain JSON object, so an alert hook can return it. */
 export type TopUpResult = {
+  /** The license the credits were asked for. */
   readonly licenseId: string;
+  /** The key the ask was sent under (the caller's, or a generated `topup-<nonce>`). */
   readonly idempotencyKey: string;
+  /** Credits asked for. */
   readonly requested: number;
   /** Credits the vendor's policy granted (0: the ask was recorded, nothing granted). */
   readonly granted: number;
@@ -98,14 +115,19 @@ export type TopUpResult = {
 
 /** Payload of the `status` event. */
 export interface StatusEvent {
+  /** The status now. */
   readonly status: LeaseStatus;
+  /** The status before the change. */
   readonly previous: LeaseStatus;
+  /** End of verification, or undefined before activation. */
   readonly verifiedUntil: Date | undefined;
+  /** End of the grace period, or undefined before activation. */
   readonly graceUntil: Date | undefined;
 }
 
 /** Payload of the `renewal-failed` event. */
 export interface RenewalFailure {
+  /** Why the renewal failed. */
   readonly error: LicenseError;
   /** The server could not be reached (grace applies) rather than refusing (it does not). */
   readonly unreachable: boolean;

@@ -33,7 +33,17 @@ export interface LicenseServer {
   /** Answer one HTTP request. */
   handle(req: Request): Promise<Response>;
   /** Listen on `node:http`; resolves once listening with the bound port. */
-  listen(port: number, host?: string): Promise<{ port: number; host: string; close(): Promise<void> }>;
+  listen(
+    port: number,
+    host?: string,
+  ): Promise<{
+    /** The port bound (the one chosen by the OS when `port` was 0). */
+    port: number;
+    /** The address bound (default host `127.0.0.1`). */
+    host: string;
+    /** Stop listening and drop open connections; resolves once the server is closed. */
+    close(): Promise<void>;
+  }>;
   /** The vendor logic behind the endpoints. */
   readonly vendor: Vendor;
 }

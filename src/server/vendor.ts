@@ -64,6 +64,7 @@ export interface VendorOptions {
 
 /** What {@link VendorOptions.topUpPolicy} decides on. */
 export interface TopUpPolicyRequest {
+  /** The license the credits are asked for. */
   readonly licenseId: string;
   /** Credits the installation asked for. */
   readonly requested: number;
@@ -79,6 +80,7 @@ export interface TopUpPolicyRequest {
 
 /** What a `topup` request was granted. */
 export interface TopUpGrant {
+  /** Credits the installation asked for. */
   readonly requested: number;
   /** Credits granted (0: recorded only). */
   readonly granted: number;
@@ -90,12 +92,19 @@ export interface TopUpGrant {
 
 /** A signed answer and what it granted. */
 export interface Answer {
+  /** The signed lease (`LICITL1-…`) to send back to the installation. */
   readonly lease: string;
+  /** The license answered for. */
   readonly licenseId: string;
+  /** The device id the activation counts under (the installation's key id). */
   readonly deviceId: string;
+  /** The license user of the activation (the request's, else `defaultUser`, else `"default"`). */
   readonly user: string;
+  /** End of verification: server time plus the license's lease days, never past the license's expiry. */
   readonly verifiedUntil: Date;
+  /** The server's clock when it answered. */
   readonly serverTime: Date;
+  /** Consumption floor in credits: the most this installation has reported, at least the license's carried credits. */
   readonly floor: number;
   /** True when the activation was counted just now (not a renewal). */
   readonly activated: boolean;
@@ -104,7 +113,14 @@ export interface Answer {
 }
 
 /** Record kinds the server keeps beside the seat layer's. */
-export const KINDS = { license: 'server.license', installation: 'server.installation', topup: 'server.topup' } as const;
+export const KINDS = {
+  /** The registered license key (key `key`): its text, issue time and seat counts. */
+  license: 'server.license',
+  /** One record per installation (keyed by its id): user, recent nonces, consumption, seats, last seen. */
+  installation: 'server.installation',
+  /** One record per top-up token (keyed by token id): the token, credits, idempotency key, source. */
+  topup: 'server.topup',
+} as const;
 const DAY = 86_400_000;
 const MAX_NONCES = 32;
 const MAX_TOPUPS = 64;
@@ -133,9 +149,13 @@ function publicFrom(key: SigningKeyInput): string {
  * ```
  */
 export class Vendor {
+  /** Signs leases and top-up tokens (from `signingKey`). */
   readonly signer: Signer;
+  /** The store, wrapped with the audit hash chain unless `auditChain` is false. */
   readonly store: Store;
+  /** The vendor public keys license keys are verified with (default: the signing key's own). */
   readonly publicKeys: PublicKeyInput | readonly PublicKeyInput[];
+  /** The server's clock in ms (default `Date.now`). */
   readonly now: () => number;
   readonly #o: VendorOptions;
 
@@ -166,7 +186,16 @@ export class Vendor {
   }
 
   /** The license as the server knows it: the registered key, else `offered` (registered on first use). */
-  async license(licenseId: string, offered?: string, fingerprint?: string): Promise<{ license: License; replaced: boolean }> {
+  async license(
+    licenseId: string,
+    offered?: string,
+    fingerprint?: string,
+  ): Promise<{
+    /** The verified license. */
+    license: License;
+    /** True when the key offered differs from the registered one (the lease then carries the registered key). */
+    replaced: boolean;
+  }> {
     const stored = await this.store.read(licenseId, (r) => r.get(KINDS.license, 'key'));
     const storedText = typeof stored?.text === 'string' ? stored.text : undefined;
     if (storedText !== undefined) {
@@ -212,7 +241,19 @@ export class Vendor {
    * already stored and returns it with `added: false` instead of adding the credits twice. The same
    * key with another amount is refused (`ERR_USAGE`): it names a different top-up.
    */
-  async topUp(license: License, grant: { credits?: number; token?: string; idempotencyKey?: string; requested?: number; source: 'manual' | 'auto'; actor: string }): Promise<{ tokenId: string; credits: number; token: string; added: boolean }> {
+  async topUp(
+    license: License,
+    grant: { credits?: number; token?: string; idempotencyKey?: string; requested?: number; source: 'manual' | 'auto'; actor: string },
+  ): Promise<{
+    /** The top-up token's id. */
+    tokenId: string;
+    /** Credits the token adds. */
+    credits: number;
+    /** The signed token text (`LICITT1-…`), whitespace removed. */
+    token: string;
+    /** False when the idempotency key had been used before: the stored token is returned, nothing added. */
+    added: boolean;
+  }> {
     const tokenId = grant.idempotencyKey === undefined ? undefined : topUpTokenId(license.id, grant.idempotencyKey);
     if (tokenId !== undefined) {
       const prior = await this.store.read(license.id, (r) => r.get(KINDS.topup, tokenId));
@@ -254,7 +295,25 @@ export class Vendor {
   }
 
   /** Answer a request code or a verified request: activate, renew, deactivate or record usage. */
-  async answer(code: string | ExchangeRequest): Promise<Answer | { deactivated: true; licenseId: string; deviceId: string } | { recorded: true; licenseId: string; floor: number }> {
+  async answer(code: string | ExchangeRequest): Promise<
+    | Answer
+    | {
+        /** A `deactivate` request: the activation was removed. */
+        deactivated: true;
+        /** The license it belonged to. */
+        licenseId: string;
+        /** The device id deactivated. */
+        deviceId: string;
+      }
+    | {
+        /** A `usage` request: the reported usage was recorded (no lease). */
+        recorded: true;
+        /** The license it was recorded for. */
+        licenseId: string;
+        /** Consumption floor in credits after recording. */
+        floor: number;
+      }
+  > {
     const req = typeof code === 'string' ? await openRequest(code) : code;
     const now = this.now();
     const maxAge = this.#o.requestMaxAgeMs ?? 30 * DAY;

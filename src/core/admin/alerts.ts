@@ -33,6 +33,7 @@ export type AlertMetric = 'seats' | 'credits';
 export interface AlertRule {
   /** Stable name (part of the idempotency key of top-up requests). */
   readonly id: string;
+  /** Watch seats in use (`seats`) or credits left (`credits`). */
   readonly metric: AlertMetric;
   /** Seat type for `seats` rules (default: every type together). */
   readonly type?: string;
@@ -52,12 +53,30 @@ export interface AlertRule {
 
 /** Figures to check rules against: seats per type, and credits. Omitted metrics leave their rules unchanged. */
 export interface AlertObservation {
-  readonly seats?: Readonly<Record<string, { readonly inUse: number; readonly licensed: number }>>;
-  readonly credits?: { readonly remaining: number; readonly allowance: number };
+  /** Per seat type: seats in use and seats licensed (see {@link seatsObservation}). */
+  readonly seats?: Readonly<
+    Record<
+      string,
+      {
+        /** Seats of the type in use now. */
+        readonly inUse: number;
+        /** Seats of the type licensed. */
+        readonly licensed: number;
+      }
+    >
+  >;
+  /** The credits balance (e.g. `CreditLedger.balance()`). */
+  readonly credits?: {
+    /** Credits left. */
+    readonly remaining: number;
+    /** Credits granted in all (used = `allowance - remaining`; the 100 % of `usedPercentAtLeast`). */
+    readonly allowance: number;
+  };
 }
 
 /** What one rule remembers. */
 export interface RuleState {
+  /** True from the crossing until the figure recovers past the hysteresis. */
   readonly raised: boolean;
   /** How many times it has raised (1 for the first crossing). */
   readonly crossings: number;
@@ -65,12 +84,17 @@ export interface RuleState {
 
 /** A rule raised or cleared. */
 export interface AlertEvent {
+  /** The rule crossed its threshold (`raised`) or recovered (`cleared`). */
   readonly kind: 'raised' | 'cleared';
+  /** The rule's id. */
   readonly rule: string;
+  /** The rule's metric. */
   readonly metric: AlertMetric;
+  /** The rule's seat type (absent: every type together, or a credits rule). */
   readonly type?: string;
   /** The threshold crossed and its unit. */
   readonly threshold: number;
+  /** `percent-used` for `usedPercentAtLeast` rules, `remaining` for `remainingAtMost` rules. */
   readonly unit: 'percent-used' | 'remaining';
   /** The figure that crossed it (percent used, or remaining). */
   readonly value: number;
@@ -130,7 +154,16 @@ function figures(rule: AlertRule, o: AlertObservation): { used: number; total: n
  * state = r.state // r.events: [{ kind: 'raised', rule: 'basic-80', value: 80, ... }]
  * ```
  */
-export function evaluateAlerts(rules: readonly AlertRule[], state: Readonly<Record<string, RuleState>>, observation: AlertObservation): { state: Record<string, RuleState>; events: AlertEvent[] } {
+export function evaluateAlerts(
+  rules: readonly AlertRule[],
+  state: Readonly<Record<string, RuleState>>,
+  observation: AlertObservation,
+): {
+  /** The new state of every rule, by id (rules without figures keep their old state). */
+  state: Record<string, RuleState>;
+  /** Rules raised or cleared by this observation, in rule order. */
+  events: AlertEvent[];
+} {
   const next: Record<string, RuleState> = {};
   const events: AlertEvent[] = [];
   for (const rule of rules) {
@@ -171,7 +204,9 @@ export function evaluateAlerts(rules: readonly AlertRule[], state: Readonly<Reco
 
 /** What the top-up hook receives. */
 export interface TopUpRequest {
+  /** The license that needs more. */
   readonly licenseId: string;
+  /** Id of the rule that raised. */
   readonly rule: string;
   /** The rule's `topUp` object (e.g. `{ credits: 1000 }` or `{ type: 'basic', seats: 5 }`). */
   readonly want: JsonObject;
@@ -191,6 +226,7 @@ export type TopUpHook = (request: TopUpRequest) => Promise<JsonObject | void>;
 
 /** Options of {@link AlertMonitor}. */
 export interface AlertMonitorOptions {
+  /** The rules to check (ids unique; see {@link checkRules}). */
   readonly rules: readonly AlertRule[];
   /** Called for rules with `topUp` when they raise. */
   readonly topUp?: TopUpHook;
@@ -232,7 +268,16 @@ export interface AlertCheck {
   /** Alerts raised or cleared by this check (in this process: another process may see others). */
   readonly events: AlertEvent[];
   /** Top-up calls this check made, and how they ended. */
-  readonly topUps: { readonly idempotencyKey: string; readonly attempt: number; readonly ok: boolean; readonly error?: string }[];
+  readonly topUps: {
+    /** The request's idempotency key (`licenseId:rule:crossing`). */
+    readonly idempotencyKey: string;
+    /** Which try this was (1 for the first). */
+    readonly attempt: number;
+    /** The hook resolved. */
+    readonly ok: boolean;
+    /** The hook's error message when it rejected (it is retried later unless attempts ran out). */
+    readonly error?: string;
+  }[];
 }
 
 /**
@@ -255,6 +300,7 @@ export class AlertMonitor {
 
   constructor(
     private readonly store: Store,
+    /** The license whose alerts this monitor keeps. */
     readonly licenseId: string,
     private readonly options: AlertMonitorOptions,
   ) {
@@ -271,7 +317,12 @@ export class AlertMonitor {
   }
 
   /** The stored state of every rule and the top-ups still pending. */
-  async state(): Promise<{ rules: Record<string, RuleState>; pending: number }> {
+  async state(): Promise<{
+    /** Stored state per rule id (rules never checked are absent). */
+    rules: Record<string, RuleState>;
+    /** Number of top-up requests waiting to be made or retried. */
+    pending: number;
+  }> {
     const s = await this.store.read(this.licenseId, (r) => r.get(KIND, KEY));
     const st = parseState(s);
     return { rules: st.rules as unknown as Record<string, RuleState>, pending: st.pending.length };
@@ -385,7 +436,15 @@ function parseState(v: JsonObject | undefined): MonitorState {
  * await monitor.check({ seats: seatsObservation(await seats.usage()) })
  * ```
  */
-export function seatsObservation(usage: readonly { readonly type: string; readonly inUse: number; readonly licensed: number }[]): Record<string, { inUse: number; licensed: number }> {
+export function seatsObservation(usage: readonly { readonly type: string; readonly inUse: number; readonly licensed: number }[]): Record<
+  string,
+  {
+    /** Seats of the type in use. */
+    inUse: number;
+    /** Seats of the type licensed. */
+    licensed: number;
+  }
+> {
   const out: Record<string, { inUse: number; licensed: number }> = {};
   // defineProperty: a seat type may be named "__proto__".
   for (const u of usage) Object.defineProperty(out, u.type, { value: { inUse: u.inUse, licensed: u.licensed }, enumerable: true, writable: true, configurable: true });

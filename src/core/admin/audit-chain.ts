@@ -26,7 +26,9 @@ export const HEAD_KEY = 'head';
 
 /** The newest link of a license's chain: the last event's number and hash (hex). `seq` 0 is the empty log. */
 export interface AuditHead {
+  /** Sequence number of the newest event (1-based; 0 when the log is empty). */
   readonly seq: number;
+  /** That event's hash, 64 lowercase hex digits (empty string for the empty log). */
   readonly hash: string;
 }
 
@@ -40,16 +42,32 @@ export interface AuditLogEntry extends AuditEvent {
 
 /** A log that verified. */
 export interface VerifiedLog {
+  /** The license whose log this is. */
   readonly licenseId: string;
   /** The head the log was checked against (`seq` 0 when the license has no events). */
   readonly head: AuditHead;
+  /** Every event from seq 1 in order, without `#chain`, each with its `prev` and `hash`. */
   readonly events: AuditLogEntry[];
 }
 
 /** The result of {@link verifyAuditLog}. */
 export type AuditVerification =
-  | { readonly ok: true; readonly head: AuditHead; readonly entries: AuditLogEntry[] }
-  | { readonly ok: false; readonly seq: number; readonly reason: string };
+  | {
+      /** The whole log chains correctly and matches its head (and anchor). */
+      readonly ok: true;
+      /** The newest event's `{ seq, hash }` (`seq` 0 for an empty log). */
+      readonly head: AuditHead;
+      /** The verified events in order, without `#chain`, each with `prev` and `hash`. */
+      readonly entries: AuditLogEntry[];
+    }
+  | {
+      /** The log fails verification. */
+      readonly ok: false;
+      /** Number of the first event that cannot be trusted. */
+      readonly seq: number;
+      /** Why, in words for people. */
+      readonly reason: string;
+    };
 
 /** Options of {@link verifyAuditLog} and {@link readVerifiedLog}. */
 export interface VerifyAuditOptions {
@@ -87,7 +105,17 @@ export function eventHash(licenseId: string, seq: number, at: string, actor: str
  * Link one event to `prev`: the details to store (with `#chain: { prev, hash }`) and its hash.
  * Throws `ERR_USAGE` when the caller's details already use the reserved {@link CHAIN_FIELD}.
  */
-export function linkEvent(licenseId: string, seq: number, event: { at: string; actor: string; kind: string; details: JsonObject }, prev: string): { details: JsonObject; hash: string } {
+export function linkEvent(
+  licenseId: string,
+  seq: number,
+  event: { at: string; actor: string; kind: string; details: JsonObject },
+  prev: string,
+): {
+  /** The caller's details plus `#chain: { prev, hash }`, ready to store. */
+  details: JsonObject;
+  /** This event's hash (hex), the `prev` of the next one. */
+  hash: string;
+} {
   if (Object.hasOwn(event.details, CHAIN_FIELD)) {
     throw new LicenseError('ERR_USAGE', `audit event details may not contain "${CHAIN_FIELD}": licit keeps the hash chain there`);
   }

@@ -14,14 +14,27 @@ export type CalendarRange = 'day' | 'week' | 'month';
  */
 export type RangeSpec =
   | CalendarRange
-  | { readonly kind: CalendarRange; readonly at?: Date | number | string }
-  | { readonly kind: 'custom'; readonly from: Date | number | string; readonly to: Date | number | string };
+  | {
+      /** Which calendar period. */
+      readonly kind: CalendarRange;
+      /** A moment inside the period (Date, ms since the epoch, or ISO string); default now. */
+      readonly at?: Date | number | string;
+    }
+  | {
+      /** An explicit span. */
+      readonly kind: 'custom';
+      /** Start, inclusive (Date, ms since the epoch, or ISO string). */
+      readonly from: Date | number | string;
+      /** End, exclusive (Date, ms since the epoch, or ISO string); at most ten years after `from`. */
+      readonly to: Date | number | string;
+    };
 
 /** Chart bucket width. */
 export type BucketUnit = 'hour' | 'day' | 'week' | 'month';
 
 /** A range resolved to instants (ms since the epoch, UTC). */
 export interface ResolvedRange {
+  /** The calendar period it came from, or `'custom'`. */
   readonly kind: CalendarRange | 'custom';
   /** Start, inclusive. */
   readonly from: number;

@@ -36,8 +36,11 @@ import { monthStart, resolveRange, type BucketUnit, type RangeSpec, type Resolve
 
 /** One entry of a credits ledger's history (the shape of `CreditLedger.history()` entries). */
 export interface CreditHistoryEntry {
+  /** `topup` adds credits; `consume` and `carry` count as consumed. */
   readonly kind: 'consume' | 'topup' | 'carry';
+  /** Credits moved (a positive count). */
   readonly amount: number;
+  /** When (Date, ms since the epoch, or ISO string); entries with an unparseable time are skipped. */
   readonly time: Date | number | string;
 }
 
@@ -59,6 +62,7 @@ export interface ReportOptions {
 
 /** Per seat type. */
 export interface SeatTypeReport {
+  /** The seat type's name. */
   readonly type: string;
   /** Licensed at the end of the range. */
   readonly licensed: number;
@@ -101,7 +105,9 @@ export interface LimitReport {
 
 /** One chart bucket. */
 export interface ReportBucket {
+  /** Bucket start, inclusive (ISO-8601 UTC). */
   readonly from: string;
+  /** Bucket end, exclusive (ISO-8601 UTC). */
   readonly to: string;
   /** Average utilisation per type in the bucket (`null` before it starts or with nothing licensed). */
   readonly utilisation: Readonly<Record<string, number | null>>;
@@ -111,7 +117,9 @@ export interface ReportBucket {
   readonly limitUtilisation: Readonly<Partial<Record<LimitName, number | null>>>;
   /** Activations / users in use at the end of the bucket (or now). */
   readonly limitInUse: Readonly<Partial<Record<LimitName, number>>>;
+  /** Credits consumed within the bucket. */
   readonly creditsConsumed: number;
+  /** Seats added by seat top-ups within the bucket (all types). */
   readonly licensesAdded: number;
 }
 
@@ -119,30 +127,81 @@ export interface ReportBucket {
 export interface MonthAdditions {
   /** `YYYY-MM`. */
   readonly month: string;
+  /** Seats added by seat top-ups over the whole month (all types). */
   readonly licensesAdded: number;
+  /** Seats added per seat type (types with additions only). */
   readonly byType: Readonly<Record<string, number>>;
+  /** Number of seat top-ups (`seats.changed` events that raised a count). */
   readonly seatTopUps: number;
+  /** Number of credit top-ups. */
   readonly creditTopUps: number;
+  /** Credits added by those top-ups. */
   readonly creditsAdded: number;
 }
 
 /** A usage report. Times are ISO-8601 UTC. */
 export interface UsageReport {
+  /** The license reported on. */
   readonly licenseId: string;
-  readonly range: { readonly kind: string; readonly from: string; readonly to: string; readonly until: string; readonly unit: BucketUnit };
+  /** The resolved range. */
+  readonly range: {
+    /** `day`, `week`, `month` or `custom`. */
+    readonly kind: string;
+    /** Start, inclusive. */
+    readonly from: string;
+    /** End, exclusive. */
+    readonly to: string;
+    /** How far the figures reach: `to`, or now while the range is still running (never before `from`). */
+    readonly until: string;
+    /** Width of the `series` buckets. */
+    readonly unit: BucketUnit;
+  };
+  /** When the report was computed (`options.now`). */
   readonly generatedAt: string;
+  /** One row per seat type, sorted by type name. */
   readonly seats: readonly SeatTypeReport[];
   /** Activations and license users against their limits, beside the seat types (sorted: activations, users). */
   readonly limits: readonly LimitReport[];
   /** Across every seat type (not `limits`, which count devices and users): sums, and utilisation time-weighted over all seats. */
-  readonly totals: { readonly licensed: number; readonly inUse: number; readonly available: number; readonly averageUtilisation: number | null };
-  readonly topUps: { readonly seats: number; readonly automatic: number; readonly credits: number; readonly total: number };
+  readonly totals: {
+    /** Seats licensed at the end of the range, all types. */
+    readonly licensed: number;
+    /** Seats in use at the end of the range, all types. */
+    readonly inUse: number;
+    /** Sum of each type's `available`. */
+    readonly available: number;
+    /** Time-weighted share of all licensed seats in use, 0..1 (`null`: nothing licensed). */
+    readonly averageUtilisation: number | null;
+  };
+  /** Top-ups within the range. */
+  readonly topUps: {
+    /** Seat top-ups (`seats.changed` events that raised a count). */
+    readonly seats: number;
+    /** Of those, the ones made by the auto top-up hook (`source: 'auto'`). */
+    readonly automatic: number;
+    /** Credit top-ups. */
+    readonly credits: number;
+    /** `seats + credits`. */
+    readonly total: number;
+  };
+  /** Seats added by seat top-ups within the range, all types. */
   readonly licensesAdded: number;
-  readonly credits: { readonly consumed: number; readonly added: number; readonly source: 'ledger' | 'audit' };
+  /** Credits within the range. */
+  readonly credits: {
+    /** Credits consumed (`consume` and `carry` entries, or `credits.consumed` events). */
+    readonly consumed: number;
+    /** Credits added by top-ups. */
+    readonly added: number;
+    /** Where the figures came from: `options.credits` (`ledger`) or the audit events (`audit`). */
+    readonly source: 'ledger' | 'audit';
+  };
+  /** `alert.raised` events within the range. */
   readonly alertsRaised: number;
   /** Audit events stamped within the range. */
   readonly events: number;
+  /** Additions over every calendar month the range touches, whole months, oldest first. */
   readonly monthly: readonly MonthAdditions[];
+  /** Chart buckets covering the range in order (`range.unit` wide). */
   readonly series: readonly ReportBucket[];
 }
 

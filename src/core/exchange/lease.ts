@@ -13,6 +13,7 @@ import { ClaimReader, countsMap, EXCHANGE_VERSION, NONCE_BYTES, nonceBytes, seco
 
 /** What the server grants. */
 export interface LeaseInput {
+  /** The license the lease is for. */
   readonly licenseId: string;
   /** The fingerprint of the machine the lease is for. */
   readonly fingerprint: string;
@@ -40,9 +41,13 @@ export interface LeaseInput {
 
 /** A lease whose signature held. */
 export interface Lease extends Required<Omit<LeaseInput, 'user' | 'seats' | 'topUps' | 'licenseKey'>> {
+  /** The license user the activation belongs to, when the server named one. */
   readonly user: string | undefined;
+  /** Seat counts per user type the server holds, when they differ from the key. */
   readonly seats: Readonly<Record<string, number>> | undefined;
+  /** Top-up tokens (`LICITT1-…`) the server holds for this license (empty when none). */
   readonly topUps: readonly string[];
+  /** A re-issued license key replacing the one installed, when the vendor re-issued it. */
   readonly licenseKey: string | undefined;
   /** Key id of the installation the lease binds. */
   readonly installationId: string;

@@ -30,7 +30,9 @@ export interface InstallationSigner extends Signer {
 
 /** What a request says. */
 export interface RequestInput {
+  /** What the installation asks for. */
   readonly operation: RequestOperation;
+  /** The id of the license installed. */
   readonly licenseId: string;
   /** The license key text, so a server with no catalogue of its own can check the license's limits. */
   readonly licenseKey?: string | undefined;
@@ -40,7 +42,9 @@ export interface RequestInput {
   readonly fingerprintSource?: 'hardware' | 'operator' | undefined;
   /** The process runs in a container (hardware identity is unreliable there). */
   readonly container?: boolean | undefined;
+  /** The application's name (up to 128 characters), for the vendor's records. */
   readonly appName?: string | undefined;
+  /** The application's version (up to 64 characters), for the vendor's records. */
   readonly appVersion?: string | undefined;
   /** Credits consumed locally so far. */
   readonly consumed?: number | undefined;
@@ -58,13 +62,21 @@ export interface RequestInput {
 
 /** A request whose signature held, with the installation it came from. */
 export interface ExchangeRequest extends Required<Pick<RequestInput, 'operation' | 'licenseId' | 'fingerprint' | 'nonce' | 'clientTime'>> {
+  /** The license key text (whitespace removed), when the request carries it. */
   readonly licenseKey: string | undefined;
+  /** Where the fingerprint came from (`hardware` unless the request says `operator`). */
   readonly fingerprintSource: 'hardware' | 'operator';
+  /** The installation runs in a container (false when the request does not say). */
   readonly container: boolean;
+  /** The application's name, when sent. */
   readonly appName: string | undefined;
+  /** The application's version, when sent. */
   readonly appVersion: string | undefined;
+  /** Credits the installation has consumed locally, when sent. */
   readonly consumed: number | undefined;
+  /** Seats in use locally per user type, when sent. */
   readonly seats: Readonly<Record<string, number>> | undefined;
+  /** The license user the request is for, when sent. */
   readonly user: string | undefined;
   /** What a `topup` request asks for (undefined for the other operations). */
   readonly topUp: TopUpAsk | undefined;

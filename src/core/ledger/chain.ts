@@ -19,7 +19,9 @@ export interface ChainHead {
   readonly seq: number;
   /** Hash of the last record's plaintext (the genesis hash before the first). */
   readonly hash: Uint8Array;
+  /** Credits consumed after the last record (0 before the first). */
   readonly consumed: number;
+  /** Credits added by top-ups after the last record (0 before the first). */
   readonly toppedUp: number;
   /** Token ids of every top-up applied so far. */
   readonly tokens: ReadonlySet<string>;
@@ -27,18 +29,23 @@ export interface ChainHead {
 
 /** A record as read from a copy, with where its frame sits (absolute file offsets). */
 export interface ChainEntry {
+  /** The decoded record. */
   readonly record: LedgerRecord;
   /** SHA-256 of its plaintext. */
   readonly hash: Uint8Array;
+  /** Absolute offset of its frame's first byte (the length prefix). */
   readonly start: number;
+  /** Absolute offset just after its frame. */
   readonly end: number;
 }
 
 /** A copy that verified. */
 export interface ChainOk {
+  /** Discriminant: the copy verified. */
   readonly status: 'ok';
   /** Records read (after the starting head). */
   readonly entries: readonly ChainEntry[];
+  /** The state after the last good record (what the next record continues). */
   readonly head: ChainHead;
   /** Absolute offset just after the last good record: where the next record goes. */
   readonly end: number;
@@ -50,9 +57,11 @@ export interface ChainOk {
 
 /** A copy that did not verify. */
 export interface ChainTampered {
+  /** Discriminant: the copy failed verification. */
   readonly status: 'tampered';
   /** Absolute offset where verification failed. */
   readonly offset: number;
+  /** What was wrong there, in words for people. */
   readonly reason: string;
   /**
    * The record at `offset` does not authenticate under the key (as opposed to a bad length,

@@ -32,13 +32,28 @@ export function balanceOf(head: ChainHead, credits: number): Balance {
 
 /** What happened to one op. */
 export type OpOutcome =
-  | { readonly ok: true; readonly record?: LedgerRecord; readonly balance: Balance }
-  | { readonly ok: false; readonly error: LicenseError };
+  | {
+      /** The op was applied (or was a no-op). */
+      readonly ok: true;
+      /** The record it wrote (absent when it wrote nothing, e.g. a top-up applied before). */
+      readonly record?: LedgerRecord;
+      /** The balance after it. */
+      readonly balance: Balance;
+    }
+  | {
+      /** The op was refused; it wrote and changed nothing. */
+      readonly ok: false;
+      /** Why. */
+      readonly error: LicenseError;
+    };
 
 /** The records to write and every op's outcome. */
 export interface BatchPlan {
+  /** Encoded records to seal and append, in order (none for refused or no-op ops). */
   readonly plaintexts: readonly Uint8Array[];
+  /** One outcome per op, in the order the ops were given. */
   readonly outcomes: readonly OpOutcome[];
+  /** The chain head after every planned record. */
   readonly head: ChainHead;
 }
 
@@ -102,9 +117,11 @@ export function planBatch(head: ChainHead, ops: readonly LedgerOp[], credits: nu
 
 /** A threshold crossing of the remaining credits. */
 export interface ThresholdEvent {
+  /** The threshold crossed, in remaining credits. */
   readonly threshold: number;
   /** `down`: remaining fell to or below the threshold; `up`: it rose above it again (top-up). */
   readonly direction: 'down' | 'up';
+  /** Credits remaining after the change. */
   readonly remaining: number;
 }
 

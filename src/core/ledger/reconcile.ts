@@ -18,11 +18,13 @@ export type CopyRead = ChainRead | { readonly status: 'missing' };
 
 /** One write that brings a copy up to the winner. */
 export interface Repair {
+  /** The copy to write. */
   readonly copy: CopyName;
   /** The file does not exist and must be created. */
   readonly create: boolean;
   /** Copy the winner's bytes `[from, to)` to the same offsets of this copy. */
   readonly from: number;
+  /** End of that range, exclusive. */
   readonly to: number;
   /** Then zero this copy's bytes `[to, zeroTo)` (a torn tail); empty when `zeroTo <= to`. */
   readonly zeroTo: number;
@@ -34,6 +36,7 @@ export interface ReconcilePlan {
   readonly winner: CopyName | 'none';
   /** The winning chain (undefined when both are missing). */
   readonly chain?: ChainOk;
+  /** Writes that bring each copy up to the winner (create a missing copy, append what it lacks, zero a torn tail); empty when both agree. */
   readonly repairs: readonly Repair[];
 }
 

@@ -19,6 +19,7 @@ export type RecordKind = 'consume' | 'topup' | 'carry';
 export interface LedgerRecord {
   /** 0 for the first record, then +1 each. */
   readonly seq: number;
+  /** What the record did. */
   readonly kind: RecordKind;
   /** Credits consumed (consume, carry) or added (topup); always >= 1. */
   readonly amount: number;

@@ -53,15 +53,21 @@ export interface CreditLedgerOptions {
 
 /** One entry of {@link CreditLedger.history}. */
 export interface LedgerEntry {
+  /** Record number: 0 for the first, then +1 each. */
   readonly seq: number;
+  /** Credits spent (`consume`), added by a vendor top-up (`topup`), or consumption raised to a vendor floor (`carry`). */
   readonly kind: RecordKind;
+  /** Credits consumed (consume, carry) or added (topup); always at least 1. */
   readonly amount: number;
   /** Total consumed after this entry. */
   readonly consumed: number;
   /** Total topped up after this entry. */
   readonly toppedUp: number;
+  /** When it was written (the writer's clock; informational). */
   readonly time: Date;
+  /** The application's text for a consume (empty when none given), or licit's for carry and topup. */
   readonly reason: string;
+  /** The top-up token id (topup entries only). */
   readonly tokenId?: string;
 }
 
@@ -82,8 +88,11 @@ export type CopyState = 'ok' | 'missing' | 'behind' | 'torn';
 
 /** The result of {@link CreditLedger.verify}. */
 export interface VerifyReport extends Balance {
+  /** Records in the ledger (the newest record's `seq` + 1). */
   readonly records: number;
+  /** What the primary copy looked like before any repair. */
   readonly primary: CopyState;
+  /** What the mirror copy looked like before any repair. */
   readonly mirror: CopyState;
 }
 
@@ -128,7 +137,14 @@ export class CreditLedger {
   /** The license this ledger belongs to. */
   readonly licenseId: string;
   /** Absolute paths of the two copies and the lock file. */
-  readonly paths: { readonly primary: string; readonly mirror: string; readonly lock: string };
+  readonly paths: {
+    /** The primary copy, in `dir`. */
+    readonly primary: string;
+    /** The mirror copy, in `mirrorDir`. */
+    readonly mirror: string;
+    /** The cross-process lock file, beside the primary. */
+    readonly lock: string;
+  };
 
   readonly #key: LedgerKey;
   readonly #credits: number;

@@ -14,8 +14,11 @@ import { concatBytes, toHex, utf8 } from '../../core/bytes.js';
 
 /** The environment bits {@link defaultLedgerDirs} reads (injectable for tests). */
 export interface PlatformInfo {
+  /** The OS (`process.platform`). */
   readonly platform: NodeJS.Platform;
+  /** Environment variables (`process.env`): `XDG_*`, `LOCALAPPDATA`, `APPDATA`. */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** The user's home directory (`os.homedir()`). */
   readonly home: string;
 }
 
@@ -35,7 +38,15 @@ const current = (): PlatformInfo => ({ platform: process.platform, env: process.
  * defaultLedgerDirs('acme-cad') // { dir: '/home/ann/.local/share/acme-cad/licit', mirrorDir: '/home/ann/.local/state/.3f1c…' }
  * ```
  */
-export function defaultLedgerDirs(appName: string, info: PlatformInfo = current()): { dir: string; mirrorDir: string } {
+export function defaultLedgerDirs(
+  appName: string,
+  info: PlatformInfo = current(),
+): {
+  /** Directory of the primary copy (the application's data directory). */
+  dir: string;
+  /** Directory of the mirror copy (a hidden, per-application directory elsewhere). */
+  mirrorDir: string;
+} {
   const { platform, env, home } = info;
   const hidden = `.${toHex(sha256(utf8(`licit-mirror-dir\0${appName}`))).slice(0, 12)}`;
   if (platform === 'darwin') {
