@@ -131,3 +131,15 @@ describe('text strings', () => {
     for (const s of ['é', '€', '𝄞', 'ascii']) expect(decodeCanonical(encodeCbor(s))).toBe(s);
   });
 });
+
+describe('wide integers', () => {
+  it('encodes integers beyond 32 bits as shortest CBOR integers and decodes them as numbers', () => {
+    for (const n of [2 ** 32, 253402300799, 2 ** 53 - 1, -(2 ** 32) - 1, -(2 ** 53 - 1)]) {
+      const b = encodeCbor(n);
+      expect(b[0], String(n)).toBe(n > 0 ? 0x1b : 0x3b);
+      expect(decodeCanonical(b)).toBe(n);
+      expect(decodeCanonical(encodeCbor(new Map([['exp', n]])))).toEqual(new Map([['exp', n]]));
+    }
+    expect(decodeCanonical(Buffer.from('1b0020000000000000', 'hex'))).toBeUndefined(); // 2^53: no exact JS number
+  });
+});

@@ -134,3 +134,31 @@ describe('license key envelope', () => {
     expect(await refusal('LICIT1-' + base64urlEncode(untagged))).toBe('ERR_KEY_MALFORMED');
   });
 });
+
+describe('damage versus a newer format', () => {
+  it('a damaged protected header is a signature failure, not "upgrade licit"; a signed unknown header is unsupported', async () => {
+    const { encodeCbor: enc, decodeCanonical: dec, Tag: T } = await import('../src/core/cbor.js');
+    const { toBeSigned: tbs, TYPES } = await import('../src/core/envelope.js');
+    const { toSigner } = await import('../src/issuer/signer.js');
+    const v = makeVendor();
+    const key = await v.issue({ licenseId: 'L-H' });
+    const raw = base64urlDecode(key.slice(7)) as Uint8Array;
+    const [prot, , payload, sig] = (dec(raw, { allowTags: true }) as InstanceType<typeof T>).value as Uint8Array[];
+    // Turn label 16 (typ) into an unknown label 17 by damage: the signature no longer holds.
+    const damaged = new Uint8Array(prot!);
+    damaged[damaged.indexOf(0x10)] = 0x11;
+    const damagedKey = 'LICIT1-' + base64urlEncode(enc(new T([damaged, new Map(), payload, sig], 18)));
+    await expect(verifyLicense(damagedKey, { publicKeys: v.publicKeyPem })).rejects.toMatchObject({ code: 'ERR_KEY_MALFORMED' });
+    const extra = new Uint8Array(prot!);
+    extra[extra.indexOf(0x27)] = 0x26; // alg -7 (ES256) instead of EdDSA: damaged, so the signature fails first
+    const algKey = 'LICIT1-' + base64urlEncode(enc(new T([extra, new Map(), payload, sig], 18)));
+    await expect(verifyLicense(algKey, { publicKeys: v.publicKeyPem })).rejects.toMatchObject({ code: 'ERR_KEY_SIGNATURE' });
+    // A vendor that really signs a header this licit does not know: ERR_KEY_UNSUPPORTED after the signature holds.
+    const signer = toSigner(v.privateKeyPem);
+    const newer = enc(new Map<number, unknown>([[1, -8], [4, Buffer.from(signer.kid, 'hex')], [16, TYPES.license], [99, 'future']]));
+    const newSig = await signer.sign(tbs(newer, payload!));
+    const newerKey = 'LICIT1-' + base64urlEncode(enc(new T([newer, new Map(), payload, newSig], 18)));
+    await expect(verifyLicense(newerKey, { publicKeys: v.publicKeyPem })).rejects.toMatchObject({ code: 'ERR_KEY_UNSUPPORTED' });
+    await expect(verifyLicense(newerKey, { publicKeys: makeVendor().publicKeyPem })).rejects.toMatchObject({ code: 'ERR_KEY_UNKNOWN_SIGNER' });
+  });
+});

@@ -62,6 +62,14 @@ describe('claims', () => {
     );
   });
 
+  it('carries dates after 2106 (beyond 32-bit seconds) up to 9999-12-31', async () => {
+    for (const iso of ['2106-02-08T00:00:00Z', '2200-01-01T00:00:00Z', '9999-12-31T23:59:59Z']) {
+      const key = await vendor.issue({ expiresAt: new Date(iso), maintenanceExpiresAt: new Date(iso) });
+      const l = await verifyLicense(key, { publicKeys: vendor.publicKeyPem, now: NOW });
+      expect(l.expiresAt?.toISOString(), iso).toBe(new Date(iso).toISOString());
+    }
+  });
+
   it('accepts the baseline claims', async () => {
     expect(await codeOf(base())).toBe('ACCEPTED');
   });

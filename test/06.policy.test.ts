@@ -94,3 +94,23 @@ describe('feature and edition gating', async () => {
     expect([...l.features]).toEqual(['reports', 'export']);
   });
 });
+
+describe('bad options are usage errors, not wrong answers', async () => {
+  const key = await vendor.issue({ expiresAt: at('2027-01-01') }, ISSUED);
+  it('refuses an invalid now or releaseDate with ERR_USAGE', async () => {
+    for (const opts of [{ now: new Date('x') }, { now: '2026-06-01' }, { now: 1e20 }, { releaseDate: 'garbage' }, { releaseDate: new Date(NaN) }]) {
+      await expect(verifyLicense(key, { publicKeys: [vendor.publicKeyPem], ...(opts as object) }), JSON.stringify(opts)).rejects.toMatchObject({ code: 'ERR_USAGE' });
+    }
+  });
+  it('seat counters refuse a missing store or license with ERR_USAGE', async () => {
+    const { SeatManager, MemoryStore } = await import('../src/index.js');
+    expect(() => new SeatManager(null as never, { id: 'x', seats: {} })).toThrow(expect.objectContaining({ code: 'ERR_USAGE' }));
+    expect(() => new SeatManager(new MemoryStore(), null as never)).toThrow(expect.objectContaining({ code: 'ERR_USAGE' }));
+  });
+  it('top-up tokens refuse empty or non-printable ids before signing', async () => {
+    const { issueTopUp } = await import('../src/issuer/index.js');
+    for (const input of [{ licenseId: 'L', credits: 5, tokenId: '' }, { licenseId: 'a\u0001', credits: 5 }, { licenseId: 'L', credits: 5, tokenId: '\u001b' }]) {
+      await expect(issueTopUp(input, { signingKey: vendor.privateKeyPem }), JSON.stringify(input)).rejects.toMatchObject({ code: 'ERR_USAGE' });
+    }
+  });
+});

@@ -141,6 +141,45 @@ describe('dispatcher', () => {
     }
     expect(licit(['issue', '--help', '--json']).json()).toMatchObject({ ok: true, usage: expect.stringMatching(/--signing-key FILE/) });
   });
+  it('refuses device files, directories and huge files as key files without reading them (exit 2)', () => {
+    for (const f of ['/dev/zero', dir]) {
+      const r = licit(['verify', '--public-key', f, key, '--json']);
+      expect(r.code, f).toBe(2);
+      expect(r.json().error?.code).toBe('ERR_USAGE');
+    }
+    writeFileSync(join(dir, 'huge.pub'), Buffer.alloc(2 * 1024 * 1024, 0x41));
+    expect(licit(['verify', '--public-key', join(dir, 'huge.pub'), key, '--json']).json().error?.message).toMatch(/larger than 1 MiB/);
+  });
+  it('refuses repeated single-value flags, extra arguments, impossible dates and --json=VALUE as usage errors', () => {
+    const signing = join(dir, 'keys', 'vendor.key');
+    const cases: string[][] = [
+      ['issue', '--signing-key', signing, '--customer', 'A', '--customer', 'B'],
+      ['issue', '--signing-key', signing, '--seats', 'a=1', '--seats', 'a=2'],
+      ['issue', '--signing-key', signing, '--expires', '2027-02-30'],
+      ['issue', '--signing-key', signing, '--credits', '99999999999999999999'],
+      ['verify', '--public-key', pub, key, 'extra'],
+      ['keygen', '--out', join(dir, 'k9'), 'extra'],
+      ['verify', '--public-key', pub, '--now', '2026-02-30', key],
+    ];
+    for (const args of cases) {
+      const r = licit([...args, '--json']);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.json().error?.code, args.join(' ')).toBe('ERR_USAGE');
+    }
+    const r = licit(['verify', '--public-key', pub, key, '--json=1']);
+    expect(r.code).toBe(2);
+    expect(r.json().error?.code).toBe('ERR_USAGE');
+  });
+  it('issues keys expiring after 2106 and refuses a node-lock fingerprint no machine could match', () => {
+    const signing = join(dir, 'keys', 'vendor.key');
+    const far = licit(['issue', '--signing-key', signing, '--expires', '9999-12-31', '--json']);
+    expect(far.code, far.stdout).toBe(0);
+    const v = licit(['verify', '--public-key', pub, far.json().key as string, '--json']);
+    expect(v.json()).toMatchObject({ ok: true, license: { expiresAt: '9999-12-31T00:00:00.000Z' } });
+    const bad = licit(['issue', '--signing-key', signing, '--fingerprint', 'garbage', '--json']);
+    expect(bad.code).toBe(1);
+    expect(bad.json().error?.code).toBe('ERR_FINGERPRINT_MALFORMED');
+  });
   it('refuses huge standard input without reading it all', () => {
     writeFileSync(join(dir, 'big'), 'A'.repeat(5 * 1024 * 1024));
     const r = licit(['verify', '--public-key', pub, '--json'], { input: readFileSync(join(dir, 'big'), 'utf8') });

@@ -44,6 +44,12 @@ export function parseFlags<O extends Options>(
   usage: string,
 ): ReturnType<typeof parseArgs<{ args: string[]; options: O & { json: { type: 'boolean' } }; allowPositionals: true; strict: true }>> {
   if (argv.includes('--help') || argv.includes('-h')) throw new HelpRequested(usage);
+  // parseArgs keeps the last of a repeated single-value flag; a repeated --customer is a mistake, not a choice.
+  for (const [name, o] of Object.entries(options)) {
+    if (o.multiple === true) continue;
+    const n = argv.filter((a) => a === `--${name}` || a.startsWith(`--${name}=`) || (o.short !== undefined && a === `-${o.short}`)).length;
+    if (n > 1) throw new LicenseError('ERR_USAGE', `--${name} is given ${n} times; give it once\nUsage: ${usage}`);
+  }
   try {
     return parseArgs({ args: argv, options: { ...options, json: { type: 'boolean' } }, allowPositionals: true, strict: true });
   } catch (e) {
@@ -60,15 +66,20 @@ export function required(value: string | boolean | undefined | (string | boolean
 /** A non-negative integer flag (or undefined when absent). */
 export function integer(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(value)) throw new LicenseError('ERR_USAGE', `${flag} must be a non-negative whole number, got "${value}"`);
-  return Number(value);
+  if (!/^\d+$/.test(value)) throw new LicenseError('ERR_USAGE', `${flag} must be a non-negative whole number, got "${value}"`);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new LicenseError('ERR_USAGE', `${flag} is too large (${value}); licit counts go up to 4294967295`);
+  return n;
 }
 
 /** An ISO-8601 date flag as a Date (or undefined when absent). */
 export function isoDate(value: string | undefined, flag: string): Date | undefined {
   if (value === undefined) return undefined;
   const d = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(d.getTime())) {
+  const ymd = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
+  // Date accepts 2027-02-30 and rolls it into March; a calendar date must exist as written.
+  const exists = ymd !== null && !Number.isNaN(d.getTime()) && new Date(Date.UTC(+ymd[1]!, +ymd[2]! - 1, +ymd[3]!)).toISOString().slice(0, 10) === ymd[0];
+  if (!exists) {
     throw new LicenseError('ERR_USAGE', `${flag} must be an ISO-8601 date such as 2027-01-31 or 2027-01-31T12:00:00Z, got "${value}"`);
   }
   return d;

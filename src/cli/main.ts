@@ -53,7 +53,7 @@ function exitCodeFor(e: LicenseError): number {
 
 /** Run the CLI with `argv` (without `node` and the script). Resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const json = argv.includes('--json');
+  const json = argv.some((a) => a === '--json' || a.startsWith('--json='));
   const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
   const ctx: CliContext = {
     json,

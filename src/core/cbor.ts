@@ -18,12 +18,23 @@ const codec = new Encoder({
   pack: false,
   bundleStrings: false,
   structuredClone: false,
+  // 8-byte integers (dates after 2106) decode as numbers; the validator caps them at 2^53.
+  int64AsNumber: true,
 } as ConstructorParameters<typeof Encoder>[0]);
 
 export { Tag };
 
+/** cbor-x writes integers beyond 32 bits as floats; as BigInt they are written as CBOR integers. */
+function wideIntegers(v: unknown): unknown {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && (v > 0xffffffff || v < -0x100000000) ? BigInt(v) : v;
+  if (Array.isArray(v)) return v.some((x) => typeof x !== 'string') ? v.map(wideIntegers) : v;
+  if (v instanceof Map) return new Map([...v].map(([k, x]) => [wideIntegers(k), wideIntegers(x)]));
+  if (v instanceof Tag) return new Tag(wideIntegers(v.value), v.tag);
+  return v;
+}
+
 export function encodeCbor(value: unknown): Uint8Array {
-  const b = codec.encode(value);
+  const b = codec.encode(wideIntegers(value));
   // cbor-x returns a Buffer view over a shared pool in Node; copy to an exact Uint8Array.
   return new Uint8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 }

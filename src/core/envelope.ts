@@ -81,6 +81,11 @@ export interface ParsedEnvelope {
   readonly protectedBytes: Uint8Array;
   readonly payload: Uint8Array;
   readonly signature: Uint8Array;
+  /**
+   * Set when the protected header names something this licit does not support. Reported only
+   * after the signature holds: until then a damaged byte is the likelier cause than a newer format.
+   */
+  readonly unsupported?: LicenseError | undefined;
 }
 
 function malformed(kind: EnvelopeKind, why: string): LicenseError {
@@ -146,12 +151,13 @@ function parseGeneric(bytes: Uint8Array, kind: EnvelopeKind): ParsedEnvelope {
   if (signature.length !== 64) throw malformed(kind, 'an Ed25519 signature is 64 bytes');
   const hdr = decodeCanonical(protectedBytes);
   if (!(hdr instanceof Map)) throw malformed(kind, 'protected header is not a map');
-  for (const label of hdr.keys()) {
-    if (label !== HDR_ALG && label !== HDR_KID && label !== HDR_TYP) {
-      throw new LicenseError('ERR_KEY_UNSUPPORTED', `the ${kindName(kind)} uses header ${String(label)}, which this version of licit does not understand; upgrade licit`);
-    }
+  let unsupported: LicenseError | undefined;
+  const unknown = [...hdr.keys()].find((label) => label !== HDR_ALG && label !== HDR_KID && label !== HDR_TYP);
+  if (unknown !== undefined) {
+    unsupported = new LicenseError('ERR_KEY_UNSUPPORTED', `the ${kindName(kind)} uses header ${String(unknown)}, which this version of licit does not understand; upgrade licit`);
+  } else if (hdr.get(HDR_ALG) !== ALG_EDDSA) {
+    unsupported = new LicenseError('ERR_KEY_UNSUPPORTED', `the ${kindName(kind)} is not signed with EdDSA`);
   }
-  if (hdr.get(HDR_ALG) !== ALG_EDDSA) throw new LicenseError('ERR_KEY_UNSUPPORTED', `the ${kindName(kind)} is not signed with EdDSA`);
   const kid = hdr.get(HDR_KID);
   if (!(kid instanceof Uint8Array) || kid.length === 0 || kid.length > 32) throw malformed(kind, 'missing key id');
   const typ = hdr.get(HDR_TYP);
@@ -160,7 +166,7 @@ function parseGeneric(bytes: Uint8Array, kind: EnvelopeKind): ParsedEnvelope {
     if (found !== undefined) throw new LicenseError('ERR_KEY_WRONG_KIND', `this is a ${kindName(found)}, not a ${kindName(kind)}`, { expected: kind, found });
     throw malformed(kind, 'unknown object type');
   }
-  return { kind, kid: toHex(kid), protectedBytes, payload, signature };
+  return { kind, kid: toHex(kid), protectedBytes, payload, signature, unsupported };
 }
 
 /** Decode the payload of a parsed envelope into its claim map (structure only). */
@@ -181,13 +187,14 @@ export function verifySignature(env: ParsedEnvelope, keyring: Keyring, tbs: Uint
     throw new LicenseError('ERR_KEY_UNKNOWN_SIGNER', `the ${kindName(env.kind)} was signed by key ${env.kid}, which is not among the trusted public keys. Add the vendor's current public key to publicKeys.`, { kid: env.kid });
   }
   const ok = key.verify(env.signature, tbs);
-  if (typeof ok === 'boolean') return signatureResult(ok, env.kind);
-  return ok.then((r) => signatureResult(r, env.kind));
+  if (typeof ok === 'boolean') return signatureResult(ok, env);
+  return ok.then((r) => signatureResult(r, env));
 }
 
-function signatureResult(ok: boolean, kind: EnvelopeKind): void {
+function signatureResult(ok: boolean, env: ParsedEnvelope): void {
   // Fixed message: a forgery learns nothing from the failure.
-  if (!ok) throw new LicenseError('ERR_KEY_SIGNATURE', `signature verification failed: this ${kindName(kind)} was altered or not issued by the vendor`);
+  if (!ok) throw new LicenseError('ERR_KEY_SIGNATURE', `signature verification failed: this ${kindName(env.kind)} was altered or not issued by the vendor`);
+  if (env.unsupported !== undefined) throw env.unsupported;
 }
 
 /** Verify an envelope against trusted keys; resolves to its claims and signer. */

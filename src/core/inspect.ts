@@ -15,5 +15,6 @@ export interface InspectedLicense {
 /** Decode a license key's claims without checking its signature. Throws on malformed keys. */
 export function inspectLicense(text: string): InspectedLicense {
   const env = parseEnvelope(text, 'license');
+  if (env.unsupported !== undefined) throw env.unsupported;
   return { verified: false, kid: env.kid, claims: mapToClaims(decodeClaims(env)) };
 }

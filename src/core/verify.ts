@@ -41,6 +41,12 @@ export async function verifyLicense(text: string, options: VerifyOptions): Promi
   if (options === null || typeof options !== 'object' || options.publicKeys === undefined) {
     throw new LicenseError('ERR_USAGE', 'verifyLicense(text, { publicKeys }) needs the vendor public key(s)');
   }
+  for (const k of ['now', 'releaseDate'] as const) {
+    const d = options[k];
+    if (d !== undefined && !(d instanceof Date && Number.isFinite(d.getTime()))) {
+      throw new LicenseError('ERR_USAGE', `verifyLicense option ${k} must be a valid Date, got ${d instanceof Date ? 'an invalid Date' : typeof d}`);
+    }
+  }
   const keyring = keyringNow(options.publicKeys) ?? (await toKeyring(options.publicKeys));
   const p = parse(text);
   const pending = verifySignature(p.env, keyring, p.tbs);

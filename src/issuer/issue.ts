@@ -3,6 +3,7 @@ import { claimsToMap, normalizeInput, type LicenseInput } from '../core/claims.j
 import { sealEnvelope } from '../core/envelope.js';
 import { LicenseError } from '../core/errors.js';
 import { topUpClaims } from '../core/topup.js';
+import { Fingerprint } from '../node/fingerprint/fingerprint.js';
 import { toSigner, type SigningKeyInput } from './signer.js';
 
 /** Options of {@link issueLicense} and {@link issueTopUp}. */
@@ -26,6 +27,8 @@ export interface IssueOptions {
  */
 export async function issueLicense(input: LicenseInput, options: IssueOptions): Promise<string> {
   const claims = normalizeInput(input, options.now);
+  // A node-lock the verifier cannot read would make a key that never verifies: refuse it here.
+  if (claims.fingerprint !== undefined) Fingerprint.parse(claims.fingerprint);
   return sealEnvelope('license', claimsToMap(claims), toSigner(options.signingKey));
 }
 
@@ -42,7 +45,9 @@ export interface TopUpInput {
 /** Sign a top-up token (`LICITT1-…`) adding `credits` to one license. */
 export async function issueTopUp(input: TopUpInput, options: IssueOptions): Promise<string> {
   const { licenseId, credits } = input;
-  if (typeof licenseId !== 'string' || licenseId.length === 0 || licenseId.length > 128) throw new LicenseError('ERR_USAGE', 'a top-up needs the license id (1 to 128 characters)');
+  const printable = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 128 && !/[\u0000-\u001f\u007f]/.test(v);
+  if (!printable(licenseId)) throw new LicenseError('ERR_USAGE', 'a top-up needs the license id (1 to 128 printable characters)');
+  if (input.tokenId !== undefined && !printable(input.tokenId)) throw new LicenseError('ERR_USAGE', 'a top-up token id must be 1 to 128 printable characters');
   if (!Number.isInteger(credits) || credits < 1 || credits > 0xffffffff) throw new LicenseError('ERR_USAGE', 'top-up credits must be a whole number from 1 to 4294967295');
   const tokenId = input.tokenId ?? `TOP-${Array.from(globalThis.crypto.getRandomValues(new Uint8Array(10)), (b) => b.toString(16).padStart(2, '0')).join('').toUpperCase()}`;
   return sealEnvelope('topup', topUpClaims({ tokenId, licenseId, credits, issuedAt: options.now ?? new Date() }), toSigner(options.signingKey));

@@ -1,3 +1,4 @@
+import { LicenseError } from '../../core/errors.js';
 import { inspectLicense } from '../../core/inspect.js';
 import { claimsToJSON } from '../../core/license.js';
 import { argOrStdin, parseFlags, type Verb } from '../context.js';
@@ -7,6 +8,7 @@ const USAGE = 'licit inspect [KEY | -] [--json]';
 
 export const run: Verb = async (argv, ctx) => {
   const { positionals } = parseFlags(argv, {}, USAGE);
+  if (positionals.length > 1) throw new LicenseError('ERR_USAGE', `expected one license key, got ${positionals.length} arguments\nUsage: ${USAGE}`);
   const found = inspectLicense(await argOrStdin(positionals[0], ctx, 'license key'));
   return {
     data: { verified: false, kid: found.kid, license: claimsToJSON(found.claims) },

@@ -19,6 +19,15 @@ function pairs(list: string[] | undefined, flag: string): [string, string][] {
   });
 }
 
+function unique(list: [string, string][], flag: string): [string, string][] {
+  const seen = new Set<string>();
+  for (const [k] of list) {
+    if (seen.has(k)) throw new LicenseError('ERR_USAGE', `${flag} names "${k}" twice; give each once`);
+    seen.add(k);
+  }
+  return list;
+}
+
 export const run: Verb = async (argv) => {
   const s = { type: 'string' } as const;
   const many = { type: 'string', multiple: true } as const;
@@ -41,7 +50,7 @@ export const run: Verb = async (argv) => {
     edition: v.edition,
     features: v.feature ?? [],
     maintenanceFeatures: v['maintenance-feature'] ?? [],
-    seats: Object.fromEntries(pairs(v.seats, '--seats').map(([k, n]) => [k, integer(n, `--seats ${k}`) as number])),
+    seats: Object.fromEntries(unique(pairs(v.seats, '--seats'), '--seats').map(([k, n]) => [k, integer(n, `--seats ${k}`) as number])),
     maxUsers: integer(v['max-users'], '--max-users'),
     maxActivations: integer(v['max-activations'], '--max-activations'),
     maxUserActivations: integer(v['max-user-activations'], '--max-user-activations'),
@@ -54,7 +63,7 @@ export const run: Verb = async (argv) => {
     credits: integer(v.credits, '--credits'),
     carriedCredits: integer(v.carried, '--carried'),
     fingerprint: v.fingerprint,
-    meta: Object.fromEntries(pairs(v.meta, '--meta')),
+    meta: Object.fromEntries(unique(pairs(v.meta, '--meta'), '--meta')),
   };
   // Drop absent options so defaults apply.
   for (const k of Object.keys(input) as (keyof LicenseInput)[]) if (input[k] === undefined) delete input[k];

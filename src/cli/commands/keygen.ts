@@ -1,10 +1,12 @@
+import { LicenseError } from '../../core/errors.js';
 import { writeKeyPair } from '../../issuer/keygen.js';
 import { parseFlags, required, type Verb } from '../context.js';
 
 const USAGE = 'licit keygen --out DIR [--json]';
 
 export const run: Verb = async (argv) => {
-  const { values } = parseFlags(argv, { out: { type: 'string' } }, USAGE);
+  const { values, positionals } = parseFlags(argv, { out: { type: 'string' } }, USAGE);
+  if (positionals.length > 0) throw new LicenseError('ERR_USAGE', `unexpected argument "${positionals[0]}"\nUsage: ${USAGE}`);
   const files = await writeKeyPair(required(values.out, '--out', USAGE));
   return {
     data: { privateKey: files.privateKeyPath, publicKey: files.publicKeyPath, kid: files.kid },

@@ -1,3 +1,4 @@
+import { LicenseError } from '../../core/errors.js';
 import { claimsToJSON } from '../../core/license.js';
 import { verifyLicense } from '../../index.js';
 import { argOrStdin, isoDate, parseFlags, type Verb } from '../context.js';
@@ -14,6 +15,7 @@ export const run: Verb = async (argv, ctx) => {
     USAGE,
   );
   const publicKeys = readPublicKeys(values['public-key'], USAGE);
+  if (positionals.length > 1) throw new LicenseError('ERR_USAGE', `expected one license key, got ${positionals.length} arguments\nUsage: ${USAGE}`);
   const text = await argOrStdin(positionals[0], ctx, 'license key');
   const license = await verifyLicense(text, {
     publicKeys,

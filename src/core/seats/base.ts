@@ -3,6 +3,7 @@
  * count in, the license limits, the clock and the actor recorded in audit events.
  */
 import { withAuditChain } from '../admin/chained-store.js';
+import { LicenseError } from '../errors.js';
 import type { Store } from '../store.js';
 import { checkLimits, type SeatLimits, type SeatOptions } from './limits.js';
 
@@ -19,6 +20,10 @@ export abstract class LicenseCounter {
 
   /** Count in `store` under `license`'s limits; throws `ERR_KEY_INVALID_CLAIM` for impossible limits. */
   constructor(store: Store, license: SeatLimits, options: SeatOptions = {}) {
+    if (store === null || typeof store !== 'object' || typeof store.transaction !== 'function') {
+      throw new LicenseError('ERR_USAGE', 'a Store is required (MemoryStore, FileStore from licit/node, or PostgresStore from licit/postgres)');
+    }
+    if (license === null || typeof license !== 'object') throw new LicenseError('ERR_USAGE', 'the license (a verified License, or its limits) is required');
     this.store = withAuditChain(store);
     this.license = checkLimits(license);
     this.now = options.now ?? Date.now;

@@ -196,6 +196,9 @@ export class CreditLedger {
    */
   static async open(license: LedgerLicense, options: CreditLedgerOptions): Promise<CreditLedger> {
     if (typeof license?.id !== 'string' || license.id === '') throw new LicenseError('ERR_USAGE', 'open the ledger with a verified license (it has no id)');
+    if (options === null || typeof options !== 'object' || !(typeof options.secret === 'string' || options.secret instanceof Uint8Array)) {
+      throw new LicenseError('ERR_USAGE', 'CreditLedger.open needs { secret }: the application secret (a string or bytes) the ledger is sealed with');
+    }
     const credits = license.credits ?? 0;
     const floor = Math.max(license.carriedCredits ?? 0, options.floor ?? 0);
     for (const [name, v] of [['license credits', credits], ['floor', floor]] as const) {
@@ -219,7 +222,8 @@ export class CreditLedger {
    * Consume `n` credits. Resolves once the record is durable in both copies; rejects with
    * `ERR_CREDITS_EXHAUSTED` (nothing consumed) when fewer than `n` remain.
    */
-  async consume(n: number, options: { reason?: string } = {}): Promise<ConsumeReceipt> {
+  async consume(n: number, options: { reason?: string } | null = {}): Promise<ConsumeReceipt> {
+    options ??= {};
     if (!Number.isSafeInteger(n) || n < 1) throw new LicenseError('ERR_USAGE', `consume needs a whole number of credits >= 1, got ${n}`);
     const reason = options.reason ?? '';
     if (typeof reason !== 'string' || Buffer.byteLength(reason) > MAX_REASON_BYTES) throw new LicenseError('ERR_USAGE', `a consume reason is text of at most ${MAX_REASON_BYTES} bytes`);
