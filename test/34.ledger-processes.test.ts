@@ -4,7 +4,7 @@
  * never overspent. Also the CLI's credits verbs end to end.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -95,5 +95,20 @@ describeBuilt('ledger across processes (built CLI)', () => {
     expect(licit([...base, 'status', '--json'], { env: ENV }).json()).toMatchObject({ consumed: 15 });
     expect(licit([...base, 'consume', '0'], { env: ENV }).code).toBe(2);
     expect(licit([...base, 'frobnicate'], { env: ENV }).code).toBe(2);
+  });
+
+  it('CLI: a file given as --dir or --mirror-dir is named as a file, not a lock error', async () => {
+    const vendor = makeVendor();
+    const key = await vendor.issue({ licenseId: 'LIC-34D', credits: 5 });
+    const root = mkdtempSync(join(tmpdir(), 'licit-34-'));
+    const file = join(root, 'afile');
+    writeFileSync(file, 'x');
+    for (const [flag, args] of [['--dir', ['--dir', file, '--mirror-dir', join(root, 'm')]], ['--mirror-dir', ['--dir', join(root, 'p'), '--mirror-dir', file]]] as const) {
+      const r = licit(['credits', '--license', key, '--public-key', vendor.pubPath, ...args, 'status', '--json'], { env: ENV });
+      expect(r.code).toBe(2);
+      expect(r.json().error?.code).toBe('ERR_USAGE');
+      expect(r.json().error?.message).toBe(`${flag} ${file} is a file, not a directory; give a directory path (it is created if missing)`);
+    }
+    expect(readFileSync(file, 'utf8')).toBe('x');
   });
 });

@@ -3,7 +3,7 @@
  * vendor, `licit apply` back on the machine, with both codes wrapped at 64 columns as they would be
  * in an e-mail. Every refusal has its own code.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -136,6 +136,12 @@ describe('offline round trip (CLI only)', () => {
     expect(licit(['respond', '--signing-key', vendor.keyPath, '--store', store, 'garbage']).code).toBe(1);
     expect(licit(['respond', '--store', store, 'x']).code).toBe(2);
     expect(licit(['apply', '--public-key', vendor.pubPath, 'x']).code).toBe(2);
+    // A file where the store directory should be: named as a file (exit 2), not a store error.
+    const file = join(work, 'afile');
+    writeFileSync(file, 'x');
+    const f = licit(['respond', '--signing-key', vendor.keyPath, '--store', file, '--json', 'x']);
+    expect(f.code).toBe(2);
+    expect(f.json().error?.message).toContain(`--store ${file} is a file, not a directory`);
   });
 
   it('respond with another vendor\'s signing key names both key ids, not an option respond does not have', async () => {

@@ -4,12 +4,12 @@
  * is reset through the admin API; the second then succeeds; the first learns it was reset.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LICIT_BIN } from './helpers/cli.js';
+import { LICIT_BIN, licit } from './helpers/cli.js';
 import { makeVendor } from './helpers/vendor.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -63,6 +63,9 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/** `licit serve` as a blocking process: for startup refusals only (it never returns once listening). */
+const serve = (...args: string[]) => licit(['serve', '--signing-key', vendor.keyPath, '--json', ...args], { env: { LICIT_ADMIN_TOKEN: TOKEN } });
+
 describe('loopback end to end', () => {
   it('limit 1: second machine refused, reset the first, second succeeds', async () => {
     const license = await vendor.issue({ licenseId: 'LIC-E2E', maxActivations: 1, maxTransfers: 3, features: ['x'] });
@@ -98,5 +101,16 @@ describe('loopback end to end', () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('ERR_UNAUTHORIZED');
     const big = await fetch(`${base}/v1/activate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request: 'x'.repeat(200_000) }) });
     expect(big.status).toBe(413);
+  });
+
+  it('serve refuses a file as --store at startup instead of answering 503 to every request', () => {
+    const file = join(work, 'afile');
+    writeFileSync(file, 'not a store');
+    const f = serve('--store', file, '--port', '0');
+    expect(f.code).toBe(2); // exits instead of listening and answering 503
+    expect(f.json().error?.code).toBe('ERR_USAGE');
+    expect(f.json().error?.message).toMatch(/--store .*afile is a file, not a directory/);
+    const under = serve('--store', join(file, 'sub'), '--port', '0');
+    expect(under.json().error?.message).toMatch(/--store .* is a file/);
   });
 });

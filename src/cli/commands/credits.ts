@@ -3,6 +3,7 @@ import { verifyLicense, verifyTopUp } from '../../index.js';
 import { CreditLedger, type CreditLedgerOptions } from '../../node/ledger/credit-ledger.js';
 import { integer, parseFlags, required, type CliContext, type Outcome, type Verb } from '../context.js';
 import { licenseText, readPublicKeys } from '../files.js';
+import { assertDirectory } from '../dir-arg.js';
 
 const USAGE =
   'licit credits --license KEY --public-key FILE [--dir DIR] [--mirror-dir DIR] [--app NAME] [--recover] [--json]\n' +
@@ -43,6 +44,8 @@ export const run: Verb = async (argv, ctx) => {
   if (amount === 0) throw new LicenseError('ERR_USAGE', 'consume needs N >= 1');
   const token = action === 'topup' ? await verifyTopUp(arg as string, { publicKeys }) : undefined;
 
+  assertDirectory(v.dir, '--dir');
+  assertDirectory(v['mirror-dir'], '--mirror-dir');
   const ledger = await CreditLedger.open(license, options);
   try {
     switch (action) {
