@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,5 +113,24 @@ describe('loopback end to end', () => {
     expect(f.json().error?.message).toMatch(/--store .*afile is a file, not a directory/);
     const under = serve('--store', join(file, 'sub'), '--port', '0');
     expect(under.json().error?.message).toMatch(/--store .* is a file/);
+  });
+
+  it('serve on a busy port or a bad --host fails with a code and what to do', async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    try {
+      const port = (busy.address() as { port: number }).port;
+      const b = serve('--store', join(work, 'store-busy'), '--port', String(port));
+      expect(b.code).toBe(1);
+      expect(b.json().error?.code).toBe('ERR_IO');
+      expect(b.json().error?.message).toContain(`port ${port} on 127.0.0.1 is already in use`);
+      expect(b.json().error?.message).toContain('choose another port');
+    } finally {
+      await new Promise((r) => busy.close(r));
+    }
+    const h = serve('--store', join(work, 'store-host'), '--port', '0', '--host', '999.1.1.1');
+    expect(h.code).toBe(2);
+    expect(h.json().error?.code).toBe('ERR_USAGE');
+    expect(h.json().error?.message).toMatch(/--host: .*"999\.1\.1\.1".*valid address/);
   });
 });

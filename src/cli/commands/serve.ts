@@ -28,7 +28,15 @@ export const run: Verb = async (argv, ctx) => {
   const store = await openStore(storeSpec, { schema: v.schema, applicationName: 'licit-server' });
   const { createLicenseServer } = await import('../../server/index.js');
   const server = createLicenseServer({ signingKey, store, adminToken: v['admin-token'] ?? process.env.LICIT_ADMIN_TOKEN, containerPolicy: policy });
-  const bound = await server.listen(port, v.host ?? '127.0.0.1');
+  let bound: Awaited<ReturnType<typeof server.listen>>;
+  try {
+    bound = await server.listen(port, v.host ?? '127.0.0.1');
+  } catch (e) {
+    await store.close(); // a PostgreSQL pool left open would keep the process from exiting
+    if (e instanceof LicenseError && e.code === 'ERR_USAGE') throw new LicenseError('ERR_USAGE', `--host: ${e.message}\nUsage: ${USAGE}`, e.details);
+    if (e instanceof LicenseError && e.code === 'ERR_IO') throw new LicenseError('ERR_IO', `${e.message} (--port)`, e.details);
+    throw e;
+  }
   ctx.line({ listening: true, host: bound.host, port: bound.port, kid: server.vendor.signer.kid }, `licit server listening on http://${bound.host}:${bound.port} (signing key ${server.vendor.signer.kid})`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
