@@ -97,6 +97,29 @@ describeBuilt('ledger across processes (built CLI)', () => {
     expect(licit([...base, 'frobnicate'], { env: ENV }).code).toBe(2);
   });
 
+  it('CLI: consume --repeat 0 and top-up ids no ledger accepts are usage errors, not silent successes', async () => {
+    const vendor = makeVendor();
+    const key = await vendor.issue({ licenseId: 'LIC-34E', credits: 5 });
+    const root = mkdtempSync(join(tmpdir(), 'licit-34-'));
+    const base = ['credits', '--license', key, '--public-key', vendor.pubPath, '--dir', join(root, 'p'), '--mirror-dir', join(root, 'm')];
+    const r = licit([...base, 'consume', '1', '--repeat', '0', '--json'], { env: ENV });
+    expect(r.code).toBe(2);
+    expect(r.json().error).toMatchObject({ code: 'ERR_USAGE', message: '--repeat must be 1 or more, got 0' });
+    expect(licit([...base, 'status', '--repeat', '2', '--json'], { env: ENV }).code).toBe(2);
+    const topup = (...extra: string[]) => licit(['topup', '--signing-key', vendor.keyPath, '--credits', '3', '--json', ...extra]);
+    for (const [flag, bad] of [['--token-id', ''], ['--token-id', 'a\nb'], ['--token-id', 'x'.repeat(129)], ['--token-id', ' T1'], ['--license-id', 'LIC-34E\u0007']]) {
+      const t = topup('--license-id', 'LIC-34E', flag as string, bad as string);
+      expect(t.code, `${flag} ${JSON.stringify(bad)}`).toBe(2);
+      expect(t.json().error?.code).toBe('ERR_USAGE');
+      expect(t.json().error?.message).toContain(flag);
+      expect(t.json()).not.toHaveProperty('token');
+    }
+    // A valid token id still signs, and the ledger takes it.
+    const ok = topup('--license-id', 'LIC-34E', '--token-id', 'T-ü'.padEnd(20, 'x'));
+    expect(ok.code, ok.stdout).toBe(0);
+    expect(licit([...base, '--recover', 'topup', ok.json().token as string, '--json'], { env: ENV }).json()).toMatchObject({ ok: true, applied: true, tokenId: 'T-ü'.padEnd(20, 'x') });
+  });
+
   it('CLI: a file given as --dir or --mirror-dir is named as a file, not a lock error', async () => {
     const vendor = makeVendor();
     const key = await vendor.issue({ licenseId: 'LIC-34D', credits: 5 });

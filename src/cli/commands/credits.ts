@@ -41,6 +41,9 @@ export const run: Verb = async (argv, ctx) => {
   // Validate the action's own arguments before touching the ledger.
   const amount = action === 'consume' ? integer(arg, 'N') : undefined;
   const repeat = integer(v.repeat, '--repeat') ?? 1;
+  // --repeat 0 would print nothing and exit 0: indistinguishable from success with no acks.
+  if (repeat < 1) throw new LicenseError('ERR_USAGE', `--repeat must be 1 or more, got ${repeat}`);
+  if (v.repeat !== undefined && action !== 'consume') throw new LicenseError('ERR_USAGE', `--repeat only applies to consume\nUsage: ${USAGE}`);
   if (amount === 0) throw new LicenseError('ERR_USAGE', 'consume needs N >= 1');
   const token = action === 'topup' ? await verifyTopUp(arg as string, { publicKeys }) : undefined;
 
