@@ -240,6 +240,15 @@ describe('license server', () => {
     // Device activations are reported against the license's maxActivations.
     expect(report.body.report.limits).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'activations', licensed: 3, inUse: 1 })]));
     expect((await s.get('/v1/admin/reports?licenseId=LIC-LOG&range=year', s.admin)).body.error.code).toBe('ERR_USAGE');
+    // Events after a sequence number: a valid number filters, anything else is a 400 (never read as 0).
+    const after = await s.get('/v1/admin/events?licenseId=LIC-LOG&afterSeq=5', s.admin);
+    expect(after.body.events.map((e: { seq: number }) => e.seq)).toEqual([6, 7]);
+    for (const bad of ['abc', '-1', '1.5', '', '1e3']) {
+      const r = await s.get(`/v1/admin/events?licenseId=LIC-LOG&afterSeq=${encodeURIComponent(bad)}`, s.admin);
+      expect(r.status, bad).toBe(400);
+      expect(r.body.error.code).toBe('ERR_USAGE');
+      expect(r.body.error.message).toContain('afterSeq');
+    }
     // Edit one event behind the server's back: the log no longer verifies.
     const events = (store as unknown as { licenses: Map<string, { events: Array<{ details: Record<string, unknown> }> }> }).licenses.get('LIC-LOG')!.events;
     events[4]!.details.credits = 2500;

@@ -255,8 +255,8 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     },
     'GET /v1/admin/events': async (_req, url) => {
       const licenseId = query(url, 'licenseId');
-      const after = url.searchParams.get('afterSeq');
-      const events = await vendor.store.events(licenseId, after === null ? {} : { afterSeq: Number(after) || 0 });
+      const after = wholeNumber(url, 'afterSeq');
+      const events = await vendor.store.events(licenseId, after === undefined ? {} : { afterSeq: after });
       return { licenseId, events };
     },
   };
@@ -314,6 +314,14 @@ function query(url: URL, name: string): string {
   const v = url.searchParams.get(name);
   if (v === null || v === '') throw usage(`query parameter "${name}" is required`);
   return v;
+}
+
+/** An optional whole-number query parameter; anything else ("abc", "-1", "1.5") is a 400, never read as 0. */
+function wholeNumber(url: URL, name: string): number | undefined {
+  const v = url.searchParams.get(name);
+  if (v === null) return undefined;
+  if (!/^\d{1,15}$/.test(v)) throw usage(`query parameter "${name}" must be a whole number >= 0, got ${JSON.stringify(v)}`);
+  return Number(v);
 }
 
 /** The default store: a FileStore at `$LICIT_STORE` or `./licit-store`. */
