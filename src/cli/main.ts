@@ -3,6 +3,7 @@
  * `commands/<verb>.ts` and is imported only when used, so a cold start loads nothing
  * the verb does not need.
  */
+import { writeSync } from 'node:fs';
 import { LicenseError } from '../core/errors.js';
 import { HelpRequested, type CliContext, type Outcome, type Verb } from './context.js';
 
@@ -47,6 +48,22 @@ function readStdin(): Promise<string> {
   });
 }
 
+/**
+ * Write to standard output synchronously: once this returns, the line is in the pipe (a SIGKILL
+ * right after cannot lose an acknowledged line), and a cold start does not load the stream stack.
+ */
+function writeOut(text: string): void {
+  const buf = Buffer.from(text);
+  for (let off = 0; off < buf.length; ) {
+    try {
+      off += writeSync(1, buf, off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); // non-blocking pipe is full: wait for the reader
+    }
+  }
+}
+
 function exitCodeFor(e: LicenseError): number {
   return e.code === 'ERR_USAGE' ? 2 : 1;
 }
@@ -54,7 +71,7 @@ function exitCodeFor(e: LicenseError): number {
 /** Run the CLI with `argv` (without `node` and the script). Resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const json = argv.some((a) => a === '--json' || a.startsWith('--json='));
-  const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+  const out = (s: string) => writeOut(s.endsWith('\n') ? s : `${s}\n`);
   const ctx: CliContext = {
     json,
     line: (data, text) => out(json ? JSON.stringify({ ok: true, ...data }) : text),
