@@ -50,3 +50,15 @@ describe('SeatManager over random operation sequences', () => {
     );
   });
 });
+
+describe('identifiers that only look alike are refused', () => {
+  it('refuses blank ids, zero-width and bidi characters, and lone surrogates', async () => {
+    const { MemoryStore } = await import('../src/core/memory-store.js');
+    const { SeatManager } = await import('../src/core/seats/index.js');
+    const seats = new SeatManager(new MemoryStore(), { id: 'L-ID', seats: { basic: 10 } });
+    for (const id of [' ', 'ann\u200b', 'a\u202eb', 'a\ud800b', 'tab\there']) {
+      await expect(seats.assign(id, 'basic'), JSON.stringify(id)).rejects.toMatchObject({ code: 'ERR_USAGE' });
+    }
+    await expect(seats.assign('anné 😀', 'basic')).resolves.toBeDefined();
+  });
+});

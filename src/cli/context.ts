@@ -44,6 +44,13 @@ export function parseFlags<O extends Options>(
   usage: string,
 ): ReturnType<typeof parseArgs<{ args: string[]; options: O & { json: { type: 'boolean' } }; allowPositionals: true; strict: true }>> {
   if (argv.includes('--help') || argv.includes('-h')) throw new HelpRequested(usage);
+  // parseArgs reads "--credits -1" as a flag without its value; say what is wrong with the value instead.
+  for (let i = 0; i + 1 < argv.length; i++) {
+    const name = argv[i]?.startsWith('--') ? argv[i]!.slice(2) : undefined;
+    if (name !== undefined && options[name]?.type === 'string' && /^-\d/.test(argv[i + 1]!)) {
+      throw new LicenseError('ERR_USAGE', `--${name} must not be negative, got ${argv[i + 1]}\nUsage: ${usage}`);
+    }
+  }
   // parseArgs keeps the last of a repeated single-value flag; a repeated --customer is a mistake, not a choice.
   for (const [name, o] of Object.entries(options)) {
     if (o.multiple === true) continue;

@@ -111,6 +111,9 @@ export interface Store {
 /** Record kinds, keys and license ids longer than this are refused (they are identifiers, not data). */
 export const MAX_ID_LENGTH = 256;
 
+/** A UTF-16 surrogate without its pair: not text. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /**
  * Check a license id, record kind or key before it reaches a store: non-empty, at most
  * {@link MAX_ID_LENGTH} characters, no control characters (`\n` separates composite keys).
@@ -123,10 +126,12 @@ export function checkId(value: unknown, what: string): string {
   if (value.length > MAX_ID_LENGTH) {
     throw new LicenseError('ERR_USAGE', `${what} is ${value.length} characters long; the limit is ${MAX_ID_LENGTH}. Use a shorter identifier (an email address or a database id)`, { field: what, length: value.length });
   }
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value)) {
-    throw new LicenseError('ERR_USAGE', `${what} contains control characters; use printable text`, { field: what });
+  // Control and invisible format characters (zero-width spaces, bidi overrides) and lone surrogates
+  // would make two ids that look the same count as two users.
+  if (/[\p{Cc}\p{Cf}]/u.test(value) || LONE_SURROGATE.test(value)) {
+    throw new LicenseError('ERR_USAGE', `${what} contains control or invisible characters; use printable text`, { field: what });
   }
+  if (value.trim() === '') throw new LicenseError('ERR_USAGE', `${what} must not be blank`, { field: what });
   return value;
 }
 

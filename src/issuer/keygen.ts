@@ -1,7 +1,7 @@
 /** Vendor key pairs: Ed25519, private key as PKCS#8 PEM (mode 0600), public key as SPKI PEM. */
 import { generateKeyPairSync } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LicenseError } from '../core/errors.js';
 import { keyId, rawFromPem } from '../core/keys.js';
@@ -44,6 +44,14 @@ async function writeNew(path: string, text: string, mode: number): Promise<void>
   }
 }
 
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** Make a key pair and write `dir/vendor.key` (0600) and `dir/vendor.pub`; refuses to overwrite either. */
 export async function writeKeyPair(dir: string): Promise<KeyPairFiles> {
   const pair = generateKeyPair();
@@ -54,6 +62,9 @@ export async function writeKeyPair(dir: string): Promise<KeyPairFiles> {
     await writeNew(privateKeyPath, pair.privateKeyPem, 0o600);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    if ((code === 'EEXIST' || code === 'ENOTDIR') && !(await isDirectory(dir))) {
+      throw new LicenseError('ERR_USAGE', `${dir} is a file, not a directory; give --out a directory for the key pair`);
+    }
     if (code === 'EEXIST') throw new LicenseError('ERR_USAGE', `${privateKeyPath} already exists; licit never overwrites a signing key. Choose another --out directory.`);
     throw new LicenseError('ERR_IO', `cannot write ${privateKeyPath}: ${(e as Error).message}`);
   }
