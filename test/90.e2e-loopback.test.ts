@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LICIT_BIN, licit } from './helpers/cli.js';
+import { licit } from './helpers/cli.js';
+import { startServer as startLicitServer } from './helpers/serve.js';
 import { makeVendor } from './helpers/vendor.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -21,25 +22,8 @@ const work = mkdtempSync(join(tmpdir(), 'licit-e2e-'));
 const procs: ChildProcess[] = [];
 let base = '';
 
-/** Start `licit serve` and resolve with its URL once it printed its listening line. */
-function startServer(store: string, env: NodeJS.ProcessEnv = {}): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, [LICIT_BIN, 'serve', '--signing-key', vendor.keyPath, '--store', store, '--port', '0', '--json'], { env: { ...process.env, LICIT_ADMIN_TOKEN: TOKEN, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  procs.push(proc);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n')[0];
-      if (out.includes('\n') && line !== undefined) {
-        const j = JSON.parse(line) as { port: number; host: string };
-        resolve({ url: `http://${j.host}:${j.port}`, proc });
-      }
-    });
-    proc.on('exit', (c) => reject(new Error(`server exited ${c}: ${err}`)));
-  });
-}
+/** Start `licit serve` on `store` with this test's vendor key and admin token. */
+const startServer = (store: string, env: NodeJS.ProcessEnv = {}) => startLicitServer(['--signing-key', vendor.keyPath, '--store', store], procs, { LICIT_ADMIN_TOKEN: TOKEN, ...env });
 
 function client(job: Record<string, unknown>): Promise<Record<string, any>> {
   const proc = spawn(process.execPath, ['--import', 'tsx', CLIENT, JSON.stringify({ publicKey: vendor.publicKeyPem, server: base, op: 'activate', ...job })], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

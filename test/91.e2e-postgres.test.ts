@@ -3,15 +3,15 @@
  * installations race through both servers for a license with 5 activations. Exactly 5 win, the
  * rest are refused with ERR_ACTIVATIONS_EXHAUSTED, and the database agrees.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequest, newNonce, type InstallationSigner } from '../src/core/exchange/index.js';
 import { keyId } from '../src/core/keys.js';
 import { Activations } from '../src/core/seats/index.js';
 import { PostgresStore } from '../src/postgres/index.js';
-import { LICIT_BIN } from './helpers/cli.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';
+import { startServer as startLicitServer } from './helpers/serve.js';
 import { makeVendor } from './helpers/vendor.js';
 
 const vendor = makeVendor();
@@ -20,23 +20,7 @@ let pg: TestPostgres;
 let schema = '';
 const urls: string[] = [];
 
-function startServer(store: string): Promise<string> {
-  const proc = spawn(process.execPath, [LICIT_BIN, 'serve', '--signing-key', vendor.keyPath, '--store', store, '--schema', schema, '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  procs.push(proc);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('\n')) {
-        const j = JSON.parse(out.split('\n')[0] as string) as { port: number; host: string };
-        resolve(`http://${j.host}:${j.port}`);
-      }
-    });
-    proc.on('exit', (c) => reject(new Error(`server exited ${c}: ${err}`)));
-  });
-}
+const startServer = async (store: string) => (await startLicitServer(['--signing-key', vendor.keyPath, '--store', store, '--schema', schema], procs)).url;
 
 function installation(): InstallationSigner {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
