@@ -2,30 +2,12 @@
  * `licit log`: print a license's audit log after verifying its hash chain; refuses with
  * `ERR_AUDIT_TAMPERED`, naming the first bad event, when it was edited or cut short.
  */
-import { statSync } from 'node:fs';
 import { LicenseError } from '../../core/errors.js';
 import { readVerifiedLog, type AuditHead } from '../../core/admin/index.js';
 import { openStore } from '../store-arg.js';
 import { parseFlags, required, type Verb } from '../context.js';
 
 const USAGE = 'licit log --store DIR|postgres://... --license-id ID [--schema NAME] [--anchor SEQ:HASH] [--json]';
-
-/**
- * Refuse a `--store DIR` that does not exist or is not a directory, before opening it: a reading
- * verb (`log`, `report`) would otherwise print an empty log or an all-zero report for what is
- * most likely a mistyped path. A postgres:// URL is left to the store.
- */
-export function requireExistingStore(spec: string): void {
-  if (/^postgres(ql)?:\/\//.test(spec)) return;
-  let isDir: boolean;
-  try {
-    isDir = statSync(spec).isDirectory();
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
-    throw new LicenseError('ERR_STORE_UNAVAILABLE', `the store directory ${spec} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}; check --store (a store directory is created by the first write, e.g. \`licit seats assign\`)`, { dir: spec, errno: code });
-  }
-  if (!isDir) throw new LicenseError('ERR_STORE_UNAVAILABLE', `--store ${spec} is not a directory; give the store directory or a postgres:// URL`, { dir: spec });
-}
 
 /** Parse `SEQ:HASH` (as `licit log` prints the head). */
 function anchorOf(v: string | undefined): AuditHead | undefined {
@@ -43,8 +25,7 @@ export const run: Verb = async (argv) => {
   const storeSpec = required(v.store, '--store', USAGE);
   const licenseId = required(v['license-id'], '--license-id', USAGE);
   const anchor = anchorOf(v.anchor);
-  requireExistingStore(storeSpec);
-  const store = await openStore(storeSpec, { schema: v.schema, poolSize: 2, applicationName: 'licit-cli' });
+  const store = await openStore(storeSpec, { schema: v.schema, poolSize: 2, applicationName: 'licit-cli', existing: true });
   try {
     const log = await readVerifiedLog(store, licenseId, anchor === undefined ? {} : { anchor });
     const lines = log.events.map((e) => `${e.seq}\t${e.at}\t${e.actor}\t${e.kind}\t${JSON.stringify(e.details)}`);

@@ -9,7 +9,6 @@ import { writeReportHtml } from '../../node/report-html.js';
 import { isoDate, parseFlags, required, type Verb } from '../context.js';
 import { licenseText, readPublicKeys } from '../files.js';
 import { openStore } from '../store-arg.js';
-import { requireExistingStore } from './log.js';
 
 const USAGE =
   'licit report --store DIR|postgres://... (--license-id ID | --license KEY --public-key FILE) --range day|week|month|custom\n' +
@@ -78,8 +77,7 @@ export const run: Verb = async (argv) => {
     limits = { licensed: { ...license.seats }, maxActivations: license.maxActivations, maxUsers: license.maxUsers };
   }
   if (licenseId === undefined || licenseId === '') throw new LicenseError('ERR_USAGE', `give --license-id ID or --license KEY --public-key FILE\nUsage: ${USAGE}`);
-  requireExistingStore(storeSpec);
-  const store = await openStore(storeSpec, { schema: v.schema, poolSize: 2, applicationName: 'licit-cli' });
+  const store = await openStore(storeSpec, { schema: v.schema, poolSize: 2, applicationName: 'licit-cli', existing: true });
   try {
     const report = await computeReport(store, licenseId, range, { verify: v.verify === true, ...limits });
     if (v.html !== undefined) {

@@ -8,7 +8,6 @@ import { resolve } from 'node:path';
 import { LicenseError } from '../../core/errors.js';
 import { argOrStdin, parseFlags, required, type Verb } from '../context.js';
 import { readTextFile } from '../files.js';
-import { assertDirectory } from '../dir-arg.js';
 import { openStore } from '../store-arg.js';
 
 const USAGE = 'licit respond --signing-key FILE [--store DIR|postgres://...] [--schema NAME] [--json] [CODE | -]';
@@ -28,8 +27,8 @@ export const run: Verb = async (argv, ctx) => {
     const where = /^postgres(ql)?:\/\//.test(spec) ? spec.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') : resolve(spec);
     ctx.warn(`licit respond: counting in the store ${where} (${process.env.LICIT_STORE === undefined ? 'default ./licit-store' : '$LICIT_STORE'}; choose one with --store)`);
   }
-  if (!/^postgres(ql)?:\/\//.test(spec)) assertDirectory(spec, v.store === undefined ? (process.env.LICIT_STORE === undefined ? 'the default store' : '$LICIT_STORE') : '--store');
-  const store = await openStore(spec, { schema: v.schema, applicationName: 'licit-respond' });
+  const flag = v.store === undefined ? (process.env.LICIT_STORE === undefined ? 'the default store' : '$LICIT_STORE') : '--store';
+  const store = await openStore(spec, { schema: v.schema, applicationName: 'licit-respond', flag });
   try {
     const vendor = new Vendor({ signingKey, store });
     const answer = await vendor.answer(code).catch((e: unknown) => {

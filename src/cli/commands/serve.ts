@@ -6,7 +6,6 @@ import { LicenseError } from '../../core/errors.js';
 import { openStore } from '../store-arg.js';
 import { integer, parseFlags, required, type Verb } from '../context.js';
 import { readTextFile } from '../files.js';
-import { assertDirectory } from '../dir-arg.js';
 
 const USAGE =
   'licit serve --signing-key FILE --store DIR|postgres://... --port N [--host ADDR] [--schema NAME] [--admin-token TOKEN] [--container-policy allow|refuse|machine-id] [--json]';
@@ -23,8 +22,6 @@ export const run: Verb = async (argv, ctx) => {
   const policy = v['container-policy'] ?? 'allow';
   if (policy !== 'allow' && policy !== 'refuse' && policy !== 'machine-id') throw new LicenseError('ERR_USAGE', `--container-policy must be allow, refuse or machine-id\nUsage: ${USAGE}`);
   const storeSpec = required(v.store, '--store', USAGE);
-  // Refuse a file where the store directory should be now, not after "listening" with 503 on every request.
-  if (!/^postgres(ql)?:\/\//.test(storeSpec)) assertDirectory(storeSpec, '--store');
   const store = await openStore(storeSpec, { schema: v.schema, applicationName: 'licit-server' });
   const { createLicenseServer } = await import('../../server/index.js');
   const server = createLicenseServer({ signingKey, store, adminToken: v['admin-token'] ?? process.env.LICIT_ADMIN_TOKEN, containerPolicy: policy });
