@@ -4,6 +4,7 @@
  * licit's own under text keys. Every value is validated; a key carrying `crit` names a
  * verifier does not understand is refused, so a new rule can never be silently ignored.
  */
+import { isPrintableText } from './text.js';
 import { fromUtf8, utf8 } from './bytes.js';
 import type { CborValue } from './cbor.js';
 import type { ClaimMap } from './envelope.js';
@@ -127,16 +128,8 @@ function bad(claim: string, why: string): LicenseError {
   return new LicenseError('ERR_KEY_INVALID_CLAIM', `claim "${claim}" ${why}`, { claim });
 }
 
-function hasControl(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return true;
-  }
-  return false;
-}
-
 function text(v: unknown, claim: string, max: number): string {
-  if (typeof v !== 'string' || v.length === 0 || v.length > max || hasControl(v)) throw bad(claim, `must be text of 1 to ${max} printable characters`);
+  if (!isPrintableText(v, max)) throw bad(claim, `must be text of 1 to ${max} printable characters`);
   return v;
 }
 function name(v: unknown, claim: string): string {

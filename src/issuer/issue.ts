@@ -1,4 +1,5 @@
 /** Issuing license keys and top-up tokens. */
+import { isPrintableText } from '../core/text.js';
 import { claimsToMap, normalizeInput, type LicenseInput } from '../core/claims.js';
 import { sealEnvelope } from '../core/envelope.js';
 import { LicenseError } from '../core/errors.js';
@@ -45,9 +46,8 @@ export interface TopUpInput {
 /** Sign a top-up token (`LICITT1-…`) adding `credits` to one license. */
 export async function issueTopUp(input: TopUpInput, options: IssueOptions): Promise<string> {
   const { licenseId, credits } = input;
-  const printable = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 128 && !/[\u0000-\u001f\u007f]/.test(v);
-  if (!printable(licenseId)) throw new LicenseError('ERR_USAGE', 'a top-up needs the license id (1 to 128 printable characters)');
-  if (input.tokenId !== undefined && !printable(input.tokenId)) throw new LicenseError('ERR_USAGE', 'a top-up token id must be 1 to 128 printable characters');
+  if (!isPrintableText(licenseId, 128)) throw new LicenseError('ERR_USAGE', 'a top-up needs the license id (1 to 128 printable characters)');
+  if (input.tokenId !== undefined && !isPrintableText(input.tokenId, 128)) throw new LicenseError('ERR_USAGE', 'a top-up token id must be 1 to 128 printable characters');
   if (!Number.isInteger(credits) || credits < 1 || credits > 0xffffffff) throw new LicenseError('ERR_USAGE', 'top-up credits must be a whole number from 1 to 4294967295');
   const tokenId = input.tokenId ?? `TOP-${Array.from(globalThis.crypto.getRandomValues(new Uint8Array(10)), (b) => b.toString(16).padStart(2, '0')).join('').toUpperCase()}`;
   return sealEnvelope('topup', topUpClaims({ tokenId, licenseId, credits, issuedAt: options.now ?? new Date() }), toSigner(options.signingKey));

@@ -4,6 +4,7 @@
  * `/v1/admin/*` with a bearer token. Every refusal is `{ ok: false, error: { code, message } }`
  * with the library's codes.
  */
+import { isPrintableText } from '../core/text.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ERROR_CODES, LicenseError, isLicenseError, type LicenseErrorCode } from '../core/errors.js';
 import type { JsonObject, JsonValue, Store } from '../core/store.js';
@@ -305,8 +306,7 @@ function idempotency(req: Request, body: JsonObject): string | undefined {
   const field = body.idempotencyKey === undefined ? undefined : str(body, 'idempotencyKey');
   if (header !== undefined && field !== undefined && header !== field) throw usage('the Idempotency-Key header and the "idempotencyKey" field differ; send one');
   const key = header ?? field;
-  // eslint-disable-next-line no-control-regex
-  if (key !== undefined && (key.length === 0 || key.length > 128 || /[\u0000-\u001f\u007f]/.test(key))) throw usage('an idempotency key is 1 to 128 printable characters');
+  if (key !== undefined && !isPrintableText(key, 128)) throw usage('an idempotency key is 1 to 128 printable characters');
   return key;
 }
 

@@ -3,6 +3,7 @@
  * access. Paste it into the vendor's page (or give it to `licit respond`) and install the answer
  * with `licit apply`.
  */
+import { isPrintableText } from '../../core/text.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LicenseError } from '../../core/errors.js';
@@ -31,8 +32,7 @@ const TEXT_LIMITS: readonly (readonly [string, number])[] = [['user', 256], ['ap
 /** `ERR_USAGE` naming `flag` unless `value` is absent or 1 to `max` printable characters. */
 function printable(value: string | undefined, flag: string, max: number, usage: string): void {
   if (value === undefined) return;
-  // eslint-disable-next-line no-control-regex
-  if (value.length === 0 || value.length > max || /[\u0000-\u001f\u007f]/.test(value)) {
+  if (!isPrintableText(value as unknown, max)) {
     throw new LicenseError('ERR_USAGE', `${flag} must be 1 to ${max} printable characters (got ${value.length === 0 ? 'an empty value' : value.length > max ? `${value.length} characters` : 'a control character'})\nUsage: ${usage}`);
   }
 }

@@ -2,6 +2,7 @@
  * Validation of exchange claims (requests and leases). Each reader names the claim it rejects, so a
  * damaged or hand-made message fails with `ERR_KEY_INVALID_CLAIM` and the claim at fault.
  */
+import { isPrintableText } from '../text.js';
 import { fromHex, toHex } from '../bytes.js';
 import type { CborValue } from '../cbor.js';
 import type { ClaimMap } from '../envelope.js';
@@ -41,8 +42,7 @@ export class ClaimReader {
   text(k: string | number, max: number, optional = false): string | undefined {
     const v = this.m.get(k);
     if (v === undefined && optional) return undefined;
-    // eslint-disable-next-line no-control-regex
-    if (typeof v !== 'string' || v.length === 0 || v.length > max || /[\u0000-\u001f\u007f]/.test(v)) throw invalid(this.what, String(k), `must be text of 1 to ${max} printable characters`);
+    if (!isPrintableText(v, max)) throw invalid(this.what, String(k), `must be text of 1 to ${max} printable characters`);
     return v;
   }
 
