@@ -10,7 +10,6 @@ import { ERROR_CODES, LicenseError, isLicenseError, type LicenseErrorCode } from
 import type { JsonObject, JsonValue, Store } from '../core/store.js';
 import { FileStore } from '../node/file-store.js';
 import { readVerifiedLog } from '../core/admin/audit-chain.js';
-import { adminEvent } from '../core/admin/events.js';
 import type { RangeSpec } from '../core/admin/range.js';
 import { computeReport } from '../core/admin/report.js';
 import { KINDS, Vendor, type VendorOptions } from './vendor.js';
