@@ -10,6 +10,9 @@
  *    call). The ledger writes two copies, so it cannot match this one; the row shows by how much.
  * 2. 64 concurrent consumers sharing group commits vs the single consumer. Target >= 10x.
  *
+ * Each round runs 200 operations of one side back to back (a loop holds the ledger lock from one
+ * consume to the next; short rounds would re-take it every round and time the interleaving).
+ *
  * Run: node --import tsx bench/ledger.bench.ts [--quick]
  */
 import { constants as fsc, mkdtempSync, promises as fsp } from 'node:fs';
@@ -56,9 +59,16 @@ const rawAppendTwo = () =>
 const CONCURRENCY = 64;
 const consume64 = () => Promise.all(Array.from({ length: CONCURRENCY }, () => ledger.consume(1)));
 
-const rounds = QUICK ? 4 : 16;
-const batch = QUICK ? 25 : 60;
+const rounds = QUICK ? 4 : 10;
+const batch = QUICK ? 100 : 200;
 console.log(`ledger bench in ${root} (${QUICK ? 'quick' : 'full'}: ${rounds} rounds x ${batch})`);
+// Warm up until V8 has optimised the commit path: the first thousand or so consumes run
+// unoptimised code at several times the steady CPU cost, which is not what a loop pays.
+const warmUntil = performance.now() + (QUICK ? 400 : 1500);
+while (performance.now() < warmUntil) {
+  await consumeOnce();
+  await rawAppend();
+}
 const single = await interleaved(consumeOnce, rawAppend, { rounds, batch });
 const singleTwo = await interleaved(consumeOnce, rawAppendTwo, { rounds, batch });
 const singleDsync = await interleaved(consumeOnce, rawDsync, { rounds, batch });

@@ -26,6 +26,14 @@ describe('seal backends', () => {
     setAeadBackend(nodeAead);
   });
 
+  it('never repeats a nonce: nonces cut from pooled random bytes stay distinct across pool refills', async () => {
+    const key = await deriveSealKey('nonce-test', 'scope');
+    const seen = new Set<string>();
+    const n = 2500; // several pools' worth
+    for (let i = 0; i < n; i++) seen.add(Buffer.from((await seal(key, utf8('x'), utf8('ctx'))).subarray(0, 12)).toString('hex'));
+    expect(seen.size).toBe(n);
+  });
+
   it('derive keys with standard HKDF-SHA-256 (RFC 5869 test case 1 through the same primitive)', async () => {
     const { hkdf } = await import('@noble/hashes/hkdf.js');
     const { sha256 } = await import('@noble/hashes/sha2.js');

@@ -237,6 +237,13 @@ describe('planBatch', () => {
     expect(plan.plaintexts).toHaveLength(2);
     expect(plan.head.toppedUp).toBe(5);
     expect(plan.head.consumed).toBe(4);
+    // A later batch knows the token, and planning never changes the head it was given.
+    const before = [...plan.head.tokens];
+    const again = planBatch(plan.head, [{ kind: 'consume', amount: 1, reason: '' }, { kind: 'topup', tokenId: 'A', credits: 5 }, { kind: 'topup', tokenId: 'B', credits: 1 }], 0, 0);
+    expect(again.plaintexts).toHaveLength(2);
+    expect(again.head.toppedUp).toBe(6);
+    expect([...plan.head.tokens]).toEqual(before);
+    expect([...again.head.tokens].sort()).toEqual(['A', 'B']);
   });
 
   it('reports threshold crossings both ways', () => {

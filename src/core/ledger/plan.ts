@@ -64,12 +64,15 @@ export interface BatchPlan {
 export function planBatch(head: ChainHead, ops: readonly LedgerOp[], credits: number, now: number): BatchPlan {
   const plaintexts: Uint8Array[] = [];
   const outcomes: OpOutcome[] = [];
-  const tokens = new Set(head.tokens);
+  // Copied on the first top-up only: the set grows with every token ever applied.
+  let tokens: Set<string> | undefined;
   let h = head;
   const append = (r: Omit<LedgerRecord, 'seq' | 'prevHash' | 'time'>): LedgerRecord => {
     const rec: LedgerRecord = { ...r, seq: h.seq + 1, prevHash: h.hash, time: now };
     const pt = encodeRecord(rec);
-    const next = nextHead(h, rec, recordHash(pt), tokens);
+    if (r.kind === 'topup') tokens ??= new Set(head.tokens);
+    // nextHead adds to the set only for a top-up, which always gets the copy made above.
+    const next = nextHead(h, rec, recordHash(pt), tokens ?? (head.tokens as Set<string>));
     if (typeof next === 'string') throw new LicenseError('ERR_INTERNAL', `ledger plan produced an invalid record: ${next}`);
     plaintexts.push(pt);
     h = next;
@@ -93,7 +96,7 @@ export function planBatch(head: ChainHead, ops: readonly LedgerOp[], credits: nu
         const record = append({ kind: 'consume', amount: op.amount, consumed: h.consumed + op.amount, toppedUp: h.toppedUp, reason: op.reason });
         outcomes.push({ ok: true, record, balance: balanceOf(h, credits) });
       } else if (op.kind === 'topup') {
-        if (tokens.has(op.tokenId)) {
+        if ((tokens ?? head.tokens).has(op.tokenId)) {
           outcomes.push({ ok: true, balance: balanceOf(h, credits) });
           continue;
         }

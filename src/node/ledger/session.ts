@@ -24,6 +24,9 @@ export class LockSession {
   #lock: FileLock | undefined;
   #since = 0;
   #lastCheck = 0;
+  /** A waiter touched the want file since we took the lock (seen by a background check). */
+  #wanted = false;
+  #checking = false;
   readonly #want: string;
 
   constructor(
@@ -50,13 +53,14 @@ export class LockSession {
     }
     this.#since = Date.now();
     this.#lastCheck = this.#since;
+    this.#wanted = false;
     return true;
   }
 
   /** After a commit: keep the lock while more work is queued and nobody waits; else let go. */
   async leave(moreQueued: boolean): Promise<void> {
     if (this.#lock === undefined) return;
-    if (moreQueued && !(await this.#someoneWaits())) return;
+    if (moreQueued && !this.#someoneWaits()) return;
     await this.release();
     if (moreQueued) await sleep(YIELD_MS);
   }
@@ -68,15 +72,28 @@ export class LockSession {
     await lock?.release();
   }
 
-  async #someoneWaits(): Promise<boolean> {
+  /**
+   * Whether a waiter has asked for the lock. The want file is looked at in the background, at
+   * most every {@link WANT_CHECK_MS}, so a commit never waits on that look; a waiter is noticed
+   * one check later.
+   */
+  #someoneWaits(): boolean {
     const now = Date.now();
-    if (now - this.#lastCheck < WANT_CHECK_MS) return false;
-    this.#lastCheck = now;
-    try {
-      return (await fsp.stat(this.#want)).mtimeMs >= this.#since;
-    } catch {
-      return false;
+    if (!this.#checking && !this.#wanted && now - this.#lastCheck >= WANT_CHECK_MS) {
+      this.#lastCheck = now;
+      this.#checking = true;
+      const since = this.#since;
+      fsp
+        .stat(this.#want)
+        .then((st) => {
+          if (st.mtimeMs >= since && since === this.#since) this.#wanted = true;
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          this.#checking = false;
+        });
     }
+    return this.#wanted;
   }
 
   async #touchWant(): Promise<void> {
