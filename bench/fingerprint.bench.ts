@@ -67,7 +67,7 @@ const coldFallbackMs = await timeIt(QUICK ? 200 : 2000, async () => {
 const directMs = process.platform === 'linux' ? await timeIt(QUICK ? 200 : 2000, directReads) : NaN;
 
 // Cold processes, interleaved so both sides see the same machine load; medians.
-const cli = join(ROOT, 'bin/licit.js');
+const cli = join(ROOT, 'bin/licit.cjs');
 const haveDist = existsSync(join(ROOT, 'dist/cli/main.js'));
 const procRuns = QUICK ? 9 : 41;
 const bare: number[] = [];

@@ -27,7 +27,7 @@ import { startPostgres } from '../test/helpers/postgres.js';
 import { makeVendor } from '../test/helpers/vendor.js';
 import { makeBench, periodOf, QUICK, reportRows, row, type Row } from './lib/report.js';
 
-const BIN = fileURLToPath(new URL('../bin/licit.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/licit.cjs', import.meta.url));
 const LICENSES = 8;
 const INSTALLS_PER_LICENSE = 4;
 const CONCURRENCY = 16;

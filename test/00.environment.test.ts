@@ -21,7 +21,7 @@ describe('test environment', () => {
     expect(loadNative()).toBeDefined();
   });
 
-  it('dist/ is built (the CLI tests spawn bin/licit.js over it)', () => {
+  it('dist/ is built (the CLI tests spawn bin/licit.cjs over it)', () => {
     expect(existsSync(new URL('../dist/cli/main.js', import.meta.url)), 'run `npm run build` (npm test does it first)').toBe(true);
   });
 

@@ -145,8 +145,10 @@ describe('damage versus a newer format', () => {
     const raw = base64urlDecode(key.slice(7)) as Uint8Array;
     const [prot, , payload, sig] = (dec(raw, { allowTags: true }) as InstanceType<typeof T>).value as Uint8Array[];
     // Turn label 16 (typ) into an unknown label 17 by damage: the signature no longer holds.
-    const damaged = new Uint8Array(prot!);
-    damaged[damaged.indexOf(0x10)] = 0x11;
+    // (Re-encoded rather than patched at indexOf(0x10): the random key id may contain that byte.)
+    const header = dec(prot!) as Map<number, unknown>;
+    const damaged = enc(new Map([...header].map(([k, val]) => [k === 16 ? 17 : k, val])));
+    expect(damaged.length).toBe(prot!.length);
     const damagedKey = 'LICIT1-' + base64urlEncode(enc(new T([damaged, new Map(), payload, sig], 18)));
     await expect(verifyLicense(damagedKey, { publicKeys: v.publicKeyPem })).rejects.toMatchObject({ code: 'ERR_KEY_MALFORMED' });
     const extra = new Uint8Array(prot!);

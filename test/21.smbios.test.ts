@@ -175,7 +175,7 @@ describe.runIf(addon !== undefined)('the addon parser', () => {
 });
 
 describe('licit smbios', () => {
-  const cli = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/licit.js'), ...args], { encoding: 'utf8' });
+  const cli = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/licit.cjs'), ...args], { encoding: 'utf8' });
 
   it.runIf(addon !== undefined)('prints the fields of a dump as JSON', () => {
     const r = cli('smbios', join(FIXTURES, 'SuperMicro-X9DBL.bin'), '--json');
@@ -195,7 +195,7 @@ describe('licit smbios', () => {
   });
 
   it('explains a missing addon (LICIT_NO_NATIVE=1) with what was tried and what to do', () => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin/licit.js'), 'smbios', join(FIXTURES, 'Asus-UX307LA.bin')], { encoding: 'utf8', env: { ...process.env, LICIT_NO_NATIVE: '1' } });
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin/licit.cjs'), 'smbios', join(FIXTURES, 'Asus-UX307LA.bin')], { encoding: 'utf8', env: { ...process.env, LICIT_NO_NATIVE: '1' } });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('ERR_NATIVE_UNAVAILABLE');
     expect(r.stderr).toContain('Possible solutions');

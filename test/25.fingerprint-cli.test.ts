@@ -3,17 +3,18 @@
  * --explain, and the fallback source when the addon is disabled (LICIT_NO_NATIVE=1).
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNative } from '../src/node/native.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KINDS = ['system-uuid', 'system-serial', 'board-serial', 'board', 'chassis-serial', 'cpu', 'mac', 'machine-id'];
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin/licit.js'), 'fingerprint', ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/licit.cjs'), 'fingerprint', ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
   return { ...r, json: () => JSON.parse(r.stdout) as Record<string, unknown> };
 }
 
@@ -103,6 +104,55 @@ describe('licit fingerprint', () => {
     if (loadNative() !== undefined && process.platform === 'linux') {
       // On Linux the fallback reads the same facts: the same fingerprint.
       expect(j.fingerprint).toBe(cli(['--json', '--salt', 'x']).json().fingerprint);
+    }
+  });
+});
+
+describe('the CommonJS bundle that serves `licit fingerprint`', () => {
+  const BUNDLE = join(ROOT, 'dist/cli/fingerprint.cjs');
+  let tmp = '';
+  beforeAll(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'licit-bundle-'));
+  });
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+  // The same verb through the ES module CLI, bypassing the bin's choice of the bundle.
+  const viaEsm = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, ['--input-type=module', '-e', `import { main } from ${JSON.stringify(join(ROOT, 'dist/cli/main.js'))}; process.exitCode = await main(${JSON.stringify(['fingerprint', ...args])});`], {
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+    });
+
+  it('is what the bin runs for this verb, and no ES module is loaded; other verbs load the ES module CLI', () => {
+    // A preloaded probe reports, at exit, whether the bundle was required and whether Node had to
+    // start its ES module machinery (module jobs exist only once an ES module is loaded).
+    const probe = join(tmp, 'probe.cjs');
+    writeFileSync(probe, `process.on('exit', () => process.stderr.write('PROBE' + JSON.stringify({ bundle: Object.keys(require.cache).includes(${JSON.stringify(BUNDLE)}), esm: process.moduleLoadList.includes('NativeModule internal/modules/esm/module_job') })));`);
+    const run = (...args: string[]) => {
+      const r = spawnSync(process.execPath, ['-r', probe, join(ROOT, 'bin/licit.cjs'), ...args], { encoding: 'utf8' });
+      return JSON.parse(r.stderr.slice(r.stderr.indexOf('PROBE') + 5)) as { bundle: boolean; esm: boolean };
+    };
+    expect(run('fingerprint', '--json')).toEqual({ bundle: true, esm: false });
+    expect(run('--json', 'fingerprint', '--explain', 'fp1:cp=AAAAAAAAAAAAAAAA')).toEqual({ bundle: true, esm: false });
+    expect(run('inspect', '--help')).toEqual({ bundle: false, esm: true });
+  });
+
+  it('prints exactly what the ES module CLI prints, for results, --explain, --adapters, the fallback and errors', () => {
+    const cases: Array<[string[], Record<string, string>]> = [
+      [['--json', '--salt', 'com.example.app'], {}],
+      [['--salt', 'com.example.app'], {}],
+      [['--json', '--adapters'], {}],
+      [['--json', '--explain', 'fp1:cp=AAAAAAAAAAAAAAAA'], {}],
+      [['--json', '--explain', 'not-a-fingerprint'], {}],
+      [['--json', '--bogus'], {}],
+      [['--help'], {}],
+      [['--json'], { LICIT_NO_NATIVE: '1' }],
+    ];
+    for (const [args, env] of cases) {
+      const bundled = cli(args, env);
+      const esm = viaEsm(args, env);
+      expect(bundled.stdout, args.join(' ')).toBe(esm.stdout);
+      expect(bundled.stderr, args.join(' ')).toBe(esm.stderr);
+      expect(bundled.status, args.join(' ')).toBe(esm.status);
     }
   });
 });

@@ -1,8 +1,8 @@
-/** Run the built CLI (`bin/licit.js` over `dist/`) as a real process. */
+/** Run the built CLI (`bin/licit.cjs` over `dist/`) as a real process. */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const LICIT_BIN = fileURLToPath(new URL('../../bin/licit.js', import.meta.url));
+export const LICIT_BIN = fileURLToPath(new URL('../../bin/licit.cjs', import.meta.url));
 
 export interface CliResult {
   readonly code: number | null;

@@ -1,0 +1,97 @@
+/**
+ * The CLI dispatcher: picks the verb, runs it, and prints its outcome or error. Shared by the full
+ * CLI (`main.ts`, ES modules, every verb loaded lazily) and the CommonJS bundle of the
+ * `fingerprint` verb alone (`fingerprint-main.ts`), so both print exactly the same things.
+ */
+import { writeSync } from 'node:fs';
+import { LicenseError } from '../core/errors.js';
+import { HelpRequested, type CliContext, type Outcome, type Verb } from './context.js';
+
+/** Verb name to a one-line summary and a loader of its module. */
+export type VerbTable = Record<string, { summary: string; load: () => Promise<{ run: Verb }> }>;
+
+/** The usage text listing `verbs`. */
+export function usageOf(verbs: VerbTable): string {
+  return `Usage: licit <verb> [options] [--json]\n\nVerbs:\n${Object.entries(verbs)
+    .map(([name, v]) => `  ${name.padEnd(12)} ${v.summary}`)
+    .join('\n')}\n\nRun \`licit <verb> --help\` for a verb's options.`;
+}
+
+function readStdin(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    if (process.stdin.isTTY) return resolve('');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    process.stdin.on('data', (c: Buffer) => {
+      size += c.length;
+      // Keys are small; refuse to buffer an accidental multi-megabyte pipe.
+      if (size > 4 * 1024 * 1024) {
+        process.stdin.destroy();
+        reject(new LicenseError('ERR_KEY_TOO_LARGE', 'standard input is larger than 4 MiB; licit inputs are a few kilobytes at most'));
+      } else chunks.push(c);
+    });
+    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    process.stdin.on('error', reject);
+  });
+}
+
+/**
+ * Write to standard output synchronously: once this returns, the line is in the pipe (a SIGKILL
+ * right after cannot lose an acknowledged line), and a cold start does not load the stream stack.
+ */
+function writeOut(text: string): void {
+  const buf = Buffer.from(text);
+  for (let off = 0; off < buf.length; ) {
+    try {
+      off += writeSync(1, buf, off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); // non-blocking pipe is full: wait for the reader
+    }
+  }
+}
+
+function exitCodeFor(e: LicenseError): number {
+  return e.code === 'ERR_USAGE' ? 2 : 1;
+}
+
+/**
+ * Run the CLI with `argv` (without `node` and the script) over a table of verbs. Resolves to the
+ * exit code; prints the outcome (or the error) as JSON with `--json`, else as text.
+ */
+export async function runCli(argv: string[], verbs: VerbTable, usage: string): Promise<number> {
+  const json = argv.some((a) => a === '--json' || a.startsWith('--json='));
+  const out = (s: string) => writeOut(s.endsWith('\n') ? s : `${s}\n`);
+  const ctx: CliContext = {
+    json,
+    line: (data, text) => out(json ? JSON.stringify({ ok: true, ...data }) : text),
+    warn: (text) => process.stderr.write(`${text}\n`),
+    readStdin,
+  };
+  try {
+    const [verb, ...rest] = argv.filter((a, i) => !(i === 0 && a === '--json'));
+    if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
+      if (verb === undefined) throw new LicenseError('ERR_USAGE', `no verb given\n${usage}`);
+      out(json ? JSON.stringify({ ok: true, usage }) : usage);
+      return 0;
+    }
+    const entry = Object.hasOwn(verbs, verb) ? verbs[verb] : undefined;
+    if (entry === undefined) throw new LicenseError('ERR_USAGE', `unknown verb "${verb}"\n${usage}`);
+    const { run } = await entry.load();
+    const outcome: Outcome | undefined = await run(rest, ctx);
+    if (outcome !== undefined) out(json ? JSON.stringify({ ok: true, ...outcome.data }) : outcome.text);
+    return outcome?.exitCode ?? 0;
+  } catch (e) {
+    if (e instanceof HelpRequested) {
+      out(json ? JSON.stringify({ ok: true, usage: `Usage: ${e.usage}` }) : `Usage: ${e.usage}`);
+      return 0;
+    }
+    const err =
+      e instanceof LicenseError
+        ? e
+        : new LicenseError('ERR_INTERNAL', `unexpected failure: ${(e as Error)?.message ?? String(e)}. Please report this with the command you ran.`);
+    if (json) out(JSON.stringify({ ok: false, error: err.toJSON() }));
+    else process.stderr.write(`licit: ${err.code}: ${err.message}\n`);
+    return exitCodeFor(err);
+  }
+}
