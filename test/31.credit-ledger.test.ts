@@ -2,7 +2,7 @@
  * CreditLedger (src/node/ledger) on real files: durable consume, atomic refusal, group commit,
  * top-ups once, vendor floors, thresholds, history and verify, default directories.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,12 @@ import { defaultLedgerDirs } from '../src/node/ledger/paths.js';
 import type { ThresholdEvent } from '../src/core/ledger/plan.js';
 
 const SECRET = 'test-secret-31';
+/** Offset just past the `n`th frame of a ledger file (u32 big-endian length + body). */
+function frameEnd(file: Buffer, n: number): number {
+  let p = 0;
+  for (let i = 0; i < n; i++) p += 4 + file.readUInt32BE(p);
+  return p;
+}
 function place(): { dir: string; mirrorDir: string } {
   const root = mkdtempSync(join(tmpdir(), 'licit-31-'));
   return { dir: join(root, 'primary'), mirrorDir: join(root, 'hidden', 'mirror') };
@@ -96,6 +102,27 @@ describe('CreditLedger', () => {
     await again.close();
   });
 
+  it('refuses a top-up whose token id a re-read could not recognise, writing nothing', async () => {
+    const at = place();
+    const l = await open(lic(10), at);
+    await l.consume(7);
+    const bad: unknown[] = [
+      { tokenId: '', licenseId: 'LIC-31', credits: 5 }, // an empty id reads back as "no id"
+      { licenseId: 'LIC-31', credits: 5 },
+      { tokenId: 'line\nbreak', licenseId: 'LIC-31', credits: 5 },
+      { tokenId: 'lone \ud800 surrogate', licenseId: 'LIC-31', credits: 5 }, // not UTF-8: would read back as U+FFFD
+      { tokenId: 'x'.repeat(129), licenseId: 'LIC-31', credits: 5 },
+      { tokenId: 'ü'.repeat(100), licenseId: 'LIC-31', credits: 5 }, // 100 characters, 200 bytes: over the record's 128
+      null,
+    ];
+    for (const t of bad) expect(await code(l.topUp(t as Parameters<CreditLedger['topUp']>[0])), JSON.stringify(t)).toBe('ERR_USAGE');
+    expect(l.stats().records).toBe(1);
+    await l.close();
+    const again = await open(lic(10), at); // still opens: nothing unreadable was written
+    expect(await again.verify()).toMatchObject({ consumed: 7, allowance: 10, records: 1 });
+    await again.close();
+  });
+
   it('never reports less than the vendor floor, and raises it later', async () => {
     const at = place();
     const l = await open(lic(100, 0), at);
@@ -163,10 +190,34 @@ describe('CreditLedger', () => {
     const other = await open(lic(10), at); // takes the lock in between, so `l` re-checks the files
     await other.close();
     rmSync(l.paths.mirror);
+    const repaired: unknown[] = [];
+    l.on('repaired', (s) => repaired.push(s));
     await l.consume(1);
+    expect(repaired).toEqual([{ primary: 'ok', mirror: 'missing' }]);
     expect(await l.verify()).toMatchObject({ consumed: 3, primary: 'ok', mirror: 'ok' });
     expect(readFileSync(l.paths.mirror).equals(readFileSync(l.paths.primary))).toBe(true);
     await l.close();
+  });
+
+  it('says what it found at open, before repairing: created, missing, behind', async () => {
+    const at = place();
+    const l = await open(lic(10), at);
+    expect(l.foundAtOpen).toEqual({ primary: 'missing', mirror: 'missing' }); // created by this open
+    await l.consume(2);
+    await l.consume(1);
+    const paths = l.paths;
+    await l.close();
+    rmSync(paths.mirror);
+    const a = await open(lic(10), at);
+    expect(a.foundAtOpen).toEqual({ primary: 'ok', mirror: 'missing' });
+    expect(await a.verify()).toMatchObject({ primary: 'ok', mirror: 'ok', consumed: 3 }); // repaired by the open
+    await a.close();
+    const primary = readFileSync(paths.primary);
+    writeFileSync(paths.primary, primary.subarray(0, frameEnd(primary, 1))); // keep the first record only
+    const b = await open(lic(10), at);
+    expect(b.foundAtOpen).toEqual({ primary: 'behind', mirror: 'ok' });
+    expect(b.cachedBalance.consumed).toBe(3);
+    await b.close();
   });
 
   it('checks its options', async () => {

@@ -4,7 +4,7 @@
  * never overspent. Also the CLI's credits verbs end to end.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -133,5 +133,87 @@ describeBuilt('ledger across processes (built CLI)', () => {
       expect(r.json().error?.message).toBe(`${flag} ${file} is a file, not a directory; give a directory path (it is created if missing)`);
     }
     expect(readFileSync(file, 'utf8')).toBe('x');
+  });
+
+  it('CLI: verify reports what opening found (missing, behind) and a tampered copy names what the other holds', async () => {
+    const vendor = makeVendor();
+    const key = await vendor.issue({ licenseId: 'LIC-34E', credits: 50 });
+    const root = mkdtempSync(join(tmpdir(), 'licit-34-'));
+    const base = ['credits', '--license', key, '--public-key', vendor.pubPath, '--dir', join(root, 'p'), '--mirror-dir', join(root, 'm')];
+    expect(licit([...base, 'verify', '--json'], { env: ENV }).json()).toMatchObject({ created: true, records: 0 });
+    expect(licit([...base, 'consume', '1', '--repeat', '3', '--reason', 'two\nlines \u001b[31mred', '--json'], { env: ENV }).code).toBe(0);
+    const paths = licit([...base, 'status', '--json'], { env: ENV }).json().paths as { primary: string; mirror: string };
+    rmSync(paths.mirror);
+    const v1 = licit([...base, 'verify', '--json'], { env: ENV }).json();
+    expect(v1).toMatchObject({ ok: true, created: false, consumed: 3, primary: 'ok', mirror: 'missing' });
+    expect(licit([...base, 'verify'], { env: ENV }).stdout).toMatch(/Primary ok, mirror ok\./); // repaired by the run before
+    const full = readFileSync(paths.primary);
+    writeFileSync(paths.primary, full.subarray(0, 4 + full.readUInt32BE(0)));
+    expect(licit([...base, 'verify', '--json'], { env: ENV }).json()).toMatchObject({ consumed: 3, primary: 'behind', mirror: 'ok' });
+    // Control characters in a stored reason are shown escaped, never raw.
+    const history = licit([...base, 'history'], { env: ENV }).stdout;
+    expect(history.trim().split('\n')).toHaveLength(3);
+    expect(history).toContain('two\\u{a}lines \\u{1b}[31mred');
+    // One flipped byte in the primary: it no longer verifies, and the message says what the
+    // mirror holds (what an administrator who restored or edited the file needs to know).
+    const damaged = Buffer.from(readFileSync(paths.primary));
+    damaged[10] = (damaged[10] as number) ^ 1;
+    writeFileSync(paths.primary, damaged);
+    const t = licit([...base, 'status', '--json'], { env: ENV }).json();
+    expect(t.error?.code).toBe('ERR_LEDGER_TAMPERED');
+    expect(t.error?.message).toMatch(/The mirror copy verifies: 3 records, 3 credits consumed\. If the primary was restored or edited by hand, move it aside/);
+    expect(licit([...base, 'consume', '-1', '--json'], { env: ENV }).json().error?.message).toMatch(/^negative numbers are not accepted, got -1/);
+  });
+
+  it('CLI: a closed standard output stops consume --repeat at once (exit 141, no stack trace), losing no acknowledged credit', async () => {
+    const vendor = makeVendor();
+    const key = await vendor.issue({ licenseId: 'LIC-34F', credits: 1000 });
+    const root = mkdtempSync(join(tmpdir(), 'licit-34-'));
+    const base = ['credits', '--license', key, '--public-key', vendor.pubPath, '--dir', join(root, 'p'), '--mirror-dir', join(root, 'm')];
+    const { code, stderr, acks } = await new Promise<{ code: number | null; stderr: string; acks: number[] }>((resolve) => {
+      const c = spawn(process.execPath, [LICIT_BIN, ...base, 'consume', '1', '--repeat', '500'], { env: { ...process.env, ...ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      c.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      c.stdout.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        if (out.split('\n').length > 3) c.stdout.destroy(); // read three acks, then hang up like `head -n 3`
+      });
+      c.on('close', (exit) => resolve({ code: exit, stderr: err, acks: [...out.matchAll(/^ack (\d+)$/gm)].map((m) => Number(m[1])) }));
+    });
+    expect(code).toBe(141);
+    expect(stderr).toBe('');
+    const seen = Math.max(...acks);
+    const consumed = licit([...base, 'status', '--json'], { env: ENV }).json().consumed as number;
+    expect(consumed).toBeGreaterThanOrEqual(seen);
+    expect(consumed).toBeLessThan(500);
+    // And a verb whose single line meets a closed pipe.
+    const fp = spawn(process.execPath, [LICIT_BIN, 'fingerprint', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    fp.stdout.destroy();
+    let fpErr = '';
+    fp.stderr.setEncoding('utf8').on('data', (d: string) => (fpErr += d));
+    expect(await new Promise((r) => fp.on('close', r))).toBe(141);
+    expect(fpErr).toBe('');
+  });
+
+  it('CLI: credits and verify check node-locked licenses against this machine (--salt) or a supplied id (--machine-id)', async () => {
+    const vendor = makeVendor();
+    const root = mkdtempSync(join(tmpdir(), 'licit-34-'));
+    const fingerprint = (...args: string[]) => licit(['fingerprint', '--json', ...args]).json().fingerprint as string;
+    const here = await vendor.issue({ licenseId: 'LIC-34G', credits: 5, fingerprint: fingerprint('--salt', 'com.example.app') });
+    const box = await vendor.issue({ licenseId: 'LIC-34H', credits: 5, fingerprint: fingerprint('--machine-id', 'box-1') });
+    const credits = (key: string, ...args: string[]) =>
+      licit(['credits', '--license', key, '--public-key', vendor.pubPath, '--dir', join(root, 'p'), '--mirror-dir', join(root, 'm'), ...args, 'status', '--json'], { env: ENV });
+    expect(credits(here, '--salt', 'com.example.app').json()).toMatchObject({ ok: true, allowance: 5 });
+    expect(credits(here).json().error?.code).toBe('ERR_FINGERPRINT_MISMATCH'); // another salt, another fingerprint
+    expect(credits(box, '--machine-id', 'box-1').json()).toMatchObject({ ok: true, allowance: 5 });
+    expect(credits(box, '--machine-id', 'box-2').json().error?.code).toBe('ERR_FINGERPRINT_MISMATCH');
+    const verify = (key: string, ...args: string[]) => licit(['verify', '--public-key', vendor.pubPath, key, '--json', ...args]);
+    expect(verify(box, '--machine-id', 'box-1').json()).toMatchObject({ ok: true, status: 'valid' });
+    expect(verify(box).json().error?.code).toBe('ERR_FINGERPRINT_MISMATCH');
+    // The vendor's report reads a node-locked key's limits without checking the vendor's own machine.
+    mkdirSync(join(root, 'store'));
+    const report = licit(['report', '--store', join(root, 'store'), '--license', box, '--public-key', vendor.pubPath, '--range', 'day', '--json']);
+    expect(report.json()).toMatchObject({ ok: true, report: { licenseId: 'LIC-34H' } });
   });
 });

@@ -51,6 +51,9 @@ export function parseFlags<O extends Options>(
       throw new LicenseError('ERR_USAGE', `--${name} must not be negative, got ${argv[i + 1]}\nUsage: ${usage}`);
     }
   }
+  // ...and "consume -1" as an unknown option "-1".
+  const negative = argv.find((a) => /^-\d/.test(a));
+  if (negative !== undefined) throw new LicenseError('ERR_USAGE', `negative numbers are not accepted, got ${negative}\nUsage: ${usage}`);
   // parseArgs keeps the last of a repeated single-value flag; a repeated --customer is a mistake, not a choice.
   for (const [name, o] of Object.entries(options)) {
     if (o.multiple === true) continue;

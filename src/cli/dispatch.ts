@@ -45,11 +45,19 @@ function writeOut(text: string): void {
     try {
       off += writeSync(1, buf, off);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') throw new StdoutClosed();
+      if (code !== 'EAGAIN') throw e;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); // non-blocking pipe is full: wait for the reader
     }
   }
 }
+
+/** The reader of standard output went away (`licit … | head -1`): stop at once, quietly. */
+class StdoutClosed extends Error {}
+
+/** Exit status when standard output was closed early: what a shell shows for a process killed by SIGPIPE. */
+const EXIT_STDOUT_CLOSED = 128 + 13;
 
 function exitCodeFor(e: LicenseError): number {
   return e.code === 'ERR_USAGE' ? 2 : 1;
@@ -82,16 +90,23 @@ export async function runCli(argv: string[], verbs: VerbTable, usage: string): P
     if (outcome !== undefined) out(json ? JSON.stringify({ ok: true, ...outcome.data }) : outcome.text);
     return outcome?.exitCode ?? 0;
   } catch (e) {
-    if (e instanceof HelpRequested) {
-      out(json ? JSON.stringify({ ok: true, usage: `Usage: ${e.usage}` }) : `Usage: ${e.usage}`);
-      return 0;
+    // Nobody reads what we would print, error included; whatever was acknowledged stays done.
+    if (e instanceof StdoutClosed) return EXIT_STDOUT_CLOSED;
+    try {
+      if (e instanceof HelpRequested) {
+        out(json ? JSON.stringify({ ok: true, usage: `Usage: ${e.usage}` }) : `Usage: ${e.usage}`);
+        return 0;
+      }
+      const err =
+        e instanceof LicenseError
+          ? e
+          : new LicenseError('ERR_INTERNAL', `unexpected failure: ${(e as Error)?.message ?? String(e)}. Please report this with the command you ran.`);
+      if (json) out(JSON.stringify({ ok: false, error: err.toJSON() }));
+      else process.stderr.write(`licit: ${err.code}: ${err.message}\n`);
+      return exitCodeFor(err);
+    } catch (e2) {
+      if (e2 instanceof StdoutClosed) return EXIT_STDOUT_CLOSED;
+      throw e2;
     }
-    const err =
-      e instanceof LicenseError
-        ? e
-        : new LicenseError('ERR_INTERNAL', `unexpected failure: ${(e as Error)?.message ?? String(e)}. Please report this with the command you ran.`);
-    if (json) out(JSON.stringify({ ok: false, error: err.toJSON() }));
-    else process.stderr.write(`licit: ${err.code}: ${err.message}\n`);
-    return exitCodeFor(err);
   }
 }

@@ -9,3 +9,12 @@ export function isPrintableText(v: unknown, max: number): v is string {
   }
   return true;
 }
+
+/**
+ * `v` made safe to print on a terminal: control characters (C0, DEL, C1) and the invisible
+ * bidirectional controls become `\u{…}` escapes, so stored free text (a consume reason, say)
+ * cannot fake extra lines, colours or reorder what is printed around it.
+ */
+export function printableForTerminal(v: string): string {
+  return v.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
+}

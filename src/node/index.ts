@@ -39,6 +39,7 @@ export {
   type ConsumeReceipt,
   type TopUpReceipt,
   type CopyState,
+  type CopyStates,
   type VerifyReport,
   type CreditLedgerEvents,
   type LedgerStats,

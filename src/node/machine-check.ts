@@ -12,6 +12,11 @@ export interface MachineCheckOptions {
   readonly salt?: string | undefined;
   /** How tolerant the comparison is (default `most`: a new network card keeps the license, a new motherboard does not). */
   readonly strategy?: MatchStrategy | undefined;
+  /**
+   * The machine id your operator assigns to this instance, for licenses bound with
+   * `licit fingerprint --machine-id` (containers whose hardware changes on every start).
+   */
+  readonly machineId?: string | undefined;
 }
 
 /**
@@ -24,7 +29,7 @@ export interface MachineCheckOptions {
  */
 export function machineCheck(options: MachineCheckOptions = {}): MachineCheck {
   return async (stored, licenseId) => {
-    const current = await getFingerprint({ salt: options.salt ?? DEFAULT_FINGERPRINT_SALT });
+    const current = await getFingerprint({ salt: options.salt ?? DEFAULT_FINGERPRINT_SALT, machineId: options.machineId });
     const result = explain(stored, current, options.strategy);
     if (!result.ok) {
       throw new LicenseError('ERR_FINGERPRINT_MISMATCH', `this license is bound to another machine. ${result.text}\nIf the hardware changed, ask the vendor to reset the license for this machine.`, {

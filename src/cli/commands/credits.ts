@@ -1,12 +1,14 @@
 import { LicenseError } from '../../core/errors.js';
+import { printableForTerminal } from '../../core/text.js';
 import { verifyLicense, verifyTopUp } from '../../index.js';
 import { CreditLedger, type CreditLedgerOptions } from '../../node/ledger/credit-ledger.js';
 import { integer, parseFlags, required, type CliContext, type Outcome, type Verb } from '../context.js';
 import { licenseText, readPublicKeys } from '../files.js';
 import { assertDirectory } from '../dir-arg.js';
+import { machineCheckFor } from '../machine.js';
 
 const USAGE =
-  'licit credits --license KEY --public-key FILE [--dir DIR] [--mirror-dir DIR] [--app NAME] [--recover] [--json]\n' +
+  'licit credits --license KEY --public-key FILE [--salt S] [--machine-id ID] [--dir DIR] [--mirror-dir DIR] [--app NAME] [--recover] [--json]\n' +
   '       status | history | verify | consume N [--repeat R] [--reason TEXT] | topup TOKEN\n' +
   'The ledger secret comes from $LICIT_SECRET (use the one your application was built with).';
 
@@ -23,7 +25,7 @@ export const run: Verb = async (argv, ctx) => {
     argv,
     {
       license: s, 'public-key': { type: 'string', multiple: true }, dir: s, 'mirror-dir': s, app: s,
-      recover: { type: 'boolean' }, repeat: s, reason: s,
+      recover: { type: 'boolean' }, repeat: s, reason: s, salt: s, 'machine-id': s,
     },
     USAGE,
   );
@@ -33,7 +35,8 @@ export const run: Verb = async (argv, ctx) => {
   if (!['status', 'history', 'verify', 'consume', 'topup'].includes(action)) throw new LicenseError('ERR_USAGE', `unknown action "${action}"\nUsage: ${USAGE}`);
   if ((action === 'consume' || action === 'topup') !== (arg !== undefined)) throw new LicenseError('ERR_USAGE', `wrong arguments for "${action}"\nUsage: ${USAGE}`);
   const publicKeys = readPublicKeys(v['public-key'], USAGE);
-  const license = await verifyLicense(licenseText(required(v.license, '--license', USAGE)), { publicKeys });
+  // Node-locked licenses are checked against this machine, as `licit verify` does.
+  const license = await verifyLicense(licenseText(required(v.license, '--license', USAGE)), { publicKeys, machine: machineCheckFor(v.salt, v['machine-id']) });
   const options: CreditLedgerOptions = { secret: process.env.LICIT_SECRET || CLI_SECRET, recover: v.recover === true };
   if (v.dir !== undefined) options.dir = v.dir;
   if (v['mirror-dir'] !== undefined) options.mirrorDir = v['mirror-dir'];
@@ -65,14 +68,21 @@ export const run: Verb = async (argv, ctx) => {
         const entries = await ledger.history();
         return {
           data: { licenseId: license.id, entries: entries.map((e) => ({ ...e, time: e.time.toISOString() })) },
-          text: entries.length === 0 ? 'No records yet.' : entries.map((e) => `${String(e.seq).padStart(6)}  ${e.time.toISOString()}  ${e.kind.padEnd(7)} ${String(e.amount).padStart(8)}  consumed ${e.consumed}${e.tokenId ? `  token ${e.tokenId}` : ''}${e.reason ? `  ${e.reason}` : ''}`).join('\n'),
+          text: entries.length === 0 ? 'No records yet.' : entries.map((e) => `${String(e.seq).padStart(6)}  ${e.time.toISOString()}  ${e.kind.padEnd(7)} ${String(e.amount).padStart(8)}  consumed ${e.consumed}${e.tokenId ? `  token ${printableForTerminal(e.tokenId)}` : ''}${e.reason ? `  ${printableForTerminal(e.reason)}` : ''}`).join('\n'),
         };
       }
       case 'verify': {
         const r = await ledger.verify();
+        // Opening the ledger already repaired what it found: report that, not the repaired state.
+        const atOpen = ledger.foundAtOpen;
+        const created = atOpen.primary === 'missing' && atOpen.mirror === 'missing';
+        const primary = created || atOpen.primary === 'ok' ? r.primary : atOpen.primary;
+        const mirror = created || atOpen.mirror === 'ok' ? r.mirror : atOpen.mirror;
         return {
-          data: { licenseId: license.id, ...r, paths: { primary: ledger.paths.primary, mirror: ledger.paths.mirror } },
-          text: `Ledger of ${license.id} verifies: ${r.records} records, ${r.consumed} of ${r.allowance} consumed. Primary ${r.primary}, mirror ${r.mirror}${r.primary === 'ok' && r.mirror === 'ok' ? '' : ' (repaired)'}.`,
+          data: { licenseId: license.id, ...r, primary, mirror, created, paths: { primary: ledger.paths.primary, mirror: ledger.paths.mirror } },
+          text: created
+            ? `No ledger of ${license.id} existed; created it: ${r.consumed} of ${r.allowance} consumed.`
+            : `Ledger of ${license.id} verifies: ${r.records} records, ${r.consumed} of ${r.allowance} consumed. Primary ${primary}, mirror ${mirror}${primary === 'ok' && mirror === 'ok' ? '' : ' (repaired from the other copy)'}.`,
         };
       }
       default: {
@@ -88,16 +98,13 @@ export const run: Verb = async (argv, ctx) => {
   }
 };
 
-const stdoutFlushed = () => new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
-
 /** Consume `n` credits `repeat` times, one `ack <total consumed>` line per durable consumption. */
 async function consume(ledger: CreditLedger, n: number, repeat: number, reason: string, ctx: CliContext): Promise<Outcome | undefined> {
   for (let i = 0; i < repeat; i++) {
     const r = await ledger.consume(n, { reason });
+    // Written synchronously: once this returns the line is in the pipe, so a process killed right
+    // after still has every "ack" it reported readable by the other end.
     ctx.line({ ack: r.consumed, seq: r.seq, remaining: r.remaining }, `ack ${r.consumed}`);
-    // Stdout to a pipe is written asynchronously: wait until the line reached the OS, so a process
-    // killed right after still has every "ack" it reported readable by the other end.
-    await stdoutFlushed();
   }
   return undefined;
 }

@@ -6,12 +6,12 @@ import { describeClaims } from '../describe.js';
 import { readPublicKeys } from '../files.js';
 import { machineCheckFor } from '../machine.js';
 
-const USAGE = 'licit verify --public-key FILE [--public-key FILE]... [--now ISO] [--release-date ISO] [--salt S] [KEY | -] [--json]';
+const USAGE = 'licit verify --public-key FILE [--public-key FILE]... [--now ISO] [--release-date ISO] [--salt S] [--machine-id ID] [KEY | -] [--json]';
 
 export const run: Verb = async (argv, ctx) => {
   const { values, positionals } = parseFlags(
     argv,
-    { 'public-key': { type: 'string', multiple: true }, now: { type: 'string' }, 'release-date': { type: 'string' }, salt: { type: 'string' } },
+    { 'public-key': { type: 'string', multiple: true }, now: { type: 'string' }, 'release-date': { type: 'string' }, salt: { type: 'string' }, 'machine-id': { type: 'string' } },
     USAGE,
   );
   const publicKeys = readPublicKeys(values['public-key'], USAGE);
@@ -21,7 +21,7 @@ export const run: Verb = async (argv, ctx) => {
     publicKeys,
     now: isoDate(values.now, '--now'),
     releaseDate: isoDate(values['release-date'], '--release-date'),
-    machine: machineCheckFor(values.salt),
+    machine: machineCheckFor(values.salt, values['machine-id']),
   });
   const r = license.report;
   if (r.warning !== undefined && !ctx.json) ctx.warn(`warning: ${r.warning}`);

@@ -40,11 +40,22 @@ export interface ReconcilePlan {
   readonly repairs: readonly Repair[];
 }
 
-function tampered(copy: CopyName, why: string, details: Record<string, unknown> = {}): LicenseError {
+/**
+ * The error for a copy that does not verify. When the other copy does, say what it holds: an
+ * administrator who restored or edited a file by hand can then move it aside (the other copy
+ * rebuilds it on the next open); nothing is decided for them.
+ */
+function tampered(copy: CopyName, why: string, details: Record<string, unknown> = {}, other?: CopyRead): LicenseError {
+  const otherName: CopyName = copy === 'primary' ? 'mirror' : 'primary';
+  const otherOk = other?.status === 'ok' ? other : undefined;
+  const hint =
+    otherOk === undefined
+      ? ''
+      : ` The ${otherName} copy verifies: ${otherOk.head.seq + 1} records, ${otherOk.head.consumed} credits consumed. If the ${copy} was restored or edited by hand, move it aside and open the ledger again to rebuild it from the ${otherName}.`;
   return new LicenseError(
     'ERR_LEDGER_TAMPERED',
-    `the credit ledger's ${copy} copy was modified (${why}); no credits are given back. Restore the ledger files from a backup, or ask the vendor for a license carrying the consumption they last saw`,
-    { copy, ...details },
+    `the credit ledger's ${copy} copy was modified (${why}); no credits are given back. Restore the ledger files from a backup, or ask the vendor for a license carrying the consumption they last saw.${hint}`,
+    { copy, ...details, ...(otherOk === undefined ? {} : { otherCopy: otherName, otherRecords: otherOk.head.seq + 1, otherConsumed: otherOk.head.consumed }) },
   );
 }
 
@@ -80,8 +91,8 @@ const lastHash = (entries: readonly ChainEntry[], n: number): Uint8Array | undef
 export function reconcile(primary: CopyRead, mirror: CopyRead): ReconcilePlan {
   const keyError = wrongKeyOrAltered(primary, mirror);
   if (keyError !== undefined) throw keyError;
-  if (primary.status === 'tampered') throw tampered('primary', primary.reason, { offset: primary.offset });
-  if (mirror.status === 'tampered') throw tampered('mirror', mirror.reason, { offset: mirror.offset });
+  if (primary.status === 'tampered') throw tampered('primary', primary.reason, { offset: primary.offset }, mirror);
+  if (mirror.status === 'tampered') throw tampered('mirror', mirror.reason, { offset: mirror.offset }, primary);
   if (primary.status === 'missing' && mirror.status === 'missing') return { winner: 'none', repairs: [] };
   const repairs: Repair[] = [];
   const selfClean = (name: CopyName, c: ChainOk) => {

@@ -71,6 +71,10 @@ export function encodeRecord(r: LedgerRecord): Uint8Array {
   const token = utf8(r.tokenId ?? '');
   if (reason.length > MAX_REASON_BYTES) throw new RecordFieldError(`reason is ${reason.length} bytes; at most ${MAX_REASON_BYTES} are kept`);
   if (token.length > MAX_TOKEN_ID_BYTES) throw new RecordFieldError(`token id is longer than ${MAX_TOKEN_ID_BYTES} bytes`);
+  // What the reader will see: a top-up has a token id (an empty one reads back as none) that
+  // survives UTF-8 unchanged (else a re-read would not recognise the token as applied).
+  if ((r.kind === 'topup') !== (token.length > 0)) throw new RecordFieldError(r.kind === 'topup' ? 'a top-up needs a non-empty token id' : `a ${r.kind} record carries no token id`);
+  if (r.tokenId !== undefined && fromUtf8(token) !== r.tokenId) throw new RecordFieldError('token id is not well-formed text (a lone surrogate?)');
   if (r.prevHash.length !== 32) throw new RecordFieldError('prevHash must be 32 bytes');
   for (const n of [r.seq, r.amount, r.consumed, r.toppedUp, r.time]) {
     if (!Number.isSafeInteger(n) || n < 0) throw new RecordFieldError(`record numbers must be safe non-negative integers, got ${n}`);

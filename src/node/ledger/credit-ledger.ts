@@ -12,6 +12,7 @@ import { EventEmitter } from 'node:events';
 import { join, resolve } from 'node:path';
 import { LicenseError } from '../../core/errors.js';
 import type { License } from '../../core/license.js';
+import { isPrintableText } from '../../core/text.js';
 import type { TopUp } from '../../core/topup.js';
 import { emptyHead, readChain, type ChainHead, type ChainOk } from '../../core/ledger/chain.js';
 import { frameAll } from '../../core/ledger/frame.js';
@@ -111,6 +112,19 @@ export interface LedgerStats {
 export interface CreditLedgerEvents {
   /** Remaining credits crossed one of the application's thresholds. */
   threshold: [ThresholdEvent];
+  /**
+   * A copy was found missing, behind or torn while the ledger was open, and was rebuilt from the
+   * other (someone deleted or restored a file, or a crash cut a write). What was found is given.
+   */
+  repaired: [CopyStates];
+}
+
+/** What each copy looked like when it was read, before any repair. */
+export interface CopyStates {
+  /** The primary copy. */
+  readonly primary: CopyState;
+  /** The mirror copy. */
+  readonly mirror: CopyState;
 }
 
 type Task<T> = () => Promise<T>;
@@ -153,6 +167,7 @@ export class CreditLedger {
   readonly #recover: boolean;
   readonly #session: LockSession;
   readonly #events = new EventEmitter();
+  #foundAtOpen: CopyStates = { primary: 'ok', mirror: 'ok' };
   #thresholds: number[];
   #head: ChainHead;
   #end = 0;
@@ -236,6 +251,9 @@ export class CreditLedger {
    * resolves with `applied: false`. Rejects `ERR_EXCHANGE_WRONG_LICENSE` for another license's token.
    */
   async topUp(token: Pick<TopUp, 'tokenId' | 'licenseId' | 'credits'>): Promise<TopUpReceipt> {
+    if (token === null || typeof token !== 'object' || !isPrintableText(token.tokenId, 128)) {
+      throw new LicenseError('ERR_USAGE', 'topUp needs a verified top-up token (from verifyTopUp) whose tokenId is 1 to 128 printable characters');
+    }
     if (token.licenseId !== this.licenseId) {
       throw new LicenseError('ERR_EXCHANGE_WRONG_LICENSE', `this top-up token is for license ${token.licenseId}, not ${this.licenseId}; ask the vendor for a token for this license`);
     }
@@ -253,6 +271,14 @@ export class CreditLedger {
   /** The balance now, including what other processes consumed. */
   async balance(): Promise<Balance> {
     return this.#submitTask(async () => balanceOf(this.#head, this.#credits));
+  }
+
+  /**
+   * What the two copies looked like when {@link CreditLedger.open} read them, before it repaired
+   * anything: `missing` for both on a ledger created by that open. Later repairs fire `repaired`.
+   */
+  get foundAtOpen(): CopyStates {
+    return this.#foundAtOpen;
   }
 
   /** The balance as of this process's last look at the ledger (no I/O). */
@@ -414,6 +440,14 @@ export class CreditLedger {
     this.#records += plaintexts.length;
   }
 
+  #emitRepaired(states: CopyStates): void {
+    try {
+      this.#events.emit('repaired', states);
+    } catch {
+      // A throwing listener must not break the ledger; the repair is already durable.
+    }
+  }
+
   #emit(before: number, after: number): void {
     for (const e of crossings(before, after, this.#thresholds)) {
       try {
@@ -467,6 +501,8 @@ export class CreditLedger {
     const [pr, mr] = await Promise.all([this.#readCopy('primary'), this.#readCopy('mirror')]);
     const known = this.#head;
     const states = await this.#apply(pr, mr, { primary: pr.bytes, mirror: mr.bytes }, 0);
+    if (initial) this.#foundAtOpen = states;
+    else if (states.primary !== 'ok' || states.mirror !== 'ok') this.#emitRepaired(states);
     if (!initial && this.#head.consumed < known.consumed) {
       throw new LicenseError('ERR_LEDGER_TAMPERED', 'the ledger files were replaced by an older state while in use; no credits are given back', { consumed: known.consumed, found: this.#head.consumed });
     }
