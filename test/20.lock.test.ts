@@ -3,7 +3,7 @@
  * while they hold the lock.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -167,5 +167,20 @@ for (let i = 0; i < 15; i++) await withLock(${JSON.stringify(path)}, async () =>
     const l = await acquireLock(path, { timeoutMs: 100 });
     await l.release();
     await expect(acquireLock(path, { timeoutMs: -1 })).rejects.toMatchObject({ code: 'ERR_USAGE' });
+  });
+});
+
+describe('makeDirectory', () => {
+  it('makes missing parents, accepts an existing directory, and fails (never spins) where mkdir cannot succeed', async () => {
+    const { makeDirectory } = await import('../src/node/make-dir.js');
+    const root = mkdtempSync(join(tmpdir(), 'licit-mkdir-'));
+    await makeDirectory(join(root, 'a', 'b', 'c'));
+    expect(statSync(join(root, 'a', 'b', 'c')).isDirectory()).toBe(true);
+    expect(statSync(join(root, 'a')).mode & 0o777).toBe(0o700);
+    await makeDirectory(join(root, 'a', 'b', 'c')); // again: nothing to do
+    writeFileSync(join(root, 'file'), 'x');
+    await expect(makeDirectory(join(root, 'file', 'sub'))).rejects.toMatchObject({ code: 'ENOTDIR' });
+    // Node's recursive mkdir loops forever here; ours reports the system's answer.
+    if (statSync('/proc', { throwIfNoEntry: false })?.isDirectory()) await expect(makeDirectory('/proc/licit-no-such/dir')).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

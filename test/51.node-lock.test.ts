@@ -51,4 +51,13 @@ describe('node-locked licenses', async () => {
     expect(refused.code).toBe(1);
     expect(refused.json().error?.code).toBe('ERR_FINGERPRINT_MISMATCH');
   });
+
+  it('a license bound to a supplied machine id verifies with machineCheck({ machineId }) and only with that id', async () => {
+    const bound = await getFingerprint({ salt: SALT, machineId: 'pod-7' });
+    const key = await vendor.issue({ licenseId: 'NL-ID', fingerprint: bound.toString() });
+    const check = (machineId?: string) => verifyLicense(key, { publicKeys: vendor.publicKeyPem, machine: machineCheck({ salt: SALT, machineId }) });
+    expect((await check('pod-7')).status).toBe('valid');
+    await expect(check('pod-8')).rejects.toMatchObject({ code: 'ERR_FINGERPRINT_MISMATCH' });
+    await expect(check()).rejects.toMatchObject({ code: 'ERR_FINGERPRINT_MISMATCH' });
+  });
 });

@@ -1,10 +1,11 @@
 /** Vendor key pairs: Ed25519, private key as PKCS#8 PEM (mode 0600), public key as SPKI PEM. */
 import { generateKeyPairSync } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LicenseError } from '../core/errors.js';
 import { keyId, rawFromPem } from '../core/keys.js';
+import { makeDirectory } from '../node/make-dir.js';
 
 /** A vendor key pair in PEM form. */
 export interface VendorKeyPair {
@@ -58,7 +59,7 @@ export async function writeKeyPair(dir: string): Promise<KeyPairFiles> {
   const privateKeyPath = join(dir, 'vendor.key');
   const publicKeyPath = join(dir, 'vendor.pub');
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeDirectory(dir);
     await writeNew(privateKeyPath, pair.privateKeyPem, 0o600);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

@@ -17,12 +17,13 @@
  * count-and-insert is atomic across processes.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LicenseError, isLicenseError } from '../core/errors.js';
 import { BufferedTx, checkId, sortEntries, type AuditEvent, type EventQuery, type JsonObject, type Store, type StoreEntry, type StoreReader, type StoreTx } from '../core/store.js';
 import { withLock } from './lock.js';
 import { writeFileAtomic } from './sealed-file.js';
+import { makeDirectory } from './make-dir.js';
 
 /** Options of {@link FileStore}. */
 export interface FileStoreOptions {
@@ -145,7 +146,7 @@ export class FileStore implements Store {
   }
 
   private async ensureDir(): Promise<void> {
-    await this.guard(() => mkdir(this.dir, { recursive: true, mode: 0o700 }));
+    await this.guard(() => makeDirectory(this.dir));
   }
 
   /** Read a license's state; a missing file is a license never written. */

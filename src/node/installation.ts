@@ -199,9 +199,9 @@ export class Installation {
 }
 
 async function lockedIn<T>(dir: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
-  const { mkdir } = await import('node:fs/promises');
+  const { makeDirectory } = await import('./make-dir.js');
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeDirectory(dir);
   } catch (e) {
     throw new LicenseError('ERR_IO', `cannot create the installation directory ${dir}: ${(e as Error).message}`);
   }

@@ -18,6 +18,7 @@ import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LicenseError } from '../core/errors.js';
 import { loadNative, type NativeAddon } from './native.js';
+import { makeDirectory } from './make-dir.js';
 
 /** A held lock. Release it exactly once; a second release is a no-op. */
 export interface FileLock {
@@ -276,7 +277,7 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
   if (!(await enterProcessQueue(key, deadline))) holder = { pid: process.pid, host: HOST, start: PROCESS_START, pst: '', token: '' };
   else {
     try {
-      await fsp.mkdir(dirname(file), { recursive: true });
+      await makeDirectory(dirname(file), 0o777); // umask applies, as for any mkdir
       for (let delay = 1; ; delay = Math.min(delay * 2, MAX_BACKOFF_MS)) {
         const got = addon !== undefined ? await tryFlock(addon, file) : await tryLockfile(file);
         if (got.lock !== undefined) {

@@ -1,14 +1,15 @@
 /** A {@link SealedStateStore} backed by one file, replaced atomically (write, fsync, rename, fsync dir). */
 import './backends.js'; // node:crypto for Ed25519 and AES-GCM
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ClockGuard, SealedStateStore } from '../core/clock-guard.js';
 import { LicenseError } from '../core/errors.js';
+import { makeDirectory } from './make-dir.js';
 
 /** Write `bytes` to `path` so that a crash leaves either the old or the new contents, never a mix. */
 export async function writeFileAtomic(path: string, bytes: Uint8Array, mode = 0o600): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDirectory(dir);
   const tmp = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`;
   const fh = await open(tmp, 'w', mode);
   try {

@@ -9,6 +9,7 @@ import { constants as fsc, promises as fsp, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { LicenseError } from '../../core/errors.js';
+import { makeDirectory } from '../make-dir.js';
 
 /**
  * Open flags of a ledger copy. With O_DSYNC (POSIX) each write returns only once its data, and
@@ -68,7 +69,7 @@ export class LedgerFile {
   /** Create a copy (and its directory), durable in its directory before returning. */
   static async create(path: string): Promise<LedgerFile> {
     try {
-      await fsp.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await makeDirectory(dirname(path));
       const fh = await fsp.open(path, OPEN_FLAGS | fsc.O_CREAT, 0o600);
       await fh.sync();
       await syncDir(dirname(path));
