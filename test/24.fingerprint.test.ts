@@ -254,6 +254,14 @@ describe('getFingerprint on this machine', () => {
     await expect(getFingerprint({ salt: SALT, machineId: ' ' })).rejects.toMatchObject({ code: 'ERR_USAGE' });
   });
 
+  it('a supplied machine id replaces the hardware components, not the virtual/container report', async () => {
+    const hardware = await getFingerprint({ salt: SALT });
+    const supplied = await getFingerprint({ salt: SALT, machineId: 'pod-7f3a' });
+    expect({ virtual: supplied.virtual, container: supplied.container }).toEqual({ virtual: hardware.virtual, container: hardware.container });
+    const viaFallback = await getFingerprint({ salt: SALT, machineId: 'pod-7f3a', fallback: true });
+    expect(viaFallback.virtual).toBe((await getFingerprint({ salt: SALT, fallback: true })).virtual);
+  });
+
   it('an empty or missing salt means the documented default', async () => {
     expect((await getFingerprint({ salt: '' })).toString()).toBe((await getFingerprint({ salt: 'licit' })).toString());
     expect((await getFingerprint()).toString()).toBe((await getFingerprint({ salt: 'licit' })).toString());

@@ -87,6 +87,15 @@ describe('licit fingerprint', () => {
     expect(cli(['--bogus']).status).toBe(2);
   });
 
+  it('--machine-id changes the fingerprint, not whether the machine is virtual or containerised', () => {
+    const hardware = cli(['--json']).json();
+    const supplied = cli(['--json', '--machine-id', 'pod-7f3a']).json();
+    expect(supplied.source).toBe('supplied');
+    expect({ virtual: supplied.virtual, container: supplied.container }).toEqual({ virtual: hardware.virtual, container: hardware.container });
+    const text = cli(['--machine-id', 'pod-7f3a']).stdout;
+    expect(text).toContain(`virtual: ${hardware.virtual === true ? 'yes' : 'no'}`);
+  });
+
   it.runIf(process.platform === 'linux')('--adapters lists the adapters used and why the others are left out', () => {
     const j = cli(['--json', '--adapters']).json();
     const a = j.adapters as { used: string[]; rejected: Array<{ name: string; reason: string }> };
