@@ -87,6 +87,14 @@ describe('licit fingerprint', () => {
     expect(cli(['--bogus']).status).toBe(2);
   });
 
+  it('refuses an extra argument with ERR_USAGE (exit 2), naming it', () => {
+    const r = cli(['extra', '--json']);
+    expect(r.status).toBe(2);
+    const error = r.json().error as { code: string; message: string };
+    expect(error.code).toBe('ERR_USAGE');
+    expect(error.message).toContain('"extra"');
+  });
+
   it('--machine-id changes the fingerprint, not whether the machine is virtual or containerised', () => {
     const hardware = cli(['--json']).json();
     const supplied = cli(['--json', '--machine-id', 'pod-7f3a']).json();
@@ -153,6 +161,7 @@ describe('the CommonJS bundle that serves `licit fingerprint`', () => {
       [['--json', '--explain', 'fp1:cp=AAAAAAAAAAAAAAAA'], {}],
       [['--json', '--explain', 'not-a-fingerprint'], {}],
       [['--json', '--bogus'], {}],
+      [['extra', '--json'], {}],
       [['--help'], {}],
       [['--json'], { LICIT_NO_NATIVE: '1' }],
     ];
