@@ -243,6 +243,20 @@ describe('match and explain', () => {
     expect(match(stored, onlyCpuAndId, { mode: 'most', weights: { cpu: 100 } }).ok).toBe(true);
   });
 
+  it('a missing or non-string fingerprint is a LicenseError that says what to pass, never a TypeError', () => {
+    const current = fp(facts());
+    for (const call of [match, explain]) {
+      expect(() => call(undefined as unknown as string, current)).toThrow(expect.objectContaining({ code: 'ERR_USAGE', message: expect.stringContaining('not node-locked') }));
+      expect(() => call(null as unknown as string, current)).toThrow(expect.objectContaining({ code: 'ERR_USAGE', message: expect.stringContaining('not node-locked') }));
+      expect(() => call(42 as unknown as string, current)).toThrow(expect.objectContaining({ code: 'ERR_USAGE', message: expect.stringContaining('license.fingerprint') }));
+      expect(() => call({ components: [] } as unknown as string, current)).toThrow(expect.objectContaining({ code: 'ERR_USAGE' }));
+      expect(() => call(stored.toString(), undefined as unknown as string)).toThrow(expect.objectContaining({ code: 'ERR_USAGE', message: expect.stringContaining('getFingerprint') }));
+      expect(() => call(stored, null as unknown as string)).toThrow(expect.objectContaining({ code: 'ERR_USAGE' }));
+      expect(() => call('fp1:', current)).toThrow(expect.objectContaining({ code: 'ERR_FINGERPRINT_MALFORMED', message: expect.stringContaining('stored fingerprint') }));
+      expect(() => call(stored, 'fp1:')).toThrow(expect.objectContaining({ code: 'ERR_FINGERPRINT_MALFORMED', message: expect.stringContaining('current fingerprint') }));
+    }
+  });
+
   it('nothing comparable is no match', () => {
     const empty = new Fingerprint([], 'native');
     expect(match(stored, empty)).toMatchObject({ ok: false, score: 0 });
