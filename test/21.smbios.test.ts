@@ -207,5 +207,11 @@ describe('licit smbios', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('ERR_NATIVE_UNAVAILABLE');
     expect(r.stderr).toContain('Possible solutions');
+    // smbios has no JavaScript fallback: the message must not suggest one.
+    expect(r.stderr).toContain('Decoding an SMBIOS dump');
+    expect(r.stderr).toContain('there is no JavaScript fallback');
+    expect(r.stderr).toContain('npm rebuild licit');
+    expect(r.stderr).toContain('Unset LICIT_NO_NATIVE');
+    expect(r.stderr).not.toContain('use the JavaScript fallback');
   });
 });
