@@ -194,10 +194,24 @@ describe('licit smbios', () => {
     expect(cli('smbios').status).toBe(2);
   });
 
+  it('refuses a second argument with ERR_USAGE (exit 2), naming it, before reading anything', () => {
+    const r = cli('smbios', join(FIXTURES, 'Asus-UX307LA.bin'), '/nonexistent', '--json');
+    expect(r.status).toBe(2);
+    const error = JSON.parse(r.stdout).error as { code: string; message: string };
+    expect(error.code).toBe('ERR_USAGE');
+    expect(error.message).toContain('"/nonexistent"');
+  });
+
   it('explains a missing addon (LICIT_NO_NATIVE=1) with what was tried and what to do', () => {
     const r = spawnSync(process.execPath, [join(ROOT, 'bin/licit.cjs'), 'smbios', join(FIXTURES, 'Asus-UX307LA.bin')], { encoding: 'utf8', env: { ...process.env, LICIT_NO_NATIVE: '1' } });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('ERR_NATIVE_UNAVAILABLE');
     expect(r.stderr).toContain('Possible solutions');
+    // smbios has no JavaScript fallback: the message must not suggest one.
+    expect(r.stderr).toContain('Decoding an SMBIOS dump');
+    expect(r.stderr).toContain('there is no JavaScript fallback');
+    expect(r.stderr).toContain('npm rebuild licit');
+    expect(r.stderr).toContain('Unset LICIT_NO_NATIVE');
+    expect(r.stderr).not.toContain('use the JavaScript fallback');
   });
 });

@@ -10,7 +10,7 @@ import { looksVirtual } from '../src/node/fingerprint/environment.js';
 import type { HostFacts } from '../src/node/fingerprint/facts.js';
 import { signatureFromCpuinfo } from '../src/node/fingerprint/fallback.js';
 import { hmacSha256, sha256 } from '../src/node/fingerprint/hmac.js';
-import { clearFingerprintCache, explain, Fingerprint, getFingerprint, match, readHostFacts } from '../src/node/fingerprint/index.js';
+import { clearFingerprintCache, COMPONENT_KINDS, explain, Fingerprint, getFingerprint, match, readHostFacts, type FingerprintComponent } from '../src/node/fingerprint/index.js';
 import { loadNative, type SmbiosInfo } from '../src/node/native.js';
 
 const SALT = 'com.example.app';
@@ -131,6 +131,10 @@ describe('string form', () => {
       `fp1:${Array.from({ length: 40 }, (_, i) => `mc=${String(i).padStart(16, 'A')}`).join(',')}`,
       good + ','.repeat(5000),
       good.replace('mi=', 'mi=+'),
+      // Out of the canonical order (su ss bs bd cs cp mi mc, MACs by hash).
+      'fp1:mc=aiG-an560b0UWG7H,cp=ipHsqT0n6hT8wzW8',
+      'fp1:mc=BBBBBBBBBBBBBBBB,mc=AAAAAAAAAAAAAAAA',
+      good.replace(/^fp1:(su=[\w-]{16}),(ss=[\w-]{16})/, 'fp1:$2,$1'),
     ];
     for (const s of bad) {
       let err: unknown;
@@ -142,9 +146,36 @@ describe('string form', () => {
       expect(isLicenseError(err, 'ERR_FINGERPRINT_MALFORMED'), s.slice(0, 60)).toBe(true);
     }
     expect(() => Fingerprint.parse(42 as unknown as string)).toThrow(/not valid/);
+    expect(() => Fingerprint.parse('fp1:mc=aiG-an560b0UWG7H,cp=ipHsqT0n6hT8wzW8')).toThrow(/in the order su ss bs bd cs cp mi mc, MACs sorted by hash; cp=ipHsqT0n6hT8wzW8 comes after mc=aiG-an560b0UWG7H/);
+    expect(() => new Fingerprint([{ kind: 'cpu', name: 'cpu', value: 'AAAAAAAAAAAAAAAA' }, { kind: 'cpu', name: 'cpu', value: 'BBBBBBBBBBBBBBBB' }], 'native')).toThrow(expect.objectContaining({ code: 'ERR_FINGERPRINT_MALFORMED' }));
+    expect(() => new Fingerprint([{ kind: 'mac', name: 'a', value: 'AAAAAAAAAAAAAAAA' }, { kind: 'mac', name: 'b', value: 'AAAAAAAAAAAAAAAA' }], 'native')).toThrow(expect.objectContaining({ code: 'ERR_FINGERPRINT_MALFORMED' }));
     expect(() => new Fingerprint([{ kind: 'cpu', name: 'cpu', value: 'raw-serial' }], 'native')).toThrow(expect.objectContaining({ code: 'ERR_FINGERPRINT_MALFORMED' }));
     expect(() => new Fingerprint([{ kind: 'disk' as 'cpu', name: 'x', value: 'AAAAAAAAAAAAAAAA' }], 'native')).toThrow(expect.objectContaining({ code: 'ERR_FINGERPRINT_MALFORMED' }));
     expect(() => match('garbage', fp(facts()))).toThrow(expect.objectContaining({ code: 'ERR_FINGERPRINT_MALFORMED' }));
+  });
+
+  it('toString() always writes the one order parse() accepts; any other order is refused', () => {
+    const hash = fc.stringMatching(/^[A-Za-z0-9_-]{16}$/);
+    const single = COMPONENT_KINDS.filter((k) => k !== 'mac');
+    const components = fc
+      .tuple(fc.subarray(single), fc.array(hash, { maxLength: single.length }), fc.uniqueArray(hash, { maxLength: 6 }))
+      .map(([kinds, hashes, macs]) => [
+        ...kinds.slice(0, hashes.length).map((kind, i): FingerprintComponent => ({ kind, name: kind, value: hashes[i]! })),
+        ...macs.map((value, i): FingerprintComponent => ({ kind: 'mac', name: `eth${i}`, value })),
+      ])
+      .filter((cs) => cs.length > 0);
+    fc.assert(
+      fc.property(components, fc.array(fc.nat(), { minLength: 40, maxLength: 40 }), (cs, keys) => {
+        // Constructed in any order, written in the canonical one.
+        const shuffled = cs.map((c, i) => ({ c, key: keys[i]! })).sort((a, b) => a.key - b.key).map((x) => x.c);
+        const text = new Fingerprint(shuffled, 'native').toString();
+        expect(Fingerprint.parse(text).toString()).toBe(text);
+        const entries = text.slice('fp1:'.length).split(',');
+        const reordered = entries.map((e, i) => ({ e, key: keys[i]! })).sort((a, b) => a.key - b.key).map((x) => x.e);
+        if (reordered.join(',') !== entries.join(',')) expect(() => Fingerprint.parse(`fp1:${reordered.join(',')}`)).toThrow(expect.objectContaining({ code: 'ERR_FINGERPRINT_MALFORMED' }));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('never fails on input with anything but ERR_FINGERPRINT_MALFORMED', () => {
@@ -212,6 +243,20 @@ describe('match and explain', () => {
     expect(match(stored, onlyCpuAndId, { mode: 'most', weights: { cpu: 100 } }).ok).toBe(true);
   });
 
+  it('a missing or non-string fingerprint is a LicenseError that says what to pass, never a TypeError', () => {
+    const current = fp(facts());
+    for (const call of [match, explain]) {
+      expect(() => call(undefined as unknown as string, current)).toThrow(expect.objectContaining({ code: 'ERR_USAGE', message: expect.stringContaining('not node-locked') }));
+      expect(() => call(null as unknown as string, current)).toThrow(expect.objectContaining({ code: 'ERR_USAGE', message: expect.stringContaining('not node-locked') }));
+      expect(() => call(42 as unknown as string, current)).toThrow(expect.objectContaining({ code: 'ERR_USAGE', message: expect.stringContaining('license.fingerprint') }));
+      expect(() => call({ components: [] } as unknown as string, current)).toThrow(expect.objectContaining({ code: 'ERR_USAGE' }));
+      expect(() => call(stored.toString(), undefined as unknown as string)).toThrow(expect.objectContaining({ code: 'ERR_USAGE', message: expect.stringContaining('getFingerprint') }));
+      expect(() => call(stored, null as unknown as string)).toThrow(expect.objectContaining({ code: 'ERR_USAGE' }));
+      expect(() => call('fp1:', current)).toThrow(expect.objectContaining({ code: 'ERR_FINGERPRINT_MALFORMED', message: expect.stringContaining('stored fingerprint') }));
+      expect(() => call(stored, 'fp1:')).toThrow(expect.objectContaining({ code: 'ERR_FINGERPRINT_MALFORMED', message: expect.stringContaining('current fingerprint') }));
+    }
+  });
+
   it('nothing comparable is no match', () => {
     const empty = new Fingerprint([], 'native');
     expect(match(stored, empty)).toMatchObject({ ok: false, score: 0 });
@@ -252,6 +297,14 @@ describe('getFingerprint on this machine', () => {
     expect(match(a, await getFingerprint({ salt: SALT, machineId: ' POD-7F3A ' }), 'all').ok).toBe(true);
     expect(match(a, await getFingerprint({ salt: SALT, machineId: 'pod-other' })).ok).toBe(false);
     await expect(getFingerprint({ salt: SALT, machineId: ' ' })).rejects.toMatchObject({ code: 'ERR_USAGE' });
+  });
+
+  it('a supplied machine id replaces the hardware components, not the virtual/container report', async () => {
+    const hardware = await getFingerprint({ salt: SALT });
+    const supplied = await getFingerprint({ salt: SALT, machineId: 'pod-7f3a' });
+    expect({ virtual: supplied.virtual, container: supplied.container }).toEqual({ virtual: hardware.virtual, container: hardware.container });
+    const viaFallback = await getFingerprint({ salt: SALT, machineId: 'pod-7f3a', fallback: true });
+    expect(viaFallback.virtual).toBe((await getFingerprint({ salt: SALT, fallback: true })).virtual);
   });
 
   it('an empty or missing salt means the documented default', async () => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNative } from '../src/node/native.js';
+import { makeVendor } from './helpers/vendor.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KINDS = ['system-uuid', 'system-serial', 'board-serial', 'board', 'chassis-serial', 'cpu', 'mac', 'machine-id'];
@@ -87,6 +88,35 @@ describe('licit fingerprint', () => {
     expect(cli(['--bogus']).status).toBe(2);
   });
 
+  it('refuses an extra argument with ERR_USAGE (exit 2), naming it', () => {
+    const r = cli(['extra', '--json']);
+    expect(r.status).toBe(2);
+    const error = r.json().error as { code: string; message: string };
+    expect(error.code).toBe('ERR_USAGE');
+    expect(error.message).toContain('"extra"');
+  });
+
+  it('--machine-id changes the fingerprint, not whether the machine is virtual or containerised', () => {
+    const hardware = cli(['--json']).json();
+    const supplied = cli(['--json', '--machine-id', 'pod-7f3a']).json();
+    expect(supplied.source).toBe('supplied');
+    expect({ virtual: supplied.virtual, container: supplied.container }).toEqual({ virtual: hardware.virtual, container: hardware.container });
+    const text = cli(['--machine-id', 'pod-7f3a']).stdout;
+    expect(text).toContain(`virtual: ${hardware.virtual === true ? 'yes' : 'no'}`);
+  });
+
+  it('a fingerprint out of the canonical order is refused by --explain and by `licit issue --fingerprint`', () => {
+    const misordered = 'fp1:mc=aiG-an560b0UWG7H,cp=ipHsqT0n6hT8wzW8';
+    const r = cli(['--json', '--explain', misordered]);
+    expect(r.status).toBe(1);
+    expect(r.json().error).toMatchObject({ code: 'ERR_FINGERPRINT_MALFORMED', message: expect.stringContaining('in the order su ss bs bd cs cp mi mc') });
+    const vendor = makeVendor();
+    const issued = spawnSync(process.execPath, [join(ROOT, 'bin/licit.cjs'), 'issue', '--signing-key', vendor.keyPath, '--fingerprint', misordered, '--json'], { encoding: 'utf8' });
+    expect(issued.status).toBe(1);
+    expect(JSON.parse(issued.stdout).error.code).toBe('ERR_FINGERPRINT_MALFORMED');
+    rmSync(vendor.dir, { recursive: true, force: true });
+  });
+
   it.runIf(process.platform === 'linux')('--adapters lists the adapters used and why the others are left out', () => {
     const j = cli(['--json', '--adapters']).json();
     const a = j.adapters as { used: string[]; rejected: Array<{ name: string; reason: string }> };
@@ -144,6 +174,7 @@ describe('the CommonJS bundle that serves `licit fingerprint`', () => {
       [['--json', '--explain', 'fp1:cp=AAAAAAAAAAAAAAAA'], {}],
       [['--json', '--explain', 'not-a-fingerprint'], {}],
       [['--json', '--bogus'], {}],
+      [['extra', '--json'], {}],
       [['--help'], {}],
       [['--json'], { LICIT_NO_NATIVE: '1' }],
     ];

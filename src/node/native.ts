@@ -225,27 +225,32 @@ export function nativeLoadError(): string | undefined {
 
 /**
  * The native addon, or a `LicenseError('ERR_NATIVE_UNAVAILABLE')` that says what was tried and
- * what to do. Use where the caller asked for native behaviour explicitly.
+ * what to do. Use where the caller asked for native behaviour explicitly, or where only the addon
+ * can do the job: then pass `onlyNative`, what needs it (e.g. `"Decoding an SMBIOS dump"`), and
+ * the message says there is no JavaScript fallback instead of suggesting one.
  *
  * @example
  * ```ts
  * const addon = requireNative(); // throws with instructions when the build is missing
  * ```
  */
-export function requireNative(): NativeAddon {
+export function requireNative(onlyNative?: string): NativeAddon {
   const addon = loadNative();
   if (addon !== undefined) return addon;
   const f = failure ?? { tried: 'nothing', error: 'unknown' };
+  const where = `${process.platform}-${process.arch}, Node ${process.versions.node} (ABI ${process.versions.modules})`;
   throw new LicenseError(
     'ERR_NATIVE_UNAVAILABLE',
     [
-      `The licit native addon could not be loaded for ${process.platform}-${process.arch}, Node ${process.versions.node} (ABI ${process.versions.modules}).`,
+      onlyNative === undefined
+        ? `The licit native addon could not be loaded for ${where}.`
+        : `${onlyNative} needs the licit native addon (there is no JavaScript fallback), and it could not be loaded for ${where}.`,
       `Tried: ${f.tried}.`,
       `Reason: ${f.error}.`,
       'Possible solutions:',
       '- Unset LICIT_NO_NATIVE if it is set.',
       '- Build it: install python3, make and a C++17 compiler, then run `npm rebuild licit`.',
-      '- Or use the JavaScript fallback by not asking for the native source.',
+      ...(onlyNative === undefined ? ['- Or use the JavaScript fallback by not asking for the native source.'] : []),
     ].join('\n'),
     { platform: process.platform, arch: process.arch, tried: f.tried },
   );

@@ -4,6 +4,7 @@
  * which components differ from a stored fingerprint. Imports only the fingerprint runtime, so a
  * cold start stays close to a bare `node`.
  */
+import { LicenseError } from '../../core/errors.js';
 import { parseFlags, type Verb } from '../context.js';
 // get.js, not index.js: matching is loaded only for --explain.
 import { DEFAULT_FINGERPRINT_SALT, getFingerprint } from '../../node/fingerprint/get.js';
@@ -24,7 +25,8 @@ async function adapterReport(fallback: boolean): Promise<{ used: string[]; rejec
 }
 
 export const run: Verb = async (argv, ctx) => {
-  const { values } = parseFlags(argv, { explain: { type: 'string' }, salt: { type: 'string' }, fallback: { type: 'boolean' }, 'machine-id': { type: 'string' }, adapters: { type: 'boolean' } }, USAGE);
+  const { values, positionals } = parseFlags(argv, { explain: { type: 'string' }, salt: { type: 'string' }, fallback: { type: 'boolean' }, 'machine-id': { type: 'string' }, adapters: { type: 'boolean' } }, USAGE);
+  if (positionals.length > 0) throw new LicenseError('ERR_USAGE', `unexpected argument "${positionals[0]}"\nUsage: ${USAGE}`);
   const salt = values.salt;
   const fp = await getFingerprint({ salt, fallback: values.fallback === true, machineId: values['machine-id'] });
   const data: Record<string, unknown> = { ...fp.toJSON() };

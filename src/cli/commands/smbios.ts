@@ -39,6 +39,7 @@ async function readBounded(file: string): Promise<Uint8Array> {
 
 export const run: Verb = async (argv) => {
   const { positionals } = parseFlags(argv, {}, USAGE);
+  if (positionals.length > 1) throw new LicenseError('ERR_USAGE', `unexpected argument "${positionals[1]}": give one FILE\nUsage: ${USAGE}`);
   const file = required(positionals[0], 'FILE', USAGE);
   const info = decodeSmbios(await readBounded(file));
   const ph = new Set(info.placeholders);

@@ -60,10 +60,13 @@ export function hashComponent(salt: string, kind: ComponentKind, value: string):
   return Buffer.from(hmacSha256(salt, `licit-fp1\0${kind}\0${normalise(value)}`).subarray(0, 12)).toString('base64url');
 }
 
+/** The canonical order of the string form: by kind as in {@link COMPONENT_KINDS}, then by hash. */
 function order(a: FingerprintComponent, b: FingerprintComponent): number {
   const k = COMPONENT_KINDS.indexOf(a.kind) - COMPONENT_KINDS.indexOf(b.kind);
   return k !== 0 ? k : a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
 }
+
+const ORDER_TEXT = `entries must be in the order ${COMPONENT_KINDS.map((k) => CODES[k]).join(' ')}, MACs sorted by hash`;
 
 /** Options for {@link Fingerprint.fromFacts}. */
 export interface FromFactsOptions {
@@ -118,7 +121,16 @@ export class Fingerprint {
         throw new LicenseError('ERR_FINGERPRINT_MALFORMED', `a fingerprint component must be a known kind with a 16-character hash, got ${String(c.kind)}=${String(c.value).slice(0, 20)}`);
       }
     }
-    this.components = Object.freeze([...components].sort(order));
+    const sorted = [...components].sort(order);
+    // The same rules as the string form, so that toString() always gives a string parse() accepts.
+    sorted.forEach((c, i) => {
+      const prev = sorted[i - 1];
+      if (prev !== undefined && prev.kind === c.kind && (c.kind !== 'mac' || prev.value === c.value)) {
+        throw new LicenseError('ERR_FINGERPRINT_MALFORMED', `a fingerprint has at most one ${c.kind} component${c.kind === 'mac' ? ' per hash' : ''}`);
+      }
+    });
+    if (sorted.filter((c) => c.kind === 'mac').length > MAX_MACS) throw new LicenseError('ERR_FINGERPRINT_MALFORMED', `a fingerprint has at most ${MAX_MACS} MAC components`);
+    this.components = Object.freeze(sorted);
     this.source = source;
     this.virtual = env.virtual ?? false;
     this.container = env.container ?? false;
@@ -162,7 +174,8 @@ export class Fingerprint {
 
   /**
    * Read a fingerprint string (as stored in a license). Whitespace is ignored. Throws
-   * `LicenseError('ERR_FINGERPRINT_MALFORMED')` for anything else than the documented form.
+   * `LicenseError('ERR_FINGERPRINT_MALFORMED')` for anything else than the documented form,
+   * including entries out of the canonical order (the order {@link Fingerprint.toString} writes).
    *
    * @example
    * ```ts
@@ -189,6 +202,9 @@ export class Fingerprint {
       if (!HASH_RE.test(value)) return bad(`component ${kind} has a malformed hash`);
       if (kind !== 'mac' && components.some((c) => c.kind === kind)) return bad(`component ${kind} appears twice`);
       if (components.some((c) => c.kind === kind && c.value === value)) return bad(`component ${kind} repeats a value`);
+      const prev = components[components.length - 1];
+      // One canonical string per fingerprint: a reordered copy is not silently accepted as the same.
+      if (prev !== undefined && order(prev, { kind, name: kind, value }) > 0) return bad(`${ORDER_TEXT}; ${CODES[kind]}=${value} comes after ${CODES[prev.kind]}=${prev.value}`);
       components.push({ kind, name: kind, value });
     }
     if (components.filter((c) => c.kind === 'mac').length > MAX_MACS) return bad('too many MAC components');

@@ -28,7 +28,8 @@ export interface GetFingerprintOptions {
   /**
    * An explicit machine id supplied by the operator (for containers, whose hardware identity
    * changes on every restart). When set, the fingerprint is this one component, hashed like any
-   * other, and no hardware is read. Default: unset.
+   * other, and no hardware fact enters it; `virtual` and `container` still describe this machine.
+   * Default: unset.
    */
   readonly machineId?: string | undefined;
 }
@@ -78,7 +79,10 @@ export async function getFingerprint(opts: GetFingerprintOptions = {}): Promise<
   if (typeof salt !== 'string') throw new LicenseError('ERR_USAGE', 'the fingerprint salt must be a string');
   if (opts.machineId !== undefined) {
     if (typeof opts.machineId !== 'string' || opts.machineId.trim() === '') throw new LicenseError('ERR_USAGE', 'machineId must be a non-empty string (the id your operator assigns to this instance)');
-    return new Fingerprint([{ kind: 'machine-id', name: 'machine-id (supplied)', value: hashComponent(salt, 'machine-id', opts.machineId) }], 'supplied', { container: inContainer() });
+    // The id replaces the hardware in the fingerprint, not in the environment report: a VM given
+    // an id is still a VM, and a vendor's policy may depend on knowing it.
+    const facts = await readHostFacts({ fallback: opts.fallback });
+    return new Fingerprint([{ kind: 'machine-id', name: 'machine-id (supplied)', value: hashComponent(salt, 'machine-id', opts.machineId) }], 'supplied', { virtual: looksVirtual(facts), container: inContainer() });
   }
   const key = `${opts.fallback === true ? 'f' : 'n'}\0${salt}`;
   const hit = fpCache.get(key);

@@ -7,6 +7,7 @@
  * when only the current machine has it (ignored: more facts never break a license).
  * The score is the weight of same kinds over the weight of same plus changed kinds.
  */
+import { LicenseError } from '../../core/errors.js';
 import { COMPONENT_KINDS, Fingerprint, type ComponentKind } from './fingerprint.js';
 
 /** Weights per kind. The motherboard's identity outweighs anything that is routinely replaced. */
@@ -81,8 +82,33 @@ export interface Explanation extends MatchResult {
   readonly text: string;
 }
 
-function asFingerprint(f: Fingerprint | string): Fingerprint {
-  return typeof f === 'string' ? Fingerprint.parse(f) : f;
+/**
+ * The stored fingerprint as a {@link Fingerprint}. `undefined` is what `license.fingerprint` is on
+ * a license that is not node-locked: say so rather than fail on a property read.
+ */
+function storedFingerprint(f: unknown): Fingerprint {
+  if (f instanceof Fingerprint) return f;
+  if (typeof f === 'string') return Fingerprint.parse(f);
+  throw new LicenseError(
+    'ERR_USAGE',
+    f === undefined || f === null
+      ? `no stored fingerprint to match (got ${String(f)}): a license that is not node-locked has none (license.fingerprint is undefined). Check license.fingerprint first, or pass the fingerprint string stored in a node-locked license`
+      : `the stored fingerprint must be the fingerprint string stored in the license (license.fingerprint) or a Fingerprint, got ${typeof f}`,
+  );
+}
+
+/** This machine's fingerprint as a {@link Fingerprint}: normally what `getFingerprint()` returns. */
+function currentFingerprint(f: unknown): Fingerprint {
+  if (f instanceof Fingerprint) return f;
+  if (typeof f === 'string') {
+    try {
+      return Fingerprint.parse(f);
+    } catch (e) {
+      if (!(e instanceof LicenseError)) throw e;
+      throw new LicenseError('ERR_FINGERPRINT_MALFORMED', `the current fingerprint is not valid (${String(e.details.reason)}); pass this machine's fingerprint, \`await getFingerprint({ salt })\``, e.details);
+    }
+  }
+  throw new LicenseError('ERR_USAGE', `the current fingerprint must be this machine's fingerprint, \`await getFingerprint({ salt })\`, or its string, got ${f === null ? 'null' : typeof f}`);
 }
 
 function compare(stored: Fingerprint, current: Fingerprint, strategy: MatchStrategy) {
@@ -121,7 +147,8 @@ function compare(stored: Fingerprint, current: Fingerprint, strategy: MatchStrat
 
 /**
  * Does this machine (`current`) match the `stored` fingerprint (a {@link Fingerprint} or its
- * string, which is validated: `ERR_FINGERPRINT_MALFORMED`)?
+ * string, which is validated: `ERR_FINGERPRINT_MALFORMED`)? Anything else, such as the
+ * `undefined` fingerprint of a license that is not node-locked, is `ERR_USAGE`.
  *
  * @example
  * ```ts
@@ -130,12 +157,13 @@ function compare(stored: Fingerprint, current: Fingerprint, strategy: MatchStrat
  * ```
  */
 export function match(stored: Fingerprint | string, current: Fingerprint | string, strategy: MatchStrategy = 'most'): MatchResult {
-  const r = compare(asFingerprint(stored), asFingerprint(current), strategy);
+  const r = compare(storedFingerprint(stored), currentFingerprint(current), strategy);
   return { ok: r.ok, score: r.score, changed: r.changed, unavailable: r.unavailable };
 }
 
 /**
  * Which components changed between `stored` and `current`, with a plain-text account for support.
+ * Validates its arguments as {@link match} does.
  *
  * @example
  * ```ts
@@ -143,7 +171,7 @@ export function match(stored: Fingerprint | string, current: Fingerprint | strin
  * ```
  */
 export function explain(stored: Fingerprint | string, current: Fingerprint | string, strategy: MatchStrategy = 'most'): Explanation {
-  const r = compare(asFingerprint(stored), asFingerprint(current), strategy);
+  const r = compare(storedFingerprint(stored), currentFingerprint(current), strategy);
   const lines = r.kinds.map((k) => {
     const what =
       k.status === 'same'

@@ -1,5 +1,6 @@
 /**
  * Decode an SMBIOS table dump with the addon's parser (a support tool: `licit smbios FILE`).
+ * The parser is C++ only (bounds-checked and fuzzed): without the addon there is no fallback.
  */
 import { LicenseError } from '../../core/errors.js';
 import { requireNative, type SmbiosInfo } from '../native.js';
@@ -15,7 +16,7 @@ const REASONS: Record<string, string> = {
  * Decode `bytes`: a `dmidecode --dump-bin` file, or a bare table such as Linux
  * `/sys/firmware/dmi/tables/DMI` (version then unknown, `"0.0"`). Values are returned as they
  * stand; {@link SmbiosInfo.placeholders} names the filler ones. Throws `ERR_SMBIOS_MALFORMED`,
- * or `ERR_NATIVE_UNAVAILABLE` without the addon.
+ * or `ERR_NATIVE_UNAVAILABLE` without the addon (there is no JavaScript fallback).
  *
  * @example
  * ```ts
@@ -24,7 +25,7 @@ const REASONS: Record<string, string> = {
  * ```
  */
 export function decodeSmbios(bytes: Uint8Array): SmbiosInfo {
-  const addon = requireNative();
+  const addon = requireNative('Decoding an SMBIOS dump (`licit smbios`, `decodeSmbios`)');
   let r = addon.parseSmbios(bytes, 'dump');
   if (r.status === 'no-entry-point') {
     const bare = addon.parseSmbios(bytes, 'table', 0, 0);
