@@ -45,3 +45,21 @@ describe('seal backends', () => {
     );
   });
 });
+
+describe('sha256 backends', () => {
+  it('node:crypto and @noble/hashes agree, on the FIPS 180-2 vectors and on random record-sized inputs', async () => {
+    const { sha256 } = await import('@noble/hashes/sha2.js');
+    const { sha256Digest } = await import('../src/core/digest.js');
+    await import('../src/node/backends.js'); // installs node:crypto's SHA-256
+    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+    // FIPS 180-2 appendix B.1 and B.2.
+    expect(hex(sha256Digest(utf8('abc')))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(hex(sha256Digest(utf8('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq')))).toBe('248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1');
+    for (let n = 0; n < 400; n += 7) {
+      const data = crypto.getRandomValues(new Uint8Array(n));
+      const d = sha256Digest(data);
+      expect(d.constructor).toBe(Uint8Array);
+      expect(hex(d)).toBe(hex(sha256(data)));
+    }
+  });
+});

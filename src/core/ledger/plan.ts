@@ -4,7 +4,7 @@
  */
 import { LicenseError } from '../errors.js';
 import { nextHead, type ChainHead } from './chain.js';
-import { encodeRecord, recordHash, RecordFieldError, type LedgerRecord } from './record.js';
+import { encodeRecord, recordHash, RecordFieldError, type LedgerRecord, type RecordKind } from './record.js';
 
 /** A request waiting for the next group commit. */
 export type LedgerOp =
@@ -67,10 +67,14 @@ export function planBatch(head: ChainHead, ops: readonly LedgerOp[], credits: nu
   // Copied on the first top-up only: the set grows with every token ever applied.
   let tokens: Set<string> | undefined;
   let h = head;
-  const append = (r: Omit<LedgerRecord, 'seq' | 'prevHash' | 'time'>): LedgerRecord => {
-    const rec: LedgerRecord = { ...r, seq: h.seq + 1, prevHash: h.hash, time: now };
+  // Records are built as literals of one shape: an object spread here cost more than sealing.
+  const append = (kind: RecordKind, amount: number, consumed: number, toppedUp: number, reason: string, tokenId?: string): LedgerRecord => {
+    const rec: LedgerRecord =
+      tokenId === undefined
+        ? { seq: h.seq + 1, kind, amount, consumed, toppedUp, time: now, reason, prevHash: h.hash }
+        : { seq: h.seq + 1, kind, amount, consumed, toppedUp, time: now, reason, tokenId, prevHash: h.hash };
     const pt = encodeRecord(rec);
-    if (r.kind === 'topup') tokens ??= new Set(head.tokens);
+    if (kind === 'topup') tokens ??= new Set(head.tokens);
     // nextHead adds to the set only for a top-up, which always gets the copy made above.
     const next = nextHead(h, rec, recordHash(pt), tokens ?? (head.tokens as Set<string>));
     if (typeof next === 'string') throw new LicenseError('ERR_INTERNAL', `ledger plan produced an invalid record: ${next}`);
@@ -93,21 +97,21 @@ export function planBatch(head: ChainHead, ops: readonly LedgerOp[], credits: nu
           });
           continue;
         }
-        const record = append({ kind: 'consume', amount: op.amount, consumed: h.consumed + op.amount, toppedUp: h.toppedUp, reason: op.reason });
+        const record = append('consume', op.amount, h.consumed + op.amount, h.toppedUp, op.reason);
         outcomes.push({ ok: true, record, balance: balanceOf(h, credits) });
       } else if (op.kind === 'topup') {
         if ((tokens ?? head.tokens).has(op.tokenId)) {
           outcomes.push({ ok: true, balance: balanceOf(h, credits) });
           continue;
         }
-        const record = append({ kind: 'topup', amount: op.credits, consumed: h.consumed, toppedUp: h.toppedUp + op.credits, reason: 'top-up', tokenId: op.tokenId });
+        const record = append('topup', op.credits, h.consumed, h.toppedUp + op.credits, 'top-up', op.tokenId);
         outcomes.push({ ok: true, record, balance: balanceOf(h, credits) });
       } else {
         if (op.floor <= h.consumed) {
           outcomes.push({ ok: true, balance: balanceOf(h, credits) });
           continue;
         }
-        const record = append({ kind: 'carry', amount: op.floor - h.consumed, consumed: op.floor, toppedUp: h.toppedUp, reason: 'vendor floor' });
+        const record = append('carry', op.floor - h.consumed, op.floor, h.toppedUp, 'vendor floor');
         outcomes.push({ ok: true, record, balance: balanceOf(h, credits) });
       }
     } catch (e) {

@@ -11,6 +11,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, fromUtf8, utf8 } from '../bytes.js';
+import { sha256Digest } from '../digest.js';
 
 /** What a record did: spend credits, add a vendor top-up, or raise consumption to a vendor floor. */
 export type RecordKind = 'consume' | 'topup' | 'carry';
@@ -60,15 +61,21 @@ export function genesisHash(licenseId: string): Uint8Array {
 }
 
 /** SHA-256 of a record's plaintext: what the next record stores as `prevHash`. */
-export const recordHash = (plaintext: Uint8Array): Uint8Array => sha256(plaintext);
+export const recordHash = (plaintext: Uint8Array): Uint8Array => sha256Digest(plaintext);
 
 /** Why {@link encodeRecord} refused: the caller turns this into a usage error. */
 export class RecordFieldError extends Error {}
 
+const NO_BYTES = new Uint8Array(0);
+
+function checkNumber(n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RecordFieldError(`record numbers must be safe non-negative integers, got ${n}`);
+}
+
 /** Encode a record. Throws {@link RecordFieldError} for out-of-range fields (reason too long, ...). */
 export function encodeRecord(r: LedgerRecord): Uint8Array {
-  const reason = utf8(r.reason);
-  const token = utf8(r.tokenId ?? '');
+  const reason = r.reason === '' ? NO_BYTES : utf8(r.reason);
+  const token = r.tokenId === undefined ? NO_BYTES : utf8(r.tokenId);
   if (reason.length > MAX_REASON_BYTES) throw new RecordFieldError(`reason is ${reason.length} bytes; at most ${MAX_REASON_BYTES} are kept`);
   if (token.length > MAX_TOKEN_ID_BYTES) throw new RecordFieldError(`token id is longer than ${MAX_TOKEN_ID_BYTES} bytes`);
   // What the reader will see: a top-up has a token id (an empty one reads back as none) that
@@ -76,9 +83,11 @@ export function encodeRecord(r: LedgerRecord): Uint8Array {
   if ((r.kind === 'topup') !== (token.length > 0)) throw new RecordFieldError(r.kind === 'topup' ? 'a top-up needs a non-empty token id' : `a ${r.kind} record carries no token id`);
   if (r.tokenId !== undefined && fromUtf8(token) !== r.tokenId) throw new RecordFieldError('token id is not well-formed text (a lone surrogate?)');
   if (r.prevHash.length !== 32) throw new RecordFieldError('prevHash must be 32 bytes');
-  for (const n of [r.seq, r.amount, r.consumed, r.toppedUp, r.time]) {
-    if (!Number.isSafeInteger(n) || n < 0) throw new RecordFieldError(`record numbers must be safe non-negative integers, got ${n}`);
-  }
+  checkNumber(r.seq);
+  checkNumber(r.amount);
+  checkNumber(r.consumed);
+  checkNumber(r.toppedUp);
+  checkNumber(r.time);
   const out = new Uint8Array(FIXED + 2 + reason.length + 1 + token.length);
   const dv = new DataView(out.buffer);
   dv.setUint8(0, VERSION);
