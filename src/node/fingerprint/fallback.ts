@@ -121,6 +121,9 @@ function dmiField(file: string): string | undefined {
 }
 
 function linuxSmbios(): SmbiosInfo | null {
+  // Absent on machines without SMBIOS (and in some containers): one check instead of a failed
+  // read, and its exception, per field.
+  if (!existsSync('/sys/class/dmi/id')) return null;
   const placeholders: string[] = [];
   const pick = <K extends string>(group: string, map: Record<K, string>) => {
     const o: Partial<Record<K, string>> = {};

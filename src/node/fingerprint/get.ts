@@ -35,6 +35,7 @@ export interface GetFingerprintOptions {
 }
 
 let factsCache: { native?: HostFacts; fallback?: HostFacts } = {};
+let fallbackModule: Promise<typeof import('./fallback.js')> | undefined;
 const fpCache = new Map<string, Fingerprint>();
 
 /**
@@ -56,8 +57,9 @@ export async function readHostFacts(
     return factsCache.native;
   }
   if (factsCache.fallback === undefined) {
-    // Loaded only when needed, so the common native path stays small.
-    const { readFallbackFacts } = await import('./fallback.js');
+    // Loaded only when needed, so the common native path stays small; the module is kept, as a
+    // repeated import() still goes through the module loader (costly under loader hooks).
+    const { readFallbackFacts } = await (fallbackModule ??= import('./fallback.js'));
     factsCache.fallback = readFallbackFacts();
   }
   return factsCache.fallback;
