@@ -187,7 +187,15 @@ describe('licit smbios', () => {
   });
 
   it('fails cleanly on a missing file, a non-dump and a missing argument', () => {
-    expect(JSON.parse(cli('smbios', '/nonexistent/dump.bin', '--json').stdout).error.code).toBe('ERR_IO');
+    // A file named on the command line that cannot be read is a usage error (exit 2), in words.
+    for (const [file, why] of [['/nonexistent/dump.bin', 'no such file'], [ROOT, 'is a directory']] as const) {
+      const r = cli('smbios', file, '--json');
+      expect(r.status, file).toBe(2);
+      expect(JSON.parse(r.stdout).error, file).toMatchObject({ code: 'ERR_USAGE', message: expect.stringContaining(why) });
+    }
+    const big = cli('smbios', '/dev/zero', '--json');
+    expect(big.status).toBe(2);
+    expect(JSON.parse(big.stdout).error.code).toBe('ERR_USAGE');
     const notDump = cli('smbios', join(ROOT, 'package.json'), '--json');
     expect(notDump.status).toBe(1);
     expect(JSON.parse(notDump.stdout).error.code).toBe(addon === undefined ? 'ERR_NATIVE_UNAVAILABLE' : 'ERR_SMBIOS_MALFORMED');

@@ -118,6 +118,21 @@ describe('adapter rules on a sysfs tree', () => {
     }
   });
 
+  it.runIf(addon !== undefined && process.platform === 'linux')('a user-set address (addr_assign_type 3) is replaced by the permanent one the driver reports (addon only)', (ctx) => {
+    // The permanent address comes from the ethtool ioctl on the interface of that name, so the fake
+    // entry borrows the name of a real physical adapter here and claims a user-set current address.
+    const real = addon!.networkAdapters().find((a) => a.origin === 'current');
+    if (real === undefined) {
+      if (process.env.CI) throw new Error('no physical adapter on this CI machine to borrow');
+      ctx.skip('no physical network adapter here to read a permanent address from');
+      return;
+    }
+    const root = fakeSysfs({ [real.name]: { address: '00:1b:21:00:00:99', assign: '3' } });
+    expect(addon!.networkAdapters(root)).toEqual([{ name: real.name, mac: real.mac, origin: 'permanent' }]);
+    // The fallback has no ioctl: it leaves the adapter out rather than use the user's address.
+    expect(linuxAdapterReport(root)).toEqual({ adapters: [], rejected: [{ name: real.name, reason: 'user-set-address' }] });
+  });
+
   it.runIf(addon !== undefined && process.platform === 'linux')('this machine: the addon and the fallback agree', () => {
     expect(byName(addon!.networkAdapters())).toEqual(byName(linuxAdapters()));
   });
@@ -138,16 +153,18 @@ describe('rule lists', () => {
   it.runIf(addon !== undefined)('the addon and the fallback agree on placeholders', () => {
     // A type 2 structure whose serial is the text under test; the addon marks placeholders.
     const nativeSays = (s: string) => {
-      const text = Buffer.from(s, 'latin1');
+      const text = Buffer.from(s, 'utf8');
       const table = Buffer.concat([Buffer.from([2, 8, 0, 0, 0, 0, 0, 1]), text, Buffer.from([0, 0])]);
       const r = addon!.parseSmbios(table, 'table', 3, 0);
       if (r.table?.baseboard.serial === undefined) return undefined; // an empty string is no string
       return r.table.placeholders.includes('baseboard.serial');
     };
-    const known = ['To Be Filled By O.E.M.', 'Default string', '0', 'None', 'Not Specified', '0123456789', 'PC131TBF', 'x.x', 'Base Board Serial Number', 'VM147S018307', '  ', '...'];
+    const known = ['To Be Filled By O.E.M.', 'Default string', '0', 'None', 'Not Specified', '0123456789', 'PC131TBF', 'x.x', 'Base Board Serial Number', 'VM147S018307', '  ', '...', '\tNone\t', 'ÉÉÉÉ', 'ıııı', 'É', 'UN\u212ANOWN'];
     for (const s of known) expect(nativeSays(s), s).toBe(isPlaceholder(s));
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom(...'0123456789abcDEF .-xX'), minLength: 1, maxLength: 12 }), (s) => {
+      // Control characters, non-ASCII letters (É, dotless ı, the Kelvin sign that lower-cases to
+      // "k" in Unicode) and ASCII: the two must agree byte for byte, not only on plain ASCII.
+      fc.property(fc.string({ unit: fc.constantFrom(...'0123456789abcDEF .-xXnoeNOE\t\x7fÉıK\u212A'), minLength: 1, maxLength: 12 }), (s) => {
         expect(nativeSays(s)).toBe(isPlaceholder(s));
       }),
       { numRuns: 400 },

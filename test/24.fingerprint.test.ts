@@ -2,7 +2,12 @@
  * Fingerprint: components from facts, salted hashing, the string form, tolerant matching,
  * explanations, the per-process cache and the two sources.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isLicenseError } from '../src/core/errors.js';
@@ -13,6 +18,7 @@ import { hmacSha256, sha256 } from '../src/node/fingerprint/hmac.js';
 import { clearFingerprintCache, COMPONENT_KINDS, explain, Fingerprint, getFingerprint, match, readHostFacts, type FingerprintComponent } from '../src/node/fingerprint/index.js';
 import { loadNative, type SmbiosInfo } from '../src/node/native.js';
 
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SALT = 'com.example.app';
 
 function smbios(over: Partial<{ uuid: string; serial: string; board: string; boardSerial: string; chassisSerial: string }> = {}, placeholders: string[] = []): SmbiosInfo {
@@ -257,6 +263,28 @@ describe('match and explain', () => {
     }
   });
 
+  it('a strategy with a typo is ERR_USAGE, never a looser match', () => {
+    const current = fp(facts());
+    const bad: unknown[] = ['All', 'bogus', 5, null, {}, { mode: 'bogus' }, { atLeast: '2' }, { atLeast: -5 }, { atLeast: Number.NaN }, { atLeast: 2, mode: 'all' },
+      { mode: 'all', weights: { cpu: 'x' } }, { mode: 'most', weights: { cpu: Number.NaN } }, { mode: 'most', weights: { cpu: Infinity } }, { mode: 'most', weights: { uuid: 3 } }, { mode: 'most', weights: 7 }];
+    for (const strategy of bad) {
+      for (const call of [match, explain]) {
+        expect(() => call(stored, current, strategy as 'most'), JSON.stringify(strategy) ?? String(strategy)).toThrow(expect.objectContaining({ code: 'ERR_USAGE', message: expect.stringContaining('strategy') }));
+      }
+    }
+    // Negative weights count as 0, as documented.
+    expect(match(stored, current, { mode: 'most', weights: { cpu: -3 } }).ok).toBe(true);
+  });
+
+  it('explain says to check the salt when every component differs', () => {
+    const otherSalt = fp(facts(), 'another.app');
+    const e = explain(stored, otherSalt);
+    expect(e.ok).toBe(false);
+    expect(e.text).toContain('check the salt');
+    expect(e.text.split('\n')[0]).not.toMatch(/\([^)]*\(/); // no nested parentheses in the verdict
+    expect(explain(stored, fp(facts({ adapters: [] }))).text).not.toContain('check the salt');
+  });
+
   it('nothing comparable is no match', () => {
     const empty = new Fingerprint([], 'native');
     expect(match(stored, empty)).toMatchObject({ ok: false, score: 0 });
@@ -307,6 +335,31 @@ describe('getFingerprint on this machine', () => {
     expect(viaFallback.virtual).toBe((await getFingerprint({ salt: SALT, fallback: true })).virtual);
   });
 
+  // Without root only some of /sys/class/dmi/id is readable, and machines without SMBIOS (like
+  // this one) have none: a tmpfs over /sys/class in a private mount namespace stands in for it.
+  it.runIf(loadNative() !== undefined && process.platform === 'linux')('from /sys/class/dmi/id, both readers flag the same placeholders (all-zero UUID, tab-wrapped filler)', (ctx) => {
+    const files: Record<string, string> = { product_uuid: '00000000-0000-0000-0000-000000000000', product_serial: 'PF0XYZ12', board_serial: '\\tNone\\t' /* printf %b makes the tabs */, board_vendor: 'LENOVO', board_name: '20L9S00000', sys_vendor: 'LENOVO' };
+    const writes = Object.entries(files).map(([f, v]) => `printf '%b\\n' '${v}' > /sys/class/dmi/id/${f}`).join(' && ');
+    const code = `const { readHostFacts } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src/node/fingerprint/get.ts')).href)});
+      const n = await readHostFacts(); const f = await readHostFacts({ fallback: true });
+      const view = (x) => ({ source: x.smbiosSource, uuid: x.smbios?.system.uuid, serial: x.smbios?.system.serial, placeholders: [...(x.smbios?.placeholders ?? [])].sort() });
+      console.log(JSON.stringify({ native: view(n), fallback: view(f) }));`;
+    const script = `[ -e /sys/firmware/dmi/tables/DMI ] && mount -t tmpfs none /sys/firmware; mount -t tmpfs none /sys/class && mkdir -p /sys/class/dmi/id && ${writes} && exec "$0" --import tsx --input-type=module -e "$1"`;
+    const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, process.execPath, code], { encoding: 'utf8', cwd: ROOT });
+    if (r.status !== 0 && !r.stdout.includes('{')) {
+      if (process.env.CI) throw new Error(`mount namespace unavailable under CI: ${r.stderr}`);
+      ctx.skip(`cannot mount over /sys/class in a mount namespace here (needs root and unshare): ${r.stderr.trim()}`);
+    }
+    const out = JSON.parse(r.stdout.trim()) as { native: { placeholders: string[] }; fallback: { placeholders: string[] } };
+    expect(out.native).toEqual({ source: 'sysfs-dmi-id', uuid: files.product_uuid, serial: 'PF0XYZ12', placeholders: ['baseboard.serial', 'system.uuid'] });
+    expect(out.fallback).toEqual(out.native);
+  });
+
+  it('getFingerprint refuses options that are not an object with ERR_USAGE, and takes null as no options', async () => {
+    expect((await getFingerprint(null)).toString()).toBe((await getFingerprint()).toString());
+    for (const bad of [5, 'salt', true]) await expect(getFingerprint(bad as unknown as object)).rejects.toMatchObject({ code: 'ERR_USAGE' });
+  });
+
   it('an empty or missing salt means the documented default', async () => {
     expect((await getFingerprint({ salt: '' })).toString()).toBe((await getFingerprint({ salt: 'licit' })).toString());
     expect((await getFingerprint()).toString()).toBe((await getFingerprint({ salt: 'licit' })).toString());
@@ -321,5 +374,27 @@ describe('getFingerprint on this machine', () => {
     const n = await readHostFacts();
     expect(f.cpu.signature).toBe(n.cpu.signature);
     expect(f.machineId).toBe(n.machineId);
+  });
+
+  // First boot and some images leave /etc/machine-id empty or "uninitialized"; both readers must
+  // then take D-Bus's copy. Files are bind-mounted over the real ones in a private mount namespace.
+  it.runIf(loadNative() !== undefined && process.platform === 'linux')('an empty or "uninitialized" /etc/machine-id falls through to /var/lib/dbus/machine-id in both readers', (ctx) => {
+    const dir = mkdtempSync(join(tmpdir(), 'licit-mid-'));
+    const dbusId = 'a'.repeat(8) + '0123456789abcdef0123456789ab'.slice(0, 24);
+    writeFileSync(join(dir, 'dbus-id'), `${dbusId}\n`);
+    const code = `const { readHostFacts } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src/node/fingerprint/get.ts')).href)});
+      const n = await readHostFacts(); const f = await readHostFacts({ fallback: true });
+      console.log(JSON.stringify({ native: n.machineId, fallback: f.machineId }));`;
+    for (const content of ['', 'uninitialized\n']) {
+      writeFileSync(join(dir, 'etc-id'), content);
+      const script = `mount --bind ${dir}/etc-id /etc/machine-id && mount --bind ${dir}/dbus-id /var/lib/dbus/machine-id && exec "$0" --import tsx --input-type=module -e "$1"`;
+      const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, process.execPath, code], { encoding: 'utf8', cwd: ROOT });
+      if (r.status !== 0 && /Operation not permitted|cannot|No such file|not found/i.test(r.stderr) && !r.stdout.includes('{')) {
+        if (process.env.CI) throw new Error(`mount namespace unavailable under CI: ${r.stderr}`);
+        ctx.skip(`cannot bind-mount over /etc/machine-id in a mount namespace here (needs root and unshare): ${r.stderr.trim()}`);
+      }
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout.trim()), JSON.stringify(content)).toEqual({ native: dbusId, fallback: dbusId });
+    }
   });
 });

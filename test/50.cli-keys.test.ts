@@ -179,6 +179,18 @@ describe('dispatcher', () => {
     const bad = licit(['issue', '--signing-key', signing, '--fingerprint', 'garbage', '--json']);
     expect(bad.code).toBe(1);
     expect(bad.json().error?.code).toBe('ERR_FINGERPRINT_MALFORMED');
+    for (const blank of ['', ' ']) expect(licit(['issue', '--signing-key', signing, `--fingerprint=${blank}`, '--json']).json().error?.code, JSON.stringify(blank)).toBe('ERR_FINGERPRINT_MALFORMED');
+  });
+  it('signs the standard form of a pasted fingerprint (spaces and line breaks dropped)', () => {
+    const signing = join(dir, 'keys', 'vendor.key');
+    const fp = licit(['fingerprint', '--salt', 'app', '--json']).json().fingerprint as string;
+    const cut = fp.indexOf(',') > 0 ? fp.indexOf(',') + 1 : 10;
+    for (const pasted of [`${fp.slice(0, cut)}\n${fp.slice(cut)}`, `${fp.slice(0, cut)} ${fp.slice(cut)}`, `  ${fp}\r\n`]) {
+      const r = licit(['issue', '--signing-key', signing, '--fingerprint', pasted, '--json']);
+      expect(r.code, r.stdout).toBe(0);
+      const v = licit(['inspect', r.json().key as string, '--json']).json();
+      expect(JSON.stringify(v), JSON.stringify(pasted)).toContain(`"fingerprint":"${fp}"`);
+    }
   });
   it('refuses huge standard input without reading it all', () => {
     writeFileSync(join(dir, 'big'), 'A'.repeat(5 * 1024 * 1024));

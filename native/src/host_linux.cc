@@ -120,6 +120,14 @@ SmbiosResult ReadSmbios() {
   t.system.version = DmiIdField("product_version");
   t.system.serial = DmiIdField("product_serial");
   t.system.uuid = DmiIdField("product_uuid");
+  // The table decoder flags all-00 and all-FF UUIDs from their bytes; here they arrive as text.
+  if (t.system.uuid.present) {
+    std::string hex;
+    for (char c : t.system.uuid.text) {
+      if (c != '-') hex.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c));
+    }
+    if (hex == std::string(32, '0') || hex == std::string(32, 'f')) t.system.uuid.placeholder = true;
+  }
   t.baseboard.manufacturer = DmiIdField("board_vendor");
   t.baseboard.product = DmiIdField("board_name");
   t.baseboard.version = DmiIdField("board_version");

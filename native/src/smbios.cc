@@ -168,15 +168,16 @@ void Decode(const Structure& st, int major, int minor, Table* out) {
       p.socket = st.str(4);
       p.manufacturer = st.str(7);
       p.version = st.str(0x10);
-      bool zero = true;
+      bool zero = true, ones = true;
       for (size_t i = 0; i < 8; i++) {
         uint8_t b = st.formatted.u8(8 + i);
         zero = zero && b == 0;
+        ones = ones && b == 0xFF;
         if (i) p.id.text.push_back(' ');
         PutHex(&p.id.text, b, kHexUpper);
       }
       p.id.present = true;
-      p.id.placeholder = zero;
+      p.id.placeholder = zero || ones;
       p.populated = (st.formatted.u8(0x18) & 0x40) != 0;
       out->processors.push_back(std::move(p));
       return;
@@ -250,16 +251,26 @@ const char* StatusName(Status s) {
   return "unknown";
 }
 
-bool IsPlaceholder(const std::string& raw) {
+bool IsPlaceholder(const std::string& text) {
+  // Control characters read as '.' (as Clean shows them; sysfs text is not cleaned), and only
+  // ASCII letters fold case: the same rule as isPlaceholder in src/node/fingerprint/rules.ts.
+  std::string raw = text;
+  for (char& c : raw) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) c = '.';
+  }
   size_t b = 0, e = raw.size();
   while (b < e && (raw[b] == ' ' || raw[b] == '.')) b++;
   while (e > b && (raw[e - 1] == ' ' || raw[e - 1] == '.')) e--;
   if (b == e) return true;  // empty, blanks or dots only
   std::string s;
-  for (size_t i = b; i < e; i++) s.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(raw[i]))));
+  for (size_t i = b; i < e; i++) {
+    char c = raw[i];
+    s.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  }
 
-  // One character repeated: "0", "00000000", "FFFFFFFF", "xxxxxxxx", "--------".
-  bool same = true;
+  // One ASCII character repeated: "0", "00000000", "FFFFFFFF", "xxxxxxxx", "--------".
+  bool same = static_cast<unsigned char>(s[0]) < 0x80;
   for (char c : s) same = same && c == s[0];
   if (same) return true;
 

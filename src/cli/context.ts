@@ -48,7 +48,7 @@ export function parseFlags<O extends Options>(
   for (let i = 0; i + 1 < argv.length; i++) {
     const name = argv[i]?.startsWith('--') ? argv[i]!.slice(2) : undefined;
     if (name !== undefined && options[name]?.type === 'string' && /^-\d/.test(argv[i + 1]!)) {
-      throw new LicenseError('ERR_USAGE', `--${name} must not be negative, got ${argv[i + 1]}\nUsage: ${usage}`);
+      throw new LicenseError('ERR_USAGE', `--${name} must not be negative, got ${argv[i + 1]} (a text value that starts with "-" is written --${name}=${argv[i + 1]})\nUsage: ${usage}`);
     }
   }
   // ...and "consume -1" as an unknown option "-1".
@@ -78,7 +78,7 @@ export function integer(value: string | undefined, flag: string): number | undef
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value)) throw new LicenseError('ERR_USAGE', `${flag} must be a non-negative whole number, got "${value}"`);
   const n = Number(value);
-  if (!Number.isSafeInteger(n)) throw new LicenseError('ERR_USAGE', `${flag} is too large (${value}); licit counts go up to 4294967295`);
+  if (!Number.isSafeInteger(n)) throw new LicenseError('ERR_USAGE', `${flag} is too large (${value}); the largest whole number licit reads is 9007199254740991 (2^53 - 1)`);
   return n;
 }
 

@@ -5,29 +5,46 @@ import { LicenseError } from '../core/errors.js';
 /** Largest key file accepted: keys are a few kilobytes; this refuses `/dev/zero` and big files before reading them. */
 const MAX_FILE_BYTES = 1024 * 1024;
 
-/** Read a small text file named by `flag`; `ERR_USAGE` when it cannot be read, is not a regular file, or is too large. */
-export function readTextFile(path: string, flag: string): string {
+/** Why a file could not be read, in words (the errno code stays in brackets for searches). */
+function cannotRead(what: string, path: string, e: unknown): LicenseError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory, not a file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied (run as a user who may read it)' : ((e as Error).message ?? String(e));
+  return new LicenseError('ERR_USAGE', `cannot read ${what} ${path}: ${why}${code !== undefined && !why.includes(code) ? ` [${code}]` : ''}`, { path });
+}
+
+/**
+ * Read a regular file named on the command line (`what` names it in messages), refusing one larger
+ * than `maxBytes` whatever its size claims (device and sysfs files say 0). Every failure is
+ * `ERR_USAGE`: the command line is what to fix.
+ */
+export function readFileBounded(path: string, what: string, maxBytes: number, tooLarge: string): Buffer {
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch (e) {
-    throw new LicenseError('ERR_USAGE', `cannot read ${flag} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw cannotRead(what, path, e);
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new LicenseError('ERR_USAGE', `${flag} ${path} is not a regular file`);
-    // Read at most one byte past the limit, whatever the file claims its size is (device files say 0).
-    const buf = Buffer.alloc(MAX_FILE_BYTES + 1);
+    if (st.isDirectory()) throw cannotRead(what, path, Object.assign(new Error('is a directory'), { code: 'EISDIR' }));
+    if (!st.isFile()) throw new LicenseError('ERR_USAGE', `${what} ${path} is not a regular file`, { path });
+    const buf = Buffer.alloc(maxBytes + 1);
     let n = 0;
     for (let got = -1; got !== 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
-    if (n > MAX_FILE_BYTES) throw new LicenseError('ERR_USAGE', `${flag} ${path} is larger than 1 MiB; it cannot be a licit key file`);
-    return buf.subarray(0, n).toString('utf8');
+    if (n > maxBytes) throw new LicenseError('ERR_USAGE', `${what} ${path} ${tooLarge}`, { path });
+    return buf.subarray(0, n);
   } catch (e) {
     if (e instanceof LicenseError) throw e;
-    throw new LicenseError('ERR_USAGE', `cannot read ${flag} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw cannotRead(what, path, e);
   } finally {
     closeSync(fd);
   }
+}
+
+/** Read a small text file named by `flag`; `ERR_USAGE` when it cannot be read, is not a regular file, or is too large. */
+export function readTextFile(path: string, flag: string): string {
+  return readFileBounded(path, flag, MAX_FILE_BYTES, 'is larger than 1 MiB; it cannot be a licit key file').toString('utf8');
 }
 
 /** The vendor public keys named by one or more `--public-key FILE` flags. */

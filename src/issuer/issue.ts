@@ -27,9 +27,10 @@ export interface IssueOptions {
  * ```
  */
 export async function issueLicense(input: LicenseInput, options: IssueOptions): Promise<string> {
-  const claims = normalizeInput(input, options.now);
-  // A node-lock the verifier cannot read would make a key that never verifies: refuse it here.
-  if (claims.fingerprint !== undefined) Fingerprint.parse(claims.fingerprint);
+  // A node-lock the verifier cannot read would make a key that never verifies: refuse it here,
+  // and sign the one standard form (a pasted fingerprint may carry spaces or line breaks).
+  const fingerprint = input.fingerprint === undefined ? undefined : Fingerprint.parse(input.fingerprint).toString();
+  const claims = normalizeInput(fingerprint === undefined ? input : { ...input, fingerprint }, options.now);
   return sealEnvelope('license', claimsToMap(claims), toSigner(options.signingKey));
 }
 

@@ -170,6 +170,42 @@ static void TestPlaceholders() {
   for (const char* f : fillers) CHECK(IsPlaceholder(f), "placeholder not recognised: [%s]", f);
   const char* real[] = {"PC131TBF", "FCN0CJ03468352B     ", "L1HF9380025", "VM147S018307", "9000116105", "1.0", "X399 AORUS XTREME"};
   for (const char* r : real) CHECK(!IsPlaceholder(r), "real value taken for a placeholder: [%s]", r);
+  // Control characters read as dots; only an ASCII character repeated is filler ("ÉÉÉÉ" in UTF-8 is not).
+  CHECK(IsPlaceholder("\tNone\t"), "tab-wrapped None");
+  CHECK(!IsPlaceholder("\xC3\x89\xC3\x89\xC3\x89\xC3\x89"), "repeated non-ASCII letter taken for filler");
+  CHECK(!IsPlaceholder("\xC4\xB1\xC4\xB1"), "repeated dotless i taken for filler");
+}
+
+// A processor ID of all FF bytes is filler, like all zeros; a real one is not.
+static void TestProcessorId() {
+  auto proc = [](uint8_t fill) {
+    uint8_t s[0x1A + 2] = {4, 0x1A, 0, 0};
+    for (int i = 8; i < 16; i++) s[i] = fill;
+    Table t;
+    licit::smbios::ParseTable(s, sizeof s, 3, 0, 0, &t);
+    return t.processors.empty() ? Field{} : t.processors[0].id;
+  };
+  CHECK(proc(0xFF).present && proc(0xFF).placeholder, "all-FF processor id not a placeholder");
+  CHECK(proc(0x00).present && proc(0x00).placeholder, "all-zero processor id not a placeholder");
+  CHECK(proc(0xA5).present && !proc(0xA5).placeholder, "real processor id taken for a placeholder");
+}
+
+// A dump whose only entry point is the legacy 15-byte "_DMI_" one (SMBIOS 2.0 era, or a table
+// found by DMI alone): made from a real 2.x dump by keeping its intermediate anchor, which
+// dmidecode already pointed at offset 0x20. It must decode exactly as the original.
+static void TestLegacyEntryPoint(const std::string& dir) {
+  std::vector<uint8_t> bin = ReadFile(dir + "/Asus-UX307LA.bin");
+  CHECK(bin.size() > 0x20 && std::memcmp(bin.data() + 0x10, "_DMI_", 5) == 0, "fixture has no _DMI_ anchor");
+  if (bin.size() <= 0x20) return;
+  std::vector<uint8_t> legacy(0x20, 0);
+  std::memcpy(legacy.data(), bin.data() + 0x10, 15);
+  legacy.insert(legacy.end(), bin.begin() + 0x20, bin.end());
+  Table want, got;
+  CHECK(licit::smbios::ParseDump(bin.data(), bin.size(), &want) == Status::kOk, "original dump");
+  CHECK(licit::smbios::ParseDump(legacy.data(), legacy.size(), &got) == Status::kOk, "legacy _DMI_ dump did not parse");
+  CHECK(got.structures == want.structures, "legacy: %zu structures, original %zu", got.structures, want.structures);
+  CHECK(got.system.uuid.text == want.system.uuid.text && got.system.serial.text == want.system.serial.text, "legacy system fields differ");
+  CHECK(got.baseboard.serial.text == want.baseboard.serial.text && got.processors.size() == want.processors.size(), "legacy board/processors differ");
 }
 
 // The same UUID bytes read as an SMBIOS 2.5 table are printed as stored (dmidecode does too).
@@ -219,6 +255,8 @@ int main(int argc, char** argv) {
   std::string dir = argv[1];
   for (const char* name : {"Asus-UX307LA", "GigaByte-X399", "Lenovo-ThinkPad-T480", "SuperMicro-X9DBL"}) TestFixture(dir, name);
   TestPlaceholders();
+  TestProcessorId();
+  TestLegacyEntryPoint(dir);
   TestUuidByteOrder(dir);
   TestHostile();
   std::printf("%d checks, %d failures\n", checks, failures);

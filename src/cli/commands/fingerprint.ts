@@ -28,14 +28,17 @@ export const run: Verb = async (argv, ctx) => {
   const { values, positionals } = parseFlags(argv, { explain: { type: 'string' }, salt: { type: 'string' }, fallback: { type: 'boolean' }, 'machine-id': { type: 'string' }, adapters: { type: 'boolean' } }, USAGE);
   if (positionals.length > 0) throw new LicenseError('ERR_USAGE', `unexpected argument "${positionals[0]}"\nUsage: ${USAGE}`);
   const salt = values.salt;
+  const machineId = values['machine-id'];
+  if (machineId !== undefined && machineId.trim() === '') throw new LicenseError('ERR_USAGE', `--machine-id needs the id your operator assigns to this instance, got an empty one\nUsage: ${USAGE}`);
   const fp = await getFingerprint({ salt, fallback: values.fallback === true, machineId: values['machine-id'] });
+  const nameWidth = Math.max(15, ...fp.components.map((c) => c.name.length));
   const data: Record<string, unknown> = { ...fp.toJSON() };
   delete data.source;
   const lines = [
     `fingerprint: ${fp.toString()}`,
     `source: ${fp.source}   virtual: ${fp.virtual ? 'yes' : 'no'}   container: ${fp.container ? 'yes' : 'no'}`,
     'components:',
-    ...fp.components.map((c) => `  ${c.kind.padEnd(15)} ${c.name.padEnd(15)} ${c.value}`),
+    ...fp.components.map((c) => `  ${c.kind.padEnd(15)} ${c.name.padEnd(nameWidth)} ${c.value}`),
   ];
   if (fp.unavailable.length > 0) lines.push(`not readable without root/administrator: ${fp.unavailable.join(', ')}`);
   if (salt === undefined || salt === '') lines.push(`salt: the default ("${DEFAULT_FINGERPRINT_SALT}"); pass --salt with your application's salt`);
@@ -49,7 +52,7 @@ export const run: Verb = async (argv, ctx) => {
   if (values.explain !== undefined) {
     const { explain } = await import('../../node/fingerprint/match.js');
     const e = explain(values.explain, fp);
-    data.explain = { ok: e.ok, score: e.score, changed: e.changed, unavailable: e.unavailable, kinds: e.kinds };
+    data.explain = { ok: e.ok, score: e.score, changed: e.changed, unavailable: e.unavailable, kinds: e.kinds, text: e.text };
     lines.push('', e.text);
   }
   // `source` first, as documented: {"ok":true,"source":...,"virtual":...}

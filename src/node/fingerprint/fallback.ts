@@ -158,14 +158,16 @@ function otherAdapters(): NativeAdapter[] {
 export function readFallbackFacts(): HostFacts {
   if (process.platform === 'linux') {
     const smbios = linuxSmbios();
-    const mid = (line('/etc/machine-id') ?? line('/var/lib/dbus/machine-id') ?? '').trim();
+    // Each file in turn, as the addon does: an empty or "uninitialized" /etc/machine-id (first
+    // boot, some images) falls through to D-Bus's copy.
+    const mid = ['/etc/machine-id', '/var/lib/dbus/machine-id'].map((p) => (line(p) ?? '').replace(/[ \r]+$/, '')).find((id) => /^[0-9a-f]{32}$/.test(id) && !/^0+$/.test(id)) ?? '';
     return {
       source: 'fallback',
       smbiosSource: smbios === null ? 'none' : 'sysfs-dmi-id',
       smbios,
       cpu: linuxCpu(),
       adapters: linuxAdapters(),
-      machineId: /^[0-9a-f]{32}$/.test(mid) && !/^0+$/.test(mid) ? mid : '',
+      machineId: mid,
     };
   }
   const c = cpus()[0];

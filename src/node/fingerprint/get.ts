@@ -76,7 +76,9 @@ export async function readHostFacts(
  * console.log(fp.toString()); // fp1:su=…,cp=…,mi=…,mc=…
  * ```
  */
-export async function getFingerprint(opts: GetFingerprintOptions = {}): Promise<Fingerprint> {
+export async function getFingerprint(options: GetFingerprintOptions | null = {}): Promise<Fingerprint> {
+  if (options !== null && typeof options !== 'object') throw new LicenseError('ERR_USAGE', 'getFingerprint takes an options object, e.g. { salt: "com.example.app" }');
+  const opts = options ?? {};
   const salt = opts.salt === undefined || opts.salt === '' ? DEFAULT_FINGERPRINT_SALT : opts.salt;
   if (typeof salt !== 'string') throw new LicenseError('ERR_USAGE', 'the fingerprint salt must be a string');
   if (opts.machineId !== undefined) {

@@ -111,8 +111,42 @@ function currentFingerprint(f: unknown): Fingerprint {
   throw new LicenseError('ERR_USAGE', `the current fingerprint must be this machine's fingerprint, \`await getFingerprint({ salt })\`, or its string, got ${f === null ? 'null' : typeof f}`);
 }
 
+/** A strategy checked and resolved: a typo must not quietly make matching looser. */
+interface Rule {
+  readonly mode: 'all' | 'most' | 'atLeast';
+  readonly atLeast: number;
+  readonly weights: Readonly<Record<ComponentKind, number>>;
+}
+
+function usage(message: string): LicenseError {
+  return new LicenseError('ERR_USAGE', `${message}. A match strategy is "all", "most", { mode: "all" | "most", weights? } or { atLeast: n, weights? }`);
+}
+
+function resolveStrategy(strategy: unknown): Rule {
+  if (strategy === 'all' || strategy === 'most') return { mode: strategy, atLeast: 0, weights: DEFAULT_WEIGHTS };
+  if (strategy === null || typeof strategy !== 'object') throw usage(`unknown match strategy ${JSON.stringify(strategy) ?? String(strategy)}`);
+  const o = strategy as { mode?: unknown; atLeast?: unknown; weights?: unknown };
+  const weights: Record<ComponentKind, number> = { ...DEFAULT_WEIGHTS };
+  if (o.weights !== undefined) {
+    if (o.weights === null || typeof o.weights !== 'object') throw usage('strategy weights must be an object of component kind to number');
+    for (const [kind, w] of Object.entries(o.weights)) {
+      if (!(COMPONENT_KINDS as readonly string[]).includes(kind)) throw usage(`unknown component kind "${kind}" in strategy weights (kinds: ${COMPONENT_KINDS.join(', ')})`);
+      if (typeof w !== 'number' || !Number.isFinite(w)) throw usage(`the weight of ${kind} must be a finite number, got ${String(w)}`);
+      weights[kind as ComponentKind] = Math.max(0, w);
+    }
+  }
+  if ('atLeast' in o) {
+    if ('mode' in o) throw usage('give either mode or atLeast, not both');
+    if (typeof o.atLeast !== 'number' || !Number.isFinite(o.atLeast) || o.atLeast < 0) throw usage(`atLeast must be a finite number >= 0, got ${String(o.atLeast)}`);
+    return { mode: 'atLeast', atLeast: o.atLeast, weights };
+  }
+  if (o.mode !== 'all' && o.mode !== 'most') throw usage(`unknown match mode ${JSON.stringify(o.mode) ?? String(o.mode)}`);
+  return { mode: o.mode, atLeast: 0, weights };
+}
+
 function compare(stored: Fingerprint, current: Fingerprint, strategy: MatchStrategy) {
-  const weights = { ...DEFAULT_WEIGHTS, ...(typeof strategy === 'object' ? strategy.weights : undefined) };
+  const rule = resolveStrategy(strategy);
+  const weights = rule.weights;
   const kinds: Array<{ kind: ComponentKind; status: KindStatus; weight: number; stored: number; current: number }> = [];
   let same = 0;
   let compared = 0;
@@ -120,7 +154,7 @@ function compare(stored: Fingerprint, current: Fingerprint, strategy: MatchStrat
     const s = new Set(stored.of(kind).map((c) => c.value));
     const c = new Set(current.of(kind).map((x) => x.value));
     if (s.size === 0 && c.size === 0) continue;
-    const weight = Math.max(0, weights[kind] ?? 0);
+    const weight = weights[kind];
     let status: KindStatus;
     if (s.size === 0) status = 'new';
     else if (c.size === 0 && current.unavailable.includes(kind)) status = 'unavailable';
@@ -134,13 +168,12 @@ function compare(stored: Fingerprint, current: Fingerprint, strategy: MatchStrat
   const unavailable = kinds.filter((k) => k.status === 'unavailable').map((k) => k.kind);
   let ok: boolean;
   let label: string;
-  if (typeof strategy === 'object' && 'atLeast' in strategy) {
-    ok = same >= strategy.atLeast && same > 0;
-    label = `at least weight ${strategy.atLeast} the same (got ${same} of ${compared})`;
+  if (rule.mode === 'atLeast') {
+    ok = same >= rule.atLeast && same > 0;
+    label = `at least weight ${rule.atLeast} the same (got ${same} of ${compared})`;
   } else {
-    const mode = typeof strategy === 'string' ? strategy : strategy.mode;
-    ok = compared > 0 && (mode === 'all' ? changed.length === 0 : same * 2 > compared);
-    label = mode === 'all' ? 'all components the same' : `most of the weight the same (got ${same} of ${compared})`;
+    ok = compared > 0 && (rule.mode === 'all' ? changed.length === 0 : same * 2 > compared);
+    label = rule.mode === 'all' ? 'all components the same' : `most of the weight the same (got ${same} of ${compared})`;
   }
   return { ok, score, changed, unavailable, kinds, label };
 }
@@ -189,9 +222,12 @@ export function explain(stored: Fingerprint | string, current: Fingerprint | str
   const verdict = r.ok
     ? r.changed.length === 0
       ? 'This machine matches the license.'
-      : `This machine still matches (${r.label}); changed: ${r.changed.join(', ')}.`
+      : `This machine still matches; needed: ${r.label}. Changed: ${r.changed.join(', ')}.`
     : r.kinds.every((k) => k.status === 'new' || k.status === 'unavailable')
       ? 'Nothing in the stored fingerprint can be compared on this machine: a license reset (new fingerprint) is needed.'
-      : `This machine does not match (${r.label}): ${r.changed.join(', ')} changed. A license reset (new fingerprint) is needed.`;
-  return { ok: r.ok, score: r.score, changed: r.changed, unavailable: r.unavailable, strategy: r.label, kinds: r.kinds, text: [verdict, ...lines].join('\n') };
+      : `This machine does not match; needed: ${r.label}. Changed: ${r.changed.join(', ')}. A license reset (new fingerprint) is needed.`;
+  // Every hash differing is what a different salt looks like, far more often than new hardware.
+  const allDiffer = r.kinds.some((k) => k.status === 'changed') && r.kinds.every((k) => k.status !== 'same');
+  const hint = allDiffer ? ['If this is the licensed machine, check the salt: every component differs, as when the two fingerprints were taken with different salts.'] : [];
+  return { ok: r.ok, score: r.score, changed: r.changed, unavailable: r.unavailable, strategy: r.label, kinds: r.kinds, text: [verdict, ...hint, ...lines].join('\n') };
 }

@@ -64,9 +64,14 @@ const FILLER = new Set([
 
 /** True for firmware filler that identifies nothing ("To Be Filled By O.E.M.", "0", "0123456789", ...). */
 export function isPlaceholder(raw: string): boolean {
-  const s = raw.replace(/^[ .]+|[ .]+$/g, '').toLowerCase();
+  // The same rule as native/src/smbios.cc, byte for byte: control characters read as '.', as the
+  // table decoder shows them; only ASCII letters fold case; only an ASCII character repeated counts.
+  const s = raw
+    .replace(/[\x00-\x1f\x7f]/g, '.')
+    .replace(/^[ .]+|[ .]+$/g, '')
+    .replace(/[A-Z]/g, (c) => c.toLowerCase());
   if (s === '') return true;
-  if ([...s].every((c) => c === s[0])) return true;
+  if (s.charCodeAt(0) < 0x80 && [...s].every((c) => c === s[0])) return true;
   if (s.length >= 5 && (s[0] === '0' || s[0] === '1')) {
     let counting = true;
     for (let i = 1; i < s.length && counting; i++) counting = s.charCodeAt(i) === s.charCodeAt(i - 1) + 1;
