@@ -3,7 +3,7 @@
  * records, delete either copy, restore older copies. Each case ends in its stated outcome and
  * never in a larger balance (smaller `consumed`).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -138,6 +138,34 @@ describe('ledger tampering', () => {
     expect((await outcome(old.p, old.m, { ...LIC, carriedCredits: 21 })).consumed).toBe(21);
     // Both deleted while the license says 21 were spent: refused, never a reset to zero.
     expect((await outcome(undefined, undefined, { ...LIC, carriedCredits: 21 })).code).toBe('ERR_LEDGER_MISSING');
+  });
+
+  it('copies emptied, zeroed or cut before their first record count as missing, never as a fresh start', async () => {
+    const floor = { ...LIC, carriedCredits: 21 };
+    const zeros = Buffer.alloc(cur.p.length);
+    const firstTorn = cur.p.subarray(0, 20); // a crash inside the first record leaves this
+    for (const [label, p, m] of [['both empty', Buffer.alloc(0), Buffer.alloc(0)], ['both zeroed', zeros, zeros], ['primary deleted, mirror empty', undefined, Buffer.alloc(0)], ['both torn in record 0', firstTorn, firstTorn]] as const) {
+      const r = await outcome(p, m, floor);
+      expect(r.code, label).toBe('ERR_LEDGER_MISSING');
+      expect(r.message, label).toContain('hold no records');
+    }
+    // Recovery from the vendor's count is explicit, as for deleted files.
+    await outcome(Buffer.alloc(0), Buffer.alloc(0));
+    const ledger = await CreditLedger.open(floor, { secret: SECRET, ...at, recover: true });
+    expect((await ledger.balance()).consumed).toBe(21);
+    await ledger.close();
+    // Without a floor, empty copies are a new ledger (nothing says credits were spent).
+    expect((await outcome(Buffer.alloc(0), Buffer.alloc(0))).consumed).toBe(0);
+  });
+
+  it('a copy padded past the size limit (sparse, 2.2 GB) is ERR_LEDGER_TAMPERED, read without allocating it', async () => {
+    for (const size of [1024 * 1024 * 1024 + 1, 2200 * 1024 * 1024]) {
+      await outcome(cur.p, cur.m);
+      truncateSync(paths.primary, size); // sparse: costs no disk
+      const ledger = CreditLedger.open(LIC, { secret: SECRET, ...at });
+      await expect(ledger).rejects.toMatchObject({ code: 'ERR_LEDGER_TAMPERED', message: expect.stringContaining('more than any ledger copy licit writes') });
+    }
+    rmSync(paths.primary);
   });
 
   it('two different histories (a fork) are ERR_LEDGER_TAMPERED', async () => {

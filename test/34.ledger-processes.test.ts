@@ -40,6 +40,25 @@ describeBuilt('ledger across processes (built CLI)', () => {
     expect(licit([...base, 'verify', '--json'], { env: ENV }).json()).toMatchObject({ ok: true, records: 240, primary: 'ok', mirror: 'ok' });
   });
 
+  it('two installations with their own primaries and one shared mirror take turns: no acknowledged consume is lost', { timeout: 120_000 }, async () => {
+    // The default mirror depends only on the application name, so two installations of one app
+    // for the same license under one user share it; the lock beside the mirror serialises them.
+    const vendor = makeVendor();
+    const key = await vendor.issue({ licenseId: 'LIC-34S', credits: 1_000_000 });
+    const root = mkdtempSync(join(tmpdir(), 'licit-34-'));
+    const at = (p: string) => ['credits', '--license', key, '--public-key', vendor.pubPath, '--dir', join(root, p), '--mirror-dir', join(root, 'm')];
+    const runs = await Promise.all(['pA', 'pB'].map((p) => consumer([...at(p), 'consume', '1', '--repeat', '150'])));
+    for (const r of runs) expect(r.code, r.stdout).toBe(0);
+    const all = runs.flatMap((r) => r.acks);
+    expect(all).toHaveLength(300);
+    expect(new Set(all).size).toBe(300);
+    // Both views agree on every acknowledged consume, and both verify.
+    for (const p of ['pA', 'pB']) {
+      expect(licit([...at(p), 'status', '--json'], { env: ENV }).json(), p).toMatchObject({ ok: true, consumed: 300 });
+      expect(licit([...at(p), 'verify', '--json'], { env: ENV }).json(), p).toMatchObject({ ok: true, records: 300 });
+    }
+  });
+
   it('a limited allowance is spent exactly once across processes', { timeout: 120_000 }, async () => {
     const vendor = makeVendor();
     const key = await vendor.issue({ licenseId: 'LIC-34B', credits: 50 });

@@ -37,6 +37,7 @@ export const ERROR_CODES = [
   'ERR_LEDGER_TAMPERED',
   'ERR_LEDGER_MISSING',
   'ERR_LEDGER_LOCKED',
+  'ERR_LEDGER_FULL',
   // seats, users, activations
   'ERR_SEATS_EXHAUSTED',
   'ERR_SEATS_EXCEEDED',

@@ -20,7 +20,7 @@ import { balanceOf, crossings, planBatch, type Balance, type LedgerOp, type Thre
 import { reconcile, type CopyName, type CopyRead } from '../../core/ledger/reconcile.js';
 import { genesisHash, MAX_REASON_BYTES, type LedgerRecord, type RecordKind } from '../../core/ledger/record.js';
 import { deriveLedgerKey, sealRecord, type LedgerKey } from '../../core/ledger/seal.js';
-import { LedgerFile } from './file.js';
+import { EXTEND_BYTES, LedgerFile, MAX_COPY_BYTES } from './file.js';
 import { defaultLedgerDirs, ledgerFileNames } from './paths.js';
 import { LockSession } from './session.js';
 
@@ -150,14 +150,16 @@ const MAX_BATCH = 1024;
 export class CreditLedger {
   /** The license this ledger belongs to. */
   readonly licenseId: string;
-  /** Absolute paths of the two copies and the lock file. */
+  /** Absolute paths of the two copies and their lock files. */
   readonly paths: {
     /** The primary copy, in `dir`. */
     readonly primary: string;
     /** The mirror copy, in `mirrorDir`. */
     readonly mirror: string;
-    /** The cross-process lock file, beside the primary. */
+    /** The cross-process lock file beside the primary. */
     readonly lock: string;
+    /** The cross-process lock file beside the mirror (ledgers sharing a mirror take it in turn). */
+    readonly mirrorLock: string;
   };
 
   readonly #key: LedgerKey;
@@ -195,9 +197,10 @@ export class CreditLedger {
     const dir = resolve(opts.dir ?? (defaults as { dir: string }).dir);
     const mirrorDir = resolve(opts.mirrorDir ?? (defaults as { mirrorDir: string }).mirrorDir);
     const names = ledgerFileNames(license.id, opts.secret);
-    this.paths = { primary: join(dir, names.primary), mirror: join(mirrorDir, names.mirror), lock: join(dir, names.lock) };
+    this.paths = { primary: join(dir, names.primary), mirror: join(mirrorDir, names.mirror), lock: join(dir, names.lock), mirrorLock: join(mirrorDir, names.mirrorLock) };
     if (this.paths.primary === this.paths.mirror) throw new LicenseError('ERR_USAGE', 'the mirror must be a different file from the primary');
-    this.#session = new LockSession(this.paths.lock, opts.lockTimeoutMs ?? 10_000);
+    // A lock beside each copy: two installations with their own primaries may share a mirror.
+    this.#session = new LockSession([this.paths.lock, this.paths.mirrorLock], opts.lockTimeoutMs ?? 10_000);
   }
 
   /**
@@ -429,6 +432,9 @@ export class CreditLedger {
     const bodies = await Promise.all(plaintexts.map((pt) => sealRecord(this.#key, pt)));
     const buf = frameAll(bodies);
     const at = this.#end;
+    if (at + buf.length + EXTEND_BYTES > MAX_COPY_BYTES) {
+      throw new LicenseError('ERR_LEDGER_FULL', `the credit ledger of license ${this.licenseId} is full (${at} bytes; the limit is 1 GiB per copy); nothing was consumed. Ask the vendor for a new license, which starts a new ledger`, { bytes: at });
+    }
     // Both copies are written and made durable in parallel; the requests are acknowledged only
     // after both. The files are opened O_DSYNC where the platform has it: each write is then
     // write + fdatasync in one call (one thread-pool hop per copy).
@@ -525,6 +531,9 @@ export class CreditLedger {
       return { primary: 'missing', mirror: 'missing' };
     }
     const chain = plan.chain as ChainOk;
+    // Copies that exist but hold no record (emptied, zeroed, or only a torn first record) are as
+    // good as missing: never a silent restart when the license says credits were spent.
+    if (base === 0 && !this.#loaded && chain.entries.length === 0) this.#refuseEmptyStart('hold no records (emptied, or cut before their first record)');
     const src = bytes[plan.winner] as Uint8Array;
     for (const r of plan.repairs) {
       const f = r.create ? await LedgerFile.create(this.paths[r.copy]) : (this.#files[r.copy] as LedgerFile);
@@ -539,16 +548,22 @@ export class CreditLedger {
     return { primary: state(pr), mirror: state(mr) };
   }
 
-  async #createBoth(): Promise<void> {
-    // Both copies missing: a first use, or a lost disk. Refuse to start from zero when the
-    // license says credits were spent, unless the caller asked to recover from the vendor floor.
+  /**
+   * A ledger with no records: a first use, or a lost or wiped disk. Refuse to start from zero when
+   * the license says credits were spent, unless the caller asked to recover from the vendor floor.
+   */
+  #refuseEmptyStart(what: string): void {
     if (this.#openFloor > 0 && !this.#recover) {
       throw new LicenseError(
         'ERR_LEDGER_MISSING',
-        `the credit ledger is missing but the license says ${this.#openFloor} credits were already consumed; restore the ledger files (primary ${this.paths.primary}, mirror ${this.paths.mirror}), or open with \`recover: true\` (CLI: --recover) to restart from the vendor's count`,
+        `the credit ledger files ${what} but the license says ${this.#openFloor} credits were already consumed; restore the ledger files (primary ${this.paths.primary}, mirror ${this.paths.mirror}), or open with \`recover: true\` (CLI: --recover) to restart from the vendor's count`,
         { carried: this.#openFloor },
       );
     }
+  }
+
+  async #createBoth(): Promise<void> {
+    this.#refuseEmptyStart('are missing');
     const [p, m] = await Promise.all([LedgerFile.create(this.paths.primary), LedgerFile.create(this.paths.mirror)]);
     this.#files = { primary: p, mirror: m };
     this.#head = emptyHead(this.#genesis);

@@ -31,6 +31,13 @@ function writeFd(fd: number, buf: Uint8Array, at: number, length: number, positi
 /** Growth step of the zero-filled region. */
 export const EXTEND_BYTES = 64 * 1024;
 
+/**
+ * Largest ledger copy licit writes or reads: 1 GiB, about 9 million records. A copy is read whole
+ * on open, so a bound keeps a padded or swapped-in file from exhausting memory (or, past 2 GiB,
+ * from tripping an assertion inside Node's file reads).
+ */
+export const MAX_COPY_BYTES = 1024 * 1024 * 1024;
+
 function ioError(path: string, what: string, e: unknown): LicenseError {
   if (e instanceof LicenseError) return e;
   return new LicenseError('ERR_IO', `cannot ${what} ${path}: ${(e as Error).message}. Check that the directory exists, is writable and the disk is not full`, { path }, { cause: e });
@@ -91,6 +98,9 @@ export class LedgerFile {
   async readFrom(offset: number): Promise<Uint8Array> {
     try {
       const { size } = await this.#fh.stat();
+      if (size > MAX_COPY_BYTES) {
+        throw new LicenseError('ERR_LEDGER_TAMPERED', `${this.path} is ${size} bytes, more than any ledger copy licit writes (1 GiB): it was padded or replaced. Restore the ledger files from a backup, or ask the vendor for a license carrying the consumption they last saw`, { path: this.path, size });
+      }
       this.#size = size;
       const out = new Uint8Array(Math.max(0, size - offset));
       let got = 0;

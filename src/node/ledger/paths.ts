@@ -64,9 +64,9 @@ export function defaultLedgerDirs(
 }
 
 /** File names of one license's ledger: readable-ish for the primary, opaque for the mirror. */
-export function ledgerFileNames(licenseId: string, secret: string | Uint8Array): { primary: string; mirror: string; lock: string } {
+export function ledgerFileNames(licenseId: string, secret: string | Uint8Array): { primary: string; mirror: string; lock: string; mirrorLock: string } {
   const id = toHex(sha256(concatBytes(utf8('licit-ledger-file\0'), utf8(licenseId)))).slice(0, 24);
   const s = typeof secret === 'string' ? utf8(secret) : secret;
   const hidden = toHex(sha256(concatBytes(utf8('licit-ledger-mirror\0'), s, utf8('\0'), utf8(licenseId)))).slice(0, 24);
-  return { primary: `credits-${id}.ledger`, mirror: `.${hidden}.dat`, lock: `credits-${id}.lock` };
+  return { primary: `credits-${id}.ledger`, mirror: `.${hidden}.dat`, lock: `credits-${id}.lock`, mirrorLock: `.${hidden}.lock` };
 }

@@ -1,5 +1,5 @@
 /**
- * Holding the cross-process ledger lock across group commits.
+ * Holding the cross-process ledger locks across group commits.
  *
  * Taking the lock costs far more than an fdatasync (it records its holder for the pid-file
  * fallback), so a busy writer keeps it while work is queued and gives it up when idle. To stay
@@ -19,47 +19,62 @@ const WANT_CHECK_MS = 10;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** The ledger lock of one open ledger. */
+/**
+ * The ledger locks of one open ledger: one beside each copy, always taken in the same order, so
+ * two ledgers that share a copy (two installations with their own primary and the default mirror)
+ * are serialised on it, and no two processes can deadlock.
+ */
 export class LockSession {
-  #lock: FileLock | undefined;
+  #locks: FileLock[] = [];
   #since = 0;
   #lastCheck = 0;
-  /** A waiter touched the want file since we took the lock (seen by a background check). */
+  /** A waiter touched a want file since we took the locks (seen by a background check). */
   #wanted = false;
   #checking = false;
-  readonly #want: string;
+  readonly paths: readonly string[];
 
   constructor(
-    readonly path: string,
+    paths: readonly string[],
     readonly timeoutMs: number,
   ) {
-    this.#want = `${path}.want`;
+    this.paths = [...new Set(paths)].sort();
   }
 
   /** Held right now. */
   get held(): boolean {
-    return this.#lock !== undefined;
+    return this.#locks.length > 0;
   }
 
-  /** Take the lock unless held. Resolves true when newly taken: other processes may have written. */
+  /** Take the locks unless held. Resolves true when newly taken: other processes may have written. */
   async enter(): Promise<boolean> {
-    if (this.#lock !== undefined) return false;
+    if (this.#locks.length > 0) return false;
+    const taken: FileLock[] = [];
     try {
-      this.#lock = await acquireLock(this.path, { timeoutMs: 0 });
+      for (const path of this.paths) taken.push(await this.#take(path));
     } catch (e) {
-      if (!isLicenseError(e, 'ERR_LEDGER_LOCKED')) throw e;
-      await this.#touchWant();
-      this.#lock = await acquireLock(this.path, { timeoutMs: this.timeoutMs });
+      await Promise.all(taken.map((l) => l.release().catch(() => undefined)));
+      throw e;
     }
+    this.#locks = taken;
     this.#since = Date.now();
     this.#lastCheck = this.#since;
     this.#wanted = false;
     return true;
   }
 
-  /** After a commit: keep the lock while more work is queued and nobody waits; else let go. */
+  async #take(path: string): Promise<FileLock> {
+    try {
+      return await acquireLock(path, { timeoutMs: 0 });
+    } catch (e) {
+      if (!isLicenseError(e, 'ERR_LEDGER_LOCKED')) throw e;
+      await touchWant(path);
+      return acquireLock(path, { timeoutMs: this.timeoutMs });
+    }
+  }
+
+  /** After a commit: keep the locks while more work is queued and nobody waits; else let go. */
   async leave(moreQueued: boolean): Promise<void> {
-    if (this.#lock === undefined) return;
+    if (this.#locks.length === 0) return;
     if (moreQueued && !this.#someoneWaits()) return;
     await this.release();
     if (moreQueued) await sleep(YIELD_MS);
@@ -67,13 +82,13 @@ export class LockSession {
 
   /** Release now (idempotent). */
   async release(): Promise<void> {
-    const lock = this.#lock;
-    this.#lock = undefined;
-    await lock?.release();
+    const locks = this.#locks;
+    this.#locks = [];
+    await Promise.all(locks.map((l) => l.release()));
   }
 
   /**
-   * Whether a waiter has asked for the lock. The want file is looked at in the background, at
+   * Whether a waiter has asked for a lock. The want files are looked at in the background, at
    * most every {@link WANT_CHECK_MS}, so a commit never waits on that look; a waiter is noticed
    * one check later.
    */
@@ -83,25 +98,24 @@ export class LockSession {
       this.#lastCheck = now;
       this.#checking = true;
       const since = this.#since;
-      fsp
-        .stat(this.#want)
-        .then((st) => {
-          if (st.mtimeMs >= since && since === this.#since) this.#wanted = true;
+      Promise.all(this.paths.map((p) => fsp.stat(`${p}.want`).then((st) => st.mtimeMs >= since, () => false)))
+        .then((wants) => {
+          if (wants.some(Boolean) && since === this.#since) this.#wanted = true;
         })
-        .catch(() => undefined)
         .finally(() => {
           this.#checking = false;
         });
     }
     return this.#wanted;
   }
+}
 
-  async #touchWant(): Promise<void> {
-    const t = new Date();
-    try {
-      await fsp.utimes(this.#want, t, t);
-    } catch {
-      await fsp.writeFile(this.#want, '', { mode: 0o600 }).catch(() => undefined);
-    }
+async function touchWant(path: string): Promise<void> {
+  const want = `${path}.want`;
+  const t = new Date();
+  try {
+    await fsp.utimes(want, t, t);
+  } catch {
+    await fsp.writeFile(want, '', { mode: 0o600 }).catch(() => undefined);
   }
 }
