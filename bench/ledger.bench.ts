@@ -80,7 +80,7 @@ const rows = reportRows(
   [
     row({ name: 'durable consume vs raw append+fdatasync (1 file)', ours: 'consume', baseline: 'raw append', kind: 'speed', target: 0.8 }, single.oursMs, single.baselineMs),
     row({ name: 'durable consume vs raw append+fdatasync (2 files, parallel)', ours: 'consume', baseline: 'raw append x2', kind: 'speed', target: 0.8 }, singleTwo.oursMs, singleTwo.baselineMs),
-    row({ name: 'info: durable consume vs raw O_DSYNC write (1 file)', ours: 'consume', baseline: 'raw O_DSYNC', kind: 'speed', target: 0.8 }, singleDsync.oursMs, singleDsync.baselineMs),
+    row({ name: 'info: durable consume vs raw O_DSYNC write (1 file)', ours: 'consume', baseline: 'raw O_DSYNC', kind: 'speed' }, singleDsync.oursMs, singleDsync.baselineMs),
     row({ name: `${CONCURRENCY} concurrent consumers (group commit) vs single consumer`, ours: 'consume x64', baseline: 'consume', kind: 'speed', target: 10 }, group.oursMs / CONCURRENCY, group.baselineMs),
   ],
   { recordBytes: record.length, concurrency: CONCURRENCY, dir: root },
@@ -90,5 +90,4 @@ await raw1.close();
 await dsync.close();
 await Promise.all(raw2.map((f) => f.close()));
 await fsp.rm(root, { recursive: true, force: true });
-// The `info:` row has no target of its own in the issue; only the issue's targets count here.
-if (rows.some((r) => !r.meetsTarget && !r.name.startsWith('info:'))) console.log('note: a target was missed in this run (see the table); the machine may be loaded');
+if (rows.some((r) => r.meetsTarget === false)) console.log('note: a target was missed in this run (see the table); the machine may be loaded');

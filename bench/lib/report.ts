@@ -16,7 +16,8 @@ export interface Comparison {
   readonly baseline: string;
   /** `time`: ours.time / baseline.time must be <= target. `speed`: baseline.time / ours.time must be >= target. */
   readonly kind: 'time' | 'speed';
-  readonly target: number;
+  /** Omitted for rows shown for information only. */
+  readonly target?: number;
 }
 
 export interface Row {
@@ -25,8 +26,10 @@ export interface Row {
   readonly baselineOpsPerSec: number;
   readonly ratio: number;
   readonly kind: 'time' | 'speed';
-  readonly target: number;
-  readonly meetsTarget: boolean;
+  /** `null` for a row shown for information only. */
+  readonly target: number | null;
+  /** `null` when the row has no target. */
+  readonly meetsTarget: boolean | null;
 }
 
 /** Make a tinybench `Bench` sized for full or `--quick` runs. */
@@ -56,8 +59,8 @@ export function row(c: Comparison, oursMs: number, baselineMs: number): Row {
     baselineOpsPerSec: 1000 / baselineMs,
     ratio,
     kind: c.kind,
-    target: c.target,
-    meetsTarget: c.kind === 'time' ? ratio <= c.target : ratio >= c.target,
+    target: c.target ?? null,
+    meetsTarget: c.target === undefined ? null : c.kind === 'time' ? ratio <= c.target : ratio >= c.target,
   };
 }
 
@@ -70,8 +73,8 @@ export function reportRows(file: string, rows: Row[], extra: Record<string, unkn
       'ours ops/s': fmt(r.oursOpsPerSec),
       'baseline ops/s': fmt(r.baselineOpsPerSec),
       ratio: r.ratio.toFixed(3),
-      target: `${r.kind === 'time' ? '<=' : '>='} ${r.target}`,
-      meets: r.meetsTarget ? 'yes' : 'NO',
+      target: r.target === null ? 'none (info)' : `${r.kind === 'time' ? '<=' : '>='} ${r.target}`,
+      meets: r.meetsTarget === null ? '-' : r.meetsTarget ? 'yes' : 'NO',
     })),
   );
   const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'results', `${file}.json`);
