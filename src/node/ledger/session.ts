@@ -48,6 +48,26 @@ export class LockSession {
   /** Take the locks unless held. Resolves true when newly taken: other processes may have written. */
   async enter(): Promise<boolean> {
     if (this.#locks.length > 0) return false;
+    this.#locks = (await this.#tryAll()) ?? (await this.#waitInOrder());
+    this.#since = Date.now();
+    this.#lastCheck = this.#since;
+    this.#wanted = false;
+    return true;
+  }
+
+  /** Uncontended, the common case: try every lock at once (one round trip, not one per lock). */
+  async #tryAll(): Promise<FileLock[] | undefined> {
+    const tries = await Promise.allSettled(this.paths.map((p) => acquireLock(p, { timeoutMs: 0 })));
+    const got = tries.flatMap((t) => (t.status === 'fulfilled' ? [t.value] : []));
+    if (got.length === tries.length) return got;
+    await Promise.all(got.map((l) => l.release().catch(() => undefined)));
+    const failure = tries.find((t): t is PromiseRejectedResult => t.status === 'rejected' && !isLicenseError(t.reason, 'ERR_LEDGER_LOCKED'));
+    if (failure !== undefined) throw failure.reason;
+    return undefined;
+  }
+
+  /** Contended: wait for each lock in the fixed order, so two waiters can never deadlock. */
+  async #waitInOrder(): Promise<FileLock[]> {
     const taken: FileLock[] = [];
     try {
       for (const path of this.paths) taken.push(await this.#take(path));
@@ -55,11 +75,7 @@ export class LockSession {
       await Promise.all(taken.map((l) => l.release().catch(() => undefined)));
       throw e;
     }
-    this.#locks = taken;
-    this.#since = Date.now();
-    this.#lastCheck = this.#since;
-    this.#wanted = false;
-    return true;
+    return taken;
   }
 
   async #take(path: string): Promise<FileLock> {
