@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
 import { isLicenseError } from '../src/core/errors.js';
 import { looksVirtual } from '../src/node/fingerprint/environment.js';
 import type { HostFacts } from '../src/node/fingerprint/facts.js';
@@ -19,6 +19,26 @@ import { clearFingerprintCache, COMPONENT_KINDS, explain, Fingerprint, getFinger
 import { loadNative, type SmbiosInfo } from '../src/node/native.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Both readers' host facts as a child process sees them in a private mount namespace, after
+ * `setup` (shell, as root there) has mounted files over the real ones: `{ native, fallback }`,
+ * each the JavaScript expression `view` over one reader's facts `x`. Skips,
+ * saying why, where a mount namespace cannot be made; fails instead under CI.
+ */
+function factsInMountNamespace(ctx: TestContext, setup: string, view: string): { native: unknown; fallback: unknown } {
+  const code = `const { readHostFacts } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src/node/fingerprint/get.ts')).href)});
+    const view = (x) => (${view});
+    console.log(JSON.stringify({ native: view(await readHostFacts()), fallback: view(await readHostFacts({ fallback: true })) }));`;
+  const script = `${setup} && exec "$0" --import tsx --input-type=module -e "$1"`;
+  const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, process.execPath, code], { encoding: 'utf8', cwd: ROOT });
+  if (r.status !== 0 && /Operation not permitted|cannot|No such file|not found/i.test(r.stderr) && !r.stdout.includes('{')) {
+    if (process.env.CI) throw new Error(`mount namespace unavailable under CI: ${r.stderr}`);
+    ctx.skip(`cannot mount files in a mount namespace here (needs root and unshare): ${r.stderr.trim()}`);
+  }
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout.trim());
+}
 const SALT = 'com.example.app';
 
 function smbios(over: Partial<{ uuid: string; serial: string; board: string; boardSerial: string; chassisSerial: string }> = {}, placeholders: string[] = []): SmbiosInfo {
@@ -340,17 +360,8 @@ describe('getFingerprint on this machine', () => {
   it.runIf(loadNative() !== undefined && process.platform === 'linux')('from /sys/class/dmi/id, both readers flag the same placeholders (all-zero UUID, tab-wrapped filler)', (ctx) => {
     const files: Record<string, string> = { product_uuid: '00000000-0000-0000-0000-000000000000', product_serial: 'PF0XYZ12', board_serial: '\\tNone\\t' /* printf %b makes the tabs */, board_vendor: 'LENOVO', board_name: '20L9S00000', sys_vendor: 'LENOVO' };
     const writes = Object.entries(files).map(([f, v]) => `printf '%b\\n' '${v}' > /sys/class/dmi/id/${f}`).join(' && ');
-    const code = `const { readHostFacts } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src/node/fingerprint/get.ts')).href)});
-      const n = await readHostFacts(); const f = await readHostFacts({ fallback: true });
-      const view = (x) => ({ source: x.smbiosSource, uuid: x.smbios?.system.uuid, serial: x.smbios?.system.serial, placeholders: [...(x.smbios?.placeholders ?? [])].sort() });
-      console.log(JSON.stringify({ native: view(n), fallback: view(f) }));`;
-    const script = `[ -e /sys/firmware/dmi/tables/DMI ] && mount -t tmpfs none /sys/firmware; mount -t tmpfs none /sys/class && mkdir -p /sys/class/dmi/id && ${writes} && exec "$0" --import tsx --input-type=module -e "$1"`;
-    const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, process.execPath, code], { encoding: 'utf8', cwd: ROOT });
-    if (r.status !== 0 && !r.stdout.includes('{')) {
-      if (process.env.CI) throw new Error(`mount namespace unavailable under CI: ${r.stderr}`);
-      ctx.skip(`cannot mount over /sys/class in a mount namespace here (needs root and unshare): ${r.stderr.trim()}`);
-    }
-    const out = JSON.parse(r.stdout.trim()) as { native: { placeholders: string[] }; fallback: { placeholders: string[] } };
+    const setup = `[ -e /sys/firmware/dmi/tables/DMI ] && mount -t tmpfs none /sys/firmware; mount -t tmpfs none /sys/class && mkdir -p /sys/class/dmi/id && ${writes}`;
+    const out = factsInMountNamespace(ctx, setup, '{ source: x.smbiosSource, uuid: x.smbios?.system.uuid, serial: x.smbios?.system.serial, placeholders: [...(x.smbios?.placeholders ?? [])].sort() }');
     expect(out.native).toEqual({ source: 'sysfs-dmi-id', uuid: files.product_uuid, serial: 'PF0XYZ12', placeholders: ['baseboard.serial', 'system.uuid'] });
     expect(out.fallback).toEqual(out.native);
   });
@@ -382,19 +393,10 @@ describe('getFingerprint on this machine', () => {
     const dir = mkdtempSync(join(tmpdir(), 'licit-mid-'));
     const dbusId = 'a'.repeat(8) + '0123456789abcdef0123456789ab'.slice(0, 24);
     writeFileSync(join(dir, 'dbus-id'), `${dbusId}\n`);
-    const code = `const { readHostFacts } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src/node/fingerprint/get.ts')).href)});
-      const n = await readHostFacts(); const f = await readHostFacts({ fallback: true });
-      console.log(JSON.stringify({ native: n.machineId, fallback: f.machineId }));`;
     for (const content of ['', 'uninitialized\n']) {
       writeFileSync(join(dir, 'etc-id'), content);
-      const script = `mount --bind ${dir}/etc-id /etc/machine-id && mount --bind ${dir}/dbus-id /var/lib/dbus/machine-id && exec "$0" --import tsx --input-type=module -e "$1"`;
-      const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, process.execPath, code], { encoding: 'utf8', cwd: ROOT });
-      if (r.status !== 0 && /Operation not permitted|cannot|No such file|not found/i.test(r.stderr) && !r.stdout.includes('{')) {
-        if (process.env.CI) throw new Error(`mount namespace unavailable under CI: ${r.stderr}`);
-        ctx.skip(`cannot bind-mount over /etc/machine-id in a mount namespace here (needs root and unshare): ${r.stderr.trim()}`);
-      }
-      expect(r.status, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout.trim()), JSON.stringify(content)).toEqual({ native: dbusId, fallback: dbusId });
+      const setup = `mount --bind ${dir}/etc-id /etc/machine-id && mount --bind ${dir}/dbus-id /var/lib/dbus/machine-id`;
+      expect(factsInMountNamespace(ctx, setup, 'x.machineId'), JSON.stringify(content)).toEqual({ native: dbusId, fallback: dbusId });
     }
   });
 });

@@ -6,12 +6,13 @@ import { LicenseError } from '../core/errors.js';
 const MAX_FILE_BYTES = 1024 * 1024;
 
 /** Why a file could not be read, in words (the errno code stays in brackets for searches). */
-function cannotRead(what: string, path: string, e: unknown): LicenseError {
-  const code = (e as NodeJS.ErrnoException).code;
+function cannotRead(what: string, path: string, code: string | undefined, detail: string): LicenseError {
   const why =
-    code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory, not a file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied (run as a user who may read it)' : ((e as Error).message ?? String(e));
+    code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory, not a file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied (run as a user who may read it)' : detail;
   return new LicenseError('ERR_USAGE', `cannot read ${what} ${path}: ${why}${code !== undefined && !why.includes(code) ? ` [${code}]` : ''}`, { path });
 }
+
+const failedRead = (what: string, path: string, e: unknown): LicenseError => cannotRead(what, path, (e as NodeJS.ErrnoException).code, (e as Error).message ?? String(e));
 
 /**
  * Read a regular file named on the command line (`what` names it in messages), refusing one larger
@@ -23,11 +24,11 @@ export function readFileBounded(path: string, what: string, maxBytes: number, to
   try {
     fd = openSync(path, 'r');
   } catch (e) {
-    throw cannotRead(what, path, e);
+    throw failedRead(what, path, e);
   }
   try {
     const st = fstatSync(fd);
-    if (st.isDirectory()) throw cannotRead(what, path, Object.assign(new Error('is a directory'), { code: 'EISDIR' }));
+    if (st.isDirectory()) throw cannotRead(what, path, 'EISDIR', 'is a directory');
     if (!st.isFile()) throw new LicenseError('ERR_USAGE', `${what} ${path} is not a regular file`, { path });
     const buf = Buffer.alloc(maxBytes + 1);
     let n = 0;
@@ -36,7 +37,7 @@ export function readFileBounded(path: string, what: string, maxBytes: number, to
     return buf.subarray(0, n);
   } catch (e) {
     if (e instanceof LicenseError) throw e;
-    throw cannotRead(what, path, e);
+    throw failedRead(what, path, e);
   } finally {
     closeSync(fd);
   }

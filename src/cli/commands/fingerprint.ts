@@ -30,7 +30,7 @@ export const run: Verb = async (argv, ctx) => {
   const salt = values.salt;
   const machineId = values['machine-id'];
   if (machineId !== undefined && machineId.trim() === '') throw new LicenseError('ERR_USAGE', `--machine-id needs the id your operator assigns to this instance, got an empty one\nUsage: ${USAGE}`);
-  const fp = await getFingerprint({ salt, fallback: values.fallback === true, machineId: values['machine-id'] });
+  const fp = await getFingerprint({ salt, fallback: values.fallback === true, machineId });
   const nameWidth = Math.max(15, ...fp.components.map((c) => c.name.length));
   const data: Record<string, unknown> = { ...fp.toJSON() };
   delete data.source;
@@ -42,7 +42,7 @@ export const run: Verb = async (argv, ctx) => {
   ];
   if (fp.unavailable.length > 0) lines.push(`not readable without root/administrator: ${fp.unavailable.join(', ')}`);
   if (salt === undefined || salt === '') lines.push(`salt: the default ("${DEFAULT_FINGERPRINT_SALT}"); pass --salt with your application's salt`);
-  if (fp.container && values['machine-id'] === undefined) lines.push('note: this process runs in a container; its hardware identity may change on every restart (see --machine-id)');
+  if (fp.container && machineId === undefined) lines.push('note: this process runs in a container; its hardware identity may change on every restart (see --machine-id)');
   if (values.adapters === true) {
     // Which network adapters count and why the others do not (names and reasons, never MACs).
     const report = await adapterReport(values.fallback === true);
