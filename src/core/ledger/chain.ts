@@ -25,6 +25,14 @@ export interface ChainHead {
   readonly toppedUp: number;
   /** Token ids of every top-up applied so far. */
   readonly tokens: ReadonlySet<string>;
+  /** Credits added to `consumed` by carry records (vendor floors), not spent here (0 before the first). */
+  readonly carried: number;
+  /**
+   * Hash of record 0: identifies this ledger among every ledger the license ever had, so the vendor
+   * can add up what each spent (a deleted and re-created ledger starts a new origin). Undefined before
+   * the first record.
+   */
+  readonly origin: Uint8Array | undefined;
 }
 
 /** A record as read from a copy, with where its frame sits (absolute file offsets). */
@@ -75,7 +83,7 @@ export type ChainRead = ChainOk | ChainTampered;
 
 /** The head before any record of a license's chain. */
 export function emptyHead(genesis: Uint8Array): ChainHead {
-  return { seq: -1, hash: genesis, consumed: 0, toppedUp: 0, tokens: new Set() };
+  return { seq: -1, hash: genesis, consumed: 0, toppedUp: 0, tokens: new Set(), carried: 0, origin: undefined };
 }
 
 /**
@@ -94,7 +102,7 @@ export function nextHead(h: ChainHead, r: LedgerRecord, hash: Uint8Array, tokens
     if (r.tokenId !== undefined) return `record ${r.seq} carries a token id`;
     if (r.toppedUp !== h.toppedUp || r.consumed !== h.consumed + r.amount) return `record ${r.seq} has wrong running totals`;
   }
-  return { seq: r.seq, hash, consumed: r.consumed, toppedUp: r.toppedUp, tokens };
+  return { seq: r.seq, hash, consumed: r.consumed, toppedUp: r.toppedUp, tokens, carried: r.kind === 'carry' ? h.carried + r.amount : h.carried, origin: h.origin ?? hash };
 }
 
 interface Piece {

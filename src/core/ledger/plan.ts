@@ -2,6 +2,7 @@
  * The decisions of one group commit, made in order before anything is written: which consumes
  * fit, which top-ups are new, whether a floor needs a carry-over record. Pure.
  */
+import { toHex } from '../bytes.js';
 import { LicenseError } from '../errors.js';
 import { nextHead, type ChainHead } from './chain.js';
 import { encodeRecord, recordHash, RecordFieldError, type LedgerRecord, type RecordKind } from './record.js';
@@ -22,12 +23,26 @@ export interface Balance {
   readonly remaining: number;
   /** Credits added by top-ups (part of `allowance`). */
   readonly toppedUp: number;
+  /**
+   * Credits consumed by this ledger's own `consume` calls: `consumed` less what vendor floors carried
+   * in (other installations' and earlier ledgers' spending). Reported to the vendor with `ledgerId`.
+   */
+  readonly spent: number;
+  /** This ledger's identity (hex; the hash of its first record), or undefined while it is empty. */
+  readonly ledgerId: string | undefined;
 }
 
 /** The balance after `head` for a license granting `credits`. */
 export function balanceOf(head: ChainHead, credits: number): Balance {
   const allowance = credits + head.toppedUp;
-  return { allowance, consumed: head.consumed, remaining: Math.max(0, allowance - head.consumed), toppedUp: head.toppedUp };
+  return {
+    allowance,
+    consumed: head.consumed,
+    remaining: Math.max(0, allowance - head.consumed),
+    toppedUp: head.toppedUp,
+    spent: head.consumed - head.carried,
+    ledgerId: head.origin === undefined ? undefined : toHex(head.origin.subarray(0, 16)),
+  };
 }
 
 /** What happened to one op. */

@@ -247,7 +247,7 @@ export class CreditLedger {
     if (typeof reason !== 'string' || Buffer.byteLength(reason) > MAX_REASON_BYTES) throw new LicenseError('ERR_USAGE', `a consume reason is text of at most ${MAX_REASON_BYTES} bytes`);
     const { record, balance } = await this.#submitOp({ kind: 'consume', amount: n, reason });
     // Spelled out: an object spread costs microseconds on this hot path.
-    return { allowance: balance.allowance, consumed: balance.consumed, remaining: balance.remaining, toppedUp: balance.toppedUp, seq: (record as LedgerRecord).seq };
+    return { allowance: balance.allowance, consumed: balance.consumed, remaining: balance.remaining, toppedUp: balance.toppedUp, spent: balance.spent, ledgerId: balance.ledgerId, seq: (record as LedgerRecord).seq };
   }
 
   /**
