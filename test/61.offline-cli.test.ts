@@ -47,7 +47,7 @@ function apply(key: string, dir: string, machine: string, response: string) {
 
 describe('offline round trip (CLI only)', () => {
   it('request → respond → apply installs a 14-day lease; refusals carry their own codes', async () => {
-    const key = await vendor.issue({ customer: 'ACME', maxActivations: 2 });
+    const key = await vendor.issue({ allowSuppliedMachineId: true, customer: 'ACME', maxActivations: 2 });
     const req = request(key, 'a', 'machine-a');
     // respond() hands the CLI the request wrapped at 64 columns (checked in wrapped()); it must accept it.
     const resp = respond(req);
@@ -70,7 +70,7 @@ describe('offline round trip (CLI only)', () => {
     // Another installation on the same machine: wrong installation.
     expect(apply(key, 'a2', 'machine-a', response).json().error?.code).toBe('ERR_EXCHANGE_WRONG_INSTALLATION');
     // Another license: wrong license.
-    const other = await vendor.issue({ customer: 'Other' });
+    const other = await vendor.issue({ allowSuppliedMachineId: true, customer: 'Other' });
     expect(apply(other, 'a', 'machine-a', response).json().error?.code).toBe('ERR_EXCHANGE_WRONG_LICENSE');
     // A tampered response: signature.
     const body = response.slice('LICITL1-'.length);
@@ -82,7 +82,7 @@ describe('offline round trip (CLI only)', () => {
   });
 
   it('a response to a superseded request is stale; a newer request still works', async () => {
-    const key = await vendor.issue({ customer: 'Stale Ltd' });
+    const key = await vendor.issue({ allowSuppliedMachineId: true, customer: 'Stale Ltd' });
     const first = request(key, 's', 'm-s');
     const second = request(key, 's', 'm-s');
     const r1 = respond(first).json().response as string;
@@ -93,7 +93,7 @@ describe('offline round trip (CLI only)', () => {
   });
 
   it('the activation limit holds across offline activations', async () => {
-    const key = await vendor.issue({ customer: 'One Seat', maxActivations: 1 });
+    const key = await vendor.issue({ allowSuppliedMachineId: true, customer: 'One Seat', maxActivations: 1 });
     expect(respond(request(key, 'l1', 'm-1')).code).toBe(0);
     const refused = respond(request(key, 'l2', 'm-2'));
     expect(refused.code).toBe(1);
@@ -101,7 +101,7 @@ describe('offline round trip (CLI only)', () => {
   });
 
   it('--seat-usage travels in the request and the vendor records it', async () => {
-    const key = await vendor.issue({ licenseId: 'LIC-SEATS-CLI', seats: { basic: 5 } });
+    const key = await vendor.issue({ allowSuppliedMachineId: true, licenseId: 'LIC-SEATS-CLI', seats: { basic: 5, advanced: 1 } });
     const r = licit(['request', '--license', key, '--public-key', vendor.pubPath, '--dir', join(work, 'seats'), '--machine-id', 'm-seats', '--seat-usage', 'basic=3', '--seat-usage', 'advanced=1', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const { request: code, installation } = r.json() as unknown as { request: string; installation: string };
@@ -116,7 +116,7 @@ describe('offline round trip (CLI only)', () => {
   });
 
   it('respond without --store names the store it counts in on stderr; --json stdout stays one object', async () => {
-    const key = await vendor.issue({ customer: 'Default Store' });
+    const key = await vendor.issue({ allowSuppliedMachineId: true, customer: 'Default Store' });
     const cwd = join(work, 'cwd');
     mkdirSync(cwd);
     const r = licit(['respond', '--signing-key', vendor.keyPath, '--json', '-'], { input: wrapped(request(key, 'd', 'm-d')), cwd, env: { LICIT_STORE: undefined } });
@@ -146,7 +146,7 @@ describe('offline round trip (CLI only)', () => {
 
   it('respond with another vendor\'s signing key names both key ids, not an option respond does not have', async () => {
     const other = makeVendor();
-    const key = await vendor.issue({ customer: 'Wrong Key' });
+    const key = await vendor.issue({ allowSuppliedMachineId: true, customer: 'Wrong Key' });
     const r = licit(['respond', '--signing-key', other.keyPath, '--store', store, '--json', request(key, 'wk', 'm-wk')]);
     expect(r.code).toBe(1);
     const err = r.json().error;
@@ -158,7 +158,7 @@ describe('offline round trip (CLI only)', () => {
   });
 
   it('request refuses empty, overlong or control-character text flags and an empty --dir, naming the flag', async () => {
-    const key = await vendor.issue({ customer: 'Flags' });
+    const key = await vendor.issue({ allowSuppliedMachineId: true, customer: 'Flags' });
     const base = ['request', '--license', key, '--public-key', vendor.pubPath, '--machine-id', 'm-flags', '--json'];
     const cases: [string[], string][] = [
       [['--dir', join(work, 'flags'), '--app-version', ''], '--app-version'],

@@ -48,7 +48,7 @@ const flush = () => new Promise((r) => setTimeout(r, 0));
 describe('Licensing', () => {
   it('activates, renews halfway, and moves verifiedUntil two weeks ahead', async () => {
     const w = world();
-    const key = await vendor.issue({ licenseId: 'LIC-R', features: ['pdf'], graceDays: 7 });
+    const key = await vendor.issue({ allowSuppliedMachineId: true, licenseId: 'LIC-R', features: ['pdf'], graceDays: 7 });
     const l = await w.open(key);
     expect(l.status).toBe('unactivated');
     expect(l.has('pdf')).toBe(false);
@@ -71,7 +71,7 @@ describe('Licensing', () => {
 
   it('a server that is down triggers grace, not failure; then ERR_LEASE_EXPIRED', async () => {
     const w = world();
-    const key = await vendor.issue({ licenseId: 'LIC-G', features: ['pdf'], graceDays: 7 });
+    const key = await vendor.issue({ allowSuppliedMachineId: true, licenseId: 'LIC-G', features: ['pdf'], graceDays: 7 });
     const l = await w.open(key);
     await l.activate();
     const events: StatusEvent[] = [];
@@ -107,7 +107,7 @@ describe('Licensing', () => {
 
   it('backs off 1, 2, 4, 8, 8 s while the server is down', async () => {
     const w = world();
-    const key = await vendor.issue({ licenseId: 'LIC-B', graceDays: 3 });
+    const key = await vendor.issue({ allowSuppliedMachineId: true, licenseId: 'LIC-B', graceDays: 3 });
     const l = await w.open(key);
     await l.activate();
     w.setDown(true);
@@ -124,7 +124,7 @@ describe('Licensing', () => {
 
   it('a server that refuses (device reset) ends verification at verifiedUntil, with no grace', async () => {
     const w = world();
-    const key = await vendor.issue({ licenseId: 'LIC-X', graceDays: 30, maxTransfers: 3 });
+    const key = await vendor.issue({ allowSuppliedMachineId: true, licenseId: 'LIC-X', graceDays: 30, maxTransfers: 3 });
     const l = await w.open(key);
     const lease = await l.activate();
     const reset = await w.server.handle(new Request('http://x/v1/admin/devices/reset', { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer t' }, body: JSON.stringify({ licenseId: 'LIC-X', deviceId: lease.deviceId }) }));
@@ -139,7 +139,7 @@ describe('Licensing', () => {
 
   it('the lease survives a restart; a clock set back cannot stretch it', async () => {
     const w = world();
-    const key = await vendor.issue({ licenseId: 'LIC-P', graceDays: 0 });
+    const key = await vendor.issue({ allowSuppliedMachineId: true, licenseId: 'LIC-P', graceDays: 0 });
     const dir = mkdtempSync(join(tmpdir(), 'licit-rt-'));
     dirs.push(dir);
     const opts = { license: key, publicKeys: vendor.publicKeyPem, dir, machineId: 'm-p', now: () => w.at(), fetch: ((u: string, i: RequestInit) => w.server.handle(new Request(u, i))) as unknown as typeof fetch, server: 'http://s', autoRenew: false };
@@ -161,7 +161,7 @@ describe('Licensing', () => {
     const { readFileSync, statSync, writeFileSync } = await import('node:fs');
     let fetches = 0;
     const w = world();
-    const key = await vendor.issue({ licenseId: 'LIC-S', features: ['a'] });
+    const key = await vendor.issue({ allowSuppliedMachineId: true, licenseId: 'LIC-S', features: ['a'] });
     const dir = mkdtempSync(join(tmpdir(), 'licit-rt-'));
     let seatReads = 0;
     const l = await Licensing.open({
@@ -197,7 +197,7 @@ describe('Licensing', () => {
   it('an edited installation key or exchange state is refused, not trusted', async () => {
     const { readdirSync, readFileSync, writeFileSync } = await import('node:fs');
     const w = world();
-    const key = await vendor.issue({ licenseId: 'LIC-T' });
+    const key = await vendor.issue({ allowSuppliedMachineId: true, licenseId: 'LIC-T' });
     const l = await w.open(key);
     await l.activate();
     const dir = l.installation.dir;

@@ -54,7 +54,7 @@ function world(policy?: (r: TopUpPolicyRequest) => number | Promise<number>) {
 describe('installation-facing top-ups', () => {
   it('an alert hook asks, the policy grants, the ledger gets the credits once even when an answer is lost', async () => {
     const w = world(({ requested }) => Math.min(requested, 500));
-    const key = await vendor.issue({ licenseId: 'LIC-AUTO', credits: 100 });
+    const key = await vendor.issue({ allowSuppliedMachineId: true, licenseId: 'LIC-AUTO', credits: 100 });
     const license = await verifyLicense(key, { publicKeys: vendor.publicKeyPem, now: new Date(T0) });
     const ledger = await CreditLedger.open(license, { secret: 's', dir: tmp(), mirrorDir: tmp() });
     const l = await w.open(key, { ledger });
@@ -104,7 +104,7 @@ describe('installation-facing top-ups', () => {
 
   it('without a policy the server records the ask and grants nothing; only activated installations may ask', async () => {
     const w = world();
-    const key = await vendor.issue({ licenseId: 'LIC-NOPOL', credits: 10 });
+    const key = await vendor.issue({ allowSuppliedMachineId: true, licenseId: 'LIC-NOPOL', credits: 10 });
     const l = await w.open(key);
     await l.activate();
     const r = await l.requestTopUp(50, { idempotencyKey: 'k1' });
@@ -123,7 +123,7 @@ describe('installation-facing top-ups', () => {
 describe('seat usage', () => {
   it('the seatUsage counts travel in every request and the server records them', async () => {
     const w = world();
-    const key = await vendor.issue({ licenseId: 'LIC-SEATS', seats: { basic: 10, advanced: 2 } });
+    const key = await vendor.issue({ allowSuppliedMachineId: true, licenseId: 'LIC-SEATS', seats: { basic: 10, advanced: 2 } });
     let inUse = { basic: 3, advanced: 1 };
     const l = await w.open(key, { seatUsage: async () => inUse });
     await l.activate();

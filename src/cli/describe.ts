@@ -25,6 +25,8 @@ export function describeClaims(c: LicenseClaims): string {
     ['credits', c.credits?.toString()],
     ['carried credits', c.carriedCredits > 0 ? c.carriedCredits.toString() : undefined],
     ['node-locked to', c.fingerprint],
+    ['machine ids', c.allowSuppliedMachineId ? 'operator-supplied ids allowed' : undefined],
+    ['user sign-in', c.userAuth !== 'none' ? c.userAuth : undefined],
     ['meta', Object.keys(c.meta).length > 0 ? Object.entries(c.meta).map(([k, v]) => `${k}=${v}`).join(', ') : undefined],
   ];
   return rows

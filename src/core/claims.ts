@@ -55,9 +55,21 @@ export interface LicenseClaims {
   readonly carriedCredits: number;
   /** Node-lock: the fingerprint of the machine this license is bound to. */
   readonly fingerprint?: string | undefined;
+  /**
+   * Activations may identify the machine by a machine id the operator supplies (containers, fleets)
+   * instead of its hardware. Default false: the license server refuses supplied ids.
+   */
+  readonly allowSuppliedMachineId: boolean;
+  /** How license users prove who they are when activating (default `"none"`: a user id is enough). */
+  readonly userAuth: UserAuthMode;
   /** Free vendor metadata (text values). */
   readonly meta: Readonly<Record<string, string>>;
 }
+
+/** How a license's users prove who they are to the license server. */
+export type UserAuthMode = 'none' | 'password' | 'id-token' | 'password-or-id-token';
+/** Every {@link UserAuthMode}. */
+export const USER_AUTH_MODES: readonly UserAuthMode[] = ['none', 'password', 'id-token', 'password-or-id-token'];
 
 /** What a vendor supplies to issue a license; defaults fill the rest. */
 export interface LicenseInput {
@@ -101,6 +113,10 @@ export interface LicenseInput {
   carriedCredits?: number;
   /** Bind to one machine (a `licit fingerprint` string). */
   fingerprint?: string;
+  /** Let activations use an operator-supplied machine id (containers, fleets). Default false. */
+  allowSuppliedMachineId?: boolean;
+  /** How users prove who they are when activating. Default `"none"`. */
+  userAuth?: UserAuthMode;
   /** Free vendor metadata. */
   meta?: Readonly<Record<string, string>>;
 }
@@ -115,7 +131,7 @@ const CTI = 7;
 /** Text claim keys licit understands (the CWT integer keys above are understood too). */
 export const KNOWN_TEXT_CLAIMS = [
   'ver', 'crit', 'edition', 'features', 'mfeatures', 'seats', 'maxUsers', 'maxActivations',
-  'maxUserActivations', 'maxTransfers', 'mexp', 'graceDays', 'leaseDays', 'credits', 'carried', 'fp', 'meta',
+  'maxUserActivations', 'maxTransfers', 'mexp', 'graceDays', 'leaseDays', 'credits', 'carried', 'fp', 'meta', 'smid', 'uauth',
 ] as const;
 const KNOWN = new Set<string | number>([ISS, SUB, EXP, NBF, IAT, CTI, ...KNOWN_TEXT_CLAIMS]);
 
@@ -152,6 +168,14 @@ function names(v: unknown, claim: string): string[] {
   }
   if (seen.size !== v.length) throw bad(claim, 'lists a name twice');
   return v as string[];
+}
+function flag(v: unknown, claim: string): boolean {
+  if (typeof v !== 'boolean') throw bad(claim, 'must be true or false');
+  return v;
+}
+function authMode(v: unknown, claim: string): UserAuthMode {
+  if (typeof v !== 'string' || !(USER_AUTH_MODES as readonly string[]).includes(v)) throw bad(claim, `must be one of ${USER_AUTH_MODES.join(', ')}`);
+  return v as UserAuthMode;
 }
 function entries(v: unknown, claim: string): [unknown, unknown][] {
   const list = v instanceof Map ? [...v.entries()] : v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array) ? Object.entries(v) : undefined;
@@ -204,6 +228,8 @@ export function normalizeInput(input: LicenseInput, now: Date = new Date()): Lic
     credits: opt(input.credits, (v) => count(v, 'credits')) as number | undefined,
     carriedCredits: count(input.carriedCredits ?? 0, 'carried'),
     fingerprint: opt(input.fingerprint, (v) => text(v, 'fp', 2048)) as string | undefined,
+    allowSuppliedMachineId: flag(input.allowSuppliedMachineId ?? false, 'smid'),
+    userAuth: authMode(input.userAuth ?? 'none', 'uauth'),
     meta: Object.fromEntries(entries(input.meta ?? {}, 'meta').map(([k, v]) => [text(k, 'meta', 64), text(v, 'meta', 1024)])),
   };
   return checkRelations(claims);
@@ -245,6 +271,8 @@ export function claimsToMap(c: LicenseClaims): ClaimMap {
   put('credits', c.credits);
   if (c.carriedCredits !== 0) put('carried', c.carriedCredits);
   put('fp', c.fingerprint);
+  if (c.allowSuppliedMachineId) put('smid', true);
+  if (c.userAuth !== 'none') put('uauth', c.userAuth);
   if (Object.keys(c.meta).length > 0) put('meta', new Map(Object.entries(c.meta)));
   return m;
 }
@@ -297,6 +325,8 @@ export function mapToClaims(m: ClaimMap): LicenseClaims {
     credits: opt('credits', (v) => count(v, 'credits')),
     carriedCredits: opt('carried', (v) => count(v, 'carried')) ?? 0,
     fingerprint: opt('fp', (v) => text(v, 'fp', 2048)),
+    allowSuppliedMachineId: opt('smid', (v) => flag(v, 'smid')) ?? false,
+    userAuth: opt('uauth', (v) => authMode(v, 'uauth')) ?? 'none',
     meta: Object.fromEntries(entries(m.get('meta') ?? new Map(), 'meta').map(([k, v]) => [text(k, 'meta', 64), text(v, 'meta', 1024)])),
   };
   return checkRelations(claims);

@@ -1,7 +1,7 @@
 /**
  * A verified license: typed claims plus O(1) checks. Immutable; obtain one from `verifyLicense`.
  */
-import type { LicenseClaims } from './claims.js';
+import type { LicenseClaims, UserAuthMode } from './claims.js';
 import { LicenseError } from './errors.js';
 import { evaluateStatus, maintenanceActive, type LicenseStatus, type StatusReport } from './policy.js';
 
@@ -77,6 +77,10 @@ export class License {
   get carriedCredits(): number { return this.claims.carriedCredits; }
   /** Machine fingerprint the license is bound to, when node-locked. */
   get fingerprint(): string | undefined { return this.claims.fingerprint; }
+  /** Activations may use an operator-supplied machine id instead of the hardware's. */
+  get allowSuppliedMachineId(): boolean { return this.claims.allowSuppliedMachineId; }
+  /** How license users prove who they are when activating (`"none"`: a user id is enough). */
+  get userAuth(): UserAuthMode { return this.claims.userAuth; }
   /** Free vendor metadata. */
   get meta(): Readonly<Record<string, string>> { return this.claims.meta; }
   /** `valid` or `grace` at verification time. */

@@ -27,6 +27,10 @@ export interface LedgerHook {
   balance(): Promise<{
     /** Credits consumed so far. */
     readonly consumed: number;
+    /** Credits this ledger spent itself (without vendor floors); reported with `ledgerId`. */
+    readonly spent?: number | undefined;
+    /** The ledger's identity (32 hex characters), once it holds a record. */
+    readonly ledgerId?: string | undefined;
   }>;
   /** Apply a lease's consumption floor: local consumption may not go below `floor` credits. */
   raiseFloor(floor: number): Promise<unknown>;
@@ -364,7 +368,9 @@ export class Licensing extends EventEmitter {
   async createRequest(operation: RequestOperation = 'activate', topUp?: TopUpAsk): Promise<string> {
     const nonce = newNonce();
     const at = this.#clock();
-    const consumed = this.#o.ledger === undefined ? undefined : (await this.#o.ledger.balance()).consumed;
+    const balance = this.#o.ledger === undefined ? undefined : await this.#o.ledger.balance();
+    const consumed = balance?.consumed;
+    const spent = balance?.ledgerId === undefined ? undefined : { spent: balance.spent ?? balance.consumed, ledgerId: balance.ledgerId };
     const seats = this.#o.seatUsage === undefined ? undefined : { ...(await this.#o.seatUsage()) };
     const code = await createRequest(
       {
@@ -377,6 +383,7 @@ export class Licensing extends EventEmitter {
         appName: this.#o.appName,
         appVersion: this.#o.appVersion,
         consumed,
+        ...spent,
         seats,
         user: this.#o.user,
         topUp,

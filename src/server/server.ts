@@ -12,7 +12,7 @@ import { FileStore } from '../node/file-store.js';
 import { readVerifiedLog } from '../core/admin/audit-chain.js';
 import type { RangeSpec } from '../core/admin/range.js';
 import { computeReport } from '../core/admin/report.js';
-import { KINDS, Vendor, type VendorOptions } from './vendor.js';
+import { KINDS, Vendor, type UserCredentials, type VendorOptions } from './vendor.js';
 
 /** Options of {@link createLicenseServer}. */
 export interface LicenseServerOptions extends Omit<VendorOptions, 'store'> {
@@ -175,7 +175,7 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     if (req.operation !== op && !(op === 'renew' && req.operation === 'activate') && !(op === 'activate' && req.operation === 'renew')) {
       throw usage(`this request code asks to ${req.operation}; send it to /v1/${req.operation}`);
     }
-    const a = await vendor.answer(req);
+    const a = await vendor.answer(req, { credentials: credentials(body) });
     if ('lease' in a) {
       const out: Record<string, unknown> = { lease: a.lease, licenseId: a.licenseId, deviceId: a.deviceId, user: a.user, verifiedUntil: a.verifiedUntil.toISOString(), serverTime: a.serverTime.toISOString(), floor: a.floor, activated: a.activated };
       if (a.topUp !== undefined) out.topUp = { ...a.topUp, tokenId: a.topUp.tokenId ?? null };
@@ -245,7 +245,8 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
       const acts = vendor.activations(license, 'admin');
       const installs = await vendor.store.read(license.id, (r) => r.list(KINDS.installation));
       const topups = await vendor.store.read(license.id, (r) => r.list(KINDS.topup));
-      const consumed = installs.reduce((n, e) => n + (typeof e.value.consumed === 'number' ? e.value.consumed : 0), 0);
+      const total = await vendor.store.read(license.id, (r) => r.get(KINDS.credits, 'total'));
+      const consumed = Math.max(typeof total?.spent === 'number' ? total.spent : 0, license.carriedCredits);
       const toppedUp = topups.reduce((n, e) => n + (typeof e.value.credits === 'number' ? e.value.credits : 0), 0);
       const seats: Record<string, JsonValue> = {};
       for (const e of installs) if (e.value.seats !== null && e.value.seats !== undefined) seats[e.key] = e.value.seats;
@@ -298,6 +299,17 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     return serveHttp(handle, port, host, max);
   };
   return { handle, listen, vendor };
+}
+
+/** The license user's credentials sent beside the request code: `{ "credentials": { "password" | "idToken" } }`. */
+function credentials(body: JsonObject): UserCredentials | undefined {
+  const c = body.credentials;
+  if (c === undefined) return undefined;
+  if (c === null || typeof c !== 'object' || Array.isArray(c)) throw usage('"credentials" must be an object with "password" or "idToken"');
+  const password = str(c, 'password', true);
+  const idToken = str(c, 'idToken', true);
+  if (password === undefined && idToken === undefined) throw usage('"credentials" must hold "password" or "idToken"');
+  return { password, idToken };
 }
 
 /**

@@ -5,12 +5,15 @@
  */
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import type { Signer } from '../core/envelope.js';
-import { LicenseError } from '../core/errors.js';
+import { LicenseError, isLicenseError } from '../core/errors.js';
+import { mapToClaims, type LicenseClaims } from '../core/claims.js';
+import { decodeClaims, parseEnvelope, verifySignature } from '../core/envelope.js';
+import { toKeyring } from '../core/keys.js';
 import { createLease } from '../core/exchange/lease.js';
 import { openRequest, type ExchangeRequest } from '../core/exchange/request.js';
 import type { License } from '../core/license.js';
 import { Activations, type Activation } from '../core/seats/index.js';
-import type { JsonObject, Store } from '../core/store.js';
+import type { JsonObject, JsonValue, Store, StoreTx } from '../core/store.js';
 import { verifyLicense } from '../core/verify.js';
 import type { PublicKeyInput } from '../core/keys.js';
 import { toSigner, type SigningKeyInput } from '../issuer/signer.js';
@@ -42,6 +45,20 @@ export interface VendorOptions {
   readonly containerPolicy?: ContainerPolicy | undefined;
   /** Requests made longer ago than this are stale (default 30 days: offline codes travel slowly). */
   readonly requestMaxAgeMs?: number | undefined;
+  /** Requests dated further ahead of the server's clock than this are refused (default 10 minutes). */
+  readonly requestMaxSkewMs?: number | undefined;
+  /**
+   * Hardware fingerprints made only of parts other machines share (a VM without SMBIOS, a
+   * hypervisor-default MAC): `"allow"` (default; such a machine activates, but a reinstall is never
+   * taken for a move) or `"refuse"` (`ERR_FINGERPRINT_WEAK`; sell a license with supplied machine
+   * ids or floating seats instead).
+   */
+  readonly weakIdentity?: 'allow' | 'refuse' | undefined;
+  /**
+   * Proves who a license user is on licenses that require sign-in (`userAuth` claim). Build one
+   * with `createUserAuthenticator` (passwords and/or ID tokens).
+   */
+  readonly userAuthenticator?: UserAuthenticator | undefined;
   /** License user for requests that name none (default `"default"`). */
   readonly defaultUser?: string | undefined;
   /** Create a license user on first activation (default true); false: only users an admin assigned may activate. */
@@ -120,9 +137,14 @@ export const KINDS = {
   installation: 'server.installation',
   /** One record per top-up token (keyed by token id): the token, credits, idempotency key, source. */
   topup: 'server.topup',
+  /** Credits each ledger spent, keyed `installation:ledger`: what it last reported. */
+  spent: 'server.spent',
+  /** The license's whole consumption (key `total`): the sum over every ledger it ever had. */
+  credits: 'server.credits',
 } as const;
 const DAY = 86_400_000;
-const MAX_NONCES = 32;
+/** Requests one installation may make within the request window (nonces are kept that long). */
+const MAX_NONCES = 4096;
 const MAX_TOPUPS = 64;
 
 function publicFrom(key: SigningKeyInput): string {
@@ -185,30 +207,59 @@ export class Vendor {
     });
   }
 
-  /** The license as the server knows it: the registered key, else `offered` (registered on first use). */
-  async license(
-    licenseId: string,
-    offered?: string,
-    fingerprint?: string,
-  ): Promise<{
+  /**
+   * The registered license (for administration). `ERR_USAGE` when this server does not know it:
+   * register it first (POST /v1/admin/licenses, or an installation's first activation).
+   */
+  async license(licenseId: string): Promise<{
     /** The verified license. */
     license: License;
-    /** True when the key offered differs from the registered one (the lease then carries the registered key). */
-    replaced: boolean;
   }> {
+    const storedText = await this.#registeredText(licenseId);
+    if (storedText === undefined) {
+      throw new LicenseError('ERR_USAGE', `this server does not know license ${licenseId}; register it (POST /v1/admin/licenses or licit serve's first activation with the key)`, { licenseId });
+    }
+    return { license: await this.verifyKey(storedText) };
+  }
+
+  async #registeredText(licenseId: string): Promise<string | undefined> {
     const stored = await this.store.read(licenseId, (r) => r.get(KINDS.license, 'key'));
-    const storedText = typeof stored?.text === 'string' ? stored.text : undefined;
-    if (storedText !== undefined) {
-      const license = await this.verifyKey(storedText, fingerprint);
-      return { license, replaced: offered !== undefined && offered.replace(/\s+/g, '') !== license.text };
+    return typeof stored?.text === 'string' ? stored.text : undefined;
+  }
+
+  /**
+   * Proof of license: the request must carry a license key signed by the vendor for the license it
+   * names. The key proves the requester holds that license (a license id alone proves nothing); it
+   * may be an older or newer issue than the registered one, and may have expired (the registered
+   * issue decides what is granted). The first proof of a license the server does not know
+   * registers it. Returns the registered (newest) license, checked against the request's machine.
+   */
+  async #prove(req: ExchangeRequest): Promise<{ license: License; replaced: boolean }> {
+    if (req.licenseKey === undefined) {
+      throw new LicenseError('ERR_EXCHANGE_UNPROVEN', `the request for license ${req.licenseId} carries no license key; send the license key installed on this machine with the request (licit does so itself)`, { licenseId: req.licenseId, reason: 'missing' });
     }
-    if (offered === undefined) {
-      throw new LicenseError('ERR_USAGE', `this server does not know license ${licenseId}; send the license key with the request or register it (POST /v1/admin/licenses)`, { licenseId });
+    let offered: LicenseClaims;
+    try {
+      offered = await authenticClaims(req.licenseKey, this.publicKeys);
+    } catch (e) {
+      if (!isLicenseError(e)) throw e;
+      // One message whatever failed: a forger learns nothing about what was close.
+      // The signer's key id is public (it is in the key); it lets an operator see a wrong --signing-key.
+      const kid = e.code === 'ERR_KEY_UNKNOWN_SIGNER' && typeof e.details.kid === 'string' ? { kid: e.details.kid } : {};
+      throw new LicenseError('ERR_EXCHANGE_UNPROVEN', `the license key sent with the request is not a license key of this vendor; send the key installed on this machine, or ask the vendor for it`, { licenseId: req.licenseId, reason: e.code, ...kid });
     }
-    const license = await this.verifyKey(offered, fingerprint);
-    if (license.id !== licenseId) throw new LicenseError('ERR_EXCHANGE_WRONG_LICENSE', `the key sent is for license ${license.id}, the request for ${licenseId}`, { licenseId });
-    await this.register(license, 'system');
-    return { license, replaced: false };
+    if (offered.licenseId !== req.licenseId) {
+      throw new LicenseError('ERR_EXCHANGE_UNPROVEN', `the license key sent is for license ${offered.licenseId}, the request names ${req.licenseId}`, { licenseId: req.licenseId, reason: 'other-license' });
+    }
+    const storedText = await this.#registeredText(req.licenseId);
+    if (storedText === undefined) {
+      const license = await this.verifyKey(req.licenseKey, req.fingerprint);
+      await this.register(license, 'system');
+      return { license, replaced: false };
+    }
+    const license = await this.verifyKey(storedText, req.fingerprint);
+    // A lease carries the registered key only to a requester that proved this license (above).
+    return { license, replaced: req.licenseKey.replace(/\s+/g, '') !== license.text };
   }
 
   /** Register (or replace with a newer issue of) a license key. */
@@ -221,7 +272,7 @@ export class Vendor {
       }
       const at = this.now();
       tx.put(KINDS.license, 'key', { text: license.text, issuedAt: license.issuedAt.toISOString(), seats: { ...license.seats } });
-      tx.append({ at: new Date(at).toISOString(), actor, kind: 'license.registered', details: { issuedAt: license.issuedAt.toISOString(), replaced: cur !== undefined } });
+      tx.append(adminEvent(at, actor, 'license.registered', { issuedAt: license.issuedAt.toISOString(), replaced: cur !== undefined }));
       // A re-issued key with other seat counts: licenses added (or removed), as reports count them.
       const before = cur?.seats !== null && typeof cur?.seats === 'object' && !Array.isArray(cur.seats) ? (cur.seats as Record<string, number>) : undefined;
       if (before !== undefined) {
@@ -294,8 +345,14 @@ export class Vendor {
     return new Activations(this.store, license, { now: this.now, actor });
   }
 
-  /** Answer a request code or a verified request: activate, renew, deactivate or record usage. */
-  async answer(code: string | ExchangeRequest): Promise<
+  /**
+   * Answer a request code or a verified request: activate, renew, deactivate, record usage or ask
+   * for a top-up. Every request must prove its license (the key it carries), come from a machine
+   * identity the license allows, and be fresh and unseen; everything but `activate` must come from
+   * an installation activated on the license. A refusal changes nothing but the audit log (an
+   * `exchange.refused` event on a license this server knows).
+   */
+  async answer(code: string | ExchangeRequest, context: AnswerContext = {}): Promise<
     | Answer
     | {
         /** A `deactivate` request: the activation was removed. */
@@ -310,43 +367,50 @@ export class Vendor {
         recorded: true;
         /** The license it was recorded for. */
         licenseId: string;
-        /** Consumption floor in credits after recording. */
+        /** Consumption floor in credits after recording: the license's whole known consumption. */
         floor: number;
       }
   > {
     const req = typeof code === 'string' ? await openRequest(code) : code;
-    const now = this.now();
-    const maxAge = this.#o.requestMaxAgeMs ?? 30 * DAY;
-    if (now - req.clientTime.getTime() > maxAge) {
-      throw new LicenseError('ERR_EXCHANGE_STALE', `this request was made on ${req.clientTime.toISOString()}, too long ago; make a new request`, { clientTime: req.clientTime.toISOString() });
+    try {
+      return await this.#answer(req, context);
+    } catch (e) {
+      if (isLicenseError(e) && REFUSALS_AUDITED.has(e.code)) await this.#auditRefusal(req, e);
+      throw e;
     }
+  }
+
+  async #answer(req: ExchangeRequest, context: AnswerContext) {
+    const now = this.now();
+    this.#fresh(req, now);
     this.#containerPolicy(req);
-    const { license, replaced } = await this.license(req.licenseId, req.licenseKey, req.fingerprint);
-    const user = req.user ?? this.#o.defaultUser ?? 'default';
+    const { license, replaced } = await this.#prove(req);
+    this.#identityPolicy(license, req);
+    const user = await this.#authenticate(license, req, context);
     const acts = this.activations(license, `installation:${req.installationId}`);
-    const floor = await this.#recordExchange(license, req, user);
-    if (req.operation === 'usage') return { recorded: true, licenseId: license.id, floor };
     const existing = (await acts.devices(user)).find((a) => a.deviceId === req.installationId);
+    // Only an activated installation may renew, report usage, ask for credits or deactivate.
+    if (existing === undefined && req.operation !== 'activate') throw notActivated(req);
+    if (existing !== undefined) this.#sameMachine(existing, req);
+    const floor = await this.#recordExchange(license, req, user, now);
+    if (req.operation === 'usage') return { recorded: true as const, licenseId: license.id, floor };
     if (req.operation === 'deactivate') {
-      if (existing === undefined) throw notActivated(req);
-      await acts.deactivate(user, existing.deviceId);
-      return { deactivated: true, licenseId: license.id, deviceId: existing.deviceId };
+      await acts.deactivate(user, (existing as Activation).deviceId);
+      return { deactivated: true as const, licenseId: license.id, deviceId: req.installationId };
     }
     let activated = false;
     let topUp: TopUpGrant | undefined;
     if (existing !== undefined) {
-      this.#sameMachine(existing, req);
       await acts.validate(user, existing.deviceId);
       if (req.topUp !== undefined) topUp = await this.#askTopUp(license, req, user, req.topUp);
     } else {
-      // Only an activated installation may ask for credits: a bare license key is not enough.
-      if (req.operation === 'topup') throw notActivated(req);
-      if (req.operation === 'renew') throw notActivated(req);
-      if (this.#o.autoAddUsers !== false) await acts.addUser(user);
-      // A reinstall on the same machine (same fingerprint, new installation key) moves the activation.
-      const same = (await acts.devices(user)).find((a) => a.info.fingerprint === req.fingerprint);
-      if (same !== undefined) await acts.deactivate(user, same.deviceId);
-      await acts.activate(user, req.installationId, { info: deviceInfo(req) });
+      if (this.#o.autoAddUsers !== false && license.userAuth === 'none') await acts.addUser(user);
+      // A reinstall on the same machine (same strong fingerprint, new installation key) is a move:
+      // it counts one transfer, and the moved-from installation is never renewed again. A weak
+      // fingerprint is shared by other machines, so it never identifies "the same machine".
+      const same = isStrong(req.fingerprint) ? (await acts.devices(user)).find((a) => a.info.fingerprint === req.fingerprint) : undefined;
+      if (same !== undefined) await acts.transfer(user, same.deviceId, req.installationId, { info: deviceInfo(req) });
+      else await acts.activate(user, req.installationId, { info: deviceInfo(req) });
       activated = true;
     }
     const serverTime = new Date(now);
@@ -371,6 +435,65 @@ export class Vendor {
       this.signer,
     );
     return { lease, licenseId: license.id, deviceId: req.installationId, user, verifiedUntil, serverTime, floor, activated, ...(topUp === undefined ? {} : { topUp }) };
+  }
+
+  /** A request is accepted only inside its window: not older than `requestMaxAgeMs`, not dated beyond `requestMaxSkewMs` ahead. */
+  #fresh(req: ExchangeRequest, now: number): void {
+    const t = req.clientTime.getTime();
+    if (now - t > this.#maxAge) {
+      throw new LicenseError('ERR_EXCHANGE_STALE', `this request was made on ${req.clientTime.toISOString()}, too long ago; make a new request`, { clientTime: req.clientTime.toISOString() });
+    }
+    if (t - now > this.#maxSkew) {
+      throw new LicenseError('ERR_EXCHANGE_FUTURE', `this request is dated ${req.clientTime.toISOString()}, ahead of the server's clock (${new Date(now).toISOString()}); set the requesting machine's clock correctly and make a new request`, { clientTime: req.clientTime.toISOString() });
+    }
+  }
+
+  get #maxAge(): number {
+    return this.#o.requestMaxAgeMs ?? 30 * DAY;
+  }
+
+  get #maxSkew(): number {
+    return this.#o.requestMaxSkewMs ?? 10 * 60_000;
+  }
+
+  /** Supplied machine ids only where the license allows them; weak hardware identities as the vendor's policy says. */
+  #identityPolicy(license: License, req: ExchangeRequest): void {
+    if (req.fingerprintSource === 'operator' && !license.allowSuppliedMachineId) {
+      throw new LicenseError(
+        'ERR_MACHINE_ID_NOT_ALLOWED',
+        `license ${license.id} does not allow a supplied machine id: activate with the machine's hardware fingerprint, or ask the vendor for a license that allows supplied ids (licit issue --allow-machine-id)`,
+        { licenseId: license.id },
+      );
+    }
+    if (req.fingerprintSource === 'hardware' && (this.#o.weakIdentity ?? 'allow') === 'refuse' && !isStrong(req.fingerprint)) {
+      throw new LicenseError(
+        'ERR_FINGERPRINT_WEAK',
+        'this machine has no identity of its own (no SMBIOS serials, only parts other machines share, such as a hypervisor-default network address); this vendor does not activate such machines by hardware. Ask the vendor for a license that allows a supplied machine id.',
+        { licenseId: license.id },
+      );
+    }
+  }
+
+  /** The license user the request speaks for, proven where the license says users must sign in. */
+  async #authenticate(license: License, req: ExchangeRequest, context: AnswerContext): Promise<string> {
+    const auth = this.#o.userAuthenticator;
+    if (license.userAuth === 'none') return req.user ?? this.#o.defaultUser ?? 'default';
+    if (auth === undefined) {
+      throw new LicenseError('ERR_INTERNAL', `license ${license.id} requires its users to sign in (${license.userAuth}), and this server has no user authentication configured`, { licenseId: license.id });
+    }
+    return auth({ store: this.store, license, userId: req.user, credentials: context.credentials, now: this.now });
+  }
+
+  /** Append `exchange.refused` to a license this server knows (never create state for an unknown id). */
+  async #auditRefusal(req: ExchangeRequest, e: LicenseError): Promise<void> {
+    try {
+      if ((await this.#registeredText(req.licenseId)) === undefined) return;
+      await this.store.transaction(req.licenseId, async (tx) => {
+        tx.append(adminEvent(this.now(), `installation:${req.installationId}`, 'exchange.refused', { operation: req.operation, code: e.code, reason: typeof e.details.reason === 'string' ? e.details.reason : null, device: req.installationId }));
+      });
+    } catch {
+      /* the refusal stands whether or not it could be audited */
+    }
   }
 
   /** An installation's ask for credits: audit it, let the vendor's policy decide, sign what it grants. */
@@ -424,37 +547,149 @@ export class Vendor {
     });
   }
 
-  /** Refuse a replayed nonce, remember it, and raise the consumption floor to what the installation reports. */
-  async #recordExchange(license: License, req: ExchangeRequest, user: string): Promise<number> {
+  /**
+   * In one transaction: refuse a replayed nonce (remembered for the whole request window), refuse
+   * implausible usage, and add what this installation's ledger spent to the license's consumption.
+   * Returns the floor for the lease: the license's whole known consumption.
+   */
+  async #recordExchange(license: License, req: ExchangeRequest, user: string, now: number): Promise<number> {
     return this.store.transaction(license.id, async (tx) => {
       const rec = (await tx.get(KINDS.installation, req.installationId)) ?? {};
-      const nonces = Array.isArray(rec.nonces) ? rec.nonces.filter((n): n is string => typeof n === 'string') : [];
-      if (nonces.includes(req.nonce)) {
+      const horizon = Math.floor((now - this.#maxAge - this.#maxSkew) / 1000);
+      const nonces = readNonces(rec.nonces).filter(([, at]) => at >= horizon);
+      if (nonces.some(([n]) => n === req.nonce)) {
         throw new LicenseError('ERR_EXCHANGE_REPLAYED', 'this request was already answered; a request code works once. Make a new request.', { nonce: req.nonce });
       }
-      const before = typeof rec.consumed === 'number' ? rec.consumed : 0;
-      const consumed = Math.max(before, req.consumed ?? 0);
-      const now = this.now();
+      if (nonces.length >= MAX_NONCES) {
+        throw new LicenseError('ERR_RATE_LIMITED', `this installation made ${MAX_NONCES} requests within the request window; wait before making another`, { retryAfterSeconds: 3600 });
+      }
+      const topups = await tx.list(KINDS.topup);
+      const allowance = (license.credits ?? 0) + topups.reduce((n, e) => n + (typeof e.value.credits === 'number' ? e.value.credits : 0), 0);
+      checkPlausible(license, req, allowance);
+      const total = await addSpent(tx, req, now, allowance);
       const at = new Date(now).toISOString();
-      const next: JsonObject = {
+      tx.put(KINDS.installation, req.installationId, {
         user,
-        nonces: [...nonces, req.nonce].slice(-MAX_NONCES),
-        consumed,
+        nonces: [...nonces, [req.nonce, Math.floor(req.clientTime.getTime() / 1000)]],
+        consumed: Math.max(typeof rec.consumed === 'number' ? rec.consumed : 0, req.consumed ?? 0),
         seats: req.seats === undefined ? (rec.seats ?? null) : { ...req.seats },
         app: req.appName ?? null,
         version: req.appVersion ?? null,
         container: req.container,
         lastSeen: at,
-      };
-      tx.put(KINDS.installation, req.installationId, next);
-      if (consumed > before) {
-        let total = consumed;
-        for (const e of await tx.list(KINDS.installation)) if (e.key !== req.installationId && typeof e.value.consumed === 'number') total += e.value.consumed;
-        tx.append(adminEvent(now, 'system', 'credits.consumed', { amount: consumed - before, consumed: total, device: req.installationId }));
-      }
-      return Math.max(consumed, license.carriedCredits);
+      });
+      return Math.max(total, license.carriedCredits);
     });
   }
+}
+
+/** What {@link Vendor.answer} knows beyond the request code. */
+export interface AnswerContext {
+  /** The license user's credentials (online: from the request body; offline: given to `licit respond`). */
+  readonly credentials?: UserCredentials | undefined;
+}
+
+/** What a license user signs in with. */
+export interface UserCredentials {
+  /** The password the license's administrator set. */
+  readonly password?: string | undefined;
+  /** An ID token from the vendor's identity provider. */
+  readonly idToken?: string | undefined;
+}
+
+/** Decides who a request's user is on a license that requires sign-in; throws `ERR_USER_AUTH_REQUIRED`/`ERR_USER_AUTH_FAILED`/`ERR_RATE_LIMITED`. */
+export type UserAuthenticator = (ctx: {
+  readonly store: Store;
+  readonly license: License;
+  readonly userId: string | undefined;
+  readonly credentials: UserCredentials | undefined;
+  readonly now: () => number;
+}) => Promise<string>;
+
+/** Refusals that leave a trace in the license's audit log. */
+const REFUSALS_AUDITED: ReadonlySet<string> = new Set([
+  'ERR_EXCHANGE_UNPROVEN',
+  'ERR_EXCHANGE_IMPLAUSIBLE',
+  'ERR_EXCHANGE_REPLAYED',
+  'ERR_EXCHANGE_FUTURE',
+  'ERR_MACHINE_ID_NOT_ALLOWED',
+  'ERR_FINGERPRINT_WEAK',
+  'ERR_FINGERPRINT_MISMATCH',
+  'ERR_ACTIVATION_NOT_FOUND',
+  'ERR_USER_AUTH_REQUIRED',
+  'ERR_USER_AUTH_FAILED',
+]);
+
+/** `[nonce, clientTime seconds]` pairs of an installation record (older records kept bare nonces: dropped). */
+function readNonces(v: JsonValue | undefined): [string, number][] {
+  if (!Array.isArray(v)) return [];
+  const out: [string, number][] = [];
+  for (const x of v) if (Array.isArray(x) && typeof x[0] === 'string' && typeof x[1] === 'number') out.push([x[0], x[1]]);
+  return out;
+}
+
+/** Reported usage no honest installation can have: more spent than was ever sold, more seats than licensed. */
+function checkPlausible(license: License, req: ExchangeRequest, allowance: number): void {
+  if (req.spent !== undefined && req.spent > allowance) {
+    throw new LicenseError('ERR_EXCHANGE_IMPLAUSIBLE', `the installation reports ${req.spent} credits spent on license ${license.id}, which sold ${allowance} with its top-ups; its ledger is damaged or edited. Contact the vendor.`, { licenseId: license.id, reported: req.spent, allowance, reason: 'credits' });
+  }
+  if (req.spent === undefined && req.consumed !== undefined && req.consumed > Math.max(allowance, license.carriedCredits) && req.consumed > 0) {
+    throw new LicenseError('ERR_EXCHANGE_IMPLAUSIBLE', `the installation reports ${req.consumed} credits consumed on license ${license.id}, which sold ${allowance} with its top-ups. Contact the vendor.`, { licenseId: license.id, reported: req.consumed, allowance, reason: 'credits' });
+  }
+  for (const [type, n] of Object.entries(req.seats ?? {})) {
+    const licensed = license.seatsFor(type);
+    if (n > licensed) {
+      throw new LicenseError('ERR_EXCHANGE_IMPLAUSIBLE', `the installation reports ${n} ${type} seats in use on license ${license.id}, which has ${licensed}. Contact the vendor.`, { licenseId: license.id, type, reported: n, licensed, reason: 'seats' });
+    }
+  }
+}
+
+/**
+ * Add what this request's ledger spent since it last reported to the license's total, keyed by
+ * installation and ledger: a ledger deleted and re-created is a new key, so its spending adds up
+ * instead of replacing; a ledger restored from a backup reports less than before and adds nothing.
+ * Raises `credits.consumed`, and `credits.overspent` when installations between renewals spent
+ * more than the license allows. Returns the license's total consumption.
+ */
+async function addSpent(tx: StoreTx, req: ExchangeRequest, now: number, allowance: number): Promise<number> {
+  const totalRec = (await tx.get(KINDS.credits, 'total')) ?? {};
+  let total = typeof totalRec.spent === 'number' ? totalRec.spent : await legacyTotal(tx);
+  // An older licit reports only its running total: counted as spent under a per-installation key.
+  const spent = req.spent ?? req.consumed;
+  if (spent === undefined) return total;
+  const key = `${req.installationId}:${req.ledgerId ?? 'total'}`;
+  const prior = await tx.get(KINDS.spent, key);
+  const before = typeof prior?.spent === 'number' ? prior.spent : 0;
+  if (spent <= before) return total;
+  const at = new Date(now).toISOString();
+  tx.put(KINDS.spent, key, { spent, at });
+  const wasOver = total > allowance;
+  total += spent - before;
+  tx.put(KINDS.credits, 'total', { spent: total, at });
+  tx.append(adminEvent(now, 'system', 'credits.consumed', { amount: spent - before, consumed: total, device: req.installationId }));
+  if (total > allowance && !wasOver) tx.append(adminEvent(now, 'system', 'credits.overspent', { consumed: total, allowance, over: total - allowance, device: req.installationId }));
+  return total;
+}
+
+/** The total of a store written by an older licit (per-installation running totals), read once. */
+async function legacyTotal(tx: StoreTx): Promise<number> {
+  let n = 0;
+  for (const e of await tx.list(KINDS.installation)) if (typeof e.value.consumed === 'number') n = Math.max(n, e.value.consumed);
+  return n;
+}
+
+/** A license key's claims once its signature held under the vendor keys, whatever its dates say. */
+async function authenticClaims(text: string, publicKeys: PublicKeyInput | readonly PublicKeyInput[]): Promise<LicenseClaims> {
+  const env = parseEnvelope(text, 'license');
+  await verifySignature(env, await toKeyring(publicKeys));
+  return mapToClaims(decodeClaims(env));
+}
+
+/** A fingerprint that identifies one machine (not only parts many machines share). */
+function isStrong(fingerprint: string): boolean {
+  // TODO(fpweak): replace with fingerprintStrength from the fingerprint model once it lands.
+  const codes = fingerprint.startsWith('fp1:') ? fingerprint.slice(4).split(',').map((e) => e.split('=')[0]) : [];
+  return codes.some((c) => c === 'su' || c === 'ss' || c === 'bs' || c === 'cs' || c === 'mi' || c === 'mc');
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { LicenseInput } from '../../core/claims.js';
+import { USER_AUTH_MODES, type LicenseInput, type UserAuthMode } from '../../core/claims.js';
 import { LicenseError } from '../../core/errors.js';
 import { inspectLicense } from '../../core/inspect.js';
 import { issueLicense } from '../../issuer/issue.js';
@@ -9,7 +9,7 @@ const USAGE =
   'licit issue --signing-key FILE [--license-id ID] [--customer NAME] [--issuer NAME] [--edition NAME] [--feature NAME]... ' +
   '[--maintenance-feature NAME]... [--seats TYPE=N]... [--max-users N] [--max-activations N] [--max-user-activations N] ' +
   '[--max-transfers N] [--not-before ISO] [--expires ISO] [--maintenance-expires ISO] [--grace-days N] [--lease-days N] ' +
-  '[--credits N] [--carried N] [--fingerprint FP] [--meta K=V]... [--json]';
+  '[--credits N] [--carried N] [--fingerprint FP] [--allow-machine-id] [--user-auth none|password|id-token|password-or-id-token] [--meta K=V]... [--json]';
 
 function pairs(list: string[] | undefined, flag: string): [string, string][] {
   return (list ?? []).map((p) => {
@@ -28,6 +28,12 @@ function unique(list: [string, string][], flag: string): [string, string][] {
   return list;
 }
 
+function userAuthMode(v: string | undefined): UserAuthMode | undefined {
+  if (v === undefined) return undefined;
+  if (!(USER_AUTH_MODES as readonly string[]).includes(v)) throw new LicenseError('ERR_USAGE', `--user-auth takes one of ${USER_AUTH_MODES.join(', ')}, got "${v}"`);
+  return v as UserAuthMode;
+}
+
 export const run: Verb = async (argv) => {
   const s = { type: 'string' } as const;
   const many = { type: 'string', multiple: true } as const;
@@ -37,7 +43,7 @@ export const run: Verb = async (argv) => {
       'signing-key': s, 'license-id': s, customer: s, issuer: s, edition: s, feature: many, 'maintenance-feature': many,
       seats: many, 'max-users': s, 'max-activations': s, 'max-user-activations': s, 'max-transfers': s,
       'not-before': s, expires: s, 'maintenance-expires': s, 'grace-days': s, 'lease-days': s, credits: s, carried: s,
-      fingerprint: s, meta: many,
+      fingerprint: s, meta: many, 'allow-machine-id': { type: 'boolean' }, 'user-auth': s,
     },
     USAGE,
   );
@@ -63,6 +69,8 @@ export const run: Verb = async (argv) => {
     credits: integer(v.credits, '--credits'),
     carriedCredits: integer(v.carried, '--carried'),
     fingerprint: v.fingerprint,
+    allowSuppliedMachineId: v['allow-machine-id'] === true ? true : undefined,
+    userAuth: userAuthMode(v['user-auth']),
     meta: Object.fromEntries(unique(pairs(v.meta, '--meta'), '--meta')),
   };
   // Drop absent options so defaults apply.

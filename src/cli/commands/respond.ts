@@ -34,7 +34,7 @@ export const run: Verb = async (argv, ctx) => {
     const answer = await vendor.answer(code).catch((e: unknown) => {
       // The core message tells an application to add the key to `publicKeys`; respond has no such
       // option: the operator simply picked the wrong --signing-key for this license.
-      if (e instanceof LicenseError && e.code === 'ERR_KEY_UNKNOWN_SIGNER') {
+      if (e instanceof LicenseError && e.code === 'ERR_EXCHANGE_UNPROVEN' && e.details.reason === 'ERR_KEY_UNKNOWN_SIGNER') {
         const kid = typeof e.details.kid === 'string' ? e.details.kid : 'unknown';
         throw new LicenseError('ERR_KEY_UNKNOWN_SIGNER', `this request is for a license signed by another vendor key (kid ${kid}), but the --signing-key given has kid ${vendor.signer.kid}. Answer it with the signing key whose kid is ${kid}.`, { kid, signingKid: vendor.signer.kid });
       }

@@ -17,6 +17,9 @@ export const ADMIN_KINDS = [
   'topup.requested',
   'topup.completed',
   'topup.failed',
+  'license.registered',
+  'exchange.refused',
+  'credits.overspent',
 ] as const;
 
 /** One of {@link ADMIN_KINDS}. */

@@ -3,7 +3,7 @@
  * installation's own Ed25519 key (so a server can tell installations apart and nobody can speak
  * for one without its key). Armored as `LICITR1-…`, the same envelope as license keys.
  */
-import { toHex } from '../bytes.js';
+import { fromHex, toHex } from '../bytes.js';
 import type { CborValue } from '../cbor.js';
 import { decodeClaims, parseEnvelope, sealEnvelope, verifySignature, type ClaimMap, type Signer } from '../envelope.js';
 import { LicenseError } from '../errors.js';
@@ -46,8 +46,16 @@ export interface RequestInput {
   readonly appName?: string | undefined;
   /** The application's version (up to 64 characters), for the vendor's records. */
   readonly appVersion?: string | undefined;
-  /** Credits consumed locally so far. */
+  /** Credits consumed locally so far (the ledger's running total, vendor floors included). */
   readonly consumed?: number | undefined;
+  /**
+   * Credits this installation's ledger spent itself (its consumes, without the vendor floors carried
+   * in), with {@link RequestInput.ledgerId}: the server adds these up over every ledger the license
+   * ever had, so deleting a ledger never returns a credit.
+   */
+  readonly spent?: number | undefined;
+  /** The ledger's identity (32 hex characters) that `spent` belongs to. */
+  readonly ledgerId?: string | undefined;
   /** Seats in use locally, per user type. */
   readonly seats?: Readonly<Record<string, number>> | undefined;
   /** The license user activating (default: the server's default user). */
@@ -74,6 +82,10 @@ export interface ExchangeRequest extends Required<Pick<RequestInput, 'operation'
   readonly appVersion: string | undefined;
   /** Credits the installation has consumed locally, when sent. */
   readonly consumed: number | undefined;
+  /** Credits its ledger spent itself, when sent (with `ledgerId`). */
+  readonly spent: number | undefined;
+  /** The identity of the ledger `spent` belongs to, when sent. */
+  readonly ledgerId: string | undefined;
   /** Seats in use locally per user type, when sent. */
   readonly seats: Readonly<Record<string, number>> | undefined;
   /** The license user the request is for, when sent. */
@@ -87,6 +99,13 @@ export interface ExchangeRequest extends Required<Pick<RequestInput, 'operation'
 }
 
 const IAT = 6;
+const LEDGER_ID_BYTES = 16;
+
+function ledgerIdBytes(hex: string): Uint8Array {
+  const b = typeof hex === 'string' && /^[0-9a-f]{32}$/.test(hex) ? fromHex(hex) : undefined;
+  if (b === undefined) throw new LicenseError('ERR_USAGE', 'a ledger id is 32 lowercase hex characters (the ledgerId of a CreditLedger balance)');
+  return b;
+}
 
 /**
  * Build and sign a request code (`LICITR1-…`).
@@ -115,6 +134,9 @@ export async function createRequest(input: RequestInput, signer: InstallationSig
   put('app', input.appName);
   put('appv', input.appVersion);
   put('used', input.consumed);
+  if ((input.spent === undefined) !== (input.ledgerId === undefined)) throw new LicenseError('ERR_USAGE', 'a request reports spent credits together with the ledger id they belong to, or neither');
+  put('spent', input.spent);
+  put('lgr', input.ledgerId === undefined ? undefined : ledgerIdBytes(input.ledgerId));
   put('seats', countsMap(input.seats));
   put('user', input.user);
   if (input.topUp !== undefined) {
@@ -143,6 +165,7 @@ function readRequest(m: ClaimMap, ipk: Uint8Array): ExchangeRequest {
   } else if (r.has('tuc') || r.has('tuk')) {
     throw new LicenseError('ERR_KEY_INVALID_CLAIM', `the request code is invalid: a ${op} request carries no top-up`, { claim: 'tuc' });
   }
+  if (r.has('spent') !== r.has('lgr')) throw new LicenseError('ERR_KEY_INVALID_CLAIM', 'the request code is invalid: claims "spent" and "lgr" go together', { claim: 'spent' });
   return {
     operation: op,
     licenseId: r.text('lid', 128) as string,
@@ -153,6 +176,8 @@ function readRequest(m: ClaimMap, ipk: Uint8Array): ExchangeRequest {
     appName: r.text('app', 128, true),
     appVersion: r.text('appv', 64, true),
     consumed: r.count('used', true),
+    spent: r.count('spent', true),
+    ledgerId: r.has('lgr') ? toHex(r.bytes('lgr', LEDGER_ID_BYTES)) : undefined,
     seats: r.counts('seats'),
     user: r.text('user', 256, true),
     topUp,
