@@ -188,6 +188,24 @@ describe.each(backends)('license server on %s, attacked', (_name, makeStore) => 
     expect(events.filter((e) => e.kind === 'credits.overspent')).toEqual([expect.objectContaining({ details: expect.objectContaining({ consumed: 130, allowance: 100, over: 30 }) })]);
   });
 
+  it('a ledger copied to new hardware counts once; a forked copy adds what it spends after reporting', async () => {
+    const key = await vendor.issue({ licenseId: 'LIC-COPY', credits: 1000, maxActivations: 2 });
+    const ledger = 'aa'.repeat(16);
+    const [old, moved, fork] = [installation(), installation(), installation()];
+    const f = (i: InstallationSigner, name: string, spent: number) => ask('renew', i, { licenseId: 'LIC-COPY', licenseKey: key, fingerprint: machine(name), spent, ledgerId: ledger, consumed: spent });
+    expect((await ask('activate', old, { licenseId: 'LIC-COPY', licenseKey: key, fingerprint: machine('copy-old') })).status).toBe(200);
+    expect((await f(old, 'copy-old', 300)).body.floor).toBe(300);
+    // The old machine is retired; its ledger files are copied to the new one, which spends 200 more.
+    await post('/v1/admin/devices/reset', { licenseId: 'LIC-COPY', deviceId: old.kid }, { authorization: `Bearer ${ADMIN}` });
+    expect((await ask('activate', moved, { licenseId: 'LIC-COPY', licenseKey: key, fingerprint: machine('copy-new') })).status).toBe(200);
+    expect((await f(moved, 'copy-new', 500)).body.floor).toBe(500);
+    // A second copy of the same files on another machine: its spending adds up, from its first report on.
+    expect((await ask('activate', fork, { licenseId: 'LIC-COPY', licenseKey: key, fingerprint: machine('copy-fork') })).status).toBe(200);
+    expect((await f(fork, 'copy-fork', 500)).body.floor).toBe(500);
+    expect((await f(fork, 'copy-fork', 650)).body.floor).toBe(650);
+    expect((await f(moved, 'copy-new', 600)).body.floor).toBe(750);
+  });
+
   it('a reinstall on the same machine is a transfer; the moved-from installation is not renewed', async () => {
     const key = await vendor.issue({ licenseId: 'LIC-MOVE', maxActivations: 1, maxTransfers: 1 });
     const first = installation();

@@ -137,7 +137,7 @@ export const KINDS = {
   installation: 'server.installation',
   /** One record per top-up token (keyed by token id): the token, credits, idempotency key, source. */
   topup: 'server.topup',
-  /** Credits each ledger spent, keyed `installation:ledger`: what it last reported. */
+  /** Credits each ledger spent (keyed by ledger id): per installation that reported it, from what base. */
   spent: 'server.spent',
   /** The license's whole consumption (key `total`): the sum over every ledger it ever had. */
   credits: 'server.credits',
@@ -146,6 +146,8 @@ const DAY = 86_400_000;
 /** Requests one installation may make within the request window (nonces are kept that long). */
 const MAX_NONCES = 4096;
 const MAX_TOPUPS = 64;
+/** Installations one ledger may be reported from (a move adds one; more is a ledger copied around). */
+const MAX_LEDGER_PARTS = 16;
 
 function publicFrom(key: SigningKeyInput): string {
   let k: KeyObject;
@@ -645,30 +647,51 @@ function checkPlausible(license: License, req: ExchangeRequest, allowance: numbe
 }
 
 /**
- * Add what this request's ledger spent since it last reported to the license's total, keyed by
- * installation and ledger: a ledger deleted and re-created is a new key, so its spending adds up
- * instead of replacing; a ledger restored from a backup reports less than before and adds nothing.
- * Raises `credits.consumed`, and `credits.overspent` when installations between renewals spent
- * more than the license allows. Returns the license's total consumption.
+ * Add what this request's ledger spent since it last reported to the license's total. Ledgers are
+ * told apart by their id (the hash of their first record), so a ledger deleted and re-created adds
+ * up instead of replacing, and a ledger restored from a backup reports less and adds nothing. A
+ * ledger copied to another installation (the license moved to new hardware, or a copy made to fork
+ * it) continues from the most the vendor knew of it: a move counts once, and a fork's second branch
+ * adds everything it spends after its first report. Raises `credits.consumed`, and
+ * `credits.overspent` when installations between renewals spent more than the license allows.
+ * Returns the license's total consumption.
  */
 async function addSpent(tx: StoreTx, req: ExchangeRequest, now: number, allowance: number): Promise<number> {
   const totalRec = (await tx.get(KINDS.credits, 'total')) ?? {};
   let total = typeof totalRec.spent === 'number' ? totalRec.spent : await legacyTotal(tx);
-  // An older licit reports only its running total: counted as spent under a per-installation key.
+  // An older licit reports only its running total: counted as this installation's own ledger.
   const spent = req.spent ?? req.consumed;
   if (spent === undefined) return total;
-  const key = `${req.installationId}:${req.ledgerId ?? 'total'}`;
-  const prior = await tx.get(KINDS.spent, key);
-  const before = typeof prior?.spent === 'number' ? prior.spent : 0;
-  if (spent <= before) return total;
+  const ledgerKey = req.ledgerId ?? `installation-${req.installationId}`;
+  const rec = (await tx.get(KINDS.spent, ledgerKey)) ?? {};
+  const parts = readParts(rec.parts);
+  let part = parts.get(req.installationId);
+  if (part === undefined) {
+    if (parts.size >= MAX_LEDGER_PARTS) throw new LicenseError('ERR_EXCHANGE_IMPLAUSIBLE', `one credit ledger of license ${req.licenseId} was reported by ${MAX_LEDGER_PARTS} installations; it is being copied around. Contact the vendor.`, { licenseId: req.licenseId, reason: 'ledger-copies' });
+    const base = Math.max(0, ...[...parts.values()].map((p) => p.spent));
+    part = { base, spent: base };
+  } else if (spent <= part.spent) return total;
+  const delta = Math.max(0, spent - part.spent);
+  parts.set(req.installationId, { base: part.base, spent: Math.max(spent, part.spent) });
   const at = new Date(now).toISOString();
-  tx.put(KINDS.spent, key, { spent, at });
+  tx.put(KINDS.spent, ledgerKey, { parts: Object.fromEntries([...parts].map(([k, v]) => [k, { base: v.base, spent: v.spent }])), at });
+  if (delta === 0) return total;
   const wasOver = total > allowance;
-  total += spent - before;
+  total += delta;
   tx.put(KINDS.credits, 'total', { spent: total, at });
-  tx.append(adminEvent(now, 'system', 'credits.consumed', { amount: spent - before, consumed: total, device: req.installationId }));
+  tx.append(adminEvent(now, 'system', 'credits.consumed', { amount: delta, consumed: total, device: req.installationId }));
   if (total > allowance && !wasOver) tx.append(adminEvent(now, 'system', 'credits.overspent', { consumed: total, allowance, over: total - allowance, device: req.installationId }));
   return total;
+}
+
+/** Installations that reported one ledger: what it had spent when each first reported it, and since. */
+function readParts(v: JsonValue | undefined): Map<string, { base: number; spent: number }> {
+  const out = new Map<string, { base: number; spent: number }>();
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return out;
+  for (const [k, p] of Object.entries(v)) {
+    if (p !== null && typeof p === 'object' && !Array.isArray(p) && typeof p.base === 'number' && typeof p.spent === 'number') out.set(k, { base: p.base, spent: p.spent });
+  }
+  return out;
 }
 
 /** The total of a store written by an older licit (per-installation running totals), read once. */
