@@ -12,3 +12,20 @@ setEd25519Backend(nodeBackend);
 export { createLicenseServer, isErrorCode, type LicenseServer, type LicenseServerOptions } from './server.js';
 export { Vendor, KINDS, topUpTokenId, type VendorOptions, type ContainerPolicy, type Answer, type TopUpPolicyRequest, type TopUpGrant } from './vendor.js';
 export { createLease, openRequest, type Lease, type ExchangeRequest } from '../core/exchange/index.js';
+export {
+  authenticateUser,
+  LicenseUserCredentials,
+  createIdTokenVerifier,
+  hashPassword,
+  verifyPassword,
+  USER_AUTH_KINDS,
+  type AuthenticateUserContext,
+  type AuthenticatedUser,
+  type UserAuthMode,
+  type UserAuthPolicy,
+  type UserCredentialsInput,
+  type CredentialOptions,
+  type IdTokenVerifier,
+  type IdTokenVerifierOptions,
+  type VerifiedIdToken,
+} from './user-auth.js';
