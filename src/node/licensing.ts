@@ -76,6 +76,13 @@ export interface LicensingOptions {
   readonly appVersion?: string | undefined;
   /** License user to activate as (default: the server's default user). */
   readonly user?: string | undefined;
+  /**
+   * The user's sign-in, for licenses whose users must prove who they are (`license.userAuth`): the
+   * password the license's administrator set, or an ID token from the vendor's identity provider.
+   * Sent (over the server's TLS) with an activation only; renewals are proven by the installation key.
+   * A function is called for each activation (e.g. to ask the user, or to fetch a fresh ID token).
+   */
+  readonly credentials?: UserSignIn | (() => UserSignIn | Promise<UserSignIn>) | undefined;
   /** Release date of the running application (maintenance check). */
   readonly releaseDate?: Date | undefined;
   /** Credit ledger: its consumption is reported, the lease's floor and top-ups applied to it. */
@@ -99,6 +106,14 @@ export interface LicensingOptions {
   readonly requestTimeoutMs?: number | undefined;
   /** Timer used for renewals (tests). */
   readonly schedule?: Schedule | undefined;
+}
+
+/** A license user's sign-in: a password or an ID token. */
+export interface UserSignIn {
+  /** The password the license's administrator set for the user. */
+  readonly password?: string | undefined;
+  /** An ID token from the vendor's identity provider (names the user itself). */
+  readonly idToken?: string | undefined;
 }
 
 /** What {@link Licensing.requestTopUp} got. A plain JSON object, so an alert hook can return it. */
@@ -514,7 +529,7 @@ export class Licensing extends EventEmitter {
   async #online(op: 'activate' | 'renew'): Promise<Lease> {
     try {
       const code = await this.createRequest(op);
-      const body = await this.#post(op, code);
+      const body = await this.#post(op, code, this.#lease === undefined ? await this.#signIn() : undefined);
       const leaseText = body.lease;
       if (typeof leaseText !== 'string') throw new LicenseError('ERR_SERVER_UNREACHABLE', 'the license server answered without a lease');
       return await this.applyResponse(leaseText);
@@ -543,7 +558,12 @@ export class Licensing extends EventEmitter {
     }
   }
 
-  async #post(op: 'activate' | 'renew' | 'deactivate' | 'topup', code: string): Promise<Record<string, unknown>> {
+  async #signIn(): Promise<UserSignIn | undefined> {
+    const c = this.#o.credentials;
+    return typeof c === 'function' ? await c() : c;
+  }
+
+  async #post(op: 'activate' | 'renew' | 'deactivate' | 'topup', code: string, credentials?: UserSignIn): Promise<Record<string, unknown>> {
     const server = this.#o.server;
     if (server === undefined) throw new LicenseError('ERR_USAGE', 'no license server configured (the `server` option); use createRequest/applyResponse to activate offline');
     const url = new URL(`v1/${op}`, String(server).endsWith('/') ? String(server) : `${String(server)}/`);
@@ -551,7 +571,7 @@ export class Licensing extends EventEmitter {
     let res: Response;
     let body: unknown;
     try {
-      res = await doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request: code }), signal: AbortSignal.timeout(this.#o.requestTimeoutMs ?? 10_000) });
+      res = await doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(credentials === undefined ? { request: code } : { request: code, credentials }), signal: AbortSignal.timeout(this.#o.requestTimeoutMs ?? 10_000) });
       body = await res.json();
     } catch (e) {
       throw new LicenseError('ERR_SERVER_UNREACHABLE', `the license server ${url.origin} cannot be reached (${(e as Error)?.message ?? String(e)}); licit will retry`, { server: url.origin }, { cause: e });

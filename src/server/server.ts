@@ -12,6 +12,7 @@ import { FileStore } from '../node/file-store.js';
 import { readVerifiedLog } from '../core/admin/audit-chain.js';
 import type { RangeSpec } from '../core/admin/range.js';
 import { computeReport } from '../core/admin/report.js';
+import { LicenseUserCredentials } from './auth/credentials.js';
 import { KINDS, Vendor, type UserCredentials, type VendorOptions } from './vendor.js';
 
 /** Options of {@link createLicenseServer}. */
@@ -214,9 +215,13 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
       const acts = vendor.activations(license, 'admin');
       const userId = str(b, 'userId');
       const own = int(b, 'maxActivations', true);
+      if (b.mustChange !== undefined && typeof b.mustChange !== 'boolean') throw usage('"mustChange" must be true or false');
+      const password = str(b, 'password', true);
       let user = await acts.addUser(userId, own === undefined ? {} : { maxActivations: own });
       if (own !== undefined && user.maxActivations !== own) user = await acts.setUserLimit(userId, own);
-      return { licenseId: license.id, user: { ...user, createdAt: user.createdAt.toISOString() } };
+      // The initial password the license's administrator gives the user (stored only as a scrypt hash).
+      if (password !== undefined) await new LicenseUserCredentials(vendor.store, license.id, { now: vendor.now }).setPassword(userId, password, { mustChange: b.mustChange !== false, actor: 'admin' });
+      return { licenseId: license.id, user: { ...user, createdAt: user.createdAt.toISOString() }, passwordSet: password !== undefined };
     },
     'POST /v1/admin/users/remove': async (req) => {
       const b = await readJson(req, max);

@@ -20,6 +20,8 @@ import { toSigner, type SigningKeyInput } from '../issuer/signer.js';
 import { adminEvent } from '../core/admin/events.js';
 import { withAuditChain } from '../core/admin/chained-store.js';
 import { verifyTopUp } from '../core/topup.js';
+import { authenticateUser } from './auth/authenticate.js';
+import type { IdTokenVerifier } from './auth/id-token.js';
 import { issueTopUp } from '../issuer/issue.js';
 import { explain, match, type MatchStrategy } from '../node/fingerprint/match.js';
 
@@ -55,10 +57,12 @@ export interface VendorOptions {
    */
   readonly weakIdentity?: 'allow' | 'refuse' | undefined;
   /**
-   * Proves who a license user is on licenses that require sign-in (`userAuth` claim). Build one
-   * with `createUserAuthenticator` (passwords and/or ID tokens).
+   * Verifies ID tokens from the vendor's identity provider, for licenses whose users sign in with one
+   * (`userAuth` claim `id-token` or `password-or-id-token`). Build it once with `createIdTokenVerifier`.
    */
-  readonly userAuthenticator?: UserAuthenticator | undefined;
+  readonly idTokenVerifier?: IdTokenVerifier | undefined;
+  /** Password lockout: failures before a lock (default 5) and its length (default 15 minutes). */
+  readonly passwordLockout?: { readonly maxFailures?: number; readonly lockMs?: number } | undefined;
   /** License user for requests that name none (default `"default"`). */
   readonly defaultUser?: string | undefined;
   /** Create a license user on first activation (default true); false: only users an admin assigned may activate. */
@@ -388,8 +392,8 @@ export class Vendor {
     this.#containerPolicy(req);
     const { license, replaced } = await this.#prove(req);
     this.#identityPolicy(license, req);
-    const user = await this.#authenticate(license, req, context);
     const acts = this.activations(license, `installation:${req.installationId}`);
+    const user = await this.#user(license, req, context, acts);
     const existing = (await acts.devices(user)).find((a) => a.deviceId === req.installationId);
     // Only an activated installation may renew, report usage, ask for credits or deactivate.
     if (existing === undefined && req.operation !== 'activate') throw notActivated(req);
@@ -406,7 +410,7 @@ export class Vendor {
       await acts.validate(user, existing.deviceId);
       if (req.topUp !== undefined) topUp = await this.#askTopUp(license, req, user, req.topUp);
     } else {
-      if (this.#o.autoAddUsers !== false && license.userAuth === 'none') await acts.addUser(user);
+      if (this.#o.autoAddUsers !== false) await acts.addUser(user);
       // A reinstall on the same machine (same strong fingerprint, new installation key) is a move:
       // it counts one transfer, and the moved-from installation is never renewed again. A weak
       // fingerprint is shared by other machines, so it never identifies "the same machine".
@@ -476,14 +480,29 @@ export class Vendor {
     }
   }
 
-  /** The license user the request speaks for, proven where the license says users must sign in. */
-  async #authenticate(license: License, req: ExchangeRequest, context: AnswerContext): Promise<string> {
-    const auth = this.#o.userAuthenticator;
-    if (license.userAuth === 'none') return req.user ?? this.#o.defaultUser ?? 'default';
-    if (auth === undefined) {
-      throw new LicenseError('ERR_INTERNAL', `license ${license.id} requires its users to sign in (${license.userAuth}), and this server has no user authentication configured`, { licenseId: license.id });
-    }
-    return auth({ store: this.store, license, userId: req.user, credentials: context.credentials, now: this.now });
+  /**
+   * The license user the request speaks for. Where the license says users sign in, a user id alone
+   * selects nothing: an activated installation is its activation's user (its key proves it); a new
+   * activation needs the user's password or an ID token (`ERR_USER_AUTH_REQUIRED`/`_FAILED`).
+   */
+  async #user(license: License, req: ExchangeRequest, context: AnswerContext, acts: Activations): Promise<string> {
+    const fallback = this.#o.defaultUser ?? 'default';
+    if (license.userAuth === 'none') return req.user ?? fallback;
+    const mine = (await acts.devices()).find((a) => a.deviceId === req.installationId);
+    if (mine !== undefined && (req.user === undefined || req.user === mine.userId)) return mine.userId;
+    if (req.operation !== 'activate') return req.user ?? fallback; // not activated for that user: refused below
+    const who = await authenticateUser({
+      store: this.store,
+      licenseId: license.id,
+      userId: req.user,
+      credentials: context.credentials,
+      mode: license.userAuth,
+      idTokenVerifier: this.#o.idTokenVerifier,
+      now: this.now,
+      actor: `installation:${req.installationId}`,
+      lockout: this.#o.passwordLockout,
+    });
+    return who.userId ?? fallback;
   }
 
   /** Append `exchange.refused` to a license this server knows (never create state for an unknown id). */
@@ -599,15 +618,6 @@ export interface UserCredentials {
   readonly idToken?: string | undefined;
 }
 
-/** Decides who a request's user is on a license that requires sign-in; throws `ERR_USER_AUTH_REQUIRED`/`ERR_USER_AUTH_FAILED`/`ERR_RATE_LIMITED`. */
-export type UserAuthenticator = (ctx: {
-  readonly store: Store;
-  readonly license: License;
-  readonly userId: string | undefined;
-  readonly credentials: UserCredentials | undefined;
-  readonly now: () => number;
-}) => Promise<string>;
-
 /** Refusals that leave a trace in the license's audit log. */
 const REFUSALS_AUDITED: ReadonlySet<string> = new Set([
   'ERR_EXCHANGE_UNPROVEN',
@@ -619,7 +629,6 @@ const REFUSALS_AUDITED: ReadonlySet<string> = new Set([
   'ERR_FINGERPRINT_MISMATCH',
   'ERR_ACTIVATION_NOT_FOUND',
   'ERR_USER_AUTH_REQUIRED',
-  'ERR_USER_AUTH_FAILED',
 ]);
 
 /** `[nonce, clientTime seconds]` pairs of an installation record (older records kept bare nonces: dropped). */

@@ -9,8 +9,8 @@ import { checkId, type Store } from '../../core/store.js';
 import { LicenseUserCredentials, type CredentialOptions } from './credentials.js';
 import type { IdTokenVerifier, VerifiedIdToken } from './id-token.js';
 
-/** How a license's users sign in: not at all, with a password the administrator set, with an ID token, or with either. */
-export type UserAuthMode = 'none' | 'password' | 'id-token' | 'password-or-id-token';
+import type { UserAuthMode } from '../../core/claims.js';
+export type { UserAuthMode } from '../../core/claims.js';
 
 /** What a license (or the server, per license) requires of its users. */
 export interface UserAuthPolicy {
