@@ -115,6 +115,7 @@ async function leaseCheckRows(): Promise<Row[]> {
     license: await vendor.issue({ licenseId: 'BENCH-CHECK', features: ['export'] }),
     publicKeys: vendor.publicKeyPem,
     dir,
+    secret: 'bench-app-secret',
     machineId: 'bench',
     server: 'http://in-process',
     autoRenew: false,

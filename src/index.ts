@@ -11,7 +11,8 @@
  */
 // In Node, node:crypto runs Ed25519 and AES-GCM; other runtimes get WebCrypto or noble via the core.
 import './node/backends.js';
-import { ClockGuard } from './core/clock-guard.js';
+import { ClockGuard, type SealedStateStore, type TimeWitness } from './core/clock-guard.js';
+import { requireSecret } from './core/require-secret.js';
 import { SealedFile } from './node/sealed-file.js';
 
 export { verifyLicense, type VerifyOptions, type MachineCheck } from './core/verify.js';
@@ -19,7 +20,7 @@ export { License, claimsToJSON } from './core/license.js';
 export { LicenseError, isLicenseError, ERROR_CODES, type LicenseErrorCode, type LicenseErrorJSON } from './core/errors.js';
 export type { LicenseClaims, LicenseInput } from './core/claims.js';
 export { evaluateStatus, type LicenseStatus, type StatusReport } from './core/policy.js';
-export { ClockGuard, type ClockGuardOptions, type SealedStateStore } from './core/clock-guard.js';
+export { ClockGuard, type ClockGuardOptions, type SealedStateStore, type SignedTimeResult, type TimeWitness } from './core/clock-guard.js';
 export { verifyTopUp, type TopUp } from './core/topup.js';
 export { inspectLicense, type InspectedLicense } from './core/inspect.js';
 export { keyId, type PublicKeyInput } from './core/keys.js';
@@ -30,16 +31,30 @@ export { nodeAead } from './node/aead-node.js';
 export { SealedFile } from './node/sealed-file.js';
 
 /**
- * A clock guard whose sealed high-water mark lives in a file.
+ * A clock guard whose sealed high-water mark lives in a file (and in every store of `alsoKeepIn`).
+ * Throws `ERR_SECRET_REQUIRED` without a `secret`: there is no shared default.
  *
  * @example
  * ```ts
- * const clockGuard = fileClockGuard('/var/lib/myapp/clock', { secret: APP_SECRET })
+ * const clockGuard = fileClockGuard('/var/lib/myapp/clock', { secret: APP_SECRET, alsoKeepIn: [installation.clockStore] })
  * await verifyLicense(key, { publicKeys, clockGuard })
  * ```
  */
-export function fileClockGuard(path: string, options: { secret: string | Uint8Array; toleranceMs?: number }): ClockGuard {
-  return new ClockGuard({ store: new SealedFile(path), secret: options.secret, toleranceMs: options.toleranceMs });
+export function fileClockGuard(
+  path: string,
+  options: {
+    /** Your application's secret (required). */
+    readonly secret: string | Uint8Array;
+    /** How far back the clock may step, in ms (default 10 minutes). */
+    readonly toleranceMs?: number | undefined;
+    /** More stores keeping the same state, e.g. `installation.clockStore` (default none). */
+    readonly alsoKeepIn?: readonly SealedStateStore[] | undefined;
+    /** Records whose latest time counts as seen, e.g. the credit ledger (default none). */
+    readonly witnesses?: readonly TimeWitness[] | undefined;
+  },
+): ClockGuard {
+  const secret = requireSecret(options?.secret, 'fileClockGuard');
+  return new ClockGuard({ store: new SealedFile(path), secret, toleranceMs: options.toleranceMs, alsoKeepIn: options.alsoKeepIn, witnesses: options.witnesses });
 }
 
 // Seats, license users, device activations and floating seats: pure rules over a Store.

@@ -51,7 +51,7 @@ describe('ClockGuard', () => {
     const err = await verifyLicense(key, { publicKeys: vendor.publicKeyPem, now: T('2026-05-15'), clockGuard }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LicenseError);
     expect((err as LicenseError).code).toBe('ERR_CLOCK_TAMPERED');
-    expect((err as LicenseError).message).toMatch(/Set the clock correctly/);
+    expect((err as LicenseError).message).toMatch(/Set the clock correctly; if it is correct now, renew online or apply a response code from the vendor \(licit request \/ licit apply\)/);
   });
 
   it('reports an unwritable state directory as ERR_IO, not a crash', async () => {

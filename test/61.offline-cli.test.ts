@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openRequest } from '../src/core/exchange/index.js';
 import { FileStore } from '../src/node/file-store.js';
+import { Installation } from '../src/node/installation.js';
 import { KINDS } from '../src/server/vendor.js';
 import { licit } from './helpers/cli.js';
 import { makeVendor } from './helpers/vendor.js';
@@ -16,6 +17,11 @@ import { makeVendor } from './helpers/vendor.js';
 const vendor = makeVendor();
 const work = mkdtempSync(join(tmpdir(), 'licit-offline-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+/** The application's secret, as the CLI reads it (`--secret-file`; one trailing line break is not part of it). */
+const SECRET = 'offline-cli-app-secret';
+const secretFile = join(work, 'app.secret');
+writeFileSync(secretFile, `${SECRET}\n`, { mode: 0o600 });
+const NO_ENV_SECRET = { LICIT_SECRET: undefined };
 
 const wrap = (s: string) => s.trim().replace(/(.{64})/g, '$1\n');
 /** What the CLI is given: the code wrapped at 64 columns, checked to really be wrapped (several lines, none longer). */
@@ -32,7 +38,7 @@ function wrapped(code: string): string {
 const store = join(work, 'vendor-store');
 
 function request(key: string, dir: string, machine: string): string {
-  const r = licit(['request', '--license', key, '--public-key', vendor.pubPath, '--dir', join(work, dir), '--machine-id', machine]);
+  const r = licit(['request', '--license', key, '--public-key', vendor.pubPath, '--secret-file', secretFile, '--dir', join(work, dir), '--machine-id', machine], { env: NO_ENV_SECRET });
   expect(r.code, r.stderr).toBe(0);
   const code = r.stdout.trim();
   expect(code).toMatch(/^LICITR1-[A-Za-z0-9_-]+$/); // one line
@@ -42,7 +48,7 @@ function respond(code: string) {
   return licit(['respond', '--signing-key', vendor.keyPath, '--store', store, '--json', '-'], { input: wrapped(code) });
 }
 function apply(key: string, dir: string, machine: string, response: string) {
-  return licit(['apply', '--license', key, '--public-key', vendor.pubPath, '--dir', join(work, dir), '--machine-id', machine, '--json', '-'], { input: wrapped(response) });
+  return licit(['apply', '--license', key, '--public-key', vendor.pubPath, '--secret-file', secretFile, '--dir', join(work, dir), '--machine-id', machine, '--json', '-'], { input: wrapped(response), env: NO_ENV_SECRET });
 }
 
 describe('offline round trip (CLI only)', () => {
@@ -102,7 +108,7 @@ describe('offline round trip (CLI only)', () => {
 
   it('--seat-usage travels in the request and the vendor records it', async () => {
     const key = await vendor.issue({ allowSuppliedMachineId: true, licenseId: 'LIC-SEATS-CLI', seats: { basic: 5, advanced: 1 } });
-    const r = licit(['request', '--license', key, '--public-key', vendor.pubPath, '--dir', join(work, 'seats'), '--machine-id', 'm-seats', '--seat-usage', 'basic=3', '--seat-usage', 'advanced=1', '--json']);
+    const r = licit(['request', '--license', key, '--public-key', vendor.pubPath, '--secret-file', secretFile, '--dir', join(work, 'seats'), '--machine-id', 'm-seats', '--seat-usage', 'basic=3', '--seat-usage', 'advanced=1', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const { request: code, installation } = r.json() as unknown as { request: string; installation: string };
     expect((await openRequest(code)).seats).toEqual({ basic: 3, advanced: 1 });
@@ -111,7 +117,7 @@ describe('offline round trip (CLI only)', () => {
     const rec = await fs.read('LIC-SEATS-CLI', (tx) => tx.get(KINDS.installation, installation));
     await fs.close();
     expect(rec?.seats).toEqual({ basic: 3, advanced: 1 });
-    const bad = licit(['request', '--license', key, '--public-key', vendor.pubPath, '--dir', join(work, 'seats'), '--seat-usage', 'basic']);
+    const bad = licit(['request', '--license', key, '--public-key', vendor.pubPath, '--secret-file', secretFile, '--dir', join(work, 'seats'), '--seat-usage', 'basic']);
     expect(bad.code).toBe(2);
   });
 
@@ -159,7 +165,7 @@ describe('offline round trip (CLI only)', () => {
 
   it('request refuses empty, overlong or control-character text flags and an empty --dir, naming the flag', async () => {
     const key = await vendor.issue({ allowSuppliedMachineId: true, customer: 'Flags' });
-    const base = ['request', '--license', key, '--public-key', vendor.pubPath, '--machine-id', 'm-flags', '--json'];
+    const base = ['request', '--license', key, '--public-key', vendor.pubPath, '--secret-file', secretFile, '--machine-id', 'm-flags', '--json'];
     const cases: [string[], string][] = [
       [['--dir', join(work, 'flags'), '--app-version', ''], '--app-version'],
       [['--dir', join(work, 'flags'), '--user', ''], '--user'],
@@ -180,5 +186,53 @@ describe('offline round trip (CLI only)', () => {
     const ok = licit([...base, '--dir', join(work, 'flags'), '--app', 'a'.repeat(128), '--app-version', 'v'.repeat(64), '--user', 'u'.repeat(256)]);
     expect(ok.code, ok.stdout).toBe(0);
     expect((await openRequest(ok.json().request as string)).appVersion).toBe('v'.repeat(64));
+  });
+});
+
+describe('the application secret (no default) and clock recovery through the CLI', () => {
+  it('request and apply refuse without --secret-file or LICIT_SECRET, before creating anything; both sources open the same installation', async () => {
+    const key = await vendor.issue({ allowSuppliedMachineId: true, customer: 'Secretless' });
+    const dir = join(work, 'nosecret');
+    for (const verb of ['request', 'apply']) {
+      const r = licit([verb, '--license', key, '--public-key', vendor.pubPath, '--dir', dir, '--machine-id', 'm-ns', '--json', ...(verb === 'apply' ? ['LICITL1-x'] : [])], { env: NO_ENV_SECRET });
+      expect(r.code, r.stdout).toBe(1);
+      expect(r.json().error?.code).toBe('ERR_SECRET_REQUIRED');
+      expect(r.json().error?.message).toContain('--secret-file FILE');
+      expect(r.json().error?.message).toContain('LICIT_SECRET');
+    }
+    const empty = join(work, 'empty.secret');
+    writeFileSync(empty, '\n');
+    expect(licit(['request', '--license', key, '--public-key', vendor.pubPath, '--secret-file', empty, '--dir', dir, '--json'], { env: NO_ENV_SECRET }).json().error?.code).toBe('ERR_SECRET_REQUIRED');
+    expect(existsSync(dir)).toBe(false);
+    // The file (its trailing line break dropped) and the environment variable are the same secret.
+    const viaFile = licit(['request', '--license', key, '--public-key', vendor.pubPath, '--secret-file', secretFile, '--dir', dir, '--machine-id', 'm-ns', '--json'], { env: NO_ENV_SECRET });
+    const viaEnv = licit(['request', '--license', key, '--public-key', vendor.pubPath, '--dir', dir, '--machine-id', 'm-ns', '--json'], { env: { LICIT_SECRET: SECRET } });
+    expect(viaFile.code, viaFile.stdout).toBe(0);
+    expect(viaEnv.code, viaEnv.stdout).toBe(0);
+    expect(viaEnv.json().installation).toBe(viaFile.json().installation);
+    // ...and it is the secret the application passes to the API.
+    expect((await Installation.open({ dir, secret: SECRET })).id).toBe(viaFile.json().installation);
+    const wrong = licit(['request', '--license', key, '--public-key', vendor.pubPath, '--dir', dir, '--machine-id', 'm-ns', '--json'], { env: { LICIT_SECRET: 'not-the-app-secret' } });
+    expect(wrong.json().error?.code).toBe('ERR_STATE_TAMPERED');
+  });
+
+  it('a time check poisoned by a clock once set to 2099 is reset offline: request, respond, apply', async () => {
+    const key = await vendor.issue({ allowSuppliedMachineId: true, customer: 'Clock Ltd' });
+    const dir = join(work, 'clock');
+    // Activated once, then one check with the clock far ahead.
+    expect(apply(key, 'clock', 'm-clock', respond(request(key, 'clock', 'm-clock')).json().response as string).code).toBe(0);
+    await (await Installation.open({ dir, secret: SECRET })).clock.check(new Date('2099-01-01T00:00:00Z'));
+    const err = (await (await Installation.open({ dir, secret: SECRET })).clock.check(new Date()).catch((e: unknown) => e)) as { code: string; message: string };
+    expect(err.code).toBe('ERR_CLOCK_TAMPERED');
+    expect(err.message).toContain('licit request / licit apply');
+    // The way out its message names: a fresh response from the vendor.
+    const ok = apply(key, 'clock', 'm-clock', respond(request(key, 'clock', 'm-clock')).json().response as string);
+    expect(ok.code, ok.stdout).toBe(0);
+    const lease = ok.json().lease as { serverTime: string; status: string };
+    expect(lease.status).toBe('verified');
+    const guard = (await Installation.open({ dir, secret: SECRET })).clock;
+    expect((await guard.lastSignedTime())?.toISOString()).toBe(lease.serverTime);
+    expect(await guard.highWaterMark()).toBeLessThan(Date.parse('2099-01-01T00:00:00Z'));
+    await expect(guard.check(new Date())).resolves.toBeInstanceOf(Date);
   });
 });

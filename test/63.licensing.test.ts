@@ -4,19 +4,22 @@
  * ERR_LEASE_EXPIRED; a refusal ends verification at verifiedUntil; back-off doubles; checks stay
  * synchronous.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isLicenseError } from '../src/core/errors.js';
 import { MemoryStore } from '../src/core/memory-store.js';
-import { Licensing, type RenewalFailure, type StatusEvent } from '../src/node/licensing.js';
+import { fileClockGuard } from '../src/index.js';
+import { Installation, type InstallationOptions } from '../src/node/installation.js';
+import { Licensing, type LicensingOptions, type RenewalFailure, type StatusEvent } from '../src/node/licensing.js';
 import { createLicenseServer } from '../src/server/index.js';
 import { makeVendor } from './helpers/vendor.js';
 
 const vendor = makeVendor();
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-03-01T00:00:00Z');
+const SECRET = 'test-app-secret';
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
@@ -37,7 +40,7 @@ function world(opts: { graceDays?: number; maxActivations?: number } = {}) {
   const open = async (key: string, machineId = 'm-1') => {
     const dir = mkdtempSync(join(tmpdir(), 'licit-rt-'));
     dirs.push(dir);
-    return Licensing.open({ license: key, publicKeys: vendor.publicKeyPem, dir, server: 'http://licenses.test', machineId, now: () => now, fetch: fetchFn, schedule, retryMinMs: 1000, retryMaxMs: 8000 });
+    return Licensing.open({ license: key, publicKeys: vendor.publicKeyPem, dir, secret: SECRET, server: 'http://licenses.test', machineId, now: () => now, fetch: fetchFn, schedule, retryMinMs: 1000, retryMaxMs: 8000 });
   };
   const pending = () => timers.filter((t) => !t.cancelled);
   return { server, open, timers, pending, setDown: (d: boolean) => (down = d), advance: (ms: number) => (now += ms), at: () => now };
@@ -142,7 +145,7 @@ describe('Licensing', () => {
     const key = await vendor.issue({ allowSuppliedMachineId: true, licenseId: 'LIC-P', graceDays: 0 });
     const dir = mkdtempSync(join(tmpdir(), 'licit-rt-'));
     dirs.push(dir);
-    const opts = { license: key, publicKeys: vendor.publicKeyPem, dir, machineId: 'm-p', now: () => w.at(), fetch: ((u: string, i: RequestInit) => w.server.handle(new Request(u, i))) as unknown as typeof fetch, server: 'http://s', autoRenew: false };
+    const opts = { license: key, publicKeys: vendor.publicKeyPem, dir, secret: SECRET, machineId: 'm-p', now: () => w.at(), fetch: ((u: string, i: RequestInit) => w.server.handle(new Request(u, i))) as unknown as typeof fetch, server: 'http://s', autoRenew: false };
     const a = await Licensing.open(opts);
     await a.activate();
     const b = await Licensing.open(opts);
@@ -157,6 +160,72 @@ describe('Licensing', () => {
     expect(b.status).toBe('expired');
   });
 
+  it('Licensing.open and Installation.open refuse to seal state without a secret, before touching the directory', async () => {
+    const key = await vendor.issue({ allowSuppliedMachineId: true, licenseId: 'LIC-NOSECRET' });
+    const dir = join(mkdtempSync(join(tmpdir(), 'licit-rt-')), 'state');
+    dirs.push(dir);
+    for (const secret of [undefined, '']) {
+      const l = await Licensing.open({ license: key, publicKeys: vendor.publicKeyPem, dir, machineId: 'm-n', secret } as unknown as LicensingOptions).catch((e: unknown) => e);
+      expect(isLicenseError(l, 'ERR_SECRET_REQUIRED')).toBe(true);
+      expect((l as Error).message).toMatch(/^Licensing\.open needs .*`secret` option/);
+      const i = await Installation.open({ dir, secret } as unknown as InstallationOptions).catch((e: unknown) => e);
+      expect(isLicenseError(i, 'ERR_SECRET_REQUIRED')).toBe(true);
+      expect((i as Error).message).toMatch(/^Installation\.open needs .*`secret` option/);
+    }
+    expect(existsSync(dir)).toBe(false);
+    // Another application's secret does not open this installation's state.
+    await Installation.open({ dir, secret: SECRET });
+    await expect(Installation.open({ dir, secret: 'another-app' })).rejects.toMatchObject({ code: 'ERR_STATE_TAMPERED' });
+  });
+
+  it('an online renewal resets a trusted time that a clock set ahead once left behind', async () => {
+    const w = world();
+    const key = await vendor.issue({ allowSuppliedMachineId: true, licenseId: 'LIC-AHEAD', features: ['pdf'], graceDays: 7 });
+    const l = await w.open(key);
+    await l.activate();
+    const back = w.at();
+    w.advance(Date.parse('2099-01-01T00:00:00Z') - back); // one check with the clock far ahead
+    expect(l.status).toBe('expired');
+    w.advance(back + DAY - w.at()); // the clock is correct again
+    expect(l.status).toBe('expired'); // trusted time never goes back on the clock's word...
+    const lease = await l.renew(); // ...but the vendor's signed time resets it
+    expect(lease.serverTime.getTime()).toBe(back + DAY);
+    expect(l.status).toBe('verified');
+    expect(() => l.check()).not.toThrow();
+    expect(l.has('pdf')).toBe(true);
+    expect(await l.installation.clock.lastSignedTime()).toEqual(lease.serverTime);
+    l.close();
+  });
+
+  it('the high-water mark kept with the installation is believed at open, survives deleting the app guard file, and the next lease resets it', async () => {
+    const w = world();
+    const key = await vendor.issue({ allowSuppliedMachineId: true, licenseId: 'LIC-KEPT', graceDays: 7 });
+    const dir = mkdtempSync(join(tmpdir(), 'licit-rt-'));
+    dirs.push(dir);
+    const opts = { license: key, publicKeys: vendor.publicKeyPem, dir, secret: SECRET, machineId: 'm-k', now: () => w.at(), fetch: ((u: string, i: RequestInit) => w.server.handle(new Request(u, i))) as unknown as typeof fetch, server: 'http://s', autoRenew: false };
+    const a = await Licensing.open(opts);
+    await a.activate();
+    // The application's own guard keeps a copy in the installation; the clock is once set to 2099.
+    const guardPath = join(mkdtempSync(join(tmpdir(), 'licit-rt-')), 'clock');
+    dirs.push(guardPath);
+    const appGuard = () => fileClockGuard(guardPath, { secret: SECRET, alsoKeepIn: [a.installation.clockStore] });
+    await appGuard().check(new Date('2099-01-01T00:00:00Z'));
+    rmSync(guardPath);
+    expect(existsSync(guardPath)).toBe(false);
+    const now = new Date(w.at());
+    await expect(appGuard().check(now)).rejects.toMatchObject({ code: 'ERR_CLOCK_TAMPERED' });
+    await expect((await Installation.open({ dir, secret: SECRET })).clock.check(now)).rejects.toMatchObject({ code: 'ERR_CLOCK_TAMPERED' });
+    // A restarted application believes the installation's mark: 2099 is past the lease.
+    const b = await Licensing.open(opts);
+    expect(b.status).toBe('expired');
+    w.advance(60_000);
+    await b.renew();
+    expect(b.status).toBe('verified');
+    // The correction reached the installation's copy: the app guard passes with the clock as it is.
+    expect(await appGuard().check(new Date(w.at()))).toEqual(new Date(w.at()));
+    expect((await Licensing.open(opts)).status).toBe('verified');
+  });
+
   it('feature checks are synchronous and do no I/O', async () => {
     const { readFileSync, statSync, writeFileSync } = await import('node:fs');
     let fetches = 0;
@@ -165,7 +234,7 @@ describe('Licensing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'licit-rt-'));
     let seatReads = 0;
     const l = await Licensing.open({
-      license: key, publicKeys: vendor.publicKeyPem, dir, server: 'http://licenses.test', machineId: 'm-s', now: w.at, autoRenew: false,
+      license: key, publicKeys: vendor.publicKeyPem, dir, secret: SECRET, server: 'http://licenses.test', machineId: 'm-s', now: w.at, autoRenew: false,
       fetch: ((u: string, i: RequestInit) => (fetches++, w.server.handle(new Request(u, i)))) as unknown as typeof fetch,
       seatUsage: () => (seatReads++, {}),
     });
@@ -205,7 +274,7 @@ describe('Licensing', () => {
     const bytes = readFileSync(join(dir, state));
     bytes[bytes.length - 1]! ^= 1;
     writeFileSync(join(dir, state), bytes);
-    const opts = { license: key, publicKeys: vendor.publicKeyPem, dir, machineId: 'm-1', now: w.at, autoRenew: false };
+    const opts = { license: key, publicKeys: vendor.publicKeyPem, dir, secret: SECRET, machineId: 'm-1', now: w.at, autoRenew: false };
     await expect(Licensing.open(opts)).rejects.toMatchObject({ code: 'ERR_STATE_TAMPERED' });
     const k = readFileSync(join(dir, 'installation.key'));
     k[20]! ^= 1;

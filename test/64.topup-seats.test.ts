@@ -47,7 +47,7 @@ function world(policy?: (r: TopUpPolicyRequest) => number | Promise<number>) {
   }) as typeof fetch;
   const admin = async (path: string) => (await (await server.handle(new Request(`http://x${path}`, { headers: { authorization: 'Bearer t' } }))).json()) as Record<string, any>;
   const open = (key: string, extra: Partial<LicensingOptions> = {}) =>
-    Licensing.open({ license: key, publicKeys: vendor.publicKeyPem, dir: tmp(), server: 'http://licenses.test', machineId: 'm-64', now: () => now, fetch: fetchFn, autoRenew: false, ...extra });
+    Licensing.open({ license: key, publicKeys: vendor.publicKeyPem, dir: tmp(), secret: 'test-app-secret', server: 'http://licenses.test', machineId: 'm-64', now: () => now, fetch: fetchFn, autoRenew: false, ...extra });
   return { server, asks, admin, open, loseNextAnswer: () => (lost = true) };
 }
 

@@ -1,17 +1,20 @@
 /**
  * One installation of an application: its own Ed25519 key pair (made on first use, kept sealed in
- * the state directory), the nonces of requests it has sent and not yet seen answered, and the lease
- * it has installed, per license. Every change happens under a cross-process lock on the directory,
- * so two processes of one installation never lose each other's nonces.
+ * the state directory), the nonces of requests it has sent and not yet seen answered, the lease it
+ * has installed, per license, and a copy of the clock guard's high-water mark. Every change happens
+ * under a cross-process lock on the directory, so two processes of one installation never lose each
+ * other's nonces.
  */
 import './backends.js'; // node:crypto for Ed25519 and AES-GCM
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { base64Decode, base64Encode } from '../core/base64.js';
 import { utf8, fromUtf8 } from '../core/bytes.js';
+import { ClockGuard } from '../core/clock-guard.js';
 import { LicenseError } from '../core/errors.js';
 import type { InstallationSigner } from '../core/exchange/request.js';
 import { keyId } from '../core/keys.js';
+import { requireSecret } from '../core/require-secret.js';
 import { deriveSealKey, seal, unseal, type SealKey } from '../core/seal.js';
 import { withLock } from './lock.js';
 import { SealedFile } from './sealed-file.js';
@@ -20,8 +23,11 @@ import { SealedFile } from './sealed-file.js';
 export interface InstallationOptions {
   /** The installation's state directory (created when missing, mode 0700). */
   readonly dir: string;
-  /** Application secret the state is sealed under. Default: `"licit"` (tamper evidence only; set your own). */
-  readonly secret?: string | Uint8Array | undefined;
+  /**
+   * Your application's secret the state is sealed under (tamper evidence; see docs/security.md).
+   * Required: without it `open` rejects `ERR_SECRET_REQUIRED`, as there is no shared default.
+   */
+  readonly secret: string | Uint8Array;
   /** How long to wait for another process of this installation. Default 10 000 ms. */
   readonly lockTimeoutMs?: number | undefined;
 }
@@ -50,7 +56,6 @@ const MAX_PENDING = 16;
 const MAX_ANSWERED = 64;
 const KEY_AAD = utf8('licit-installation-v1');
 const STATE_AAD = utf8('licit-exchange-v1');
-const DEFAULT_SECRET = 'licit';
 
 const empty: ExchangeState = { pending: [], answered: [], lease: undefined };
 
@@ -72,6 +77,17 @@ export class Installation {
   readonly id: string;
   /** Signs this installation's requests. */
   readonly signer: InstallationSigner;
+  /**
+   * Where this installation keeps its copy of the clock guard's state (`clock.sealed` in the state
+   * directory). Give it to `fileClockGuard(path, { secret, alsoKeepIn: [installation.clockStore] })`
+   * so deleting or restoring that guard's own file does not reset rollback detection.
+   */
+  readonly clockStore: SealedFile;
+  /**
+   * The clock guard over {@link Installation.clockStore}, sealed under this installation's secret.
+   * `Licensing` gives it the server time of every lease it installs (`acceptSignedTime`).
+   */
+  readonly clock: ClockGuard;
   readonly #secret: string | Uint8Array;
   readonly #lockTimeoutMs: number;
   readonly #keys = new Map<string, Promise<SealKey>>();
@@ -85,19 +101,21 @@ export class Installation {
     this.id = keyId(this.publicKey);
     const publicKey = this.publicKey;
     this.signer = { kid: this.id, publicKey, sign: (msg) => new Uint8Array(sign(null, msg, key)) };
+    this.clockStore = new SealedFile(join(dir, 'clock.sealed'));
+    this.clock = new ClockGuard({ store: this.clockStore, secret });
   }
 
   /**
-   * Open the installation in `dir`, making its key pair on first use. Rejects `ERR_STATE_TAMPERED`
-   * when the sealed key was altered or sealed under another secret, `ERR_IO` when the directory
-   * cannot be used.
+   * Open the installation in `dir`, making its key pair on first use. Rejects `ERR_SECRET_REQUIRED`
+   * without `secret`, `ERR_STATE_TAMPERED` when the sealed key was altered or sealed under another
+   * secret, `ERR_IO` when the directory cannot be used.
    */
   static async open(options: InstallationOptions): Promise<Installation> {
     if (options === null || typeof options !== 'object' || typeof options.dir !== 'string' || options.dir === '') {
       throw new LicenseError('ERR_USAGE', 'Installation.open needs { dir }: the directory where this installation keeps its state');
     }
     const dir = resolve(options.dir);
-    const secret = options.secret ?? DEFAULT_SECRET;
+    const secret = requireSecret(options.secret, 'Installation.open');
     const lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
     const sealKey = await deriveSealKey(secret, 'installation');
     const file = new SealedFile(join(dir, 'installation.key'));

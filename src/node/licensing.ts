@@ -17,6 +17,7 @@ import { verifyLicense } from '../core/verify.js';
 import { getFingerprint, hashComponent, Fingerprint, match, type MatchStrategy } from './fingerprint/index.js';
 import { inContainer } from './fingerprint/environment.js';
 import { Installation } from './installation.js';
+import { requireSecret } from '../core/require-secret.js';
 
 /** Where this installation stands. */
 export type LeaseStatus = 'unactivated' | 'verified' | 'grace' | 'expired';
@@ -55,8 +56,8 @@ export interface LicensingOptions {
   readonly publicKeys: PublicKeyInput | readonly PublicKeyInput[];
   /** This installation's state directory (installation key, lease, open requests). */
   readonly dir: string;
-  /** Application secret local state is sealed under. Default `"licit"`. */
-  readonly secret?: string | Uint8Array | undefined;
+  /** Your application's secret local state is sealed under. Required (`ERR_SECRET_REQUIRED`): there is no shared default. */
+  readonly secret: string | Uint8Array;
   /** Base URL of the vendor's license server (`https://licenses.example.com`). Absent: offline only. */
   readonly server?: string | URL | undefined;
   /** The application's fingerprint salt (the one the vendor binds licenses with). */
@@ -171,7 +172,7 @@ const defaultSchedule: Schedule = (fn, ms) => {
  *
  * @example
  * ```ts
- * const licensing = await Licensing.open({ license: key, publicKeys: [VENDOR_PUB], dir: stateDir,
+ * const licensing = await Licensing.open({ license: key, publicKeys: [VENDOR_PUB], dir: stateDir, secret: APP_SECRET,
  *   server: 'https://licenses.example.com', salt: 'com.example.app', appName: 'app', appVersion: '2.1.0' })
  * if (licensing.status === 'unactivated') await licensing.activate()
  * licensing.on('status', (e) => ui.showLicenseBanner(e.status, e.verifiedUntil))
@@ -197,6 +198,7 @@ export class Licensing extends EventEmitter {
   #until = -Infinity;
   #graceUntil = -Infinity;
   #licenseEnd = Infinity;
+  /** Highest time believed (ms): the clock never moves it back; only a fresh lease's server time may (`#adopt`). */
   #highest = 0;
   #last: LeaseStatus = 'unactivated';
   #refused: LicenseError | undefined;
@@ -228,6 +230,7 @@ export class Licensing extends EventEmitter {
     if (options === null || typeof options !== 'object' || typeof options.license !== 'string' || options.publicKeys === undefined || typeof options.dir !== 'string') {
       throw new LicenseError('ERR_USAGE', 'Licensing.open needs { license, publicKeys, dir }');
     }
+    const secret = requireSecret(options.secret, 'Licensing.open');
     const fp = await resolveFingerprint(options);
     const clock = options.now ?? Date.now;
     const strategy = options.fingerprintStrategy;
@@ -239,8 +242,14 @@ export class Licensing extends EventEmitter {
         if (!match(stored, fp.text, strategy).ok) throw new LicenseError('ERR_FINGERPRINT_MISMATCH', `license ${licenseId} is bound to another machine; ask the vendor to reset it for this one`, { licenseId });
       },
     });
-    const installation = await Installation.open({ dir: options.dir, secret: options.secret });
+    const installation = await Installation.open({ dir: options.dir, secret });
     const l = new Licensing(options, license, await toKeyring(options.publicKeys), installation, fp);
+    // Trusted time starts at the installation's high-water mark. An altered mark is not fatal here:
+    // the next lease installed overwrites it (that is the way out its error names).
+    l.#highest = await installation.clock.highWaterMark().catch((e: unknown) => {
+      if (isLicenseError(e, 'ERR_STATE_TAMPERED')) return 0;
+      throw e;
+    });
     const st = await installation.state(license.id);
     if (st.lease !== undefined) {
       try {
@@ -479,6 +488,11 @@ export class Licensing extends EventEmitter {
   }
 
   async #adopt(lease: Lease): Promise<void> {
+    // The lease answers a request of ours (applyResponse checked its nonce), so its server time is
+    // fresh: it resets a high-water mark that a clock once set ahead left behind, here and in the
+    // installation's clock guard. A lease no newer than the last one accepted changes nothing.
+    const anchored = await this.installation.clock.acceptSignedTime(lease);
+    if (anchored.accepted) this.#highest = anchored.highWaterMark.getTime();
     this.#refused = undefined;
     this.#failures = 0;
     if (lease.licenseKey !== undefined && lease.licenseKey !== this.#license.text) {

@@ -3,7 +3,9 @@ import { LicenseError } from '../../core/errors.js';
 import { argOrStdin, parseFlags, type Verb } from '../context.js';
 import { CLIENT_FLAGS, openClient } from './request.js';
 
-const USAGE = 'licit apply --license KEY --public-key FILE [--dir DIR] [--machine-id ID | --fingerprint FP] [--salt SALT] [--json] [CODE | -]';
+const USAGE =
+  'licit apply --license KEY --public-key FILE [--secret-file FILE] [--dir DIR] [--machine-id ID | --fingerprint FP] [--salt SALT] [--json] [CODE | -]\n' +
+  'The installation state is sealed under the application secret: --secret-file FILE, else $LICIT_SECRET (required).';
 
 /** `licit apply`: verify and install the lease; print it with `verifiedUntil` as ISO time. */
 export const run: Verb = async (argv, ctx) => {

@@ -9,15 +9,18 @@ import { join } from 'node:path';
 import { LicenseError } from '../../core/errors.js';
 import { parseFlags, required, type Verb } from '../context.js';
 import { licenseText, readPublicKeys } from '../files.js';
+import { cliSecret } from '../secret.js';
 
 const USAGE =
-  'licit request --license KEY --public-key FILE [--dir DIR] [--machine-id ID | --fingerprint FP] [--salt SALT] [--user USER] [--app NAME] [--app-version V] [--seat-usage TYPE=N]... [--deactivate] [--json]';
+  'licit request --license KEY --public-key FILE [--secret-file FILE] [--dir DIR] [--machine-id ID | --fingerprint FP] [--salt SALT] [--user USER] [--app NAME] [--app-version V] [--seat-usage TYPE=N]... [--deactivate] [--json]\n' +
+  'The installation state is sealed under the application secret: --secret-file FILE, else $LICIT_SECRET (required).';
 
 /** Flags shared by `request` and `apply` (they must open the same installation the same way). */
 export const CLIENT_FLAGS = {
   license: { type: 'string' },
   'public-key': { type: 'string', multiple: true },
   dir: { type: 'string' },
+  'secret-file': { type: 'string' },
   'machine-id': { type: 'string' },
   fingerprint: { type: 'string' },
   salt: { type: 'string' },
@@ -47,11 +50,14 @@ export async function openClient(v: Record<string, unknown>, usage: string, seat
   for (const [flag, max] of TEXT_LIMITS) printable(str(flag), `--${flag}`, max, usage);
   const dir = str('dir') ?? process.env.LICIT_DIR ?? join(homedir(), '.licit');
   if (dir === '') throw new LicenseError('ERR_USAGE', `--dir needs a directory path (it is empty; leave --dir out to use $LICIT_DIR or ~/.licit)\nUsage: ${usage}`);
+  const license = licenseText(required(str('license'), '--license', usage));
+  const publicKeys = readPublicKeys(v['public-key'] as string[] | undefined, usage);
+  const secret = cliSecret(str('secret-file'), usage);
   return Licensing.open({
-    license: licenseText(required(str('license'), '--license', usage)),
-    publicKeys: readPublicKeys(v['public-key'] as string[] | undefined, usage),
+    license,
+    publicKeys,
     dir,
-    secret: process.env.LICIT_SECRET,
+    secret,
     machineId: str('machine-id'),
     fingerprint: str('fingerprint'),
     salt: str('salt'),
