@@ -54,7 +54,8 @@ describe.each(backends)('license server on %s, attacked', (_name, makeStore) => 
   let url: string;
   let close: () => Promise<void>;
   beforeAll(async () => {
-    server = createLicenseServer({ signingKey: vendor.privateKeyPem, store: makeStore(), adminToken: ADMIN, topUpPolicy: ({ requested }) => requested });
+    // Rate limits are tried in test/66; here one loopback client makes many requests on purpose.
+    server = createLicenseServer({ signingKey: vendor.privateKeyPem, store: makeStore(), adminToken: ADMIN, topUpPolicy: ({ requested }) => requested, rateLimit: false, accessLog: false });
     const l = await server.listen(0);
     url = `http://127.0.0.1:${l.port}`;
     close = l.close;
@@ -250,5 +251,20 @@ describe.each(backends)('license server on %s, attacked', (_name, makeStore) => 
     expect((await ask('renew', inst, fields)).status).toBe(200); // still activated
     const future = await ask('renew', inst, { ...fields, clientTime: new Date('9000-01-01T00:00:00Z') });
     expect(future.body.error.code).toBe('ERR_EXCHANGE_FUTURE');
+  });
+});
+
+describe('per-license rate limit', () => {
+  it('counts only requests that proved the license: a stranger naming its id cannot use up its budget', async () => {
+    const { MemoryStore } = await import('../src/core/memory-store.js');
+    const server = createLicenseServer({ signingKey: vendor.privateKeyPem, store: new MemoryStore(), rateLimit: { perClient: { requests: 1000, perSeconds: 60 }, perLicense: { requests: 3, perSeconds: 3600 } } });
+    const key = await vendor.issue({ licenseId: 'LIC-BUDGET', maxActivations: 10 });
+    const send = async (fields: Partial<RequestInput>) => {
+      const request = await createRequest({ operation: 'activate', licenseId: 'LIC-BUDGET', fingerprint: machine(newNonce()), nonce: newNonce(), clientTime: new Date(), ...fields }, installation());
+      const res = await server.handle(new Request('http://x/v1/activate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request }) }), { clientAddress: '203.0.113.9' });
+      return ((await res.json()) as { error?: { code: string } }).error?.code ?? 'ok';
+    };
+    for (let i = 0; i < 10; i++) expect(await send({ licenseKey: await stranger.issue({ licenseId: 'LIC-BUDGET' }) })).toBe('ERR_EXCHANGE_UNPROVEN');
+    expect([await send({ licenseKey: key }), await send({ licenseKey: key }), await send({ licenseKey: key }), await send({ licenseKey: key })]).toEqual(['ok', 'ok', 'ok', 'ERR_RATE_LIMITED']);
   });
 });

@@ -30,6 +30,7 @@ beforeAll(async () => {
     store: new FileStore(join(work, 'store')),
     adminToken: ADMIN,
     idTokenVerifier: createIdTokenVerifier({ issuer: ISSUER, audience: 'licit-app', jwks: { keys: [jwk] }, userClaim: 'email' }),
+    accessLog: false,
   });
   const l = await server.listen(0);
   url = `http://127.0.0.1:${l.port}`;

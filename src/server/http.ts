@@ -1,7 +1,50 @@
-/** Serve a fetch-style handler on `node:http`, with the body size enforced while reading. */
+/**
+ * Serve a fetch-style handler on `node:http`, exposed to the internet: the body size enforced
+ * while reading, timeouts that drop slow clients (slowloris), and a connection cap that keeps room
+ * for new clients by closing the oldest idle connection instead of refusing the newcomer.
+ */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { LicenseError } from '../core/errors.js';
+import { logOperator, type AccessLogEntry } from './access-log.js';
+
+/** Timeouts of the HTTP server, in milliseconds. */
+export interface HttpTimeouts {
+  /** From a connection's (or request's) first byte to the end of its headers (default 5,000). Slower: 408 and closed. */
+  readonly headers?: number | undefined;
+  /** From the first byte to the end of the body (default 15,000). Slower: 408 and closed. */
+  readonly request?: number | undefined;
+  /** How long a kept-alive connection may wait for its next request (default 5,000). */
+  readonly keepAlive?: number | undefined;
+  /** A connection with no byte in either direction for this long is closed, unless its answer is being computed (default 10,000). */
+  readonly idle?: number | undefined;
+}
+
+/** What {@link serveHttp} needs besides the handler. */
+export interface HttpOptions {
+  /** Largest request body read, in bytes; a larger one is answered 413 and the connection closed. */
+  readonly maxBodyBytes: number;
+  /** Connections open at once (default 1,000). */
+  readonly maxConnections?: number | undefined;
+  /** See {@link HttpTimeouts}. */
+  readonly timeouts?: HttpTimeouts | undefined;
+  /** The access log sink (for answers given here, not by the handler: 413, 500). */
+  readonly log?: ((entry: AccessLogEntry) => void) | undefined;
+  /** Tell the operator about connections closed at the cap (at most one line per 10 s). */
+  readonly notices?: boolean | undefined;
+}
+
+/** What the handler learns about the connection. */
+export interface ClientInfo {
+  /** The socket's peer address. */
+  readonly clientAddress?: string | undefined;
+}
+
+/** The defaults of {@link HttpTimeouts} and the connection cap. */
+export const HTTP_DEFAULTS = { maxConnections: 1000, headers: 5_000, request: 15_000, keepAlive: 5_000, idle: 10_000, maxHeadersCount: 100, maxHeaderSize: 16 * 1024 } as const;
+
+/** The part of the cap kept free for newcomers: above it, each new connection evicts the oldest idle one. */
+const RESERVE = 0.1;
 
 /** Convert a Node request into a WHATWG `Request`, reading at most `max` bytes of body. */
 async function toRequest(req: IncomingMessage, host: string, max: number): Promise<Request | 'too-large'> {
@@ -24,7 +67,8 @@ async function toRequest(req: IncomingMessage, host: string, max: number): Promi
 
 async function respond(res: ServerResponse, r: Response): Promise<void> {
   const body = Buffer.from(await r.arrayBuffer());
-  res.writeHead(r.status, { ...Object.fromEntries(r.headers), 'content-length': String(body.length) });
+  // A HEAD answer says the length of the body it does not send.
+  res.writeHead(r.status, { 'content-length': String(body.length), ...Object.fromEntries(r.headers) });
   res.end(body);
 }
 
@@ -49,28 +93,127 @@ function listenError(e: NodeJS.ErrnoException, port: number, host: string): Erro
   }
 }
 
+/** A whole number of milliseconds >= 1 (or connections), or ERR_USAGE naming the option. */
+function positive(v: number | undefined, fallback: number, name: string): number {
+  const n = v ?? fallback;
+  if (!Number.isSafeInteger(n) || n < 1) throw new LicenseError('ERR_USAGE', `${name} must be a whole number >= 1, got ${String(v)}`);
+  return n;
+}
+
+/** The limits of one server, defaults filled in and checked. */
+export function httpLimits(o: Pick<HttpOptions, 'maxConnections' | 'timeouts'>) {
+  const t = o.timeouts ?? {};
+  const limits = {
+    maxConnections: positive(o.maxConnections, HTTP_DEFAULTS.maxConnections, 'maxConnections'),
+    headers: positive(t.headers, HTTP_DEFAULTS.headers, 'timeouts.headers'),
+    request: positive(t.request, HTTP_DEFAULTS.request, 'timeouts.request'),
+    keepAlive: positive(t.keepAlive, HTTP_DEFAULTS.keepAlive, 'timeouts.keepAlive'),
+    idle: positive(t.idle, HTTP_DEFAULTS.idle, 'timeouts.idle'),
+  };
+  if (limits.headers > limits.request) throw new LicenseError('ERR_USAGE', `timeouts.headers (${limits.headers} ms) must not exceed timeouts.request (${limits.request} ms)`);
+  return limits;
+}
+
 /** Listen on `port`/`host`; resolves with the bound address and a `close()`. */
-export function serveHttp(handle: (req: Request) => Promise<Response>, port: number, host: string, max: number): Promise<{ port: number; host: string; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
-    void (async () => {
-      try {
-        const r = await toRequest(req, host, max);
-        if (r === 'too-large') {
-          res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
-          res.end(JSON.stringify({ ok: false, error: { code: 'ERR_KEY_TOO_LARGE', message: `the request body is larger than ${max} bytes` } }));
-          req.destroy();
-          return;
+export function serveHttp(
+  handle: (req: Request, info: ClientInfo) => Promise<Response>,
+  port: number,
+  host: string,
+  options: HttpOptions,
+): Promise<{ port: number; host: string; close(): Promise<void> }> {
+  const max = options.maxBodyBytes;
+  const limits = httpLimits(options);
+  const log = options.log;
+  /** Open connections, oldest first. */
+  const open = new Set<Socket>();
+  /** Connections whose answer is being computed: never evicted, never idle. */
+  const busy = new Set<Socket>();
+  const evictAbove = Math.max(0, limits.maxConnections - Math.max(1, Math.floor(limits.maxConnections * RESERVE)));
+
+  const server = createServer(
+    {
+      headersTimeout: limits.headers,
+      requestTimeout: limits.request,
+      keepAliveTimeout: limits.keepAlive,
+      // Node checks the two timeouts above only this often (30 s by default, which lets a slow client
+      // hold its connection six times longer than headersTimeout says).
+      connectionsCheckingInterval: Math.min(1000, limits.headers),
+      maxHeaderSize: HTTP_DEFAULTS.maxHeaderSize,
+    },
+    (req, res) => {
+      void (async () => {
+        const t0 = performance.now();
+        const socket = req.socket;
+        try {
+          const r = await toRequest(req, host, max);
+          if (r === 'too-large') {
+            res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
+            res.end(JSON.stringify({ ok: false, error: { code: 'ERR_KEY_TOO_LARGE', message: `the request body is larger than ${max} bytes` } }));
+            req.destroy();
+            log?.({ time: new Date(), method: req.method ?? '-', path: pathOf(req.url), status: 413, ms: performance.now() - t0, code: 'ERR_KEY_TOO_LARGE', client: socket.remoteAddress });
+            return;
+          }
+          busy.add(socket);
+          try {
+            await respond(res, await handle(r, { clientAddress: socket.remoteAddress }));
+          } finally {
+            busy.delete(socket);
+          }
+        } catch (e) {
+          logOperator(`${req.method ?? '-'} ${pathOf(req.url)} failed`, e);
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+          res.end(JSON.stringify({ ok: false, error: { code: 'ERR_INTERNAL', message: 'the license server failed unexpectedly; try again later' } }));
+          log?.({ time: new Date(), method: req.method ?? '-', path: pathOf(req.url), status: 500, ms: performance.now() - t0, code: 'ERR_INTERNAL', client: socket.remoteAddress });
         }
-        await respond(res, await handle(r));
-      } catch {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
-        res.end(JSON.stringify({ ok: false, error: { code: 'ERR_INTERNAL', message: 'the license server failed unexpectedly' } }));
+      })();
+    },
+  );
+  server.maxHeadersCount = HTTP_DEFAULTS.maxHeadersCount;
+  // The hard cap: past it node:http closes newcomers at once. Below it, from 90 %, a newcomer
+  // closes the oldest idle connection instead, so slow clients cannot take the last places.
+  server.maxConnections = limits.maxConnections;
+
+  let evicted = 0;
+  let dropped = 0;
+  let flush: NodeJS.Timeout | undefined;
+  const notice = () => {
+    if (options.notices !== true || flush !== undefined) return;
+    flush = setTimeout(() => {
+      flush = undefined;
+      logOperator(`at the connection cap (maxConnections ${limits.maxConnections}): closed ${evicted} idle or slow connections for newcomers, refused ${dropped} newcomers with every place busy, in the last 10 s`);
+      evicted = 0;
+      dropped = 0;
+    }, 10_000);
+    flush.unref();
+  };
+
+  server.on('connection', (socket: Socket) => {
+    open.add(socket);
+    socket.once('close', () => {
+      open.delete(socket);
+      busy.delete(socket);
+    });
+    socket.setTimeout(limits.idle);
+    if (open.size > evictAbove) {
+      for (const s of open) {
+        if (s !== socket && !busy.has(s)) {
+          s.destroy();
+          evicted++;
+          notice();
+          break;
+        }
       }
-    })();
+    }
   });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
+  // Handling 'timeout' ourselves stops node:http from closing a connection whose answer is still being computed.
+  server.on('timeout', (socket: Socket) => {
+    if (!busy.has(socket)) socket.destroy();
+  });
+  server.on('drop', () => {
+    dropped++;
+    notice();
+  });
+
   return new Promise((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => reject(listenError(e, port, host)));
     server.listen(port, host, () => {
@@ -80,10 +223,18 @@ export function serveHttp(handle: (req: Request) => Promise<Response>, port: num
         host: a.address,
         close: () =>
           new Promise<void>((done) => {
+            if (flush !== undefined) clearTimeout(flush);
             server.close(() => done());
             server.closeAllConnections();
           }),
       });
     });
   });
+}
+
+/** The path of a request target, without its query (which may carry ids). */
+function pathOf(url: string | undefined): string {
+  const u = url ?? '/';
+  const q = u.indexOf('?');
+  return q === -1 ? u : u.slice(0, q);
 }

@@ -10,6 +10,10 @@ import { nodeBackend } from '../node/ed25519-node.js';
 setEd25519Backend(nodeBackend);
 
 export { createLicenseServer, isErrorCode, type LicenseServer, type LicenseServerOptions } from './server.js';
+export type { RateLimit } from './rate-limit.js';
+export type { RateLimitOptions } from './limits.js';
+export type { AccessLogEntry, AccessLogOption } from './access-log.js';
+export type { ClientInfo, HttpTimeouts } from './http.js';
 export { Vendor, KINDS, topUpTokenId, type VendorOptions, type ContainerPolicy, type Answer, type TopUpPolicyRequest, type TopUpGrant, type AnswerContext, type UserCredentials } from './vendor.js';
 export { createLease, openRequest, type Lease, type ExchangeRequest } from '../core/exchange/index.js';
 export {

@@ -14,6 +14,11 @@ import type { RangeSpec } from '../core/admin/range.js';
 import { computeReport } from '../core/admin/report.js';
 import { LicenseUserCredentials } from './auth/credentials.js';
 import { KINDS, Vendor, type UserCredentials, type VendorOptions } from './vendor.js';
+import { accessLogSink, logOperator, type AccessLogEntry, type AccessLogOption } from './access-log.js';
+import { clientAddress } from './client-address.js';
+import type { ClientInfo, HttpTimeouts } from './http.js';
+import { ServerLimits, type RateLimitOptions } from './limits.js';
+import { publicError } from './public-error.js';
 
 /** Options of {@link createLicenseServer}. */
 export interface LicenseServerOptions extends Omit<VendorOptions, 'store'> {
@@ -27,12 +32,55 @@ export interface LicenseServerOptions extends Omit<VendorOptions, 'store'> {
   readonly adminToken?: string | undefined;
   /** Largest request body accepted, in bytes (default 64 KiB). */
   readonly maxBodyBytes?: number | undefined;
+  /**
+   * Rate limits on the exchange endpoints (per client address and per license) and on failed admin
+   * tokens (per client); a refusal is 429 `ERR_RATE_LIMITED` with a `Retry-After` header and
+   * `details.retryAfterSeconds`. Defaults: 60 requests per 60 s per client, 120 per 60 s per license,
+   * 10 failed admin tokens per 600 s per client. `false` turns all three off; each can be changed or
+   * turned off alone.
+   *
+   * @example
+   * ```ts
+   * createLicenseServer({ signingKey, rateLimit: { perClient: { requests: 600, perSeconds: 60 }, perLicense: false } })
+   * ```
+   */
+  readonly rateLimit?: RateLimitOptions | false | undefined;
+  /**
+   * Reverse proxies in front of the server whose `X-Forwarded-For` to believe: `true` for one (nginx,
+   * a load balancer), a number for a chain, `false` (default) for none. The client is the address
+   * the outermost trusted proxy saw; entries the client wrote itself are ignored. Leave it off when
+   * clients reach the server directly: they could then claim any address and dodge the per-client limits.
+   */
+  readonly trustProxy?: boolean | number | undefined;
+  /**
+   * Connections open at once on `listen()` (default 1,000; keep it below the process's open-file
+   * limit, `ulimit -n`). From 90 % of it a new connection closes the oldest connection that has no
+   * answer being computed (an idle keep-alive, a client still sending its request), so slow clients
+   * cannot take every place; past it new connections are closed.
+   */
+  readonly maxConnections?: number | undefined;
+  /**
+   * Timeouts of `listen()` in milliseconds: `headers` 5,000 (first byte to end of headers), `request`
+   * 15,000 (to end of body), `keepAlive` 5,000 (between requests), `idle` 10,000 (no byte either way,
+   * while no answer is being computed). A slow client is answered 408 or dropped.
+   */
+  readonly timeouts?: HttpTimeouts | undefined;
+  /**
+   * One line per request on stderr, `time method path status ms code client`
+   * (`2026-12-01T10:00:00.000Z POST /v1/activate 429 3ms ERR_RATE_LIMITED 203.0.113.9`), or a
+   * function that receives each {@link AccessLogEntry}, or `false` for none. Default: on for
+   * `listen()`, off for `handle()` mounted in another framework (which keeps its own log).
+   */
+  readonly accessLog?: AccessLogOption | undefined;
 }
 
 /** What {@link createLicenseServer} returns. */
 export interface LicenseServer {
-  /** Answer one HTTP request. */
-  handle(req: Request): Promise<Response>;
+  /**
+   * Answer one HTTP request. Pass the client's address when you mount this handler yourself, so
+   * the per-client rate limits apply (`listen()` does).
+   */
+  handle(req: Request, info?: ClientInfo): Promise<Response>;
   /** Listen on `node:http`; resolves once listening with the bound port. */
   listen(
     port: number,
@@ -73,10 +121,20 @@ function json(status: number, body: Record<string, unknown>): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' } });
 }
 
+/**
+ * The refusal sent for `e`. The server's own failures (store, disk, bugs) are sent as a fixed
+ * message without details and logged in full for the operator; every other message loses any
+ * absolute path. Never a stack trace.
+ */
 function fail(e: unknown): Response {
   const err = isLicenseError(e) ? e : new LicenseError('ERR_INTERNAL', 'the license server failed unexpectedly; see its log');
-  if (!isLicenseError(e)) console.error('licit server:', e);
-  return json(STATUS[err.code] ?? (err.code.startsWith('ERR_KEY_') || err.code.startsWith('ERR_EXCHANGE_') || err.code.startsWith('ERR_FINGERPRINT') ? 400 : 403), { ok: false, error: err.toJSON() });
+  const shown = publicError(err);
+  if (shown.internal) logOperator(`answered ${err.code} to a client; the error was:`, e);
+  const status = shown.status ?? STATUS[err.code] ?? (err.code.startsWith('ERR_KEY_') || err.code.startsWith('ERR_EXCHANGE_') || err.code.startsWith('ERR_FINGERPRINT') ? 400 : 403);
+  const res = json(status, { ok: false, error: shown.error });
+  const retry = err.details.retryAfterSeconds;
+  if (err.code === 'ERR_RATE_LIMITED' && typeof retry === 'number') res.headers.set('retry-after', String(retry));
+  return res;
 }
 
 const usage = (why: string) => new LicenseError('ERR_USAGE', why);
@@ -176,7 +234,7 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     if (req.operation !== op && !(op === 'renew' && req.operation === 'activate') && !(op === 'activate' && req.operation === 'renew')) {
       throw usage(`this request code asks to ${req.operation}; send it to /v1/${req.operation}`);
     }
-    const a = await vendor.answer(req, { credentials: credentials(body) });
+    const a = await vendor.answer(req, { credentials: credentials(body), ...(limits.countsLicenses ? { admit: (licenseId: string) => limits.license(licenseId) } : {}) });
     if ('lease' in a) {
       const out: Record<string, unknown> = { lease: a.lease, licenseId: a.licenseId, deviceId: a.deviceId, user: a.user, verifiedUntil: a.verifiedUntil.toISOString(), serverTime: a.serverTime.toISOString(), floor: a.floor, activated: a.activated };
       if (a.topUp !== undefined) out.topUp = { ...a.topUp, tokenId: a.topUp.tokenId ?? null };
@@ -187,6 +245,8 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
 
   const routes: Record<string, (req: Request, url: URL) => Promise<Record<string, unknown>>> = {
     'GET /v1/health': async () => ({ time: new Date(vendor.now()).toISOString(), kid: vendor.signer.kid }),
+    // For load balancers and monitors: 200 with no body (handle() drops the body of every HEAD answer).
+    'HEAD /v1/health': async () => ({ time: new Date(vendor.now()).toISOString(), kid: vendor.signer.kid }),
     'POST /v1/activate': async (req) => exchange('activate', await readJson(req, max)),
     'POST /v1/renew': async (req) => exchange('renew', await readJson(req, max)),
     'POST /v1/deactivate': async (req) => exchange('deactivate', await readJson(req, max)),
@@ -284,24 +344,57 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     return { licenseId: log.licenseId, head: log.head, events: log.events };
   };
 
-  const handle = async (req: Request): Promise<Response> => {
+  const limits = new ServerLimits(options.rateLimit, vendor.now);
+  const trustProxy = options.trustProxy ?? false;
+  if (typeof trustProxy !== 'boolean' && !(Number.isSafeInteger(trustProxy) && trustProxy >= 0)) throw usage('trustProxy must be true, false or the number of proxies in front of the server');
+
+  const answer = async (original: Request, info: ClientInfo | undefined, log: ((entry: AccessLogEntry) => void) | undefined): Promise<Response> => {
+    const req = original;
+    const t0 = performance.now();
+    let client: string | undefined;
+    let code: string | undefined;
+    let res: Response;
     try {
+      client = clientAddress(info?.clientAddress, req.headers.get('x-forwarded-for'), trustProxy);
       const url = new URL(req.url);
       const route = routes[`${req.method} ${url.pathname}`];
       if (route === undefined) {
         const known = Object.keys(routes).some((r) => r.endsWith(` ${url.pathname}`));
-        return json(known ? 405 : 404, { ok: false, error: { code: 'ERR_USAGE', message: known ? `${req.method} is not allowed on ${url.pathname}` : `no endpoint ${url.pathname}` } });
+        code = 'ERR_USAGE';
+        res = json(known ? 405 : 404, { ok: false, error: { code, message: known ? `${req.method} is not allowed on ${url.pathname}` : `no endpoint ${url.pathname}` } });
+      } else {
+        if (req.method === 'POST' && EXCHANGE_PATHS.has(url.pathname)) {
+          // Per client first: it costs nothing.
+          limits.client(client);
+          // Per license is counted once the request proved its license (Vendor.answer's admit): a
+          // stranger signing codes that merely name a license id cannot use up that license's budget.
+        }
+        if (url.pathname.startsWith('/v1/admin/')) limits.admin(client, req.headers.has('authorization'), () => authorize(req));
+        const out = await route(req, url);
+        res = json(200, { ok: true, ...out });
+        if (req.method === 'HEAD') res = new Response(null, { status: 200, headers: { ...Object.fromEntries(res.headers), 'content-length': String(Buffer.byteLength(await res.text())) } });
       }
-      if (url.pathname.startsWith('/v1/admin/')) authorize(req);
-      return json(200, { ok: true, ...(await route(req, url)) });
     } catch (e) {
-      return fail(e);
+      code = isLicenseError(e) ? e.code : 'ERR_INTERNAL';
+      res = fail(e);
     }
+    log?.({ time: new Date(), method: req.method, path: safePath(req.url), status: res.status, ms: performance.now() - t0, code, client });
+    return res;
   };
+
+  const handleLog = accessLogSink(options.accessLog, false);
+  const handle = (req: Request, info?: ClientInfo): Promise<Response> => answer(req, info, handleLog);
 
   const listen = async (port: number, host = '127.0.0.1') => {
     const { serveHttp } = await import('./http.js');
-    return serveHttp(handle, port, host, max);
+    const log = accessLogSink(options.accessLog, true);
+    return serveHttp((req, info) => answer(req, info, log), port, host, {
+      maxBodyBytes: max,
+      maxConnections: options.maxConnections,
+      timeouts: options.timeouts,
+      log,
+      notices: options.accessLog !== false,
+    });
   };
   return { handle, listen, vendor };
 }
@@ -328,6 +421,18 @@ function idempotency(req: Request, body: JsonObject): string | undefined {
   const key = header ?? field;
   if (key !== undefined && !isPrintableText(key, 128)) throw usage('an idempotency key is 1 to 128 printable characters');
   return key;
+}
+
+/** The exchange endpoints, which the rate limits count. */
+const EXCHANGE_PATHS = new Set(['/v1/activate', '/v1/renew', '/v1/deactivate', '/v1/usage', '/v1/topup']);
+
+/** The path of a URL for the access log, or "-" when it does not parse. */
+function safePath(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return '-';
+  }
 }
 
 function query(url: URL, name: string): string {

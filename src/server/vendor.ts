@@ -391,6 +391,7 @@ export class Vendor {
     this.#fresh(req, now);
     this.#containerPolicy(req);
     const { license, replaced } = await this.#prove(req);
+    context.admit?.(license.id);
     this.#identityPolicy(license, req);
     const acts = this.activations(license, `installation:${req.installationId}`);
     const user = await this.#user(license, req, context, acts);
@@ -608,6 +609,11 @@ export class Vendor {
 export interface AnswerContext {
   /** The license user's credentials (online: from the request body; offline: given to `licit respond`). */
   readonly credentials?: UserCredentials | undefined;
+  /**
+   * Called with the license id once the request proved its license, before anything is counted:
+   * the HTTP server's per-license rate limit (throws `ERR_RATE_LIMITED` to refuse).
+   */
+  readonly admit?: ((licenseId: string) => void) | undefined;
 }
 
 /** What a license user signs in with. */

@@ -1,6 +1,9 @@
 /**
  * `licit serve` (vendor): run the license server on `node:http` until SIGINT/SIGTERM. The admin
  * token comes from `--admin-token` or `$LICIT_ADMIN_TOKEN` (prefer the variable: flags show in `ps`).
+ * Rate limits, timeouts and the connection cap are the server's defaults; `--trust-proxy` behind a
+ * reverse proxy, `--max-connections N`, `--no-rate-limit` (benchmarks, a gateway that limits
+ * already) and `--no-access-log` change them.
  */
 import { LicenseError } from '../../core/errors.js';
 import { openStore } from '../store-arg.js';
@@ -8,23 +11,39 @@ import { integer, parseFlags, required, type Verb } from '../context.js';
 import { readTextFile } from '../files.js';
 
 const USAGE =
-  'licit serve --signing-key FILE --store DIR|postgres://... --port N [--host ADDR] [--schema NAME] [--admin-token TOKEN] [--container-policy allow|refuse|machine-id] [--json]';
+  'licit serve --signing-key FILE --store DIR|postgres://... --port N [--host ADDR] [--schema NAME] [--admin-token TOKEN] [--container-policy allow|refuse|machine-id] [--trust-proxy] [--max-connections N] [--no-rate-limit] [--no-access-log] [--json]';
 
 
 /** `licit serve`: print one line when listening, then serve until stopped. */
 export const run: Verb = async (argv, ctx) => {
   const s = { type: 'string' } as const;
-  const { values: v, positionals } = parseFlags(argv, { 'signing-key': s, store: s, port: s, host: s, schema: s, 'admin-token': s, 'container-policy': s }, USAGE);
+  const b = { type: 'boolean' } as const;
+  const { values: v, positionals } = parseFlags(
+    argv,
+    { 'signing-key': s, store: s, port: s, host: s, schema: s, 'admin-token': s, 'container-policy': s, 'trust-proxy': b, 'max-connections': s, 'no-rate-limit': b, 'no-access-log': b },
+    USAGE,
+  );
   if (positionals.length > 0) throw new LicenseError('ERR_USAGE', `unexpected argument "${positionals[0]}"\nUsage: ${USAGE}`);
   const signingKey = readTextFile(required(v['signing-key'], '--signing-key', USAGE), '--signing-key');
   const port = integer(required(v.port, '--port', USAGE), '--port') as number;
   if (port > 65535) throw new LicenseError('ERR_USAGE', '--port must be 0 to 65535');
   const policy = v['container-policy'] ?? 'allow';
   if (policy !== 'allow' && policy !== 'refuse' && policy !== 'machine-id') throw new LicenseError('ERR_USAGE', `--container-policy must be allow, refuse or machine-id\nUsage: ${USAGE}`);
+  const maxConnections = integer(v['max-connections'], '--max-connections');
+  if (maxConnections === 0) throw new LicenseError('ERR_USAGE', `--max-connections must be at least 1\nUsage: ${USAGE}`);
   const storeSpec = required(v.store, '--store', USAGE);
   const store = await openStore(storeSpec, { schema: v.schema, applicationName: 'licit-server' });
   const { createLicenseServer } = await import('../../server/index.js');
-  const server = createLicenseServer({ signingKey, store, adminToken: v['admin-token'] ?? process.env.LICIT_ADMIN_TOKEN, containerPolicy: policy });
+  const server = createLicenseServer({
+    signingKey,
+    store,
+    adminToken: v['admin-token'] ?? process.env.LICIT_ADMIN_TOKEN,
+    containerPolicy: policy,
+    trustProxy: v['trust-proxy'] === true,
+    maxConnections,
+    ...(v['no-rate-limit'] === true ? { rateLimit: false as const } : {}),
+    accessLog: v['no-access-log'] !== true,
+  });
   let bound: Awaited<ReturnType<typeof server.listen>>;
   try {
     bound = await server.listen(port, v.host ?? '127.0.0.1');
