@@ -2,7 +2,6 @@
  * Fingerprint: components from facts, salted hashing, the string form, tolerant matching,
  * explanations, the per-process cache and the two sources.
  */
-import { spawnSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,25 +16,21 @@ import { signatureFromCpuinfo } from '../src/node/fingerprint/fallback.js';
 import { hmacSha256, sha256 } from '../src/node/fingerprint/hmac.js';
 import { clearFingerprintCache, COMPONENT_KINDS, explain, Fingerprint, getFingerprint, match, readHostFacts, type FingerprintComponent } from '../src/node/fingerprint/index.js';
 import { loadNative, type SmbiosInfo } from '../src/node/native.js';
+import { inMountNamespace } from './helpers/mount-namespace.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /**
  * Both readers' host facts as a child process sees them in a private mount namespace, after
  * `setup` (shell, as root there) has mounted files over the real ones: `{ native, fallback }`,
- * each the JavaScript expression `view` over one reader's facts `x`. Skips,
- * saying why, where a mount namespace cannot be made; fails instead under CI.
+ * each the JavaScript expression `view` over one reader's facts `x`. Skips, saying why, where a
+ * mount namespace cannot be made; fails instead under CI.
  */
 function factsInMountNamespace(ctx: TestContext, setup: string, view: string): { native: unknown; fallback: unknown } {
   const code = `const { readHostFacts } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src/node/fingerprint/get.ts')).href)});
     const view = (x) => (${view});
     console.log(JSON.stringify({ native: view(await readHostFacts()), fallback: view(await readHostFacts({ fallback: true })) }));`;
-  const script = `${setup} && exec "$0" --import tsx --input-type=module -e "$1"`;
-  const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, process.execPath, code], { encoding: 'utf8', cwd: ROOT });
-  if (r.status !== 0 && /Operation not permitted|cannot|No such file|not found/i.test(r.stderr) && !r.stdout.includes('{')) {
-    if (process.env.CI) throw new Error(`mount namespace unavailable under CI: ${r.stderr}`);
-    ctx.skip(`cannot mount files in a mount namespace here (needs root and unshare): ${r.stderr.trim()}`);
-  }
+  const r = inMountNamespace(ctx, setup, [process.execPath, '--import', 'tsx', '--input-type=module', '-e', code]);
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(r.stdout.trim());
 }
@@ -88,6 +83,7 @@ describe('Fingerprint.fromFacts', () => {
   it('makes one component per kind (one per MAC), hashed, in a stable order', () => {
     const a = fp(facts());
     expect(a.components.map((c) => c.kind)).toEqual(['system-uuid', 'system-serial', 'board-serial', 'board', 'chassis-serial', 'cpu', 'machine-id', 'mac', 'mac']);
+    expect(COMPONENT_KINDS).toEqual(['system-uuid', 'system-serial', 'board-serial', 'board', 'chassis-serial', 'cpu', 'machine-id', 'mac', 'mac-local']);
     for (const c of a.components) expect(c.value).toMatch(/^[A-Za-z0-9_-]{16}$/);
     expect(a.toString()).toMatch(/^fp1:su=[\w-]{16},ss=[\w-]{16},bs=[\w-]{16},bd=[\w-]{16},cs=[\w-]{16},cp=[\w-]{16},mi=[\w-]{16},mc=[\w-]{16},mc=[\w-]{16}$/);
     // Adapter order does not matter.
@@ -160,6 +156,11 @@ describe('string form', () => {
       // Out of the canonical order (su ss bs bd cs cp mi mc, MACs by hash).
       'fp1:mc=aiG-an560b0UWG7H,cp=ipHsqT0n6hT8wzW8',
       'fp1:mc=BBBBBBBBBBBBBBBB,mc=AAAAAAAAAAAAAAAA',
+      'fp1:ml=AAAAAAAAAAAAAAAA,mc=BBBBBBBBBBBBBBBB',
+      'fp1:ml=BBBBBBBBBBBBBBBB,ml=AAAAAAAAAAAAAAAA',
+      'fp1:ml=AAAAAAAAAAAAAAAA,ml=AAAAAAAAAAAAAAAA',
+      // 33 MACs in order, global and software-assigned together: at most 32.
+      `fp1:${Array.from({ length: 20 }, (_, i) => `mc=${String(i).padStart(16, '0')}`).join(',')},${Array.from({ length: 13 }, (_, i) => `ml=${String(i).padStart(16, '0')}`).join(',')}`,
       good.replace(/^fp1:(su=[\w-]{16}),(ss=[\w-]{16})/, 'fp1:$2,$1'),
     ];
     for (const s of bad) {
@@ -172,7 +173,7 @@ describe('string form', () => {
       expect(isLicenseError(err, 'ERR_FINGERPRINT_MALFORMED'), s.slice(0, 60)).toBe(true);
     }
     expect(() => Fingerprint.parse(42 as unknown as string)).toThrow(/not valid/);
-    expect(() => Fingerprint.parse('fp1:mc=aiG-an560b0UWG7H,cp=ipHsqT0n6hT8wzW8')).toThrow(/in the order su ss bs bd cs cp mi mc, MACs sorted by hash; cp=ipHsqT0n6hT8wzW8 comes after mc=aiG-an560b0UWG7H/);
+    expect(() => Fingerprint.parse('fp1:mc=aiG-an560b0UWG7H,cp=ipHsqT0n6hT8wzW8')).toThrow(/in the order su ss bs bd cs cp mi mc ml, MACs sorted by hash; cp=ipHsqT0n6hT8wzW8 comes after mc=aiG-an560b0UWG7H/);
     expect(() => new Fingerprint([{ kind: 'cpu', name: 'cpu', value: 'AAAAAAAAAAAAAAAA' }, { kind: 'cpu', name: 'cpu', value: 'BBBBBBBBBBBBBBBB' }], 'native')).toThrow(expect.objectContaining({ code: 'ERR_FINGERPRINT_MALFORMED' }));
     expect(() => new Fingerprint([{ kind: 'mac', name: 'a', value: 'AAAAAAAAAAAAAAAA' }, { kind: 'mac', name: 'b', value: 'AAAAAAAAAAAAAAAA' }], 'native')).toThrow(expect.objectContaining({ code: 'ERR_FINGERPRINT_MALFORMED' }));
     expect(() => new Fingerprint([{ kind: 'cpu', name: 'cpu', value: 'raw-serial' }], 'native')).toThrow(expect.objectContaining({ code: 'ERR_FINGERPRINT_MALFORMED' }));
@@ -182,12 +183,13 @@ describe('string form', () => {
 
   it('toString() always writes the one order parse() accepts; any other order is refused', () => {
     const hash = fc.stringMatching(/^[A-Za-z0-9_-]{16}$/);
-    const single = COMPONENT_KINDS.filter((k) => k !== 'mac');
+    const single = COMPONENT_KINDS.filter((k) => k !== 'mac' && k !== 'mac-local');
     const components = fc
-      .tuple(fc.subarray(single), fc.array(hash, { maxLength: single.length }), fc.uniqueArray(hash, { maxLength: 6 }))
-      .map(([kinds, hashes, macs]) => [
+      .tuple(fc.subarray(single), fc.array(hash, { maxLength: single.length }), fc.uniqueArray(hash, { maxLength: 6 }), fc.uniqueArray(hash, { maxLength: 4 }))
+      .map(([kinds, hashes, macs, local]) => [
         ...kinds.slice(0, hashes.length).map((kind, i): FingerprintComponent => ({ kind, name: kind, value: hashes[i]! })),
         ...macs.map((value, i): FingerprintComponent => ({ kind: 'mac', name: `eth${i}`, value })),
+        ...local.map((value, i): FingerprintComponent => ({ kind: 'mac-local', name: `ens${i}`, value })),
       ])
       .filter((cs) => cs.length > 0);
     fc.assert(
@@ -224,7 +226,7 @@ describe('match and explain', () => {
   const stored = fp(facts());
 
   it('the same machine matches under every strategy', () => {
-    for (const s of ['all', 'most', { atLeast: 10 }] as const) expect(match(stored, fp(facts()), s)).toEqual({ ok: true, score: 1, changed: [], unavailable: [] });
+    for (const s of ['all', 'most', { atLeast: 10 }] as const) expect(match(stored, fp(facts()), s)).toEqual({ ok: true, score: 1, changed: [], unavailable: [], strength: 'strong' });
     expect(match(stored.toString(), fp(facts()).toString()).ok).toBe(true);
   });
 
@@ -366,14 +368,14 @@ describe('getFingerprint on this machine', () => {
     expect(out.fallback).toEqual(out.native);
   });
 
-  it('getFingerprint refuses options that are not an object with ERR_USAGE, and takes null as no options', async () => {
-    expect((await getFingerprint(null)).toString()).toBe((await getFingerprint()).toString());
-    for (const bad of [5, 'salt', true]) await expect(getFingerprint(bad as unknown as object)).rejects.toMatchObject({ code: 'ERR_USAGE' });
+  it('getFingerprint refuses options that are not an object with ERR_USAGE', async () => {
+    for (const bad of [5, 'salt', true, null, undefined]) await expect(getFingerprint(bad as unknown as { salt: string })).rejects.toMatchObject({ code: 'ERR_USAGE' });
   });
 
-  it('an empty or missing salt means the documented default', async () => {
-    expect((await getFingerprint({ salt: '' })).toString()).toBe((await getFingerprint({ salt: 'licit' })).toString());
-    expect((await getFingerprint()).toString()).toBe((await getFingerprint({ salt: 'licit' })).toString());
+  it('has no default salt: a missing, empty or non-string salt is ERR_USAGE naming how to pass one', async () => {
+    for (const opts of [{}, { salt: '' }, { salt: 5 }, { machineId: 'pod-1' }]) {
+      await expect(getFingerprint(opts as unknown as { salt: string }), JSON.stringify(opts)).rejects.toMatchObject({ code: 'ERR_USAGE', message: expect.stringContaining('saltForVendor') });
+    }
   });
 
   it.runIf(loadNative() !== undefined && process.platform === 'linux')('the JavaScript fallback reads the same facts here, so both sources match', async () => {

@@ -1,6 +1,7 @@
 /**
- * `licit fingerprint`: the documented JSON shape, no raw identifiers in the output, --salt,
- * --explain, and the fallback source when the addon is disabled (LICIT_NO_NATIVE=1).
+ * `licit fingerprint`: the documented JSON shape, no raw identifiers in the output, --salt or
+ * --public-key (no default salt), the strength, --explain, and the fallback source when the addon
+ * is disabled (LICIT_NO_NATIVE=1).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,11 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { saltForVendor } from '../src/node/fingerprint/salt.js';
 import { loadNative } from '../src/node/native.js';
 import { makeVendor } from './helpers/vendor.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const KINDS = ['system-uuid', 'system-serial', 'board-serial', 'board', 'chassis-serial', 'cpu', 'mac', 'machine-id'];
+const KINDS = ['system-uuid', 'system-serial', 'board-serial', 'board', 'chassis-serial', 'cpu', 'mac', 'mac-local', 'machine-id'];
 
 function cli(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin/licit.cjs'), 'fingerprint', ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
@@ -25,7 +27,7 @@ describe('licit fingerprint', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     const j = r.json();
-    expect(Object.keys(j)).toEqual(['ok', 'source', 'virtual', 'container', 'fingerprint', 'components']);
+    expect(Object.keys(j)).toEqual(['ok', 'source', 'virtual', 'container', 'fingerprint', 'components', 'strength']);
     expect(j.ok).toBe(true);
     expect(j.source).toBe(loadNative() === undefined ? 'fallback' : 'native');
     expect(typeof j.virtual).toBe('boolean');
@@ -38,10 +40,41 @@ describe('licit fingerprint', () => {
       expect(KINDS).toContain(c.kind);
       expect(c.value).toMatch(/^[\w-]{16}$/);
     }
+    const strength = j.strength as { level: string; strong: string[]; weak: string[]; why: string };
+    expect(Object.keys(strength)).toEqual(['level', 'strong', 'weak', 'why']);
+    expect(['strong', 'weak']).toContain(strength.level);
+    expect([...strength.strong, ...strength.weak].sort()).toEqual([...new Set(components.map((c) => c.kind as string))].sort());
+    expect(cli(['--salt', 'com.example.app']).stdout).toMatch(/^strength: (strong|WEAK)\. /m);
+  });
+
+  it('has no default salt: without --salt or --public-key it is ERR_USAGE (exit 2) naming both', () => {
+    for (const args of [['--json'], ['--json', '--salt='], ['--json', '--adapters'], ['--json', '--machine-id', 'pod-1']]) {
+      const r = cli(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      const error = r.json().error as { code: string; message: string };
+      expect(error.code).toBe('ERR_USAGE');
+      expect(error.message).toContain('--salt');
+      expect(error.message).toContain('--public-key');
+    }
+  });
+
+  it('--public-key FILE uses the salt derived from the vendor key, as Licensing does without a salt', () => {
+    const vendor = makeVendor();
+    try {
+      const viaKey = cli(['--json', '--public-key', vendor.pubPath]).json();
+      expect(viaKey.fingerprint).toBe(cli(['--json', '--salt', saltForVendor(readFileSync(vendor.pubPath, 'utf8'))]).json().fingerprint);
+      expect(cli(['--json', '--public-key', vendor.pubPath, '--salt', 'x']).json().error).toMatchObject({ code: 'ERR_USAGE', message: expect.stringContaining('not both') });
+      const missing = cli(['--json', '--public-key', join(vendor.dir, 'nope.pub')]);
+      expect(missing.status).toBe(2);
+      expect(cli(['--json', '--public-key', vendor.keyPath]).json().error).toMatchObject({ code: 'ERR_PUBLIC_KEY_INVALID' });
+    } finally {
+      rmSync(vendor.dir, { recursive: true, force: true });
+    }
   });
 
   it('never prints a raw MAC address or machine id', () => {
-    const out = cli([]).stdout + cli(['--json']).stdout;
+    const out = cli(['--salt', 's']).stdout + cli(['--json', '--salt', 's']).stdout + cli(['--salt', 's', '--adapters']).stdout;
+    expect(out).toContain('fp1:');
     const raws: string[] = [];
     try {
       raws.push(readFileSync('/etc/machine-id', 'utf8').trim());
@@ -82,7 +115,7 @@ describe('licit fingerprint', () => {
   });
 
   it('a malformed stored fingerprint is ERR_FINGERPRINT_MALFORMED (exit 1), a bad flag ERR_USAGE (exit 2)', () => {
-    const r = cli(['--json', '--explain', 'not-a-fingerprint']);
+    const r = cli(['--json', '--salt', 's', '--explain', 'not-a-fingerprint']);
     expect(r.status).toBe(1);
     expect((r.json().error as { code: string }).code).toBe('ERR_FINGERPRINT_MALFORMED');
     expect(cli(['--bogus']).status).toBe(2);
@@ -97,19 +130,19 @@ describe('licit fingerprint', () => {
   });
 
   it('--machine-id changes the fingerprint, not whether the machine is virtual or containerised', () => {
-    const hardware = cli(['--json']).json();
-    const supplied = cli(['--json', '--machine-id', 'pod-7f3a']).json();
+    const hardware = cli(['--json', '--salt', 's']).json();
+    const supplied = cli(['--json', '--salt', 's', '--machine-id', 'pod-7f3a']).json();
     expect(supplied.source).toBe('supplied');
     expect({ virtual: supplied.virtual, container: supplied.container }).toEqual({ virtual: hardware.virtual, container: hardware.container });
-    const text = cli(['--machine-id', 'pod-7f3a']).stdout;
+    const text = cli(['--salt', 's', '--machine-id', 'pod-7f3a']).stdout;
     expect(text).toContain(`virtual: ${hardware.virtual === true ? 'yes' : 'no'}`);
   });
 
   it('a fingerprint out of the canonical order is refused by --explain and by `licit issue --fingerprint`', () => {
     const misordered = 'fp1:mc=aiG-an560b0UWG7H,cp=ipHsqT0n6hT8wzW8';
-    const r = cli(['--json', '--explain', misordered]);
+    const r = cli(['--json', '--salt', 's', '--explain', misordered]);
     expect(r.status).toBe(1);
-    expect(r.json().error).toMatchObject({ code: 'ERR_FINGERPRINT_MALFORMED', message: expect.stringContaining('in the order su ss bs bd cs cp mi mc') });
+    expect(r.json().error).toMatchObject({ code: 'ERR_FINGERPRINT_MALFORMED', message: expect.stringContaining('in the order su ss bs bd cs cp mi mc ml') });
     const vendor = makeVendor();
     const issued = spawnSync(process.execPath, [join(ROOT, 'bin/licit.cjs'), 'issue', '--signing-key', vendor.keyPath, '--fingerprint', misordered, '--json'], { encoding: 'utf8' });
     expect(issued.status).toBe(1);
@@ -118,13 +151,13 @@ describe('licit fingerprint', () => {
   });
 
   it.runIf(process.platform === 'linux')('--adapters lists the adapters used and why the others are left out', () => {
-    const j = cli(['--json', '--adapters']).json();
+    const j = cli(['--json', '--salt', 's', '--adapters']).json();
     const a = j.adapters as { used: string[]; rejected: Array<{ name: string; reason: string }> };
     expect(a.rejected).toContainEqual({ name: 'lo', reason: 'loopback' });
     const all = [...a.used, ...a.rejected.map((r) => r.name)].sort();
     expect(all).toEqual(readdirSync('/sys/class/net').sort());
-    expect((j.components as Array<{ kind: string; name: string }>).filter((c) => c.kind === 'mac').map((c) => c.name).sort()).toEqual(a.used);
-    const text = cli(['--adapters']).stdout;
+    expect((j.components as Array<{ kind: string; name: string }>).filter((c) => c.kind === 'mac' || c.kind === 'mac-local').map((c) => c.name).sort()).toEqual(a.used);
+    const text = cli(['--salt', 's', '--adapters']).stdout;
     expect(text).toContain('left out: loopback');
   });
 
@@ -161,22 +194,28 @@ describe('the CommonJS bundle that serves `licit fingerprint`', () => {
       const r = spawnSync(process.execPath, ['-r', probe, join(ROOT, 'bin/licit.cjs'), ...args], { encoding: 'utf8' });
       return JSON.parse(r.stderr.slice(r.stderr.indexOf('PROBE') + 5)) as { bundle: boolean; esm: boolean };
     };
-    expect(run('fingerprint', '--json')).toEqual({ bundle: true, esm: false });
-    expect(run('--json', 'fingerprint', '--explain', 'fp1:cp=AAAAAAAAAAAAAAAA')).toEqual({ bundle: true, esm: false });
+    expect(run('fingerprint', '--json', '--salt', 's')).toEqual({ bundle: true, esm: false });
+    expect(run('--json', 'fingerprint', '--salt', 's', '--explain', 'fp1:cp=AAAAAAAAAAAAAAAA')).toEqual({ bundle: true, esm: false });
+    const vendor = makeVendor();
+    expect(run('fingerprint', '--json', '--public-key', vendor.pubPath)).toEqual({ bundle: true, esm: false });
+    rmSync(vendor.dir, { recursive: true, force: true });
     expect(run('inspect', '--help')).toEqual({ bundle: false, esm: true });
   });
 
   it('prints exactly what the ES module CLI prints, for results, --explain, --adapters, the fallback and errors', () => {
+    const vendor = makeVendor();
     const cases: Array<[string[], Record<string, string>]> = [
       [['--json', '--salt', 'com.example.app'], {}],
       [['--salt', 'com.example.app'], {}],
-      [['--json', '--adapters'], {}],
-      [['--json', '--explain', 'fp1:cp=AAAAAAAAAAAAAAAA'], {}],
-      [['--json', '--explain', 'not-a-fingerprint'], {}],
+      [['--json', '--public-key', vendor.pubPath], {}],
+      [['--json', '--salt', 's', '--adapters'], {}],
+      [['--json', '--salt', 's', '--explain', 'fp1:cp=AAAAAAAAAAAAAAAA'], {}],
+      [['--json', '--salt', 's', '--explain', 'not-a-fingerprint'], {}],
+      [['--json'], {}],
       [['--json', '--bogus'], {}],
       [['extra', '--json'], {}],
       [['--help'], {}],
-      [['--json'], { LICIT_NO_NATIVE: '1' }],
+      [['--json', '--salt', 's'], { LICIT_NO_NATIVE: '1' }],
     ];
     for (const [args, env] of cases) {
       const bundled = cli(args, env);
@@ -185,5 +224,6 @@ describe('the CommonJS bundle that serves `licit fingerprint`', () => {
       expect(bundled.stderr, args.join(' ')).toBe(esm.stderr);
       expect(bundled.status, args.join(' ')).toBe(esm.status);
     }
+    rmSync(vendor.dir, { recursive: true, force: true });
   });
 });

@@ -207,7 +207,7 @@ describeBuilt('ledger across processes (built CLI)', () => {
     expect(consumed).toBeGreaterThanOrEqual(seen);
     expect(consumed).toBeLessThan(500);
     // And a verb whose single line meets a closed pipe.
-    const fp = spawn(process.execPath, [LICIT_BIN, 'fingerprint', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const fp = spawn(process.execPath, [LICIT_BIN, 'fingerprint', '--json', '--salt', 's'], { stdio: ['ignore', 'pipe', 'pipe'] });
     fp.stdout.destroy();
     let fpErr = '';
     fp.stderr.setEncoding('utf8').on('data', (d: string) => (fpErr += d));
@@ -215,12 +215,13 @@ describeBuilt('ledger across processes (built CLI)', () => {
     expect(fpErr).toBe('');
   });
 
-  it('CLI: credits and verify check node-locked licenses against this machine (--salt) or a supplied id (--machine-id)', async () => {
+  it('CLI: credits and verify check node-locked licenses against this machine (--salt, else the salt of the first --public-key) or a supplied id (--machine-id)', async () => {
     const vendor = makeVendor();
     const root = mkdtempSync(join(tmpdir(), 'licit-34-'));
     const fingerprint = (...args: string[]) => licit(['fingerprint', '--json', ...args]).json().fingerprint as string;
     const here = await vendor.issue({ licenseId: 'LIC-34G', credits: 5, fingerprint: fingerprint('--salt', 'com.example.app') });
-    const box = await vendor.issue({ licenseId: 'LIC-34H', credits: 5, fingerprint: fingerprint('--machine-id', 'box-1') });
+    // Without --salt, credits and verify use the vendor's salt, as `licit fingerprint --public-key` does.
+    const box = await vendor.issue({ licenseId: 'LIC-34H', credits: 5, fingerprint: fingerprint('--public-key', vendor.pubPath, '--machine-id', 'box-1') });
     const credits = (key: string, ...args: string[]) =>
       licit(['credits', '--license', key, '--public-key', vendor.pubPath, '--dir', join(root, 'p'), '--mirror-dir', join(root, 'm'), ...args, 'status', '--json'], { env: ENV });
     expect(credits(here, '--salt', 'com.example.app').json()).toMatchObject({ ok: true, allowance: 5 });

@@ -38,7 +38,7 @@ describe('node-locked licenses', async () => {
   });
 
   it('survive a new network card (one component of several changed)', async () => {
-    const key = await vendor.issue({ fingerprint: await alter(['mc']) });
+    const key = await vendor.issue({ fingerprint: await alter(['mc', 'ml']) });
     expect((await verifyLicense(key, { publicKeys: vendor.publicKeyPem, machine: machineCheck({ salt: SALT }) })).status).toBe('valid');
   });
 
@@ -50,6 +50,25 @@ describe('node-locked licenses', async () => {
     const refused = licit(['verify', '--public-key', vendor.pubPath, '--salt', SALT, bad, '--json']);
     expect(refused.code).toBe(1);
     expect(refused.json().error?.code).toBe('ERR_FINGERPRINT_MISMATCH');
+  });
+
+  it('are refused when every strong component differs, however many weak ones (CPU, board model, software-assigned MACs) still match', async (ctx) => {
+    if (!/\b(su|ss|bs|cs|mi|mc)=/.test(here)) ctx.skip('this machine has no strong component to alter');
+    const key = await vendor.issue({ fingerprint: await alter(['su', 'ss', 'bs', 'cs', 'mi', 'mc']) });
+    await expect(verifyLicense(key, { publicKeys: vendor.publicKeyPem, machine: machineCheck({ salt: SALT }) })).rejects.toMatchObject({ code: 'ERR_FINGERPRINT_MISMATCH' });
+  });
+
+  it('machineCheck takes the salt as { salt } or as the vendor { publicKey }, and has no default', async () => {
+    const { saltForVendor } = await import('../src/node/fingerprint/salt.js');
+    const viaKey = (await getFingerprint({ salt: saltForVendor(vendor.publicKeyPem) })).toString();
+    const key = await vendor.issue({ fingerprint: viaKey });
+    expect((await verifyLicense(key, { publicKeys: vendor.publicKeyPem, machine: machineCheck({ publicKey: vendor.publicKeyPem }) })).status).toBe('valid');
+    await expect(verifyLicense(key, { publicKeys: vendor.publicKeyPem, machine: machineCheck({ salt: SALT }) })).rejects.toMatchObject({ code: 'ERR_FINGERPRINT_MISMATCH' });
+    expect(() => machineCheck({})).toThrow(expect.objectContaining({ code: 'ERR_USAGE', message: expect.stringContaining('publicKey') }));
+    expect(() => machineCheck(undefined as unknown as {})).toThrow(expect.objectContaining({ code: 'ERR_USAGE' }));
+    // The CLI derives it from the first --public-key when --salt is absent.
+    const r = licit(['verify', '--public-key', vendor.pubPath, key, '--json']);
+    expect(r.code, r.stdout).toBe(0);
   });
 
   it('a license bound to a supplied machine id verifies with machineCheck({ machineId }) and only with that id', async () => {

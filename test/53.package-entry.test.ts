@@ -11,6 +11,7 @@ describe('package entry points', () => {
     expect(r.stdout).toContain('log events: 1');
     expect(r.stdout).toContain('consume: ERR_CREDITS_EXHAUSTED');
     expect(r.stdout).toMatch(/^fp1:/m);
+    expect(r.stdout).toMatch(/^vendor salt strength: (strong|weak)$/m);
   });
 
   it('every export in package.json points at a built file with types', () => {

@@ -2,12 +2,13 @@
 import type { MachineCheck } from '../core/verify.js';
 
 /**
- * A check against this machine's fingerprint, computed with `salt` (the application's salt), or
+ * A check against this machine's fingerprint, computed with `salt` (the application's salt) or,
+ * without one, with the salt derived from the first of `publicKeys` (as `Licensing` does), or
  * against a supplied machine id (`--machine-id`, for licenses bound to one).
  */
-export function machineCheckFor(salt: string | undefined, machineId?: string): MachineCheck {
+export function machineCheckFor(salt: string | undefined, machineId: string | undefined, publicKeys: readonly string[]): MachineCheck {
   return async (stored, licenseId) => {
     const { machineCheck } = await import('../node/machine-check.js');
-    await machineCheck({ salt, machineId })(stored, licenseId);
+    await machineCheck({ salt, publicKey: publicKeys[0], machineId })(stored, licenseId);
   };
 }

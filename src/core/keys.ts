@@ -49,7 +49,8 @@ export function rawFromPem(pem: string): Uint8Array {
   return der.slice(12);
 }
 
-function rawFrom(input: PublicKeyInput): Uint8Array {
+/** The raw 32-byte key of any accepted input (PEM, raw bytes, KeyObject); `ERR_PUBLIC_KEY_INVALID` otherwise. */
+export function rawFrom(input: PublicKeyInput): Uint8Array {
   if (typeof input === 'string') return rawFromPem(input);
   if (input instanceof Uint8Array) {
     if (input.length !== 32) throw new LicenseError('ERR_PUBLIC_KEY_INVALID', `a raw Ed25519 public key is 32 bytes, got ${input.length}`);

@@ -17,6 +17,7 @@ import { verifyLicense } from '../core/verify.js';
 import { getFingerprint, hashComponent, Fingerprint, match, type MatchStrategy } from './fingerprint/index.js';
 import { inContainer } from './fingerprint/environment.js';
 import { Installation } from './installation.js';
+import { saltForVendor } from './fingerprint/salt.js';
 import { requireSecret } from '../core/require-secret.js';
 
 /** Where this installation stands. */
@@ -60,15 +61,30 @@ export interface LicensingOptions {
   readonly secret: string | Uint8Array;
   /** Base URL of the vendor's license server (`https://licenses.example.com`). Absent: offline only. */
   readonly server?: string | URL | undefined;
-  /** The application's fingerprint salt (the one the vendor binds licenses with). */
+  /**
+   * The application's fingerprint salt (the one the vendor binds licenses with). Default:
+   * `saltForVendor(first of publicKeys)`, a salt of this vendor's own; there is no salt shared by
+   * every vendor. When rotating keys, keep the original key first or set `salt`, or every
+   * fingerprint changes.
+   */
   readonly salt?: string | undefined;
   /**
-   * An explicit machine identity instead of the hardware's, for containers and operators: a machine
-   * id (hashed with the salt like every component) ...
+   * An explicit machine identity instead of the hardware's, chosen by the application (the vendor's
+   * code), for containers and operators: a machine id (hashed with the salt like every component,
+   * `fp1:mi=…`) ... The server refuses a supplied id for a license that does not allow one
+   * (`ERR_MACHINE_ID_NOT_ALLOWED`). Default: this machine's hardware.
    */
   readonly machineId?: string | undefined;
-  /** ... or a whole fingerprint string (`fp1:…`). Default: `LICIT_MACHINE_ID`, else this machine's hardware. */
+  /** ... or a whole fingerprint string (`fp1:…`), also the application's choice. Default: this machine's hardware. */
   readonly fingerprint?: string | undefined;
+  /**
+   * Let the end user's environment supply the machine id: `LICIT_MACHINE_ID` is read (when
+   * `machineId` and `fingerprint` are absent) only when this is `true`. Off by default, as
+   * whoever sets the variable replaces the hardware fingerprint, and one activation could then
+   * serve any number of machines. Turn it on only for deployments where the operator is trusted
+   * (and the license allows supplied ids). Default `false`.
+   */
+  readonly machineIdFromEnv?: boolean | undefined;
   /** How tolerant the machine match is (default `"most"`). */
   readonly fingerprintStrategy?: MatchStrategy | undefined;
   /** The application's name, sent with every request (up to 128 characters). */
@@ -602,9 +618,14 @@ export class Licensing extends EventEmitter {
 }
 
 async function resolveFingerprint(o: LicensingOptions): Promise<{ text: string; source: 'hardware' | 'operator'; container: boolean }> {
-  const salt = o.salt === undefined || o.salt === '' ? 'licit' : o.salt;
   if (o.fingerprint !== undefined) return { text: Fingerprint.parse(o.fingerprint).toString(), source: 'operator', container: inContainer() };
-  const id = o.machineId ?? process.env.LICIT_MACHINE_ID;
+  // No salt shared by every vendor (it would link their fingerprints): the vendor's own, from its
+  // first public key, unless the application sets one.
+  const first = Array.isArray(o.publicKeys) ? (o.publicKeys as readonly PublicKeyInput[])[0] : (o.publicKeys as PublicKeyInput);
+  if (first === undefined && (o.salt === undefined || o.salt === '')) throw new LicenseError('ERR_USAGE', 'publicKeys is empty: pass the vendor public key(s) to trust');
+  const salt = o.salt !== undefined && o.salt !== '' ? o.salt : saltForVendor(first as PublicKeyInput);
+  // The end user's environment replaces the hardware only when the application opts in.
+  const id = o.machineId ?? (o.machineIdFromEnv === true ? process.env.LICIT_MACHINE_ID : undefined);
   if (id !== undefined && id.trim() !== '') return { text: `fp1:mi=${hashComponent(salt, 'machine-id', id)}`, source: 'operator', container: inContainer() };
   const fp = await getFingerprint({ salt });
   return { text: fp.toString(), source: 'hardware', container: fp.container };

@@ -24,6 +24,7 @@ import { authenticateUser } from './auth/authenticate.js';
 import type { IdTokenVerifier } from './auth/id-token.js';
 import { issueTopUp } from '../issuer/issue.js';
 import { explain, match, type MatchStrategy } from '../node/fingerprint/match.js';
+import { fingerprintStrength } from '../node/fingerprint/strength.js';
 
 /** What the vendor does with activations from containers (DESIGN.md, "Containers"). */
 export type ContainerPolicy = 'allow' | 'refuse' | 'machine-id';
@@ -549,7 +550,7 @@ export class Vendor {
       'ERR_FINGERPRINT_MISMATCH',
       policy === 'refuse'
         ? 'this vendor does not allow activation inside a container; run the application on a host or a virtual machine'
-        : 'inside a container the hardware identity changes on every restart: supply a stable machine id (LICIT_MACHINE_ID or the machineId option) and activate again',
+        : 'inside a container the hardware identity changes on every restart: supply a stable machine id (the machineId option of the application, or LICIT_MACHINE_ID where the application sets machineIdFromEnv) on a license that allows supplied ids, and activate again',
       { reason: 'container', policy },
     );
   }
@@ -723,11 +724,13 @@ async function authenticClaims(text: string, publicKeys: PublicKeyInput | readon
   return mapToClaims(decodeClaims(env));
 }
 
-/** A fingerprint that identifies one machine (not only parts many machines share). */
+/** A fingerprint that identifies one machine (not only parts many machines share); a malformed one does not. */
 function isStrong(fingerprint: string): boolean {
-  // TODO(fpweak): replace with fingerprintStrength from the fingerprint model once it lands.
-  const codes = fingerprint.startsWith('fp1:') ? fingerprint.slice(4).split(',').map((e) => e.split('=')[0]) : [];
-  return codes.some((c) => c === 'su' || c === 'ss' || c === 'bs' || c === 'cs' || c === 'mi' || c === 'mc');
+  try {
+    return fingerprintStrength(fingerprint).level === 'strong';
+  } catch {
+    return false;
+  }
 }
 
 /**

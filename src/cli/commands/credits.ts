@@ -36,7 +36,7 @@ export const run: Verb = async (argv, ctx) => {
   if ((action === 'consume' || action === 'topup') !== (arg !== undefined)) throw new LicenseError('ERR_USAGE', `wrong arguments for "${action}"\nUsage: ${USAGE}`);
   const publicKeys = readPublicKeys(v['public-key'], USAGE);
   // Node-locked licenses are checked against this machine, as `licit verify` does.
-  const license = await verifyLicense(licenseText(required(v.license, '--license', USAGE)), { publicKeys, machine: machineCheckFor(v.salt, v['machine-id']) });
+  const license = await verifyLicense(licenseText(required(v.license, '--license', USAGE)), { publicKeys, machine: machineCheckFor(v.salt, v['machine-id'], publicKeys) });
   const options: CreditLedgerOptions = { secret: process.env.LICIT_SECRET || CLI_SECRET, recover: v.recover === true };
   if (v.dir !== undefined) options.dir = v.dir;
   if (v['mirror-dir'] !== undefined) options.mirrorDir = v['mirror-dir'];

@@ -2,6 +2,7 @@ import { USER_AUTH_MODES, type LicenseInput, type UserAuthMode } from '../../cor
 import { LicenseError } from '../../core/errors.js';
 import { inspectLicense } from '../../core/inspect.js';
 import { issueLicense } from '../../issuer/issue.js';
+import { fingerprintStrength } from '../../node/fingerprint/strength.js';
 import { integer, isoDate, parseFlags, required, type Verb } from '../context.js';
 import { readTextFile } from '../files.js';
 
@@ -9,7 +10,7 @@ const USAGE =
   'licit issue --signing-key FILE [--license-id ID] [--customer NAME] [--issuer NAME] [--edition NAME] [--feature NAME]... ' +
   '[--maintenance-feature NAME]... [--seats TYPE=N]... [--max-users N] [--max-activations N] [--max-user-activations N] ' +
   '[--max-transfers N] [--not-before ISO] [--expires ISO] [--maintenance-expires ISO] [--grace-days N] [--lease-days N] ' +
-  '[--credits N] [--carried N] [--fingerprint FP] [--allow-machine-id] [--user-auth none|password|id-token|password-or-id-token] [--meta K=V]... [--json]';
+  '[--credits N] [--carried N] [--fingerprint FP [--allow-weak-fingerprint]] [--allow-machine-id] [--user-auth none|password|id-token|password-or-id-token] [--meta K=V]... [--json]';
 
 function pairs(list: string[] | undefined, flag: string): [string, string][] {
   return (list ?? []).map((p) => {
@@ -43,12 +44,26 @@ export const run: Verb = async (argv) => {
       'signing-key': s, 'license-id': s, customer: s, issuer: s, edition: s, feature: many, 'maintenance-feature': many,
       seats: many, 'max-users': s, 'max-activations': s, 'max-user-activations': s, 'max-transfers': s,
       'not-before': s, expires: s, 'maintenance-expires': s, 'grace-days': s, 'lease-days': s, credits: s, carried: s,
-      fingerprint: s, meta: many, 'allow-machine-id': { type: 'boolean' }, 'user-auth': s,
+      fingerprint: s, 'allow-weak-fingerprint': { type: 'boolean' }, meta: many, 'allow-machine-id': { type: 'boolean' }, 'user-auth': s,
     },
     USAGE,
   );
   if (positionals.length > 0) throw new LicenseError('ERR_USAGE', `unexpected argument "${positionals[0]}"\nUsage: ${USAGE}`);
   const signingKey = readTextFile(required(v['signing-key'], '--signing-key', USAGE), '--signing-key');
+  if (v['allow-weak-fingerprint'] === true && v.fingerprint === undefined) throw new LicenseError('ERR_USAGE', `--allow-weak-fingerprint goes with --fingerprint FP\nUsage: ${USAGE}`);
+  if (v.fingerprint !== undefined) {
+    // Parses first, so a malformed fingerprint is ERR_FINGERPRINT_MALFORMED as before.
+    const strength = fingerprintStrength(v.fingerprint);
+    if (strength.level === 'weak' && v['allow-weak-fingerprint'] !== true) {
+      throw new LicenseError(
+        'ERR_FINGERPRINT_WEAK',
+        `refusing to node-lock to a weak fingerprint: it has ${strength.weak.length === 0 ? 'no components' : `only components many machines share (${strength.weak.join(', ')})`}, so another machine of the same kind (such as a second VM of the same type) would match it. ` +
+          'Ask for a fingerprint taken as root/administrator on a machine with SMBIOS serials or a machine id; or bind to a machine id you approve (`licit fingerprint --machine-id ID` on that machine); or issue the license without --fingerprint and use floating seats. ' +
+          'To node-lock to it anyway, add --allow-weak-fingerprint.',
+        { strong: strength.strong, weak: strength.weak },
+      );
+    }
+  }
   const input: LicenseInput = {
     licenseId: v['license-id'],
     customer: v.customer,

@@ -21,7 +21,7 @@ export const run: Verb = async (argv, ctx) => {
     publicKeys,
     now: isoDate(values.now, '--now'),
     releaseDate: isoDate(values['release-date'], '--release-date'),
-    machine: machineCheckFor(values.salt, values['machine-id']),
+    machine: machineCheckFor(values.salt, values['machine-id'], publicKeys),
   });
   const r = license.report;
   if (r.warning !== undefined && !ctx.json) ctx.warn(`warning: ${r.warning}`);

@@ -4,6 +4,8 @@
  * same components where they can), elsewhere only `os.networkInterfaces()` and the CPU model.
  * What it cannot do: CPUID (the CPU signature is rebuilt from /proc/cpuinfo), permanent MACs of
  * adapters whose address was changed by the user (they are left out), Windows/macOS serials.
+ * Like the addon it reports raw MACs: which of them are software-assigned (`ml`, weak) is decided
+ * once, when components are built (`isSharedMac`, in Fingerprint.fromFacts).
  */
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { cpus, networkInterfaces } from 'node:os';
@@ -148,6 +150,8 @@ function otherAdapters(): NativeAdapter[] {
   for (const [name, addrs] of Object.entries(networkInterfaces())) {
     const a = addrs?.find((x) => !x.internal);
     const mac = a === undefined ? undefined : canonicalMac(a.mac);
+    // Windows and macOS give adapters random, locally administered addresses for privacy; they
+    // change, so they are left out here as the addon leaves them out there.
     if (mac === undefined || nameLooksVirtual(name) || isLocallyAdministered(mac)) continue;
     if (!out.some((o) => o.mac === mac)) out.push({ name, mac, origin: 'current' });
   }

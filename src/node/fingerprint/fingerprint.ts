@@ -4,18 +4,26 @@
  *
  * String form (docs/fingerprint.md): `fp1:` then comma-separated `code=hash` entries in a fixed
  * order, where `code` names the kind (`su` system-uuid, `ss` system-serial, `bs` board-serial,
- * `bd` board, `cs` chassis-serial, `cp` cpu, `mi` machine-id, `mc` mac; `mc` may repeat) and
- * `hash` is 16 base64url characters (the first 96 bits of HMAC-SHA-256).
+ * `bd` board, `cs` chassis-serial, `cp` cpu, `mi` machine-id, `mc` mac, `ml` mac-local; `mc` and
+ * `ml` may repeat) and `hash` is 16 base64url characters (the first 96 bits of HMAC-SHA-256).
  */
 import { LicenseError } from '../../core/errors.js';
 import type { HostFacts } from './facts.js';
 import { hmacSha256 } from './hmac.js';
+import { isSharedMac } from './rules.js';
 
-/** What a component identifies. */
-export type ComponentKind = 'system-uuid' | 'system-serial' | 'board-serial' | 'board' | 'chassis-serial' | 'cpu' | 'mac' | 'machine-id';
+/**
+ * What a component identifies. `"mac"` is a globally unique (vendor-assigned) MAC address;
+ * `"mac-local"` one that software assigns, which other machines may share: locally administered
+ * (bit 0x02 of the first octet, e.g. a microVM's `02:fc:00:00:00:01`) or in a hypervisor's block.
+ */
+export type ComponentKind = 'system-uuid' | 'system-serial' | 'board-serial' | 'board' | 'chassis-serial' | 'cpu' | 'mac' | 'mac-local' | 'machine-id';
 
 /** Every kind, in the order of the string form. */
-export const COMPONENT_KINDS: readonly ComponentKind[] = ['system-uuid', 'system-serial', 'board-serial', 'board', 'chassis-serial', 'cpu', 'machine-id', 'mac'];
+export const COMPONENT_KINDS: readonly ComponentKind[] = ['system-uuid', 'system-serial', 'board-serial', 'board', 'chassis-serial', 'cpu', 'machine-id', 'mac', 'mac-local'];
+
+/** Kinds that may appear more than once (one per network adapter). */
+const REPEATABLE: ReadonlySet<ComponentKind> = new Set<ComponentKind>(['mac', 'mac-local']);
 
 const CODES: Record<ComponentKind, string> = {
   'system-uuid': 'su',
@@ -26,12 +34,13 @@ const CODES: Record<ComponentKind, string> = {
   cpu: 'cp',
   'machine-id': 'mi',
   mac: 'mc',
+  'mac-local': 'ml',
 };
 const KIND_OF_CODE = new Map(Object.entries(CODES).map(([k, c]) => [c, k as ComponentKind]));
 
 /** One hashed component. */
 export interface FingerprintComponent {
-  /** What this component identifies (its code in the string form, e.g. `mc` for `"mac"`). */
+  /** What this component identifies (its code in the string form, e.g. `mc` for `"mac"`, `ml` for `"mac-local"`). */
   readonly kind: ComponentKind;
   /** Which one: the interface name for a MAC, else the kind. Not part of the string form. */
   readonly name: string;
@@ -55,9 +64,14 @@ function normalise(value: string): string {
   return value.trim().replace(/\s+/g, ' ').toUpperCase();
 }
 
-/** HMAC-SHA-256 keyed by the salt, over a domain tag, the kind and the value; first 96 bits. */
+/**
+ * HMAC-SHA-256 keyed by the salt, over a domain tag, the kind and the value; first 96 bits.
+ * A `"mac-local"` value hashes as a `"mac"`: one MAC has one hash whichever code it is filed
+ * under, so a string written before `ml` existed (every MAC under `mc`) still finds its adapter.
+ */
 export function hashComponent(salt: string, kind: ComponentKind, value: string): string {
-  return Buffer.from(hmacSha256(salt, `licit-fp1\0${kind}\0${normalise(value)}`).subarray(0, 12)).toString('base64url');
+  const domain = kind === 'mac-local' ? 'mac' : kind;
+  return Buffer.from(hmacSha256(salt, `licit-fp1\0${domain}\0${normalise(value)}`).subarray(0, 12)).toString('base64url');
 }
 
 /** The canonical order of the string form: by kind as in {@link COMPONENT_KINDS}, then by hash. */
@@ -125,11 +139,11 @@ export class Fingerprint {
     // The same rules as the string form, so that toString() always gives a string parse() accepts.
     sorted.forEach((c, i) => {
       const prev = sorted[i - 1];
-      if (prev !== undefined && prev.kind === c.kind && (c.kind !== 'mac' || prev.value === c.value)) {
-        throw new LicenseError('ERR_FINGERPRINT_MALFORMED', `a fingerprint has at most one ${c.kind} component${c.kind === 'mac' ? ' per hash' : ''}`);
+      if (prev !== undefined && prev.kind === c.kind && (!REPEATABLE.has(c.kind) || prev.value === c.value)) {
+        throw new LicenseError('ERR_FINGERPRINT_MALFORMED', `a fingerprint has at most one ${c.kind} component${REPEATABLE.has(c.kind) ? ' per hash' : ''}`);
       }
     });
-    if (sorted.filter((c) => c.kind === 'mac').length > MAX_MACS) throw new LicenseError('ERR_FINGERPRINT_MALFORMED', `a fingerprint has at most ${MAX_MACS} MAC components`);
+    if (sorted.filter((c) => REPEATABLE.has(c.kind)).length > MAX_MACS) throw new LicenseError('ERR_FINGERPRINT_MALFORMED', `a fingerprint has at most ${MAX_MACS} MAC components`);
     this.components = Object.freeze(sorted);
     this.source = source;
     this.virtual = env.virtual ?? false;
@@ -165,7 +179,9 @@ export class Fingerprint {
     for (const a of [...facts.adapters].sort((x, y) => (x.name < y.name ? -1 : 1))) {
       if (seen.has(a.mac) || seen.size >= MAX_MACS) continue;
       seen.add(a.mac);
-      add('mac', a.name, a.mac);
+      // Classified here, once, for the addon and the fallback alike: a MAC software assigns is
+      // kept (it is this VM's adapter) but under its own code, so it never passes for hardware.
+      add(isSharedMac(a.mac) ? 'mac-local' : 'mac', a.name, a.mac);
     }
     // Without root, Linux shows SMBIOS names but not serials or the UUID: unknown, not absent.
     const unavailable: ComponentKind[] = facts.smbiosSource === 'sysfs-dmi-id' ? ['system-uuid', 'system-serial', 'board-serial', 'chassis-serial'].filter((k) => !out.some((c) => c.kind === k)) as ComponentKind[] : [];
@@ -200,14 +216,14 @@ export class Fingerprint {
       const value = entry.slice(eq + 1);
       if (eq < 0 || kind === undefined) return bad(`unknown component "${entry.slice(0, 8)}"`);
       if (!HASH_RE.test(value)) return bad(`component ${kind} has a malformed hash`);
-      if (kind !== 'mac' && components.some((c) => c.kind === kind)) return bad(`component ${kind} appears twice`);
+      if (!REPEATABLE.has(kind) && components.some((c) => c.kind === kind)) return bad(`component ${kind} appears twice`);
       if (components.some((c) => c.kind === kind && c.value === value)) return bad(`component ${kind} repeats a value`);
       const prev = components[components.length - 1];
       // One canonical string per fingerprint: a reordered copy is not silently accepted as the same.
       if (prev !== undefined && order(prev, { kind, name: kind, value }) > 0) return bad(`${ORDER_TEXT}; ${CODES[kind]}=${value} comes after ${CODES[prev.kind]}=${prev.value}`);
       components.push({ kind, name: kind, value });
     }
-    if (components.filter((c) => c.kind === 'mac').length > MAX_MACS) return bad('too many MAC components');
+    if (components.filter((c) => REPEATABLE.has(c.kind)).length > MAX_MACS) return bad('too many MAC components');
     return new Fingerprint(components, 'parsed');
   }
 

@@ -9,20 +9,15 @@ import { inContainer, looksVirtual } from './environment.js';
 import type { HostFacts } from './facts.js';
 import { Fingerprint, hashComponent } from './fingerprint.js';
 
-/**
- * The salt used when none is given, shared by `licit fingerprint` and {@link getFingerprint} so
- * that a fingerprint taken with the CLI matches at run time. Applications should set their own:
- * fingerprints under the default salt can be linked across vendors that also use it.
- */
-export const DEFAULT_FINGERPRINT_SALT = 'licit';
-
 /** Options for {@link getFingerprint}. */
 export interface GetFingerprintOptions {
   /**
-   * Per-application salt: fingerprints under different salts cannot be linked. Default (also
-   * when `""`): {@link DEFAULT_FINGERPRINT_SALT}.
+   * Per-application salt: fingerprints under different salts cannot be linked. Required: there is
+   * no default, since one salt shared by every vendor would link their fingerprints. Use your
+   * application's own fixed string, or `saltForVendor(vendorPublicKey)`, the salt `Licensing`
+   * uses when given none.
    */
-  readonly salt?: string | undefined;
+  readonly salt: string;
   /** Read with the JavaScript fallback even when the addon loads. Default false. */
   readonly fallback?: boolean;
   /**
@@ -76,11 +71,16 @@ export async function readHostFacts(
  * console.log(fp.toString()); // fp1:su=…,cp=…,mi=…,mc=…
  * ```
  */
-export async function getFingerprint(options: GetFingerprintOptions | null = {}): Promise<Fingerprint> {
-  if (options !== null && typeof options !== 'object') throw new LicenseError('ERR_USAGE', 'getFingerprint takes an options object, e.g. { salt: "com.example.app" }');
-  const opts = options ?? {};
-  const salt = opts.salt === undefined || opts.salt === '' ? DEFAULT_FINGERPRINT_SALT : opts.salt;
-  if (typeof salt !== 'string') throw new LicenseError('ERR_USAGE', 'the fingerprint salt must be a string');
+export async function getFingerprint(options: GetFingerprintOptions): Promise<Fingerprint> {
+  if (options === null || typeof options !== 'object') throw new LicenseError('ERR_USAGE', 'getFingerprint takes an options object with the salt, e.g. { salt: "com.example.app" }');
+  const opts = options;
+  const salt = opts.salt;
+  if (typeof salt !== 'string' || salt === '') {
+    throw new LicenseError(
+      'ERR_USAGE',
+      `getFingerprint needs your application's salt (got ${salt === '' ? 'an empty one' : salt === undefined ? 'none' : `a ${typeof salt}`}): pass { salt: "com.example.app" } (a fixed string unique to your application), or { salt: saltForVendor(vendorPublicKey) }, the salt Licensing uses when given none. There is no shared default: it would link your fingerprints with every other vendor's`,
+    );
+  }
   if (opts.machineId !== undefined) {
     if (typeof opts.machineId !== 'string' || opts.machineId.trim() === '') throw new LicenseError('ERR_USAGE', 'machineId must be a non-empty string (the id your operator assigns to this instance)');
     // The id replaces the hardware in the fingerprint, not in the environment report: a VM given

@@ -6,9 +6,15 @@
  * missing or different now, *unavailable* when this process cannot read it (ignored), and *new*
  * when only the current machine has it (ignored: more facts never break a license).
  * The score is the weight of same kinds over the weight of same plus changed kinds.
+ *
+ * Weak kinds (a CPU model, a board model, software-assigned MACs: `WEAK_KINDS`) never make a
+ * match by themselves: when the stored fingerprint has a strong component, at least one strong
+ * kind that counts (weight above 0) must be the same; a weak-only stored fingerprint matches only
+ * an identical weak-only one, and the result says `strength: "weak"` so a policy can refuse it.
  */
 import { LicenseError } from '../../core/errors.js';
 import { COMPONENT_KINDS, Fingerprint, type ComponentKind } from './fingerprint.js';
+import { isStrongKind } from './strength.js';
 
 /** Weights per kind. The motherboard's identity outweighs anything that is routinely replaced. */
 export const DEFAULT_WEIGHTS: Readonly<Record<ComponentKind, number>> = Object.freeze({
@@ -20,6 +26,7 @@ export const DEFAULT_WEIGHTS: Readonly<Record<ComponentKind, number>> = Object.f
   cpu: 2,
   'machine-id': 2,
   mac: 2,
+  'mac-local': 1,
 });
 
 /**
@@ -56,6 +63,13 @@ export interface MatchResult {
   readonly changed: ComponentKind[];
   /** Stored kinds this process cannot read, left out of the score. */
   readonly unavailable: ComponentKind[];
+  /**
+   * What the comparison rests on: `"strong"` when a strong kind (one that singles out a machine,
+   * e.g. a serial or the machine id) that counts is the same in both, else `"weak"`. A match
+   * (`ok: true`) is `"weak"` only when the stored fingerprint has no strong component and this
+   * machine's is identical to it: any machine of the same kind would match too.
+   */
+  readonly strength: 'strong' | 'weak';
 }
 
 /** Status of one kind in an {@link Explanation}. */
@@ -150,10 +164,17 @@ function compare(stored: Fingerprint, current: Fingerprint, strategy: MatchStrat
   const kinds: Array<{ kind: ComponentKind; status: KindStatus; weight: number; stored: number; current: number }> = [];
   let same = 0;
   let compared = 0;
+  // A MAC hashes alike under mc and ml: one filed under mc in a string from before ml existed is
+  // still found among this machine's ml (and the other way round), as the same adapter; but only
+  // mc found as mc is strong evidence.
+  const macs = new Set([...current.of('mac'), ...current.of('mac-local')].map((x) => x.value));
+  let strongMac = false;
   for (const kind of COMPONENT_KINDS) {
     const s = new Set(stored.of(kind).map((c) => c.value));
-    const c = new Set(current.of(kind).map((x) => x.value));
-    if (s.size === 0 && c.size === 0) continue;
+    const own = new Set(current.of(kind).map((x) => x.value));
+    const c = kind === 'mac' || kind === 'mac-local' ? macs : own;
+    if (kind === 'mac') strongMac = [...s].some((v) => own.has(v));
+    if (s.size === 0 && own.size === 0) continue;
     const weight = weights[kind];
     let status: KindStatus;
     if (s.size === 0) status = 'new';
@@ -161,21 +182,32 @@ function compare(stored: Fingerprint, current: Fingerprint, strategy: MatchStrat
     else status = [...s].some((v) => c.has(v)) ? 'same' : 'changed';
     if (status === 'same') same += weight;
     if (status === 'same' || status === 'changed') compared += weight;
-    kinds.push({ kind, status, weight, stored: s.size, current: c.size });
+    kinds.push({ kind, status, weight, stored: s.size, current: own.size });
   }
   const score = compared === 0 ? 0 : same / compared;
   const changed = kinds.filter((k) => k.status === 'changed').map((k) => k.kind);
   const unavailable = kinds.filter((k) => k.status === 'unavailable').map((k) => k.kind);
-  let ok: boolean;
+  let passes: boolean;
   let label: string;
   if (rule.mode === 'atLeast') {
-    ok = same >= rule.atLeast && same > 0;
+    passes = same >= rule.atLeast && same > 0;
     label = `at least weight ${rule.atLeast} the same (got ${same} of ${compared})`;
   } else {
-    ok = compared > 0 && (rule.mode === 'all' ? changed.length === 0 : same * 2 > compared);
+    passes = compared > 0 && (rule.mode === 'all' ? changed.length === 0 : same * 2 > compared);
     label = rule.mode === 'all' ? 'all components the same' : `most of the weight the same (got ${same} of ${compared})`;
   }
-  return { ok, score, changed, unavailable, kinds, label };
+  // What many machines share (a CPU model, a hypervisor's default MAC) must never be what makes
+  // two machines one: a second VM of the same type has all of it.
+  const strongSame = kinds.filter((k) => k.status === 'same' && k.weight > 0 && isStrongKind(k.kind) && (k.kind !== 'mac' || strongMac)).map((k) => k.kind);
+  const storedStrong = stored.components.some((c) => isStrongKind(c.kind));
+  const strength: 'strong' | 'weak' = strongSame.length > 0 ? 'strong' : 'weak';
+  const identical = stored.toString() === current.toString();
+  const ok = passes && (storedStrong ? strongSame.length > 0 : identical);
+  // Why a match the strategy alone would pass is refused.
+  const weakOnly = passes && !ok;
+  // The stored mc adapters are here only as software-assigned ones: same, but weak.
+  const macWeak = !strongMac && kinds.some((k) => k.kind === 'mac' && k.status === 'same');
+  return { ok, score, changed, unavailable, kinds, label, strength, storedStrong, weakOnly, macWeak };
 }
 
 /**
@@ -191,7 +223,7 @@ function compare(stored: Fingerprint, current: Fingerprint, strategy: MatchStrat
  */
 export function match(stored: Fingerprint | string, current: Fingerprint | string, strategy: MatchStrategy = 'most'): MatchResult {
   const r = compare(storedFingerprint(stored), currentFingerprint(current), strategy);
-  return { ok: r.ok, score: r.score, changed: r.changed, unavailable: r.unavailable };
+  return { ok: r.ok, score: r.score, changed: r.changed, unavailable: r.unavailable, strength: r.strength };
 }
 
 /**
@@ -216,18 +248,28 @@ export function explain(stored: Fingerprint | string, current: Fingerprint | str
           : k.status === 'unavailable'
             ? 'not readable here (ignored; run as administrator/root to include it)'
             : 'new on this machine (ignored)';
-    const counts = k.kind === 'mac' ? ` [${k.stored} stored, ${k.current} now]` : '';
-    return `  ${k.kind.padEnd(15)} weight ${k.weight}  ${what}${counts}`;
+    const counts = k.kind === 'mac' || k.kind === 'mac-local' ? ` [${k.stored} stored, ${k.current} now]` : '';
+    const weak = !isStrongKind(k.kind) ? ' (weak: shared by many machines)' : k.kind === 'mac' && r.macWeak ? ' (found only as a software-assigned MAC: weak)' : '';
+    return `  ${k.kind.padEnd(15)} weight ${k.weight}  ${what}${counts}${weak}`;
   });
+  const sameWeak = r.kinds.filter((k) => k.status === 'same' && (!isStrongKind(k.kind) || (k.kind === 'mac' && r.macWeak))).map((k) => k.kind);
+  const unreadableStrong = r.kinds.filter((k) => k.status === 'unavailable' && isStrongKind(k.kind)).map((k) => k.kind);
+  const changedText = r.changed.length > 0 ? ` Changed: ${r.changed.join(', ')}.` : '';
   const verdict = r.ok
-    ? r.changed.length === 0
-      ? 'This machine matches the license.'
-      : `This machine still matches; needed: ${r.label}. Changed: ${r.changed.join(', ')}.`
-    : r.kinds.every((k) => k.status === 'new' || k.status === 'unavailable')
-      ? 'Nothing in the stored fingerprint can be compared on this machine: a license reset (new fingerprint) is needed.'
-      : `This machine does not match; needed: ${r.label}. Changed: ${r.changed.join(', ')}. A license reset (new fingerprint) is needed.`;
+    ? r.strength === 'weak'
+      ? `This machine matches the license, but only on components many machines share (${sameWeak.join(', ')}): the license has no component that singles out one machine, so any machine of the same kind would match too.`
+      : r.changed.length === 0
+        ? 'This machine matches the license.'
+        : `This machine still matches; needed: ${r.label}.${changedText}`
+    : r.weakOnly
+      ? r.storedStrong
+        ? `This machine does not match: only components many machines share are the same (${sameWeak.join(', ')}); none that singles out one machine is.${changedText}${unreadableStrong.length > 0 ? ` ${unreadableStrong.join(', ')} could not be read here: run as administrator/root to compare ${unreadableStrong.length === 1 ? 'it' : 'them'}.` : ' A license reset (new fingerprint) is needed.'}`
+        : `This machine does not match: the license rests only on components many machines share, so only an identical fingerprint matches it.${changedText} A license reset (new fingerprint) is needed.`
+      : r.kinds.every((k) => k.status === 'new' || k.status === 'unavailable')
+        ? 'Nothing in the stored fingerprint can be compared on this machine: a license reset (new fingerprint) is needed.'
+        : `This machine does not match; needed: ${r.label}.${changedText} A license reset (new fingerprint) is needed.`;
   // Every hash differing is what a different salt looks like, far more often than new hardware.
   const allDiffer = r.kinds.some((k) => k.status === 'changed') && r.kinds.every((k) => k.status !== 'same');
   const hint = allDiffer ? ['If this is the licensed machine, check the salt: every component differs, as when the two fingerprints were taken with different salts.'] : [];
-  return { ok: r.ok, score: r.score, changed: r.changed, unavailable: r.unavailable, strategy: r.label, kinds: r.kinds, text: [verdict, ...hint, ...lines].join('\n') };
+  return { ok: r.ok, score: r.score, changed: r.changed, unavailable: r.unavailable, strength: r.strength, strategy: r.label, kinds: r.kinds, text: [verdict, ...hint, ...lines].join('\n') };
 }

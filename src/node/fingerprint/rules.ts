@@ -49,6 +49,36 @@ export function isLocallyAdministered(mac: string): boolean {
   return (parseInt(mac.slice(0, 2), 16) & 2) === 2;
 }
 
+/**
+ * OUIs (first three octets) that virtualisation vendors assign their guests' adapters from. A MAC
+ * in one is set by the hypervisor's configuration (one line of a .vmx or a libvirt domain), not
+ * burnt into hardware, so whoever runs the hypervisor can give a second guest the same one.
+ * QEMU/KVM's `52:54:00` and Firecracker's `02:fc:…`/`06:…` are locally administered anyway.
+ */
+export const HYPERVISOR_OUIS: readonly string[] = [
+  '00:05:69', '00:0c:29', '00:1c:14', '00:50:56', // VMware
+  '00:15:5d', // Microsoft Hyper-V
+  '00:03:ff', // Microsoft Virtual PC / Virtual Server
+  '00:16:3e', // Xen
+  '08:00:27', // VirtualBox
+  '00:1c:42', // Parallels
+  '00:1a:4a', // Qumranet: KVM under oVirt / Red Hat Virtualization
+  '00:21:f6', // Virtual Iron / Oracle VM
+  '00:18:51', // SWsoft: Virtuozzo / OpenVZ
+  '58:9c:fc', // FreeBSD Foundation: bhyve
+];
+
+/**
+ * True for a MAC that software assigns and other machines may share: locally administered, in a
+ * hypervisor's OUI, or not readable as a unicast MAC at all. Such an address makes a `mac-local`
+ * (`ml`) component, which never decides a match by itself.
+ */
+export function isSharedMac(mac: string): boolean {
+  const m = canonicalMac(mac);
+  if (m === undefined) return true;
+  return isLocallyAdministered(m) || HYPERVISOR_OUIS.includes(m.slice(0, 8));
+}
+
 /** Known placeholder texts; mirrors IsPlaceholder in native/src/smbios.cc. */
 const FILLER = new Set([
   'to be filled by o.e.m', 'to be filled by oem', 'to be filled', 'fill by oem', 'filled by oem', 'default string',
