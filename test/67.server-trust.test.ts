@@ -268,3 +268,22 @@ describe('per-license rate limit', () => {
     expect([await send({ licenseKey: key }), await send({ licenseKey: key }), await send({ licenseKey: key }), await send({ licenseKey: key })]).toEqual(['ok', 'ok', 'ok', 'ERR_RATE_LIMITED']);
   });
 });
+
+describe('weak hardware identities', () => {
+  it('never count as the same machine, and a vendor can refuse them', async () => {
+    const { MemoryStore } = await import('../src/core/memory-store.js');
+    // A VM without SMBIOS: only a CPU model and a hypervisor-default MAC, both shared with other guests.
+    const weak = `fp1:cp=${hashComponent('app', 'cpu', 'QEMU Virtual CPU')},ml=${hashComponent('app', 'mac', '02:fc:00:00:00:01')}`;
+    const key = await vendor.issue({ licenseId: 'LIC-WEAK', maxActivations: 2, maxTransfers: 0 });
+    const allow = createLicenseServer({ signingKey: vendor.privateKeyPem, store: new MemoryStore(), rateLimit: false });
+    const activate = async (server: LicenseServer) => {
+      const request = await createRequest({ operation: 'activate', licenseId: 'LIC-WEAK', licenseKey: key, fingerprint: weak, nonce: newNonce(), clientTime: new Date() }, installation());
+      const res = await server.handle(new Request('http://x/v1/activate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request }) }));
+      return ((await res.json()) as { error?: { code: string } }).error?.code ?? 'ok';
+    };
+    // Two guests with the same weak fingerprint are two activations, not a "move" of one (no transfer spent, nobody deactivated).
+    expect([await activate(allow), await activate(allow), await activate(allow)]).toEqual(['ok', 'ok', 'ERR_ACTIVATIONS_EXHAUSTED']);
+    const refuse = createLicenseServer({ signingKey: vendor.privateKeyPem, store: new MemoryStore(), rateLimit: false, weakIdentity: 'refuse' });
+    expect(await activate(refuse)).toBe('ERR_FINGERPRINT_WEAK');
+  });
+});
