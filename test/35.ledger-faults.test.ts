@@ -37,6 +37,11 @@ interface Line {
   message?: string;
   seq?: number;
   after?: string[];
+  /** Where each copy's data ended when the error was reported (see the child). */
+  landed?: { primary: number; mirror: number };
+  /** How long the failed request took to be answered, in ms. */
+  ms?: number;
+  paths?: { primary: string; mirror: string };
 }
 interface Run {
   lines: Line[];
@@ -103,6 +108,19 @@ function runChild(at: { root: string; dir: string; mirrorDir: string }, fault: R
   });
 }
 
+/** Offset one past the last non-zero byte of a file (-1 when missing). */
+function landed(path: string): number {
+  let b: Buffer;
+  try {
+    b = readFileSync(path);
+  } catch {
+    return -1;
+  }
+  let i = b.length;
+  while (i > 0 && b[i - 1] === 0) i--;
+  return i;
+}
+
 const open = (at: { dir: string; mirrorDir: string }) => CreditLedger.open(LICENSE, { secret: SECRET, publicKeys, ...at });
 
 /** What a run must leave behind, checked by reopening without faults; returns whether the failed op committed. */
@@ -117,6 +135,9 @@ async function check(name: string, at: { dir: string; mirrorDir: string }, run: 
     if (failed.op !== -1) {
       expect(failed.outcome, why).toBe('unknown');
       expect(run.lines.at(-1)?.after, why).toEqual(['ERR_STORE_POISONED', 'ERR_STORE_POISONED', 'ERR_STORE_POISONED']);
+      // No write landed after the error was reported (a slow copy's write included).
+      const paths = failed.paths as { primary: string; mirror: string };
+      expect({ primary: landed(paths.primary), mirror: landed(paths.mirror) }, why).toEqual(failed.landed);
     }
   } else expect(acked, why).toHaveLength(OPS.length);
   const ackedOps = acked.map((l) => OPS[l.op as number] as Op);
@@ -212,6 +233,9 @@ describeBuilt('ledger under I/O faults (LD_PRELOAD shim, built package)', () => 
       else if (committed === true) outcomes.committed++;
       else if (committed === false) outcomes.notCommitted++;
       if (s.name === 'primary fails at once, mirror slow') {
+        // Answered only once the slow mirror's write of the same commit had settled.
+        const failed = run.lines.find((l) => l.error !== undefined);
+        expect(failed?.ms, `${name}: ${JSON.stringify(failed)}`).toBeGreaterThanOrEqual(Number(s.fault.DELAY_MS) - 10);
         // The failed primary disk is replaced: the mirror alone rebuilds the ledger, exactly.
         const before = await open(at);
         const b = await before.balance();
