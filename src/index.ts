@@ -21,7 +21,7 @@ export { LicenseError, isLicenseError, ERROR_CODES, type LicenseErrorCode, type 
 export type { LicenseClaims, LicenseInput } from './core/claims.js';
 export { evaluateStatus, type LicenseStatus, type StatusReport } from './core/policy.js';
 export { ClockGuard, type ClockGuardOptions, type SealedStateStore, type SignedTimeResult, type TimeWitness } from './core/clock-guard.js';
-export { verifyTopUp, type TopUp } from './core/topup.js';
+export { verifyTopUp, type TopUp, type VerifiedTopUp } from './core/topup.js';
 export { inspectLicense, type InspectedLicense } from './core/inspect.js';
 export { keyId, type PublicKeyInput } from './core/keys.js';
 export { setEd25519Backend, getEd25519Backend, nobleBackend, webcryptoBackend, type Ed25519Backend, type Ed25519Verify } from './core/ed25519.js';

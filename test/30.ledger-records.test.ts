@@ -3,12 +3,18 @@
  * tamper rules, reconciliation of two copies, and the group-commit plan. Pure: no files.
  */
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  crossings, decodeRecord, deriveLedgerKey, emptyHead, encodeRecord, frameAll, genesisHash, planBatch, readChain,
+  crossings, decodeRecord, deriveLedgerKey, emptyHead, encodeRecord, frameAll, genesisHash, IdempotencyIndex, planBatch, readChain,
   reconcile, sealRecord, SECTOR, type ChainHead, type ChainRead, type LedgerOp, type LedgerRecord,
 } from '../src/core/ledger/index.js';
+import { fromHex as parseHex, toHex } from '../src/core/bytes.js';
 import { isLicenseError } from '../src/core/errors.js';
+
+const fromHex = (h: string): Uint8Array => parseHex(h) as Uint8Array;
+/** test/vectors/ledger-records.json: records and their exact plaintext bytes (see test/vectors/README.md). */
+const VECTORS = JSON.parse(readFileSync(new URL('./vectors/ledger-records.json', import.meta.url), 'utf8')) as { name: string; record: Omit<LedgerRecord, 'prevHash'> & { prevHash: string }; plaintext: string }[];
 
 const LID = 'LIC-30';
 const key = await deriveLedgerKey('app-secret', LID);
@@ -66,6 +72,74 @@ describe('record layout', () => {
     expect(decodeRecord(good.subarray(0, good.length - 1))).toBeUndefined();
     expect(decodeRecord(new Uint8Array([...good, 0]))).toBeUndefined();
     expect(() => encodeRecord({ seq: 0, kind: 'consume', amount: 1, consumed: 1, toppedUp: 0, time: 0, reason: 'x'.repeat(201), prevHash: genesis })).toThrow(/reason/);
+  });
+
+  it('encodes and decodes the stored vectors byte for byte (version 1 without a key, version 2 with one)', () => {
+    expect(VECTORS.length).toBeGreaterThanOrEqual(4);
+    for (const v of VECTORS) {
+      const rec: LedgerRecord = { ...v.record, prevHash: fromHex(v.record.prevHash) };
+      expect(toHex(encodeRecord(rec)), v.name).toBe(v.plaintext);
+      expect(decodeRecord(fromHex(v.plaintext)), v.name).toEqual(rec);
+      expect(fromHex(v.plaintext)[0], v.name).toBe(rec.idempotencyKey === undefined ? 1 : 2);
+    }
+  });
+
+  it('keeps idempotency keys to consumes, exactly as written, and refuses malformed version-2 records', () => {
+    const base = { seq: 0, amount: 1, consumed: 1, toppedUp: 0, time: 5, reason: 'x', prevHash: genesis } as const;
+    const keyed = encodeRecord({ ...base, kind: 'consume', idempotencyKey: 'k-1' });
+    expect(decodeRecord(keyed)?.idempotencyKey).toBe('k-1');
+    for (const bad of ['', 'x'.repeat(129), 'lone \ud800']) expect(() => encodeRecord({ ...base, kind: 'consume', idempotencyKey: bad }), bad).toThrow(/idempotency key/);
+    expect(() => encodeRecord({ ...base, kind: 'carry', idempotencyKey: 'k' })).toThrow(/carry record carries no idempotency key/);
+    expect(decodeRecord(keyed.subarray(0, keyed.length - 1))).toBeUndefined(); // key cut short
+    const zeroKey = keyed.slice(0, keyed.length - 3);
+    zeroKey[zeroKey.length - 1] = 0; // version 2 with an empty key: never written
+    expect(decodeRecord(zeroKey)).toBeUndefined();
+    const v3 = keyed.slice();
+    v3[0] = 3;
+    expect(decodeRecord(v3)).toBeUndefined();
+  });
+});
+
+describe('idempotency keys', () => {
+  it('planBatch answers a known key with the original, refuses it with another amount, and dedupes within a batch', () => {
+    const first = planBatch(emptyHead(genesis), [{ kind: 'consume', amount: 2, reason: '', idempotencyKey: 'a' }], 10, 1);
+    const index = new IdempotencyIndex();
+    index.add(first.records, 0);
+    const plan = planBatch(
+      first.head,
+      [
+        { kind: 'consume', amount: 2, reason: '', idempotencyKey: 'a' }, // recorded before
+        { kind: 'consume', amount: 3, reason: '', idempotencyKey: 'a' }, // same key, other amount
+        { kind: 'consume', amount: 1, reason: '', idempotencyKey: 'b' }, // new
+        { kind: 'consume', amount: 1, reason: '', idempotencyKey: 'b' }, // repeated within the batch
+        { kind: 'consume', amount: 50, reason: '', idempotencyKey: 'c' }, // exhausted: nothing recorded under c
+      ],
+      10,
+      2,
+      (k) => index.get(k),
+    );
+    expect(plan.plaintexts).toHaveLength(1);
+    const [a, conflict, b, b2, c] = plan.outcomes;
+    expect(a).toMatchObject({ ok: true, repeated: { seq: 0, amount: 2, consumed: 2 }, balance: { consumed: 2, remaining: 8 } });
+    expect(conflict?.ok === false && conflict.error).toMatchObject({ code: 'ERR_USAGE', details: { idempotencyKey: 'a', recordedAmount: 2, requested: 3 } });
+    expect(b).toMatchObject({ ok: true, record: { seq: 1, idempotencyKey: 'b' } });
+    expect(b2).toMatchObject({ ok: true, repeated: { seq: 1, amount: 1, consumed: 3 } });
+    expect(c?.ok === false && c.error.code).toBe('ERR_CREDITS_EXHAUSTED');
+  });
+
+  it('the index keeps the newest keys of a window and the newest record under a reused key', () => {
+    const index = new IdempotencyIndex(3);
+    const rec = (seq: number, key: string | undefined, kind: LedgerRecord['kind'] = 'consume'): LedgerRecord => ({ seq, kind, amount: 1, consumed: seq + 1, toppedUp: 0, time: 0, reason: '', prevHash: genesis, ...(key === undefined ? {} : { idempotencyKey: key }) });
+    const carried = index.add([rec(0, 'k0'), rec(1, undefined, 'carry'), rec(2, 'k2'), rec(3, 'k3'), rec(4, 'k4')], 0);
+    expect(carried).toBe(1);
+    expect(index.size).toBe(3);
+    expect(index.get('k0')).toBeUndefined(); // the oldest went first
+    expect(index.get('k4')).toEqual({ seq: 4, amount: 1, consumed: 5, toppedUp: 0, spent: 4 }); // spent: consumed less carried
+    index.add([rec(5, 'k2')], carried);
+    expect(index.get('k2')?.seq).toBe(5);
+    index.add([rec(6, 'k6')], carried);
+    expect(index.get('k3')).toBeUndefined(); // k2 was renewed, so k3 was the oldest
+    expect(index.get('k2')?.seq).toBe(5);
   });
 });
 

@@ -1,17 +1,25 @@
 /**
  * CreditLedger (src/node/ledger) on real files: durable consume, atomic refusal, group commit,
- * top-ups once, vendor floors, thresholds, history and verify, default directories.
+ * idempotency keys, signed top-ups once, vendor floors, thresholds, history and verify, default
+ * directories, the required secret.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isLicenseError } from '../src/core/errors.js';
+import { sealEnvelope } from '../src/core/envelope.js';
+import { topUpClaims, verifyTopUp } from '../src/core/topup.js';
+import { issueTopUp, toSigner } from '../src/issuer/index.js';
 import { CreditLedger, type CreditLedgerOptions, type LedgerLicense } from '../src/node/ledger/credit-ledger.js';
 import { defaultLedgerDirs } from '../src/node/ledger/paths.js';
 import type { ThresholdEvent } from '../src/core/ledger/plan.js';
+import { makeVendor } from './helpers/vendor.js';
 
 const SECRET = 'test-secret-31';
+const VENDOR = makeVendor();
+/** A top-up token for LIC-31 signed by the test vendor. */
+const token = (credits: number, tokenId: string, licenseId = 'LIC-31') => issueTopUp({ licenseId, credits, tokenId }, { signingKey: VENDOR.privateKeyPem });
 /** Offset just past the `n`th frame of a ledger file (u32 big-endian length + body). */
 function frameEnd(file: Buffer, n: number): number {
   let p = 0;
@@ -23,7 +31,7 @@ function place(): { dir: string; mirrorDir: string } {
   return { dir: join(root, 'primary'), mirrorDir: join(root, 'hidden', 'mirror') };
 }
 const lic = (credits: number, carriedCredits = 0, id = 'LIC-31'): LedgerLicense => ({ id, credits, carriedCredits });
-const open = (l: LedgerLicense, at: { dir: string; mirrorDir: string }, more: Partial<CreditLedgerOptions> = {}) => CreditLedger.open(l, { secret: SECRET, ...at, ...more });
+const open = (l: LedgerLicense, at: { dir: string; mirrorDir: string }, more: Partial<CreditLedgerOptions> = {}) => CreditLedger.open(l, { secret: SECRET, publicKeys: VENDOR.publicKeyPem, ...at, ...more });
 async function code(p: Promise<unknown>): Promise<string> {
   try {
     const v = await p;
@@ -39,7 +47,7 @@ describe('CreditLedger', () => {
     const at = place();
     const l = await open(lic(10), at);
     const r = await l.consume(3, { reason: 'export' });
-    expect(r).toMatchObject({ allowance: 10, consumed: 3, remaining: 7, seq: 0 });
+    expect(r).toMatchObject({ allowance: 10, consumed: 3, remaining: 7, seq: 0, repeated: false });
     // One consume alone: one durable commit of one record (opening at floor 0 wrote nothing).
     expect(l.stats()).toEqual({ commits: 1, records: 1 });
     // Once consume resolved, the record is on disk in both copies (identical bytes).
@@ -68,6 +76,45 @@ describe('CreditLedger', () => {
     await l.close();
   });
 
+  it('idempotency keys: a retry is charged once, across reopening and other ledger objects', async () => {
+    const at = place();
+    const l = await open(lic(10), at);
+    const first = await l.consume(2, { reason: 'job 1', idempotencyKey: 'job-1' });
+    expect(first).toMatchObject({ consumed: 2, remaining: 8, seq: 0, repeated: false });
+    expect(await l.consume(2, { idempotencyKey: 'job-1' })).toEqual({ ...first, repeated: true });
+    await l.consume(3, { idempotencyKey: 'job-2' });
+    // The original's receipt, not today's balance.
+    expect(await l.consume(2, { idempotencyKey: 'job-1' })).toMatchObject({ consumed: 2, remaining: 8, seq: 0, repeated: true });
+    const conflict = await l.consume(5, { idempotencyKey: 'job-1' }).catch((e: unknown) => e);
+    expect(conflict).toMatchObject({ code: 'ERR_USAGE', details: { idempotencyKey: 'job-1', recordedAmount: 2, requested: 5, seq: 0 } });
+    expect((conflict as Error).message).toMatch(/"job-1" was already used for a consume of 2 credits \(record 0\); this consume asks for 5/);
+    // Two requests with one key in one group commit: one record.
+    const same = await Promise.all([l.consume(1, { idempotencyKey: 'job-3' }), l.consume(1, { idempotencyKey: 'job-3' })]);
+    expect(same.map((r) => r.repeated)).toEqual([false, true]);
+    expect(same[1]?.seq).toBe(same[0]?.seq);
+    await l.consume(4); // all 10 spent
+    expect(await l.consume(1, { idempotencyKey: 'job-3' })).toMatchObject({ repeated: true, consumed: 6 }); // a repeat needs no credits
+    expect(await code(l.consume(1, { idempotencyKey: 'job-4' }))).toBe('ERR_CREDITS_EXHAUSTED');
+    const records = l.stats().records;
+    // Another ledger object on the same files (another process) knows the keys `l` wrote.
+    const other = await open(lic(10), at);
+    expect(await other.receipt('job-2')).toMatchObject({ seq: 1, consumed: 5, repeated: true });
+    expect(await other.receipt('job-4')).toBeUndefined(); // refused consumes record nothing
+    await other.consume(3, { idempotencyKey: 'job-2' });
+    expect(await l.receipt('job-2')).toMatchObject({ seq: 1 });
+    await Promise.all([l.close(), other.close()]);
+    expect(records).toBe(4);
+    // Keys survive reopening and show in the history.
+    const again = await open(lic(10), at);
+    expect(await again.consume(3, { idempotencyKey: 'job-2' })).toMatchObject({ seq: 1, consumed: 5, repeated: true });
+    expect((await again.history()).map((e) => e.idempotencyKey)).toEqual(['job-1', 'job-2', 'job-3', undefined]);
+    expect(again.stats().records).toBe(0);
+    for (const k of ['', 'a\nb', 'x'.repeat(129), 'ü'.repeat(65), 'lone \ud800', 7]) {
+      expect(await code(again.consume(1, { idempotencyKey: k as string })), JSON.stringify(k)).toBe('ERR_USAGE');
+    }
+    await again.close();
+  });
+
   it('concurrent consumes share commits and never overspend', async () => {
     const at = place();
     const l = await open(lic(100), at);
@@ -89,34 +136,56 @@ describe('CreditLedger', () => {
     await l.close();
   });
 
-  it('applies a top-up once and refuses another license\'s token', async () => {
+  it('applies a signed top-up once (text or verifyTopUp result) and refuses another license\'s token', async () => {
     const at = place();
     const l = await open(lic(1), at);
-    const t = { tokenId: 'TOP-1', licenseId: 'LIC-31', credits: 10 };
-    expect(await l.topUp(t)).toMatchObject({ applied: true, allowance: 11 });
-    expect(await l.topUp(t)).toMatchObject({ applied: false, allowance: 11 });
-    expect(await code(l.topUp({ ...t, licenseId: 'OTHER' }))).toBe('ERR_EXCHANGE_WRONG_LICENSE');
+    const text = await token(10, 'TOP-1');
+    expect(await l.topUp(text)).toMatchObject({ applied: true, allowance: 11, tokenId: 'TOP-1', credits: 10 });
+    const verified = await verifyTopUp(text, { publicKeys: VENDOR.publicKeyPem });
+    expect(await l.topUp(verified)).toMatchObject({ applied: false, allowance: 11 });
+    expect(await code(l.topUp(await token(10, 'TOP-2', 'OTHER')))).toBe('ERR_EXCHANGE_WRONG_LICENSE');
     await l.close();
     const again = await open(lic(1), at);
-    expect(await again.topUp(t)).toMatchObject({ applied: false, allowance: 11, remaining: 11 });
+    expect(await again.topUp(text)).toMatchObject({ applied: false, allowance: 11, remaining: 11 });
     await again.close();
   });
 
-  it('refuses a top-up whose token id a re-read could not recognise, writing nothing', async () => {
+  it('adds nothing for an unsigned, forged or unverifiable top-up, writing nothing', async () => {
     const at = place();
     const l = await open(lic(10), at);
     await l.consume(7);
-    const bad: unknown[] = [
-      { tokenId: '', licenseId: 'LIC-31', credits: 5 }, // an empty id reads back as "no id"
-      { licenseId: 'LIC-31', credits: 5 },
-      { tokenId: 'line\nbreak', licenseId: 'LIC-31', credits: 5 },
-      { tokenId: 'lone \ud800 surrogate', licenseId: 'LIC-31', credits: 5 }, // not UTF-8: would read back as U+FFFD
-      { tokenId: 'x'.repeat(129), licenseId: 'LIC-31', credits: 5 },
-      { tokenId: 'ü'.repeat(100), licenseId: 'LIC-31', credits: 5 }, // 100 characters, 200 bytes: over the record's 128
+    const text = await token(5, 'TOP-OK');
+    const verified = await verifyTopUp(text, { publicKeys: VENDOR.publicKeyPem });
+    // Plain objects carry no signature: refused at run time (and, typed, at compile time).
+    const plain: unknown[] = [
+      { tokenId: 'TOP-X', licenseId: 'LIC-31', credits: 1_000_000 },
+      { ...verified }, // a copy of a verified result is not one
+      { ...verified, credits: 1_000_000 },
       null,
+      42,
     ];
-    for (const t of bad) expect(await code(l.topUp(t as Parameters<CreditLedger['topUp']>[0])), JSON.stringify(t)).toBe('ERR_USAGE');
+    for (const t of plain) expect(await code(l.topUp(t as Parameters<CreditLedger['topUp']>[0])), JSON.stringify(t)).toBe('ERR_USAGE');
+    // @ts-expect-error a plain object is not a VerifiedTopUp
+    expect(await code(l.topUp({ tokenId: 'TOP-Y', licenseId: 'LIC-31', credits: 5 }))).toBe('ERR_USAGE');
+    // Signed by another vendor; altered; garbage.
+    const other = makeVendor();
+    expect(await code(l.topUp(await issueTopUp({ licenseId: 'LIC-31', credits: 5 }, { signingKey: other.privateKeyPem })))).toBe('ERR_KEY_UNKNOWN_SIGNER');
+    const i = text.length - 20;
+    expect(await code(l.topUp(`${text.slice(0, i)}${text[i] === 'A' ? 'B' : 'A'}${text.slice(i + 1)}`))).toBe('ERR_KEY_SIGNATURE');
+    expect(await code(l.topUp('LICITT1-garbage'))).toMatch(/^ERR_KEY_/);
+    // Verified under other keys: the ledger checks again under its own.
+    const otherText = await issueTopUp({ licenseId: 'LIC-31', credits: 5 }, { signingKey: other.privateKeyPem });
+    expect(await code(l.topUp(await verifyTopUp(otherText, { publicKeys: other.publicKeyPem })))).toBe('ERR_KEY_UNKNOWN_SIGNER');
+    // A ledger opened without publicKeys cannot verify, so it applies nothing.
+    const noKeys = await CreditLedger.open(lic(10), { secret: SECRET, ...at });
+    expect(await code(noKeys.topUp(text))).toBe('ERR_USAGE');
+    expect(await code(noKeys.topUp(verified))).toBe('ERR_USAGE');
+    await noKeys.close();
+    // A vendor-signed id that a re-read could not recognise (a control character).
+    const odd = await sealEnvelope('topup', topUpClaims({ tokenId: 'line\nbreak', licenseId: 'LIC-31', credits: 5, issuedAt: new Date() }), toSigner(VENDOR.privateKeyPem));
+    expect(await code(l.topUp(odd))).toBe('ERR_USAGE');
     expect(l.stats().records).toBe(1);
+    expect(await l.balance()).toMatchObject({ allowance: 10, toppedUp: 0 });
     await l.close();
     const again = await open(lic(10), at); // still opens: nothing unreadable was written
     expect(await again.verify()).toMatchObject({ consumed: 7, allowance: 10, records: 1 });
@@ -154,7 +223,7 @@ describe('CreditLedger', () => {
       { threshold: 5, direction: 'down', remaining: 5 },
       { threshold: 2, direction: 'down', remaining: 1 },
     ]);
-    await l.topUp({ tokenId: 'T', licenseId: 'LIC-31', credits: 10 });
+    await l.topUp(await token(10, 'T'));
     expect(seen.slice(2).map((e) => [e.threshold, e.direction])).toEqual([[5, 'up'], [2, 'up']]);
     await l.close();
   });
@@ -222,7 +291,14 @@ describe('CreditLedger', () => {
 
   it('checks its options', async () => {
     const at = place();
-    expect(await code(CreditLedger.open(lic(1), { secret: '', ...at }))).toBe('ERR_USAGE');
+    // No secret, no default: a shared default would let anyone forge a ledger sealed with it.
+    expect(await code(CreditLedger.open(lic(1), { secret: '', ...at }))).toBe('ERR_SECRET_REQUIRED');
+    expect(await code(CreditLedger.open(lic(1), { secret: new Uint8Array(0), ...at }))).toBe('ERR_SECRET_REQUIRED');
+    expect(await code(CreditLedger.open(lic(1), { ...at } as CreditLedgerOptions))).toBe('ERR_SECRET_REQUIRED');
+    const missing = await CreditLedger.open(lic(1), { ...at } as CreditLedgerOptions).catch((e: Error) => e.message);
+    expect(missing).toMatch(/`secret`.*--secret-file.*LICIT_SECRET/);
+    expect(await code(CreditLedger.open(lic(1), { secret: 7 as unknown as string, ...at }))).toBe('ERR_USAGE');
+    expect(await code(open(lic(1), at, { publicKeys: 'not a key' }))).toBe('ERR_PUBLIC_KEY_INVALID');
     expect(await code(open(lic(-1), at))).toBe('ERR_USAGE');
     expect(await code(open(lic(1), at, { thresholds: [-1] }))).toBe('ERR_USAGE');
     expect(await code(open(lic(1), { dir: at.dir, mirrorDir: at.dir }, {}))).toBe('resolved'); // different file names in one dir are allowed

@@ -104,13 +104,22 @@ describeBuilt('ledger across processes (built CLI)', () => {
     const h = licit([...base, 'history', '--json'], { env: ENV }).json();
     expect((h.entries as { kind: string }[]).map((e) => e.kind)).toEqual(['carry', 'topup', 'consume']);
     expect(licit([...base, 'verify'], { env: ENV }).stdout).toMatch(/verifies: 3 records/);
-    // A wrong or missing LICIT_SECRET: same code, but the message points at the secret.
-    for (const env of [{ LICIT_SECRET: 'not-the-app-secret' }, { LICIT_SECRET: '' }]) {
-      const w = licit([...base, 'status', '--json'], { env });
-      expect(w.code).toBe(1);
-      expect(w.json().error?.code).toBe('ERR_LEDGER_TAMPERED');
-      expect(w.json().error?.message).toMatch(/altered, or it was sealed with another secret.*LICIT_SECRET/);
+    // A wrong LICIT_SECRET: tampering's code, but the message points at the secret.
+    const w = licit([...base, 'status', '--json'], { env: { LICIT_SECRET: 'not-the-app-secret' } });
+    expect(w.code).toBe(1);
+    expect(w.json().error?.code).toBe('ERR_LEDGER_TAMPERED');
+    expect(w.json().error?.message).toMatch(/altered, or it was sealed with another secret.*LICIT_SECRET/);
+    // No secret at all (or an empty one): refused, never a default secret anyone could know.
+    for (const env of [{ LICIT_SECRET: '' }, { LICIT_SECRET: undefined }]) {
+      const n = licit([...base, 'status', '--json'], { env });
+      expect(n.code).toBe(1);
+      expect(n.json().error).toMatchObject({ code: 'ERR_SECRET_REQUIRED', message: expect.stringMatching(/--secret-file FILE .*LICIT_SECRET/) });
     }
+    // --secret-file (one trailing line break ignored) takes precedence over the environment.
+    writeFileSync(join(root, 'secret'), `${ENV.LICIT_SECRET}\n`);
+    expect(licit([...base, '--secret-file', join(root, 'secret'), 'status', '--json'], { env: { LICIT_SECRET: 'wrong' } }).json()).toMatchObject({ ok: true, consumed: 15 });
+    writeFileSync(join(root, 'empty'), '');
+    expect(licit([...base, '--secret-file', join(root, 'empty'), 'status', '--json'], { env: ENV }).json().error?.code).toBe('ERR_SECRET_REQUIRED');
     expect(licit([...base, 'status', '--json'], { env: ENV }).json()).toMatchObject({ consumed: 15 });
     expect(licit([...base, 'consume', '0'], { env: ENV }).code).toBe(2);
     expect(licit([...base, 'frobnicate'], { env: ENV }).code).toBe(2);

@@ -56,7 +56,7 @@ describe('installation-facing top-ups', () => {
     const w = world(({ requested }) => Math.min(requested, 500));
     const key = await vendor.issue({ allowSuppliedMachineId: true, licenseId: 'LIC-AUTO', credits: 100 });
     const license = await verifyLicense(key, { publicKeys: vendor.publicKeyPem, now: new Date(T0) });
-    const ledger = await CreditLedger.open(license, { secret: 's', dir: tmp(), mirrorDir: tmp() });
+    const ledger = await CreditLedger.open(license, { secret: 's', publicKeys: vendor.publicKeyPem, dir: tmp(), mirrorDir: tmp() });
     const l = await w.open(key, { ledger });
     await expect(l.requestTopUp(10)).rejects.toMatchObject({ code: 'ERR_ACTIVATION_NOT_FOUND' });
     await l.activate();

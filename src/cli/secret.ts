@@ -1,4 +1,4 @@
-/** The application secret for verbs that open sealed local state (an installation): one rule for all of them. */
+/** The application secret for verbs that open sealed local state (an installation, a credit ledger): one rule for all of them. */
 import { LicenseError } from '../core/errors.js';
 import { readFileBounded } from './files.js';
 
@@ -22,6 +22,6 @@ export function cliSecret(file: string | undefined, usage: string): string | Uin
   if (env !== undefined && env !== '') return env;
   throw new LicenseError(
     'ERR_SECRET_REQUIRED',
-    `the installation's state is sealed under your application's secret, and there is no default: give --secret-file FILE (a file holding the secret your application passes as \`secret\`) or set LICIT_SECRET\nUsage: ${usage}`,
+    `licit seals local state (installation, credit ledger) under your application's secret, and there is no default: give --secret-file FILE (a file holding the secret your application passes as \`secret\`) or set LICIT_SECRET\nUsage: ${usage}`,
   );
 }

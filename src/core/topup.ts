@@ -1,6 +1,11 @@
 /**
  * Top-up tokens: vendor-signed grants of extra click-charge credits to one license. Each has a
  * token id, so a ledger that applies the same token twice adds its credits once.
+ *
+ * What {@link verifyTopUp} returns is a {@link VerifiedTopUp}: branded for the compiler (a plain
+ * object literal does not type-check where one is expected) and remembered, with the token text it
+ * came from, in a registry private to this module, so a ledger can tell a verified result from a
+ * look-alike at run time and verify the text again under its own trusted keys.
  */
 import { fromUtf8, utf8 } from './bytes.js';
 import type { ClaimMap } from './envelope.js';
@@ -22,6 +27,29 @@ export interface TopUp {
   readonly kid: string;
 }
 
+/** Type-only brand: not exported, so no code outside this module can write a `VerifiedTopUp` literal. */
+declare const verified: unique symbol;
+
+/**
+ * A top-up returned by {@link verifyTopUp}: only that function makes one. A ledger's `topUp`
+ * takes this (or the token text), never a plain `{ tokenId, licenseId, credits }` object.
+ */
+export interface VerifiedTopUp extends TopUp {
+  /** Compile-time brand; absent at run time. */
+  readonly [verified]: true;
+}
+
+/** Token text of every object verifyTopUp returned (weak: no object is kept alive by it). */
+const registry = new WeakMap<object, string>();
+
+/**
+ * The token text a {@link VerifiedTopUp} was verified from, or `undefined` for any other value (a
+ * plain object, a copy made with a spread). For ledgers, which verify the text again.
+ */
+export function verifiedTopUpText(value: unknown): string | undefined {
+  return typeof value === 'object' && value !== null ? registry.get(value) : undefined;
+}
+
 const CTI = 7;
 const IAT = 6;
 
@@ -40,8 +68,17 @@ function invalid(why: string): LicenseError {
   return new LicenseError('ERR_KEY_INVALID_CLAIM', `the top-up token is invalid: ${why}`);
 }
 
-/** Verify a top-up token (`LICITT1-…`). Rejects `ERR_KEY_SIGNATURE` for a forged or altered token. */
-export async function verifyTopUp(text: string, options: { publicKeys: PublicKeyInput | readonly PublicKeyInput[] }): Promise<TopUp> {
+/**
+ * Verify a top-up token (`LICITT1-…`). Rejects `ERR_KEY_SIGNATURE` for a forged or altered token,
+ * `ERR_KEY_UNKNOWN_SIGNER` for one signed by a key not in `publicKeys`.
+ *
+ * @example
+ * ```ts
+ * const t = await verifyTopUp(tokenText, { publicKeys: [VENDOR_PUB] })
+ * await ledger.topUp(t) // or ledger.topUp(tokenText): the ledger verifies either itself
+ * ```
+ */
+export async function verifyTopUp(text: string, options: { publicKeys: PublicKeyInput | readonly PublicKeyInput[] }): Promise<VerifiedTopUp> {
   const { claims, kid } = await openEnvelope(text, 'topup', await toKeyring(options.publicKeys));
   const cti = claims.get(CTI);
   const lid = claims.get('lid');
@@ -58,5 +95,7 @@ export async function verifyTopUp(text: string, options: { publicKeys: PublicKey
   } catch {
     throw invalid('bad token id');
   }
-  return { tokenId, licenseId: lid, credits, issuedAt: new Date(iat * 1000), kid };
+  const out = Object.freeze({ tokenId, licenseId: lid, credits, issuedAt: new Date(iat * 1000), kid }) as VerifiedTopUp;
+  registry.set(out, text);
+  return out;
 }

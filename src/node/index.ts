@@ -42,6 +42,7 @@ export {
   type CreditLedgerOptions,
   type LedgerEntry,
   type ConsumeReceipt,
+  type ConsumeOptions,
   type TopUpReceipt,
   type CopyState,
   type CopyStates,

@@ -12,7 +12,7 @@ import { createRequest, type RequestOperation, type TopUpAsk } from '../core/exc
 import { newNonce } from '../core/exchange/fields.js';
 import { toKeyring, type Keyring, type PublicKeyInput } from '../core/keys.js';
 import type { License } from '../core/license.js';
-import { verifyTopUp } from '../core/topup.js';
+import { verifyTopUp, type VerifiedTopUp } from '../core/topup.js';
 import { verifyLicense } from '../core/verify.js';
 import { getFingerprint, hashComponent, Fingerprint, match, type MatchStrategy } from './fingerprint/index.js';
 import { inContainer } from './fingerprint/environment.js';
@@ -37,7 +37,7 @@ export interface LedgerHook {
   /** Apply a lease's consumption floor: local consumption may not go below `floor` credits. */
   raiseFloor(floor: number): Promise<unknown>;
   /** Apply a verified top-up token from a lease (called for every token in every lease: must count each `tokenId` once). */
-  topUp?(token: { tokenId: string; licenseId: string; credits: number }): Promise<unknown>;
+  topUp?(token: VerifiedTopUp): Promise<unknown>;
 }
 
 /** A scheduler for the renewal timer (tests inject one; default: an unref'd `setTimeout`). */

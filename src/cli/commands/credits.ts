@@ -1,22 +1,17 @@
+import { cliSecret } from '../secret.js';
 import { LicenseError } from '../../core/errors.js';
 import { printableForTerminal } from '../../core/text.js';
 import { verifyLicense, verifyTopUp } from '../../index.js';
-import { CreditLedger, type CreditLedgerOptions } from '../../node/ledger/credit-ledger.js';
+import { CreditLedger, type ConsumeOptions, type CreditLedgerOptions } from '../../node/ledger/credit-ledger.js';
 import { integer, parseFlags, required, type CliContext, type Outcome, type Verb } from '../context.js';
 import { licenseText, readPublicKeys } from '../files.js';
 import { assertDirectory } from '../dir-arg.js';
 import { machineCheckFor } from '../machine.js';
 
 const USAGE =
-  'licit credits --license KEY --public-key FILE [--salt S] [--machine-id ID] [--dir DIR] [--mirror-dir DIR] [--app NAME] [--recover] [--json]\n' +
-  '       status | history | verify | consume N [--repeat R] [--reason TEXT] | topup TOKEN\n' +
-  'The ledger secret comes from $LICIT_SECRET (use the one your application was built with).';
-
-/**
- * Secret of ledgers the CLI creates on its own. An application embedding licit passes its own
- * secret; point the CLI at that application's ledger with LICIT_SECRET.
- */
-const CLI_SECRET = 'licit-cli-ledger';
+  'licit credits --license KEY --public-key FILE [--secret-file FILE] [--salt S] [--machine-id ID] [--dir DIR] [--mirror-dir DIR] [--app NAME] [--recover] [--json]\n' +
+  '       status | history | verify | consume N [--repeat R] [--reason TEXT] [--idempotency-key KEY] | topup TOKEN\n' +
+  'The ledger secret (required; use the one your application was built with) comes from --secret-file, else $LICIT_SECRET.';
 
 /** `licit credits`: status, history, verification, consumption and top-ups of a click-charge ledger. */
 export const run: Verb = async (argv, ctx) => {
@@ -25,7 +20,7 @@ export const run: Verb = async (argv, ctx) => {
     argv,
     {
       license: s, 'public-key': { type: 'string', multiple: true }, dir: s, 'mirror-dir': s, app: s,
-      recover: { type: 'boolean' }, repeat: s, reason: s, salt: s, 'machine-id': s,
+      recover: { type: 'boolean' }, repeat: s, reason: s, salt: s, 'machine-id': s, 'secret-file': s, 'idempotency-key': s,
     },
     USAGE,
   );
@@ -35,9 +30,12 @@ export const run: Verb = async (argv, ctx) => {
   if (!['status', 'history', 'verify', 'consume', 'topup'].includes(action)) throw new LicenseError('ERR_USAGE', `unknown action "${action}"\nUsage: ${USAGE}`);
   if ((action === 'consume' || action === 'topup') !== (arg !== undefined)) throw new LicenseError('ERR_USAGE', `wrong arguments for "${action}"\nUsage: ${USAGE}`);
   const publicKeys = readPublicKeys(v['public-key'], USAGE);
+  if (v['idempotency-key'] !== undefined && action !== 'consume') throw new LicenseError('ERR_USAGE', `--idempotency-key only applies to consume\nUsage: ${USAGE}`);
+  if (v['idempotency-key'] !== undefined && v.repeat !== undefined) throw new LicenseError('ERR_USAGE', '--idempotency-key names one consume: it cannot be combined with --repeat');
+  const secret = cliSecret(v['secret-file'], USAGE);
   // Node-locked licenses are checked against this machine, as `licit verify` does.
   const license = await verifyLicense(licenseText(required(v.license, '--license', USAGE)), { publicKeys, machine: machineCheckFor(v.salt, v['machine-id'], publicKeys) });
-  const options: CreditLedgerOptions = { secret: process.env.LICIT_SECRET || CLI_SECRET, recover: v.recover === true };
+  const options: CreditLedgerOptions = { secret, publicKeys, recover: v.recover === true };
   if (v.dir !== undefined) options.dir = v.dir;
   if (v['mirror-dir'] !== undefined) options.mirrorDir = v['mirror-dir'];
   if (v.app !== undefined) options.appName = v.app;
@@ -56,12 +54,12 @@ export const run: Verb = async (argv, ctx) => {
   try {
     switch (action) {
       case 'consume':
-        return await consume(ledger, amount as number, repeat, v.reason ?? '', ctx);
+        return await consume(ledger, amount as number, repeat, { reason: v.reason ?? '', idempotencyKey: v['idempotency-key'] }, ctx);
       case 'topup': {
         const r = await ledger.topUp(token as NonNullable<typeof token>);
         return {
-          data: { applied: r.applied, tokenId: token?.tokenId, allowance: r.allowance, consumed: r.consumed, remaining: r.remaining },
-          text: r.applied ? `Applied top-up ${token?.tokenId}: +${token?.credits} credits; ${r.remaining} of ${r.allowance} remain.` : `Top-up ${token?.tokenId} was already applied; nothing added. ${r.remaining} of ${r.allowance} remain.`,
+          data: { applied: r.applied, tokenId: r.tokenId, allowance: r.allowance, consumed: r.consumed, remaining: r.remaining },
+          text: r.applied ? `Applied top-up ${r.tokenId}: +${r.credits} credits; ${r.remaining} of ${r.allowance} remain.` : `Top-up ${r.tokenId} was already applied; nothing added. ${r.remaining} of ${r.allowance} remain.`,
         };
       }
       case 'history': {
@@ -98,13 +96,17 @@ export const run: Verb = async (argv, ctx) => {
   }
 };
 
-/** Consume `n` credits `repeat` times, one `ack <total consumed>` line per durable consumption. */
-async function consume(ledger: CreditLedger, n: number, repeat: number, reason: string, ctx: CliContext): Promise<Outcome | undefined> {
+/**
+ * Consume `n` credits `repeat` times, one `ack <total consumed>` line per durable consumption. With
+ * an idempotency key (one consume), a consume recorded before prints `repeated <total after it>`.
+ */
+async function consume(ledger: CreditLedger, n: number, repeat: number, options: ConsumeOptions, ctx: CliContext): Promise<Outcome | undefined> {
   for (let i = 0; i < repeat; i++) {
-    const r = await ledger.consume(n, { reason });
+    const r = await ledger.consume(n, options);
     // Written synchronously: once this returns the line is in the pipe, so a process killed right
     // after still has every "ack" it reported readable by the other end.
-    ctx.line({ ack: r.consumed, seq: r.seq, remaining: r.remaining }, `ack ${r.consumed}`);
+    if (r.repeated) ctx.line({ ack: r.consumed, seq: r.seq, remaining: r.remaining, repeated: true }, `repeated ${r.consumed}`);
+    else ctx.line({ ack: r.consumed, seq: r.seq, remaining: r.remaining }, `ack ${r.consumed}`);
   }
   return undefined;
 }

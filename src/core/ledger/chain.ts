@@ -94,6 +94,7 @@ export function nextHead(h: ChainHead, r: LedgerRecord, hash: Uint8Array, tokens
   if (r.seq !== h.seq + 1) return `record ${r.seq} where ${h.seq + 1} was expected`;
   if (!bytesEqual(r.prevHash, h.hash)) return `record ${r.seq} does not chain to the record before it`;
   if (r.amount < 1) return `record ${r.seq} has amount 0`;
+  if (r.idempotencyKey !== undefined && r.kind !== 'consume') return `record ${r.seq} is a ${r.kind} with an idempotency key`;
   if (r.kind === 'topup') {
     if (r.tokenId === undefined || tokens.has(r.tokenId)) return `record ${r.seq} repeats or lacks a top-up token id`;
     if (r.consumed !== h.consumed || r.toppedUp !== h.toppedUp + r.amount) return `record ${r.seq} has wrong running totals`;

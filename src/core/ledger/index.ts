@@ -5,3 +5,4 @@ export * from './frame.js';
 export * from './chain.js';
 export * from './reconcile.js';
 export * from './plan.js';
+export * from './keys.js';

@@ -28,7 +28,7 @@ export const SEAL_OVERHEAD = 12 + 16;
  */
 export async function deriveLedgerKey(secret: string | Uint8Array, licenseId: string): Promise<LedgerKey> {
   const ikm = typeof secret === 'string' ? utf8(secret) : secret;
-  if (ikm.length === 0) throw new LicenseError('ERR_USAGE', 'the ledger secret is empty; pass the application secret your app was built with');
+  if (ikm.length === 0) throw new LicenseError('ERR_SECRET_REQUIRED', 'the ledger secret is empty; pass the application secret your app was built with (there is no default: a shared one would let anyone forge a ledger)');
   return hkdfSealKey(ikm, 'licit-ledger-v1', licenseId);
 }
 

@@ -6,134 +6,51 @@
  * One writer loop per open ledger (group commit): it takes every pending request, decides them in
  * order (core/ledger/plan.ts), seals the new records, writes them to both copies, fdatasyncs both
  * in parallel, and only then resolves the requests. Processes are serialised by the ledger lock.
+ *
+ * Fail safe: a failed write or sync poisons the object. Its requests are rejected only once every
+ * copy's write has settled (nothing lands after they were reported), and every later call fails
+ * with `ERR_STORE_POISONED` until the ledger is opened again, which reads the files afresh.
  */
 import '../backends.js'; // node:crypto for Ed25519 and AES-GCM
 import { EventEmitter } from 'node:events';
 import { join, resolve } from 'node:path';
 import { LicenseError } from '../../core/errors.js';
-import type { License } from '../../core/license.js';
+import { toKeyring, type PublicKeyInput } from '../../core/keys.js';
 import { isPrintableText } from '../../core/text.js';
-import type { TopUp } from '../../core/topup.js';
+import { verifiedTopUpText, verifyTopUp, type VerifiedTopUp } from '../../core/topup.js';
 import { emptyHead, readChain, type ChainHead, type ChainOk } from '../../core/ledger/chain.js';
 import { frameAll } from '../../core/ledger/frame.js';
-import { balanceOf, crossings, planBatch, type Balance, type LedgerOp, type ThresholdEvent } from '../../core/ledger/plan.js';
+import { IdempotencyIndex } from '../../core/ledger/keys.js';
+import { balanceAfter, balanceOf, crossings, planBatch, type Balance, type BatchPlan, type KeyedConsume, type LedgerOp } from '../../core/ledger/plan.js';
 import { reconcile, type CopyName, type CopyRead } from '../../core/ledger/reconcile.js';
-import { genesisHash, MAX_REASON_BYTES, type LedgerRecord, type RecordKind } from '../../core/ledger/record.js';
+import { genesisHash, MAX_IDEMPOTENCY_KEY_BYTES, MAX_REASON_BYTES, type LedgerRecord } from '../../core/ledger/record.js';
 import { deriveLedgerKey, sealRecord, type LedgerKey } from '../../core/ledger/seal.js';
+import { outcomeUnknown, poisonedError, writeFailure } from './failure.js';
 import { EXTEND_BYTES, LedgerFile, MAX_COPY_BYTES } from './file.js';
 import { defaultLedgerDirs, ledgerFileNames } from './paths.js';
 import { LockSession } from './session.js';
+import type { ConsumeOptions, ConsumeReceipt, CopyState, CopyStates, CreditLedgerEvents, CreditLedgerOptions, LedgerEntry, LedgerLicense, LedgerStats, TopUpReceipt, VerifyReport } from './types.js';
 
-/** What the ledger needs of a verified license. */
-export type LedgerLicense = Pick<License, 'id' | 'credits' | 'carriedCredits'>;
-
-/** Options of {@link CreditLedger.open}. */
-export interface CreditLedgerOptions {
-  /** The application secret the ledger key is derived from (with the license id). Required. */
-  secret: string | Uint8Array;
-  /** Directory of the primary copy. Default: the platform's application-data directory for `appName`. */
-  dir?: string;
-  /** Directory of the mirror copy. Default: a less obvious per-platform location (see `defaultLedgerDirs`). */
-  mirrorDir?: string;
-  /** Application name for the default directories. Default `"licit"`. */
-  appName?: string;
-  /** Clock for record times. Default `() => new Date()`. */
-  now?: () => Date;
-  /** A consumption floor besides the license's `carriedCredits` (e.g. from a renewal lease). Default 0. */
-  floor?: number;
-  /**
-   * Start a new ledger at the vendor's floor when both copies are missing although the license
-   * says credits were spent. Default false: that case is `ERR_LEDGER_MISSING`.
-   */
-  recover?: boolean;
-  /** Remaining-credit thresholds that fire `threshold` events when crossed. */
-  thresholds?: readonly number[];
-  /** How long to wait for another process holding the ledger. Default 10 000 ms. */
-  lockTimeoutMs?: number;
-}
-
-/** One entry of {@link CreditLedger.history}. */
-export interface LedgerEntry {
-  /** Record number: 0 for the first, then +1 each. */
-  readonly seq: number;
-  /** Credits spent (`consume`), added by a vendor top-up (`topup`), or consumption raised to a vendor floor (`carry`). */
-  readonly kind: RecordKind;
-  /** Credits consumed (consume, carry) or added (topup); always at least 1. */
-  readonly amount: number;
-  /** Total consumed after this entry. */
-  readonly consumed: number;
-  /** Total topped up after this entry. */
-  readonly toppedUp: number;
-  /** When it was written (the writer's clock; informational). */
-  readonly time: Date;
-  /** The application's text for a consume (empty when none given), or licit's for carry and topup. */
-  readonly reason: string;
-  /** The top-up token id (topup entries only). */
-  readonly tokenId?: string;
-}
-
-/** The receipt of a durable consume. */
-export interface ConsumeReceipt extends Balance {
-  /** Sequence number of the record written. */
-  readonly seq: number;
-}
-
-/** The result of {@link CreditLedger.topUp}. */
-export interface TopUpReceipt extends Balance {
-  /** False when this token had been applied before (its credits count once). */
-  readonly applied: boolean;
-}
-
-/** State of one copy as {@link CreditLedger.verify} found it (before repairing it). */
-export type CopyState = 'ok' | 'missing' | 'behind' | 'torn';
-
-/** The result of {@link CreditLedger.verify}. */
-export interface VerifyReport extends Balance {
-  /** Records in the ledger (the newest record's `seq` + 1). */
-  readonly records: number;
-  /** What the primary copy looked like before any repair. */
-  readonly primary: CopyState;
-  /** What the mirror copy looked like before any repair. */
-  readonly mirror: CopyState;
-}
-
-/**
- * What this ledger object has written since it was opened (see {@link CreditLedger.stats}).
- * Repairs of a copy at open or verify are not counted.
- */
-export interface LedgerStats {
-  /** Durable group commits: each is one write and one fdatasync per copy, acknowledging every record in it. */
-  readonly commits: number;
-  /** Records appended by those commits. */
-  readonly records: number;
-}
-
-/** Events of a {@link CreditLedger}. */
-export interface CreditLedgerEvents {
-  /** Remaining credits crossed one of the application's thresholds. */
-  threshold: [ThresholdEvent];
-  /**
-   * A copy was found missing, behind or torn while the ledger was open, and was rebuilt from the
-   * other (someone deleted or restored a file, or a crash cut a write). What was found is given.
-   */
-  repaired: [CopyStates];
-}
-
-/** What each copy looked like when it was read, before any repair. */
-export interface CopyStates {
-  /** The primary copy. */
-  readonly primary: CopyState;
-  /** The mirror copy. */
-  readonly mirror: CopyState;
-}
+export type * from './types.js';
 
 type Task<T> = () => Promise<T>;
+type OpResult = { record?: LedgerRecord; repeated?: KeyedConsume; balance: Balance };
 type Pending =
-  | { readonly type: 'op'; readonly op: LedgerOp; resolve(v: { record?: LedgerRecord; balance: Balance }): void; reject(e: unknown): void }
+  | { readonly type: 'op'; readonly op: LedgerOp; resolve(v: OpResult): void; reject(e: unknown): void }
   | { readonly type: 'task'; readonly task: Task<unknown>; resolve(v: unknown): void; reject(e: unknown): void };
 
 /** Most requests folded into one group commit (bounds one write to a few hundred KiB). */
 const MAX_BATCH = 1024;
+
+/**
+ * How much of each copy's end a full read writes back (O_DSYNC) before reporting it. After a failed
+ * write the kernel may hold bytes in its page cache that never reached the disk, and every reader
+ * sees them (Node has no posix_fadvise to drop them); writing back what was read makes the disk
+ * hold what the ledger reports, or fails the read. 64 KiB covers a failed group commit of a few
+ * hundred records; rewriting identical bytes risks nothing a torn sector write could change.
+ */
+const WRITE_BACK_BYTES = 64 * 1024;
+const PAGE = 4096;
 
 /**
  * A license's click-charge ledger.
@@ -167,8 +84,12 @@ export class CreditLedger {
   readonly #genesis: Uint8Array;
   readonly #now: () => Date;
   readonly #recover: boolean;
+  readonly #publicKeys: PublicKeyInput | readonly PublicKeyInput[] | undefined;
   readonly #session: LockSession;
   readonly #events = new EventEmitter();
+  readonly #keys = new IdempotencyIndex();
+  /** The failed write or sync that stopped this object (see the module comment). */
+  #poisoned: LicenseError | undefined;
   #foundAtOpen: CopyStates = { primary: 'ok', mirror: 'ok' };
   #thresholds: number[];
   #head: ChainHead;
@@ -192,6 +113,7 @@ export class CreditLedger {
     this.#head = emptyHead(this.#genesis);
     this.#now = opts.now ?? (() => new Date());
     this.#recover = opts.recover === true;
+    this.#publicKeys = opts.publicKeys;
     this.#thresholds = [...(opts.thresholds ?? [])];
     const defaults = opts.dir === undefined || opts.mirrorDir === undefined ? defaultLedgerDirs(opts.appName ?? 'licit') : undefined;
     const dir = resolve(opts.dir ?? (defaults as { dir: string }).dir);
@@ -208,22 +130,33 @@ export class CreditLedger {
    * lagging copy, drops a torn tail, and raises consumption to the vendor floor
    * (`max(license.carriedCredits, options.floor)`).
    *
-   * Rejects with `ERR_LEDGER_TAMPERED` (a copy does not verify, or the copies fork),
-   * `ERR_LEDGER_MISSING` (both copies gone while the license says credits were spent; pass
-   * `recover: true` to restart from the vendor floor), `ERR_LEDGER_LOCKED`, `ERR_IO`, `ERR_USAGE`.
+   * Rejects with `ERR_SECRET_REQUIRED` (no `secret`, or an empty one), `ERR_LEDGER_TAMPERED` (a
+   * copy does not verify, or the copies fork), `ERR_LEDGER_MISSING` (both copies gone while the
+   * license says credits were spent; pass `recover: true` to restart from the vendor floor),
+   * `ERR_LEDGER_LOCKED`, `ERR_IO`, `ERR_USAGE`, `ERR_PUBLIC_KEY_INVALID` (a bad `publicKeys` entry).
+   *
+   * Opening after an error is how to learn what committed: it reads both copies through new file
+   * descriptors (never this process's earlier view) and writes their last 64 KiB back durably, so
+   * what it reports is on the disk.
    */
   static async open(license: LedgerLicense, options: CreditLedgerOptions): Promise<CreditLedger> {
     if (typeof license?.id !== 'string' || license.id === '') throw new LicenseError('ERR_USAGE', 'open the ledger with a verified license (it has no id)');
-    if (options === null || typeof options !== 'object' || !(typeof options.secret === 'string' || options.secret instanceof Uint8Array)) {
-      throw new LicenseError('ERR_USAGE', 'CreditLedger.open needs { secret }: the application secret (a string or bytes) the ledger is sealed with');
+    if (options === null || typeof options !== 'object') throw new LicenseError('ERR_USAGE', 'CreditLedger.open needs options: { secret, ... }');
+    const secret: unknown = options.secret;
+    if (secret === undefined || secret === null || secret === '' || (secret instanceof Uint8Array && secret.length === 0)) {
+      throw new LicenseError(
+        'ERR_SECRET_REQUIRED',
+        "CreditLedger.open needs the application's own `secret` (a non-empty string or bytes) to seal the ledger with; there is no default, since a default would be the same in every application and anyone could forge a ledger sealed with it. Pass { secret } (the CLI: --secret-file FILE or $LICIT_SECRET)",
+      );
     }
+    if (!(typeof secret === 'string' || secret instanceof Uint8Array)) throw new LicenseError('ERR_USAGE', 'the ledger `secret` must be a string or bytes');
+    if (options.publicKeys !== undefined) await toKeyring(options.publicKeys); // a bad key fails here, not at the first top-up
     const credits = license.credits ?? 0;
     const floor = Math.max(license.carriedCredits ?? 0, options.floor ?? 0);
     for (const [name, v] of [['license credits', credits], ['floor', floor]] as const) {
       if (!Number.isSafeInteger(v) || v < 0) throw new LicenseError('ERR_USAGE', `${name} must be a non-negative whole number, got ${v}`);
     }
     checkThresholds(options.thresholds ?? []);
-    if (options.secret === undefined || options.secret.length === 0) throw new LicenseError('ERR_USAGE', 'CreditLedger needs the application `secret` the ledger key is derived from');
     const ledger = new CreditLedger(license, await deriveLedgerKey(options.secret, license.id), options);
     ledger.#openFloor = floor;
     try {
@@ -239,31 +172,83 @@ export class CreditLedger {
   /**
    * Consume `n` credits. Resolves once the record is durable in both copies; rejects with
    * `ERR_CREDITS_EXHAUSTED` (nothing consumed) when fewer than `n` remain.
+   *
+   * On `ERR_IO` the write failed and whether the consume was recorded is unknown: this object is
+   * then poisoned (`ERR_STORE_POISONED` for every later call). Reopen the ledger and retry with the
+   * same `idempotencyKey`: a consume that was recorded resolves with `repeated: true`, one that was
+   * not is charged now, never both.
+   *
+   * @example
+   * ```ts
+   * const key = `export-${jobId}`
+   * try { await ledger.consume(1, { reason: 'export pdf', idempotencyKey: key }) }
+   * catch (e) {
+   *   if (!isLicenseError(e, 'ERR_IO')) throw e
+   *   ledger = await CreditLedger.open(license, options)           // reads what reached the disk
+   *   await ledger.consume(1, { reason: 'export pdf', idempotencyKey: key }) // charged at most once
+   * }
+   * ```
    */
-  async consume(n: number, options: { reason?: string } | null = {}): Promise<ConsumeReceipt> {
+  async consume(n: number, options: ConsumeOptions | null = {}): Promise<ConsumeReceipt> {
     options ??= {};
     if (!Number.isSafeInteger(n) || n < 1) throw new LicenseError('ERR_USAGE', `consume needs a whole number of credits >= 1, got ${n}`);
     const reason = options.reason ?? '';
     if (typeof reason !== 'string' || Buffer.byteLength(reason) > MAX_REASON_BYTES) throw new LicenseError('ERR_USAGE', `a consume reason is text of at most ${MAX_REASON_BYTES} bytes`);
-    const { record, balance } = await this.#submitOp({ kind: 'consume', amount: n, reason });
+    const idempotencyKey = options.idempotencyKey;
+    if (idempotencyKey !== undefined) checkKey(idempotencyKey);
+    const { record, repeated, balance } = await this.#submitOp({ kind: 'consume', amount: n, reason, idempotencyKey });
     // Spelled out: an object spread costs microseconds on this hot path.
-    return { allowance: balance.allowance, consumed: balance.consumed, remaining: balance.remaining, toppedUp: balance.toppedUp, spent: balance.spent, ledgerId: balance.ledgerId, seq: (record as LedgerRecord).seq };
+    return {
+      allowance: balance.allowance, consumed: balance.consumed, remaining: balance.remaining, toppedUp: balance.toppedUp, spent: balance.spent, ledgerId: balance.ledgerId,
+      seq: repeated === undefined ? (record as LedgerRecord).seq : repeated.seq, repeated: repeated !== undefined,
+    };
   }
 
   /**
-   * Apply a verified top-up token (from `verifyTopUp`). A token applied before adds nothing and
-   * resolves with `applied: false`. Rejects `ERR_EXCHANGE_WRONG_LICENSE` for another license's token.
+   * The receipt of the consume recorded under `idempotencyKey` (`repeated: true`), or `undefined`
+   * when the ledger holds none (among its last 65,536 keyed consumes). Reads what other processes
+   * wrote first. After an `ERR_IO`, a reopened ledger answers whether that consume committed
+   * without charging anything.
    */
-  async topUp(token: Pick<TopUp, 'tokenId' | 'licenseId' | 'credits'>): Promise<TopUpReceipt> {
-    if (token === null || typeof token !== 'object' || !isPrintableText(token.tokenId, 128)) {
-      throw new LicenseError('ERR_USAGE', 'topUp needs a verified top-up token (from verifyTopUp) whose tokenId is 1 to 128 printable characters');
+  async receipt(idempotencyKey: string): Promise<ConsumeReceipt | undefined> {
+    checkKey(idempotencyKey);
+    return this.#submitTask(async () => {
+      const k = this.#keys.get(idempotencyKey);
+      return k === undefined ? undefined : { ...balanceAfter(k, this.#credits, this.#head), seq: k.seq, repeated: true };
+    });
+  }
+
+  /**
+   * Apply a vendor top-up token: its text (`LICITT1-…`) or the object `verifyTopUp` returned. The
+   * ledger verifies the token itself against the `publicKeys` it was opened with (required), so a
+   * plain `{ tokenId, licenseId, credits }` object adds nothing: it is refused with `ERR_USAGE`
+   * (and does not type-check). A token applied before adds nothing and resolves with
+   * `applied: false`. Rejects `ERR_KEY_SIGNATURE` / `ERR_KEY_UNKNOWN_SIGNER` for a forged or
+   * altered token, `ERR_EXCHANGE_WRONG_LICENSE` for another license's token.
+   *
+   * @example
+   * ```ts
+   * const ledger = await CreditLedger.open(license, { secret: APP_SECRET, publicKeys: [VENDOR_PUB] })
+   * const r = await ledger.topUp(tokenText) // { applied: true, credits: 500, remaining: ... }
+   * ```
+   */
+  async topUp(token: string | VerifiedTopUp): Promise<TopUpReceipt> {
+    const text = typeof token === 'string' ? token : verifiedTopUpText(token);
+    if (text === undefined) {
+      throw new LicenseError('ERR_USAGE', 'topUp takes the top-up token text (LICITT1-...) or the object verifyTopUp returned; a plain object carries no signature, so nothing was added');
     }
-    if (token.licenseId !== this.licenseId) {
-      throw new LicenseError('ERR_EXCHANGE_WRONG_LICENSE', `this top-up token is for license ${token.licenseId}, not ${this.licenseId}; ask the vendor for a token for this license`);
+    if (this.#publicKeys === undefined) {
+      throw new LicenseError('ERR_USAGE', 'this credit ledger was opened without publicKeys, so it cannot verify top-up tokens: open it with { publicKeys: [vendor public key] } to apply top-ups');
     }
-    if (!Number.isSafeInteger(token.credits) || token.credits < 1) throw new LicenseError('ERR_USAGE', 'a top-up must add a whole number of credits >= 1');
-    const { record, balance } = await this.#submitOp({ kind: 'topup', tokenId: token.tokenId, credits: token.credits });
-    return { ...balance, applied: record !== undefined };
+    const t = await verifyTopUp(text, { publicKeys: this.#publicKeys });
+    if (!isPrintableText(t.tokenId, 128)) {
+      throw new LicenseError('ERR_USAGE', 'this top-up token id has control characters; a re-read ledger could not recognise it as applied, so it is refused (ask the vendor for another token)');
+    }
+    if (t.licenseId !== this.licenseId) {
+      throw new LicenseError('ERR_EXCHANGE_WRONG_LICENSE', `this top-up token is for license ${t.licenseId}, not ${this.licenseId}; ask the vendor for a token for this license`);
+    }
+    const { record, balance } = await this.#submitOp({ kind: 'topup', tokenId: t.tokenId, credits: t.credits });
+    return { ...balance, applied: record !== undefined, tokenId: t.tokenId, credits: t.credits };
   }
 
   /** Raise consumption to at least `floor` (e.g. the carried credits of a renewal lease). */
@@ -298,6 +283,7 @@ export class CreditLedger {
       return read.entries.map(({ record: r }) => ({
         seq: r.seq, kind: r.kind, amount: r.amount, consumed: r.consumed, toppedUp: r.toppedUp, time: new Date(r.time), reason: r.reason,
         ...(r.tokenId === undefined ? {} : { tokenId: r.tokenId }),
+        ...(r.idempotencyKey === undefined ? {} : { idempotencyKey: r.idempotencyKey }),
       }));
     });
   }
@@ -345,7 +331,7 @@ export class CreditLedger {
     return this;
   }
 
-  /** Wait for pending requests, release the lock and close the files. Later calls reject. */
+  /** Wait for pending requests, release the lock and close the files. Later calls reject. Works on a poisoned ledger too. */
   async close(): Promise<void> {
     this.#closed = true;
     await this.#running;
@@ -356,7 +342,7 @@ export class CreditLedger {
 
   // ---- the writer loop ----
 
-  #submitOp(op: LedgerOp): Promise<{ record?: LedgerRecord; balance: Balance }> {
+  #submitOp(op: LedgerOp): Promise<OpResult> {
     return new Promise((resolve, reject) => this.#enqueue({ type: 'op', op, resolve, reject }));
   }
 
@@ -367,6 +353,10 @@ export class CreditLedger {
   #enqueue(p: Pending): void {
     if (this.#closed && this.#loaded) {
       p.reject(new LicenseError('ERR_USAGE', 'this credit ledger was closed; open it again'));
+      return;
+    }
+    if (this.#poisoned !== undefined) {
+      p.reject(this.#poisonedError());
       return;
     }
     this.#queue.push(p);
@@ -387,6 +377,10 @@ export class CreditLedger {
   }
 
   async #commit(batch: Pending[]): Promise<void> {
+    if (this.#poisoned !== undefined) {
+      for (const p of batch) p.reject(this.#poisonedError());
+      return;
+    }
     const ops = batch.filter((p): p is Extract<Pending, { type: 'op' }> => p.type === 'op');
     const tasks = batch.filter((p): p is Extract<Pending, { type: 'task' }> => p.type === 'task');
     let before: number;
@@ -395,11 +389,19 @@ export class CreditLedger {
       before = balanceOf(this.#head, this.#credits).remaining;
       if (fresh || this.#stale || !this.#loaded) await this.#refresh();
     } catch (e) {
+      // Whatever was half done, the next look reads everything again.
+      this.#stale = true;
       for (const p of batch) p.reject(e);
-      await this.#session.release().catch(() => undefined);
+      if (this.#poisoned !== undefined) await this.#stop();
+      else await this.#session.release().catch(() => undefined);
       return;
     }
     if (ops.length > 0) await this.#commitOps(ops);
+    if (this.#poisoned !== undefined) {
+      for (const t of tasks) t.reject(this.#poisonedError());
+      await this.#stop();
+      return;
+    }
     for (const t of tasks) {
       try {
         t.resolve(await t.task());
@@ -411,25 +413,27 @@ export class CreditLedger {
   }
 
   async #commitOps(ops: Extract<Pending, { type: 'op' }>[]): Promise<void> {
-    let plan: ReturnType<typeof planBatch>;
+    let plan: BatchPlan;
     try {
-      plan = planBatch(this.#head, ops.map((p) => p.op), this.#credits, this.#now().getTime());
-      if (plan.plaintexts.length > 0) await this.#append(plan.plaintexts, plan.head);
+      plan = planBatch(this.#head, ops.map((p) => p.op), this.#credits, this.#now().getTime(), (k) => this.#keys.get(k));
+      if (plan.plaintexts.length > 0) await this.#append(plan);
     } catch (e) {
-      // Unknown what reached the disk: re-read everything next time (never assume less was written).
+      // Before any write (sealing, a full ledger) nothing reached the disk; a failed write has
+      // poisoned this object. Either way the next look, if any, reads everything again.
       this.#stale = true;
       for (const p of ops) p.reject(e);
       return;
     }
     plan.outcomes.forEach((o, i) => {
       const p = ops[i] as (typeof ops)[number];
-      if (o.ok) p.resolve(o.record === undefined ? { balance: o.balance } : { record: o.record, balance: o.balance });
-      else p.reject(o.error);
+      if (!o.ok) p.reject(o.error);
+      else if (o.repeated !== undefined) p.resolve({ repeated: o.repeated, balance: o.balance });
+      else p.resolve(o.record === undefined ? { balance: o.balance } : { record: o.record, balance: o.balance });
     });
   }
 
-  async #append(plaintexts: readonly Uint8Array[], head: ChainHead): Promise<void> {
-    const bodies = await Promise.all(plaintexts.map((pt) => sealRecord(this.#key, pt)));
+  async #append(plan: BatchPlan): Promise<void> {
+    const bodies = await Promise.all(plan.plaintexts.map((pt) => sealRecord(this.#key, pt)));
     const buf = frameAll(bodies);
     const at = this.#end;
     if (at + buf.length + EXTEND_BYTES > MAX_COPY_BYTES) {
@@ -437,14 +441,47 @@ export class CreditLedger {
     }
     // Both copies are written and made durable in parallel; the requests are acknowledged only
     // after both. The files are opened O_DSYNC where the platform has it: each write is then
-    // write + fdatasync in one call (one thread-pool hop per copy).
+    // write + fdatasync in one call (one thread-pool hop per copy). allSettled, not all: when one
+    // copy fails at once, the other's write is still in flight, and nothing may be reported (or
+    // written next at the same offset) before it lands.
     const p = this.#files.primary as LedgerFile;
     const m = this.#files.mirror as LedgerFile;
-    await Promise.all([durableWrite(p, buf, at), durableWrite(m, buf, at)]);
+    const [pw, mw] = await Promise.allSettled([durableWrite(p, buf, at), durableWrite(m, buf, at)]);
+    if (pw.status === 'rejected') throw this.#poison(pw.reason);
+    if (mw.status === 'rejected') throw this.#poison(mw.reason);
     this.#end = at + buf.length;
-    this.#head = head;
+    this.#keys.add(plan.records, this.#head.carried);
+    this.#head = plan.head;
     this.#commits++;
-    this.#records += plaintexts.length;
+    this.#records += plan.plaintexts.length;
+  }
+
+  /**
+   * A write or sync failed: stop this object for good (until the ledger is opened again) and
+   * return the error for the requests that were being written, whose outcome is unknown.
+   */
+  #poison(cause: unknown): LicenseError {
+    const failure = writeFailure(cause);
+    this.#poisoned ??= failure;
+    return outcomeUnknown(failure);
+  }
+
+  #poisonedError(): LicenseError {
+    return poisonedError(this.#poisoned as LicenseError, this.licenseId);
+  }
+
+  /** After poisoning: let other processes in and drop the descriptors (no write is in flight). */
+  async #stop(): Promise<void> {
+    await this.#session.release().catch(() => undefined);
+    await Promise.all(Object.values(this.#files).map((f) => f.close()));
+    this.#files = {};
+  }
+
+  /** Run writes to the copies; a failure poisons this object (see {@link CreditLedger.#poison}). */
+  async #writing(writes: Promise<unknown>[]): Promise<void> {
+    const done = await Promise.allSettled(writes);
+    const failed = done.find((d): d is PromiseRejectedResult => d.status === 'rejected');
+    if (failed !== undefined) throw this.#poison(failed.reason);
   }
 
   #emitRepaired(states: CopyStates): void {
@@ -535,13 +572,26 @@ export class CreditLedger {
     // good as missing: never a silent restart when the license says credits were spent.
     if (base === 0 && !this.#loaded && chain.entries.length === 0) this.#refuseEmptyStart('hold no records (emptied, or cut before their first record)');
     const src = bytes[plan.winner] as Uint8Array;
-    for (const r of plan.repairs) {
-      const f = r.create ? await LedgerFile.create(this.paths[r.copy]) : (this.#files[r.copy] as LedgerFile);
-      this.#files[r.copy] = f;
-      if (r.to > r.from) await f.writeAt(src.subarray(r.from - base, r.to - base), r.from);
-      await f.zero(r.to, r.zeroTo);
-      await f.datasync();
+    await this.#writing(
+      plan.repairs.map(async (r) => {
+        const f = r.create ? await LedgerFile.create(this.paths[r.copy]) : (this.#files[r.copy] as LedgerFile);
+        this.#files[r.copy] = f;
+        if (r.to > r.from) await f.writeAt(src.subarray(r.from - base, r.to - base), r.from);
+        await f.zero(r.to, r.zeroTo);
+        await f.datasync();
+      }),
+    );
+    if (base === 0 && chain.end > 0) {
+      // Make what was read (and is about to be reported) what the disks hold: see WRITE_BACK_BYTES.
+      const from = Math.floor(Math.max(0, chain.end - WRITE_BACK_BYTES) / PAGE) * PAGE;
+      const tail = src.subarray(from, chain.end);
+      await this.#writing([this.#files.primary as LedgerFile, this.#files.mirror as LedgerFile].map((f) => durableWrite(f, tail, from)));
     }
+    if (base === 0) this.#keys.clear();
+    this.#keys.add(
+      chain.entries.map((e) => e.record),
+      base === 0 ? 0 : this.#head.carried,
+    );
     this.#head = chain.head;
     this.#end = chain.end;
     const state = (c: CopyRead): CopyState => (c.status === 'missing' ? 'missing' : c.status === 'ok' && c.end < chain.end ? 'behind' : c.status === 'ok' && c.torn ? 'torn' : 'ok');
@@ -564,10 +614,12 @@ export class CreditLedger {
 
   async #createBoth(): Promise<void> {
     this.#refuseEmptyStart('are missing');
-    const [p, m] = await Promise.all([LedgerFile.create(this.paths.primary), LedgerFile.create(this.paths.mirror)]);
-    this.#files = { primary: p, mirror: m };
+    const creating = [LedgerFile.create(this.paths.primary), LedgerFile.create(this.paths.mirror)] as const;
+    // Each file goes into #files as soon as it exists, so a failure of the other closes it too.
+    await this.#writing(creating.map(async (c, i) => (this.#files[i === 0 ? 'primary' : 'mirror'] = await c)));
     this.#head = emptyHead(this.#genesis);
     this.#end = 0;
+    this.#keys.clear();
   }
 
 }
@@ -576,6 +628,12 @@ export class CreditLedger {
 async function durableWrite(f: LedgerFile, buf: Uint8Array, at: number): Promise<void> {
   await f.writeAt(buf, at);
   if (!f.writesAreDurable) await f.datasync();
+}
+
+function checkKey(key: unknown): asserts key is string {
+  if (!isPrintableText(key, MAX_IDEMPOTENCY_KEY_BYTES) || Buffer.byteLength(key) > MAX_IDEMPOTENCY_KEY_BYTES || Buffer.from(key, 'utf8').toString('utf8') !== key) {
+    throw new LicenseError('ERR_USAGE', `an idempotency key is 1 to ${MAX_IDEMPOTENCY_KEY_BYTES} printable characters (${MAX_IDEMPOTENCY_KEY_BYTES} bytes of UTF-8), e.g. an order id or a UUID`);
+  }
 }
 
 function checkThresholds(t: readonly number[]): void {

@@ -160,7 +160,10 @@ export class LedgerFile {
     try {
       let done = 0;
       while (done < buf.length) {
-        done += await writeFd(this.#fh.fd, buf, done, buf.length - done, offset + done);
+        const n = await writeFd(this.#fh.fd, buf, done, buf.length - done, offset + done);
+        // A short write is continued; a write of nothing would loop forever.
+        if (n <= 0) throw Object.assign(new Error('write wrote 0 bytes'), { code: 'EIO' });
+        done += n;
       }
       this.#size = Math.max(this.#size, offset + buf.length);
     } catch (e) {
