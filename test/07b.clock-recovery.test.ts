@@ -205,3 +205,25 @@ describe('no shared default secret', () => {
     expect(existsSync(join(d, 'clock'))).toBe(false);
   });
 });
+
+describe('the credit ledger as a witness', () => {
+  it('a ledger written while the clock said 2099 keeps rollback detection after the guard file is deleted', async () => {
+    const { CreditLedger } = await import('../src/node/ledger/credit-ledger.js');
+    const dir = tmp();
+    let now = FUTURE;
+    const license = { id: 'LIC-WITNESS', credits: 100, carriedCredits: 0 };
+    const ledger = await CreditLedger.open(license, { secret: SECRET, dir: join(dir, 'p'), mirrorDir: join(dir, 'm'), now: () => now });
+    expect(ledger.highestKnownTime()).toBeUndefined();
+    await ledger.consume(1);
+    expect(ledger.highestKnownTime()).toEqual(FUTURE);
+    now = T('2026-12-06T00:00:00Z');
+    await ledger.close();
+    // Reopened (records read back from disk), with no guard file at all.
+    const reopened = await CreditLedger.open(license, { secret: SECRET, dir: join(dir, 'p'), mirrorDir: join(dir, 'm') });
+    expect(reopened.highestKnownTime()).toEqual(FUTURE);
+    const guard = fileClockGuard(join(dir, 'guard'), { secret: SECRET, witnesses: [reopened] });
+    expect(await codeOf(guard.check(T('2026-12-06T00:00:00Z')))).toBe('ERR_CLOCK_TAMPERED');
+    await reopened.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -93,6 +93,8 @@ export class CreditLedger {
   #foundAtOpen: CopyStates = { primary: 'ok', mirror: 'ok' };
   #thresholds: number[];
   #head: ChainHead;
+  /** The latest record time seen (the writers' clocks): a witness for the clock guard. */
+  #latestTime: number | undefined;
   #end = 0;
   #files: Partial<Record<CopyName, LedgerFile>> = {};
   #loaded = false;
@@ -258,6 +260,24 @@ export class CreditLedger {
   }
 
   /** The balance now, including what other processes consumed. */
+  /**
+   * The latest time a record of this ledger was written at (by the writers' clocks), or undefined
+   * while it is empty. A {@link TimeWitness} for the clock guard: deleting or restoring the guard's
+   * file does not forget how late this machine's clock once was.
+   *
+   * @example
+   * ```ts
+   * const guard = fileClockGuard(path, { secret, alsoKeepIn: [installation.clockStore], witnesses: [ledger] })
+   * ```
+   */
+  highestKnownTime(): Date | undefined {
+    return this.#latestTime === undefined ? undefined : new Date(this.#latestTime);
+  }
+
+  #noteTimes(records: readonly LedgerRecord[]): void {
+    for (const r of records) if (this.#latestTime === undefined || r.time > this.#latestTime) this.#latestTime = r.time;
+  }
+
   async balance(): Promise<Balance> {
     return this.#submitTask(async () => balanceOf(this.#head, this.#credits));
   }
@@ -451,6 +471,7 @@ export class CreditLedger {
     if (mw.status === 'rejected') throw this.#poison(mw.reason);
     this.#end = at + buf.length;
     this.#keys.add(plan.records, this.#head.carried);
+    this.#noteTimes(plan.records);
     this.#head = plan.head;
     this.#commits++;
     this.#records += plan.plaintexts.length;
@@ -592,6 +613,8 @@ export class CreditLedger {
       chain.entries.map((e) => e.record),
       base === 0 ? 0 : this.#head.carried,
     );
+    if (base === 0) this.#latestTime = undefined;
+    this.#noteTimes(chain.entries.map((e) => e.record));
     this.#head = chain.head;
     this.#end = chain.end;
     const state = (c: CopyRead): CopyState => (c.status === 'missing' ? 'missing' : c.status === 'ok' && c.end < chain.end ? 'behind' : c.status === 'ok' && c.torn ? 'torn' : 'ok');
