@@ -130,6 +130,12 @@ describe.each(backends)('license server on %s, attacked', (_name, makeStore) => 
     expect(seats.body.error).toMatchObject({ code: 'ERR_EXCHANGE_IMPLAUSIBLE', details: { reason: 'seats', licensed: 5 } });
     const unknownType = await ask('usage', inst, { licenseId: 'LIC-USAGE', licenseKey: key, seats: { premium: 1 } });
     expect(unknownType.body.error.code).toBe('ERR_EXCHANGE_IMPLAUSIBLE');
+    // An activation refused for the limit records none of the usage it carried.
+    const key1 = await vendor.issue({ licenseId: 'LIC-USAGE-1', credits: 100, maxActivations: 1 });
+    expect((await ask('activate', installation(), { licenseId: 'LIC-USAGE-1', licenseKey: key1, fingerprint: machine('u1-a') })).status).toBe(200);
+    const over = await ask('activate', installation(), { licenseId: 'LIC-USAGE-1', licenseKey: key1, fingerprint: machine('u1-b'), spent: 90, ledgerId: 'ef'.repeat(16), consumed: 90 });
+    expect(over.body.error.code).toBe('ERR_ACTIVATIONS_EXHAUSTED');
+    expect((await get('/v1/admin/usage?licenseId=LIC-USAGE-1')).credits.consumed).toBe(0);
     const fine = await ask('usage', inst, { licenseId: 'LIC-USAGE', licenseKey: key, spent: 40, ledgerId: 'cd'.repeat(16), consumed: 40, seats: { basic: 3 } });
     expect(fine.body).toMatchObject({ ok: true, recorded: true, floor: 40 });
     const usage = await get('/v1/admin/usage?licenseId=LIC-USAGE');

@@ -400,7 +400,7 @@ export class Vendor {
     // Only an activated installation may renew, report usage, ask for credits or deactivate.
     if (existing === undefined && req.operation !== 'activate') throw notActivated(req);
     if (existing !== undefined) this.#sameMachine(existing, req);
-    const floor = await this.#recordExchange(license, req, user, now);
+    let floor = await this.#recordExchange(license, req, user, now, { nonce: true, usage: existing !== undefined });
     if (req.operation === 'usage') return { recorded: true as const, licenseId: license.id, floor };
     if (req.operation === 'deactivate') {
       await acts.deactivate(user, (existing as Activation).deviceId);
@@ -420,6 +420,7 @@ export class Vendor {
       if (same !== undefined) await acts.transfer(user, same.deviceId, req.installationId, { info: deviceInfo(req) });
       else await acts.activate(user, req.installationId, { info: deviceInfo(req) });
       activated = true;
+      floor = await this.#recordExchange(license, req, user, now, { nonce: false, usage: true });
     }
     const serverTime = new Date(now);
     let until = now + license.leaseDays * DAY;
@@ -571,31 +572,38 @@ export class Vendor {
   }
 
   /**
-   * In one transaction: refuse a replayed nonce (remembered for the whole request window), refuse
-   * implausible usage, and add what this installation's ledger spent to the license's consumption.
+   * In one transaction: refuse a replayed nonce (remembered for the whole request window) and
+   * implausible usage, remember the nonce, and (with `usage`) add what this installation's ledger
+   * spent to the license's consumption and record its seats. A new installation's usage is recorded
+   * only once its activation counted (a second call with `nonce: false`): usage only from activations.
    * Returns the floor for the lease: the license's whole known consumption.
    */
-  async #recordExchange(license: License, req: ExchangeRequest, user: string, now: number): Promise<number> {
+  async #recordExchange(license: License, req: ExchangeRequest, user: string, now: number, phase: { nonce: boolean; usage: boolean }): Promise<number> {
     return this.store.transaction(license.id, async (tx) => {
       const rec = (await tx.get(KINDS.installation, req.installationId)) ?? {};
       const horizon = Math.floor((now - this.#maxAge - this.#maxSkew) / 1000);
-      const nonces = readNonces(rec.nonces).filter(([, at]) => at >= horizon);
-      if (nonces.some(([n]) => n === req.nonce)) {
-        throw new LicenseError('ERR_EXCHANGE_REPLAYED', 'this request was already answered; a request code works once. Make a new request.', { nonce: req.nonce });
-      }
-      if (nonces.length >= MAX_NONCES) {
-        throw new LicenseError('ERR_RATE_LIMITED', `this installation made ${MAX_NONCES} requests within the request window; wait before making another`, { retryAfterSeconds: 3600 });
+      let nonces = readNonces(rec.nonces).filter(([, at]) => at >= horizon);
+      if (phase.nonce) {
+        if (nonces.some(([n]) => n === req.nonce)) {
+          throw new LicenseError('ERR_EXCHANGE_REPLAYED', 'this request was already answered; a request code works once. Make a new request.', { nonce: req.nonce });
+        }
+        if (nonces.length >= MAX_NONCES) {
+          throw new LicenseError('ERR_RATE_LIMITED', `this installation made ${MAX_NONCES} requests within the request window; wait before making another`, { retryAfterSeconds: 3600 });
+        }
+        nonces = [...nonces, [req.nonce, Math.floor(req.clientTime.getTime() / 1000)]];
       }
       const topups = await tx.list(KINDS.topup);
       const allowance = (license.credits ?? 0) + topups.reduce((n, e) => n + (typeof e.value.credits === 'number' ? e.value.credits : 0), 0);
       checkPlausible(license, req, allowance);
-      const total = await addSpent(tx, req, now, allowance);
+      const total = phase.usage ? await addSpent(tx, req, now, allowance) : await licenseTotal(tx);
       const at = new Date(now).toISOString();
+      const usage = phase.usage
+        ? { consumed: Math.max(typeof rec.consumed === 'number' ? rec.consumed : 0, req.consumed ?? 0), seats: req.seats === undefined ? (rec.seats ?? null) : { ...req.seats } }
+        : { consumed: typeof rec.consumed === 'number' ? rec.consumed : 0, seats: rec.seats ?? null };
       tx.put(KINDS.installation, req.installationId, {
         user,
-        nonces: [...nonces, [req.nonce, Math.floor(req.clientTime.getTime() / 1000)]],
-        consumed: Math.max(typeof rec.consumed === 'number' ? rec.consumed : 0, req.consumed ?? 0),
-        seats: req.seats === undefined ? (rec.seats ?? null) : { ...req.seats },
+        nonces,
+        ...usage,
         app: req.appName ?? null,
         version: req.appVersion ?? null,
         container: req.container,
@@ -708,6 +716,12 @@ function readParts(v: JsonValue | undefined): Map<string, { base: number; spent:
     if (p !== null && typeof p === 'object' && !Array.isArray(p) && typeof p.base === 'number' && typeof p.spent === 'number') out.set(k, { base: p.base, spent: p.spent });
   }
   return out;
+}
+
+/** The license's whole known consumption, as {@link addSpent} keeps it. */
+async function licenseTotal(tx: StoreTx): Promise<number> {
+  const totalRec = await tx.get(KINDS.credits, 'total');
+  return typeof totalRec?.spent === 'number' ? totalRec.spent : legacyTotal(tx);
 }
 
 /** The total of a store written by an older licit (per-installation running totals), read once. */
