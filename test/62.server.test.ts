@@ -101,7 +101,7 @@ describe('license server', () => {
     const usage = await s.get('/v1/admin/usage?licenseId=LIC-CR', s.admin);
     expect(usage.body.credits).toEqual({ licensed: 100, toppedUp: 50, consumed: 10 });
     const events = await s.get('/v1/admin/events?licenseId=LIC-CR', s.admin);
-    expect(events.body.events.map((e: { kind: string }) => e.kind)).toEqual(['license.registered', 'credits.consumed', 'user.added', 'device.activated', 'credits.topped-up']);
+    expect(events.body.events.map((e: { kind: string }) => e.kind)).toEqual(['license.registered', 'user.added', 'device.activated', 'credits.consumed', 'credits.topped-up']);
   });
 
   it('admin top-ups with an idempotency key: a retry after a lost answer adds once', async () => {
@@ -232,7 +232,7 @@ describe('license server', () => {
     await s.post('/v1/admin/licenses', { license: await vendor.issue({ licenseId: 'LIC-LOG', seats: { basic: 5 }, credits: 100, maxActivations: 3 }, new Date(T0)) }, s.admin);
     const log = await s.get('/v1/admin/log?licenseId=LIC-LOG', s.admin);
     expect(log.body.ok).toBe(true);
-    expect(log.body.events.map((e: { kind: string }) => e.kind)).toEqual(['license.registered', 'credits.consumed', 'user.added', 'device.activated', 'credits.topped-up', 'license.registered', 'seats.changed']);
+    expect(log.body.events.map((e: { kind: string }) => e.kind)).toEqual(['license.registered', 'user.added', 'device.activated', 'credits.consumed', 'credits.topped-up', 'license.registered', 'seats.changed']);
     expect(log.body.head.seq).toBe(7);
     const report = await s.get('/v1/admin/reports?licenseId=LIC-LOG&range=month&at=2026-03-01T00:00:00Z', s.admin);
     expect(report.body.ok, JSON.stringify(report.body)).toBe(true);

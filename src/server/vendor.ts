@@ -400,7 +400,10 @@ export class Vendor {
     // Only an activated installation may renew, report usage, ask for credits or deactivate.
     if (existing === undefined && req.operation !== 'activate') throw notActivated(req);
     if (existing !== undefined) this.#sameMachine(existing, req);
-    const floor = await this.#recordExchange(license, req, user, now);
+    // A new activation: its nonce is spent now (a replay never counts twice), but the usage it
+    // reports is recorded only once the activation was counted: a refused activation (no room, no
+    // such user) is an installation that is not activated, and records nothing.
+    let floor = await this.#recordExchange(license, req, user, now, existing === undefined ? 'nonce' : 'all');
     if (req.operation === 'usage') return { recorded: true as const, licenseId: license.id, floor };
     if (req.operation === 'deactivate') {
       await acts.deactivate(user, (existing as Activation).deviceId);
@@ -420,6 +423,7 @@ export class Vendor {
       if (same !== undefined) await acts.transfer(user, same.deviceId, req.installationId, { info: deviceInfo(req) });
       else await acts.activate(user, req.installationId, { info: deviceInfo(req) });
       activated = true;
+      floor = await this.#recordExchange(license, req, user, now, 'usage');
     }
     const serverTime = new Date(now);
     let until = now + license.leaseDays * DAY;
@@ -575,25 +579,34 @@ export class Vendor {
    * implausible usage, and add what this installation's ledger spent to the license's consumption.
    * Returns the floor for the lease: the license's whole known consumption.
    */
-  async #recordExchange(license: License, req: ExchangeRequest, user: string, now: number): Promise<number> {
+  async #recordExchange(license: License, req: ExchangeRequest, user: string, now: number, phase: 'all' | 'nonce' | 'usage'): Promise<number> {
     return this.store.transaction(license.id, async (tx) => {
       const rec = (await tx.get(KINDS.installation, req.installationId)) ?? {};
       const horizon = Math.floor((now - this.#maxAge - this.#maxSkew) / 1000);
-      const nonces = readNonces(rec.nonces).filter(([, at]) => at >= horizon);
-      if (nonces.some(([n]) => n === req.nonce)) {
-        throw new LicenseError('ERR_EXCHANGE_REPLAYED', 'this request was already answered; a request code works once. Make a new request.', { nonce: req.nonce });
-      }
-      if (nonces.length >= MAX_NONCES) {
-        throw new LicenseError('ERR_RATE_LIMITED', `this installation made ${MAX_NONCES} requests within the request window; wait before making another`, { retryAfterSeconds: 3600 });
+      let nonces = readNonces(rec.nonces).filter(([, at]) => at >= horizon);
+      if (phase !== 'usage') {
+        if (nonces.some(([n]) => n === req.nonce)) {
+          throw new LicenseError('ERR_EXCHANGE_REPLAYED', 'this request was already answered; a request code works once. Make a new request.', { nonce: req.nonce });
+        }
+        if (nonces.length >= MAX_NONCES) {
+          throw new LicenseError('ERR_RATE_LIMITED', `this installation made ${MAX_NONCES} requests within the request window; wait before making another`, { retryAfterSeconds: 3600 });
+        }
+        nonces = [...nonces, [req.nonce, Math.floor(req.clientTime.getTime() / 1000)]];
       }
       const topups = await tx.list(KINDS.topup);
       const allowance = (license.credits ?? 0) + topups.reduce((n, e) => n + (typeof e.value.credits === 'number' ? e.value.credits : 0), 0);
       checkPlausible(license, req, allowance);
+      if (phase === 'nonce') {
+        // Only the nonce, until the activation is counted (the rest of the record stays as it was).
+        tx.put(KINDS.installation, req.installationId, { ...rec, nonces });
+        const totalRec = await tx.get(KINDS.credits, 'total');
+        return Math.max(typeof totalRec?.spent === 'number' ? totalRec.spent : 0, license.carriedCredits);
+      }
       const total = await addSpent(tx, req, now, allowance);
       const at = new Date(now).toISOString();
       tx.put(KINDS.installation, req.installationId, {
         user,
-        nonces: [...nonces, [req.nonce, Math.floor(req.clientTime.getTime() / 1000)]],
+        nonces,
         consumed: Math.max(typeof rec.consumed === 'number' ? rec.consumed : 0, req.consumed ?? 0),
         seats: req.seats === undefined ? (rec.seats ?? null) : { ...req.seats },
         app: req.appName ?? null,
@@ -685,12 +698,18 @@ async function addSpent(tx: StoreTx, req: ExchangeRequest, now: number, allowanc
   if (part === undefined) {
     if (parts.size >= MAX_LEDGER_PARTS) throw new LicenseError('ERR_EXCHANGE_IMPLAUSIBLE', `one credit ledger of license ${req.licenseId} was reported by ${MAX_LEDGER_PARTS} installations; it is being copied around. Contact the vendor.`, { licenseId: req.licenseId, reason: 'ledger-copies' });
     const base = Math.max(0, ...[...parts.values()].map((p) => p.spent));
-    part = { base, spent: base };
-  } else if (spent <= part.spent) return total;
-  const delta = Math.max(0, spent - part.spent);
-  parts.set(req.installationId, { base: part.base, spent: Math.max(spent, part.spent) });
+    // A copy taken before the ledger's newest report (or from an older backup) continues from
+    // where it is: what it spends from there on is spent again, not a replay of counted credits.
+    part = { base, spent: base, last: Math.min(spent, base) };
+  } else if (spent === part.last) return total;
+  // Counted: every rise since this installation's last report of this ledger. A report below the
+  // last one is a ledger restored from a backup (or an installation cloned with its files): its
+  // next lease raises it to the floor again, and what it spends from here on is counted, even up
+  // to a height it had reached before (which only the lost timeline's spending had reached).
+  const delta = Math.max(0, spent - part.last);
+  parts.set(req.installationId, { base: part.base, spent: Math.max(spent, part.spent), last: spent });
   const at = new Date(now).toISOString();
-  tx.put(KINDS.spent, ledgerKey, { parts: Object.fromEntries([...parts].map(([k, v]) => [k, { base: v.base, spent: v.spent }])), at });
+  tx.put(KINDS.spent, ledgerKey, { parts: Object.fromEntries([...parts].map(([k, v]) => [k, { base: v.base, spent: v.spent, last: v.last }])), at });
   if (delta === 0) return total;
   const wasOver = total > allowance;
   total += delta;
@@ -700,12 +719,17 @@ async function addSpent(tx: StoreTx, req: ExchangeRequest, now: number, allowanc
   return total;
 }
 
-/** Installations that reported one ledger: what it had spent when each first reported it, and since. */
-function readParts(v: JsonValue | undefined): Map<string, { base: number; spent: number }> {
-  const out = new Map<string, { base: number; spent: number }>();
+/**
+ * Installations that reported one ledger: what it had spent when each first reported it, the most
+ * each reported, and what each reported last (records written before `last` existed: their most).
+ */
+function readParts(v: JsonValue | undefined): Map<string, { base: number; spent: number; last: number }> {
+  const out = new Map<string, { base: number; spent: number; last: number }>();
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return out;
   for (const [k, p] of Object.entries(v)) {
-    if (p !== null && typeof p === 'object' && !Array.isArray(p) && typeof p.base === 'number' && typeof p.spent === 'number') out.set(k, { base: p.base, spent: p.spent });
+    if (p !== null && typeof p === 'object' && !Array.isArray(p) && typeof p.base === 'number' && typeof p.spent === 'number') {
+      out.set(k, { base: p.base, spent: p.spent, last: typeof p.last === 'number' ? p.last : p.spent });
+    }
   }
   return out;
 }
