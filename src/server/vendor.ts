@@ -693,12 +693,18 @@ async function addSpent(tx: StoreTx, req: ExchangeRequest, now: number, allowanc
   if (part === undefined) {
     if (parts.size >= MAX_LEDGER_PARTS) throw new LicenseError('ERR_EXCHANGE_IMPLAUSIBLE', `one credit ledger of license ${req.licenseId} was reported by ${MAX_LEDGER_PARTS} installations; it is being copied around. Contact the vendor.`, { licenseId: req.licenseId, reason: 'ledger-copies' });
     const base = Math.max(0, ...[...parts.values()].map((p) => p.spent));
-    part = { base, spent: base };
-  } else if (spent <= part.spent) return total;
-  const delta = Math.max(0, spent - part.spent);
-  parts.set(req.installationId, { base: part.base, spent: Math.max(spent, part.spent) });
+    // A copy taken before the ledger's newest report (or from an older backup) continues from
+    // where it is: what it spends from there on is spent again, not a replay of counted credits.
+    part = { base, spent: base, last: Math.min(spent, base) };
+  } else if (spent === part.last) return total;
+  // Counted: every rise since this installation's last report of this ledger. A report below the
+  // last one is a ledger restored from a backup (or an installation cloned with its files): its
+  // next lease raises it to the floor again, and what it spends from here on is counted, even up
+  // to a height it had reached before (which only the lost timeline's spending had reached).
+  const delta = Math.max(0, spent - part.last);
+  parts.set(req.installationId, { base: part.base, spent: Math.max(spent, part.spent), last: spent });
   const at = new Date(now).toISOString();
-  tx.put(KINDS.spent, ledgerKey, { parts: Object.fromEntries([...parts].map(([k, v]) => [k, { base: v.base, spent: v.spent }])), at });
+  tx.put(KINDS.spent, ledgerKey, { parts: Object.fromEntries([...parts].map(([k, v]) => [k, { base: v.base, spent: v.spent, last: v.last }])), at });
   if (delta === 0) return total;
   const wasOver = total > allowance;
   total += delta;
@@ -708,12 +714,17 @@ async function addSpent(tx: StoreTx, req: ExchangeRequest, now: number, allowanc
   return total;
 }
 
-/** Installations that reported one ledger: what it had spent when each first reported it, and since. */
-function readParts(v: JsonValue | undefined): Map<string, { base: number; spent: number }> {
-  const out = new Map<string, { base: number; spent: number }>();
+/**
+ * Installations that reported one ledger: what it had spent when each first reported it, the most
+ * each reported, and what each reported last (records written before `last` existed: their most).
+ */
+function readParts(v: JsonValue | undefined): Map<string, { base: number; spent: number; last: number }> {
+  const out = new Map<string, { base: number; spent: number; last: number }>();
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return out;
   for (const [k, p] of Object.entries(v)) {
-    if (p !== null && typeof p === 'object' && !Array.isArray(p) && typeof p.base === 'number' && typeof p.spent === 'number') out.set(k, { base: p.base, spent: p.spent });
+    if (p !== null && typeof p === 'object' && !Array.isArray(p) && typeof p.base === 'number' && typeof p.spent === 'number') {
+      out.set(k, { base: p.base, spent: p.spent, last: typeof p.last === 'number' ? p.last : p.spent });
+    }
   }
   return out;
 }
