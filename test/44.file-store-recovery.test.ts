@@ -264,6 +264,21 @@ describe('compaction', () => {
     expect(await look(dir)).toMatchObject({ inUse: 50, events: 70, last: 70 });
   });
 
+  it('rolls under steady load too, when transactions are always queued', async () => {
+    const dir = tempStore();
+    const store = new FileStore(dir, { compactBytes: 2048 });
+    const seats = new SeatManager(store, { id: lic.id, seats: { basic: 1000 } });
+    // Four writers that never pause: the queue is never empty when a write finishes.
+    await Promise.all([0, 1, 2, 3].map((w) => (async () => {
+      for (let i = 0; i < 40; i++) await seats.assign(`w${w}-${i}@example.com`, 'basic');
+    })()));
+    await store.close();
+    expect(readdirSync(licenseDir(dir, lic.id)).filter((f) => f.startsWith('log-')).length).toBeGreaterThan(4);
+    const reopened = new FileStore(dir);
+    expect((await new SeatManager(reopened, { id: lic.id, seats: { basic: 1000 } }).usage())[0]?.inUse).toBe(160);
+    expect((await readVerifiedLog(reopened, lic.id)).events).toHaveLength(160);
+  });
+
   // Each step of a roll made to fail in turn, as a crash right there would leave it.
   const steps: Array<[string, () => void]> = [
     ['writing the snapshot temp file', () => failCreate(/snapshot\.[0-9a-f]+\.tmp$/)],

@@ -137,6 +137,8 @@ export class DurableLog<S, R> {
   #holdSince = 0;
   #poison: LicenseError | undefined;
   #compactDue = false;
+  /** While set, new transactions wait: a roll needs the queue empty, which steady load never leaves it. */
+  #gate: Promise<void> | undefined;
   #closed = false;
 
   constructor(dir: string, machine: StateMachine<S, R>, opts: DurableLogOptions) {
@@ -172,6 +174,7 @@ export class DurableLog<S, R> {
     let durable: Promise<void> | undefined;
     let value: T;
     try {
+      while (this.#gate !== undefined) await this.#gate;
       this.#check();
       await this.#hold();
       const state = this.#state as S;
@@ -314,9 +317,12 @@ export class DurableLog<S, R> {
 
   /** Write what is queued, batch after batch, then compact when due; runs while the lock is held. */
   async #flush(): Promise<void> {
+    let open: (() => void) | undefined;
     try {
       for (;;) {
         const log = this.#log as AppendLog;
+        const due = this.#compactDue || log.activeBytes >= Math.max(this.#opts.compactBytes, 2 * log.snapshotBytes);
+        if (due && open === undefined && this.#queue.length > 0) this.#gate = new Promise<void>((r) => (open = r));
         if (this.#queue.length > 0) {
           const batch = this.#queue.splice(0, MAX_BATCH);
           try {
@@ -328,7 +334,7 @@ export class DurableLog<S, R> {
           for (const q of batch) q.resolve();
           continue;
         }
-        if (this.#compactDue || log.activeBytes >= Math.max(this.#opts.compactBytes, 2 * log.snapshotBytes)) {
+        if (due) {
           this.#compactDue = false;
           // Nothing is queued, so the state is exactly what the log holds.
           const snapshot = this.#machine.snapshot(this.#state as S);
@@ -341,11 +347,20 @@ export class DurableLog<S, R> {
             }
             // Not fatal: try again after as many bytes more.
           }
+          if (open !== undefined) {
+            this.#gate = undefined;
+            open();
+            open = undefined;
+          }
           continue;
         }
         return;
       }
     } finally {
+      if (open !== undefined) {
+        this.#gate = undefined;
+        open();
+      }
       this.#flushing = undefined;
       this.#maybeRelease();
     }
