@@ -32,11 +32,14 @@ const lic = { id: 'lic-1', seats: { basic: 5 } };
 describe('FileStore on disk', () => {
   it('keeps state across reopen, one directory per license, with no lock left held', async () => {
     const dir = join(tempDir(), 'store');
-    const a = new SeatManager(new FileStore(dir), lic);
+    const first = new FileStore(dir);
+    const a = new SeatManager(first, lic);
     await a.assign('ann', 'basic');
     await a.assign('bob', 'basic');
     const b = new SeatManager(new FileStore(dir), lic);
     expect((await b.list()).map((x) => x.userId)).toEqual(['ann', 'bob']);
+    // A store keeps the lock a moment for its next transaction, then gives it up by itself.
+    await new Promise((r) => setTimeout(r, 50));
     expect(readdirSync(dir)).toEqual(['l-lic-1']);
     const lic1 = licenseDir(dir, 'lic-1');
     expect(readdirSync(lic1).sort()).toEqual(['head', 'lock', 'lock.want', 'log-0000000001']);
@@ -89,8 +92,10 @@ describe('FileStore on disk', () => {
 
   it('damage before the last write is ERR_STORE_CORRUPT and nothing is cut or rewritten', async () => {
     const dir = join(tempDir(), 'store');
-    const seats = new SeatManager(new FileStore(dir), lic);
+    const writer = new FileStore(dir);
+    const seats = new SeatManager(writer, lic);
     for (const u of ['ann', 'bob', 'cy']) await seats.assign(u, 'basic');
+    await writer.close();
     const seg = segment(licenseDir(dir, 'lic-1'));
     const buf = readFileSync(seg);
     const second = frames(seg)[2]!;
@@ -105,7 +110,9 @@ describe('FileStore on disk', () => {
     expect(tree(dir)).toEqual(before);
     // A segment of another license put in its place is refused too.
     const other = join(tempDir(), 'store');
-    await new SeatManager(new FileStore(other), { id: 'lic-2', seats: { basic: 5 } }).assign('zed', 'basic');
+    const otherStore = new FileStore(other);
+    await new SeatManager(otherStore, { id: 'lic-2', seats: { basic: 5 } }).assign('zed', 'basic');
+    await otherStore.close();
     copyFileSync(segment(licenseDir(other, 'lic-2')), seg);
     expect((await rejects(new SeatManager(new FileStore(dir), lic).usage(), 'ERR_STORE_CORRUPT')).message).toMatch(/belongs to "lic-2"/);
   });

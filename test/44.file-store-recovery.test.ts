@@ -120,8 +120,10 @@ describe('never a silent reset', () => {
 
   it('a log cut short (records gone, the rest intact) is ERR_STORE_CORRUPT, not an older license', async () => {
     const dir = tempStore();
-    const seats = new SeatManager(new FileStore(dir), lic);
+    const store = new FileStore(dir);
+    const seats = new SeatManager(store, lic);
     for (const u of users(5)) await seats.assign(u, 'basic');
+    await store.close();
     const seg = segment(licenseDir(dir, lic.id));
     // Back to the bare header: what deleting state.json did to the old layout.
     writeFileSync(seg, readFileSync(seg).subarray(0, frames(seg)[0]!.end));

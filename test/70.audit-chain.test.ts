@@ -204,7 +204,9 @@ describe('tampering with a FileStore on disk', () => {
     expect(e.details).toMatchObject({ seq: 5, reason: expect.stringMatching(/truncated/) });
     // Cutting the log file short (records and head alike) is caught by the store itself.
     const dir2 = join(tempDir(), 'store');
-    await history(withAuditChain(new FileStore(dir2)), 6);
+    const writer = new FileStore(dir2);
+    await history(withAuditChain(writer), 6);
+    await writer.close();
     const f = frames(seg(dir2));
     writeFileSync(seg(dir2), readFileSync(seg(dir2)).subarray(0, f[4]!.start));
     expect((await rejects(readVerifiedLog(new FileStore(dir2), lic.id), 'ERR_STORE_CORRUPT')).message).toMatch(/ends at record 3 but record 6 was committed/);

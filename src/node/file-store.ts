@@ -4,8 +4,9 @@
  *
  * Each license has a directory `<name>/` holding a durable log (`node/log/`): segments
  * `log-0000000001`, … of framed, checksummed records (one record = one committed transaction's
- * writes and audit events), a `snapshot` of the state at the start of the newest segment, and
- * `lock` (+ `lock.want`), the cross-process lock. A commit appends its record (one write + one
+ * writes and audit events), a `snapshot` of the state at the start of the newest segment, `head`
+ * (the newest record number seen committed, against logs cut short) and `lock` (+ `lock.want`),
+ * the cross-process lock. docs/seats.md describes the format and what survives what. A commit appends its record (one write + one
  * fdatasync, shared by every transaction waiting in this process: group commit), so its cost does
  * not grow with the number of seats. Each process keeps the state in memory and, under the lock,
  * reads only what other processes appended since.

@@ -56,8 +56,9 @@ const WRITABLE = fsc.O_RDWR | DSYNC;
 const PROBE_BYTES = 4096;
 /**
  * File holding the newest record number a writer saw committed: `{"seq":n}` padded to
- * {@link HEAD_BYTES}. Written after each durable batch without a sync of its own, so after a crash
- * it may lag the log but never lead it; a log that ends before it was cut short by someone.
+ * {@link HEAD_BYTES}. Written after records are durable, before the lock is given up (and during
+ * long holds), without a sync of its own: after a crash it may lag the log but never lead it, so a
+ * log that ends before it was cut short by someone.
  */
 export const HEAD_FILE = 'head';
 const HEAD_BYTES = 64;
@@ -119,6 +120,8 @@ export class AppendLog {
   #sealed = false;
   #snapshotBytes = 0;
   #headFd = -1;
+  /** What the head file says, as far as this process knows. */
+  #headSeq = -1;
 
   private constructor(
     readonly dir: string,
@@ -264,6 +267,7 @@ export class AppendLog {
       }
     }
     // The head file only ever lags the log; a log that ends before it lost committed records.
+    log.#headSeq = head;
     if (log.#seq < head) {
       log.close();
       throw damaged(join(dir, segmentName(last)), `it ends at record ${log.#seq} but record ${head} was committed: the log was cut short`);
@@ -360,7 +364,7 @@ export class AppendLog {
   }
 
   /** Write in place, extending the zero-filled space in the same write when needed; durable when it resolves. */
-  async #writeAt(bytes: Uint8Array, at: number): Promise<void> {
+  async #writeAt(bytes: Uint8Array, at: number, sync = false): Promise<void> {
     let buf = bytes;
     // Another process may have extended the file since we looked.
     if (at + bytes.length > this.#size) this.#size = fstatSync(this.#fd).size;
@@ -369,28 +373,28 @@ export class AppendLog {
       buf = new Uint8Array(cap - at);
       buf.set(bytes);
     }
-    await logIO.write(this.#fd, buf, at);
-    if (DSYNC === 0) await logIO.datasync(this.#fd);
+    await logIO.write(this.#fd, buf, at, sync);
+    if (DSYNC === 0) await logIO.datasync(this.#fd, sync);
     this.#size = Math.max(this.#size, at + buf.length);
   }
 
   /**
    * Append records as one write and make it durable (one write + sync for the whole group). On
    * failure the write is zeroed out again when the disk lets us, and the error is rethrown: the
-   * caller must then distrust everything it holds (see `DurableLog`).
+   * caller must then distrust everything it holds (see `DurableLog`). With `sync` the write blocks
+   * the calling thread instead of going through the thread pool.
    */
-  async append(payloads: readonly Uint8Array[]): Promise<void> {
+  async append(payloads: readonly Uint8Array[], sync = false): Promise<void> {
     if (!this.#writable || this.#sealed) throw new Error('AppendLog.append: not the writable active segment');
     const bytes = dataBytes(this.#seq, payloads);
-    await this.#durableWrite(bytes);
+    await this.#durableWrite(bytes, sync);
     this.#seq += payloads.length;
-    this.#writeHead();
   }
 
-  async #durableWrite(bytes: Uint8Array): Promise<void> {
+  async #durableWrite(bytes: Uint8Array, sync = false): Promise<void> {
     const at = this.#end;
     try {
-      await this.#writeAt(bytes, at);
+      await this.#writeAt(bytes, at, sync);
     } catch (e) {
       // Best effort: take back what may have reached the file (O_DSYNC: the data may be written
       // though its sync failed), so that a reopen finds the log as it was. If this fails too, the
@@ -445,13 +449,18 @@ export class AppendLog {
   }
 
   /** Close the active segment. */
-  /** Record the newest committed record number (page cache only: a lower bound that may lag after a crash). */
-  #writeHead(): void {
+  /**
+   * Record the newest durable record number in the head file (page cache only: a lower bound
+   * that may lag after a crash). Called before the lock is given up, so the next holder reads it.
+   */
+  writeHead(): void {
+    if (this.#seq === this.#headSeq || !this.#writable) return;
     try {
       if (this.#headFd < 0) this.#headFd = openSync(join(this.dir, HEAD_FILE), fsc.O_RDWR);
       writeSync(this.#headFd, headText(this.#seq), 0, HEAD_BYTES, 0);
+      this.#headSeq = this.#seq;
     } catch {
-      // The commit is durable without it; the head is only a check against cut logs.
+      // The commits are durable without it; the head is only a check against cut logs.
     }
   }
 

@@ -6,7 +6,7 @@
  * Writes and syncs go through the callback API: one thread-pool hop each, without the promise
  * request object `FileHandle` allocates per call.
  */
-import { fdatasync, fsync, ftruncate, promises as fsp, write, constants as fsc, openSync, closeSync } from 'node:fs';
+import { fdatasync, fdatasyncSync, fsync, ftruncate, promises as fsp, write, writeSync, constants as fsc, openSync, closeSync } from 'node:fs';
 
 /** Positional write of all of `bytes` at `position`. */
 function writeAll(fd: number, bytes: Uint8Array, position: number): Promise<void> {
@@ -19,14 +19,38 @@ function writeAll(fd: number, bytes: Uint8Array, position: number): Promise<void
   });
 }
 
+/** The same, blocking: for a commit nobody else waits on (see `DurableLog`). */
+function writeAllSync(fd: number, bytes: Uint8Array, position: number): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+}
+
 const cb = (f: (done: (e: NodeJS.ErrnoException | null) => void) => void) => new Promise<void>((resolve, reject) => f((e) => (e ? reject(e) : resolve())));
 
 /** Every operation of the engine that changes the disk. */
 export const logIO = {
-  /** Write `bytes` at `position` of an open file. */
-  write: writeAll,
-  /** fdatasync: the file's data (and its size) survive a crash when this resolves. */
-  datasync: (fd: number): Promise<void> => cb((d) => fdatasync(fd, d)),
+  /**
+   * Write `bytes` at `position` of an open file. With `sync` the write happens before this returns,
+   * on the calling thread (no thread-pool round trip; the event loop waits for the disk).
+   */
+  write: (fd: number, bytes: Uint8Array, position: number, sync = false): Promise<void> => {
+    if (!sync) return writeAll(fd, bytes, position);
+    try {
+      writeAllSync(fd, bytes, position);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  },
+  /** fdatasync: the file's data (and its size) survive a crash when this resolves; `sync` as for `write`. */
+  datasync: (fd: number, sync = false): Promise<void> => {
+    if (!sync) return cb((d) => fdatasync(fd, d));
+    try {
+      fdatasyncSync(fd);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  },
   /** fsync: data and metadata. */
   sync: (fd: number): Promise<void> => cb((d) => fsync(fd, d)),
   /** Cut an open file to `length` bytes. */
