@@ -129,6 +129,21 @@ describe('FileStore writers killed with SIGKILL', () => {
     });
   }
 
+  it('a process that never stops committing lets another one in (it steps aside when asked)', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'licit-crash-')), 'store');
+    dirs.push(dir);
+    const busy = await writer({ dir, license, prefix: 'busy', workers: 4 });
+    while (busy.said.acks < 20) await new Promise((r) => setTimeout(r, 5));
+    // Without stepping aside the busy process would hold the lock for good and this would time out.
+    const store = new FileStore(dir, { lockTimeoutMs: 3000 });
+    const seats = new SeatManager(store, license);
+    for (let i = 0; i < 10; i++) await seats.assign(`patient-${i}`, 'basic');
+    const during = busy.said.acks;
+    await store.close();
+    await killDuring([busy], during + 5);
+    expect((await check(dir, [busy.said, { started: new Set(Array.from({ length: 10 }, (_, i) => `patient-${i}`)), assigned: new Set(Array.from({ length: 10 }, (_, i) => `patient-${i}`)), released: new Set(), releasing: new Set(), acks: 10 }])).holders).toBeGreaterThanOrEqual(10);
+  });
+
   it('two processes on one license, killed together, mid-compaction: the limit holds and nothing acknowledged is lost', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'licit-crash-')), 'store');
     dirs.push(dir);
