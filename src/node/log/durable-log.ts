@@ -10,10 +10,11 @@
  * may run on that state while the record is being written.
  *
  * **Group commit.** One write + one fdatasync carries every record queued since the last one. A
- * transaction resolves only when its record is durable. A record that is alone (no other
- * transaction of this log waits in the process) is written synchronously, on the main thread: the
- * event loop waits the ~0.2 ms of the flush, as with better-sqlite3, instead of paying the
- * thread-pool round trip; as soon as others wait, writes go through the thread pool in groups. The lock stays held while transactions
+ * transaction resolves only when its record is durable. A record whose transaction is the only one
+ * running in the process (on any log) is written synchronously, on the main thread: the event loop
+ * waits the ~0.2 ms of the flush, as with better-sqlite3, instead of paying the thread-pool round
+ * trip. As soon as other transactions run, writes go through the thread pool, in groups per log and
+ * in parallel across logs. The lock stays held while transactions
  * keep coming (records applied in memory but not yet durable must not be seen by another
  * process's transaction), and is released {@link LINGER_MS} after the queue drains, or after
  * {@link MAX_HOLD_MS} when another process is waiting for it (it touches the lock's `want` file).
@@ -84,6 +85,13 @@ const MAX_BATCH = 512;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * Transactions running in this process, on every log: from their turn until durable. A write is
+ * made synchronously only when its transaction is the only one, so that concurrent commits (of
+ * this log or any other) keep their flushes in flight together.
+ */
+let running = 0;
+
 interface Queued {
   readonly bytes: Uint8Array;
   readonly resolve: () => void;
@@ -99,10 +107,6 @@ class Turns {
     return !this.#busy && this.#waiting.length === 0;
   }
 
-  /** Transactions waiting for their turn (not counting the one that has it). */
-  get waiting(): number {
-    return this.#waiting.length;
-  }
 
   enter(timeoutMs: number, what: string): Promise<() => void> {
     const leave = () => {
@@ -189,6 +193,15 @@ export class DurableLog<S, R> {
    * Throws {@link LogMoved} when the log directory does not exist.
    */
   async write<T>(fn: (state: S) => Promise<TxOutcome<T, R>>): Promise<T> {
+    running++;
+    try {
+      return await this.#write(fn);
+    } finally {
+      running--;
+    }
+  }
+
+  async #write<T>(fn: (state: S) => Promise<TxOutcome<T, R>>): Promise<T> {
     const leave = await this.#turns.enter(this.#opts.lockTimeoutMs, this.#opts.what);
     let durable: Promise<void> | undefined;
     let value: T;
@@ -358,8 +371,9 @@ export class DurableLog<S, R> {
         if (due && open === undefined && this.#queue.length > 0) this.#gate = new Promise<void>((r) => (open = r));
         if (this.#queue.length > 0) {
           const batch = this.#queue.splice(0, MAX_BATCH);
-          // Alone: nobody would join a group, so spare the thread-pool round trip.
-          const alone = batch.length === 1 && this.#turns.waiting === 0;
+          // Alone in the process: nobody would join a group or flush beside it, so spare the
+          // thread-pool round trip.
+          const alone = batch.length === 1 && running === 1;
           try {
             await log.append(batch.map((q) => q.bytes), alone);
           } catch (e) {
