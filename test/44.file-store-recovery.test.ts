@@ -145,12 +145,18 @@ describe('never a silent reset', () => {
     const store = new FileStore(dir);
     const seats = new SeatManager(store, lic);
     await seats.assign('ann@example.com', 'basic');
+    // Removed while this store still holds the license's lock (it keeps it a moment after a commit).
+    rmSync(licenseDir(dir, lic.id), { recursive: true });
+    await seats.assign('cy@example.com', 'basic');
+    expect((await look(dir)).holders).toEqual(['cy@example.com']);
+    // And removed and made again by another process meanwhile.
+    await new Promise((r) => setTimeout(r, 20));
     rmSync(licenseDir(dir, lic.id), { recursive: true });
     const other = new SeatManager(new FileStore(dir), lic);
     await other.assign('bob@example.com', 'basic');
     // The old handle's lock file is gone: it reloads from the disk instead of writing into the void.
-    await seats.assign('cy@example.com', 'basic');
-    expect((await look(dir)).holders).toEqual(['bob@example.com', 'cy@example.com']);
+    await seats.assign('dee@example.com', 'basic');
+    expect((await look(dir)).holders).toEqual(['bob@example.com', 'dee@example.com']);
   });
 });
 

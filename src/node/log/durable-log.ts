@@ -277,6 +277,13 @@ export class DurableLog<S, R> {
   /** Take the lock unless held (stepping aside first when held too long and wanted), and catch up. */
   async #hold(): Promise<void> {
     this.#stopLinger();
+    if (this.#lock.held && !this.#lock.stillNamed()) {
+      // The directory was removed (and maybe made again) while we held its lock: start over.
+      await this.#drained();
+      this.#check();
+      await this.#lock.release();
+      this.#drop();
+    }
     if (this.#lock.held) {
       // Every few milliseconds of a long hold: bring the head file up to date, and see whether
       // another process asked for the lock.

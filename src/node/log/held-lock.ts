@@ -174,6 +174,16 @@ export class HeldLock {
     this.#addon?.unlockFd(this.#fd);
   }
 
+  /**
+   * True when the lock file we hold is still the one at the path. False when the directory was
+   * removed or replaced under us (our lock then excludes nobody): release and acquire again.
+   */
+  stillNamed(): boolean {
+    if (this.#fallback !== undefined) return true; // the pid-file lock checks its own file
+    const named = statSync(this.#path, { throwIfNoEntry: false });
+    return named !== undefined && named.ino === this.#ino && named.dev === this.#dev;
+  }
+
   /** True when another process started waiting since we took the lock. */
   othersWaiting(): boolean {
     if (this.#wantFd < 0) return false;
