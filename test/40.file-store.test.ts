@@ -1,9 +1,10 @@
 /**
  * FileStore: the conformance suite on real files, then what only a directory can get wrong:
- * torn event tails, corrupt state, directories that cannot be written, files that survive reopen.
+ * torn last writes, damaged records, directories that cannot be written, files that survive reopen.
+ * Recovery, fault injection, migration and compaction: test/44; crashes: test/45.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, appendFileSync, statSync, chownSync } from 'node:fs';
+import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync, statSync, chownSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FileStore } from '../src/node/file-store.js';
 import { SeatManager } from '../src/core/seats/index.js';
 import { rejects, storeConformance } from './helpers/store-conformance.js';
+import { frames, licenseDir, records, segment, tree } from './helpers/file-store-disk.js';
+import { FrameType, encodeFrames } from '../src/node/log/frame.js';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -27,56 +30,91 @@ storeConformance('FileStore', async () => new FileStore(join(tempDir(), 'store')
 const lic = { id: 'lic-1', seats: { basic: 5 } };
 
 describe('FileStore on disk', () => {
-  it('keeps state across reopen, in one directory, with no lock left held', async () => {
+  it('keeps state across reopen, one directory per license, with no lock left held', async () => {
     const dir = join(tempDir(), 'store');
-    const a = new SeatManager(new FileStore(dir), lic);
+    const first = new FileStore(dir);
+    const a = new SeatManager(first, lic);
     await a.assign('ann', 'basic');
     await a.assign('bob', 'basic');
     const b = new SeatManager(new FileStore(dir), lic);
     expect((await b.list()).map((x) => x.userId)).toEqual(['ann', 'bob']);
-    expect(readdirSync(dir).sort()).toEqual(['l-lic-1.events.jsonl', 'l-lic-1.lock', 'l-lic-1.state.json']);
-    expect(statSync(join(dir, 'l-lic-1.state.json')).mode & 0o777).toBe(0o600);
-    // An awkward license id becomes a hashed file name, never a path.
+    // A store keeps the lock a moment for its next transaction, then gives it up by itself.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(readdirSync(dir)).toEqual(['l-lic-1']);
+    const lic1 = licenseDir(dir, 'lic-1');
+    expect(readdirSync(lic1).sort()).toEqual(['head', 'lock', 'lock.want', 'log-0000000001']);
+    expect(statSync(segment(lic1)).mode & 0o777).toBe(0o600);
+    expect(statSync(lic1).mode & 0o777).toBe(0o700);
+    // The lock file names no holder once every transaction is done.
+    expect(readFileSync(join(lic1, 'lock'), 'utf8').trim()).toBe('');
+    // One record per transaction: the writes and the audit event of each assign.
+    const recs = records(segment(lic1));
+    expect(recs.map((r) => r.e.map((e) => [e[0], e[3], e[4].user]))).toEqual([[[1, 'seat.assigned', 'ann']], [[2, 'seat.assigned', 'bob']]]);
+    // An awkward license id becomes a hashed directory name, never a path.
     const odd = new SeatManager(new FileStore(dir), { id: '../../etc/passwd', seats: { basic: 1 } });
     await odd.assign('x', 'basic');
-    expect(readdirSync(dir).filter((f) => f.startsWith('h-')).length).toBe(3);
+    expect(readdirSync(dir).filter((f) => /^h-[0-9a-f]{40}$/.test(f)).length).toBe(1);
   });
 
-  it('ignores and cuts off an event tail that was never committed', async () => {
+  it('cuts off a torn last write and keeps every record before it', async () => {
     const dir = join(tempDir(), 'store');
     const store = new FileStore(dir);
     const seats = new SeatManager(store, lic);
     await seats.assign('ann', 'basic');
-    // A writer that died after appending events but before renaming its state.
-    appendFileSync(join(dir, 'l-lic-1.events.jsonl'), '{"licenseId":"lic-1","seq":2,"kind":"seat.assigned","details":{}}\n{"torn');
-    expect((await store.events('lic-1')).map((e) => e.seq)).toEqual([1]);
-    await seats.assign('bob', 'basic');
-    const ev = await store.events('lic-1');
-    expect(ev.map((e) => [e.seq, e.details.user])).toEqual([
+    const seg = segment(licenseDir(dir, 'lic-1'));
+    const endAt = frames(seg).at(-1)!.end;
+    // A writer that died in the middle of its write: the first 40 bytes of record 2 reached the file.
+    const record2 = encodeFrames([{ type: FrameType.data, seq: 2, batch: 2, payload: Buffer.from(JSON.stringify({ w: [['seat', 'mallory', { type: 'basic' }]], e: [] })), end: true }]);
+    const fd = openSync(seg, 'r+');
+    writeSync(fd, record2, 0, 40, endAt);
+    closeSync(fd);
+    const torn = readFileSync(seg);
+    // A new FileStore (a restarted process) reads past the tail without complaint and without changing it.
+    const reader = new FileStore(dir);
+    expect((await reader.events('lic-1')).map((e) => e.seq)).toEqual([1]);
+    expect((await new SeatManager(reader, lic).list()).map((a) => a.userId)).toEqual(['ann']);
+    expect(readFileSync(seg).equals(torn)).toBe(true);
+    // The next writer cuts it off (under the lock) and writes in its place.
+    await new SeatManager(reader, lic).assign('bob', 'basic');
+    expect((await reader.events('lic-1')).map((e) => [e.seq, e.details.user])).toEqual([
       [1, 'ann'],
       [2, 'bob'],
     ]);
-    expect(readFileSync(join(dir, 'l-lic-1.events.jsonl'), 'utf8')).not.toMatch(/torn/);
+    const after = readFileSync(seg);
+    expect(after.subarray(0, endAt).equals(torn.subarray(0, endAt))).toBe(true);
+    const all = frames(seg);
+    expect(all.map((f) => f.type)).toEqual([FrameType.header, FrameType.data, FrameType.data]);
+    expect(all[2]!.start).toBe(endAt);
+    expect(after.subarray(all[2]!.end).every((b) => b === 0)).toBe(true); // nothing of the torn write left
+    // The first FileStore sees the other process's commit through the cheap check.
+    expect((await seats.list()).map((a) => a.userId)).toEqual(['ann', 'bob']);
   });
 
-  it('reports a corrupt state file as ERR_STORE_CORRUPT and does not overwrite it', async () => {
+  it('damage before the last write is ERR_STORE_CORRUPT and nothing is cut or rewritten', async () => {
     const dir = join(tempDir(), 'store');
-    const seats = new SeatManager(new FileStore(dir), lic);
-    await seats.assign('ann', 'basic');
-    writeFileSync(join(dir, 'l-lic-1.state.json'), '{"format":"licit-store/1", trunc');
-    await rejects(seats.assign('bob', 'basic'), 'ERR_STORE_CORRUPT');
-    await rejects(seats.list(), 'ERR_STORE_CORRUPT');
-    expect(readFileSync(join(dir, 'l-lic-1.state.json'), 'utf8')).toBe('{"format":"licit-store/1", trunc');
-    // A state file of another license under this name is refused too.
-    writeFileSync(join(dir, 'l-lic-1.state.json'), JSON.stringify({ format: 'licit-store/1', licenseId: 'other', lastSeq: 0, eventBytes: 0, records: {} }));
-    await rejects(seats.usage(), 'ERR_STORE_CORRUPT');
-    // A committed event log that lost bytes is corrupt, not silently shorter.
-    const dir2 = join(tempDir(), 'store');
-    const s2 = new FileStore(dir2);
-    await new SeatManager(s2, lic).assign('ann', 'basic');
-    writeFileSync(join(dir2, 'l-lic-1.events.jsonl'), '');
-    await rejects(s2.events('lic-1'), 'ERR_STORE_CORRUPT');
-    await rejects(new SeatManager(s2, lic).assign('bob', 'basic'), 'ERR_STORE_CORRUPT');
+    const writer = new FileStore(dir);
+    const seats = new SeatManager(writer, lic);
+    for (const u of ['ann', 'bob', 'cy']) await seats.assign(u, 'basic');
+    await writer.close();
+    const seg = segment(licenseDir(dir, 'lic-1'));
+    const buf = readFileSync(seg);
+    const second = frames(seg)[2]!;
+    buf[second.start + 40] = buf[second.start + 40]! ^ 0x01; // one flipped bit inside bob's record
+    writeFileSync(seg, buf);
+    const before = tree(dir);
+    const fresh = new SeatManager(new FileStore(dir), lic);
+    const e = await rejects(fresh.assign('dee', 'basic'), 'ERR_STORE_CORRUPT');
+    expect(e.message).toMatch(/an intact record of a later write follows/);
+    await rejects(fresh.list(), 'ERR_STORE_CORRUPT');
+    await rejects(new FileStore(dir).events('lic-1'), 'ERR_STORE_CORRUPT');
+    expect(tree(dir)).toEqual(before);
+    // A segment of another license put in its place is refused too.
+    const other = join(tempDir(), 'store');
+    const otherStore = new FileStore(other);
+    await new SeatManager(otherStore, { id: 'lic-2', seats: { basic: 5 } }).assign('zed', 'basic');
+    await otherStore.close();
+    copyFileSync(segment(licenseDir(other, 'lic-2')), seg);
+    expect((await rejects(new SeatManager(new FileStore(dir), lic).usage(), 'ERR_STORE_CORRUPT')).message).toMatch(/belongs to "lic-2"/);
   });
 
   it('a path that is not a writable directory gives ERR_STORE_UNAVAILABLE', async () => {
@@ -93,8 +131,10 @@ describe('FileStore on disk', () => {
     await new SeatManager(new FileStore(dir), lic).assign('ann', 'basic');
     chmodSync(join(dir, ".."), 0o755);
     chmodSync(dir, 0o755);
-    for (const f of readdirSync(dir)) chmodSync(join(dir, f), 0o644);
-    const before = readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]);
+    const lic1 = licenseDir(dir, 'lic-1');
+    chmodSync(lic1, 0o755);
+    for (const f of readdirSync(lic1)) chmodSync(join(lic1, f), 0o644);
+    const before = tree(dir);
     const code = `const { FileStore } = await import(${JSON.stringify(fileURLToPath(new URL('../src/node/file-store.ts', import.meta.url)))});
 const { SeatManager } = await import(${JSON.stringify(fileURLToPath(new URL('../src/core/seats/index.ts', import.meta.url)))});
 const seats = new SeatManager(new FileStore(${JSON.stringify(dir)}), { id: 'lic-1', seats: { basic: 5 } });
@@ -111,7 +151,7 @@ console.log((await seats.list()).map((a) => a.userId).join(','));`;
     });
     if (asUser === undefined) chmodSync(dir, 0o555);
     expect(r.stdout.trim().split('\n'), r.stderr).toEqual(['ERR_STORE_UNAVAILABLE', 'ann']);
-    expect(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')])).toEqual(before);
+    expect(tree(dir)).toEqual(before);
   });
 });
 

@@ -141,7 +141,7 @@ describe('license server', () => {
       const s = setup({ store: undefined });
       const key = await vendor.issue({ licenseId: 'LIC-DEFSTORE' });
       expect((await s.ask('activate', installation(), key, fp({ mi: 'A' }))).status).toBe(200);
-      expect(readdirSync(dir).some((f) => f.endsWith('.events.jsonl'))).toBe(true);
+      expect(readdirSync(dir).some((f) => readdirSync(join(dir, f)).includes('log-0000000001'))).toBe(true);
       // A second server on the same default store sees the activation.
       const again = setup({ store: undefined });
       expect((await again.get('/v1/admin/devices?licenseId=LIC-DEFSTORE', again.admin)).body.devices).toHaveLength(1);

@@ -13,6 +13,7 @@ import { SeatManager } from '../src/core/seats/index.js';
 import type { AuditEvent, Store } from '../src/core/store.js';
 import { CHAIN_FIELD, genesisHash, linkEvent, HEAD_KEY, HEAD_KIND, isAuditChained, rawEvents, readVerifiedLog, verifyAuditLog, withAuditChain, type AuditHead } from '../src/core/admin/index.js';
 import { manualClock, rejects, storeConformance } from './helpers/store-conformance.js';
+import { frames, licenseDir, rewriteRecords, segment } from './helpers/file-store-disk.js';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -169,55 +170,60 @@ describe('withAuditChain', () => {
 });
 
 describe('tampering with a FileStore on disk', () => {
-  const files = (dir: string) => ({ events: join(dir, 'l-lic-1.events.jsonl'), state: join(dir, 'l-lic-1.state.json') });
+  const seg = (dir: string) => segment(licenseDir(dir, lic.id));
 
-  it('an event edited in the .jsonl file (same length) is named', async () => {
+  it('an event edited in the log, checksums recomputed, is named', async () => {
     const dir = join(tempDir(), 'store');
     const store = withAuditChain(new FileStore(dir));
     await history(store, 6);
     await readVerifiedLog(store, lic.id);
-    const f = files(dir).events;
-    const lines = readFileSync(f, 'utf8').split('\n');
-    expect(lines[3]).toContain('"user":"u2"');
-    lines[3] = (lines[3] as string).replace('"user":"u2"', '"user":"u7"'); // same byte length
-    writeFileSync(f, lines.join('\n'));
+    // Edited bytes alone fail the record checksum: the store refuses the file.
+    const raw = readFileSync(seg(dir));
+    const at = raw.indexOf('"user":"u2"');
+    expect(at).toBeGreaterThan(0);
+    const flipped = Buffer.from(raw);
+    flipped.write('"user":"u7"', at);
+    writeFileSync(seg(dir), flipped);
+    await rejects(readVerifiedLog(new FileStore(dir), lic.id), 'ERR_STORE_CORRUPT');
+    writeFileSync(seg(dir), raw);
+    // An editor who recomputes the checksums is caught by the hash chain, which names the event.
+    rewriteRecords(seg(dir), (recs) =>
+      recs.map((r) => ({ seq: r.seq, json: { ...r.json, e: (r.json.e as Array<[number, string, string, string, { user?: string }]>).map((e) => (e[0] === 4 ? [e[0], e[1], e[2], e[3], { ...e[4], user: 'u7' }] : e)) } })),
+    );
     const e = await rejects(readVerifiedLog(new FileStore(dir), lic.id), 'ERR_AUDIT_TAMPERED');
     expect(e.details.seq).toBe(4);
     expect(e.message).toMatch(/event 4/);
   });
 
-  it('a truncated log whose state was fixed up to match is detected by the head', async () => {
+  it('events removed from the log while the head stays are detected by the head', async () => {
     const dir = join(tempDir(), 'store');
-    const store = withAuditChain(new FileStore(dir));
-    await history(store, 6);
-    const { events, state } = files(dir);
-    const text = readFileSync(events, 'utf8');
-    const kept = `${text.split('\n').slice(0, 4).join('\n')}\n`;
-    writeFileSync(events, kept);
-    const st = JSON.parse(readFileSync(state, 'utf8'));
-    st.lastSeq = 4;
-    st.eventBytes = Buffer.byteLength(kept);
-    writeFileSync(state, JSON.stringify(st));
+    await history(withAuditChain(new FileStore(dir)), 6);
+    // Keep every write (the head says 6) but drop events 5 and 6.
+    rewriteRecords(seg(dir), (recs) => recs.map((r) => ({ seq: r.seq, json: { ...r.json, e: (r.json.e as Array<[number]>).filter((e) => e[0] <= 4) } })));
     const e = await rejects(readVerifiedLog(new FileStore(dir), lic.id), 'ERR_AUDIT_TAMPERED');
     expect(e.details).toMatchObject({ seq: 5, reason: expect.stringMatching(/truncated/) });
-    // Truncating the file alone is caught by the store itself.
+    // Cutting the log file short (records and head alike) is caught by the store itself.
     const dir2 = join(tempDir(), 'store');
-    await history(withAuditChain(new FileStore(dir2)), 6);
-    writeFileSync(files(dir2).events, readFileSync(files(dir2).events, 'utf8').slice(0, 100));
-    await rejects(readVerifiedLog(new FileStore(dir2), lic.id), 'ERR_STORE_CORRUPT');
+    const writer = new FileStore(dir2);
+    await history(withAuditChain(writer), 6);
+    await writer.close();
+    const f = frames(seg(dir2));
+    writeFileSync(seg(dir2), readFileSync(seg(dir2)).subarray(0, f[4]!.start));
+    expect((await rejects(readVerifiedLog(new FileStore(dir2), lic.id), 'ERR_STORE_CORRUPT')).message).toMatch(/ends at record 3 but record 6 was committed/);
+    await rejects(new SeatManager(new FileStore(dir2), lic).assign('x', 'basic'), 'ERR_STORE_CORRUPT');
   });
 
-  it('the head record edited or deleted in the state file is detected', async () => {
+  it('the head record edited or deleted in the log is detected', async () => {
     const dir = join(tempDir(), 'store');
     await history(withAuditChain(new FileStore(dir)), 3);
-    const { state } = files(dir);
-    const st = JSON.parse(readFileSync(state, 'utf8'));
-    expect(st.records[HEAD_KIND][HEAD_KEY].seq).toBe(3);
-    st.records[HEAD_KIND][HEAD_KEY].hash = 'f'.repeat(64);
-    writeFileSync(state, JSON.stringify(st));
+    const isHead = (w: unknown) => (w as string[])[0] === HEAD_KIND && (w as string[])[1] === HEAD_KEY;
+    const raw = readFileSync(seg(dir));
+    rewriteRecords(seg(dir), (recs) =>
+      recs.map((r) => ({ seq: r.seq, json: { ...r.json, w: (r.json.w as unknown[]).map((w) => (isHead(w) ? [HEAD_KIND, HEAD_KEY, { ...(w as [string, string, AuditHead])[2], hash: 'f'.repeat(64) }] : w)) } })),
+    );
     expect((await rejects(readVerifiedLog(new FileStore(dir), lic.id), 'ERR_AUDIT_TAMPERED')).details.seq).toBe(3);
-    delete st.records[HEAD_KIND];
-    writeFileSync(state, JSON.stringify(st));
+    writeFileSync(seg(dir), raw);
+    rewriteRecords(seg(dir), (recs) => recs.map((r) => ({ seq: r.seq, json: { ...r.json, w: (r.json.w as unknown[]).filter((w) => !isHead(w)) } })));
     expect((await rejects(readVerifiedLog(new FileStore(dir), lic.id), 'ERR_AUDIT_TAMPERED')).details.reason).toMatch(/head record is missing/);
   });
 });

@@ -10,6 +10,7 @@ import { FileStore } from '../src/node/file-store.js';
 import { Activations, SeatManager } from '../src/core/seats/index.js';
 import { recordCreditUsage, recordSeatsChange, withAuditChain } from '../src/core/admin/index.js';
 import { licit } from './helpers/cli.js';
+import { licenseDir, rewriteRecords, segment } from './helpers/file-store-disk.js';
 import { makeVendor, type TestVendor } from './helpers/vendor.js';
 
 const MAR1 = Date.UTC(2025, 2, 1);
@@ -70,8 +71,10 @@ describe('licit log', () => {
   it('fails with ERR_AUDIT_TAMPERED (exit 1) naming the edited event; usage errors exit 2', () => {
     const copy = join(root, 'edited');
     cpSync(dir, copy, { recursive: true });
-    const f = join(copy, 'l-lic-1.events.jsonl');
-    writeFileSync(f, readFileSync(f, 'utf8').replace('bob@example.com', 'eve@example.com'));
+    // Edit bob's event in the log, checksums recomputed: only the hash chain can tell.
+    rewriteRecords(segment(licenseDir(copy, 'lic-1')), (recs) =>
+      recs.map((r) => ({ seq: r.seq, json: { ...r.json, e: (r.json.e as Array<[number, string, string, string, { user?: string }]>).map((e) => (e[4].user === 'bob@example.com' ? [e[0], e[1], e[2], e[3], { ...e[4], user: 'eve@example.com' }] : e)) } })),
+    );
     const r = licit(['log', '--store', copy, '--license-id', 'lic-1', '--json']);
     expect(r.code).toBe(1);
     expect(r.json().error).toMatchObject({ code: 'ERR_AUDIT_TAMPERED', details: { seq: 2 } });

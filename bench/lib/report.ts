@@ -116,3 +116,26 @@ export async function interleaved(
   }
   return { oursMs: a / (rounds * batch), baselineMs: b / (rounds * batch) };
 }
+
+/**
+ * Time several async functions in rotating batches (the order shifts by one each round) and return
+ * mean ms per call for each, in the order given. {@link interleaved} for more than two sides.
+ */
+export async function rotated(fns: ReadonlyArray<() => unknown>, opts: { rounds?: number; batch?: number } = {}): Promise<number[]> {
+  const rounds = opts.rounds ?? (QUICK ? 10 : 60);
+  const batch = opts.batch ?? 200;
+  const run = async (f: () => unknown) => {
+    const t = performance.now();
+    for (let i = 0; i < batch; i++) await f();
+    return performance.now() - t;
+  };
+  for (const f of fns) await run(f); // warm-up
+  const total = fns.map(() => 0);
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < fns.length; k++) {
+      const i = (r + k) % fns.length;
+      total[i] = (total[i] as number) + (await run(fns[i] as () => unknown));
+    }
+  }
+  return total.map((t) => t / (rounds * batch));
+}

@@ -2,49 +2,49 @@
  * {@link Store} in one directory: licit's embedded default, safe when several processes on one
  * machine use the same directory at once.
  *
- * Per license, three files:
- * - `<name>.state.json`: every record, the newest event number and how many bytes of the event
- *   log are committed. Replaced atomically (write temp, fsync, rename, fsync directory), so a
- *   crash leaves the old or the new state, never a mix.
- * - `<name>.events.jsonl`: the audit trail, one JSON event a line, append-only. Events are written
- *   and fsynced *before* the state that counts them is renamed into place; bytes past the
- *   committed length are a transaction that never committed, ignored by readers and cut off by
- *   the next writer.
- * - `<name>.lock`: the cross-process lock of `node/lock.ts` (kernel `flock`, released by the OS
- *   when a holder dies, so a SIGKILL never leaves it stuck).
+ * Each license has a directory `<name>/` holding a durable log (`node/log/`): segments
+ * `log-0000000001`, … of framed, checksummed records (one record = one committed transaction's
+ * writes and audit events), a `snapshot` of the state at the start of the newest segment, `head`
+ * (the newest record number seen committed, against logs cut short) and `lock` (+ `lock.want`),
+ * the cross-process lock. docs/seats.md describes the format and what survives what. A commit appends its record (one write + one
+ * fdatasync, shared by every transaction waiting in this process: group commit), so its cost does
+ * not grow with the number of seats. Each process keeps the state in memory and, under the lock,
+ * reads only what other processes appended since.
  *
- * Every transaction reads the state under the lock, runs, and commits before releasing it:
- * count-and-insert is atomic across processes.
+ * A missing or damaged snapshot is rebuilt from the segments; a missing segment, damaged record or
+ * emptied license directory is `ERR_STORE_CORRUPT`, never a new license. Only a license directory
+ * that does not exist at all is a new license. A failed write or sync poisons the license in this
+ * FileStore (`ERR_STORE_POISONED`) until a new FileStore reads the disk again.
+ *
+ * A store written by an older licit (`<name>.state.json` + `<name>.events.jsonl`) is migrated on
+ * the license's first transaction; see `file-store-legacy.ts`.
  */
 import { createHash } from 'node:crypto';
-import { open, readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LicenseError, isLicenseError } from '../core/errors.js';
-import { BufferedTx, checkId, sortEntries, type AuditEvent, type EventQuery, type JsonObject, type Store, type StoreEntry, type StoreReader, type StoreTx } from '../core/store.js';
+import { BufferedTx, checkId, type AuditEvent, type EventQuery, type Store, type StoreReader, type StoreTx } from '../core/store.js';
+import { encodeRecord, eventsOf, recordOf, sourceOf, storeMachine, type StoreRecord, type StoreState } from './file-store-state.js';
+import { MIGRATED_FROM, hasLegacy, legacyPaths, legacyStateSha256, readLegacy, tombstone, type LegacyLicense, type LegacyPaths } from './file-store-legacy.js';
+import { AppendLog, LogMoved } from './log/append-log.js';
+import { DurableLog } from './log/durable-log.js';
 import { withLock } from './lock.js';
-import { writeFileAtomic } from './sealed-file.js';
 import { makeDirectory } from './make-dir.js';
+import { writeFileAtomic } from './sealed-file.js';
 
 /** Options of {@link FileStore}. */
 export interface FileStoreOptions {
   /** How long a transaction waits for another process's transaction on the same license (default 10 000 ms). */
   readonly lockTimeoutMs?: number;
-  /** File mode of the state and event files (default `0o600`: seat data names people). */
+  /** File mode of the log, snapshot and lock files (default `0o600`: seat data names people); directories get the matching search bits. */
   readonly mode?: number;
+  /**
+   * Start a new log segment with a snapshot of the state once the newest segment passes this many
+   * bytes (and twice the last snapshot's size). Default 4 MiB. Smaller means faster opening and
+   * more segment files; the cost per commit stays the same either way.
+   */
+  readonly compactBytes?: number;
 }
-
-/** The state file's contents. */
-interface StateFile {
-  format: 'licit-store/1';
-  licenseId: string;
-  lastSeq: number;
-  eventBytes: number;
-  records: Record<string, Record<string, JsonObject>>;
-}
-
-const FORMAT = 'licit-store/1';
-
-const emptyState = (licenseId: string): StateFile => ({ format: FORMAT, licenseId, lastSeq: 0, eventBytes: 0, records: {} });
 
 /** File name stem for a license: readable when the id is tame, a hash otherwise (ids may hold `/`, `..`, anything). */
 function stem(licenseId: string): string {
@@ -53,7 +53,18 @@ function stem(licenseId: string): string {
 }
 
 /** OS errors that mean "cannot reach or write the store" rather than a bug. */
-const UNAVAILABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOTDIR', 'EISDIR', 'EIO', 'EMFILE', 'ENFILE', 'ELOOP', 'ENAMETOOLONG', 'EBUSY', 'EEXIST']);
+const UNAVAILABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOTDIR', 'EISDIR', 'EIO', 'EMFILE', 'ENFILE', 'ELOOP', 'ENAMETOOLONG', 'EBUSY', 'EEXIST', 'ENOENT']);
+
+/** One license's paths and log in a FileStore. */
+interface License {
+  readonly stem: string;
+  readonly dir: string;
+  readonly log: DurableLog<StoreState, StoreRecord>;
+  readonly legacy: LegacyPaths;
+}
+
+/** Records the migration writes per log record, so that no record grows without bound. */
+const MIGRATION_CHUNK = 2000;
 
 /**
  * A {@link Store} in a directory.
@@ -66,145 +77,208 @@ const UNAVAILABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'EN
  * await seats.assign('ann@example.com', 'basic');
  * ```
  */
+/** Errors of a write or sync that reached the device: the disk's state is unknown after them. */
+const WRITE_FAILURES: ReadonlySet<string> = new Set(['EIO', 'ENOSPC', 'EDQUOT', 'EROFS']);
+
 export class FileStore implements Store {
   /** The store directory (absolute). */
   readonly dir: string;
-  private readonly lockTimeoutMs: number;
-  private readonly mode: number;
-  private closed = false;
+  readonly #lockTimeoutMs: number;
+  readonly #mode: number;
+  readonly #compactBytes: number;
+  readonly #logs = new Map<string, DurableLog<StoreState, StoreRecord>>();
+  /** Licenses whose directory could not be made or migrated because a write failed: refused until a new FileStore. */
+  readonly #poisoned = new Map<string, LicenseError>();
+  /** Licenses whose old-layout files were checked by a transaction of this FileStore. */
+  readonly #checked = new Set<string>();
+  #closed = false;
 
   constructor(dir: string, options: FileStoreOptions = {}) {
     if (typeof dir !== 'string' || dir === '') throw new LicenseError('ERR_USAGE', 'FileStore needs a directory path');
     this.dir = resolve(dir);
-    this.lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
-    this.mode = options.mode ?? 0o600;
+    this.#lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
+    this.#mode = options.mode ?? 0o600;
+    this.#compactBytes = options.compactBytes ?? 4 * 1024 * 1024;
+    if (!Number.isFinite(this.#lockTimeoutMs) || this.#lockTimeoutMs < 0) throw new LicenseError('ERR_USAGE', `lockTimeoutMs must be a non-negative number of milliseconds, got ${String(options.lockTimeoutMs)}`);
+    if (!Number.isSafeInteger(this.#compactBytes) || this.#compactBytes < 1) throw new LicenseError('ERR_USAGE', `compactBytes must be a positive whole number of bytes, got ${String(options.compactBytes)}`);
   }
 
-  private paths(licenseId: string) {
+  #license(licenseId: string): License {
     checkId(licenseId, 'license id');
-    if (this.closed) throw new LicenseError('ERR_STORE_UNAVAILABLE', 'this FileStore was closed; create a new one');
+    if (this.#closed) throw new LicenseError('ERR_STORE_UNAVAILABLE', 'this FileStore was closed; create a new one');
+    const poisoned = this.#poisoned.get(licenseId);
+    if (poisoned !== undefined) throw poisoned;
     const s = stem(licenseId);
-    return { state: join(this.dir, `${s}.state.json`), events: join(this.dir, `${s}.events.jsonl`), lock: join(this.dir, `${s}.lock`) };
+    const dir = join(this.dir, s);
+    let log = this.#logs.get(licenseId);
+    if (log === undefined) {
+      log = new DurableLog(dir, storeMachine(licenseId), { id: licenseId, mode: this.#mode, lockTimeoutMs: this.#lockTimeoutMs, compactBytes: this.#compactBytes, what: `the seat store ${this.dir}` });
+      this.#logs.set(licenseId, log);
+    }
+    return { stem: s, dir, log, legacy: legacyPaths(this.dir, s) };
   }
 
   async transaction<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    const p = this.paths(licenseId);
-    await this.ensureDir();
-    return this.guard(() =>
-      withLock(
-        p.lock,
-        async () => {
-          const st = await this.load(p.state, licenseId);
-          const tx = new BufferedTx(licenseId, st.lastSeq, source(st));
-          const value = await fn(tx);
-          if (!tx.empty) await this.commit(p, st, tx);
-          return value;
-        },
-        { timeoutMs: this.lockTimeoutMs },
-      ),
-    );
+    const lic = this.#license(licenseId);
+    return this.#guard(async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.#prepare(licenseId, lic);
+          return await lic.log.write(async (state) => {
+            const tx = new BufferedTx(licenseId, state.lastSeq, sourceOf(state));
+            const value = await fn(tx);
+            if (tx.empty) return { value };
+            const decoded = recordOf(tx);
+            return { value, record: { bytes: encodeRecord(decoded), decoded } };
+          });
+        } catch (e) {
+          // The license directory vanished between our look and the lock: make it again.
+          if (e instanceof LogMoved && attempt < 2) continue;
+          this.#poisonOn(licenseId, e);
+          throw e;
+        }
+      }
+    });
   }
 
   async read<T>(licenseId: string, fn: (reader: StoreReader) => Promise<T>): Promise<T> {
-    const p = this.paths(licenseId);
-    // No lock: the state file is only ever replaced by rename, so one read sees one commit.
-    const st = await this.guard(() => this.load(p.state, licenseId));
-    const src = source(st);
-    return fn({ licenseId, get: src.get, list: (kind, prefix = '') => src.list(kind, prefix) });
+    const lic = this.#license(licenseId);
+    return this.#guard(() =>
+      lic.log.read(async (state) => {
+        const s = state ?? this.#legacyState(licenseId, lic);
+        const src = sourceOf(s);
+        return fn({ licenseId, get: src.get, list: (kind, prefix = '') => src.list(kind, prefix) });
+      }),
+    );
   }
 
   async events(licenseId: string, query: EventQuery = {}): Promise<AuditEvent[]> {
-    const p = this.paths(licenseId);
-    return this.guard(async () => {
-      const st = await this.load(p.state, licenseId);
-      if (st.eventBytes === 0) return [];
-      const buf = await readFile(p.events).catch((e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') throw corrupt(p.events, 'the event log is missing');
-        throw e;
-      });
-      if (buf.length < st.eventBytes) throw corrupt(p.events, `the event log is ${buf.length} bytes but ${st.eventBytes} were committed`);
-      const lines = buf.subarray(0, st.eventBytes).toString('utf8').split('\n').filter((l) => l !== '');
+    const lic = this.#license(licenseId);
+    return this.#guard(async () => {
+      let all: AuditEvent[];
+      if (AppendLog.exists(lic.dir)) all = (await lic.log.history()).flatMap((r) => eventsOf(licenseId, r));
+      else all = this.#legacy(licenseId, lic)?.events ?? [];
       const after = query.afterSeq ?? 0;
-      const out: AuditEvent[] = [];
-      for (const line of lines) {
-        let e: AuditEvent;
-        try {
-          e = JSON.parse(line) as AuditEvent;
-        } catch {
-          throw corrupt(p.events, 'an event line is not JSON');
-        }
-        if (e === null || typeof e !== 'object' || typeof e.seq !== 'number') throw corrupt(p.events, 'an event has no sequence number');
-        if (e.seq > after) out.push(e);
-        if (query.limit !== undefined && out.length >= query.limit) break;
-      }
-      return out;
+      const out = all.filter((e) => e.seq > after);
+      return query.limit === undefined ? out : out.slice(0, query.limit);
     });
   }
 
   async close(): Promise<void> {
-    this.closed = true;
+    this.#closed = true;
+    const logs = [...this.#logs.values()];
+    this.#logs.clear();
+    await Promise.all(logs.map((l) => l.close().catch(() => undefined)));
   }
 
-  private async ensureDir(): Promise<void> {
-    await this.guard(() => makeDirectory(this.dir));
+  /**
+   * A write or sync that failed anywhere on the way to a commit (making or migrating the license's
+   * directory, taking its lock, writing the log) poisons the license in this FileStore, as a failed
+   * commit poisons its log: the page cache may hold what the disk does not, so only a new FileStore
+   * may look again.
+   */
+  #poisonOn(licenseId: string, e: unknown): void {
+    const err = e as { code?: unknown; cause?: { code?: unknown }; details?: { errno?: unknown } };
+    const code = [err?.code, err?.cause?.code, err?.details?.errno].find((c): c is string => typeof c === 'string' && WRITE_FAILURES.has(c));
+    if (code === undefined || this.#poisoned.has(licenseId)) return;
+    this.#poisoned.set(licenseId, new LicenseError('ERR_STORE_POISONED', `the seat store ${this.dir}: an earlier write or sync of license ${licenseId} failed (${code}); this FileStore refuses it since. Open the store again (a new FileStore): that reads the disk and shows what committed`, { dir: this.dir, errno: code }, { cause: e }));
   }
 
-  /** Read a license's state; a missing file is a license never written. */
-  private async load(path: string, licenseId: string): Promise<StateFile> {
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyState(licenseId);
-      throw e;
-    }
-    let st: StateFile;
-    try {
-      st = JSON.parse(text) as StateFile;
-    } catch {
-      throw corrupt(path, 'it is not JSON');
-    }
-    if (st === null || typeof st !== 'object' || st.format !== FORMAT) throw corrupt(path, `it is not a ${FORMAT} state file`);
-    if (st.licenseId !== licenseId) throw corrupt(path, `it belongs to license "${String(st.licenseId)}"`);
-    if (!Number.isSafeInteger(st.lastSeq) || !Number.isSafeInteger(st.eventBytes) || typeof st.records !== 'object' || st.records === null) {
-      throw corrupt(path, 'its header fields are malformed');
-    }
-    return st;
-  }
-
-  /** Append the events, then atomically replace the state that counts them. */
-  private async commit(p: { state: string; events: string }, st: StateFile, tx: BufferedTx): Promise<void> {
-    let eventBytes = st.eventBytes;
-    if (tx.events.length > 0) {
-      const bytes = Buffer.from(tx.events.map((e) => `${JSON.stringify(e)}\n`).join(''), 'utf8');
-      const fh = await open(p.events, st.eventBytes === 0 ? 'a+' : 'r+', this.mode);
-      try {
-        const size = (await fh.stat()).size;
-        if (size < st.eventBytes) throw corrupt(p.events, `the event log is ${size} bytes but ${st.eventBytes} were committed`);
-        // Bytes past the committed length belong to a writer that died before its rename.
-        if (size > st.eventBytes) await fh.truncate(st.eventBytes);
-        await fh.write(bytes, 0, bytes.length, st.eventBytes);
-        await fh.datasync();
-      } finally {
-        await fh.close();
+  /** Make sure the license has a log directory: create it, or migrate the old layout into it. */
+  async #prepare(licenseId: string, lic: License): Promise<void> {
+    // Open in this process: taking the lock finds out if the directory went away.
+    if (lic.log.loaded && this.#checked.has(licenseId)) return;
+    if (AppendLog.exists(lic.dir)) {
+      if (!this.#checked.has(licenseId)) {
+        await this.#settleLegacy(licenseId, lic);
+        this.#checked.add(licenseId);
       }
-      eventBytes += bytes.length;
+      return;
     }
-    const records = st.records;
-    for (const w of tx.writes) {
-      if (!Object.hasOwn(records, w.kind)) define(records, w.kind, {});
-      const byKind = records[w.kind] as Record<string, JsonObject>;
-      // define/delete, never `obj[key] = v`: a user id may be "__proto__".
-      if (w.value === undefined) delete byKind[w.key];
-      else define(byKind, w.key, w.value);
-      if (Object.keys(byKind).length === 0) delete records[w.kind];
+    await makeDirectory(this.dir);
+    if (!hasLegacy(lic.legacy)) {
+      await AppendLog.create(lic.dir, licenseId, this.#mode);
+      this.#checked.add(licenseId);
+      return;
     }
-    const next: StateFile = { format: FORMAT, licenseId: st.licenseId, lastSeq: st.lastSeq + tx.events.length, eventBytes, records };
-    await writeFileAtomic(p.state, Buffer.from(JSON.stringify(next), 'utf8'), this.mode);
+    // Read once before taking the old lock, so that damage is reported without creating anything.
+    this.#legacy(licenseId, lic);
+    // Under the old lock, so that an older licit writing these files waits or is waited for.
+    await withLock(
+      lic.legacy.lock,
+      async () => {
+        if (AppendLog.exists(lic.dir)) return;
+        const old = this.#legacy(licenseId, lic);
+        if (old === undefined) {
+          await AppendLog.create(lic.dir, licenseId, this.#mode);
+          return;
+        }
+        const marker = Buffer.from(`${JSON.stringify({ from: 'licit-store/1', stateSha256: old.stateSha256, events: old.lastSeq, records: old.records.length })}\n`);
+        await AppendLog.create(lic.dir, licenseId, this.#mode, migrationRecords(old), { [MIGRATED_FROM]: marker });
+        await writeFileAtomic(lic.legacy.state, tombstone(lic.stem), this.#mode);
+      },
+      { timeoutMs: this.#lockTimeoutMs },
+    );
+    this.#checked.add(licenseId);
+  }
+
+  /**
+   * Old-layout files beside an existing log directory: the tombstone (done), the state the log was
+   * migrated from (a migration that stopped before writing its tombstone: write it now), or
+   * anything else (an older licit wrote after the migration: refuse).
+   */
+  async #settleLegacy(licenseId: string, lic: License): Promise<void> {
+    if (!hasLegacy(lic.legacy)) return;
+    await withLock(
+      lic.legacy.lock,
+      async () => {
+        const now = legacyStateSha256(lic.legacy);
+        if (now === undefined) return;
+        let text: string;
+        try {
+          text = readFileSync(lic.legacy.state, 'utf8');
+        } catch {
+          return;
+        }
+        if (text.includes('"licit-store/migrated"')) return;
+        let from: { stateSha256?: unknown } | undefined;
+        try {
+          from = JSON.parse(readFileSync(join(lic.dir, MIGRATED_FROM), 'utf8')) as { stateSha256?: unknown };
+        } catch {
+          from = undefined;
+        }
+        if (from?.stateSha256 !== now) {
+          throw new LicenseError(
+            'ERR_STORE_CORRUPT',
+            `license "${licenseId}" has both a log directory ${lic.dir} and an old-layout state file ${lic.legacy.state} that the log was not migrated from: an older licit may still be writing the old files. Stop every process using this store, keep the directory that holds the current seats, and move the other aside`,
+            { licenseId, path: lic.legacy.state },
+          );
+        }
+        await writeFileAtomic(lic.legacy.state, tombstone(lic.stem), this.#mode);
+      },
+      { timeoutMs: this.#lockTimeoutMs },
+    );
+  }
+
+  /** The license as old-layout files hold it (undefined when there are none); a tombstone without its log directory is damage. */
+  #legacy(licenseId: string, lic: License): LegacyLicense | undefined {
+    const old = readLegacy(lic.legacy, licenseId);
+    if (old === 'migrated') {
+      throw new LicenseError('ERR_STORE_CORRUPT', `license "${licenseId}" was migrated to ${lic.dir}, which is missing; restore that directory from a backup`, { licenseId, path: lic.dir });
+    }
+    return old;
+  }
+
+  #legacyState(licenseId: string, lic: License): StoreState {
+    const machine = storeMachine(licenseId);
+    const state = machine.empty();
+    const old = this.#legacy(licenseId, lic);
+    if (old !== undefined) for (const r of migrationRecords(old)) machine.apply(state, machine.decode(r));
+    return state;
   }
 
   /** Map OS failures to `ERR_STORE_UNAVAILABLE` and lock timeouts likewise; pass licit errors through. */
-  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+  async #guard<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (e) {
@@ -213,6 +287,9 @@ export class FileStore implements Store {
           throw new LicenseError('ERR_STORE_UNAVAILABLE', `the seat store ${this.dir} is busy or cannot be locked: ${e.message}`, { dir: this.dir, ...e.details }, { cause: e });
         }
         throw e;
+      }
+      if (e instanceof LogMoved) {
+        throw new LicenseError('ERR_STORE_UNAVAILABLE', `the seat store ${this.dir} changed while being opened (${e.message}); try again`, { dir: this.dir }, { cause: e });
       }
       const code = (e as NodeJS.ErrnoException)?.code;
       if (typeof code === 'string' && UNAVAILABLE.has(code)) {
@@ -223,24 +300,15 @@ export class FileStore implements Store {
   }
 }
 
-function define<V>(obj: Record<string, V>, key: string, value: V): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
-function source(st: StateFile) {
-  const kindOf = (kind: string): Record<string, JsonObject> => (Object.hasOwn(st.records, kind) ? (st.records[kind] as Record<string, JsonObject>) : {});
-  return {
-    get: async (kind: string, key: string): Promise<JsonObject | undefined> => {
-      const byKind = kindOf(kind);
-      return Object.hasOwn(byKind, key) ? structuredClone(byKind[key] as JsonObject) : undefined;
-    },
-    list: async (kind: string, prefix: string): Promise<StoreEntry[]> => {
-      const byKind = kindOf(kind);
-      return sortEntries(Object.keys(byKind).filter((k) => k.startsWith(prefix)).map((key) => ({ key, value: structuredClone(byKind[key] as JsonObject) })));
-    },
-  };
-}
-
-function corrupt(path: string, why: string): LicenseError {
-  return new LicenseError('ERR_STORE_CORRUPT', `the seat store file ${path} cannot be read: ${why}. Restore the directory from a backup`, { path });
+/** The first records of a migrated license: its old events in chunks, then its records. */
+function migrationRecords(old: LegacyLicense): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < old.events.length; i += MIGRATION_CHUNK) {
+    const e = old.events.slice(i, i + MIGRATION_CHUNK).map((x) => [x.seq, x.at, x.actor, x.kind, x.details] as const);
+    out.push(encodeRecord({ w: [], e }));
+  }
+  for (let i = 0; i < old.records.length || (i === 0 && out.length === 0); i += MIGRATION_CHUNK) {
+    out.push(encodeRecord({ w: old.records.slice(i, i + MIGRATION_CHUNK), e: [] }));
+  }
+  return out;
 }

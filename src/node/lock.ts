@@ -37,7 +37,7 @@ export interface LockOptions {
 }
 
 /** What the lock file says about its holder. */
-interface Holder {
+export interface Holder {
   pid: number;
   host: string;
   /** Wall-clock start of the holding process, ms since epoch (diagnostics). */
@@ -66,11 +66,13 @@ function procStart(pid: number): string {
 
 const OWN_PST = procStart(process.pid);
 
-function newHolder(): Holder {
+/** @internal The identity this process writes into a lock file it holds (also used by `log/held-lock.ts`). */
+export function newHolder(): Holder {
   return { pid: process.pid, host: HOST, start: PROCESS_START, pst: OWN_PST, token: randomBytes(8).toString('hex') };
 }
 
-function parseHolder(text: string): Holder | undefined {
+/** @internal A lock file's holder, or `undefined` when the text names none. */
+export function parseHolder(text: string): Holder | undefined {
   try {
     const h = JSON.parse(text) as Partial<Holder>;
     if (typeof h.pid === 'number' && Number.isInteger(h.pid) && h.pid > 0 && typeof h.host === 'string' && typeof h.token === 'string') {
@@ -82,8 +84,8 @@ function parseHolder(text: string): Holder | undefined {
   return undefined;
 }
 
-/** True when the holder is certainly gone: same host, and its pid is dead or now someone else. */
-function holderIsDead(h: Holder): boolean {
+/** @internal True when the holder is certainly gone: same host, and its pid is dead or now someone else. */
+export function holderIsDead(h: Holder): boolean {
   if (h.host !== HOST) return false;
   try {
     process.kill(h.pid, 0);
@@ -98,7 +100,8 @@ function holderIsDead(h: Holder): boolean {
   return false;
 }
 
-function describe(h: Holder | undefined): string {
+/** @internal The holder in words, for error messages. */
+export function describeHolder(h: Holder | undefined): string {
   if (h === undefined) return 'an unknown holder';
   const since = h.start > 0 ? ` (process started ${new Date(h.start).toISOString()})` : '';
   return `pid ${h.pid} on ${h.host}${since}`;
@@ -310,7 +313,7 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
   }
   throw new LicenseError(
     'ERR_LEDGER_LOCKED',
-    `${file} is locked by ${describe(holder)} and was not released within ${timeoutMs} ms; wait for that process to finish or stop it (a killed holder releases the lock by itself)`,
+    `${file} is locked by ${describeHolder(holder)} and was not released within ${timeoutMs} ms; wait for that process to finish or stop it (a killed holder releases the lock by itself)`,
     { path: file, timeoutMs, holderPid: holder?.pid, holderHost: holder?.host },
   );
 }

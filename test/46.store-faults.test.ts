@@ -1,0 +1,139 @@
+/**
+ * FileStore under injected I/O faults (the faultfs LD_PRELOAD shim of test/35): seat assignments and
+ * releases, a device activation and license-server answers (activation and renewals, each several
+ * store transactions) in a child process whose Nth write, sync, rename or open fails with EIO or
+ * ENOSPC. After each run, reopened without faults: no acknowledged operation lost, the failed one
+ * either wholly there or wholly absent, no limit exceeded, the audit chain intact, and the store
+ * object that saw the fault refused everything after it.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readVerifiedLog } from '../src/core/admin/audit-chain.js';
+import { createRequest, newNonce, type InstallationSigner } from '../src/core/exchange/index.js';
+import { keyId } from '../src/core/keys.js';
+import { Activations, SeatManager } from '../src/core/seats/index.js';
+import { verifyLicense } from '../src/core/verify.js';
+import { FileStore } from '../src/node/file-store.js';
+import { makeVendor } from './helpers/vendor.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const CHILD = join(ROOT, 'test/fixtures/store-fault-child.mjs');
+const vendor = makeVendor();
+const NOW = Date.parse('2026-12-01T00:00:00Z');
+const work = mkdtempSync(join(tmpdir(), 'licit-44-'));
+let shim = '';
+let shimMissing: string | undefined;
+let key = '';
+let ops: Record<string, unknown>[] = [];
+
+function installation(): InstallationSigner {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const raw = new Uint8Array(Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url'));
+  return { kid: keyId(raw), publicKey: raw, sign: (m) => new Uint8Array(sign(null, m, privateKey)) };
+}
+
+beforeAll(async () => {
+  try {
+    execFileSync('cc', ['-shared', '-fPIC', '-o', join(work, 'faultfs.so'), join(ROOT, 'test/fixtures/faultfs.c'), '-ldl'], { stdio: 'pipe' });
+    shim = join(work, 'faultfs.so');
+  } catch (e) {
+    shimMissing = `cannot build the fault-injection shim with cc: ${(e as Error).message.split('\n')[0]}`;
+  }
+  key = await vendor.issue({ licenseId: 'LIC-FAULT', seats: { basic: 2 }, maxActivations: 2 }, new Date(NOW - 86_400_000));
+  const inst = installation();
+  const fp = 'fp1:su=AAAAAAAAAAAAAAAAAAAAAA,mi=BBBBBBBBBBBBBBBBBBBBBB';
+  const req = async (operation: 'activate' | 'renew') => createRequest({ operation, licenseId: 'LIC-FAULT', licenseKey: key, fingerprint: fp, nonce: newNonce(), clientTime: new Date(NOW) }, inst);
+  ops = [
+    { kind: 'assign', user: 'u1', type: 'basic' },
+    { kind: 'assign', user: 'u2', type: 'basic' },
+    { kind: 'release', user: 'u1' },
+    { kind: 'activate', user: 'ann', device: 'dev-1' },
+    { kind: 'answer', request: await req('activate') },
+    { kind: 'assign', user: 'u3', type: 'basic' },
+    { kind: 'answer', request: await req('renew') },
+    { kind: 'answer', request: await req('renew') },
+  ];
+}, 60_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+interface Line { op: number; ok?: true; error?: string; message?: string; after?: string[] }
+
+function runChild(dir: string, fault: Record<string, string | number>): Promise<Line[]> {
+  const env: NodeJS.ProcessEnv = { ...process.env, LD_PRELOAD: shim, UV_USE_IO_URING: '0' };
+  for (const [k, v] of Object.entries(fault)) env[`LICIT_FAULT_${k}`] = String(v);
+  env.LICIT_FAULT_CHILD = JSON.stringify({ key, publicKey: vendor.publicKeyPem, signingKey: vendor.privateKeyPem, dir, now: NOW, ops });
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [CHILD], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    c.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    c.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    c.on('close', (code) => (code === 0 ? resolve(out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line)) : reject(new Error(`child exited ${code}: ${err}`))));
+  });
+}
+
+/** Seat holders after applying the first `n` ops (the seat ops only). */
+function holders(n: number): string[] {
+  const h = new Set<string>();
+  for (const o of ops.slice(0, n)) {
+    if (o.kind === 'assign') h.add(o.user as string);
+    if (o.kind === 'release') h.delete(o.user as string);
+  }
+  return [...h].sort();
+}
+
+async function check(name: string, dir: string, lines: Line[]): Promise<void> {
+  const why = `${name}: ${JSON.stringify(lines)}`;
+  const acked = lines.filter((l) => l.ok === true).length;
+  const failed = lines.find((l) => l.error !== undefined);
+  if (failed !== undefined) {
+    expect(['ERR_STORE_UNAVAILABLE', 'ERR_STORE_POISONED', 'ERR_IO'], why).toContain(failed.error);
+    expect(failed.after, why).toEqual(['ERR_STORE_POISONED', 'ERR_STORE_POISONED']);
+  } else expect(acked, why).toBe(ops.length);
+  const store = new FileStore(dir);
+  try {
+    const license = await verifyLicense(key, { publicKeys: vendor.publicKeyPem, now: new Date(NOW) });
+    const seats = (await new SeatManager(store, license).list()).map((s) => s.userId).sort();
+    // Every acknowledged op is there; the failed one is wholly there or wholly absent.
+    expect([holders(acked), holders(acked + 1)].map((h) => JSON.stringify(h)), why).toContain(JSON.stringify(seats));
+    expect(seats.length, why).toBeLessThanOrEqual(2);
+    const usage = await new Activations(store, license).usage();
+    expect(usage.activations.inUse, why).toBeLessThanOrEqual(2);
+    const devices = (await new Activations(store, license).devices()).length;
+    expect(devices, why).toBe(usage.activations.inUse);
+    if (acked >= 4) expect(devices, why).toBeGreaterThanOrEqual(1);
+    if (acked >= 5) expect(devices, why).toBe(2);
+    // The audit chain verifies (ERR_AUDIT_TAMPERED otherwise): no half-written event survives.
+    await readVerifiedLog(store, 'LIC-FAULT');
+  } finally {
+    await store.close();
+  }
+}
+
+describe('FileStore under I/O faults', () => {
+  it('sweeps a failing write, sync, rename or open over every commit of seats, activations and server answers', async (ctx) => {
+    if (shimMissing !== undefined) return ctx.skip(shimMissing);
+    const sweeps: { name: string; fault: Record<string, string | number>; upTo: number }[] = [
+      { name: 'write EIO', fault: { OPS: 'write,pwrite,writev,pwritev', ERRNO: 'EIO' }, upTo: 24 },
+      { name: 'write ENOSPC', fault: { OPS: 'write,pwrite,writev,pwritev', ERRNO: 'ENOSPC' }, upTo: 24 },
+      { name: 'sync EIO', fault: { OPS: 'fdatasync,fsync', ERRNO: 'EIO' }, upTo: 24 },
+      { name: 'write lands, then EIO', fault: { OPS: 'write,pwrite,writev,pwritev', MODE: 'after' }, upTo: 24 },
+      { name: 'rename EIO', fault: { OPS: 'rename', ERRNO: 'EIO' }, upTo: 6 },
+      { name: 'open EIO', fault: { OPS: 'open', ERRNO: 'EIO' }, upTo: 24 },
+    ];
+    let faulted = 0;
+    for (const s of sweeps) {
+      for (let n = 1; n <= s.upTo; n += 2) {
+        const dir = join(work, `${s.name.replace(/\W+/g, '-')}-${n}`);
+        const lines = await runChild(dir, { ...s.fault, PATH: dir, N: n });
+        if (lines.some((l) => l.error !== undefined)) faulted++;
+        await check(`${s.name} #${n}`, dir, lines);
+      }
+    }
+    expect(faulted).toBeGreaterThan(20); // the sweep really hit commits
+  }, 300_000);
+});
