@@ -6,6 +6,7 @@
  */
 import { LicenseCounter } from './base.js';
 import { LicenseError } from '../errors.js';
+import { once, type ResultCodec } from './once.js';
 import { checkId, type JsonObject, type StoreTx } from '../store.js';
 import { auditEvent, type SeatAuditEvent } from './audit.js';
 import { readCounters, writeCounters, type Counters } from './counters.js';
@@ -190,29 +191,31 @@ export class Activations extends LicenseCounter {
     checkId(userId, 'user id');
     checkId(deviceId, 'device id');
     const info = checkInfo(opts.info);
-    return this.store.transaction(this.license.id, async (tx) => {
-      const userRaw = await tx.get(USER, userId);
-      if (userRaw === undefined) throw userNotFound(userId);
-      const user = parseUser(userId, userRaw);
-      const at = this.now();
-      const existing = await tx.get(ACT, actKey(userId, deviceId));
-      if (existing !== undefined) {
-        const a = parseActivation(existing);
-        const refreshed = { ...a, validatedAt: new Date(at) };
-        tx.put(ACT, actKey(userId, deviceId), activationRecord(refreshed));
-        return refreshed;
-      }
-      const c = await readCounters(tx);
-      this.checkRoom(userId, user, c);
-      user.activations += 1;
-      c.activations += 1;
-      const a: Activation = { userId, deviceId, activatedAt: new Date(at), validatedAt: new Date(at), info };
-      writeCounters(tx, c);
-      tx.put(USER, userId, { ...user });
-      tx.put(ACT, actKey(userId, deviceId), activationRecord(a));
-      tx.append(auditEvent(at, opts.actor ?? this.actor, 'device.activated', { user: userId, device: deviceId, userActivations: user.activations, inUse: c.activations }));
-      return a;
-    });
+    return this.store.transaction(this.license.id, async (tx) =>
+      once(tx, opts.idempotencyKey, 'device.activate', { userId, deviceId }, ACTIVATION, async () => {
+        const userRaw = await tx.get(USER, userId);
+        if (userRaw === undefined) throw userNotFound(userId);
+        const user = parseUser(userId, userRaw);
+        const at = this.now();
+        const existing = await tx.get(ACT, actKey(userId, deviceId));
+        if (existing !== undefined) {
+          const a = parseActivation(existing);
+          const refreshed = { ...a, validatedAt: new Date(at) };
+          tx.put(ACT, actKey(userId, deviceId), activationRecord(refreshed));
+          return refreshed;
+        }
+        const c = await readCounters(tx);
+        this.checkRoom(userId, user, c);
+        user.activations += 1;
+        c.activations += 1;
+        const a: Activation = { userId, deviceId, activatedAt: new Date(at), validatedAt: new Date(at), info };
+        writeCounters(tx, c);
+        tx.put(USER, userId, { ...user });
+        tx.put(ACT, actKey(userId, deviceId), activationRecord(a));
+        tx.append(auditEvent(at, opts.actor ?? this.actor, 'device.activated', { user: userId, device: deviceId, userActivations: user.activations, inUse: c.activations }));
+        return a;
+      }),
+    );
   }
 
   /**
@@ -239,13 +242,15 @@ export class Activations extends LicenseCounter {
   async deactivate(userId: string, deviceId: string, opts: ActOptions = {}): Promise<void> {
     checkId(userId, 'user id');
     checkId(deviceId, 'device id');
-    await this.store.transaction(this.license.id, async (tx) => {
-      if ((await tx.get(ACT, actKey(userId, deviceId))) === undefined) throw activationNotFound(userId, deviceId);
-      const c = await readCounters(tx);
-      await this.dropOne(tx, c, userId, deviceId);
-      writeCounters(tx, c);
-      tx.append(auditEvent(this.now(), opts.actor ?? this.actor, 'device.deactivated', { user: userId, device: deviceId, inUse: c.activations }));
-    });
+    await this.store.transaction(this.license.id, async (tx) =>
+      once(tx, opts.idempotencyKey, 'device.deactivate', { userId, deviceId }, NOTHING, async () => {
+        if ((await tx.get(ACT, actKey(userId, deviceId))) === undefined) throw activationNotFound(userId, deviceId);
+        const c = await readCounters(tx);
+        await this.dropOne(tx, c, userId, deviceId);
+        writeCounters(tx, c);
+        tx.append(auditEvent(this.now(), opts.actor ?? this.actor, 'device.deactivated', { user: userId, device: deviceId, inUse: c.activations }));
+      }),
+    );
   }
 
   /**
@@ -259,16 +264,18 @@ export class Activations extends LicenseCounter {
       countTransfer?: boolean;
     } = {}): Promise<string[]> {
     checkId(deviceId, 'device id');
-    return this.store.transaction(this.license.id, async (tx) => {
-      const users = (await tx.list(ACT)).map((e) => parseActivation(e.value)).filter((a) => a.deviceId === deviceId).map((a) => a.userId);
-      if (users.length === 0) throw new LicenseError('ERR_ACTIVATION_NOT_FOUND', `device "${deviceId}" is not activated on this license`, { deviceId });
-      const c = await readCounters(tx);
-      if (opts.countTransfer !== false) this.takeTransfer(c);
-      for (const u of users) await this.dropOne(tx, c, u, deviceId);
-      writeCounters(tx, c);
-      tx.append(auditEvent(this.now(), opts.actor ?? this.actor, 'device.reset', { device: deviceId, users, transfers: c.transfers, inUse: c.activations }));
-      return users;
-    });
+    return this.store.transaction(this.license.id, async (tx) =>
+      once(tx, opts.idempotencyKey, 'device.reset', { deviceId, countTransfer: opts.countTransfer !== false }, USERS, async () => {
+        const users = (await tx.list(ACT)).map((e) => parseActivation(e.value)).filter((a) => a.deviceId === deviceId).map((a) => a.userId);
+        if (users.length === 0) throw new LicenseError('ERR_ACTIVATION_NOT_FOUND', `device "${deviceId}" is not activated on this license`, { deviceId });
+        const c = await readCounters(tx);
+        if (opts.countTransfer !== false) this.takeTransfer(c);
+        for (const u of users) await this.dropOne(tx, c, u, deviceId);
+        writeCounters(tx, c);
+        tx.append(auditEvent(this.now(), opts.actor ?? this.actor, 'device.reset', { device: deviceId, users, transfers: c.transfers, inUse: c.activations }));
+        return users;
+      }),
+    );
   }
 
   /**
@@ -306,21 +313,23 @@ export class Activations extends LicenseCounter {
     checkId(fromDevice, 'device id');
     checkId(toDevice, 'device id');
     const info = checkInfo(opts.info);
-    return this.store.transaction(this.license.id, async (tx) => {
-      if ((await tx.get(ACT, actKey(userId, fromDevice))) === undefined) throw activationNotFound(userId, fromDevice);
-      if ((await tx.get(ACT, actKey(userId, toDevice))) !== undefined) {
-        throw new LicenseError('ERR_USAGE', `"${userId}" has already activated device "${toDevice}"; deactivate "${fromDevice}" instead of transferring`, { userId, deviceId: toDevice });
-      }
-      const c = await readCounters(tx);
-      this.takeTransfer(c);
-      const at = this.now();
-      const a: Activation = { userId, deviceId: toDevice, activatedAt: new Date(at), validatedAt: new Date(at), info };
-      tx.delete(ACT, actKey(userId, fromDevice));
-      tx.put(ACT, actKey(userId, toDevice), activationRecord(a));
-      writeCounters(tx, c);
-      tx.append(auditEvent(at, opts.actor ?? this.actor, 'device.transferred', { user: userId, from: fromDevice, device: toDevice, transfers: c.transfers }));
-      return a;
-    });
+    return this.store.transaction(this.license.id, async (tx) =>
+      once(tx, opts.idempotencyKey, 'device.transfer', { userId, fromDevice, toDevice }, ACTIVATION, async () => {
+        if ((await tx.get(ACT, actKey(userId, fromDevice))) === undefined) throw activationNotFound(userId, fromDevice);
+        if ((await tx.get(ACT, actKey(userId, toDevice))) !== undefined) {
+          throw new LicenseError('ERR_USAGE', `"${userId}" has already activated device "${toDevice}"; deactivate "${fromDevice}" instead of transferring`, { userId, deviceId: toDevice });
+        }
+        const c = await readCounters(tx);
+        this.takeTransfer(c);
+        const at = this.now();
+        const a: Activation = { userId, deviceId: toDevice, activatedAt: new Date(at), validatedAt: new Date(at), info };
+        tx.delete(ACT, actKey(userId, fromDevice));
+        tx.put(ACT, actKey(userId, toDevice), activationRecord(a));
+        writeCounters(tx, c);
+        tx.append(auditEvent(at, opts.actor ?? this.actor, 'device.transferred', { user: userId, from: fromDevice, device: toDevice, transfers: c.transfers }));
+        return a;
+      }),
+    );
   }
 
   /** Activations, of one user or of everyone, sorted by user then device. */
@@ -397,6 +406,13 @@ export class Activations extends LicenseCounter {
     return { userId, createdAt: new Date(r.createdAt), maxActivations: r.maxActivations ?? this.license.maxUserActivations, activations: r.activations };
   }
 }
+
+/** Activations as idempotency results. */
+const ACTIVATION: ResultCodec<Activation> = { encode: (a) => activationRecord(a), decode: (j) => parseActivation(j as JsonObject) };
+/** Operations without a result. */
+const NOTHING: ResultCodec<void> = { encode: () => null, decode: () => undefined };
+/** Lists of ids (users of a reset device). */
+const USERS: ResultCodec<string[]> = { encode: (ids) => [...ids], decode: (j) => (Array.isArray(j) ? j.filter((x): x is string => typeof x === 'string') : []) };
 
 function activationRecord(a: Activation): JsonObject {
   return { user: a.userId, device: a.deviceId, activatedAt: a.activatedAt.toISOString(), validatedAt: a.validatedAt.toISOString(), info: a.info };

@@ -35,6 +35,13 @@ export interface SeatOptions {
 export interface ActOptions {
   /** Who does it (recorded in the audit event); defaults to the manager's actor. */
   readonly actor?: string;
+  /**
+   * Makes a retry safe: the first call with this key (1 to 128 printable characters) acts and its
+   * result is stored with it in the same transaction; a later call with the key and the same
+   * arguments returns that result without acting again (also after an error, a reopen or in another
+   * process); the key with other arguments is `ERR_USAGE`.
+   */
+  readonly idempotencyKey?: string;
 }
 
 const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;

@@ -5,6 +5,7 @@
  */
 import { LicenseCounter } from './base.js';
 import { LicenseError } from '../errors.js';
+import { once, type ResultCodec } from './once.js';
 import { checkId, type JsonObject, type StoreReader } from '../store.js';
 import { auditEvent } from './audit.js';
 import { readCounters, writeCounters } from './counters.js';
@@ -49,6 +50,12 @@ export interface AccessDecision {
 
 const SEAT = 'seat';
 
+/** Seat assignments as idempotency results. */
+const ASSIGNMENT: ResultCodec<SeatAssignment> = {
+  encode: (a) => ({ userId: a.userId, type: a.type, since: a.since.toISOString() }),
+  decode: (j) => toAssignment(String((j as JsonObject).userId), j as JsonObject),
+};
+
 function toAssignment(userId: string, v: JsonObject): SeatAssignment {
   if (typeof v.type !== 'string' || typeof v.since !== 'string') {
     throw new LicenseError('ERR_STORE_CORRUPT', `the seat record of "${userId}" is malformed; release and assign the user again, or restore the store from a backup`, { userId });
@@ -77,23 +84,25 @@ export class SeatManager extends LicenseCounter {
   async assign(userId: string, type: string, opts: ActOptions = {}): Promise<SeatAssignment> {
     checkId(userId, 'user id');
     const licensed = this.licensedFor(type);
-    return this.store.transaction(this.license.id, async (tx) => {
-      const existing = await tx.get(SEAT, userId);
-      if (existing !== undefined) {
-        const a = toAssignment(userId, existing);
-        if (a.type === type) return a;
-        throw new LicenseError('ERR_USAGE', `"${userId}" already holds a ${a.type} seat; reassign the user to change the type`, { userId, type: a.type });
-      }
-      const c = await readCounters(tx);
-      const inUse = c.seats[type] ?? 0;
-      if (inUse >= licensed) throw exhausted(this.license.id, type, licensed, inUse);
-      const at = this.now();
-      c.seats[type] = inUse + 1;
-      writeCounters(tx, c);
-      tx.put(SEAT, userId, { type, since: new Date(at).toISOString() });
-      tx.append(auditEvent(at, opts.actor ?? this.actor, 'seat.assigned', { user: userId, type, inUse: inUse + 1, licensed }));
-      return { userId, type, since: new Date(at) };
-    });
+    return this.store.transaction(this.license.id, async (tx) =>
+      once(tx, opts.idempotencyKey, 'seat.assign', { userId, type }, ASSIGNMENT, async () => {
+        const existing = await tx.get(SEAT, userId);
+        if (existing !== undefined) {
+          const a = toAssignment(userId, existing);
+          if (a.type === type) return a;
+          throw new LicenseError('ERR_USAGE', `"${userId}" already holds a ${a.type} seat; reassign the user to change the type`, { userId, type: a.type });
+        }
+        const c = await readCounters(tx);
+        const inUse = c.seats[type] ?? 0;
+        if (inUse >= licensed) throw exhausted(this.license.id, type, licensed, inUse);
+        const at = this.now();
+        c.seats[type] = inUse + 1;
+        writeCounters(tx, c);
+        tx.put(SEAT, userId, { type, since: new Date(at).toISOString() });
+        tx.append(auditEvent(at, opts.actor ?? this.actor, 'seat.assigned', { user: userId, type, inUse: inUse + 1, licensed }));
+        return { userId, type, since: new Date(at) };
+      }),
+    );
   }
 
   /**
@@ -103,22 +112,24 @@ export class SeatManager extends LicenseCounter {
   async reassign(userId: string, type: string, opts: ActOptions = {}): Promise<SeatAssignment> {
     checkId(userId, 'user id');
     const licensed = this.licensedFor(type);
-    return this.store.transaction(this.license.id, async (tx) => {
-      const existing = await tx.get(SEAT, userId);
-      if (existing === undefined) throw notFound(userId);
-      const old = toAssignment(userId, existing);
-      if (old.type === type) return old;
-      const c = await readCounters(tx);
-      const inUse = c.seats[type] ?? 0;
-      if (inUse >= licensed) throw exhausted(this.license.id, type, licensed, inUse);
-      const at = this.now();
-      c.seats[type] = inUse + 1;
-      c.seats[old.type] = Math.max(0, (c.seats[old.type] ?? 0) - 1);
-      writeCounters(tx, c);
-      tx.put(SEAT, userId, { type, since: new Date(at).toISOString() });
-      tx.append(auditEvent(at, opts.actor ?? this.actor, 'seat.reassigned', { user: userId, from: old.type, type, inUse: inUse + 1, licensed }));
-      return { userId, type, since: new Date(at) };
-    });
+    return this.store.transaction(this.license.id, async (tx) =>
+      once(tx, opts.idempotencyKey, 'seat.reassign', { userId, type }, ASSIGNMENT, async () => {
+        const existing = await tx.get(SEAT, userId);
+        if (existing === undefined) throw notFound(userId);
+        const old = toAssignment(userId, existing);
+        if (old.type === type) return old;
+        const c = await readCounters(tx);
+        const inUse = c.seats[type] ?? 0;
+        if (inUse >= licensed) throw exhausted(this.license.id, type, licensed, inUse);
+        const at = this.now();
+        c.seats[type] = inUse + 1;
+        c.seats[old.type] = Math.max(0, (c.seats[old.type] ?? 0) - 1);
+        writeCounters(tx, c);
+        tx.put(SEAT, userId, { type, since: new Date(at).toISOString() });
+        tx.append(auditEvent(at, opts.actor ?? this.actor, 'seat.reassigned', { user: userId, from: old.type, type, inUse: inUse + 1, licensed }));
+        return { userId, type, since: new Date(at) };
+      }),
+    );
   }
 
   /**
@@ -127,18 +138,20 @@ export class SeatManager extends LicenseCounter {
    */
   async release(userId: string, opts: ActOptions = {}): Promise<SeatAssignment> {
     checkId(userId, 'user id');
-    return this.store.transaction(this.license.id, async (tx) => {
-      const existing = await tx.get(SEAT, userId);
-      if (existing === undefined) throw notFound(userId);
-      const old = toAssignment(userId, existing);
-      const c = await readCounters(tx);
-      const inUse = Math.max(0, (c.seats[old.type] ?? 0) - 1);
-      c.seats[old.type] = inUse;
-      writeCounters(tx, c);
-      tx.delete(SEAT, userId);
-      tx.append(auditEvent(this.now(), opts.actor ?? this.actor, 'seat.released', { user: userId, type: old.type, inUse }));
-      return old;
-    });
+    return this.store.transaction(this.license.id, async (tx) =>
+      once(tx, opts.idempotencyKey, 'seat.release', { userId }, ASSIGNMENT, async () => {
+        const existing = await tx.get(SEAT, userId);
+        if (existing === undefined) throw notFound(userId);
+        const old = toAssignment(userId, existing);
+        const c = await readCounters(tx);
+        const inUse = Math.max(0, (c.seats[old.type] ?? 0) - 1);
+        c.seats[old.type] = inUse;
+        writeCounters(tx, c);
+        tx.delete(SEAT, userId);
+        tx.append(auditEvent(this.now(), opts.actor ?? this.actor, 'seat.released', { user: userId, type: old.type, inUse }));
+        return old;
+      }),
+    );
   }
 
   /** Every user holding a seat, with its type, sorted by user id: "which users hold which license type". */
