@@ -8,7 +8,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -136,4 +136,64 @@ describe('FileStore under I/O faults', () => {
     }
     expect(faulted).toBeGreaterThan(20); // the sweep really hit commits
   }, 300_000);
+});
+
+describe('FileStore on a full disk (tmpfs)', () => {
+  it('assigns until the disk is full, refuses with a typed error, and after room is made reopens with every acknowledged seat', async (ctx) => {
+    const mnt = mkdtempSync(join(tmpdir(), 'licit-46-tmpfs-'));
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'licit-46', mnt], { stdio: 'pipe' });
+    } catch (e) {
+      rmSync(mnt, { recursive: true, force: true });
+      return ctx.skip(`cannot mount a small tmpfs (needs root or CAP_SYS_ADMIN): ${(e as Error).message.split('\n')[0]}`);
+    }
+    try {
+      const dir = join(mnt, 'store');
+      const many = { id: 'LIC-FULL', seats: { basic: 100_000 } };
+      let store = new FileStore(dir);
+      await new SeatManager(store, many).assign('first', 'basic');
+      // Fill what is left of the file system, then keep assigning.
+      const filler = join(mnt, 'filler');
+      const fd = openSync(filler, 'w');
+      try {
+        for (const size of [64 * 1024, 4096, 512]) {
+          const chunk = Buffer.alloc(size, 1);
+          for (;;) {
+            try {
+              writeSync(fd, chunk);
+            } catch (e) {
+              if ((e as NodeJS.ErrnoException).code === 'ENOSPC') break;
+              throw e;
+            }
+          }
+        }
+      } finally {
+        closeSync(fd);
+      }
+      const acked = ['first'];
+      let error: { code?: string } | undefined;
+      for (let i = 0; i < 20_000 && error === undefined; i++) {
+        try {
+          await new SeatManager(store, many).assign(`u${i}`, 'basic');
+          acked.push(`u${i}`);
+        } catch (e) {
+          error = e as { code?: string };
+        }
+      }
+      expect(['ERR_STORE_UNAVAILABLE', 'ERR_STORE_POISONED']).toContain(error?.code);
+      await expect(new SeatManager(store, many).assign('later', 'basic')).rejects.toMatchObject({ code: 'ERR_STORE_POISONED' });
+      await store.close();
+      rmSync(filler);
+      store = new FileStore(dir);
+      const seats = (await new SeatManager(store, many).list()).map((a) => a.userId);
+      for (const u of acked) expect(seats).toContain(u);
+      expect(seats.length - acked.length).toBeLessThanOrEqual(1); // the failed one: wholly there or absent
+      await new SeatManager(store, many).assign('after-room', 'basic');
+      await readVerifiedLog(store, 'LIC-FULL');
+      await store.close();
+    } finally {
+      execFileSync('umount', ['-l', mnt], { stdio: 'pipe' });
+      rmSync(mnt, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
