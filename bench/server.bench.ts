@@ -113,7 +113,7 @@ async function leaseCheckRows(): Promise<Row[]> {
   const server = createLicenseServer({ signingKey: vendor.privateKeyPem, store: new MemoryStore() });
   const dir = join(work, 'client');
   const licensing = await Licensing.open({
-    license: await vendor.issue({ licenseId: 'BENCH-CHECK', features: ['export'] }),
+    license: await vendor.issue({ licenseId: 'BENCH-CHECK', features: ['export'], allowSuppliedMachineId: true }),
     publicKeys: vendor.publicKeyPem,
     dir,
     secret: 'bench-app-secret',

@@ -9,7 +9,7 @@
  * charges or adds exactly once. Last, a real full disk: a small tmpfs, filled.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ import { isLicenseError, type LicenseError } from '../src/core/errors.js';
 import { issueTopUp } from '../src/issuer/index.js';
 import { CreditLedger, type LedgerLicense } from '../src/node/ledger/credit-ledger.js';
 import { describeBuilt } from './fixtures/ledger-built.js';
+import { fillFileSystem } from './helpers/disk.js';
 import { makeVendor } from './helpers/vendor.js';
 
 const CHILD = new URL('./fixtures/ledger-fault-child.mjs', import.meta.url).pathname;
@@ -300,27 +301,6 @@ afterAll(() => {
   if (mnt !== '') execFileSync('umount', ['-l', mnt], { stdio: 'pipe' });
 });
 
-/** Fill the file system holding `dir` to the last page; returns the filler's path. */
-function fill(dir: string): string {
-  const path = join(dir, 'filler');
-  const fd = openSync(path, 'w');
-  try {
-    for (const size of [64 * 1024, 4096]) {
-      const chunk = Buffer.alloc(size, 1);
-      for (;;) {
-        try {
-          writeSync(fd, chunk);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === 'ENOSPC') break;
-          throw e;
-        }
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return path;
-}
 
 /** Consume with keys until an error: the acknowledged total and the error. */
 async function consumeUntilError(l: CreditLedger, prefix: string): Promise<{ consumed: number; acked: number; error: LicenseError; key: string }> {
@@ -347,7 +327,7 @@ describe('ledger on a full disk (tmpfs)', () => {
       const openBig = () => CreditLedger.open(big, { secret: SECRET, publicKeys, lockTimeoutMs: 2000, ...at });
       const l = await openBig();
       await l.consume(2, { idempotencyKey: 'before-full' });
-      const filler = fill(mnt);
+      const filler = fillFileSystem(mnt);
       // Records fit in the space the copies already hold (64 KiB each) until one must grow them.
       const { consumed, acked, error, key } = await consumeUntilError(l, 'full');
       expect(error.code, error.message).toBe('ERR_IO');

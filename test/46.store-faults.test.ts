@@ -8,7 +8,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ import { keyId } from '../src/core/keys.js';
 import { Activations, SeatManager } from '../src/core/seats/index.js';
 import { verifyLicense } from '../src/core/verify.js';
 import { FileStore } from '../src/node/file-store.js';
+import { fillFileSystem } from './helpers/disk.js';
 import { makeVendor } from './helpers/vendor.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -153,23 +154,7 @@ describe('FileStore on a full disk (tmpfs)', () => {
       let store = new FileStore(dir);
       await new SeatManager(store, many).assign('first', 'basic');
       // Fill what is left of the file system, then keep assigning.
-      const filler = join(mnt, 'filler');
-      const fd = openSync(filler, 'w');
-      try {
-        for (const size of [64 * 1024, 4096, 512]) {
-          const chunk = Buffer.alloc(size, 1);
-          for (;;) {
-            try {
-              writeSync(fd, chunk);
-            } catch (e) {
-              if ((e as NodeJS.ErrnoException).code === 'ENOSPC') break;
-              throw e;
-            }
-          }
-        }
-      } finally {
-        closeSync(fd);
-      }
+      const filler = fillFileSystem(mnt);
       const acked = ['first'];
       let error: { code?: string } | undefined;
       for (let i = 0; i < 20_000 && error === undefined; i++) {

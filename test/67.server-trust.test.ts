@@ -20,6 +20,7 @@ import { Licensing } from '../src/node/licensing.js';
 import { PostgresStore } from '../src/postgres/index.js';
 import { createLicenseServer, type LicenseServer } from '../src/server/index.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';
+import { listening } from './helpers/listening.js';
 import { makeVendor } from './helpers/vendor.js';
 
 const vendor = makeVendor();
@@ -50,20 +51,13 @@ const backends: [string, () => Store][] = [
 ];
 
 describe.each(backends)('license server on %s, attacked', (_name, makeStore) => {
-  let server: LicenseServer;
   let url: string;
   let close: () => Promise<void>;
   beforeAll(async () => {
     // Rate limits are tried in test/66; here one loopback client makes many requests on purpose.
-    server = createLicenseServer({ signingKey: vendor.privateKeyPem, store: makeStore(), adminToken: ADMIN, topUpPolicy: ({ requested }) => requested, rateLimit: false, accessLog: false });
-    const l = await server.listen(0);
-    url = `http://127.0.0.1:${l.port}`;
-    close = l.close;
+    ({ url, close } = await listening({ signingKey: vendor.privateKeyPem, store: makeStore(), adminToken: ADMIN, topUpPolicy: ({ requested }) => requested, rateLimit: false, accessLog: false }));
   });
-  afterAll(async () => {
-    await close();
-    await server.vendor.store.close();
-  });
+  afterAll(() => close());
 
   const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });

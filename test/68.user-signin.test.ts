@@ -10,14 +10,14 @@ import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileStore } from '../src/node/file-store.js';
 import { Licensing } from '../src/node/licensing.js';
-import { createIdTokenVerifier, createLicenseServer, type LicenseServer } from '../src/server/index.js';
+import { createIdTokenVerifier } from '../src/server/index.js';
+import { listening } from './helpers/listening.js';
 import { makeVendor } from './helpers/vendor.js';
 
 const vendor = makeVendor();
 const ADMIN = 'signin-admin';
 const ISSUER = 'https://id.example.test';
 const work = mkdtempSync(join(tmpdir(), 'licit-signin-'));
-let server: LicenseServer;
 let url: string;
 let close: () => Promise<void>;
 let idp: Awaited<ReturnType<typeof generateKeyPair>>;
@@ -25,20 +25,16 @@ let idp: Awaited<ReturnType<typeof generateKeyPair>>;
 beforeAll(async () => {
   idp = await generateKeyPair('ES256');
   const jwk = { ...(await exportJWK(idp.publicKey)), kid: 'idp-1', alg: 'ES256' };
-  server = createLicenseServer({
+  ({ url, close } = await listening({
     signingKey: vendor.privateKeyPem,
     store: new FileStore(join(work, 'store')),
     adminToken: ADMIN,
     idTokenVerifier: createIdTokenVerifier({ issuer: ISSUER, audience: 'licit-app', jwks: { keys: [jwk] }, userClaim: 'email' }),
     accessLog: false,
-  });
-  const l = await server.listen(0);
-  url = `http://127.0.0.1:${l.port}`;
-  close = l.close;
+  }));
 });
 afterAll(async () => {
   await close();
-  await server.vendor.store.close();
   rmSync(work, { recursive: true, force: true });
 });
 

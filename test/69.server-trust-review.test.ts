@@ -16,6 +16,7 @@ import { FileStore } from '../src/node/file-store.js';
 import { CreditLedger } from '../src/node/ledger/credit-ledger.js';
 import { Licensing } from '../src/node/licensing.js';
 import { createLicenseServer, type LicenseServer } from '../src/server/index.js';
+import { listening } from './helpers/listening.js';
 import { makeVendor } from './helpers/vendor.js';
 
 const vendor = makeVendor();
@@ -31,19 +32,12 @@ function installation(): InstallationSigner {
 const machine = (name: string) => `fp1:su=${hashComponent('app', 'system-uuid', `uuid-${name}`)},mi=${hashComponent('app', 'machine-id', `mid-${name}`)}`;
 
 describe('a licensee who restores the ledger from a backup, again and again', () => {
-  let server: LicenseServer;
   let url: string;
   let close: () => Promise<void>;
   beforeAll(async () => {
-    server = createLicenseServer({ signingKey: vendor.privateKeyPem, store: new FileStore(join(work, 'store-restore')), adminToken: ADMIN, rateLimit: false, accessLog: false });
-    const l = await server.listen(0);
-    url = `http://127.0.0.1:${l.port}`;
-    close = l.close;
+    ({ url, close } = await listening({ signingKey: vendor.privateKeyPem, store: new FileStore(join(work, 'store-restore')), adminToken: ADMIN, rateLimit: false, accessLog: false }));
   });
-  afterAll(async () => {
-    await close();
-    await server.vendor.store.close();
-  });
+  afterAll(() => close());
 
   // Before: the server kept only the most each (ledger, installation) ever reported. A ledger
   // restored to an older backup reports less, its next lease raises it to the floor, and then
