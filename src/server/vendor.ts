@@ -13,13 +13,17 @@ import { createLease } from '../core/exchange/lease.js';
 import { openRequest, type ExchangeRequest } from '../core/exchange/request.js';
 import type { License } from '../core/license.js';
 import { Activations, type Activation } from '../core/seats/index.js';
-import type { JsonObject, JsonValue, Store, StoreTx } from '../core/store.js';
+import type { JsonObject, JsonValue, Store } from '../core/store.js';
 import { verifyLicense } from '../core/verify.js';
 import type { PublicKeyInput } from '../core/keys.js';
 import { toSigner, type SigningKeyInput } from '../issuer/signer.js';
 import { adminEvent } from '../core/admin/events.js';
 import { withAuditChain } from '../core/admin/chained-store.js';
 import { verifyTopUp } from '../core/topup.js';
+import { addSpent, checkPlausible, licenseTotal } from './consumption.js';
+import { KINDS } from './kinds.js';
+
+export { KINDS } from './kinds.js';
 import { authenticateUser } from './auth/authenticate.js';
 import type { IdTokenVerifier } from './auth/id-token.js';
 import { issueTopUp } from '../issuer/issue.js';
@@ -134,25 +138,10 @@ export interface Answer {
   readonly topUp?: TopUpGrant | undefined;
 }
 
-/** Record kinds the server keeps beside the seat layer's. */
-export const KINDS = {
-  /** The registered license key (key `key`): its text, issue time and seat counts. */
-  license: 'server.license',
-  /** One record per installation (keyed by its id): user, recent nonces, consumption, seats, last seen. */
-  installation: 'server.installation',
-  /** One record per top-up token (keyed by token id): the token, credits, idempotency key, source. */
-  topup: 'server.topup',
-  /** Credits each ledger spent (keyed by ledger id): per installation that reported it, from what base. */
-  spent: 'server.spent',
-  /** The license's whole consumption (key `total`): the sum over every ledger it ever had. */
-  credits: 'server.credits',
-} as const;
 const DAY = 86_400_000;
 /** Requests one installation may make within the request window (nonces are kept that long). */
 const MAX_NONCES = 4096;
 const MAX_TOPUPS = 64;
-/** Installations one ledger may be reported from (a move adds one; more is a ledger copied around). */
-const MAX_LEDGER_PARTS = 16;
 
 function publicFrom(key: SigningKeyInput): string {
   let k: KeyObject;
@@ -652,94 +641,6 @@ function readNonces(v: JsonValue | undefined): [string, number][] {
   const out: [string, number][] = [];
   for (const x of v) if (Array.isArray(x) && typeof x[0] === 'string' && typeof x[1] === 'number') out.push([x[0], x[1]]);
   return out;
-}
-
-/** Reported usage no honest installation can have: more spent than was ever sold, more seats than licensed. */
-function checkPlausible(license: License, req: ExchangeRequest, allowance: number): void {
-  if (req.spent !== undefined && req.spent > allowance) {
-    throw new LicenseError('ERR_EXCHANGE_IMPLAUSIBLE', `the installation reports ${req.spent} credits spent on license ${license.id}, which sold ${allowance} with its top-ups; its ledger is damaged or edited. Contact the vendor.`, { licenseId: license.id, reported: req.spent, allowance, reason: 'credits' });
-  }
-  if (req.spent === undefined && req.consumed !== undefined && req.consumed > Math.max(allowance, license.carriedCredits) && req.consumed > 0) {
-    throw new LicenseError('ERR_EXCHANGE_IMPLAUSIBLE', `the installation reports ${req.consumed} credits consumed on license ${license.id}, which sold ${allowance} with its top-ups. Contact the vendor.`, { licenseId: license.id, reported: req.consumed, allowance, reason: 'credits' });
-  }
-  for (const [type, n] of Object.entries(req.seats ?? {})) {
-    const licensed = license.seatsFor(type);
-    if (n > licensed) {
-      throw new LicenseError('ERR_EXCHANGE_IMPLAUSIBLE', `the installation reports ${n} ${type} seats in use on license ${license.id}, which has ${licensed}. Contact the vendor.`, { licenseId: license.id, type, reported: n, licensed, reason: 'seats' });
-    }
-  }
-}
-
-/**
- * Add what this request's ledger spent since it last reported to the license's total. Ledgers are
- * told apart by their id (the hash of their first record), so a ledger deleted and re-created adds
- * up instead of replacing, and a ledger restored from a backup reports less and adds nothing. A
- * ledger copied to another installation (the license moved to new hardware, or a copy made to fork
- * it) continues from the most the vendor knew of it: a move counts once, and a fork's second branch
- * adds everything it spends after its first report. Raises `credits.consumed`, and
- * `credits.overspent` when installations between renewals spent more than the license allows.
- * Returns the license's total consumption.
- */
-async function addSpent(tx: StoreTx, req: ExchangeRequest, now: number, allowance: number): Promise<number> {
-  const totalRec = (await tx.get(KINDS.credits, 'total')) ?? {};
-  let total = typeof totalRec.spent === 'number' ? totalRec.spent : await legacyTotal(tx);
-  // An older licit reports only its running total: counted as this installation's own ledger.
-  const spent = req.spent ?? req.consumed;
-  if (spent === undefined) return total;
-  const ledgerKey = req.ledgerId ?? `installation-${req.installationId}`;
-  const rec = (await tx.get(KINDS.spent, ledgerKey)) ?? {};
-  const parts = readParts(rec.parts);
-  let part = parts.get(req.installationId);
-  if (part === undefined) {
-    if (parts.size >= MAX_LEDGER_PARTS) throw new LicenseError('ERR_EXCHANGE_IMPLAUSIBLE', `one credit ledger of license ${req.licenseId} was reported by ${MAX_LEDGER_PARTS} installations; it is being copied around. Contact the vendor.`, { licenseId: req.licenseId, reason: 'ledger-copies' });
-    const base = Math.max(0, ...[...parts.values()].map((p) => p.spent));
-    // A copy taken before the ledger's newest report (or from an older backup) continues from
-    // where it is: what it spends from there on is spent again, not a replay of counted credits.
-    part = { base, spent: base, last: Math.min(spent, base) };
-  } else if (spent === part.last) return total;
-  // Counted: every rise since this installation's last report of this ledger. A report below the
-  // last one is a ledger restored from a backup (or an installation cloned with its files): its
-  // next lease raises it to the floor again, and what it spends from here on is counted, even up
-  // to a height it had reached before (which only the lost timeline's spending had reached).
-  const delta = Math.max(0, spent - part.last);
-  parts.set(req.installationId, { base: part.base, spent: Math.max(spent, part.spent), last: spent });
-  const at = new Date(now).toISOString();
-  tx.put(KINDS.spent, ledgerKey, { parts: Object.fromEntries([...parts].map(([k, v]) => [k, { base: v.base, spent: v.spent, last: v.last }])), at });
-  if (delta === 0) return total;
-  const wasOver = total > allowance;
-  total += delta;
-  tx.put(KINDS.credits, 'total', { spent: total, at });
-  tx.append(adminEvent(now, 'system', 'credits.consumed', { amount: delta, consumed: total, device: req.installationId }));
-  if (total > allowance && !wasOver) tx.append(adminEvent(now, 'system', 'credits.overspent', { consumed: total, allowance, over: total - allowance, device: req.installationId }));
-  return total;
-}
-
-/**
- * Installations that reported one ledger: what it had spent when each first reported it, the most
- * each reported, and what each reported last (records written before `last` existed: their most).
- */
-function readParts(v: JsonValue | undefined): Map<string, { base: number; spent: number; last: number }> {
-  const out = new Map<string, { base: number; spent: number; last: number }>();
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return out;
-  for (const [k, p] of Object.entries(v)) {
-    if (p !== null && typeof p === 'object' && !Array.isArray(p) && typeof p.base === 'number' && typeof p.spent === 'number') {
-      out.set(k, { base: p.base, spent: p.spent, last: typeof p.last === 'number' ? p.last : p.spent });
-    }
-  }
-  return out;
-}
-
-/** The license's whole known consumption, as {@link addSpent} keeps it. */
-async function licenseTotal(tx: StoreTx): Promise<number> {
-  const totalRec = await tx.get(KINDS.credits, 'total');
-  return typeof totalRec?.spent === 'number' ? totalRec.spent : legacyTotal(tx);
-}
-
-/** The total of a store written by an older licit (per-installation running totals), read once. */
-async function legacyTotal(tx: StoreTx): Promise<number> {
-  let n = 0;
-  for (const e of await tx.list(KINDS.installation)) if (typeof e.value.consumed === 'number') n = Math.max(n, e.value.consumed);
-  return n;
 }
 
 /** A license key's claims once its signature held under the vendor keys, whatever its dates say. */

@@ -1,0 +1,13 @@
+/** The record kinds the license server keeps in its store. */
+export const KINDS = {
+  /** The registered license key (key `key`): its text, issue time and seat counts. */
+  license: 'server.license',
+  /** One record per installation (keyed by its id): user, recent nonces, consumption, seats, last seen. */
+  installation: 'server.installation',
+  /** One record per top-up token (keyed by token id): the token, credits, idempotency key, source. */
+  topup: 'server.topup',
+  /** Credits each ledger spent (keyed by ledger id): per installation that reported it, from what base. */
+  spent: 'server.spent',
+  /** The license's whole consumption (key `total`): the sum over every ledger it ever had. */
+  credits: 'server.credits',
+} as const;
