@@ -77,6 +77,8 @@ beforeAll(() => {
   const [info] = JSON.parse(pack.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
   tarball = join(work, info!.filename);
   const files = info!.files.map((f) => f.path);
+  expect(files).toContain('LICENSE');
+  expect(files.some((f) => f.startsWith('src/') || f.endsWith('.map')), 'no source maps pointing at an unshipped src/').toBe(false);
   expect(files.some((f) => f.startsWith('prebuilds/'))).toBe(prebuildFits);
 }, 180_000);
 
