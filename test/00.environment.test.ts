@@ -12,9 +12,9 @@ const CI = process.env.CI === 'true' || process.env.CI === '1';
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
 describe('test environment', () => {
-  it('the native addon was built by npm install', (ctx) => {
+  it('the native addon is built (npm test builds it; npm run prebuilds)', (ctx) => {
     if (loadNative() === undefined) {
-      const msg = 'the native addon did not load: tests of the addon skip (run `npm rebuild` with a C++ toolchain)';
+      const msg = 'the native addon did not load: tests of the addon skip (run `npm run build:native` with a C++ toolchain)';
       if (CI) expect.fail(msg);
       return ctx.skip(msg);
     }

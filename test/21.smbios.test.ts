@@ -218,7 +218,7 @@ describe('licit smbios', () => {
     // smbios has no JavaScript fallback: the message must not suggest one.
     expect(r.stderr).toContain('Decoding an SMBIOS dump');
     expect(r.stderr).toContain('there is no JavaScript fallback');
-    expect(r.stderr).toContain('npm rebuild licit');
+    expect(r.stderr).toContain('npm explore licit -- npm run build:native');
     expect(r.stderr).toContain('Unset LICIT_NO_NATIVE');
     expect(r.stderr).not.toContain('use the JavaScript fallback');
   });

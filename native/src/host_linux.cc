@@ -42,9 +42,12 @@ std::string FirstLine(const std::string& path) {
   return nl == std::string::npos ? s : s.substr(0, nl);
 }
 
+// Whether the entry exists, without following a final symlink (sysfs links may dangle). Not
+// lstat: glibc 2.33 made it a new symbol, and a prebuilt addon linked against it will not load
+// on older glibc (Debian 11, Ubuntu 20.04, RHEL 8); access and readlink are as old as glibc.
 bool Exists(const std::string& path) {
-  struct stat st;
-  return lstat(path.c_str(), &st) == 0;
+  char c;
+  return access(path.c_str(), F_OK) == 0 || readlink(path.c_str(), &c, 1) >= 0;
 }
 
 smbios::Field DmiIdField(const std::string& file) {

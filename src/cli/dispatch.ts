@@ -3,7 +3,7 @@
  * CLI (`main.ts`, ES modules, every verb loaded lazily) and the CommonJS bundle of the
  * `fingerprint` verb alone (`fingerprint-main.ts`), so both print exactly the same things.
  */
-import { writeSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { LicenseError } from '../core/errors.js';
 import { HelpRequested, type CliContext, type Outcome, type Verb } from './context.js';
 
@@ -14,7 +14,7 @@ export type VerbTable = Record<string, { summary: string; load: () => Promise<{ 
 export function usageOf(verbs: VerbTable): string {
   return `Usage: licit <verb> [options] [--json]\n\nVerbs:\n${Object.entries(verbs)
     .map(([name, v]) => `  ${name.padEnd(12)} ${v.summary}`)
-    .join('\n')}\n\nRun \`licit <verb> --help\` for a verb's options.`;
+    .join('\n')}\n\nRun \`licit <verb> --help\` for a verb's options, \`licit --version\` for the version.`;
 }
 
 function readStdin(): Promise<string> {
@@ -81,6 +81,12 @@ export async function runCli(argv: string[], verbs: VerbTable, usage: string): P
     if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
       if (verb === undefined) throw new LicenseError('ERR_USAGE', `no verb given\n${usage}`);
       out(json ? JSON.stringify({ ok: true, usage }) : usage);
+      return 0;
+    }
+    if (verb === '--version' || verb === '-v') {
+      // dist/cli/ (and the bundle in it) and src/cli/ both sit two levels below the package root.
+      const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+      out(json ? JSON.stringify({ ok: true, version }) : version);
       return 0;
     }
     const entry = Object.hasOwn(verbs, verb) ? verbs[verb] : undefined;

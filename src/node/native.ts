@@ -1,5 +1,7 @@
 /**
- * Loader for the optional C++ addon (`native/`, built by node-gyp or shipped in `prebuilds/`).
+ * Loader for the optional C++ addon (`native/`): a local build in `build/` if there is one, else the
+ * prebuilt binary shipped in `prebuilds/<platform>-<arch>/`. licit has no install script, so
+ * nothing is compiled at install time; `npm explore licit -- npm run build:native` builds it.
  *
  * Two ways to ask for it, in the style of sharp's loader:
  * - {@link loadNative} returns the addon or `undefined`, quietly: callers fall back to JavaScript
@@ -211,10 +213,32 @@ export function loadNative(): NativeAddon | undefined {
       cached = null;
     } else cached = mod;
   } catch (e) {
-    failure = { tried: `${root}build/Release, ${root}build/Debug, ${root}prebuilds/${process.platform}-${process.arch}`, error: (e as Error).message.trim() };
+    failure = { tried: `${root}build/Release, ${root}build/Debug, ${root}prebuilds/${process.platform}-${process.arch}`, error: String((e as Error).message).replace(/\s+/g, ' ').trim() };
     cached = null;
   }
   return cached ?? undefined;
+}
+
+/** The command that compiles the addon in a project that depends on licit (licit has no install script). */
+export const NATIVE_BUILD_COMMAND = 'npm explore licit -- npm run build:native';
+
+let fallbackWarned = false;
+
+/**
+ * Say once per process, as a Node warning (code `LICIT_NATIVE_FALLBACK`), that the addon did not
+ * load and the JavaScript fallback is in use, with the reason and the command that builds it.
+ * Silent when the addon loaded or `LICIT_NO_NATIVE` asked for the fallback.
+ */
+export function warnNativeFallback(what: string): void {
+  if (fallbackWarned || loadNative() !== undefined || disabledByEnv()) return;
+  fallbackWarned = true;
+  process.emitWarning(
+    `licit: the native addon is not available for ${process.platform}-${process.arch}, so ${what} uses the JavaScript fallback ` +
+      `(fingerprint source "fallback": fewer hardware facts; lock files instead of flock). Reason: ${nativeLoadError() ?? 'unknown'}. ` +
+      `To build the addon, install python3, make and a C++17 compiler, then run \`${NATIVE_BUILD_COMMAND}\`. ` +
+      'Set LICIT_NO_NATIVE=1 to use the fallback without this warning.',
+    { code: 'LICIT_NATIVE_FALLBACK' },
+  );
 }
 
 /** Why {@link loadNative} returned `undefined` (one line), or `undefined` if it loaded. */
@@ -249,7 +273,7 @@ export function requireNative(onlyNative?: string): NativeAddon {
       `Reason: ${f.error}.`,
       'Possible solutions:',
       '- Unset LICIT_NO_NATIVE if it is set.',
-      '- Build it: install python3, make and a C++17 compiler, then run `npm rebuild licit`.',
+      `- Build it: install python3, make and a C++17 compiler, then run \`${NATIVE_BUILD_COMMAND}\` in your project (\`npm run build:native\` in a clone of licit).`,
       ...(onlyNative === undefined ? ['- Or use the JavaScript fallback by not asking for the native source.'] : []),
     ].join('\n'),
     { platform: process.platform, arch: process.arch, tried: f.tried },

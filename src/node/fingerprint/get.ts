@@ -4,7 +4,7 @@
  * the same salt return the same object at no cost.
  */
 import { LicenseError } from '../../core/errors.js';
-import { loadNative } from '../native.js';
+import { loadNative, warnNativeFallback } from '../native.js';
 import { inContainer, looksVirtual } from './environment.js';
 import type { HostFacts } from './facts.js';
 import { Fingerprint, hashComponent } from './fingerprint.js';
@@ -51,6 +51,7 @@ export async function readHostFacts(
     }
     return factsCache.native;
   }
+  if (opts.fallback !== true) warnNativeFallback('the hardware fingerprint');
   if (factsCache.fallback === undefined) {
     // Loaded only when needed, so the common native path stays small; the module is kept, as a
     // repeated import() still goes through the module loader (costly under loader hooks).
