@@ -40,7 +40,7 @@ export const run: Verb = async (argv, ctx) => {
       }
       // The core message says to send a password or ID token; a request code cannot carry one.
       if (e instanceof LicenseError && e.code === 'ERR_USER_AUTH_REQUIRED') {
-        throw new LicenseError('ERR_USER_AUTH_REQUIRED', `${e.message}. A request code carries no sign-in, so licit respond cannot make a new activation on this license: activate this installation online (the application's Licensing with \`credentials\`, against licit serve); once activated, renewals and usage work offline.`, e.details);
+        throw new LicenseError('ERR_USER_AUTH_REQUIRED', `${e.message}. A request code carries no sign-in, so licit respond cannot make a new activation on this license: activate this installation online (the application's Licensing with \`credentials\`, against licit serve).`, e.details);
       }
       throw e;
     });
