@@ -198,7 +198,7 @@ describe('ledger tampering', () => {
     const r = await outcome(cur.p, cur.m, LIC, 'not-the-app-secret');
     expect(r.code).toBe('ERR_LEDGER_TAMPERED');
     expect(r.message).toMatch(/first record does not authenticate in the primary copy/);
-    expect(r.message).toMatch(/sealed with another secret\. Check that LICIT_SECRET/);
+    expect(r.message).toMatch(/sealed with another secret\. Check that the secret \(the CLI: --secret-file or LICIT_SECRET/);
     // Nothing was written under the wrong secret: the right one still opens the ledger.
     expect((await outcome(cur.p, cur.m)).consumed).toBe(cur.consumed);
     // A later record failing is plain tampering, not a secret problem.

@@ -64,3 +64,14 @@ export function licenseText(value: string): string {
   }
   return readTextFile(value, '--license');
 }
+
+/**
+ * A license key given as a positional argument (`verify`, `inspect`): the key text, or, as for
+ * `--license`, `@FILE` or the path of a file holding it. Anything else is passed on as key text, so
+ * a garbled key is still `ERR_KEY_MALFORMED` with its own advice.
+ */
+export function licenseArgument(value: string): string {
+  if (value.startsWith('@')) return readTextFile(value.slice(1), 'KEY');
+  if (!/^\s*LICIT/.test(value) && existsSync(value)) return readTextFile(value, 'KEY');
+  return value;
+}

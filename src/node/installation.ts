@@ -125,7 +125,7 @@ export class Installation {
         const plain = await unseal(sealKey, sealed, KEY_AAD);
         const der = plain === undefined ? undefined : parseKeyFile(plain);
         if (der === undefined) {
-          throw new LicenseError('ERR_STATE_TAMPERED', `the installation key in ${dir} was altered or belongs to another application. Remove ${join(dir, 'installation.key')} to start a new installation (it will need activating again).`);
+          throw new LicenseError('ERR_STATE_TAMPERED', `the installation key in ${dir} does not open under this secret: it was sealed with another secret (check the application's \`secret\`; from the CLI, --secret-file or LICIT_SECRET), belongs to another application, or was altered. Only if the secret is right, remove ${join(dir, 'installation.key')} to start a new installation (it will need activating again).`);
         }
         return createPrivateKey({ key: Buffer.from(der), format: 'der', type: 'pkcs8' });
       }

@@ -244,7 +244,15 @@ export class Licensing extends EventEmitter {
    */
   static async open(options: LicensingOptions): Promise<Licensing> {
     if (options === null || typeof options !== 'object' || typeof options.license !== 'string' || options.publicKeys === undefined || typeof options.dir !== 'string') {
-      throw new LicenseError('ERR_USAGE', 'Licensing.open needs { license, publicKeys, dir }');
+      const missing = options === null || typeof options !== 'object'
+        ? ['license', 'publicKeys', 'dir']
+        : [typeof options.license !== 'string' ? 'license (the license key text)' : '', options.publicKeys === undefined ? 'publicKeys (the vendor public key(s))' : '', typeof options.dir !== 'string' ? 'dir (where this installation keeps its state)' : ''].filter((m) => m !== '');
+      throw new LicenseError('ERR_USAGE', `Licensing.open needs { license, publicKeys, dir, secret }; missing or not text: ${missing.join(', ')}`, { missing: missing.map((m) => m.split(' ')[0] as string) });
+    }
+    if (options.server !== undefined) checkServer(options.server);
+    const cr = options.credentials as unknown;
+    if (cr !== undefined && typeof cr !== 'function' && (cr === null || typeof cr !== 'object')) {
+      throw new LicenseError('ERR_USAGE', 'the `credentials` option must be { password } or { idToken }, or a function returning one');
     }
     const secret = requireSecret(options.secret, 'Licensing.open');
     const fp = await resolveFingerprint(options);
@@ -564,7 +572,7 @@ export class Licensing extends EventEmitter {
       if (typeof leaseText !== 'string') throw new LicenseError('ERR_SERVER_UNREACHABLE', 'the license server answered without a lease');
       return await this.applyResponse(leaseText);
     } catch (e) {
-      const error = isLicenseError(e) ? e : new LicenseError('ERR_INTERNAL', `renewal failed: ${(e as Error)?.message ?? String(e)}`);
+      const error = isLicenseError(e) ? e : new LicenseError('ERR_INTERNAL', `${op === 'activate' ? 'activation' : 'renewal'} failed: ${(e as Error)?.message ?? String(e)}`, {}, { cause: e });
       const unreachable = error.code === 'ERR_SERVER_UNREACHABLE' || error.code === 'ERR_STORE_UNAVAILABLE';
       let retryInMs: number | undefined;
       if (unreachable) {
@@ -590,7 +598,21 @@ export class Licensing extends EventEmitter {
 
   async #signIn(): Promise<UserSignIn | undefined> {
     const c = this.#o.credentials;
-    return typeof c === 'function' ? await c() : c;
+    let signIn: unknown;
+    try {
+      signIn = typeof c === 'function' ? await c() : c;
+    } catch (e) {
+      if (isLicenseError(e)) throw e;
+      // The application's own callback failed (the user cancelled, the identity provider was down):
+      // not a licit bug, and nothing was sent.
+      throw new LicenseError('ERR_USER_AUTH_REQUIRED', `the \`credentials\` callback failed (${(e as Error)?.message ?? String(e)}), so no sign-in was sent and nothing was activated; call activate() again once the user can sign in`, {}, { cause: e });
+    }
+    if (signIn === undefined) return undefined;
+    const o = signIn as Record<string, unknown> | null;
+    if (o === null || typeof o !== 'object' || (typeof o.password !== 'string' && typeof o.idToken !== 'string')) {
+      throw new LicenseError('ERR_USAGE', 'the `credentials` option (or what its function returned) must be { password: string } or { idToken: string }');
+    }
+    return o as UserSignIn;
   }
 
   async #post(op: 'activate' | 'renew' | 'deactivate' | 'topup', code: string, credentials?: UserSignIn): Promise<Record<string, unknown>> {
@@ -614,6 +636,19 @@ export class Licensing extends EventEmitter {
     }
     const details = typeof b.error?.details === 'object' && b.error.details !== null ? (b.error.details as Record<string, unknown>) : {};
     throw new LicenseError(code2 as LicenseErrorCode, typeof b.error?.message === 'string' ? b.error.message : code2, details);
+  }
+}
+
+/** `server` must be an http(s) URL; checked at open, so a typo is ERR_USAGE at once, not a failed renewal later. */
+function checkServer(server: unknown): void {
+  let url: URL | undefined;
+  try {
+    url = typeof server === 'string' || server instanceof URL ? new URL(String(server)) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new LicenseError('ERR_USAGE', `the \`server\` option must be the license server's http(s) URL, such as https://licenses.example.com; got ${JSON.stringify(String(server)).slice(0, 200)}`);
   }
 }
 

@@ -13,6 +13,7 @@ import { readVerifiedLog } from '../core/admin/audit-chain.js';
 import type { RangeSpec } from '../core/admin/range.js';
 import { computeReport } from '../core/admin/report.js';
 import { LicenseUserCredentials } from './auth/credentials.js';
+import { acceptablePassword } from './auth/password.js';
 import { KINDS, Vendor, type UserCredentials, type VendorOptions } from './vendor.js';
 import { accessLogSink, logOperator, type AccessLogEntry, type AccessLogOption } from './access-log.js';
 import { clientAddress } from './client-address.js';
@@ -277,6 +278,7 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
       const own = int(b, 'maxActivations', true);
       if (b.mustChange !== undefined && typeof b.mustChange !== 'boolean') throw usage('"mustChange" must be true or false');
       const password = str(b, 'password', true);
+      if (password !== undefined) acceptablePassword(password); // refused before the user is added: a refusal changes nothing
       let user = await acts.addUser(userId, own === undefined ? {} : { maxActivations: own });
       if (own !== undefined && user.maxActivations !== own) user = await acts.setUserLimit(userId, own);
       // The initial password the license's administrator gives the user (stored only as a scrypt hash).

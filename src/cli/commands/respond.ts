@@ -38,6 +38,10 @@ export const run: Verb = async (argv, ctx) => {
         const kid = typeof e.details.kid === 'string' ? e.details.kid : 'unknown';
         throw new LicenseError('ERR_KEY_UNKNOWN_SIGNER', `this request is for a license signed by another vendor key (kid ${kid}), but the --signing-key given has kid ${vendor.signer.kid}. Answer it with the signing key whose kid is ${kid}.`, { kid, signingKid: vendor.signer.kid });
       }
+      // The core message says to send a password or ID token; a request code cannot carry one.
+      if (e instanceof LicenseError && e.code === 'ERR_USER_AUTH_REQUIRED') {
+        throw new LicenseError('ERR_USER_AUTH_REQUIRED', `${e.message}. A request code carries no sign-in, so licit respond cannot make a new activation on this license: activate this installation online (the application's Licensing with \`credentials\`, against licit serve).`, e.details);
+      }
       throw e;
     });
     if ('deactivated' in answer) return { data: { deactivated: true, licenseId: answer.licenseId, deviceId: answer.deviceId }, text: `Deactivated device ${answer.deviceId} of license ${answer.licenseId}.` };

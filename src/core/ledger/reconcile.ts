@@ -72,7 +72,7 @@ function wrongKeyOrAltered(primary: CopyRead, mirror: CopyRead): LicenseError | 
   const where = missing === 0 ? 'either copy' : `the ${firstFails(primary) ? 'primary' : 'mirror'} copy (the other copy was not found under this secret)`;
   return new LicenseError(
     'ERR_LEDGER_TAMPERED',
-    `the credit ledger's first record does not authenticate in ${where}: the ledger was altered, or it was sealed with another secret. Check that LICIT_SECRET (the CLI) or the \`secret\` option is the application secret this ledger was created with; if it is, restore the ledger files from a backup or ask the vendor for a license carrying the consumption they last saw`,
+    `the credit ledger's first record does not authenticate in ${where}: the ledger was altered, or it was sealed with another secret. Check that the secret (the CLI: --secret-file or LICIT_SECRET; the application: the \`secret\` option) is the application secret this ledger was created with; if it is, restore the ledger files from a backup or ask the vendor for a license carrying the consumption they last saw`,
     { copy: missing === 0 ? 'both' : firstFails(primary) ? 'primary' : 'mirror', offset: 0, secretOrAltered: true },
   );
 }

@@ -82,7 +82,7 @@ export class CreditLedger {
   readonly #key: LedgerKey;
   readonly #credits: number;
   readonly #genesis: Uint8Array;
-  readonly #now: () => Date;
+  readonly #now: () => Date | number;
   readonly #recover: boolean;
   readonly #publicKeys: PublicKeyInput | readonly PublicKeyInput[] | undefined;
   readonly #session: LockSession;
@@ -193,7 +193,7 @@ export class CreditLedger {
    */
   async consume(n: number, options: ConsumeOptions | null = {}): Promise<ConsumeReceipt> {
     options ??= {};
-    if (!Number.isSafeInteger(n) || n < 1) throw new LicenseError('ERR_USAGE', `consume needs a whole number of credits >= 1, got ${n}`);
+    if (!Number.isSafeInteger(n) || n < 1) throw new LicenseError('ERR_USAGE', `consume needs a whole number of credits >= 1, got ${typeof n === 'number' ? n : `${typeof n} ${JSON.stringify(n)?.slice(0, 40)}`}`);
     const reason = options.reason ?? '';
     if (typeof reason !== 'string' || Buffer.byteLength(reason) > MAX_REASON_BYTES) throw new LicenseError('ERR_USAGE', `a consume reason is text of at most ${MAX_REASON_BYTES} bytes`);
     const idempotencyKey = options.idempotencyKey;
@@ -435,7 +435,7 @@ export class CreditLedger {
   async #commitOps(ops: Extract<Pending, { type: 'op' }>[]): Promise<void> {
     let plan: BatchPlan;
     try {
-      plan = planBatch(this.#head, ops.map((p) => p.op), this.#credits, this.#now().getTime(), (k) => this.#keys.get(k));
+      plan = planBatch(this.#head, ops.map((p) => p.op), this.#credits, clockMs(this.#now()), (k) => this.#keys.get(k));
       if (plan.plaintexts.length > 0) await this.#append(plan);
     } catch (e) {
       // Before any write (sealing, a full ledger) nothing reached the disk; a failed write has
@@ -663,4 +663,11 @@ function checkThresholds(t: readonly number[]): void {
   if (!Array.isArray(t) || !t.every((x) => Number.isSafeInteger(x) && x >= 0)) {
     throw new LicenseError('ERR_USAGE', 'thresholds must be non-negative whole numbers of remaining credits');
   }
+}
+
+/** The ledger's clock reading in ms: a `Date` or a number (as `Licensing`'s `now` returns). */
+function clockMs(t: Date | number): number {
+  const ms = typeof t === 'number' ? t : t instanceof Date ? t.getTime() : Number.NaN;
+  if (!Number.isFinite(ms)) throw new LicenseError('ERR_USAGE', 'the ledger\'s `now` option must return a Date or a number of milliseconds');
+  return ms;
 }

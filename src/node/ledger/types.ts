@@ -29,8 +29,11 @@ export interface CreditLedgerOptions {
   mirrorDir?: string;
   /** Application name for the default directories. Default `"licit"`. */
   appName?: string;
-  /** Clock for record times. Default `() => new Date()`. */
-  now?: () => Date;
+  /**
+   * Clock for record times. Default `() => new Date()`. Milliseconds are accepted too, so the same
+   * `now` as `Licensing` and the license server (`() => number`) can be passed.
+   */
+  now?: () => Date | number;
   /** A consumption floor besides the license's `carriedCredits` (e.g. from a renewal lease). Default 0. */
   floor?: number;
   /**

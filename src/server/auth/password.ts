@@ -108,6 +108,22 @@ function derive(password: Buffer, salt: Buffer, keylen: number, params: ScryptPa
 }
 
 /**
+ * The password as bytes, or `ERR_USAGE` when it cannot be set (not text, shorter than 8 or longer
+ * than 1024 characters). Callers that change something else with the password (the admin API adds
+ * the user) check it first, so a refused password changes nothing.
+ *
+ * @internal
+ */
+export function acceptablePassword(password: unknown): Buffer {
+  if (typeof password !== 'string') throw new LicenseError('ERR_USAGE', 'a password must be a string');
+  const bytes = passwordBytes(password);
+  if (bytes === undefined) {
+    throw new LicenseError('ERR_USAGE', `a password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters of text`, { minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH });
+  }
+  return bytes;
+}
+
+/**
  * Hash a password for storage. Passwords are NFC-normalised and must be 8 to 1024 characters.
  *
  * @param options internal, for tests only: a lower scrypt cost (never below N = 2^10). Leave it out.
@@ -118,11 +134,7 @@ function derive(password: Buffer, salt: Buffer, keylen: number, params: ScryptPa
  * ```
  */
 export async function hashPassword(password: string, options: { scrypt?: ScryptParams } = {}): Promise<string> {
-  if (typeof password !== 'string') throw new LicenseError('ERR_USAGE', 'a password must be a string');
-  const bytes = passwordBytes(password);
-  if (bytes === undefined) {
-    throw new LicenseError('ERR_USAGE', `a password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters of text`, { minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH });
-  }
+  const bytes = acceptablePassword(password);
   const params = options.scrypt ?? SCRYPT_DEFAULTS;
   const bad = checkParams(params);
   if (bad !== undefined) throw new LicenseError('ERR_USAGE', `scrypt parameters refused: ${bad}`);
