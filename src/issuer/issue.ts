@@ -4,7 +4,7 @@ import { claimsToMap, normalizeInput, type LicenseInput } from '../core/claims.j
 import { sealEnvelope } from '../core/envelope.js';
 import { LicenseError } from '../core/errors.js';
 import { topUpClaims } from '../core/topup.js';
-import { Fingerprint } from '../node/fingerprint/fingerprint.js';
+import { Fingerprint } from '../core/fingerprint/fingerprint.js';
 import { toSigner, type SigningKeyInput } from './signer.js';
 
 /** Options of {@link issueLicense} and {@link issueTopUp}. */

@@ -5,7 +5,7 @@ import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LicenseError } from '../core/errors.js';
 import { keyId, rawFromPem } from '../core/keys.js';
-import { makeDirectory } from '../node/make-dir.js';
+import { makeDirectory } from '../os/make-dir.js';
 
 /** A vendor key pair in PEM form. */
 export interface VendorKeyPair {

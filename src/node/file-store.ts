@@ -29,7 +29,7 @@ import { MIGRATED_FROM, hasLegacy, legacyPaths, legacyStateSha256, readLegacy, t
 import { AppendLog, LogMoved } from './log/append-log.js';
 import { DurableLog } from './log/durable-log.js';
 import { withLock } from './lock.js';
-import { makeDirectory } from './make-dir.js';
+import { makeDirectory } from '../os/make-dir.js';
 import { writeFileAtomic } from './sealed-file.js';
 
 /** Options of {@link FileStore}. */

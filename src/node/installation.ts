@@ -217,7 +217,7 @@ export class Installation {
 }
 
 async function lockedIn<T>(dir: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
-  const { makeDirectory } = await import('./make-dir.js');
+  const { makeDirectory } = await import('../os/make-dir.js');
   try {
     await makeDirectory(dir);
   } catch (e) {

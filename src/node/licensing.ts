@@ -17,7 +17,7 @@ import { verifyLicense } from '../core/verify.js';
 import { getFingerprint, hashComponent, Fingerprint, match, type MatchStrategy } from './fingerprint/index.js';
 import { inContainer } from './fingerprint/environment.js';
 import { Installation } from './installation.js';
-import { saltForVendor } from './fingerprint/salt.js';
+import { saltForVendor } from '../core/fingerprint/salt.js';
 import { requireSecret } from '../core/require-secret.js';
 
 /** Where this installation stands. */

@@ -18,7 +18,7 @@ import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LicenseError } from '../core/errors.js';
 import { loadNative, type NativeAddon } from './native.js';
-import { makeDirectory } from './make-dir.js';
+import { makeDirectory } from '../os/make-dir.js';
 
 /** A held lock. Release it exactly once; a second release is a no-op. */
 export interface FileLock {

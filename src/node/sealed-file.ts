@@ -4,7 +4,7 @@ import { open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ClockGuard, SealedStateStore } from '../core/clock-guard.js';
 import { LicenseError } from '../core/errors.js';
-import { makeDirectory } from './make-dir.js';
+import { makeDirectory } from '../os/make-dir.js';
 
 /** Write `bytes` to `path` so that a crash leaves either the old or the new contents, never a mix. */
 export async function writeFileAtomic(path: string, bytes: Uint8Array, mode = 0o600): Promise<void> {

@@ -27,8 +27,8 @@ export { KINDS } from './kinds.js';
 import { authenticateUser } from './auth/authenticate.js';
 import type { IdTokenVerifier } from './auth/id-token.js';
 import { issueTopUp } from '../issuer/issue.js';
-import { explain, match, type MatchStrategy } from '../node/fingerprint/match.js';
-import { fingerprintStrength } from '../node/fingerprint/strength.js';
+import { explain, match, type MatchStrategy } from '../core/fingerprint/match.js';
+import { fingerprintStrength } from '../core/fingerprint/strength.js';
 
 /** What the vendor does with activations from containers (DESIGN.md, "Containers"). */
 export type ContainerPolicy = 'allow' | 'refuse' | 'machine-id';

@@ -8,7 +8,7 @@ import { LicenseError } from '../../core/errors.js';
 import { parseFlags, type Verb } from '../context.js';
 // get.js, not index.js: matching is loaded only for --explain, key parsing only for --public-key.
 import { getFingerprint } from '../../node/fingerprint/get.js';
-import { fingerprintStrength } from '../../node/fingerprint/strength.js';
+import { fingerprintStrength } from '../../core/fingerprint/strength.js';
 
 const USAGE = 'licit fingerprint (--salt S | --public-key FILE) [--json] [--explain STORED] [--fallback] [--machine-id ID] [--adapters]';
 
@@ -17,7 +17,7 @@ async function saltFrom(salt: string | undefined, publicKey: string | undefined)
   if (salt !== undefined && publicKey !== undefined) throw new LicenseError('ERR_USAGE', `give --salt or --public-key, not both\nUsage: ${USAGE}`);
   if (salt !== undefined && salt !== '') return salt;
   if (publicKey !== undefined) {
-    const [{ readTextFile }, { saltForVendor }] = await Promise.all([import('../files.js'), import('../../node/fingerprint/salt.js')]);
+    const [{ readTextFile }, { saltForVendor }] = await Promise.all([import('../files.js'), import('../../core/fingerprint/salt.js')]);
     return saltForVendor(readTextFile(publicKey, '--public-key'));
   }
   throw new LicenseError(
@@ -70,7 +70,7 @@ export const run: Verb = async (argv, ctx) => {
     lines.push('', 'network adapters:', ...report.used.map((n) => `  ${n.padEnd(16)} used`), ...report.rejected.map((r) => `  ${r.name.padEnd(16)} left out: ${r.reason}`));
   }
   if (values.explain !== undefined) {
-    const { explain } = await import('../../node/fingerprint/match.js');
+    const { explain } = await import('../../core/fingerprint/match.js');
     const e = explain(values.explain, fp);
     data.explain = { ok: e.ok, score: e.score, changed: e.changed, unavailable: e.unavailable, strength: e.strength, kinds: e.kinds, text: e.text };
     lines.push('', e.text);

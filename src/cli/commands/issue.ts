@@ -2,7 +2,7 @@ import { USER_AUTH_MODES, type LicenseInput, type UserAuthMode } from '../../cor
 import { LicenseError } from '../../core/errors.js';
 import { inspectLicense } from '../../core/inspect.js';
 import { issueLicense } from '../../issuer/issue.js';
-import { fingerprintStrength } from '../../node/fingerprint/strength.js';
+import { fingerprintStrength } from '../../core/fingerprint/strength.js';
 import { integer, isoDate, parseFlags, required, type Verb } from '../context.js';
 import { readTextFile } from '../files.js';
 

@@ -13,9 +13,8 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex, utf8 } from '../bytes.js';
 import { LicenseError } from '../errors.js';
-import type { AuditEvent, JsonObject, JsonValue, Store } from '../store.js';
+import type { AuditEvent, EventQuery, JsonObject, JsonValue, Store } from '../store.js';
 import { canonicalJson } from './canonical.js';
-import { rawEvents } from './chained-store.js';
 
 /** The `details` member holding an event's chain links. Reserved: callers may not write it. */
 export const CHAIN_FIELD = '#chain';
@@ -228,3 +227,16 @@ function tampered(licenseId: string, seq: number, reason: string): LicenseError 
     { licenseId, seq, reason },
   );
 }
+
+/** The symbol under which {@link withAuditChain}'s wrapper keeps the store it wraps (chained-store.ts). */
+const RAW = Symbol.for('licit.auditChain.raw');
+
+/**
+ * The events of a license with their chain links (`details["#chain"]`): through the wrapped store
+ * when `store` came from {@link withAuditChain}, whose own `events()` hides them.
+ */
+export function rawEvents(store: Store, licenseId: string, query?: EventQuery): Promise<AuditEvent[]> {
+  const inner = (store as { [RAW]?: Store })[RAW];
+  return (inner ?? store).events(licenseId, query);
+}
+

@@ -155,14 +155,8 @@ function stripChain(e: AuditEvent): AuditEvent {
   return { ...e, details };
 }
 
-/**
- * The events of a license with their chain links (`details["#chain"]`): through the wrapped store
- * when `store` came from {@link withAuditChain}, whose own `events()` hides them.
- */
-export function rawEvents(store: Store, licenseId: string, query?: EventQuery): Promise<AuditEvent[]> {
-  const inner = (store as { [RAW]?: Store })[RAW];
-  return (inner ?? store).events(licenseId, query);
-}
+// rawEvents lives in audit-chain.ts (it reads the same RAW symbol), so the two modules do not import each other.
+export { rawEvents } from './audit-chain.js';
 
 /** True when `store` came from {@link withAuditChain}. */
 export function isAuditChained(store: Store): boolean {

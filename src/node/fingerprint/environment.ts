@@ -3,7 +3,7 @@
  * little in either case (see docs/fingerprint.md): report it and let the vendor's policy decide.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { HostFacts } from './facts.js';
+import type { HostFacts } from '../../core/fingerprint/facts.js';
 
 /** SMBIOS manufacturer/product texts of hypervisors and clouds. */
 const VM_VENDORS = /qemu|kvm|vmware|virtualbox|innotek|xen|bochs|parallels|bhyve|microsoft corporation virtual|virtual machine|amazon ec2|google compute engine|openstack|oracle cloud|hetzner vserver|digitalocean|cloud-hypervisor|firecracker|oxide|proxmox/i;

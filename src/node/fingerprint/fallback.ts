@@ -9,9 +9,8 @@
  */
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { cpus, networkInterfaces } from 'node:os';
-import type { NativeAdapter, NativeCpu, SmbiosInfo } from '../native.js';
-import type { HostFacts } from './facts.js';
-import { canonicalMac, descriptionLooksVirtual, isLocallyAdministered, isPlaceholder, nameLooksVirtual } from './rules.js';
+import type { HostFacts, NativeAdapter, NativeCpu, SmbiosInfo } from '../../core/fingerprint/facts.js';
+import { canonicalMac, descriptionLooksVirtual, isLocallyAdministered, isPlaceholder, nameLooksVirtual } from '../../core/fingerprint/rules.js';
 
 function read(path: string): string | undefined {
   try {

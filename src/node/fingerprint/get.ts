@@ -6,8 +6,8 @@
 import { LicenseError } from '../../core/errors.js';
 import { loadNative, warnNativeFallback } from '../native.js';
 import { inContainer, looksVirtual } from './environment.js';
-import type { HostFacts } from './facts.js';
-import { Fingerprint, hashComponent } from './fingerprint.js';
+import type { HostFacts } from '../../core/fingerprint/facts.js';
+import { Fingerprint, hashComponent } from '../../core/fingerprint/fingerprint.js';
 
 /** Options for {@link getFingerprint}. */
 export interface GetFingerprintOptions {

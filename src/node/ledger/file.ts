@@ -9,7 +9,7 @@ import { constants as fsc, promises as fsp, write, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { LicenseError } from '../../core/errors.js';
-import { makeDirectory } from '../make-dir.js';
+import { makeDirectory } from '../../os/make-dir.js';
 
 /**
  * Open flags of a ledger copy. With O_DSYNC (POSIX) each write returns only once its data, and

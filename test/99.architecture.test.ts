@@ -1,0 +1,167 @@
+/**
+ * The layer rules of docs/architecture.md, checked on the source: every `src/**\/*.ts` is read, its
+ * static imports, re-exports and `import('…')` calls are collected by regex, and each one is held
+ * against the rules. A violation that cannot be fixed yet goes in ALLOWED below, with its reason;
+ * an entry that no longer matches an import fails the test, so the list can only shrink.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SRC = join(ROOT, 'src');
+
+/**
+ * Layers by top folder of src/. `os` is a leaf of Node built-in helpers with no licit imports
+ * (make-dir), shared by the issuer and the Node runtime. `index.ts` at the top is the `licit`
+ * entry: the core's API with the Node runtime's crypto backends installed.
+ */
+type Layer = 'core' | 'os' | 'issuer' | 'node' | 'server' | 'postgres' | 'cli' | 'entry';
+
+/** What each layer may import from src/ (its own layer always). See docs/architecture.md. */
+const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
+  core: [],
+  os: [],
+  issuer: ['core', 'os'],
+  node: ['core', 'os'],
+  server: ['core', 'os', 'issuer', 'node'],
+  postgres: ['core', 'os', 'issuer', 'node'],
+  cli: ['core', 'os', 'issuer', 'node', 'server', 'postgres', 'entry'],
+  entry: ['core', 'node'],
+};
+
+/**
+ * Known violations, `from -> to` as paths under src/. Empty: every rule holds. Add an entry only
+ * with a comment giving the reason and the way out; remove it when fixed (the test insists).
+ */
+const ALLOWED: ReadonlyArray<readonly [from: string, to: string]> = [];
+
+/**
+ * Known import cycles, each as the cycle the DFS reports. Same rule: a reason, and the test fails
+ * once the cycle is gone.
+ */
+const ALLOWED_CYCLES: readonly string[] = [
+  // Type-only, erased at runtime: types.ts names CreditLedger for its TSDoc {@link}s only. Way out:
+  // write the links as `CreditLedger#method` text, or move the types into credit-ledger.ts.
+  'node/ledger/credit-ledger.ts -> node/ledger/types.ts -> node/ledger/credit-ledger.ts',
+];
+
+interface Edge {
+  readonly from: string; // path under src/, e.g. "issuer/issue.ts"
+  readonly spec: string; // the specifier as written
+  readonly to?: string; // resolved path under src/ for a relative specifier
+  readonly typeOnly: boolean;
+}
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? files(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : []));
+}
+
+const IMPORT_RE = /^\s*(import|export)\s+(type\s+)?[^'";]*?\bfrom\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm;
+
+function edgesOf(file: string): Edge[] {
+  // Comments may show imports (`@example` blocks): drop them first.
+  const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const from = relative(SRC, file).split('\\').join('/');
+  const out: Edge[] = [];
+  for (const m of text.matchAll(IMPORT_RE)) {
+    const spec = (m[3] ?? m[4] ?? m[5])!;
+    const typeOnly = m[2] !== undefined;
+    if (spec.startsWith('.')) {
+      const to = relative(SRC, resolve(dirname(file), spec.replace(/\.js$/, '.ts'))).split('\\').join('/');
+      out.push({ from, spec, to, typeOnly });
+    } else {
+      out.push({ from, spec, typeOnly });
+    }
+  }
+  return out;
+}
+
+const layerOf = (path: string): Layer => (path.includes('/') ? (path.slice(0, path.indexOf('/')) as Layer) : 'entry');
+
+const ALL = files(SRC).sort();
+const EDGES = ALL.flatMap(edgesOf);
+
+function violations(): string[] {
+  const out: string[] = [];
+  for (const e of EDGES) {
+    const from = layerOf(e.from);
+    if (e.to === undefined) {
+      if ((from === 'core' || from === 'entry') && (e.spec.startsWith('node:') || /^(fs|path|os|crypto|child_process|url|module|util|stream|net|http|https|worker_threads)(\/|$)/.test(e.spec))) {
+        out.push(`${e.from} -> ${e.spec} (the core runs without Node: no node: modules)`);
+      }
+      continue;
+    }
+    if (!e.to.endsWith('.ts') || e.to.startsWith('..')) {
+      out.push(`${e.from} -> ${e.spec} (outside src/)`);
+      continue;
+    }
+    const to = layerOf(e.to);
+    if (to !== from && !MAY_IMPORT[from].includes(to)) out.push(`${e.from} -> ${e.to} (${from} may import ${MAY_IMPORT[from].join(', ') || 'nothing outside itself'})`);
+  }
+  return out;
+}
+
+const allowedText = ALLOWED.map(([f, t]) => `${f} -> ${t}`);
+const isAllowed = (v: string) => allowedText.some((a) => v.startsWith(`${a} (`));
+
+describe('architecture: the layer rules of docs/architecture.md', () => {
+  it('finds the source and its imports', () => {
+    expect(ALL.length).toBeGreaterThan(50);
+    // The parser sees the forms the code uses: static, re-export, type-only, dynamic.
+    expect(EDGES).toContainEqual({ from: 'issuer/issue.ts', spec: '../core/fingerprint/fingerprint.js', to: 'core/fingerprint/fingerprint.ts', typeOnly: false });
+    expect(EDGES.some((e) => e.from === 'node/fingerprint/get.ts' && e.spec === './fallback.js')).toBe(true);
+    expect(EDGES.some((e) => e.typeOnly)).toBe(true);
+    for (const e of EDGES) if (e.to !== undefined) expect(ALL, `${e.from} imports ${e.spec}, which does not exist`).toContain(join(SRC, e.to));
+  });
+
+  it('every import follows the layer rules (or is on the allow-list, with its reason)', () => {
+    expect(violations().filter((v) => !isAllowed(v))).toEqual([]);
+  });
+
+  it('the allow-list only names violations that still exist', () => {
+    const v = violations();
+    expect(allowedText.filter((a) => !v.some((x) => x.startsWith(`${a} (`)))).toEqual([]);
+  });
+
+  it('the core uses no Node globals (Buffer, process)', () => {
+    const bad: string[] = [];
+    for (const f of ALL.filter((p) => layerOf(relative(SRC, p)) === 'core')) {
+      const code = readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '').replace(/'[^'\n]*'|`[^`]*`/g, "''");
+      // base64.ts and cbor.ts feature-test globalThis.Buffer for speed and run without it.
+      for (const m of code.matchAll(/(?<![.\w])(Buffer|process)\s*[.(]/g)) bad.push(`${relative(SRC, f)}: ${m[0]}`);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('the fingerprint model lives in the core; src/node/fingerprint keeps only OS reads and re-exports', () => {
+    for (const name of ['fingerprint', 'match', 'strength', 'salt', 'hmac', 'rules', 'facts']) {
+      const node = EDGES.filter((e) => e.from === `node/fingerprint/${name}.ts`);
+      expect(node.map((e) => e.to)).toEqual([`core/fingerprint/${name}.ts`]);
+      expect(ALL).toContain(join(SRC, `core/fingerprint/${name}.ts`));
+    }
+  });
+
+  it('no import cycles among src files (type-only imports included)', () => {
+    const next = new Map<string, string[]>();
+    for (const e of EDGES) if (e.to !== undefined) next.set(e.from, [...(next.get(e.from) ?? []), e.to]);
+    const state = new Map<string, 'open' | 'done'>();
+    const cycles: string[] = [];
+    const stack: string[] = [];
+    const visit = (f: string): void => {
+      state.set(f, 'open');
+      stack.push(f);
+      for (const t of next.get(f) ?? []) {
+        const s = state.get(t);
+        if (s === 'open') cycles.push([...stack.slice(stack.indexOf(t)), t].join(' -> '));
+        else if (s === undefined) visit(t);
+      }
+      stack.pop();
+      state.set(f, 'done');
+    };
+    for (const f of ALL.map((p) => relative(SRC, p).split('\\').join('/'))) if (!state.has(f)) visit(f);
+    expect(cycles.filter((c) => !ALLOWED_CYCLES.includes(c))).toEqual([]);
+    expect(ALLOWED_CYCLES.filter((c) => !cycles.includes(c)), 'allowed cycles that are gone: remove them from ALLOWED_CYCLES').toEqual([]);
+  });
+});
