@@ -5,7 +5,9 @@
  * with the library's codes.
  */
 import { isPrintableText } from '../core/text.js';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { utf8 } from '../core/bytes.js';
+import { sha256Digest } from '../node/digest.js';
 import { ERROR_CODES, LicenseError, isLicenseError, type LicenseErrorCode } from '../core/errors.js';
 import type { JsonObject, JsonValue, Store } from '../core/store.js';
 import { FileStore } from '../node/file-store.js';
@@ -187,7 +189,7 @@ function int(body: JsonObject, field: string, optional = false): number | undefi
   return v;
 }
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
+const digest = (s: string) => sha256Digest(utf8(s));
 
 /**
  * Create a license server.

@@ -10,10 +10,11 @@
  */
 import { LicenseError } from '../errors.js';
 import type { AuditEvent, AuditEventInput, EventQuery, JsonObject, Store, StoreEntry, StoreReader, StoreTx } from '../store.js';
-import { CHAIN_FIELD, HEAD_KEY, HEAD_KIND, genesisHash, isAuditHead, linkEvent, type AuditHead } from './audit-chain.js';
+import { CHAIN_FIELD, HEAD_KEY, HEAD_KIND, RAW, genesisHash, isAuditHead, linkEvent, type AuditHead } from './audit-chain.js';
+
+export { rawEvents } from './audit-chain.js';
 
 const CHAINED = Symbol.for('licit.auditChain');
-const RAW = Symbol.for('licit.auditChain.raw');
 
 /**
  * Internal: the store's event count differs from the chain head. A LicenseError so that stores
@@ -153,15 +154,6 @@ function stripChain(e: AuditEvent): AuditEvent {
   const details = { ...e.details };
   delete details[CHAIN_FIELD];
   return { ...e, details };
-}
-
-/**
- * The events of a license with their chain links (`details["#chain"]`): through the wrapped store
- * when `store` came from {@link withAuditChain}, whose own `events()` hides them.
- */
-export function rawEvents(store: Store, licenseId: string, query?: EventQuery): Promise<AuditEvent[]> {
-  const inner = (store as { [RAW]?: Store })[RAW];
-  return (inner ?? store).events(licenseId, query);
 }
 
 /** True when `store` came from {@link withAuditChain}. */
