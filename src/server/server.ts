@@ -12,7 +12,7 @@ import { ERROR_CODES, LicenseError, isLicenseError, type LicenseErrorCode } from
 import type { JsonObject, JsonValue, Store } from '../core/store.js';
 import { FileStore } from '../node/file-store.js';
 import { readVerifiedLog } from '../core/admin/audit-chain.js';
-import type { RangeSpec } from '../core/admin/range.js';
+import { parseRangeText } from '../core/admin/range.js';
 import { computeReport } from '../core/admin/report.js';
 import { LicenseUserCredentials } from './auth/credentials.js';
 import { acceptablePassword } from './auth/password.js';
@@ -336,11 +336,9 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
   };
   routes['GET /v1/admin/reports'] = async (_req, url) => {
     const license = await licenseOf(query(url, 'licenseId'));
-    const range = url.searchParams.get('range') ?? 'month';
-    let spec: RangeSpec;
-    if (range === 'custom') spec = { kind: 'custom', from: query(url, 'from'), to: query(url, 'to') };
-    else if (range === 'day' || range === 'week' || range === 'month') spec = url.searchParams.has('at') ? { kind: range, at: query(url, 'at') } : range;
-    else throw usage('"range" must be day, week, month or custom (with from and to)');
+    // The one range parser, shared with `licit report`: same input, same refusals.
+    const param = (name: string) => url.searchParams.get(name) ?? undefined;
+    const spec = parseRangeText({ range: param('range'), at: param('at'), from: param('from'), to: param('to') }, { default: 'month' });
     return { report: await computeReport(vendor.store, license.id, spec, { now: vendor.now(), licensed: license.seats, maxActivations: license.maxActivations, maxUsers: license.maxUsers, verify: url.searchParams.get('verify') === 'true' }) };
   };
   routes['GET /v1/admin/log'] = async (_req, url) => {
