@@ -25,7 +25,8 @@ const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
   os: [],
   issuer: ['core', 'os'],
   node: ['core', 'os'],
-  server: ['core', 'os', 'issuer', 'node'],
+  // The server opens a store from a string (a path or postgres://): it sits above both kinds of store.
+  server: ['core', 'os', 'issuer', 'node', 'postgres'],
   postgres: ['core', 'os', 'issuer', 'node'],
   cli: ['core', 'os', 'issuer', 'node', 'server', 'postgres', 'entry'],
   entry: ['core', 'node'],

@@ -3,7 +3,7 @@
  * derives each key's id (`kid`, the first 8 bytes of SHA-256 over the raw key) and caches the
  * imported verifier so repeated verifications import nothing.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256Digest } from './digest.js';
 import { base64Decode, base64urlDecode } from './base64.js';
 import { bytesEqual, toHex } from './bytes.js';
 import { getEd25519Backend, type Ed25519Verify } from './ed25519.js';
@@ -33,7 +33,7 @@ const SPKI_PREFIX = Uint8Array.of(0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65
 
 /** Key id of a raw Ed25519 public key: hex of the first 8 bytes of its SHA-256. */
 export function keyId(raw: Uint8Array): string {
-  return toHex(sha256(raw).subarray(0, 8));
+  return toHex(sha256Digest(raw).subarray(0, 8));
 }
 
 /** Extract the raw 32-byte key from SPKI PEM text. */

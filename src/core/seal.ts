@@ -9,7 +9,7 @@
  * thread pool as WebCrypto's jobs do.
  */
 import { hkdf } from '@noble/hashes/hkdf.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256Hash } from './digest.js';
 import { plain, utf8 } from './bytes.js';
 
 /** AES-256-GCM, one implementation. */
@@ -77,7 +77,7 @@ export function setAeadBackend(b: AeadBackend): void {
 
 /** Derive a key from raw input keying material: HKDF-SHA-256(ikm, salt, info), 32 bytes. */
 export function hkdfSealKey(ikm: Uint8Array, salt: string, info: string): SealKey {
-  return new SealKey(hkdf(sha256, ikm, utf8(salt), utf8(info), 32));
+  return new SealKey(hkdf(sha256Hash, ikm, utf8(salt), utf8(info), 32));
 }
 
 /** Derive a sealing key: HKDF-SHA-256(ikm = secret, salt = "licit-seal-v1", info = scope). */

@@ -8,7 +8,7 @@
  * replaced by a tombstone that older versions refuse (`ERR_STORE_CORRUPT`), so an old process
  * still running cannot write to files nobody reads any more.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from './digest.js';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LicenseError } from '../core/errors.js';
@@ -47,7 +47,7 @@ function corrupt(path: string, why: string): LicenseError {
   return new LicenseError('ERR_STORE_CORRUPT', `the seat store file ${path} cannot be read: ${why}. Restore the directory from a backup`, { path });
 }
 
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const sha256 = (b: Uint8Array) => sha256Hex(b);
 
 function readOrUndefined(path: string): Buffer | undefined {
   try {

@@ -19,7 +19,7 @@
  * A store written by an older licit (`<name>.state.json` + `<name>.events.jsonl`) is migrated on
  * the license's first transaction; see `file-store-legacy.ts`.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from './digest.js';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LicenseError, isLicenseError } from '../core/errors.js';
@@ -49,7 +49,7 @@ export interface FileStoreOptions {
 /** File name stem for a license: readable when the id is tame, a hash otherwise (ids may hold `/`, `..`, anything). */
 function stem(licenseId: string): string {
   if (/^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/.test(licenseId)) return `l-${licenseId}`;
-  return `h-${createHash('sha256').update(licenseId).digest('hex').slice(0, 40)}`;
+  return `h-${sha256Hex(licenseId).slice(0, 40)}`;
 }
 
 /** OS errors that mean "cannot reach or write the store" rather than a bug. */

@@ -6,10 +6,11 @@
  * other's nonces.
  */
 import './backends.js'; // node:crypto for Ed25519 and AES-GCM
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { base64Decode, base64Encode } from '../core/base64.js';
 import { utf8, fromUtf8 } from '../core/bytes.js';
+import { sha256Hex } from './digest.js';
 import { ClockGuard } from '../core/clock-guard.js';
 import { LicenseError } from '../core/errors.js';
 import type { InstallationSigner } from '../core/exchange/request.js';
@@ -138,7 +139,7 @@ export class Installation {
   }
 
   #stateFile(licenseId: string): SealedFile {
-    const stem = createHash('sha256').update(licenseId).digest('hex').slice(0, 32);
+    const stem = sha256Hex(licenseId).slice(0, 32);
     return new SealedFile(join(this.dir, `exchange-${stem}.sealed`));
   }
 

@@ -5,12 +5,14 @@
  * with the library's codes.
  */
 import { isPrintableText } from '../core/text.js';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { utf8 } from '../core/bytes.js';
+import { sha256Digest } from '../node/digest.js';
 import { ERROR_CODES, LicenseError, isLicenseError, type LicenseErrorCode } from '../core/errors.js';
 import type { JsonObject, JsonValue, Store } from '../core/store.js';
-import { FileStore } from '../node/file-store.js';
+import { openStoreLazily } from './open-store.js';
 import { readVerifiedLog } from '../core/admin/audit-chain.js';
-import type { RangeSpec } from '../core/admin/range.js';
+import { parseRangeText } from '../core/admin/range.js';
 import { computeReport } from '../core/admin/report.js';
 import { LicenseUserCredentials } from './auth/credentials.js';
 import { acceptablePassword } from './auth/password.js';
@@ -24,9 +26,9 @@ import { publicError } from './public-error.js';
 /** Options of {@link createLicenseServer}. */
 export interface LicenseServerOptions extends Omit<VendorOptions, 'store'> {
   /**
-   * Where activations, users, usage and the audit log live. Default: a `FileStore` in the directory
-   * `$LICIT_STORE`, else `./licit-store` (one server process on one machine). Pass a
-   * `PostgresStore` (from `licit/postgres`) for several server processes.
+   * Where activations, users, usage and the audit log live. Default: `$LICIT_STORE`, a `FileStore`
+   * directory (one server process on one machine) or a `postgres://` URL (a `PostgresStore`, for
+   * several server processes; needs the optional `pg` package), else a `FileStore` in `./licit-store`.
    */
   readonly store?: Store | undefined;
   /** Bearer token for `/v1/admin/*`. Without one, administrative endpoints answer 401. */
@@ -187,7 +189,7 @@ function int(body: JsonObject, field: string, optional = false): number | undefi
   return v;
 }
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
+const digest = (s: string) => sha256Digest(utf8(s));
 
 /**
  * Create a license server.
@@ -210,7 +212,7 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
  * import { createLicenseServer } from 'licit/server'
  * import { FileStore } from 'licit/node'
  * const server = createLicenseServer({ signingKey: readFileSync('vendor.key', 'utf8'), store: new FileStore('/var/lib/licit'), adminToken: process.env.ADMIN_TOKEN })
- * // store omitted: a FileStore at $LICIT_STORE or ./licit-store
+ * // store omitted: $LICIT_STORE (a directory or a postgres:// URL) or ./licit-store
  * await server.listen(8080)
  * ```
  */
@@ -334,11 +336,9 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
   };
   routes['GET /v1/admin/reports'] = async (_req, url) => {
     const license = await licenseOf(query(url, 'licenseId'));
-    const range = url.searchParams.get('range') ?? 'month';
-    let spec: RangeSpec;
-    if (range === 'custom') spec = { kind: 'custom', from: query(url, 'from'), to: query(url, 'to') };
-    else if (range === 'day' || range === 'week' || range === 'month') spec = url.searchParams.has('at') ? { kind: range, at: query(url, 'at') } : range;
-    else throw usage('"range" must be day, week, month or custom (with from and to)');
+    // The one range parser, shared with `licit report`: same input, same refusals.
+    const param = (name: string) => url.searchParams.get(name) ?? undefined;
+    const spec = parseRangeText({ range: param('range'), at: param('at'), from: param('from'), to: param('to') }, { default: 'month' });
     return { report: await computeReport(vendor.store, license.id, spec, { now: vendor.now(), licensed: license.seats, maxActivations: license.maxActivations, maxUsers: license.maxUsers, verify: url.searchParams.get('verify') === 'true' }) };
   };
   routes['GET /v1/admin/log'] = async (_req, url) => {
@@ -451,13 +451,14 @@ function wholeNumber(url: URL, name: string): number | undefined {
   return Number(v);
 }
 
-/** The default store: a FileStore at `$LICIT_STORE` or `./licit-store`. */
+/**
+ * The default store: `$LICIT_STORE` (a FileStore directory or a postgres:// URL), else a FileStore
+ * at `./licit-store`, opened the one way the CLI opens `--store` (node/open-store.ts). A directory
+ * is not checked here, as before: a file in its place shows as 503s and the operator's log.
+ */
 function defaultStore(): Store {
   const spec = process.env.LICIT_STORE;
-  if (spec !== undefined && /^postgres(ql)?:\/\//.test(spec)) {
-    throw new LicenseError('ERR_USAGE', 'LICIT_STORE names a PostgreSQL database; createLicenseServer opens only a FileStore by itself: pass store: new PostgresStore({ connectionString }) from licit/postgres');
-  }
-  return new FileStore(spec === undefined || spec === '' ? 'licit-store' : spec);
+  return openStoreLazily(spec === undefined || spec === '' ? 'licit-store' : spec, { applicationName: 'licit-server', flag: 'LICIT_STORE', checkDirectory: false, chain: false });
 }
 
 /** True when `code` is one of the library's error codes (for clients reading server errors). */

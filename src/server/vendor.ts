@@ -3,7 +3,7 @@
  * request, count the activation against the license's limits in the store, record the usage the
  * installation reports, and sign a lease.
  */
-import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import type { Signer } from '../core/envelope.js';
 import { LicenseError, isLicenseError } from '../core/errors.js';
 import { mapToClaims, type LicenseClaims } from '../core/claims.js';
@@ -18,6 +18,7 @@ import { verifyLicense } from '../core/verify.js';
 import type { PublicKeyInput } from '../core/keys.js';
 import { toSigner, type SigningKeyInput } from '../issuer/signer.js';
 import { adminEvent } from '../core/admin/events.js';
+import { sha256Hex } from '../node/digest.js';
 import { withAuditChain } from '../core/admin/chained-store.js';
 import { verifyTopUp } from '../core/topup.js';
 import { addSpent, checkPlausible, licenseTotal } from './consumption.js';
@@ -664,7 +665,7 @@ function isStrong(fingerprint: string): boolean {
  * every retry with the key (from any server process) lands on the same stored token.
  */
 export function topUpTokenId(licenseId: string, idempotencyKey: string): string {
-  return `TOP-${createHash('sha256').update(`licit-topup\n${licenseId}\n${idempotencyKey}`).digest('hex').slice(0, 32).toUpperCase()}`;
+  return `TOP-${sha256Hex(`licit-topup\n${licenseId}\n${idempotencyKey}`).slice(0, 32).toUpperCase()}`;
 }
 
 function deviceInfo(req: ExchangeRequest): JsonObject {

@@ -3,10 +3,10 @@
  * JSON (`--json`) or a self-contained HTML page with charts (`--html FILE`).
  */
 import { LicenseError } from '../../core/errors.js';
-import { computeReport, type RangeSpec, type UsageReport } from '../../core/admin/index.js';
+import { computeReport, parseRangeText, type UsageReport } from '../../core/admin/index.js';
 import { verifyLicense } from '../../index.js';
 import { writeReportHtml } from '../../node/report-html.js';
-import { isoDate, parseFlags, required, type Verb } from '../context.js';
+import { parseFlags, required, type Verb } from '../context.js';
 import { licenseText, readPublicKeys } from '../files.js';
 import { openStore } from '../store-arg.js';
 
@@ -54,20 +54,8 @@ export const run: Verb = async (argv) => {
   );
   if (positionals.length > 0) throw new LicenseError('ERR_USAGE', `unexpected argument "${positionals[0]}"\nUsage: ${USAGE}`);
   const storeSpec = required(v.store, '--store', USAGE);
-  const kind = required(v.range, '--range', USAGE);
-  let range: RangeSpec;
-  if (kind === 'custom') {
-    const from = isoDate(required(v.from, '--from', USAGE), '--from') as Date;
-    const to = isoDate(required(v.to, '--to', USAGE), '--to') as Date;
-    if (v.at !== undefined) throw new LicenseError('ERR_USAGE', `--at applies to day, week and month; a custom range takes --from and --to\nUsage: ${USAGE}`);
-    range = { kind: 'custom', from, to };
-  } else if (kind === 'day' || kind === 'week' || kind === 'month') {
-    if (v.from !== undefined || v.to !== undefined) throw new LicenseError('ERR_USAGE', `--from and --to need --range custom\nUsage: ${USAGE}`);
-    const at = isoDate(v.at, '--at');
-    range = at === undefined ? kind : { kind, at };
-  } else {
-    throw new LicenseError('ERR_USAGE', `--range must be day, week, month or custom, got "${kind}"\nUsage: ${USAGE}`);
-  }
+  // The one range parser, shared with GET /v1/admin/reports: same input, same refusals.
+  const range = parseRangeText({ range: required(v.range, '--range', USAGE), at: v.at, from: v.from, to: v.to });
   let licenseId = v['license-id'];
   let limits: { licensed: Record<string, number>; maxActivations: number | undefined; maxUsers: number | undefined } | undefined;
   if (v.license !== undefined) {

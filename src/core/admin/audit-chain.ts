@@ -10,14 +10,16 @@
  * reordering by anyone who does not recompute it, and by everyone once a head has been copied
  * somewhere they cannot reach (pass it back as `anchor`). `licit log` prints the head for that.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
-import { toHex, utf8 } from '../bytes.js';
+import { sha256Hex } from '../digest.js';
 import { LicenseError } from '../errors.js';
 import type { AuditEvent, EventQuery, JsonObject, JsonValue, Store } from '../store.js';
 import { canonicalJson } from './canonical.js';
 
 /** The `details` member holding an event's chain links. Reserved: callers may not write it. */
 export const CHAIN_FIELD = '#chain';
+
+/** Internal: where a store from `withAuditChain` (chained-store.ts) keeps the store it wraps. */
+export const RAW = Symbol.for('licit.auditChain.raw');
 /** Record kind and key of the chain head in the store. */
 export const HEAD_KIND = 'audit';
 /** See {@link HEAD_KIND}. */
@@ -82,7 +84,7 @@ const DOMAIN = 'licit-audit-v1\n';
 
 /** The hash event 1 of `licenseId` links to (hex): binds a chain to its license. */
 export function genesisHash(licenseId: string): string {
-  return toHex(sha256(utf8(`licit-audit-genesis-v1\u0000${licenseId}`)));
+  return sha256Hex(`licit-audit-genesis-v1\u0000${licenseId}`);
 }
 
 /** ISO time normalised to milliseconds, so a database that re-renders the timestamp hashes the same. */
@@ -97,7 +99,7 @@ function normalAt(at: string): string {
  */
 export function eventHash(licenseId: string, seq: number, at: string, actor: string, kind: string, details: JsonObject): string {
   const body: JsonObject = { licenseId, seq, at: normalAt(at), actor, kind, details };
-  return toHex(sha256(utf8(DOMAIN + canonicalJson(body))));
+  return sha256Hex(DOMAIN + canonicalJson(body));
 }
 
 /**
@@ -198,6 +200,15 @@ export function verifyAuditLog(events: readonly AuditEvent[], head: AuditHead | 
 }
 
 /**
+ * The events of a license with their chain links (`details["#chain"]`): through the wrapped store
+ * when `store` came from `withAuditChain`, whose own `events()` hides them.
+ */
+export function rawEvents(store: Store, licenseId: string, query?: EventQuery): Promise<AuditEvent[]> {
+  const inner = (store as { [RAW]?: Store })[RAW];
+  return (inner ?? store).events(licenseId, query);
+}
+
+/**
  * Read and verify the audit log of one license. The head is read before the events, so a commit
  * racing the read only adds events (accepted when they chain on), never looks like truncation.
  *
@@ -227,16 +238,3 @@ function tampered(licenseId: string, seq: number, reason: string): LicenseError 
     { licenseId, seq, reason },
   );
 }
-
-/** The symbol under which {@link withAuditChain}'s wrapper keeps the store it wraps (chained-store.ts). */
-const RAW = Symbol.for('licit.auditChain.raw');
-
-/**
- * The events of a license with their chain links (`details["#chain"]`): through the wrapped store
- * when `store` came from {@link withAuditChain}, whose own `events()` hides them.
- */
-export function rawEvents(store: Store, licenseId: string, query?: EventQuery): Promise<AuditEvent[]> {
-  const inner = (store as { [RAW]?: Store })[RAW];
-  return (inner ?? store).events(licenseId, query);
-}
-

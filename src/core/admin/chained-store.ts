@@ -10,10 +10,11 @@
  */
 import { LicenseError } from '../errors.js';
 import type { AuditEvent, AuditEventInput, EventQuery, JsonObject, Store, StoreEntry, StoreReader, StoreTx } from '../store.js';
-import { CHAIN_FIELD, HEAD_KEY, HEAD_KIND, genesisHash, isAuditHead, linkEvent, type AuditHead } from './audit-chain.js';
+import { CHAIN_FIELD, HEAD_KEY, HEAD_KIND, RAW, genesisHash, isAuditHead, linkEvent, type AuditHead } from './audit-chain.js';
+
+export { rawEvents } from './audit-chain.js';
 
 const CHAINED = Symbol.for('licit.auditChain');
-const RAW = Symbol.for('licit.auditChain.raw');
 
 /**
  * Internal: the store's event count differs from the chain head. A LicenseError so that stores
@@ -154,9 +155,6 @@ function stripChain(e: AuditEvent): AuditEvent {
   delete details[CHAIN_FIELD];
   return { ...e, details };
 }
-
-// rawEvents lives in audit-chain.ts (it reads the same RAW symbol), so the two modules do not import each other.
-export { rawEvents } from './audit-chain.js';
 
 /** True when `store` came from {@link withAuditChain}. */
 export function isAuditChained(store: Store): boolean {

@@ -4,37 +4,20 @@
  * They go through the same store and chain as the seat events, so reports and the log see one
  * history. The license server writes the first three kinds; {@link AlertMonitor} the rest.
  */
-import { checkId, type AuditEventInput, type JsonObject, type Store } from '../store.js';
+import { checkId, type JsonObject, type Store } from '../store.js';
 import { LicenseError } from '../errors.js';
+import { auditEvent } from '../audit-event.js';
 
-/** Every kind of audit event the administration layer writes. */
-export const ADMIN_KINDS = [
-  'seats.changed',
-  'credits.topped-up',
-  'credits.consumed',
-  'alert.raised',
-  'alert.cleared',
-  'topup.requested',
-  'topup.completed',
-  'topup.failed',
-  'license.registered',
-  'exchange.refused',
-  'credits.overspent',
-] as const;
+// The kinds and the builder live with every other kind in core/audit-event.ts.
+export { ADMIN_KINDS, type AdminKind } from '../audit-event.js';
 
-/** One of {@link ADMIN_KINDS}. */
-export type AdminKind = (typeof ADMIN_KINDS)[number];
+/** The one event builder, {@link auditEvent}, under the name administration code has used. */
+export const adminEvent = auditEvent;
 
 /** Where a change came from: an administrator by hand, the automatic top-up hook, or the vendor (a new license key). */
 export type ChangeSource = 'manual' | 'auto' | 'vendor';
 
 const SOURCES: readonly string[] = ['manual', 'auto', 'vendor'];
-
-/** Build an administration event for `tx.append`. */
-export function adminEvent(at: Date | number, actor: string, kind: AdminKind, details: JsonObject): AuditEventInput {
-  checkId(actor, 'actor');
-  return { at: new Date(at).toISOString(), actor, kind, details };
-}
 
 function count(v: unknown, what: string, min = 0): number {
   if (!Number.isSafeInteger(v) || (v as number) < min) throw new LicenseError('ERR_USAGE', `${what} must be a whole number of at least ${min}, got ${String(v)}`, { field: what });

@@ -114,3 +114,63 @@ export function resolveRange(spec: RangeSpec, now: number = Date.now()): Resolve
   }
   throw new LicenseError('ERR_USAGE', `unknown range "${String((s as { kind: unknown }).kind)}": use day, week, month or custom`);
 }
+
+/**
+ * A range as text: the `--range`, `--at`, `--from` and `--to` flags of `licit report`, or the
+ * `range`, `at`, `from` and `to` query parameters of `GET /v1/admin/reports`. Absent is `undefined`.
+ */
+export interface RangeText {
+  /** `day`, `week`, `month` or `custom`. */
+  readonly range?: string | undefined;
+  /** A moment inside a calendar range (ISO-8601). */
+  readonly at?: string | undefined;
+  /** Start of a custom range (ISO-8601), inclusive. */
+  readonly from?: string | undefined;
+  /** End of a custom range (ISO-8601), exclusive. */
+  readonly to?: string | undefined;
+}
+
+/** Options of {@link parseRangeText}. */
+export interface ParseRangeOptions {
+  /** The range when `range` is absent; without one an absent `range` is refused. */
+  readonly default?: CalendarRange;
+}
+
+/** How a refusal names a parameter: the same text from the CLI and over HTTP. */
+const param = (name: string) => `${name} (--${name})`;
+
+/** An ISO-8601 date or date-time as written; a calendar date that does not exist (2027-02-30) is refused, not rolled over. */
+function isoText(value: string, name: string): Date {
+  const d = new Date(value);
+  const ymd = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
+  const exists = ymd !== null && !Number.isNaN(d.getTime()) && new Date(Date.UTC(Number(ymd[1]), Number(ymd[2]) - 1, Number(ymd[3]))).toISOString().slice(0, 10) === ymd[0];
+  if (!exists) throw new LicenseError('ERR_USAGE', `${param(name)} must be an ISO-8601 date such as 2027-01-31 or 2027-01-31T12:00:00Z, got "${value}"`, { field: name });
+  return d;
+}
+
+/**
+ * The one parser of a report range given as text, used by `licit report` and by
+ * `GET /v1/admin/reports`, so both accept and refuse the same input with the same `ERR_USAGE`.
+ * The span itself (ends after it starts, at most ten years) is checked by {@link resolveRange}.
+ *
+ * @example
+ * ```ts
+ * parseRangeText({ range: 'custom', from: '2027-01-01', to: '2027-02-01' }) // { kind: 'custom', from: Date, to: Date }
+ * ```
+ */
+export function parseRangeText(text: RangeText, options: ParseRangeOptions = {}): RangeSpec {
+  const kind = text.range ?? options.default;
+  if (kind === undefined) throw new LicenseError('ERR_USAGE', `${param('range')} is required: day, week, month or custom`, { field: 'range' });
+  if (kind === 'custom') {
+    if (text.at !== undefined) throw new LicenseError('ERR_USAGE', `${param('at')} applies to day, week and month; a custom range takes from and to`, { field: 'at' });
+    for (const name of ['from', 'to'] as const) {
+      if (text[name] === undefined) throw new LicenseError('ERR_USAGE', `a custom range needs ${param('from')} and ${param('to')}; ${name} is missing`, { field: name });
+    }
+    return { kind: 'custom', from: isoText(text.from as string, 'from'), to: isoText(text.to as string, 'to') };
+  }
+  if (kind === 'day' || kind === 'week' || kind === 'month') {
+    if (text.from !== undefined || text.to !== undefined) throw new LicenseError('ERR_USAGE', `${param('from')} and ${param('to')} need range custom`, { field: text.from !== undefined ? 'from' : 'to' });
+    return text.at === undefined ? kind : { kind, at: isoText(text.at, 'at') };
+  }
+  throw new LicenseError('ERR_USAGE', `${param('range')} must be day, week, month or custom, got "${kind}"`, { field: 'range' });
+}

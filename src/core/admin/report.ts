@@ -31,6 +31,7 @@
  * between servers) counts at the earlier event's time.
  */
 import type { AuditEvent, JsonObject, Store } from '../store.js';
+import type { EventKind } from '../audit-event.js';
 import { readVerifiedLog } from './audit-chain.js';
 import { monthStart, resolveRange, type BucketUnit, type RangeSpec, type ResolvedRange } from './range.js';
 
@@ -232,9 +233,9 @@ const str = (d: JsonObject, k: string): string | undefined => {
 };
 const timeOf = (v: Date | number | string): number => (v instanceof Date ? v.getTime() : typeof v === 'number' ? v : Date.parse(v));
 /** Event kinds that move seats in use or licensed. */
-const SEAT_KINDS = new Set(['seat.assigned', 'seat.reassigned', 'seat.released', 'lease.checked-out', 'lease.checked-in', 'lease.expired', 'seats.changed']);
+const SEAT_KINDS: ReadonlySet<string> = new Set<EventKind>(['seat.assigned', 'seat.reassigned', 'seat.released', 'lease.checked-out', 'lease.checked-in', 'lease.expired', 'seats.changed']);
 /** Event kinds that move activations or users in use, and which limit each moves. */
-const LIMIT_KINDS: ReadonlyMap<string, readonly LimitName[]> = new Map<string, readonly LimitName[]>([
+const LIMIT_KINDS: ReadonlyMap<string, readonly LimitName[]> = new Map<EventKind, readonly LimitName[]>([
   ['device.activated', ['activations']],
   ['device.deactivated', ['activations']],
   ['device.reset', ['activations']],

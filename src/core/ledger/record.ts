@@ -12,7 +12,6 @@
  * byte-for-byte what version 1 wrote, and every version-1 ledger still reads.
  * Integers are stored as float64 and must decode to safe non-negative integers.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, fromUtf8, utf8 } from '../bytes.js';
 import { sha256Digest } from '../digest.js';
 
@@ -66,7 +65,7 @@ const KINDS: readonly (RecordKind | undefined)[] = [undefined, 'consume', 'topup
 
 /** The hash that record 0 chains to: binds a chain to its license id. */
 export function genesisHash(licenseId: string): Uint8Array {
-  return sha256(concatBytes(utf8('licit-ledger-genesis-v1\0'), utf8(licenseId)));
+  return sha256Digest(concatBytes(utf8('licit-ledger-genesis-v1\0'), utf8(licenseId)));
 }
 
 /** SHA-256 of a record's plaintext: what the next record stores as `prevHash`. */

@@ -8,17 +8,15 @@
  */
 import { withAuditChain } from '../../core/admin/chained-store.js';
 import { LicenseError } from '../../core/errors.js';
-import { checkId, type AuditEventInput, type JsonObject, type Store } from '../../core/store.js';
+import { checkId, type JsonObject, type Store } from '../../core/store.js';
+import { auditEvent as event } from '../../core/audit-event.js';
 import { dummyHash, hashPassword, verifyPassword, type ScryptParams } from './password.js';
 
 /** The record kind of license user passwords (key: the user id). */
 export const CREDENTIAL_KIND = 'server.credential';
 
-/** Every kind of audit event user authentication writes. Details never hold a password or a hash. */
-export const USER_AUTH_KINDS = ['user.password-set', 'user.password-cleared', 'user.auth-failed', 'user.locked', 'user.unlocked'] as const;
-
-/** One of {@link USER_AUTH_KINDS}. */
-export type UserAuthKind = (typeof USER_AUTH_KINDS)[number];
+// The kinds user authentication writes are listed with every other kind in core/audit-event.ts.
+export { USER_AUTH_KINDS, type UserAuthKind } from '../../core/audit-event.js';
 
 /** Options of {@link LicenseUserCredentials}. */
 export interface CredentialOptions {
@@ -80,10 +78,6 @@ function rateLimited(leftMs: number): LicenseError {
 
 /** What a password check's commit decided. */
 type Outcome = { kind: 'ok'; mustChange: boolean } | { kind: 'locked'; leftMs: number } | { kind: 'failed' };
-
-function event(at: number, actor: string, kind: UserAuthKind, details: JsonObject): AuditEventInput {
-  return { at: new Date(at).toISOString(), actor, kind, details };
-}
 
 /**
  * The passwords of one license's users, with lockout after repeated failures.
