@@ -14,11 +14,12 @@ import { claimsToJSON } from '../src/core/license.js';
 import { verifyLicense } from '../src/core/verify.js';
 import { verifyTopUp } from '../src/core/topup.js';
 import { openLease, openRequest } from '../src/core/exchange/index.js';
-import { Fingerprint } from '../src/node/fingerprint/fingerprint.js';
+import { Fingerprint } from '../src/core/fingerprint/fingerprint.js';
 import { decodeClaims, parseEnvelope, type EnvelopeKind } from '../src/core/envelope.js';
-import { saltForVendor } from '../src/node/fingerprint/salt.js';
+import { saltForVendor } from '../src/core/fingerprint/salt.js';
 import '../src/node/backends.js';
-import type { HostFacts } from '../src/node/fingerprint/facts.js';
+import type { HostFacts } from '../src/core/fingerprint/facts.js';
+import { physicalFacts } from '../test/helpers/host-facts.js';
 import {
   encode, installation, INSTALLATION_SEED, jsonOf, serialise, vendor, VENDOR_SEED, VECTORS_URL,
   type FingerprintInput, type FormatVectors,
@@ -32,27 +33,15 @@ const SALT = 'com.example.app';
 
 // ---- Fingerprints ------------------------------------------------------------------------------
 
+/** The test laptop, with a hypervisor-default MAC as its second adapter (so `ml` appears). */
 function facts(over: Partial<HostFacts> = {}): HostFacts {
-  return {
-    source: 'native',
-    smbiosSource: 'sysfs-table',
-    smbios: {
-      version: '3.0.0',
-      structures: 40,
-      system: { manufacturer: 'LENOVO', product: '20L8S07A14', serial: 'PC131TBF', uuid: '161674cc-2a1e-11b2-a85c-e121881d01b9' },
-      baseboard: { manufacturer: 'LENOVO', product: '20L8S07A14', serial: 'L1HF9380025' },
-      chassis: { manufacturer: 'LENOVO', serial: 'PC131TBF' },
-      processors: [],
-      placeholders: [],
-    },
-    cpu: { vendor: 'GenuineIntel', signature: '000806ea', brand: 'Intel(R) Core(TM) i7-8650U', hypervisor: false, hypervisorVendor: '' },
+  return physicalFacts({
     adapters: [
       { name: 'enp0s31f6', mac: '8c:16:45:aa:bb:cc', origin: 'current' },
       { name: 'ens4', mac: '02:fc:00:00:00:01', origin: 'current' },
     ],
-    machineId: '3d1219c7c4c5404aaa1f6d2a48adfda4',
     ...over,
-  };
+  });
 }
 
 const fingerprintInputs: { name: string; note: string; input: FingerprintInput }[] = [

@@ -12,6 +12,7 @@ import { describe, expect, it, type TestContext } from 'vitest';
 import { isLicenseError } from '../src/core/errors.js';
 import { looksVirtual } from '../src/node/fingerprint/environment.js';
 import type { HostFacts } from '../src/node/fingerprint/facts.js';
+import { physicalFacts, physicalSmbios } from './helpers/host-facts.js';
 import { signatureFromCpuinfo } from '../src/node/fingerprint/fallback.js';
 import { hmacSha256, sha256 } from '../src/node/fingerprint/hmac.js';
 import { clearFingerprintCache, COMPONENT_KINDS, explain, Fingerprint, getFingerprint, match, readHostFacts, type FingerprintComponent } from '../src/node/fingerprint/index.js';
@@ -36,32 +37,8 @@ function factsInMountNamespace(ctx: TestContext, setup: string, view: string): {
 }
 const SALT = 'com.example.app';
 
-function smbios(over: Partial<{ uuid: string; serial: string; board: string; boardSerial: string; chassisSerial: string }> = {}, placeholders: string[] = []): SmbiosInfo {
-  return {
-    version: '3.0.0',
-    structures: 40,
-    system: { manufacturer: 'LENOVO', product: '20L8S07A14', serial: over.serial ?? 'PC131TBF', uuid: over.uuid ?? '161674cc-2a1e-11b2-a85c-e121881d01b9' },
-    baseboard: { manufacturer: 'LENOVO', product: over.board ?? '20L8S07A14', serial: over.boardSerial ?? 'L1HF9380025' },
-    chassis: { manufacturer: 'LENOVO', serial: over.chassisSerial ?? 'PC131TBF' },
-    processors: [],
-    placeholders,
-  };
-}
-
-function facts(over: Partial<HostFacts> = {}): HostFacts {
-  return {
-    source: 'native',
-    smbiosSource: 'sysfs-table',
-    smbios: smbios(),
-    cpu: { vendor: 'GenuineIntel', signature: '000806ea', brand: 'Intel(R) Core(TM) i7-8650U', hypervisor: false, hypervisorVendor: '' },
-    adapters: [
-      { name: 'enp0s31f6', mac: '8c:16:45:aa:bb:cc', origin: 'current' },
-      { name: 'wlp61s0', mac: 'a4:34:d9:11:22:33', origin: 'current' },
-    ],
-    machineId: '3d1219c7c4c5404aaa1f6d2a48adfda4',
-    ...over,
-  };
-}
+const smbios = physicalSmbios;
+const facts = physicalFacts;
 
 const fp = (f: HostFacts, salt = SALT) => Fingerprint.fromFacts(f, { salt });
 

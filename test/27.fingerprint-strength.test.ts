@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { HostFacts } from '../src/node/fingerprint/facts.js';
+import { physicalFacts } from './helpers/host-facts.js';
 import { COMPONENT_KINDS, explain, Fingerprint, fingerprintStrength, getFingerprint, hashComponent, isStrongKind, match, saltForVendor, STRONG_KINDS, WEAK_KINDS, type ComponentKind, type FingerprintComponent, type MatchStrategy } from '../src/node/fingerprint/index.js';
 import { isSharedMac } from '../src/node/fingerprint/rules.js';
 import { Licensing } from '../src/node/licensing.js';
@@ -48,28 +49,7 @@ function guest(machineId: string, over: Partial<HostFacts> = {}): HostFacts {
 }
 
 /** A physical machine with SMBIOS serials, read as root. */
-function physical(over: Partial<HostFacts> = {}): HostFacts {
-  return {
-    source: 'native',
-    smbiosSource: 'sysfs-table',
-    smbios: {
-      version: '3.0.0',
-      structures: 40,
-      system: { manufacturer: 'LENOVO', product: '20L8S07A14', serial: 'PC131TBF', uuid: '161674cc-2a1e-11b2-a85c-e121881d01b9' },
-      baseboard: { manufacturer: 'LENOVO', product: '20L8S07A14', serial: 'L1HF9380025' },
-      chassis: { manufacturer: 'LENOVO', serial: 'PC131TBF' },
-      processors: [],
-      placeholders: [],
-    },
-    cpu: { vendor: 'GenuineIntel', signature: '000806ea', brand: 'Intel(R) Core(TM) i7-8650U', hypervisor: false, hypervisorVendor: '' },
-    adapters: [
-      { name: 'enp0s31f6', mac: '8c:16:45:aa:bb:cc', origin: 'current' },
-      { name: 'wlp61s0', mac: 'a4:34:d9:11:22:33', origin: 'current' },
-    ],
-    machineId: '3d1219c7c4c5404aaa1f6d2a48adfda4',
-    ...over,
-  };
-}
+const physical = physicalFacts;
 
 const fp = (f: HostFacts, salt = SALT) => Fingerprint.fromFacts(f, { salt });
 

@@ -18,6 +18,7 @@ import { MemoryStore } from '../src/core/memory-store.js';
 import type { Store } from '../src/core/store.js';
 import { FileStore } from '../src/node/file-store.js';
 import { authenticateUser, createIdTokenVerifier, hashPassword, LicenseUserCredentials, SCRYPT_DEFAULTS, verifyPassword, type AuthenticateUserContext, type IdTokenVerifierOptions } from '../src/server/user-auth.js';
+import { refusal } from './helpers/refusal.js';
 
 // Spy on the two primitives the constant-time path goes through, without changing what they do.
 vi.mock('node:crypto', async (importOriginal) => {
@@ -43,15 +44,7 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function code(p: Promise<unknown>): Promise<LicenseError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(LicenseError);
-    return e as LicenseError;
-  }
-  throw new Error('expected a LicenseError, got success');
-}
+const code = refusal;
 
 describe('password hashes', () => {
   it('hashes at the default cost into a self-describing string that verifies, and refuses the wrong password', async () => {

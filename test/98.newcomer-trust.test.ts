@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyLicense } from '../src/core/verify.js';
-import { LicenseError } from '../src/core/errors.js';
 import { MemoryStore } from '../src/core/memory-store.js';
 import { CreditLedger } from '../src/node/ledger/credit-ledger.js';
 import { Installation } from '../src/node/installation.js';
@@ -16,6 +15,7 @@ import { Licensing } from '../src/node/licensing.js';
 import { createLicenseServer } from '../src/server/index.js';
 import { licit } from './helpers/cli.js';
 import { makeVendor } from './helpers/vendor.js';
+import { refusal } from './helpers/refusal.js';
 
 const vendor = makeVendor();
 const work = mkdtempSync(join(tmpdir(), 'licit-newcomer-'));
@@ -23,15 +23,6 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 let dirs = 0;
 const fresh = () => join(work, `d-${++dirs}`);
 
-async function refusal(p: Promise<unknown>): Promise<LicenseError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(LicenseError);
-    return e as LicenseError;
-  }
-  throw new Error('expected a LicenseError, got success');
-}
 
 describe('admin API: setting a user password', () => {
   it('a refused password adds no user (before, the user was added and the call still answered ERR_USAGE)', async () => {

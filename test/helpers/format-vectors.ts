@@ -10,8 +10,8 @@ import { keyId } from '../../src/core/keys.js';
 import type { LicenseInput } from '../../src/core/claims.js';
 import { createLease, createRequest, type InstallationSigner, type LeaseInput, type RequestInput } from '../../src/core/exchange/index.js';
 import { issueLicense, issueTopUp, toSigner } from '../../src/issuer/index.js';
-import { Fingerprint, hashComponent } from '../../src/node/fingerprint/fingerprint.js';
-import type { HostFacts } from '../../src/node/fingerprint/facts.js';
+import { Fingerprint, hashComponent } from '../../src/core/fingerprint/fingerprint.js';
+import type { HostFacts } from '../../src/core/fingerprint/facts.js';
 
 /** RFC 8032 section 7.1 TEST 1 secret key (the 32-byte seed): the vendor key of every vector. */
 export const VENDOR_SEED = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60';
