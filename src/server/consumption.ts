@@ -7,7 +7,7 @@ import { adminEvent } from '../core/admin/events.js';
 import { LicenseError } from '../core/errors.js';
 import type { ExchangeRequest } from '../core/exchange/request.js';
 import type { License } from '../core/license.js';
-import type { JsonValue, StoreTx } from '../core/store.js';
+import type { JsonValue, StoreReader, StoreTx } from '../core/store.js';
 import { KINDS } from './kinds.js';
 
 /** Installations one ledger may be reported from (a move adds one; more is a ledger copied around). */
@@ -18,7 +18,7 @@ export function checkPlausible(license: License, req: ExchangeRequest, allowance
   if (req.spent !== undefined && req.spent > allowance) {
     throw new LicenseError('ERR_EXCHANGE_IMPLAUSIBLE', `the installation reports ${req.spent} credits spent on license ${license.id}, which sold ${allowance} with its top-ups; its ledger is damaged or edited. Contact the vendor.`, { licenseId: license.id, reported: req.spent, allowance, reason: 'credits' });
   }
-  if (req.spent === undefined && req.consumed !== undefined && req.consumed > Math.max(allowance, license.carriedCredits) && req.consumed > 0) {
+  if (req.spent === undefined && req.consumed !== undefined && req.consumed > Math.max(allowance, license.carriedCredits)) {
     throw new LicenseError('ERR_EXCHANGE_IMPLAUSIBLE', `the installation reports ${req.consumed} credits consumed on license ${license.id}, which sold ${allowance} with its top-ups. Contact the vendor.`, { licenseId: license.id, reported: req.consumed, allowance, reason: 'credits' });
   }
   for (const [type, n] of Object.entries(req.seats ?? {})) {
@@ -40,8 +40,7 @@ export function checkPlausible(license: License, req: ExchangeRequest, allowance
  * Returns the license's total consumption.
  */
 export async function addSpent(tx: StoreTx, req: ExchangeRequest, now: number, allowance: number): Promise<number> {
-  const totalRec = (await tx.get(KINDS.credits, 'total')) ?? {};
-  let total = typeof totalRec.spent === 'number' ? totalRec.spent : await legacyTotal(tx);
+  let total = await licenseTotal(tx);
   // An older licit reports only its running total: counted as this installation's own ledger.
   const spent = req.spent ?? req.consumed;
   if (spent === undefined) return total;
@@ -89,15 +88,15 @@ function readParts(v: JsonValue | undefined): Map<string, { base: number; spent:
 }
 
 /** The license's whole known consumption, as {@link addSpent} keeps it. */
-export async function licenseTotal(tx: StoreTx): Promise<number> {
-  const totalRec = await tx.get(KINDS.credits, 'total');
-  return typeof totalRec?.spent === 'number' ? totalRec.spent : legacyTotal(tx);
+export async function licenseTotal(r: StoreReader): Promise<number> {
+  const totalRec = await r.get(KINDS.credits, 'total');
+  return typeof totalRec?.spent === 'number' ? totalRec.spent : legacyTotal(r);
 }
 
 /** The total of a store written by an older licit (per-installation running totals), read once. */
-async function legacyTotal(tx: StoreTx): Promise<number> {
+async function legacyTotal(r: StoreReader): Promise<number> {
   let n = 0;
-  for (const e of await tx.list(KINDS.installation)) if (typeof e.value.consumed === 'number') n = Math.max(n, e.value.consumed);
+  for (const e of await r.list(KINDS.installation)) if (typeof e.value.consumed === 'number') n = Math.max(n, e.value.consumed);
   return n;
 }
 

@@ -16,6 +16,7 @@ import { parseRangeText } from '../core/admin/range.js';
 import { computeReport } from '../core/admin/report.js';
 import { LicenseUserCredentials } from './auth/credentials.js';
 import { acceptablePassword } from './auth/password.js';
+import { licenseTotal } from './consumption.js';
 import { KINDS, Vendor, type UserCredentials, type VendorOptions } from './vendor.js';
 import { accessLogSink, logOperator, type AccessLogEntry, type AccessLogOption } from './access-log.js';
 import { clientAddress } from './client-address.js';
@@ -314,8 +315,7 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
       const acts = vendor.activations(license, 'admin');
       const installs = await vendor.store.read(license.id, (r) => r.list(KINDS.installation));
       const topups = await vendor.store.read(license.id, (r) => r.list(KINDS.topup));
-      const total = await vendor.store.read(license.id, (r) => r.get(KINDS.credits, 'total'));
-      const consumed = Math.max(typeof total?.spent === 'number' ? total.spent : 0, license.carriedCredits);
+      const consumed = Math.max(await vendor.store.read(license.id, licenseTotal), license.carriedCredits);
       const toppedUp = topups.reduce((n, e) => n + (typeof e.value.credits === 'number' ? e.value.credits : 0), 0);
       const seats: Record<string, JsonValue> = {};
       for (const e of installs) if (e.value.seats !== null && e.value.seats !== undefined) seats[e.key] = e.value.seats;
