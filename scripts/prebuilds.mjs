@@ -4,6 +4,7 @@
 // and has no install script: where a prebuild fits, no one needs a compiler.
 //   --if-needed  skip the compile when build/Release is newer than every native source
 //   --optional   without a toolchain, say so and exit 0 (licit falls back to JavaScript)
+//   --cross      then also build linux-arm64 and win32-x64 with cross compilers (cross-prebuilds.mjs)
 // The copy is tagged with this machine's libc; a musl prebuild has to be built on a musl system
 // (Alpine): musl-tools on Debian has no C++ standard library to link the addon against.
 import { spawnSync } from 'node:child_process';
@@ -62,3 +63,8 @@ const check = spawnSync(
 if (check.status !== 0) fail(`the prebuild ${out} does not load: ${check.stderr.trim()}`);
 if (check.stdout.trim() !== out) fail(`node-gyp-build picks ${check.stdout.trim()} instead of ${out}`);
 console.log(`prebuilds: ${out.slice(root.length + 1)} (${statSync(out).size} bytes)`);
+
+if (args.includes('--cross')) {
+  const cross = spawnSync(process.execPath, [join(root, 'scripts', 'cross-prebuilds.mjs'), ...(optional ? ['--optional'] : [])], { stdio: 'inherit' });
+  if (cross.status !== 0) process.exit(cross.status ?? 1);
+}

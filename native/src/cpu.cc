@@ -39,11 +39,13 @@ std::string Trim(const std::string& s) {
   return s.substr(b, s.find_last_not_of(" \t\n") - b + 1);
 }
 
+#if defined(LICIT_X86) || defined(__APPLE__)
 std::string Hex8(uint32_t v) {
   char buf[9];
   std::snprintf(buf, sizeof buf, "%08x", v);
   return buf;
 }
+#endif
 
 #if defined(__linux__) && !defined(LICIT_X86)
 // ARM and others on Linux: the MIDR register as the kernel exposes it, else /proc/cpuinfo.

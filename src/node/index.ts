@@ -4,7 +4,7 @@
  */
 import './backends.js';
 export { acquireLock, withLock, type FileLock, type LockOptions } from './lock.js';
-export { loadNative, requireNative, nativeLoadError, type NativeAddon } from './native.js';
+export { loadNative, requireNative, nativeLoadError, setNativeAddonPath, type NativeAddon } from './native.js';
 export {
   getFingerprint,
   readHostFacts,

@@ -11,6 +11,11 @@
  *
  * Setting the environment variable `LICIT_NO_NATIVE=1` makes the addon count as missing, so the
  * fallbacks can be tested and forced in production.
+ *
+ * Bundled and packaged applications (esbuild, webpack, Electron's asar, single-file binaries) move
+ * licit's code away from its `prebuilds/` directory. They point licit at the `.node` file they
+ * ship with `LICIT_NATIVE_PATH=/path/to/node.napi.node` or {@link setNativeAddonPath}; that file
+ * is then tried first (see docs/fingerprint.md, "Packaged applications").
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +81,33 @@ export interface NativeAddon {
 /** Where the loader looked and why it failed; `undefined` while nothing failed. */
 let failure: { tried: string; error: string } | undefined;
 let cached: NativeAddon | null | undefined;
+/** Set by {@link setNativeAddonPath}; wins over `LICIT_NATIVE_PATH`. */
+let explicitPath: string | undefined;
+
+/**
+ * Load the addon from this file (a bundled or packaged application's copy of
+ * `prebuilds/<platform>-<arch>/node.napi*.node`) instead of looking beside licit's code. Call it
+ * before the first fingerprint or lock; the environment variable `LICIT_NATIVE_PATH` does the
+ * same without code. If the file does not load, licit says why (in the fallback warning and in
+ * `nativeLoadError()`) and goes on looking in its own directories.
+ *
+ * @example
+ * ```ts
+ * // Electron, with "asarUnpack": ["node_modules/licit/prebuilds/**"]
+ * setNativeAddonPath(path.join(process.resourcesPath, 'app.asar.unpacked/node_modules/licit/prebuilds/win32-x64/node.napi.node'))
+ * ```
+ */
+export function setNativeAddonPath(path: string): void {
+  if (typeof path !== 'string' || path === '') throw new LicenseError('ERR_USAGE', 'setNativeAddonPath needs the path of the licit .node file');
+  explicitPath = path;
+  cached = undefined;
+  failure = undefined;
+}
+
+function configuredPath(): string | undefined {
+  const v = explicitPath ?? process.env.LICIT_NATIVE_PATH;
+  return v === undefined || v === '' ? undefined : v;
+}
 
 function packageRoot(): string {
   // src/node/native.ts and dist/node/native.js both sit two levels below the package root.
@@ -110,8 +142,22 @@ export function loadNative(): NativeAddon | undefined {
     cached = null;
     return undefined;
   }
+  const require = createRequire(import.meta.url);
+  const configured = configuredPath();
+  let configuredError = '';
+  if (configured !== undefined) {
+    try {
+      const mod: unknown = require(configured);
+      if (isAddon(mod)) {
+        cached = mod;
+        return mod;
+      }
+      configuredError = `${configured} is not this licit's addon (ABI ${String((mod as { abiVersion?: unknown })?.abiVersion)}, needs ${NATIVE_ABI_VERSION}); `;
+    } catch (e) {
+      configuredError = `${configured} (LICIT_NATIVE_PATH or setNativeAddonPath) did not load: ${String((e as Error).message).replace(/\s+/g, ' ').trim()}; `;
+    }
+  }
   try {
-    const require = createRequire(import.meta.url);
     let mod: unknown;
     // Fast path: the local build, which node-gyp-build would also pick first; skipping its
     // package.json read and directory scans saves a few milliseconds of every cold start.
@@ -125,13 +171,20 @@ export function loadNative(): NativeAddon | undefined {
     if (mod === undefined) mod = (require('node-gyp-build') as (dir: string) => unknown)(root);
     if (!isAddon(mod)) {
       failure = {
-        tried: `${root}build/Release, ${root}prebuilds`,
-        error: `the addon found has ABI ${String((mod as { abiVersion?: unknown })?.abiVersion)}, this licit needs ${NATIVE_ABI_VERSION} (a stale build)`,
+        tried: `${configured === undefined ? '' : `${configured}, `}${root}build/Release, ${root}prebuilds`,
+        error: `${configuredError}the addon found has ABI ${String((mod as { abiVersion?: unknown })?.abiVersion)}, this licit needs ${NATIVE_ABI_VERSION} (a stale build)`,
       };
       cached = null;
-    } else cached = mod;
+    } else {
+      cached = mod;
+      // Asked for a file that did not load, yet an addon was found elsewhere: say so once.
+      if (configuredError !== '') process.emitWarning(`licit: ${configuredError}using the addon beside licit's code instead`, { code: 'LICIT_NATIVE_PATH' });
+    }
   } catch (e) {
-    failure = { tried: `${root}build/Release, ${root}build/Debug, ${root}prebuilds/${process.platform}-${process.arch}`, error: String((e as Error).message).replace(/\s+/g, ' ').trim() };
+    failure = {
+      tried: `${configured === undefined ? '' : `${configured}, `}${root}build/Release, ${root}build/Debug, ${root}prebuilds/${process.platform}-${process.arch}`,
+      error: configuredError + String((e as Error).message).replace(/\s+/g, ' ').trim(),
+    };
     cached = null;
   }
   return cached ?? undefined;
@@ -154,6 +207,7 @@ export function warnNativeFallback(what: string): void {
     `licit: the native addon is not available for ${process.platform}-${process.arch}, so ${what} uses the JavaScript fallback ` +
       `(fingerprint source "fallback": fewer hardware facts; lock files instead of flock). Reason: ${nativeLoadError() ?? 'unknown'}. ` +
       `To build the addon, install python3, make and a C++17 compiler, then run \`${NATIVE_BUILD_COMMAND}\`. ` +
+      'A bundled or packaged application points licit at the .node file it ships with LICIT_NATIVE_PATH or setNativeAddonPath() (docs/fingerprint.md). ' +
       'Set LICIT_NO_NATIVE=1 to use the fallback without this warning.',
     { code: 'LICIT_NATIVE_FALLBACK' },
   );
