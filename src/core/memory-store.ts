@@ -88,6 +88,12 @@ export class MemoryStore implements Store {
     return structuredClone(query.limit === undefined ? out : out.slice(0, query.limit));
   }
 
+  async licenseIds(): Promise<string[]> {
+    if (this.closed) throw new LicenseError('ERR_STORE_UNAVAILABLE', 'this MemoryStore was closed; create a new one');
+    // A read of an unknown license creates an empty entry: only those holding something count.
+    return [...this.licenses].filter(([, s]) => s.events.length > 0 || [...s.records.values()].some((m) => m.size > 0)).map(([id]) => id).sort();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }

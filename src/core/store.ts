@@ -106,6 +106,12 @@ export interface Store {
   events(licenseId: string, query?: EventQuery): Promise<AuditEvent[]>;
   /** Release connections, handles and timers. The store must not be used afterwards. */
   close(): Promise<void>;
+  /**
+   * Every license id the store holds anything for (records or events), sorted. The vendor's
+   * license registry lists licenses through it. Optional for stores written before it existed:
+   * without it, the registry refuses to list (`ERR_STORE_UNAVAILABLE`) but still finds by id.
+   */
+  licenseIds?(): Promise<string[]>;
 }
 
 /** Record kinds, keys and license ids longer than this are refused (they are identifiers, not data). */

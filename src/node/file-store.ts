@@ -20,7 +20,7 @@
  * the license's first transaction; see `file-store-legacy.ts`.
  */
 import { sha256Hex } from './digest.js';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LicenseError, isLicenseError } from '../core/errors.js';
 import { BufferedTx, checkId, type AuditEvent, type EventQuery, type Store, type StoreReader, type StoreTx } from '../core/store.js';
@@ -28,6 +28,8 @@ import { encodeRecord, eventsOf, recordOf, sourceOf, storeMachine, type StoreRec
 import { MIGRATED_FROM, hasLegacy, legacyPaths, legacyStateSha256, readLegacy, tombstone, type LegacyLicense, type LegacyPaths } from './file-store-legacy.js';
 import { AppendLog, LogMoved } from './log/append-log.js';
 import { DurableLog } from './log/durable-log.js';
+import { readFrame } from './log/frame.js';
+import { jsonOf, segmentName } from './log/segment.js';
 import { withLock } from './lock.js';
 import { makeDirectory } from '../os/make-dir.js';
 import { writeFileAtomic } from './sealed-file.js';
@@ -50,6 +52,35 @@ export interface FileStoreOptions {
 function stem(licenseId: string): string {
   if (/^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/.test(licenseId)) return `l-${licenseId}`;
   return `h-${sha256Hex(licenseId).slice(0, 40)}`;
+}
+
+/** The license id a log directory's first segment names in its header; undefined when unreadable. */
+function logIdOf(dir: string): string | undefined {
+  let head: Uint8Array;
+  try {
+    const fd = openSync(join(dir, segmentName(1)), 'r');
+    try {
+      head = new Uint8Array(4096);
+      head = head.subarray(0, readSync(fd, head, 0, head.length, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  const f = readFrame(head, 0);
+  const info = f === undefined ? undefined : (jsonOf(f.payload) as { id?: unknown } | undefined);
+  return typeof info?.id === 'string' ? info.id : undefined;
+}
+
+/** The license id an old-layout state file names (a migrated one names it too). */
+function legacyIdOf(path: string): string | undefined {
+  try {
+    const st = JSON.parse(readFileSync(path, 'utf8')) as { licenseId?: unknown };
+    return typeof st.licenseId === 'string' ? st.licenseId : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** OS errors that mean "cannot reach or write the store" rather than a bug. */
@@ -162,6 +193,28 @@ export class FileStore implements Store {
       const out = all.filter((e) => e.seq > after);
       return query.limit === undefined ? out : out.slice(0, query.limit);
     });
+  }
+
+  /**
+   * Every license id with a directory (or old-layout files) in the store, sorted. Ids are read
+   * from the log's first segment header (or the old state file), since a directory name is a hash
+   * for ids that are not plain file names.
+   */
+  async licenseIds(): Promise<string[]> {
+    if (this.#closed) throw new LicenseError('ERR_STORE_UNAVAILABLE', 'this FileStore was closed; create a new one');
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new LicenseError('ERR_STORE_UNAVAILABLE', `cannot list the seat store ${this.dir}: ${(e as Error).message}`, { path: this.dir }, { cause: e });
+    }
+    const ids = new Set<string>();
+    for (const name of names) {
+      const id = /^[lh]-/.test(name) ? logIdOf(join(this.dir, name)) : name.endsWith('.state.json') ? legacyIdOf(join(this.dir, name)) : undefined;
+      if (id !== undefined) ids.add(id);
+    }
+    return [...ids].sort();
   }
 
   async close(): Promise<void> {

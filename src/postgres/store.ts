@@ -155,6 +155,16 @@ export class PostgresStore implements Store {
     }
   }
 
+  async licenseIds(): Promise<string[]> {
+    await this.init();
+    try {
+      const r = await this.pool.query<{ license_id: string }>(`SELECT license_id FROM ${this.t.licenses} ORDER BY license_id COLLATE "C"`);
+      return r.rows.map((x) => x.license_id);
+    } catch (e) {
+      throw this.map(e);
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

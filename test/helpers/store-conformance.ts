@@ -50,6 +50,20 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
 
   describe(`${name}: store contract`, () => {
     it(
+      'lists the license ids holding records or events, sorted; reading an unknown license adds none',
+      withStore(async (store) => {
+        expect(store.licenseIds).toBeTypeOf('function');
+        const ids = () => (store.licenseIds as () => Promise<string[]>).call(store);
+        expect(await ids()).toEqual([]);
+        await store.read('never-written', async (r) => r.get('k', 'a'));
+        await store.events('never-written');
+        const odd = 'ACME/2027 \u00e9 ../x'; // not a plain file name: FileStore hashes it
+        for (const id of ['b-2', odd, 'a-1']) await store.transaction(id, async (tx) => tx.put('k', 'x', { n: 1 }));
+        await store.transaction('c-3', async (tx) => void tx.append({ at: new Date(0).toISOString(), actor: 't', kind: 'license.registered', details: {} }));
+        expect(await ids()).toEqual(['a-1', 'b-2', 'c-3', odd].sort());
+      }),
+    );
+    it(
       'reads its own writes, commits all at once, numbers events 1..n',
       withStore(async (store) => {
         const seq = await store.transaction('L', async (tx) => {

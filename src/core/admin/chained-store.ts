@@ -142,6 +142,7 @@ export function withAuditChain(store: Store): Store {
       return (await store.events(licenseId, query)).map(stripChain);
     },
     [RAW]: store,
+    ...(store.licenseIds === undefined ? {} : { licenseIds: () => (store.licenseIds as () => Promise<string[]>).call(store) }),
     close() {
       return store.close();
     },
