@@ -8,7 +8,7 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { base64urlDecode } from '../src/core/base64.js';
 import { parseEnvelope, toBeSigned } from '../src/core/envelope.js';
-import { verifyLicense } from '../src/index.js';
+import { verifyLicense } from '../src/index.node.js';
 import { generateKeyPair, issueLicense } from '../src/issuer/index.js';
 import { interleaved, makeBench, periodOf, reportRows, row } from './lib/report.js';
 

@@ -4,7 +4,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileClockGuard, LicenseError, verifyLicense } from 'licit';
+import { LicenseError, verifyLicense } from 'licit';
+import { fileClockGuard } from 'licit/node';
 import { issueLicense, writeKeyPair } from 'licit/issuer';
 
 const step = (n, title) => console.log(`\n${n}. ${title}`);

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { base64urlDecode, base64urlEncode } from '../src/core/base64.js';
 import { encodeCbor, Tag } from '../src/core/cbor.js';
-import { LicenseError, verifyLicense } from '../src/index.js';
+import { LicenseError, verifyLicense } from '../src/index.node.js';
 import { rawFromPem } from '../src/core/keys.js';
 import { makeVendor, type TestVendor } from './helpers/vendor.js';
 

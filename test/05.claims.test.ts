@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { claimsToMap, mapToClaims, normalizeInput, type LicenseInput } from '../src/core/claims.js';
 import type { CborValue } from '../src/core/cbor.js';
 import { sealEnvelope, type ClaimMap } from '../src/core/envelope.js';
-import { LicenseError, verifyLicense } from '../src/index.js';
+import { LicenseError, verifyLicense } from '../src/index.node.js';
 import { toSigner } from '../src/issuer/signer.js';
 import { makeVendor } from './helpers/vendor.js';
 

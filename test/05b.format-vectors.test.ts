@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { verifyLicense } from '../src/index.js';
+import { verifyLicense } from '../src/index.node.js';
 import { claimsToJSON } from '../src/core/license.js';
 import { verifyTopUp } from '../src/core/topup.js';
 import { decodeClaims, parseEnvelope, type EnvelopeKind } from '../src/core/envelope.js';

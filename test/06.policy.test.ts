@@ -1,6 +1,6 @@
 /** Time policy: valid, grace, expired, not-yet-valid; maintenance vs license expiry; feature gating. */
 import { describe, expect, it } from 'vitest';
-import { LicenseError, verifyLicense, type License } from '../src/index.js';
+import { LicenseError, verifyLicense, type License } from '../src/index.node.js';
 import { makeVendor } from './helpers/vendor.js';
 
 const vendor = makeVendor();
@@ -103,7 +103,7 @@ describe('bad options are usage errors, not wrong answers', async () => {
     }
   });
   it('seat counters refuse a missing store or license with ERR_USAGE', async () => {
-    const { SeatManager, MemoryStore } = await import('../src/index.js');
+    const { SeatManager, MemoryStore } = await import('../src/seats.js');
     expect(() => new SeatManager(null as never, { id: 'x', seats: {} })).toThrow(expect.objectContaining({ code: 'ERR_USAGE' }));
     expect(() => new SeatManager(new MemoryStore(), null as never)).toThrow(expect.objectContaining({ code: 'ERR_USAGE' }));
   });

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fileClockGuard, LicenseError, verifyLicense } from '../src/index.js';
+import { fileClockGuard, LicenseError, verifyLicense } from '../src/index.node.js';
 import { makeVendor } from './helpers/vendor.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'licit-clock-'));

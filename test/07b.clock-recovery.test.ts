@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLease, openLease, type Lease } from '../src/core/exchange/index.js';
 import { toSigner } from '../src/issuer/signer.js';
-import { ClockGuard, fileClockGuard, LicenseError, SealedFile, type TimeWitness } from '../src/index.js';
+import { ClockGuard, fileClockGuard, LicenseError, SealedFile, type TimeWitness } from '../src/index.node.js';
 import { makeVendor } from './helpers/vendor.js';
 
 const vendor = makeVendor();

@@ -2,7 +2,7 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { keyId, rawFromPem } from '../src/core/keys.js';
-import { verifyLicense } from '../src/index.js';
+import { verifyLicense } from '../src/index.node.js';
 import { makeVendor } from './helpers/vendor.js';
 
 describe('public keys', async () => {

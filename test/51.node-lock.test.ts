@@ -1,6 +1,6 @@
 /** Node-locked licenses: verify only on the machine whose fingerprint they carry. */
 import { describe, expect, it } from 'vitest';
-import { verifyLicense } from '../src/index.js';
+import { verifyLicense } from '../src/index.node.js';
 import { getFingerprint } from '../src/node/fingerprint/index.js';
 import { machineCheck } from '../src/node/machine-check.js';
 import { licit } from './helpers/cli.js';

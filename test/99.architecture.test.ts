@@ -14,10 +14,12 @@ const SRC = join(ROOT, 'src');
 
 /**
  * Layers by top folder of src/. `os` is a leaf of Node built-in helpers with no licit imports
- * (make-dir), shared by the issuer and the Node runtime. `index.ts` at the top is the `licit`
- * entry: the core's API with the Node runtime's crypto backends installed.
+ * (make-dir), shared by the issuer and the Node runtime. The files at the top of src/ are the
+ * package's entries: `index.ts`, `seats.ts`, `admin.ts` and `fingerprint.ts` are runtime-neutral
+ * (`entry`: the core only, no `node:`), and each `*.node.ts` beside one (`entry-node`) is what the
+ * `node` export condition serves instead: the neutral entry plus the Node runtime.
  */
-type Layer = 'core' | 'os' | 'issuer' | 'node' | 'server' | 'postgres' | 'cli' | 'entry';
+type Layer = 'core' | 'os' | 'issuer' | 'node' | 'server' | 'postgres' | 'cli' | 'entry' | 'entry-node';
 
 /** What each layer may import from src/ (its own layer always). See docs/architecture.md. */
 const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
@@ -28,8 +30,9 @@ const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
   // The server opens a store from a string (a path or postgres://): it sits above both kinds of store.
   server: ['core', 'os', 'issuer', 'node', 'postgres'],
   postgres: ['core', 'os', 'issuer', 'node'],
-  cli: ['core', 'os', 'issuer', 'node', 'server', 'postgres', 'entry'],
-  entry: ['core', 'node'],
+  cli: ['core', 'os', 'issuer', 'node', 'server', 'postgres', 'entry', 'entry-node'],
+  entry: ['core'],
+  'entry-node': ['core', 'node', 'entry'],
 };
 
 /**
@@ -79,7 +82,7 @@ function edgesOf(file: string): Edge[] {
   return out;
 }
 
-const layerOf = (path: string): Layer => (path.includes('/') ? (path.slice(0, path.indexOf('/')) as Layer) : 'entry');
+const layerOf = (path: string): Layer => (path.includes('/') ? (path.slice(0, path.indexOf('/')) as Layer) : path.endsWith('.node.ts') ? 'entry-node' : 'entry');
 
 const ALL = files(SRC).sort();
 const EDGES = ALL.flatMap(edgesOf);
@@ -126,9 +129,30 @@ describe('architecture: the layer rules of docs/architecture.md', () => {
     expect(allowedText.filter((a) => !v.some((x) => x.startsWith(`${a} (`)))).toEqual([]);
   });
 
-  it('the core uses no Node globals (Buffer, process)', () => {
+  it('each runtime-neutral entry reaches only the core, and no node: module, through every import (type-only ones aside)', () => {
+    const entries = ALL.map((p) => relative(SRC, p)).filter((p) => layerOf(p) === 'entry');
+    expect(entries.sort()).toEqual(['admin.ts', 'fingerprint.ts', 'index.ts', 'seats.ts']);
+    for (const entry of entries) {
+      const seen = new Set<string>([entry]);
+      const bad: string[] = [];
+      for (const f of seen) {
+        for (const e of EDGES.filter((x) => x.from === f && !x.typeOnly)) {
+          if (e.to === undefined) {
+            if (e.spec.startsWith('node:')) bad.push(`${f} -> ${e.spec}`);
+          } else if (!['core', 'entry'].includes(layerOf(e.to))) bad.push(`${f} -> ${e.to}`);
+          else seen.add(e.to);
+        }
+      }
+      expect(bad, `${entry} (imported as licit without the node condition)`).toEqual([]);
+      expect(seen.size, entry).toBeGreaterThan(1);
+    }
+    // Each neutral entry that Node serves differently has its *.node.ts twin.
+    expect(ALL.map((p) => relative(SRC, p)).filter((p) => layerOf(p) === 'entry-node').sort()).toEqual(['fingerprint.node.ts', 'index.node.ts']);
+  });
+
+  it('the core and the neutral entries use no Node globals (Buffer, process)', () => {
     const bad: string[] = [];
-    for (const f of ALL.filter((p) => layerOf(relative(SRC, p)) === 'core')) {
+    for (const f of ALL.filter((p) => ['core', 'entry'].includes(layerOf(relative(SRC, p))))) {
       const code = readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '').replace(/'[^'\n]*'|`[^`]*`/g, "''");
       // base64.ts and cbor.ts feature-test globalThis.Buffer for speed and run without it.
       for (const m of code.matchAll(/(?<![.\w])(Buffer|process)\s*[.(]/g)) bad.push(`${relative(SRC, f)}: ${m[0]}`);

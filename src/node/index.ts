@@ -32,6 +32,10 @@ export {
 export { decodeSmbios } from './fingerprint/smbios.js';
 export type { SmbiosInfo, NativeAdapter, NativeCpu, NativeHostIdentity } from './native.js';
 export { FileStore, type FileStoreOptions } from './file-store.js';
+export { fileClockGuard } from './file-clock-guard.js';
+export { SealedFile } from './sealed-file.js';
+export { nodeBackend } from './ed25519-node.js';
+export { nodeAead } from './aead-node.js';
 export { machineCheck, type MachineCheckOptions } from './machine-check.js';
 export { Installation, PENDING_TTL_MS, type InstallationOptions, type ExchangeState, type PendingRequest } from './installation.js';
 export { Licensing, type TopUpResult, type LicensingOptions, type UserSignIn, type LeaseStatus, type StatusEvent, type RenewalFailure, type LedgerHook, type Schedule } from './licensing.js';

@@ -1,7 +1,7 @@
 import { cliSecret } from '../secret.js';
 import { LicenseError } from '../../core/errors.js';
 import { printableForTerminal } from '../../core/text.js';
-import { verifyLicense, verifyTopUp } from '../../index.js';
+import { verifyLicense, verifyTopUp } from '../../index.node.js';
 import { CreditLedger, type ConsumeOptions, type CreditLedgerOptions } from '../../node/ledger/credit-ledger.js';
 import { integer, parseFlags, required, type CliContext, type Outcome, type Verb } from '../context.js';
 import { licenseText, readPublicKeys } from '../files.js';

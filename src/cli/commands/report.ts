@@ -4,7 +4,7 @@
  */
 import { LicenseError } from '../../core/errors.js';
 import { computeReport, parseRangeText, type UsageReport } from '../../core/admin/index.js';
-import { verifyLicense } from '../../index.js';
+import { verifyLicense } from '../../index.node.js';
 import { writeReportHtml } from '../../node/report-html.js';
 import { parseFlags, required, type Verb } from '../context.js';
 import { licenseText, readPublicKeys } from '../files.js';

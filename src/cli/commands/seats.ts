@@ -4,7 +4,7 @@
  */
 import { LicenseError } from '../../core/errors.js';
 import { SeatManager } from '../../core/seats/index.js';
-import { verifyLicense } from '../../index.js';
+import { verifyLicense } from '../../index.node.js';
 import { openStore } from '../store-arg.js';
 import { parseFlags, required, type Verb } from '../context.js';
 import { licenseText, readPublicKeys } from '../files.js';

@@ -1,6 +1,6 @@
 import { LicenseError } from '../../core/errors.js';
 import { claimsToJSON } from '../../core/license.js';
-import { verifyLicense } from '../../index.js';
+import { verifyLicense } from '../../index.node.js';
 import { argOrStdin, isoDate, parseFlags, type Verb } from '../context.js';
 import { describeClaims } from '../describe.js';
 import { licenseArgument, readPublicKeys } from '../files.js';
