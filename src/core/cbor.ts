@@ -4,7 +4,11 @@
  * encoder writes, checked in one pass before cbor-x decodes: no duplicate map keys, no long
  * length prefixes, no indefinite lengths, no floats, no trailing bytes.
  */
-import { Encoder, Tag } from 'cbor-x';
+// The subpaths, not 'cbor-x': under Node its main entry also loads the stream classes and tries
+// the native cbor-extract accelerator, which cost a cold start far more than the small keys and
+// records licit decodes gain from them. Under Node both subpaths are cbor-x's plain index.js.
+import { Encoder } from 'cbor-x/encode';
+import { Tag } from 'cbor-x/decode';
 
 /** A decoded CBOR value as licit sees it (maps stay `Map`s so integer keys keep their type). */
 export type CborValue = number | string | boolean | null | Uint8Array | CborValue[] | Map<string | number, CborValue> | Tag;

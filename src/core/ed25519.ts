@@ -4,8 +4,14 @@
  * All of them are strict RFC 8032 verifiers (S < L, canonical points), and the tests prove
  * they agree on every RFC 8032 and Wycheproof vector.
  */
-import * as noble from '@noble/ed25519';
 import { plain } from './bytes.js';
+
+/**
+ * @noble/ed25519, loaded on first use: Node verifies with node:crypto and browsers mostly with
+ * WebCrypto, so most processes never need it, and importing it costs every cold start.
+ */
+let nobleModule: Promise<typeof import('@noble/ed25519')> | undefined;
+const loadNoble = () => (nobleModule ??= import('@noble/ed25519'));
 
 /** A verifier of Ed25519 signatures for one imported public key. */
 export type Ed25519Verify = (signature: Uint8Array, message: Uint8Array) => boolean | Promise<boolean>;
@@ -23,7 +29,7 @@ export const nobleBackend: Ed25519Backend = {
   name: 'noble',
   importPublicKey(raw) {
     const pub = raw.slice();
-    return (sig, msg) => noble.verifyAsync(sig, msg, pub, { zip215: false }).catch(() => false);
+    return async (sig, msg) => (await loadNoble()).verifyAsync(sig, msg, pub, { zip215: false }).catch(() => false);
   },
 };
 
