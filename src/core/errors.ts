@@ -69,6 +69,7 @@ export const ERROR_CODES = [
   'ERR_SERVER_UNREACHABLE',
   'ERR_UNAUTHORIZED',
   'ERR_AUDIT_TAMPERED',
+  'ERR_WEBHOOK_SIGNATURE',
 ] as const;
 
 /** A stable error code string, e.g. `"ERR_LICENSE_EXPIRED"`. */
