@@ -69,7 +69,8 @@ describe('licit verify', () => {
     const r = licit(['verify', '--public-key', pub, '--now', '2026-12-01', key, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const out = r.json();
-    expect(out).toMatchObject({ ok: true, status: 'valid', license: { licenseId: 'LIC-7', customer: 'ACME GmbH', edition: 'pro', seats: { basic: 10, advanced: 2 }, credits: 5000, expiresAt: '2030-01-01T00:00:00.000Z', meta: { order: 'PO-1' } } });
+    // --expires 2030-01-01 is valid through that whole day, UTC: the key holds the instant it is over.
+    expect(out).toMatchObject({ ok: true, status: 'valid', license: { licenseId: 'LIC-7', customer: 'ACME GmbH', edition: 'pro', seats: { basic: 10, advanced: 2 }, credits: 5000, expiresAt: '2030-01-01T23:59:59.000Z', meta: { order: 'PO-1' } } });
   });
   it('reads the key from standard input, wrapped at 64 columns with CRLF', () => {
     const wrapped = key.replace(/(.{64})/g, '$1\r\n');
@@ -81,9 +82,9 @@ describe('licit verify', () => {
   it('exits 0 in grace, with the warning', () => {
     const r = licit(['verify', '--public-key', pub, '--now', '2030-01-05', key, '--json']);
     expect(r.code).toBe(0);
-    expect(r.json()).toMatchObject({ ok: true, status: 'grace', daysLeft: 10 });
+    expect(r.json()).toMatchObject({ ok: true, status: 'grace', daysLeft: 11 });
     const human = licit(['verify', '--public-key', pub, '--now', '2030-01-05', key]);
-    expect(human.stdout).toMatch(/is GRACE \(10 day\(s\) of grace left\)/);
+    expect(human.stdout).toMatch(/is GRACE \(11 day\(s\) of grace left\)/);
     expect(human.stderr).toMatch(/warning: the license expired/);
   });
   it('exits 1 with the error code for expired, maintenance-expired and forged keys, never a stack trace', () => {
@@ -113,6 +114,40 @@ describe('licit verify', () => {
     const r = licit(['verify', '--public-key', join(other, 'vendor.pub'), '--public-key', pub, '--now', '2026-12-01', key, '--json']);
     expect(r.code).toBe(0);
     expect(licit(['verify', '--public-key', join(other, 'vendor.pub'), key, '--json']).json().error?.code).toBe('ERR_KEY_UNKNOWN_SIGNER');
+  });
+});
+
+describe('time words: what --expires DATE means', () => {
+  const signing = () => join(dir, 'keys', 'vendor.key');
+  it('a date alone is valid through the end of that day UTC; inspect and verify print the exact instant', () => {
+    const k = licit(['issue', '--signing-key', signing(), '--expires', '2027-12-31', '--maintenance-expires', '2027-06-30']).stdout.trim();
+    const noon = licit(['verify', '--public-key', pub, '--now', '2027-12-31T12:00:00Z', k]);
+    expect(noon.code, noon.stderr).toBe(0);
+    expect(noon.stdout).toMatch(/is VALID/);
+    expect(noon.stdout).toMatch(/expires\s+2027-12-31T23:59:59Z \(end of 2027-12-31 UTC\)/);
+    expect(noon.stdout).toMatch(/maintenance until\s+2027-06-30T23:59:59Z \(end of 2027-06-30 UTC\)/);
+    expect(licit(['verify', '--public-key', pub, '--now', '2027-12-31T23:59:59.900Z', k]).code).toBe(0);
+    const after = licit(['verify', '--public-key', pub, '--now', '2028-01-01T00:00:00Z', k, '--json']);
+    expect(after.code).toBe(1);
+    expect(after.json().error?.message).toMatch(/expired at 2027-12-31T23:59:59Z/);
+    expect(licit(['inspect', k]).stdout).toMatch(/expires\s+2027-12-31T23:59:59Z \(end of 2027-12-31 UTC\)/);
+    expect(licit(['inspect', k, '--json']).json()).toMatchObject({ license: { expiresAt: '2027-12-31T23:59:59.000Z' } });
+    // A release dated the day after maintenance ends is not covered; one dated its last day is.
+    expect(licit(['verify', '--public-key', pub, '--now', '2027-01-01', '--release-date', '2027-06-30', k]).code).toBe(0);
+    expect(licit(['verify', '--public-key', pub, '--now', '2027-01-01', '--release-date', '2027-07-01', k, '--json']).json().error?.code).toBe('ERR_MAINTENANCE_EXPIRED');
+  });
+  it('a time without a zone is refused with both fixes; with a zone it is the same instant under any TZ', () => {
+    const r = licit(['issue', '--signing-key', signing(), '--expires', '2027-12-31T10:00', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.json().error).toMatchObject({ code: 'ERR_USAGE' });
+    expect(r.json().error?.message).toContain('2027-12-31T10:00Z');
+    expect(r.json().error?.message).toContain('2027-12-31T10:00+01:00');
+    const seen = ['UTC', 'America/New_York', 'Asia/Tokyo'].map((TZ) => {
+      const k = licit(['issue', '--signing-key', signing(), '--expires', '2027-12-31T10:00+01:00'], { env: { TZ } }).stdout.trim();
+      return licit(['inspect', k, '--json']).json().license as { expiresAt: string };
+    });
+    expect(seen.map((l) => l.expiresAt)).toEqual(['2027-12-31T09:00:00.000Z', '2027-12-31T09:00:00.000Z', '2027-12-31T09:00:00.000Z']);
+    expect(licit(['verify', '--public-key', pub, '--now', '2027-12-31T10:00', key, '--json']).code).toBe(2);
   });
 });
 
@@ -175,7 +210,8 @@ describe('dispatcher', () => {
     const far = licit(['issue', '--signing-key', signing, '--expires', '9999-12-31', '--json']);
     expect(far.code, far.stdout).toBe(0);
     const v = licit(['verify', '--public-key', pub, far.json().key as string, '--json']);
-    expect(v.json()).toMatchObject({ ok: true, license: { expiresAt: '9999-12-31T00:00:00.000Z' } });
+    // Through the end of 9999-12-31: its last second, the latest instant a key holds.
+    expect(v.json()).toMatchObject({ ok: true, license: { expiresAt: '9999-12-31T23:59:59.000Z' } });
     const bad = licit(['issue', '--signing-key', signing, '--fingerprint', 'garbage', '--json']);
     expect(bad.code).toBe(1);
     expect(bad.json().error?.code).toBe('ERR_FINGERPRINT_MALFORMED');

@@ -6,6 +6,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { LicenseError } from '../core/errors.js';
+import { parseTimeWords, type DayEdge } from '../core/time-words.js';
 
 export interface CliContext {
   /** True when `--json` was given anywhere on the command line. */
@@ -82,17 +83,14 @@ export function integer(value: string | undefined, flag: string): number | undef
   return n;
 }
 
-/** An ISO-8601 date flag as a Date (or undefined when absent). */
-export function isoDate(value: string | undefined, flag: string): Date | undefined {
+/**
+ * A date flag as a Date (or undefined when absent), read by the one time-words reader: a date alone
+ * is the whole UTC day (`edge` says which end of it the flag means: `--expires 2027-12-31` is
+ * `'end'`, valid through that day), a time must name its zone (`Z` or `+01:00`).
+ */
+export function isoDate(value: string | undefined, flag: string, edge: DayEdge = 'start'): Date | undefined {
   if (value === undefined) return undefined;
-  const d = new Date(value);
-  const ymd = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
-  // Date accepts 2027-02-30 and rolls it into March; a calendar date must exist as written.
-  const exists = ymd !== null && !Number.isNaN(d.getTime()) && new Date(Date.UTC(+ymd[1]!, +ymd[2]! - 1, +ymd[3]!)).toISOString().slice(0, 10) === ymd[0];
-  if (!exists) {
-    throw new LicenseError('ERR_USAGE', `${flag} must be an ISO-8601 date such as 2027-01-31 or 2027-01-31T12:00:00Z, got "${value}"`);
-  }
-  return d;
+  return parseTimeWords(value, { name: flag, dateAlone: edge });
 }
 
 /** The text of a positional argument, or standard input when it is `-` or absent. */
