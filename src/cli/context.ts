@@ -7,6 +7,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { LicenseError } from '../core/errors.js';
 import { parseTimeWords, type DayEdge } from '../core/time-words.js';
+import { didYouMean } from './help.js';
 
 export interface CliContext {
   /** True when `--json` was given anywhere on the command line. */
@@ -31,9 +32,13 @@ export type Verb = (argv: string[], ctx: CliContext) => Promise<Outcome | undefi
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** Thrown by {@link parseFlags} for `--help` / `-h`: the dispatcher prints `usage` and exits 0. */
+/** Thrown by {@link parseFlags} for `--help` / `-h`: the dispatcher prints `usage` and every flag, and exits 0. */
 export class HelpRequested extends Error {
-  constructor(readonly usage: string) {
+  constructor(
+    readonly usage: string,
+    /** The flags the verb parses, for one described line each. */
+    readonly options: Readonly<Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>> = {},
+  ) {
     super('help requested');
   }
 }
@@ -44,7 +49,7 @@ export function parseFlags<O extends Options>(
   options: O,
   usage: string,
 ): ReturnType<typeof parseArgs<{ args: string[]; options: O & { json: { type: 'boolean' } }; allowPositionals: true; strict: true }>> {
-  if (argv.includes('--help') || argv.includes('-h')) throw new HelpRequested(usage);
+  if (argv.includes('--help') || argv.includes('-h')) throw new HelpRequested(usage, options);
   // parseArgs reads "--credits -1" as a flag without its value; say what is wrong with the value instead.
   for (let i = 0; i + 1 < argv.length; i++) {
     const name = argv[i]?.startsWith('--') ? argv[i]!.slice(2) : undefined;
@@ -64,7 +69,12 @@ export function parseFlags<O extends Options>(
   try {
     return parseArgs({ args: argv, options: { ...options, json: { type: 'boolean' } }, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new LicenseError('ERR_USAGE', `${(e as Error).message}\nUsage: ${usage}`);
+    // A mistyped flag: name the one that was probably meant.
+    const unknown = /Unknown option '(--?[^']+)'/.exec((e as Error).message)?.[1];
+    const guess = unknown?.startsWith('--') ? didYouMean(unknown.slice(2).split('=')[0]!, [...Object.keys(options), 'json', 'help']) : undefined;
+    const hint = guess === undefined ? '' : ` Did you mean --${guess}?`;
+    const what = unknown?.startsWith('--') === true ? `unknown flag ${unknown}.${hint} (\`--help\` lists every flag)` : (e as Error).message;
+    throw new LicenseError('ERR_USAGE', `${what}\nUsage: ${usage}`, guess === undefined ? {} : { suggestion: `--${guess}` });
   }
 }
 

@@ -80,7 +80,7 @@ export class SeatManager extends LicenseCounter {
   /**
    * Give `userId` a seat of `type`. Assigning a user who already holds a seat of that type
    * changes nothing; one who holds another type must be {@link reassign}ed.
-   * @throws `ERR_UNKNOWN_USER_TYPE`, `ERR_SEATS_EXHAUSTED` (message says licensed and in use), `ERR_USAGE`
+   * @throws `ERR_UNKNOWN_USER_TYPE`, `ERR_SEATS_EXHAUSTED` (message says licensed and in use), `ERR_SEAT_CONFLICT` (the user holds another type), `ERR_USAGE`
    */
   async assign(userId: string, type: string, opts: ActOptions = {}): Promise<SeatAssignment> {
     userId = normalizeUserId(userId);
@@ -91,7 +91,7 @@ export class SeatManager extends LicenseCounter {
         if (existing !== undefined) {
           const a = toAssignment(userId, existing);
           if (a.type === type) return a;
-          throw new LicenseError('ERR_USAGE', `"${userId}" already holds a ${a.type} seat; reassign the user to change the type`, { userId, type: a.type });
+          throw new LicenseError('ERR_SEAT_CONFLICT', `"${userId}" already holds a ${a.type} seat; reassign the user to change the type`, { userId, type: a.type });
         }
         const c = await readCounters(tx);
         const inUse = c.seats[type] ?? 0;
