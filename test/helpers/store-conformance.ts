@@ -184,7 +184,7 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
         ]);
         // Assigning again the same type is a no-op; another type needs reassign.
         await seats.assign('ann', 'basic');
-        await rejects(seats.assign('ann', 'advanced'), 'ERR_USAGE');
+        await rejects(seats.assign('ann', 'advanced'), 'ERR_SEAT_CONFLICT');
         await seats.release('bob');
         await seats.assign('eve', 'basic', { actor: 'ops@example.com' });
         const ev = await store.events(lic.id);
