@@ -77,6 +77,78 @@ describe('licit seats', () => {
     expect(seats(small, 'access', 'ann', '--json').json()).toMatchObject({ ok: true, access: 'full', type: 'basic' });
   });
 
+  it('exit 1 whenever the answer is no: access denied, a user holding another seat type; 0 for yes', async () => {
+    const store = join(mkdtempSync(join(tmpdir(), 'licit-seats-store-')), 's');
+    dirs.push(join(store, '..'));
+    const key = await keyFile({ basic: 2, advanced: 1 });
+    const seats = (...args: string[]) => licit(['seats', '--store', store, '--license', key, '--public-key', vendor.pubPath, ...args]);
+    expect(seats('assign', 'ann', 'basic').code).toBe(0);
+    expect(seats('access', 'ann').code).toBe(0);
+    const denied = seats('access', 'nobody');
+    expect([denied.code, denied.stdout.trim()]).toEqual([1, expect.stringMatching(/^nobody: denied \(ERR_USER_NOT_FOUND/)]);
+    expect(seats('access', 'nobody', '--admin').code).toBe(0); // admin-only: an administrator may reach administration
+    const conflict = seats('assign', 'ann', 'advanced', '--json');
+    expect(conflict.code).toBe(1);
+    expect(conflict.json().error?.code).toBe('ERR_SEAT_CONFLICT');
+    // Ids are one form: ' ann ' is ann.
+    expect(seats('access', ' ann ').code).toBe(0);
+  });
+
+  it('an expired license: admins list, release and check access (with a warning); assigning is refused', async () => {
+    const store = join(mkdtempSync(join(tmpdir(), 'licit-seats-store-')), 's');
+    const d = mkdtempSync(join(tmpdir(), 'licit-seats-exp-'));
+    dirs.push(join(store, '..'), d);
+    // Issued two years ago, expired last year; assigned while it was valid.
+    const issued = new Date(Date.now() - 2 * 365 * 86_400_000);
+    const old = join(d, 'old.key');
+    writeFileSync(old, await vendor.issue({ licenseId: 'exp-lic', seats: { basic: 2 }, expiresAt: new Date(Date.now() - 365 * 86_400_000) }, issued));
+    const { FileStore } = await import('../src/node/file-store.js');
+    const { SeatManager } = await import('../src/core/seats/index.js');
+    const fs = new FileStore(store);
+    await new SeatManager(fs, { id: 'exp-lic', seats: { basic: 2 } }).assign('ann', 'basic');
+    await fs.close();
+    const seats = (...args: string[]) => licit(['seats', '--store', store, '--license', old, '--public-key', vendor.pubPath, ...args]);
+    const list = seats('list', '--json');
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.json()).toMatchObject({ ok: true, seats: [{ userId: 'ann', type: 'basic' }] });
+    expect(seats('list').stderr).toMatch(/warning: the license expired at .*managing its seats anyway/);
+    expect(seats('usage').code).toBe(0);
+    const assign = seats('assign', 'bob', 'basic', '--json');
+    expect([assign.code, assign.json().error?.code]).toEqual([1, 'ERR_LICENSE_EXPIRED']);
+    expect(seats('release', 'ann', '--json').json()).toMatchObject({ ok: true, released: true });
+  });
+
+  it('migrate-ids: a dry run, then the merge of two forms of one user, audited; list warns until then', async () => {
+    const store = join(mkdtempSync(join(tmpdir(), 'licit-seats-store-')), 's');
+    dirs.push(join(store, '..'));
+    const key = await keyFile({ basic: 3 });
+    const { FileStore } = await import('../src/node/file-store.js');
+    const fs = new FileStore(store);
+    await fs.transaction('cli-lic', async (tx) => {
+      tx.put('seat', 'ann', { type: 'basic', since: '2030-01-02T00:00:00.000Z' });
+      tx.put('seat', ' ann ', { type: 'basic', since: '2030-01-01T00:00:00.000Z' });
+      tx.put('meta', 'counters', { seats: { basic: 2 }, users: 0, activations: 0, transfers: 0 });
+    });
+    await fs.close();
+    const seats = (...args: string[]) => licit(['seats', '--store', store, '--license', key, '--public-key', vendor.pubPath, ...args]);
+    expect(seats('list').stderr).toMatch(/1 user id\(s\) stored before ids were normalised \(" ann "\)/);
+    const dry = seats('migrate-ids', '--dry-run', '--json');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.json()).toMatchObject({ ok: true, dryRun: true, seats: [{ userId: 'ann', kept: ' ann ', seatsFreed: ['basic'] }] });
+    expect(seats('usage').stdout).toMatch(/basic\t3\t2\t1/);
+    const done = seats('migrate-ids', '--actor', 'admin');
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toMatch(/^Merged:/);
+    expect(seats('usage').stdout).toMatch(/basic\t3\t1\t2/);
+    expect(seats('list', '--json').json()).toMatchObject({ seats: [{ userId: 'ann', since: '2030-01-01T00:00:00.000Z' }] });
+    const kinds = (seats('events', '--json').json() as unknown as { events: Array<{ kind: string; actor: string }> }).events.map((e) => [e.kind, e.actor]);
+    expect(kinds).toEqual([['seat.released', 'admin'], ['user.ids-normalized', 'admin']]);
+    expect(seats('migrate-ids').stdout).toMatch(/nothing to do/);
+    expect(seats('migrate-ids', '--dry-run', 'extra').code).toBe(2);
+    expect(seats('list', '--dry-run').code).toBe(2);
+    expect(seats('migrate-id').stderr).toMatch(/Did you mean "migrate-ids"/);
+  });
+
   it('usage errors exit 2; a store it cannot reach exits 1 with ERR_STORE_UNAVAILABLE', async () => {
     const key = await keyFile({ basic: 1 });
     const base = ['seats', '--license', key, '--public-key', vendor.pubPath];

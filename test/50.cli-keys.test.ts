@@ -69,7 +69,8 @@ describe('licit verify', () => {
     const r = licit(['verify', '--public-key', pub, '--now', '2026-12-01', key, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const out = r.json();
-    expect(out).toMatchObject({ ok: true, status: 'valid', license: { licenseId: 'LIC-7', customer: 'ACME GmbH', edition: 'pro', seats: { basic: 10, advanced: 2 }, credits: 5000, expiresAt: '2030-01-01T00:00:00.000Z', meta: { order: 'PO-1' } } });
+    // --expires 2030-01-01 is valid through that whole day, UTC: the key holds the instant it is over.
+    expect(out).toMatchObject({ ok: true, status: 'valid', license: { licenseId: 'LIC-7', customer: 'ACME GmbH', edition: 'pro', seats: { basic: 10, advanced: 2 }, credits: 5000, expiresAt: '2030-01-01T23:59:59.000Z', meta: { order: 'PO-1' } } });
   });
   it('reads the key from standard input, wrapped at 64 columns with CRLF', () => {
     const wrapped = key.replace(/(.{64})/g, '$1\r\n');
@@ -81,9 +82,9 @@ describe('licit verify', () => {
   it('exits 0 in grace, with the warning', () => {
     const r = licit(['verify', '--public-key', pub, '--now', '2030-01-05', key, '--json']);
     expect(r.code).toBe(0);
-    expect(r.json()).toMatchObject({ ok: true, status: 'grace', daysLeft: 10 });
+    expect(r.json()).toMatchObject({ ok: true, status: 'grace', daysLeft: 11 });
     const human = licit(['verify', '--public-key', pub, '--now', '2030-01-05', key]);
-    expect(human.stdout).toMatch(/is GRACE \(10 day\(s\) of grace left\)/);
+    expect(human.stdout).toMatch(/is GRACE \(11 day\(s\) of grace left\)/);
     expect(human.stderr).toMatch(/warning: the license expired/);
   });
   it('exits 1 with the error code for expired, maintenance-expired and forged keys, never a stack trace', () => {
@@ -116,11 +117,124 @@ describe('licit verify', () => {
   });
 });
 
+describe('time words: what --expires DATE means', () => {
+  const signing = () => join(dir, 'keys', 'vendor.key');
+  it('a date alone is valid through the end of that day UTC; inspect and verify print the exact instant', () => {
+    const k = licit(['issue', '--signing-key', signing(), '--expires', '2027-12-31', '--maintenance-expires', '2027-06-30']).stdout.trim();
+    const noon = licit(['verify', '--public-key', pub, '--now', '2027-12-31T12:00:00Z', k]);
+    expect(noon.code, noon.stderr).toBe(0);
+    expect(noon.stdout).toMatch(/is VALID/);
+    expect(noon.stdout).toMatch(/expires\s+2027-12-31T23:59:59Z \(end of 2027-12-31 UTC\)/);
+    expect(noon.stdout).toMatch(/maintenance until\s+2027-06-30T23:59:59Z \(end of 2027-06-30 UTC\)/);
+    expect(licit(['verify', '--public-key', pub, '--now', '2027-12-31T23:59:59.900Z', k]).code).toBe(0);
+    const after = licit(['verify', '--public-key', pub, '--now', '2028-01-01T00:00:00Z', k, '--json']);
+    expect(after.code).toBe(1);
+    expect(after.json().error?.message).toMatch(/expired at 2027-12-31T23:59:59Z/);
+    expect(licit(['inspect', k]).stdout).toMatch(/expires\s+2027-12-31T23:59:59Z \(end of 2027-12-31 UTC\)/);
+    expect(licit(['inspect', k, '--json']).json()).toMatchObject({ license: { expiresAt: '2027-12-31T23:59:59.000Z' } });
+    // A release dated the day after maintenance ends is not covered; one dated its last day is.
+    expect(licit(['verify', '--public-key', pub, '--now', '2027-01-01', '--release-date', '2027-06-30', k]).code).toBe(0);
+    expect(licit(['verify', '--public-key', pub, '--now', '2027-01-01', '--release-date', '2027-07-01', k, '--json']).json().error?.code).toBe('ERR_MAINTENANCE_EXPIRED');
+  });
+  it('a time without a zone is refused with both fixes; with a zone it is the same instant under any TZ', () => {
+    const r = licit(['issue', '--signing-key', signing(), '--expires', '2027-12-31T10:00', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.json().error).toMatchObject({ code: 'ERR_USAGE' });
+    expect(r.json().error?.message).toContain('2027-12-31T10:00Z');
+    expect(r.json().error?.message).toContain('2027-12-31T10:00+01:00');
+    const seen = ['UTC', 'America/New_York', 'Asia/Tokyo'].map((TZ) => {
+      const k = licit(['issue', '--signing-key', signing(), '--expires', '2027-12-31T10:00+01:00'], { env: { TZ } }).stdout.trim();
+      return licit(['inspect', k, '--json']).json().license as { expiresAt: string };
+    });
+    expect(seen.map((l) => l.expiresAt)).toEqual(['2027-12-31T09:00:00.000Z', '2027-12-31T09:00:00.000Z', '2027-12-31T09:00:00.000Z']);
+    expect(licit(['verify', '--public-key', pub, '--now', '2027-12-31T10:00', key, '--json']).code).toBe(2);
+  });
+});
+
 describe('licit inspect', () => {
   it('decodes without verifying, and says so', () => {
     const r = licit(['inspect', key, '--json']);
     expect(r.json()).toMatchObject({ ok: true, verified: false, license: { licenseId: 'LIC-7' } });
     expect(licit(['inspect', key]).stdout).toMatch(/^NOT VERIFIED/);
+  });
+});
+
+describe('licit inspect: every licit code kind', () => {
+  it('decodes license keys, top-up tokens, request codes and leases; NOT VERIFIED unless --public-key', async () => {
+    const signing = join(dir, 'keys', 'vendor.key');
+    const token = licit(['topup', '--signing-key', signing, '--license-id', 'LIC-7', '--credits', '500', '--token-id', 'TOP-1']).stdout.trim();
+    const t = licit(['inspect', token, '--json']);
+    expect(t.json()).toMatchObject({ ok: true, kind: 'topup', verified: false, topUp: { tokenId: 'TOP-1', licenseId: 'LIC-7', credits: 500 } });
+    expect(licit(['inspect', token]).stdout).toMatch(/^NOT VERIFIED/);
+    const tv = licit(['inspect', token, '--public-key', pub]);
+    expect([tv.code, tv.stdout]).toEqual([0, expect.stringMatching(/^VERIFIED: the vendor signature holds\. Top-up token/)]);
+    // A forged one with a key given: refused, exit 1.
+    const forged = token.slice(0, -3) + (token.endsWith('A') ? 'BAA' : 'AAA');
+    expect(licit(['inspect', forged, '--public-key', pub, '--json']).json().error?.code).toBe('ERR_KEY_SIGNATURE');
+    expect(licit(['inspect', key, '--public-key', pub, '--json']).json()).toMatchObject({ ok: true, kind: 'license', verified: true });
+    // A request code and its lease, made by the offline exchange.
+    const secret = join(dir, 'secret');
+    writeFileSync(secret, 'app-secret');
+    const inst = join(dir, 'inst');
+    const k8 = licit(['issue', '--signing-key', signing, '--license-id', 'LIC-7', '--allow-machine-id']).stdout.trim();
+    const req = licit(['request', '--license', k8, '--public-key', pub, '--secret-file', secret, '--dir', inst, '--machine-id', 'node-1', '--user', 'ann']);
+    expect(req.code, req.stderr).toBe(0);
+    const r = licit(['inspect', req.stdout.trim(), '--json']);
+    expect(r.json()).toMatchObject({ ok: true, kind: 'request', verified: false, request: { operation: 'activate', licenseId: 'LIC-7', user: 'ann' } });
+    expect(licit(['inspect', req.stdout.trim(), '--public-key', pub]).stdout).toMatch(/^NOT VERIFIED: a request code is signed by the installation/);
+    const lease = licit(['respond', '--signing-key', signing, '--store', join(dir, 'respond-store'), req.stdout.trim()]);
+    expect(lease.code, lease.stderr).toBe(0);
+    const l = licit(['inspect', lease.stdout.trim(), '--public-key', pub, '--json']);
+    expect(l.json()).toMatchObject({ ok: true, kind: 'lease', verified: true, lease: { licenseId: 'LIC-7', user: 'ann' } });
+    expect(licit(['inspect', lease.stdout.trim()]).stdout).toMatch(/^NOT VERIFIED[^\n]*Response code \(lease\)[\s\S]*verified until\s+\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z/);
+    const junk = licit(['inspect', 'hello', '--json']);
+    expect([junk.code, junk.json().error?.code]).toEqual([1, 'ERR_KEY_MALFORMED']);
+  });
+  it('every verb taking a key or code reads text, @FILE, a path, or - (standard input)', () => {
+    const file = join(dir, 'key.lic');
+    writeFileSync(file, `${key}\n`);
+    for (const arg of [key, `@${file}`, file]) expect(licit(['verify', '--public-key', pub, '--now', '2026-12-01', arg]).code, arg).toBe(0);
+    expect(licit(['verify', '--public-key', pub, '--now', '2026-12-01', '-'], { input: key }).code).toBe(0);
+    for (const arg of [`@${file}`, file]) expect(licit(['inspect', arg, '--json']).json().kind).toBe('license');
+    expect(licit(['inspect', '-', '--json'], { input: key }).json().kind).toBe('license');
+    // --license takes - too.
+    const secret = join(dir, 'secret2');
+    writeFileSync(secret, 's');
+    const r = licit(['request', '--license', '-', '--public-key', pub, '--secret-file', secret, '--dir', join(dir, 'inst2'), '--machine-id', 'n2'], { input: key.replace(/(.{64})/g, '$1\n') });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^LICITR1-/);
+  });
+});
+
+describe('help and did-you-mean', () => {
+  const verbs = ['keygen', 'issue', 'verify', 'inspect', 'credits', 'topup', 'seats', 'fingerprint', 'smbios', 'request', 'respond', 'apply', 'serve', 'log', 'report'];
+  it('the top-level help lists every verb', () => {
+    const main = readFileSync(new URL('../src/cli/main.ts', import.meta.url), 'utf8');
+    const table = [...main.matchAll(/^\s{2}([a-z]+): \{ summary:/gm)].map((m) => m[1]);
+    expect(table.sort()).toEqual([...verbs].sort());
+    const help = licit(['help']).stdout;
+    for (const v of [...verbs, 'help']) expect(help, v).toMatch(new RegExp(`^  ${v} `, 'm'));
+  });
+  it('licit help VERB and VERB --help describe every flag with an example', () => {
+    for (const verb of verbs) {
+      const a = licit(['help', verb, '--json']);
+      expect(a.code, verb).toBe(0);
+      const flags = a.json().flags as Array<{ flag: string; description?: string; example?: string }>;
+      expect(flags.length, verb).toBeGreaterThan(1);
+      for (const f of flags) {
+        expect(f.description, `${verb} ${f.flag}`).toBeTruthy();
+        expect(f.example, `${verb} ${f.flag}`).toMatch(/^--/);
+      }
+      expect(licit([verb, '--help']).stdout, verb).toBe(licit(['help', verb]).stdout);
+    }
+    expect(licit(['help', 'issue']).stdout).toMatch(/--expires VALUE\s+license expiry: a date alone runs through the end of that day[\s\S]*e\.g\. --expires 2027-12-31/);
+  });
+  it('suggests the verb or flag that was meant (exit 2)', () => {
+    const v = licit(['verfy', '--json']);
+    expect([v.code, v.json().error?.message]).toEqual([2, expect.stringMatching(/unknown verb "verfy"\. Did you mean "verify"\?/)]);
+    const f = licit(['verify', '--public-kye', pub, key, '--json']);
+    expect([f.code, f.json().error?.message]).toEqual([2, expect.stringMatching(/unknown flag --public-kye\. Did you mean --public-key\?/)]);
+    expect(licit(['frobnicate', '--json']).json().error?.message).not.toMatch(/Did you mean/);
   });
 });
 
@@ -175,7 +289,8 @@ describe('dispatcher', () => {
     const far = licit(['issue', '--signing-key', signing, '--expires', '9999-12-31', '--json']);
     expect(far.code, far.stdout).toBe(0);
     const v = licit(['verify', '--public-key', pub, far.json().key as string, '--json']);
-    expect(v.json()).toMatchObject({ ok: true, license: { expiresAt: '9999-12-31T00:00:00.000Z' } });
+    // Through the end of 9999-12-31: its last second, the latest instant a key holds.
+    expect(v.json()).toMatchObject({ ok: true, license: { expiresAt: '9999-12-31T23:59:59.000Z' } });
     const bad = licit(['issue', '--signing-key', signing, '--fingerprint', 'garbage', '--json']);
     expect(bad.code).toBe(1);
     expect(bad.json().error?.code).toBe('ERR_FINGERPRINT_MALFORMED');

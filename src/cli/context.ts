@@ -6,6 +6,8 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { LicenseError } from '../core/errors.js';
+import { parseTimeWords, type DayEdge } from '../core/time-words.js';
+import { didYouMean } from './help.js';
 
 export interface CliContext {
   /** True when `--json` was given anywhere on the command line. */
@@ -30,9 +32,13 @@ export type Verb = (argv: string[], ctx: CliContext) => Promise<Outcome | undefi
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** Thrown by {@link parseFlags} for `--help` / `-h`: the dispatcher prints `usage` and exits 0. */
+/** Thrown by {@link parseFlags} for `--help` / `-h`: the dispatcher prints `usage` and every flag, and exits 0. */
 export class HelpRequested extends Error {
-  constructor(readonly usage: string) {
+  constructor(
+    readonly usage: string,
+    /** The flags the verb parses, for one described line each. */
+    readonly options: Readonly<Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>> = {},
+  ) {
     super('help requested');
   }
 }
@@ -43,7 +49,7 @@ export function parseFlags<O extends Options>(
   options: O,
   usage: string,
 ): ReturnType<typeof parseArgs<{ args: string[]; options: O & { json: { type: 'boolean' } }; allowPositionals: true; strict: true }>> {
-  if (argv.includes('--help') || argv.includes('-h')) throw new HelpRequested(usage);
+  if (argv.includes('--help') || argv.includes('-h')) throw new HelpRequested(usage, options);
   // parseArgs reads "--credits -1" as a flag without its value; say what is wrong with the value instead.
   for (let i = 0; i + 1 < argv.length; i++) {
     const name = argv[i]?.startsWith('--') ? argv[i]!.slice(2) : undefined;
@@ -63,7 +69,12 @@ export function parseFlags<O extends Options>(
   try {
     return parseArgs({ args: argv, options: { ...options, json: { type: 'boolean' } }, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new LicenseError('ERR_USAGE', `${(e as Error).message}\nUsage: ${usage}`);
+    // A mistyped flag: name the one that was probably meant.
+    const unknown = /Unknown option '(--?[^']+)'/.exec((e as Error).message)?.[1];
+    const guess = unknown?.startsWith('--') ? didYouMean(unknown.slice(2).split('=')[0]!, [...Object.keys(options), 'json', 'help']) : undefined;
+    const hint = guess === undefined ? '' : ` Did you mean --${guess}?`;
+    const what = unknown?.startsWith('--') === true ? `unknown flag ${unknown}.${hint} (\`--help\` lists every flag)` : (e as Error).message;
+    throw new LicenseError('ERR_USAGE', `${what}\nUsage: ${usage}`, guess === undefined ? {} : { suggestion: `--${guess}` });
   }
 }
 
@@ -82,17 +93,14 @@ export function integer(value: string | undefined, flag: string): number | undef
   return n;
 }
 
-/** An ISO-8601 date flag as a Date (or undefined when absent). */
-export function isoDate(value: string | undefined, flag: string): Date | undefined {
+/**
+ * A date flag as a Date (or undefined when absent), read by the one time-words reader: a date alone
+ * is the whole UTC day (`edge` says which end of it the flag means: `--expires 2027-12-31` is
+ * `'end'`, valid through that day), a time must name its zone (`Z` or `+01:00`).
+ */
+export function isoDate(value: string | undefined, flag: string, edge: DayEdge = 'start'): Date | undefined {
   if (value === undefined) return undefined;
-  const d = new Date(value);
-  const ymd = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
-  // Date accepts 2027-02-30 and rolls it into March; a calendar date must exist as written.
-  const exists = ymd !== null && !Number.isNaN(d.getTime()) && new Date(Date.UTC(+ymd[1]!, +ymd[2]! - 1, +ymd[3]!)).toISOString().slice(0, 10) === ymd[0];
-  if (!exists) {
-    throw new LicenseError('ERR_USAGE', `${flag} must be an ISO-8601 date such as 2027-01-31 or 2027-01-31T12:00:00Z, got "${value}"`);
-  }
-  return d;
+  return parseTimeWords(value, { name: flag, dateAlone: edge });
 }
 
 /** The text of a positional argument, or standard input when it is `-` or absent. */

@@ -1,7 +1,11 @@
 /** Readable rendering of license claims for the CLI. */
 import type { LicenseClaims } from '../core/claims.js';
+import { describeEnd, formatInstant } from '../core/time-words.js';
 
-const day = (d: Date | undefined, none: string) => (d === undefined ? none : d.toISOString().replace('T00:00:00.000Z', '').replace('.000Z', 'Z'));
+/** The exact instant, ISO with Z: `2028-01-01T00:00:00Z`, never a bare day that hides which end of it is meant. */
+const at = (d: Date | undefined, none: string) => (d === undefined ? none : formatInstant(d));
+/** An end (expiry, maintenance): the instant, and the last whole UTC day it covers when it falls on midnight. */
+const end = (d: Date | undefined, none: string) => (d === undefined ? none : describeEnd(d));
 
 /** Claims as aligned "label: value" lines. */
 export function describeClaims(c: LicenseClaims): string {
@@ -10,11 +14,11 @@ export function describeClaims(c: LicenseClaims): string {
     ['customer', c.customer],
     ['issuer', c.issuer],
     ['edition', c.edition],
-    ['issued', day(c.issuedAt, '')],
-    ['not before', c.notBefore && day(c.notBefore, '')],
-    ['expires', day(c.expiresAt, 'never (perpetual)')],
+    ['issued', at(c.issuedAt, '')],
+    ['not before', c.notBefore && at(c.notBefore, '')],
+    ['expires', end(c.expiresAt, 'never (perpetual)')],
     ['grace period', c.graceDays > 0 ? `${c.graceDays} day(s)` : undefined],
-    ['maintenance until', c.maintenanceExpiresAt && day(c.maintenanceExpiresAt, '')],
+    ['maintenance until', c.maintenanceExpiresAt && end(c.maintenanceExpiresAt, '')],
     ['lease interval', `${c.leaseDays} day(s)`],
     ['features', c.features.length > 0 ? c.features.map((f) => (c.maintenanceFeatures.includes(f) ? `${f} (maintenance)` : f)).join(', ') : '(none)'],
     ['seats', Object.keys(c.seats).length > 0 ? Object.entries(c.seats).map(([t, n]) => `${t}=${n}`).join(', ') : undefined],

@@ -6,15 +6,17 @@
 import { readFileSync, writeSync } from 'node:fs';
 import { LicenseError } from '../core/errors.js';
 import { HelpRequested, type CliContext, type Outcome, type Verb } from './context.js';
+import { didYouMean, flagHelp, helpText } from './help.js';
 
 /** Verb name to a one-line summary and a loader of its module. */
 export type VerbTable = Record<string, { summary: string; load: () => Promise<{ run: Verb }> }>;
 
-/** The usage text listing `verbs`. */
+/** The usage text listing every verb of `verbs`, and the dispatcher's own words (`help`, `--version`). */
 export function usageOf(verbs: VerbTable): string {
-  return `Usage: licit <verb> [options] [--json]\n\nVerbs:\n${Object.entries(verbs)
-    .map(([name, v]) => `  ${name.padEnd(12)} ${v.summary}`)
-    .join('\n')}\n\nRun \`licit <verb> --help\` for a verb's options, \`licit --version\` for the version.`;
+  const own: [string, string][] = [['help', 'this list; `licit help VERB` describes a verb and every flag it takes, with examples']];
+  return `Usage: licit <verb> [options] [--json]\n\nVerbs:\n${[...Object.entries(verbs).map(([name, v]): [string, string] => [name, v.summary]), ...own]
+    .map(([name, summary]) => `  ${name.padEnd(12)} ${summary}`)
+    .join('\n')}\n\nRun \`licit help VERB\` or \`licit VERB --help\` for a verb's flags, \`licit --version\` for the version.\nExit codes: 0 yes (done, valid, access granted), 1 no (a refusal: expired, denied, limit reached, conflict), 2 a usage mistake (fix the command line).`;
 }
 
 function readStdin(): Promise<string> {
@@ -76,8 +78,14 @@ export async function runCli(argv: string[], verbs: VerbTable, usage: string): P
     warn: (text) => process.stderr.write(`${text}\n`),
     readStdin,
   };
+  let currentVerb: string | undefined;
   try {
-    const [verb, ...rest] = argv.filter((a, i) => !(i === 0 && a === '--json'));
+    let [verb, ...rest] = argv.filter((a, i) => !(i === 0 && a === '--json'));
+    // `licit help VERB` is `licit VERB --help`.
+    if (verb === 'help' && rest.some((a) => !a.startsWith('-'))) {
+      const named = rest.find((a) => !a.startsWith('-')) as string;
+      [verb, rest] = [named, ['--help']];
+    }
     if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
       if (verb === undefined) throw new LicenseError('ERR_USAGE', `no verb given\n${usage}`);
       out(json ? JSON.stringify({ ok: true, usage }) : usage);
@@ -90,7 +98,11 @@ export async function runCli(argv: string[], verbs: VerbTable, usage: string): P
       return 0;
     }
     const entry = Object.hasOwn(verbs, verb) ? verbs[verb] : undefined;
-    if (entry === undefined) throw new LicenseError('ERR_USAGE', `unknown verb "${verb}"\n${usage}`);
+    if (entry === undefined) {
+      const guess = didYouMean(verb, [...Object.keys(verbs), 'help']);
+      throw new LicenseError('ERR_USAGE', `unknown verb "${verb}"${guess === undefined ? '' : `. Did you mean "${guess}"?`}\n${usage}`, guess === undefined ? {} : { suggestion: guess });
+    }
+    currentVerb = verb;
     const { run } = await entry.load();
     const outcome: Outcome | undefined = await run(rest, ctx);
     if (outcome !== undefined) out(json ? JSON.stringify({ ok: true, ...outcome.data }) : outcome.text);
@@ -100,7 +112,8 @@ export async function runCli(argv: string[], verbs: VerbTable, usage: string): P
     if (e instanceof StdoutClosed) return EXIT_STDOUT_CLOSED;
     try {
       if (e instanceof HelpRequested) {
-        out(json ? JSON.stringify({ ok: true, usage: `Usage: ${e.usage}` }) : `Usage: ${e.usage}`);
+        const flags = flagHelp(currentVerb, e.options);
+        out(json ? JSON.stringify({ ok: true, usage: `Usage: ${e.usage}`, flags }) : helpText(e.usage, flags));
         return 0;
       }
       const err =

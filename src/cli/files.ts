@@ -1,5 +1,6 @@
 /** Reading the files CLI verbs are pointed at, with errors that name the flag and the fix. */
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { LicenseError } from '../core/errors.js';
 
 /** Largest key file accepted: keys are a few kilobytes; this refuses `/dev/zero` and big files before reading them. */
@@ -55,23 +56,64 @@ export function readPublicKeys(values: string | string[] | undefined, usage: str
   return files.map((f) => readTextFile(f, '--public-key'));
 }
 
-/** A license key given inline, or read from a file when the value names one (`@file` or an existing path). */
-export function licenseText(value: string): string {
-  if (value.startsWith('@')) return readTextFile(value.slice(1), '--license');
-  if (/^LICIT/.test(value.trim())) return value;
-  if (!existsSync(value)) {
-    throw new LicenseError('ERR_USAGE', `--license takes a license key (starting with "LICIT1-"), @FILE, or the path of a file holding one; "${value.length > 24 ? `${value.slice(0, 24)}…` : value}" is neither a key nor an existing file`);
+/** Standard input is refused past this: licit keys and codes are a few kilobytes. */
+const MAX_STDIN_BYTES = 4 * 1024 * 1024;
+
+/** All of standard input, read synchronously (a pipe, a file or a terminal), refused past 4 MiB. */
+function readStdinSync(): string {
+  if (isatty(0)) return ''; // nobody is piping anything: say what to give rather than wait
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const buf = Buffer.alloc(64 * 1024);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(0, buf, 0, buf.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); // non-blocking pipe not ready yet
+        continue;
+      }
+      if (code === 'EOF') break;
+      throw e;
+    }
+    if (n === 0) break;
+    size += n;
+    if (size > MAX_STDIN_BYTES) throw new LicenseError('ERR_KEY_TOO_LARGE', 'standard input is larger than 4 MiB; licit inputs are a few kilobytes at most');
+    chunks.push(Buffer.from(buf.subarray(0, n)));
   }
-  return readTextFile(value, '--license');
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**
- * A license key given as a positional argument (`verify`, `inspect`): the key text, or, as for
- * `--license`, `@FILE` or the path of a file holding it. Anything else is passed on as key text, so
- * a garbled key is still `ERR_KEY_MALFORMED` with its own advice.
+ * The one reader of a key or code named on the command line (`KEY`/`CODE`/`TOKEN` arguments and
+ * `--license`): the text itself (`LICIT1-…`, `LICITR1-…`, `LICITL1-…`, `LICITT1-…`), `@FILE`, the
+ * path of a file holding it, or `-` for standard input (also when a positional is left out).
+ * Anything else is passed on as text, so a garbled key is still `ERR_KEY_MALFORMED` with its own
+ * advice; `strict` (for `--license`) refuses it instead, naming what was expected.
  */
-export function licenseArgument(value: string): string {
-  if (value.startsWith('@')) return readTextFile(value.slice(1), 'KEY');
-  if (!/^\s*LICIT/.test(value) && existsSync(value)) return readTextFile(value, 'KEY');
+export function keyOrCode(value: string | undefined, what: string, options: { strict?: boolean } = {}): string {
+  if (value === undefined || value === '-') {
+    const text = readStdinSync();
+    if (text.trim() === '') throw new LicenseError('ERR_USAGE', `no ${what} given: pass it as an argument, @FILE, a file path, or on standard input (-)`);
+    return text;
+  }
+  if (value.startsWith('@')) return readTextFile(value.slice(1), what);
+  if (/^\s*LICIT/.test(value)) return value;
+  if (existsSync(value)) return readTextFile(value, what);
+  if (options.strict === true) {
+    throw new LicenseError('ERR_USAGE', `${what} takes a license key (starting with "LICIT1-"), @FILE, the path of a file holding one, or - for standard input; "${value.length > 24 ? `${value.slice(0, 24)}…` : value}" is neither a key nor an existing file`);
+  }
   return value;
+}
+
+/** A `--license` value: the key text, `@FILE`, a path, or `-` (standard input). */
+export function licenseText(value: string): string {
+  return keyOrCode(value, '--license', { strict: true });
+}
+
+/** A license key given as a positional argument (`verify`, `inspect`), as {@link keyOrCode} reads it. */
+export function licenseArgument(value: string | undefined): string {
+  return keyOrCode(value, 'KEY');
 }

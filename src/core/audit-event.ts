@@ -21,6 +21,7 @@ export const AUDIT_KINDS = [
   'lease.checked-out',
   'lease.checked-in',
   'lease.expired',
+  'user.ids-normalized',
 ] as const;
 
 /**

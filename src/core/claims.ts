@@ -9,6 +9,7 @@ import { fromUtf8, utf8 } from './bytes.js';
 import type { CborValue } from './cbor.js';
 import type { ClaimMap } from './envelope.js';
 import { LicenseError } from './errors.js';
+import { parseTimeWords, type DayEdge } from './time-words.js';
 
 /** Claims schema version this licit writes and understands. */
 export const SCHEMA_VERSION = 1;
@@ -79,14 +80,21 @@ export interface LicenseInput {
   customer?: string;
   /** Vendor name. */
   issuer?: string;
-  /** Issue time; default now. */
-  issuedAt?: Date;
-  /** Start of validity. */
-  notBefore?: Date;
-  /** License expiry; omit for a perpetual license. */
-  expiresAt?: Date;
-  /** End of maintenance. */
-  maintenanceExpiresAt?: Date;
+  /** Issue time; default now. Text as for `notBefore`. */
+  issuedAt?: Date | string;
+  /**
+   * Start of validity: a Date, or text read by `parseTimeWords` (a date alone, `2027-01-01`, is
+   * the start of that UTC day; a time needs its zone: `2027-01-01T09:00Z` or `…+01:00`).
+   */
+  notBefore?: Date | string;
+  /**
+   * License expiry; omit for a perpetual license. A Date is the exact instant; text is read by
+   * `parseTimeWords`, and a date alone means through the end of that UTC day: `'2027-12-31'`
+   * expires at `2028-01-01T00:00:00Z`. (`new Date('2027-12-31')` is the START of that day.)
+   */
+  expiresAt?: Date | string;
+  /** End of maintenance: a Date, or text as for `expiresAt` (a date alone covers that whole UTC day). */
+  maintenanceExpiresAt?: Date | string;
   /** Default 0. */
   graceDays?: number;
   /** Default 14. */
@@ -202,9 +210,14 @@ function checkRelations(c: LicenseClaims): LicenseClaims {
   return c;
 }
 
+/** The `LicenseInput` field each date claim comes from, for messages about text dates. */
+const CLAIM_NAMES: Record<string, string> = { iat: 'issuedAt', nbf: 'notBefore', exp: 'expiresAt', mexp: 'maintenanceExpiresAt' };
+
 /** Validate vendor input and fill defaults (issue time now, 14-day leases, no grace). */
 export function normalizeInput(input: LicenseInput, now: Date = new Date()): LicenseClaims {
-  const roundtrip = (d: Date | undefined, claim: string) => (d === undefined ? undefined : seconds(toSeconds(d, claim), claim));
+  // Text is read by the one time-words reader; an expiry given as a date alone covers that whole day.
+  const roundtrip = (d: Date | string | undefined, claim: string, edge: DayEdge = 'start') =>
+    d === undefined ? undefined : seconds(toSeconds(typeof d === 'string' ? parseTimeWords(d, { name: CLAIM_NAMES[claim] ?? claim, dateAlone: edge }) : d, claim), claim);
   const opt = <T>(v: T | undefined, f: (v: T) => unknown) => (v === undefined ? undefined : f(v));
   const licenseId = input.licenseId ?? randomLicenseId();
   const claims: LicenseClaims = {
@@ -213,8 +226,8 @@ export function normalizeInput(input: LicenseInput, now: Date = new Date()): Lic
     issuer: opt(input.issuer, (v) => text(v, 'iss', 256)) as string | undefined,
     issuedAt: roundtrip(input.issuedAt ?? now, 'iat') as Date,
     notBefore: roundtrip(input.notBefore, 'nbf'),
-    expiresAt: roundtrip(input.expiresAt, 'exp'),
-    maintenanceExpiresAt: roundtrip(input.maintenanceExpiresAt, 'mexp'),
+    expiresAt: roundtrip(input.expiresAt, 'exp', 'end'),
+    maintenanceExpiresAt: roundtrip(input.maintenanceExpiresAt, 'mexp', 'end'),
     graceDays: count(input.graceDays ?? 0, 'graceDays', 3650),
     leaseDays: count(input.leaseDays ?? 14, 'leaseDays', 3650),
     edition: opt(input.edition, (v) => name(v, 'edition')) as string | undefined,

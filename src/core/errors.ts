@@ -44,6 +44,7 @@ export const ERROR_CODES = [
   // seats, users, activations
   'ERR_SEATS_EXHAUSTED',
   'ERR_SEATS_EXCEEDED',
+  'ERR_SEAT_CONFLICT',
   'ERR_UNKNOWN_USER_TYPE',
   'ERR_USER_NOT_FOUND',
   'ERR_USERS_EXHAUSTED',

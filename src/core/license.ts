@@ -3,6 +3,7 @@
  */
 import type { LicenseClaims, UserAuthMode } from './claims.js';
 import { LicenseError } from './errors.js';
+import { formatInstant } from './time-words.js';
 import { evaluateStatus, maintenanceActive, type LicenseStatus, type StatusReport } from './policy.js';
 
 /**
@@ -97,7 +98,7 @@ export class License {
   require(feature: string): void {
     if (this.#usable.has(feature)) return;
     const why = this.#features.has(feature)
-      ? `it is included only while maintenance is active, and maintenance ended on ${this.claims.maintenanceExpiresAt?.toISOString().slice(0, 10)}`
+      ? `it is included only while maintenance is active, and maintenance ended on ${this.claims.maintenanceExpiresAt === undefined ? '?' : formatInstant(this.claims.maintenanceExpiresAt)}`
       : `it is not part of this license${this.edition === undefined ? '' : ` (edition ${this.edition})`}`;
     throw new LicenseError('ERR_FEATURE_NOT_LICENSED', `feature "${feature}" is not available: ${why}. Contact the vendor to add it.`, { feature, licenseId: this.id });
   }

@@ -4,6 +4,7 @@
  */
 import type { LicenseClaims } from './claims.js';
 import { LicenseError } from './errors.js';
+import { formatInstant } from './time-words.js';
 
 /** `valid`; `grace` (expired but inside the grace period: usable, with a warning); `expired`; `not-yet-valid`. */
 export type LicenseStatus = 'valid' | 'grace' | 'expired' | 'not-yet-valid';
@@ -24,24 +25,26 @@ export interface StatusReport {
 
 const DAY = 86_400_000;
 const days = (ms: number) => Math.ceil(ms / DAY);
-const isoDay = (d: Date) => d.toISOString().slice(0, 10);
+// The exact instant (ISO with Z): a bare day would not say which end of it is meant.
+const isoDay = (d: Date) => formatInstant(d);
 
 /** Evaluate expiry, not-before and grace at `at`. */
 export function evaluateStatus(c: LicenseClaims, at: Date): StatusReport {
-  const t = at.getTime();
+  // License dates are whole seconds and ends inclusive: an expiry of 23:59:59Z covers that whole second.
+  const t = Math.floor(at.getTime() / 1000) * 1000;
   if (c.notBefore !== undefined && t < c.notBefore.getTime()) {
-    return { status: 'not-yet-valid', at, warning: `the license becomes valid on ${isoDay(c.notBefore)}` };
+    return { status: 'not-yet-valid', at, warning: `the license becomes valid at ${isoDay(c.notBefore)}` };
   }
   if (c.expiresAt === undefined) return { status: 'valid', at };
   const exp = c.expiresAt.getTime();
   const graceEndsAt = new Date(exp + c.graceDays * DAY);
   if (t <= exp) {
     const left = days(exp - t);
-    return { status: 'valid', at, graceEndsAt, daysLeft: left, warning: left <= 30 ? `the license expires in ${left} day(s), on ${isoDay(c.expiresAt)}` : undefined };
+    return { status: 'valid', at, graceEndsAt, daysLeft: left, warning: left <= 30 ? `the license expires in ${left} day(s), at ${isoDay(c.expiresAt)}` : undefined };
   }
   if (t <= graceEndsAt.getTime()) {
     const left = days(graceEndsAt.getTime() - t);
-    return { status: 'grace', at, graceEndsAt, daysLeft: left, warning: `the license expired on ${isoDay(c.expiresAt)}; it keeps working for ${left} more day(s) of grace. Renew it now.` };
+    return { status: 'grace', at, graceEndsAt, daysLeft: left, warning: `the license expired at ${isoDay(c.expiresAt)}; it keeps working for ${left} more day(s) of grace. Renew it now.` };
   }
   return { status: 'expired', at, graceEndsAt };
 }
@@ -54,7 +57,7 @@ export function maintenanceActive(c: LicenseClaims, at: Date): boolean {
 /** Throw the matching error when a status is not usable. */
 export function assertUsable(c: LicenseClaims, report: StatusReport): void {
   if (report.status === 'expired') {
-    throw new LicenseError('ERR_LICENSE_EXPIRED', `the license expired on ${isoDay(c.expiresAt as Date)}${c.graceDays > 0 ? ` and its ${c.graceDays}-day grace period ended on ${isoDay(report.graceEndsAt as Date)}` : ''}. Ask the vendor for a renewed license key.`, {
+    throw new LicenseError('ERR_LICENSE_EXPIRED', `the license expired at ${isoDay(c.expiresAt as Date)}${c.graceDays > 0 ? ` and its ${c.graceDays}-day grace period ended at ${isoDay(report.graceEndsAt as Date)}` : ''}. Ask the vendor for a renewed license key.`, {
       licenseId: c.licenseId,
       status: report.status,
       expiresAt: c.expiresAt?.toISOString(),
@@ -74,7 +77,7 @@ export function assertUsable(c: LicenseClaims, report: StatusReport): void {
 export function assertReleaseCovered(c: LicenseClaims, releaseDate: Date | undefined): void {
   if (releaseDate === undefined || c.maintenanceExpiresAt === undefined) return;
   if (releaseDate.getTime() > c.maintenanceExpiresAt.getTime()) {
-    throw new LicenseError('ERR_MAINTENANCE_EXPIRED', `maintenance ended on ${isoDay(c.maintenanceExpiresAt)}, before this release (${isoDay(releaseDate)}). Keep using a release from before that date, or renew maintenance with the vendor.`, {
+    throw new LicenseError('ERR_MAINTENANCE_EXPIRED', `maintenance ended at ${isoDay(c.maintenanceExpiresAt)}, before this release (${isoDay(releaseDate)}). Keep using a release from before that date, or renew maintenance with the vendor.`, {
       licenseId: c.licenseId,
       maintenanceExpiresAt: c.maintenanceExpiresAt.toISOString(),
       releaseDate: releaseDate.toISOString(),

@@ -9,7 +9,7 @@
  */
 import { fromUtf8, utf8 } from './bytes.js';
 import type { ClaimMap } from './envelope.js';
-import { openEnvelope } from './envelope.js';
+import { decodeClaims, openEnvelope, parseEnvelope } from './envelope.js';
 import { LicenseError } from './errors.js';
 import { toKeyring, type PublicKeyInput } from './keys.js';
 
@@ -80,6 +80,18 @@ function invalid(why: string): LicenseError {
  */
 export async function verifyTopUp(text: string, options: { publicKeys: PublicKeyInput | readonly PublicKeyInput[] }): Promise<VerifiedTopUp> {
   const { claims, kid } = await openEnvelope(text, 'topup', await toKeyring(options.publicKeys));
+  const out = Object.freeze(readTopUp(claims, kid)) as VerifiedTopUp;
+  registry.set(out, text);
+  return out;
+}
+
+/** Read a top-up token's claims WITHOUT checking its signature: for support tools (`licit inspect`). Nothing in it is trustworthy. */
+export function decodeTopUp(text: string): TopUp & { readonly kid: string } {
+  const env = parseEnvelope(text, 'topup');
+  return readTopUp(decodeClaims(env), env.kid);
+}
+
+function readTopUp(claims: ClaimMap, kid: string): TopUp & { readonly kid: string } {
   const cti = claims.get(CTI);
   const lid = claims.get('lid');
   const credits = claims.get('credits');
@@ -95,7 +107,5 @@ export async function verifyTopUp(text: string, options: { publicKeys: PublicKey
   } catch {
     throw invalid('bad token id');
   }
-  const out = Object.freeze({ tokenId, licenseId: lid, credits, issuedAt: new Date(iat * 1000), kid }) as VerifiedTopUp;
-  registry.set(out, text);
-  return out;
+  return { tokenId, licenseId: lid, credits, issuedAt: new Date(iat * 1000), kid };
 }

@@ -7,4 +7,5 @@ export { generateKeyPair, writeKeyPair, type VendorKeyPair, type KeyPairFiles } 
 export { issueLicense, issueTopUp, type IssueOptions, type TopUpInput } from './issue.js';
 export { toSigner, type SigningKeyInput } from './signer.js';
 export type { LicenseInput } from '../core/claims.js';
+export { parseTimeWords, type TimeWordsOptions, type DayEdge } from '../core/time-words.js';
 export type { Signer } from '../core/envelope.js';

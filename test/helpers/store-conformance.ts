@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { LicenseError, type LicenseErrorCode } from '../../src/core/errors.js';
 import type { Store } from '../../src/core/store.js';
-import { Activations, FloatingSeats, SeatManager, type SeatLimits } from '../../src/core/seats/index.js';
+import { Activations, FloatingSeats, SeatManager, migrateUserIds, type SeatLimits } from '../../src/core/seats/index.js';
+import { readVerifiedLog } from '../../src/core/admin/index.js';
 
 /** Expect `p` to reject with a LicenseError of `code`; returns it. */
 export async function rejects(p: Promise<unknown>, code: LicenseErrorCode): Promise<LicenseError> {
@@ -197,7 +198,7 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
         ]);
         // Assigning again the same type is a no-op; another type needs reassign.
         await seats.assign('ann', 'basic');
-        await rejects(seats.assign('ann', 'advanced'), 'ERR_USAGE');
+        await rejects(seats.assign('ann', 'advanced'), 'ERR_SEAT_CONFLICT');
         await seats.release('bob');
         await seats.assign('eve', 'basic', { actor: 'ops@example.com' });
         const ev = await store.events(lic.id);
@@ -445,6 +446,98 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
         expect(kinds).toEqual(['lease.checked-out', 'lease.checked-out', 'lease.expired', 'lease.checked-out', 'lease.checked-in']);
         await rejects(f.checkout('h', 'nope'), 'ERR_UNKNOWN_USER_TYPE');
         expect(() => new FloatingSeats(store, lic, { ttlMs: 5 })).toThrow(LicenseError);
+      }),
+    );
+  });
+
+  describe(`${name}: user ids normalised (NFC, trimmed)`, () => {
+    const composed = 'Jos\u00e9';
+    const decomposed = 'Jose\u0301';
+    it(
+      'every entry point takes one form: " ann " and "ann", composed and decomposed José are one user, one seat',
+      withStore(async (store) => {
+        const lic: SeatLimits = { id: 'lic-nfc', seats: { basic: 3 }, maxUsers: 3, maxActivations: 5 };
+        const seats = new SeatManager(store, lic);
+        expect((await seats.assign(' ann ', 'basic')).userId).toBe('ann');
+        expect((await seats.assign('ann', 'basic')).userId).toBe('ann');
+        await seats.assign(composed, 'basic');
+        await seats.assign(decomposed, 'basic');
+        expect((await seats.list()).map((a) => a.userId)).toEqual(['Jos\u00e9', 'ann']);
+        expect((await seats.usage())[0]).toMatchObject({ inUse: 2 });
+        expect((await seats.access('\tann\n')).access).toBe('full');
+        expect((await seats.release(`  ${decomposed}`)).userId).toBe(composed);
+        const acts = new Activations(store, lic);
+        await acts.addUser(` ${decomposed} `);
+        await acts.addUser(composed);
+        expect((await acts.users()).map((u) => u.userId)).toEqual([composed]);
+        await acts.activate(decomposed, 'pc-1');
+        expect((await acts.devices(` ${composed}`)).map((d) => d.userId)).toEqual([composed]);
+        await acts.deactivate(composed, 'pc-1');
+        await acts.removeUser(decomposed);
+        expect(await acts.users()).toEqual([]);
+        await rejects(seats.assign('   ', 'basic'), 'ERR_USAGE');
+      }),
+    );
+
+    /** Write records as a store from before normalisation holds them (two forms of one user). */
+    async function legacy(store: Store, licenseId: string): Promise<void> {
+      await store.transaction(licenseId, async (tx) => {
+        tx.put('seat', 'ann', { type: 'basic', since: '2030-01-02T00:00:00.000Z' });
+        tx.put('seat', ' ann ', { type: 'advanced', since: '2030-01-01T00:00:00.000Z' });
+        tx.put('seat', decomposed, { type: 'basic', since: '2030-01-03T00:00:00.000Z' });
+        tx.put('seat', 'bob', { type: 'basic', since: '2030-01-01T00:00:00.000Z' });
+        tx.put('user', composed, { createdAt: '2030-01-01T00:00:00.000Z', maxActivations: null, activations: 2 });
+        tx.put('user', decomposed, { createdAt: '2030-01-05T00:00:00.000Z', maxActivations: null, activations: 2 });
+        const act = (user: string, device: string, day: number) =>
+          tx.put('activation', `${user}\n${device}`, { user, device, activatedAt: `2030-01-0${day}T00:00:00.000Z`, validatedAt: `2030-01-0${day}T00:00:00.000Z`, info: {} });
+        act(composed, 'pc-1', 1);
+        act(composed, 'pc-2', 2);
+        act(decomposed, 'pc-2', 3); // the same device under the other form
+        act(decomposed, 'pc-3', 4);
+        tx.put('meta', 'counters', { seats: { basic: 3, advanced: 1 }, users: 2, activations: 4, transfers: 0 });
+      });
+    }
+
+    it(
+      'migrateUserIds merges duplicates keeping the earliest, frees seats, respects the device limit, audits it, and is a no-op the second time',
+      withStore(async (store) => {
+        const lic: SeatLimits = { id: 'lic-mig', seats: { basic: 2, advanced: 1 }, maxUsers: 2, maxActivations: 4, maxUserActivations: 2 };
+        await legacy(store, lic.id);
+        // A dry run says the same and writes nothing.
+        const before = await snapshot(store, lic.id);
+        const plan = await migrateUserIds(store, lic, { dryRun: true });
+        expect(plan.dryRun).toBe(true);
+        expect(await snapshot(store, lic.id)).toEqual(before);
+
+        const done = await migrateUserIds(store, lic, { actor: 'admin' });
+        expect({ ...done, dryRun: true, eventSeq: undefined }).toEqual({ ...plan, eventSeq: undefined });
+        // ann: the earliest seat (' ann ', advanced, 1 January) is kept under 'ann'; the later basic seat is freed.
+        expect(done.seats.find((m) => m.userId === 'ann')).toMatchObject({ kept: ' ann ', seatsFreed: ['basic'] });
+        expect(done.seats.find((m) => m.userId === composed)).toMatchObject({ kept: decomposed, forms: [decomposed] });
+        const seats = new SeatManager(store, lic);
+        expect((await seats.list()).map((a) => [a.userId, a.type, a.since.toISOString()])).toEqual([
+          [composed, 'basic', '2030-01-03T00:00:00.000Z'],
+          ['ann', 'advanced', '2030-01-01T00:00:00.000Z'],
+          ['bob', 'basic', '2030-01-01T00:00:00.000Z'],
+        ]);
+        expect((await seats.usage()).map((u) => [u.type, u.inUse, u.over])).toEqual([['advanced', 1, false], ['basic', 2, false]]);
+        // José: one user (the earliest, composed), pc-2 once, and at most 2 devices (the newest, pc-3, deactivated).
+        const acts = new Activations(store, lic);
+        expect((await acts.users()).map((u) => [u.userId, u.activations, u.createdAt.toISOString()])).toEqual([[composed, 2, '2030-01-01T00:00:00.000Z']]);
+        expect((await acts.devices()).map((d) => [d.userId, d.deviceId])).toEqual([[composed, 'pc-1'], [composed, 'pc-2']]);
+        expect(done.users).toEqual([{ userId: composed, forms: [composed, decomposed].sort(), kept: composed, seatsFreed: [], devicesDeactivated: ['pc-2', 'pc-3'] }]);
+        expect(await acts.usage()).toMatchObject({ users: { inUse: 1 }, activations: { inUse: 2 } });
+        // Audited: the ordinary events for each change, then one summary, all in the verified chain.
+        const log = await readVerifiedLog(store, lic.id);
+        expect(log.events.map((e) => e.kind)).toEqual(['seat.released', 'device.deactivated', 'device.deactivated', 'user.removed', 'user.ids-normalized']);
+        expect(log.events.at(-1)).toMatchObject({ actor: 'admin', seq: done.eventSeq });
+        // The merged records answer to every form now.
+        expect((await seats.access(' ann')).access).toBe('full');
+        await acts.validate(decomposed, 'pc-1');
+        // Again: nothing to do, nothing written.
+        const again = await migrateUserIds(store, lic);
+        expect(again).toEqual({ dryRun: false, seats: [], users: [] });
+        expect((await store.events(lic.id)).length).toBe(log.events.length);
       }),
     );
   });

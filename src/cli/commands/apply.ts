@@ -1,6 +1,7 @@
 /** `licit apply`: install a response code (lease) from the vendor on this installation. */
 import { LicenseError } from '../../core/errors.js';
-import { argOrStdin, parseFlags, type Verb } from '../context.js';
+import { parseFlags, type Verb } from '../context.js';
+import { keyOrCode } from '../files.js';
 import { CLIENT_FLAGS, openClient } from './request.js';
 
 const USAGE =
@@ -11,7 +12,7 @@ const USAGE =
 export const run: Verb = async (argv, ctx) => {
   const { values: v, positionals } = parseFlags(argv, CLIENT_FLAGS, USAGE);
   if (positionals.length > 1) throw new LicenseError('ERR_USAGE', `expected one response code\nUsage: ${USAGE}`);
-  const code = await argOrStdin(positionals[0], ctx, 'response code');
+  const code = keyOrCode(positionals[0], 'response code');
   const client = await openClient(v, USAGE);
   const lease = await client.applyResponse(code);
   const data = {

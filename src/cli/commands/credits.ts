@@ -4,7 +4,7 @@ import { printableForTerminal } from '../../core/text.js';
 import { verifyLicense, verifyTopUp } from '../../index.node.js';
 import { CreditLedger, type ConsumeOptions, type CreditLedgerOptions } from '../../node/ledger/credit-ledger.js';
 import { integer, parseFlags, required, type CliContext, type Outcome, type Verb } from '../context.js';
-import { licenseText, readPublicKeys } from '../files.js';
+import { keyOrCode, licenseText, readPublicKeys } from '../files.js';
 import { assertDirectory } from '../dir-arg.js';
 import { machineCheckFor } from '../machine.js';
 
@@ -46,7 +46,7 @@ export const run: Verb = async (argv, ctx) => {
   if (repeat < 1) throw new LicenseError('ERR_USAGE', `--repeat must be 1 or more, got ${repeat}`);
   if (v.repeat !== undefined && action !== 'consume') throw new LicenseError('ERR_USAGE', `--repeat only applies to consume\nUsage: ${USAGE}`);
   if (amount === 0) throw new LicenseError('ERR_USAGE', 'consume needs N >= 1');
-  const token = action === 'topup' ? await verifyTopUp(arg as string, { publicKeys }) : undefined;
+  const token = action === 'topup' ? await verifyTopUp(keyOrCode(arg, 'TOKEN'), { publicKeys }) : undefined;
 
   assertDirectory(v.dir, '--dir');
   assertDirectory(v['mirror-dir'], '--mirror-dir');

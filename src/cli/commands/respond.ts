@@ -6,8 +6,8 @@
  */
 import { resolve } from 'node:path';
 import { LicenseError } from '../../core/errors.js';
-import { argOrStdin, parseFlags, required, type Verb } from '../context.js';
-import { readTextFile } from '../files.js';
+import { parseFlags, required, type Verb } from '../context.js';
+import { keyOrCode, readTextFile } from '../files.js';
 import { openStore } from '../store-arg.js';
 
 const USAGE = 'licit respond --signing-key FILE [--store DIR|postgres://...] [--schema NAME] [--json] [CODE | -]';
@@ -18,7 +18,7 @@ export const run: Verb = async (argv, ctx) => {
   const { values: v, positionals } = parseFlags(argv, { 'signing-key': s, store: s, schema: s }, USAGE);
   if (positionals.length > 1) throw new LicenseError('ERR_USAGE', `expected one request code\nUsage: ${USAGE}`);
   const signingKey = readTextFile(required(v['signing-key'], '--signing-key', USAGE), '--signing-key');
-  const code = await argOrStdin(positionals[0], ctx, 'request code');
+  const code = keyOrCode(positionals[0], 'request code');
   const { Vendor } = await import('../../server/vendor.js');
   const spec = v.store ?? process.env.LICIT_STORE ?? 'licit-store';
   // Name the store on stderr (stdout stays the code, or one JSON object): an activation counted in

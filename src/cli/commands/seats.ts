@@ -3,37 +3,67 @@
  * (a FileStore directory or a PostgreSQL database), with the same rules.
  */
 import { LicenseError } from '../../core/errors.js';
-import { SeatManager } from '../../core/seats/index.js';
+import { SeatManager, migrateUserIds, type MergedUserId } from '../../core/seats/index.js';
+import { inspectLicense } from '../../core/inspect.js';
+import type { License } from '../../core/license.js';
+import { isNormalUserId } from '../../core/user-id.js';
 import { verifyLicense } from '../../index.node.js';
+import { didYouMean } from '../help.js';
 import { openStore } from '../store-arg.js';
-import { parseFlags, required, type Verb } from '../context.js';
+import { parseFlags, required, type CliContext, type Verb } from '../context.js';
 import { licenseText, readPublicKeys } from '../files.js';
 
 const USAGE =
   'licit seats --store DIR|postgres://... --license KEY --public-key FILE [--schema NAME] [--actor NAME] [--json]\n' +
-  '       assign USER TYPE | reassign USER TYPE | release USER | list | usage | access USER [--admin] | events';
+  '       assign USER TYPE | reassign USER TYPE | release USER | list | usage | access USER [--admin] | events | migrate-ids [--dry-run]\n' +
+  'Exit 0 yes, 1 no (access denied, a refusal, a conflict), 2 a usage mistake. list, usage, release, access, events and migrate-ids also work on an expired license.';
 
 /** How many positional arguments each action takes. */
-const ARITY: Record<string, number> = { assign: 2, reassign: 2, release: 1, list: 0, usage: 0, access: 1, events: 0 };
+const ARITY: Record<string, number> = { assign: 2, reassign: 2, release: 1, list: 0, usage: 0, access: 1, events: 0, 'migrate-ids': 0 };
+
+/** What an administrator may still do once the license has expired: look, free seats, tidy up. Never add. */
+const AFTER_EXPIRY = new Set(['release', 'list', 'usage', 'access', 'events', 'migrate-ids']);
+
+/**
+ * The verified license. An expired (or not yet valid) key still has a good signature, and its seats
+ * still need managing; for the actions in {@link AFTER_EXPIRY} it is verified as of its issue time
+ * (signature and claims checked, expiry set aside) with a warning.
+ */
+async function licenseFor(text: string, publicKeys: string[], action: string, ctx: CliContext): Promise<License> {
+  try {
+    return await verifyLicense(text, { publicKeys });
+  } catch (e) {
+    if (!(e instanceof LicenseError) || (e.code !== 'ERR_LICENSE_EXPIRED' && e.code !== 'ERR_LICENSE_NOT_YET_VALID') || !AFTER_EXPIRY.has(action)) throw e;
+    // A moment the key was valid at: its signature and claims are checked as ever, only the date is set aside.
+    const c = inspectLicense(text).claims;
+    const license = await verifyLicense(text, { publicKeys, now: new Date(Math.max(c.issuedAt.getTime(), c.notBefore?.getTime() ?? 0)) });
+    ctx.warn(`warning: ${e.message.replace(/ Ask the vendor.*$/, '')}; managing its seats anyway (${action})`);
+    return license;
+  }
+}
 
 
 /** `licit seats`: assign, reassign, release, list, usage, access and the audit events of named seats. */
-export const run: Verb = async (argv) => {
+export const run: Verb = async (argv, ctx) => {
   const s = { type: 'string' } as const;
   const { values: v, positionals } = parseFlags(
     argv,
-    { store: s, license: s, 'public-key': { type: 'string', multiple: true }, schema: s, actor: s, admin: { type: 'boolean' } },
+    { store: s, license: s, 'public-key': { type: 'string', multiple: true }, schema: s, actor: s, admin: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
     USAGE,
   );
   const [action, ...args] = positionals;
   if (action === undefined) throw new LicenseError('ERR_USAGE', `missing action\nUsage: ${USAGE}`);
   const arity = Object.hasOwn(ARITY, action) ? ARITY[action] : undefined;
-  if (arity === undefined) throw new LicenseError('ERR_USAGE', `unknown action "${action}"\nUsage: ${USAGE}`);
+  if (arity === undefined) {
+    const guess = didYouMean(action, Object.keys(ARITY));
+    throw new LicenseError('ERR_USAGE', `unknown action "${action}"${guess === undefined ? '' : `. Did you mean "${guess}"?`}\nUsage: ${USAGE}`);
+  }
   if (args.length !== arity) throw new LicenseError('ERR_USAGE', `"${action}" takes ${arity} argument${arity === 1 ? '' : 's'}, got ${args.length}\nUsage: ${USAGE}`);
   if (v.admin === true && action !== 'access') throw new LicenseError('ERR_USAGE', `--admin only applies to "access"\nUsage: ${USAGE}`);
+  if (v['dry-run'] === true && action !== 'migrate-ids') throw new LicenseError('ERR_USAGE', `--dry-run only applies to "migrate-ids"\nUsage: ${USAGE}`);
   const storeSpec = required(v.store, '--store', USAGE);
   const publicKeys = readPublicKeys(v['public-key'], USAGE);
-  const license = await verifyLicense(licenseText(required(v.license, '--license', USAGE)), { publicKeys });
+  const license = await licenseFor(licenseText(required(v.license, '--license', USAGE)), publicKeys, action, ctx);
   const store = await openStore(storeSpec, { schema: v.schema, poolSize: 1, applicationName: 'licit-cli' });
   try {
     const seats = new SeatManager(store, license, { actor: v.actor ?? 'cli' });
@@ -54,6 +84,8 @@ export const run: Verb = async (argv) => {
       }
       case 'list': {
         const list = await seats.list();
+        const odd = list.filter((x) => !isNormalUserId(x.userId));
+        if (odd.length > 0) ctx.warn(`warning: ${odd.length} user id(s) stored before ids were normalised (${odd.map((x) => JSON.stringify(x.userId)).join(', ')}); run \`licit seats migrate-ids --dry-run\`, then \`licit seats migrate-ids\``);
         const rows = list.map((x) => `${x.userId}\t${x.type}\t${x.since.toISOString()}`);
         return {
           data: { seats: list.map((x) => ({ userId: x.userId, type: x.type, since: x.since.toISOString() })) },
@@ -67,9 +99,24 @@ export const run: Verb = async (argv) => {
       }
       case 'access': {
         const d = await seats.access(a, { admin: v.admin === true });
+        // The answer is the exit code too: 0 for full (and admin-only: an administrator may reach
+        // administration), 1 for denied, so a script can gate on it.
         return {
           data: { userId: a, access: d.access, type: d.type, error: d.error?.toJSON() },
           text: `${a}: ${d.access}${d.error === undefined ? '' : ` (${d.error.code}: ${d.error.message})`}`,
+          exitCode: d.access === 'denied' ? 1 : 0,
+        };
+      }
+      case 'migrate-ids': {
+        const m = await migrateUserIds(store, license, { actor: v.actor ?? 'cli', dryRun: v['dry-run'] === true });
+        const line = (x: MergedUserId) =>
+          `  ${JSON.stringify(x.userId)} <- ${x.forms.map((f) => JSON.stringify(f)).join(', ')} (kept ${JSON.stringify(x.kept)}${x.seatsFreed.length > 0 ? `; seats freed: ${x.seatsFreed.join(', ')}` : ''}${x.devicesDeactivated.length > 0 ? `; devices deactivated: ${x.devicesDeactivated.join(', ')}` : ''})`;
+        const none = m.seats.length + m.users.length === 0;
+        return {
+          data: { ...m },
+          text: none
+            ? 'Every user id is already normalised; nothing to do.'
+            : [`${m.dryRun ? 'Would merge (dry run, nothing written)' : 'Merged'}:`, ...(m.seats.length > 0 ? ['seats:', ...m.seats.map(line)] : []), ...(m.users.length > 0 ? ['license users:', ...m.users.map(line)] : [])].join('\n'),
         };
       }
       default: {

@@ -1,7 +1,7 @@
 import { LicenseError } from '../../core/errors.js';
 import { claimsToJSON } from '../../core/license.js';
 import { verifyLicense } from '../../index.node.js';
-import { argOrStdin, isoDate, parseFlags, type Verb } from '../context.js';
+import { isoDate, parseFlags, type Verb } from '../context.js';
 import { describeClaims } from '../describe.js';
 import { licenseArgument, readPublicKeys } from '../files.js';
 import { machineCheckFor } from '../machine.js';
@@ -16,7 +16,7 @@ export const run: Verb = async (argv, ctx) => {
   );
   const publicKeys = readPublicKeys(values['public-key'], USAGE);
   if (positionals.length > 1) throw new LicenseError('ERR_USAGE', `expected one license key, got ${positionals.length} arguments\nUsage: ${USAGE}`);
-  const text = await argOrStdin(positionals[0] === undefined || positionals[0] === '-' ? positionals[0] : licenseArgument(positionals[0]), ctx, 'license key');
+  const text = licenseArgument(positionals[0]);
   const license = await verifyLicense(text, {
     publicKeys,
     now: isoDate(values.now, '--now'),

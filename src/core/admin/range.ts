@@ -4,6 +4,7 @@
  * every viewer agrees on where a day ends.
  */
 import { LicenseError } from '../errors.js';
+import { parseTimeWords } from '../time-words.js';
 
 /** The calendar ranges. */
 export type CalendarRange = 'day' | 'week' | 'month';
@@ -52,7 +53,9 @@ const DAY = 24 * HOUR;
 export const MAX_RANGE_MS = 3660 * DAY;
 
 function instant(v: Date | number | string, what: string): number {
-  const t = v instanceof Date ? v.getTime() : typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : Number.NaN;
+  // Text goes through the one time-words reader: a zoneless time would mean another instant per TZ.
+  if (typeof v === 'string') return parseTimeWords(v, { name: what, dateAlone: 'start' }).getTime();
+  const t = v instanceof Date ? v.getTime() : typeof v === 'number' ? v : Number.NaN;
   if (!Number.isFinite(t)) throw new LicenseError('ERR_USAGE', `${what} must be a date (ISO-8601 such as 2027-01-31T00:00:00Z), got "${String(v)}"`, { field: what });
   return t;
 }
@@ -139,13 +142,13 @@ export interface ParseRangeOptions {
 /** How a refusal names a parameter: the same text from the CLI and over HTTP. */
 const param = (name: string) => `${name} (--${name})`;
 
-/** An ISO-8601 date or date-time as written; a calendar date that does not exist (2027-02-30) is refused, not rolled over. */
+/**
+ * An ISO-8601 date or date-time read by the one time-words reader: a date alone is that day's
+ * first instant (UTC; `to` is exclusive, so `from 2027-01-01 to 2027-02-01` is January), a time
+ * must name its zone, a calendar date that does not exist (2027-02-30) is refused, not rolled over.
+ */
 function isoText(value: string, name: string): Date {
-  const d = new Date(value);
-  const ymd = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
-  const exists = ymd !== null && !Number.isNaN(d.getTime()) && new Date(Date.UTC(Number(ymd[1]), Number(ymd[2]) - 1, Number(ymd[3]))).toISOString().slice(0, 10) === ymd[0];
-  if (!exists) throw new LicenseError('ERR_USAGE', `${param(name)} must be an ISO-8601 date such as 2027-01-31 or 2027-01-31T12:00:00Z, got "${value}"`, { field: name });
-  return d;
+  return parseTimeWords(value, { name: param(name), field: name, dateAlone: 'start' });
 }
 
 /**

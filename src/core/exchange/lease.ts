@@ -127,6 +127,12 @@ export async function openLease(text: unknown, keys: Keyring | PublicKeyInput | 
   return readLease(decodeClaims(env), env.kid, (text as string).replace(/\s+/g, ''));
 }
 
+/** Read a lease's claims WITHOUT checking its signature: for support tools (`licit inspect`). Nothing in it is trustworthy. */
+export function decodeLease(text: unknown): Lease {
+  const env = parseEnvelope(text, 'lease');
+  return readLease(decodeClaims(env), env.kid, (text as string).replace(/\s+/g, ''));
+}
+
 /** What the installation expects of a lease meant for it. */
 export interface LeaseBinding {
   /** The installed license's id. */

@@ -8,6 +8,7 @@ import { LicenseCounter } from './base.js';
 import { LicenseError } from '../errors.js';
 import { once, type ResultCodec } from './once.js';
 import { checkId, type JsonObject, type StoreTx } from '../store.js';
+import { normalizeUserId } from '../user-id.js';
 import { auditEvent, type SeatAuditEvent } from './audit.js';
 import { readCounters, writeCounters, type Counters } from './counters.js';
 import type { ActOptions } from './limits.js';
@@ -112,7 +113,7 @@ export class Activations extends LicenseCounter {
       /** This user's own device limit (default: the license's `maxUserActivations`). */
       maxActivations?: number;
     } = {}): Promise<LicenseUser> {
-    checkId(userId, 'user id');
+    userId = normalizeUserId(userId);
     const own = opts.maxActivations === undefined ? null : this.checkUserLimit(opts.maxActivations);
     return this.store.transaction(this.license.id, async (tx) => {
       const existing = await tx.get(USER, userId);
@@ -137,7 +138,7 @@ export class Activations extends LicenseCounter {
    * @throws `ERR_USER_NOT_FOUND`
    */
   async removeUser(userId: string, opts: ActOptions = {}): Promise<void> {
-    checkId(userId, 'user id');
+    userId = normalizeUserId(userId);
     await this.store.transaction(this.license.id, async (tx) => {
       const existing = await tx.get(USER, userId);
       if (existing === undefined) throw userNotFound(userId);
@@ -158,7 +159,7 @@ export class Activations extends LicenseCounter {
    * @throws `ERR_USER_NOT_FOUND`, `ERR_USAGE` (above the license's `maxActivations`)
    */
   async setUserLimit(userId: string, maxActivations: number | undefined, opts: ActOptions = {}): Promise<LicenseUser> {
-    checkId(userId, 'user id');
+    userId = normalizeUserId(userId);
     const own = maxActivations === undefined ? null : this.checkUserLimit(maxActivations);
     return this.store.transaction(this.license.id, async (tx) => {
       const existing = await tx.get(USER, userId);
@@ -188,7 +189,7 @@ export class Activations extends LicenseCounter {
       info?: JsonObject;
     } = {},
   ): Promise<Activation> {
-    checkId(userId, 'user id');
+    userId = normalizeUserId(userId);
     checkId(deviceId, 'device id');
     const info = checkInfo(opts.info);
     return this.store.transaction(this.license.id, async (tx) =>
@@ -224,7 +225,7 @@ export class Activations extends LicenseCounter {
    * @throws `ERR_ACTIVATION_NOT_FOUND`
    */
   async validate(userId: string, deviceId: string): Promise<Activation> {
-    checkId(userId, 'user id');
+    userId = normalizeUserId(userId);
     checkId(deviceId, 'device id');
     return this.store.transaction(this.license.id, async (tx) => {
       const existing = await tx.get(ACT, actKey(userId, deviceId));
@@ -240,7 +241,7 @@ export class Activations extends LicenseCounter {
    * @throws `ERR_ACTIVATION_NOT_FOUND`
    */
   async deactivate(userId: string, deviceId: string, opts: ActOptions = {}): Promise<void> {
-    checkId(userId, 'user id');
+    userId = normalizeUserId(userId);
     checkId(deviceId, 'device id');
     await this.store.transaction(this.license.id, async (tx) =>
       once(tx, opts.idempotencyKey, 'device.deactivate', { userId, deviceId }, NOTHING, async () => {
@@ -285,7 +286,7 @@ export class Activations extends LicenseCounter {
    * @throws `ERR_USER_NOT_FOUND`
    */
   async resetUser(userId: string, opts: ActOptions = {}): Promise<string[]> {
-    checkId(userId, 'user id');
+    userId = normalizeUserId(userId);
     return this.store.transaction(this.license.id, async (tx) => {
       if ((await tx.get(USER, userId)) === undefined) throw userNotFound(userId);
       const c = await readCounters(tx);
@@ -309,7 +310,7 @@ export class Activations extends LicenseCounter {
       info?: JsonObject;
     } = {},
   ): Promise<Activation> {
-    checkId(userId, 'user id');
+    userId = normalizeUserId(userId);
     checkId(fromDevice, 'device id');
     checkId(toDevice, 'device id');
     const info = checkInfo(opts.info);
@@ -334,7 +335,7 @@ export class Activations extends LicenseCounter {
 
   /** Activations, of one user or of everyone, sorted by user then device. */
   async devices(userId?: string): Promise<Activation[]> {
-    if (userId !== undefined) checkId(userId, 'user id');
+    if (userId !== undefined) userId = normalizeUserId(userId);
     return this.store.read(this.license.id, async (r) => (await r.list(ACT, userId === undefined ? '' : `${userId}\n`)).map((e) => parseActivation(e.value)));
   }
 

@@ -7,6 +7,7 @@ import { LicenseCounter } from './base.js';
 import { LicenseError } from '../errors.js';
 import { once, type ResultCodec } from './once.js';
 import { checkId, type JsonObject, type StoreReader } from '../store.js';
+import { normalizeUserId } from '../user-id.js';
 import { auditEvent } from './audit.js';
 import { readCounters, writeCounters } from './counters.js';
 import { seatsFor, unknownType, type ActOptions } from './limits.js';
@@ -79,10 +80,10 @@ export class SeatManager extends LicenseCounter {
   /**
    * Give `userId` a seat of `type`. Assigning a user who already holds a seat of that type
    * changes nothing; one who holds another type must be {@link reassign}ed.
-   * @throws `ERR_UNKNOWN_USER_TYPE`, `ERR_SEATS_EXHAUSTED` (message says licensed and in use), `ERR_USAGE`
+   * @throws `ERR_UNKNOWN_USER_TYPE`, `ERR_SEATS_EXHAUSTED` (message says licensed and in use), `ERR_SEAT_CONFLICT` (the user holds another type), `ERR_USAGE`
    */
   async assign(userId: string, type: string, opts: ActOptions = {}): Promise<SeatAssignment> {
-    checkId(userId, 'user id');
+    userId = normalizeUserId(userId);
     const licensed = this.licensedFor(type);
     return this.store.transaction(this.license.id, async (tx) =>
       once(tx, opts.idempotencyKey, 'seat.assign', { userId, type }, ASSIGNMENT, async () => {
@@ -90,7 +91,7 @@ export class SeatManager extends LicenseCounter {
         if (existing !== undefined) {
           const a = toAssignment(userId, existing);
           if (a.type === type) return a;
-          throw new LicenseError('ERR_USAGE', `"${userId}" already holds a ${a.type} seat; reassign the user to change the type`, { userId, type: a.type });
+          throw new LicenseError('ERR_SEAT_CONFLICT', `"${userId}" already holds a ${a.type} seat; reassign the user to change the type`, { userId, type: a.type });
         }
         const c = await readCounters(tx);
         const inUse = c.seats[type] ?? 0;
@@ -110,7 +111,7 @@ export class SeatManager extends LicenseCounter {
    * @throws `ERR_USER_NOT_FOUND`, `ERR_UNKNOWN_USER_TYPE`, `ERR_SEATS_EXHAUSTED`
    */
   async reassign(userId: string, type: string, opts: ActOptions = {}): Promise<SeatAssignment> {
-    checkId(userId, 'user id');
+    userId = normalizeUserId(userId);
     const licensed = this.licensedFor(type);
     return this.store.transaction(this.license.id, async (tx) =>
       once(tx, opts.idempotencyKey, 'seat.reassign', { userId, type }, ASSIGNMENT, async () => {
@@ -137,7 +138,7 @@ export class SeatManager extends LicenseCounter {
    * @throws `ERR_USER_NOT_FOUND`
    */
   async release(userId: string, opts: ActOptions = {}): Promise<SeatAssignment> {
-    checkId(userId, 'user id');
+    userId = normalizeUserId(userId);
     return this.store.transaction(this.license.id, async (tx) =>
       once(tx, opts.idempotencyKey, 'seat.release', { userId }, ASSIGNMENT, async () => {
         const existing = await tx.get(SEAT, userId);
@@ -178,7 +179,7 @@ export class SeatManager extends LicenseCounter {
       admin?: boolean;
     } = {},
   ): Promise<AccessDecision> {
-    checkId(userId, 'user id');
+    userId = normalizeUserId(userId);
     return this.store.read(this.license.id, async (r) => {
       const rec = await r.get(SEAT, userId);
       const fallback = opts.admin === true ? 'admin-only' : 'denied';

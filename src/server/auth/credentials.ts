@@ -9,6 +9,7 @@
 import { withAuditChain } from '../../core/admin/chained-store.js';
 import { LicenseError } from '../../core/errors.js';
 import { checkId, type JsonObject, type Store } from '../../core/store.js';
+import { normalizeUserId } from '../../core/user-id.js';
 import { auditEvent as event } from '../../core/audit-event.js';
 import { dummyHash, hashPassword, verifyPassword, type ScryptParams } from './password.js';
 
@@ -117,7 +118,7 @@ export class LicenseUserCredentials {
    * @throws `ERR_USAGE` (password shorter than 8 or longer than 1024 characters)
    */
   async setPassword(userId: string, password: string, opts: { mustChange?: boolean; actor?: string } = {}): Promise<void> {
-    checkId(userId, 'user id');
+    userId = normalizeUserId(userId);
     const actor = checkId(opts.actor ?? 'admin', 'actor');
     const mustChange = opts.mustChange === true;
     const hash = await hashPassword(password, this.#scrypt === undefined ? {} : { scrypt: this.#scrypt });
@@ -132,7 +133,7 @@ export class LicenseUserCredentials {
 
   /** Remove a user's password (the user can no longer sign in with one). Returns false when there was none. */
   async clearPassword(userId: string, opts: { actor?: string } = {}): Promise<boolean> {
-    checkId(userId, 'user id');
+    userId = normalizeUserId(userId);
     const actor = checkId(opts.actor ?? 'admin', 'actor');
     return this.store.transaction(this.licenseId, async (tx) => {
       if ((await tx.get(CREDENTIAL_KIND, userId)) === undefined) return false;
@@ -144,7 +145,7 @@ export class LicenseUserCredentials {
 
   /** Lift a lock and reset the failure count before the lock runs out. Returns false when there was nothing to lift. */
   async unlock(userId: string, opts: { actor?: string } = {}): Promise<boolean> {
-    checkId(userId, 'user id');
+    userId = normalizeUserId(userId);
     const actor = checkId(opts.actor ?? 'admin', 'actor');
     return this.store.transaction(this.licenseId, async (tx) => {
       const raw = await tx.get(CREDENTIAL_KIND, userId);
@@ -159,7 +160,7 @@ export class LicenseUserCredentials {
 
   /** True when the user has a password. */
   async hasPassword(userId: string): Promise<boolean> {
-    checkId(userId, 'user id');
+    userId = normalizeUserId(userId);
     return (await this.store.read(this.licenseId, (r) => r.get(CREDENTIAL_KIND, userId))) !== undefined;
   }
 
@@ -175,7 +176,7 @@ export class LicenseUserCredentials {
    *   `ERR_STORE_CORRUPT` (a malformed record or hash)
    */
   async checkPassword(userId: string, password: string, opts: { actor?: string } = {}): Promise<{ mustChange: boolean }> {
-    checkId(userId, 'user id');
+    userId = normalizeUserId(userId);
     if (typeof password !== 'string') throw new LicenseError('ERR_USAGE', 'a password must be a string');
     const actor = checkId(opts.actor ?? userId, 'actor');
     const raw = await this.store.read(this.licenseId, (r) => r.get(CREDENTIAL_KIND, userId));
