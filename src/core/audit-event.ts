@@ -39,6 +39,9 @@ export const ADMIN_KINDS = [
   'topup.completed',
   'topup.failed',
   'license.registered',
+  'license.suspended',
+  'license.revoked',
+  'license.reinstated',
   'exchange.refused',
   'credits.overspent',
 ] as const;

@@ -50,3 +50,18 @@ export {
   type AlertMonitorOptions,
   type AlertCheck,
 } from './alerts.js';
+export {
+  recordIssue,
+  recordIssueIn,
+  changeLicenseState,
+  assertLicenseActive,
+  licenseStateIn,
+  findLicenses,
+  showLicense,
+  currentKeyText,
+  REGISTRY_KIND,
+  type LicenseState,
+  type RegistryEntry,
+  type IssueRecord,
+  type LicenseFilter,
+} from './registry.js';

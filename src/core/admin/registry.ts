@@ -1,0 +1,255 @@
+/**
+ * The vendor's license registry: every license key the vendor signed (by `licit issue --store`,
+ * `issueLicense` with a store, the admin API, or first seen at an exchange), who issued it and
+ * when, each re-issue with what it changed, and the license's state: active, suspended or
+ * revoked. It lives in the vendor's store beside the license's seats and activations, so the
+ * license server reads the state in the same transaction as every exchange it answers.
+ *
+ * Records (kind `registry`): `info` (the summary `licit licenses list` shows) and one
+ * `issue:<n>` per key signed for the license, with its text, so support can find a customer's key
+ * again. Events (`license.registered`, `license.suspended`, `license.revoked`,
+ * `license.reinstated`) go to the license's audit log.
+ */
+import { auditEvent } from '../audit-event.js';
+import { sha256Hex } from '../digest.js';
+import { LicenseError } from '../errors.js';
+import type { License } from '../license.js';
+import type { JsonObject, Store, StoreReader, StoreTx } from '../store.js';
+
+/** Record kind of the registry. */
+export const REGISTRY_KIND = 'registry';
+
+/** What the vendor says about a license now. */
+export type LicenseState = 'active' | 'suspended' | 'revoked';
+
+/** One license as the registry lists it. */
+export interface RegistryEntry {
+  readonly licenseId: string;
+  readonly customer?: string;
+  readonly edition?: string;
+  readonly features: readonly string[];
+  readonly seats: Readonly<Record<string, number>>;
+  /** The current key's issue time (ISO 8601). */
+  readonly issuedAt: string;
+  readonly expiresAt?: string;
+  readonly maintenanceExpiresAt?: string;
+  /** Who signed the current key (`licit issue --issued-by`, default the OS user; `exchange` when first seen at one). */
+  readonly issuedBy: string;
+  /** When the registry first heard of the license. */
+  readonly firstRecordedAt: string;
+  /** Keys signed for it so far (1 + re-issues). */
+  readonly issues: number;
+  readonly state: LicenseState;
+  /** Why and by whom the state was last changed. */
+  readonly stateReason?: string;
+  readonly stateChangedAt?: string;
+  readonly stateChangedBy?: string;
+}
+
+/** One key signed for a license. */
+export interface IssueRecord {
+  /** 1 for the first key, then 2, 3, … */
+  readonly n: number;
+  readonly issuedAt: string;
+  readonly issuedBy: string;
+  readonly recordedAt: string;
+  /** The key text, whitespace removed. */
+  readonly text: string;
+  /** SHA-256 of the text (hex), to match a key a customer pastes. */
+  readonly sha256: string;
+  /** Claims that differ from the key before (`{ from, to }` each); empty for the first. */
+  readonly changes: Readonly<Record<string, { from: unknown; to: unknown }>>;
+}
+
+/** Filters of {@link findLicenses}; all optional, combined with AND. */
+export interface LicenseFilter {
+  /** Case-insensitive substring of the customer name. */
+  readonly customer?: string | undefined;
+  readonly state?: LicenseState | undefined;
+  /** Keys that expire before this instant (never-expiring keys do not match). */
+  readonly expiresBefore?: Date | undefined;
+  /** Keys that expire at or after this instant, or never. */
+  readonly expiresAfter?: Date | undefined;
+  /** Case-insensitive substring of the license id. */
+  readonly licenseId?: string | undefined;
+}
+
+/** The claims a re-issue is compared on (what a vendor changes when a customer buys more). */
+function summary(license: License): JsonObject {
+  const iso = (d: Date | undefined) => (d === undefined ? null : d.toISOString());
+  return {
+    customer: license.customer ?? null,
+    edition: license.edition ?? null,
+    features: [...license.features].sort(),
+    seats: { ...license.seats },
+    expiresAt: iso(license.expiresAt),
+    maintenanceExpiresAt: iso(license.maintenanceExpiresAt),
+    maxActivations: license.maxActivations ?? null,
+    maxUsers: license.maxUsers ?? null,
+    credits: license.credits ?? null,
+    fingerprint: license.fingerprint ?? null,
+  };
+}
+
+function changesBetween(before: JsonObject | undefined, after: JsonObject): Record<string, { from: unknown; to: unknown }> {
+  if (before === undefined) return {};
+  const out: Record<string, { from: unknown; to: unknown }> = {};
+  for (const k of Object.keys(after)) if (JSON.stringify(before[k] ?? null) !== JSON.stringify(after[k])) out[k] = { from: before[k] ?? null, to: after[k] ?? null };
+  return out;
+}
+
+function entryOf(licenseId: string, v: JsonObject): RegistryEntry {
+  const s = v.summary as JsonObject;
+  const opt = <K extends string>(k: K, x: unknown) => (typeof x === 'string' ? { [k]: x } : {}) as { [P in K]?: string };
+  return {
+    licenseId,
+    ...opt('customer', s.customer),
+    ...opt('edition', s.edition),
+    features: (s.features as string[]) ?? [],
+    seats: (s.seats as Record<string, number>) ?? {},
+    issuedAt: v.issuedAt as string,
+    ...opt('expiresAt', s.expiresAt),
+    ...opt('maintenanceExpiresAt', s.maintenanceExpiresAt),
+    issuedBy: v.issuedBy as string,
+    firstRecordedAt: v.firstRecordedAt as string,
+    issues: v.issues as number,
+    state: (v.state as LicenseState) ?? 'active',
+    ...opt('stateReason', v.stateReason),
+    ...opt('stateChangedAt', v.stateChangedAt),
+    ...opt('stateChangedBy', v.stateChangedBy),
+  };
+}
+
+/**
+ * Record `license` (a verified key) in the registry inside `tx`: a first key, a newer issue of the
+ * same license (a re-issue, with what it changed), or the same key again (nothing happens). An
+ * older issue than the one recorded is refused with `ERR_LICENSE_OLDER_ISSUE`: it would silently
+ * take back what the newer key granted. Returns what happened.
+ */
+export async function recordIssueIn(tx: StoreTx, license: License, by: { actor: string; issuedBy?: string | undefined; source: 'issuer' | 'admin' | 'exchange'; now: Date | number }): Promise<{ outcome: 'recorded' | 'reissued' | 'unchanged'; changes: Record<string, { from: unknown; to: unknown }> }> {
+  const info = await tx.get(REGISTRY_KIND, 'info');
+  const text = license.text;
+  const sha = sha256Hex(text);
+  if (info !== undefined && info.sha256 === sha) return { outcome: 'unchanged', changes: {} };
+  if (typeof info?.issuedAt === 'string' && new Date(info.issuedAt) > license.issuedAt) {
+    throw new LicenseError(
+      'ERR_LICENSE_OLDER_ISSUE',
+      `license ${license.id} already has a newer key (issued ${info.issuedAt}); refusing to replace it with one issued ${license.issuedAt.toISOString()}. Re-issue from the newest key instead`,
+      { licenseId: license.id, recorded: info.issuedAt, offered: license.issuedAt.toISOString() },
+    );
+  }
+  const at = new Date(by.now).toISOString();
+  const after = summary(license);
+  const changes = changesBetween(info?.summary as JsonObject | undefined, after);
+  const n = typeof info?.issues === 'number' ? info.issues + 1 : 1;
+  const issuedBy = by.issuedBy ?? by.actor;
+  tx.put(REGISTRY_KIND, `issue:${String(n).padStart(6, '0')}`, { n, issuedAt: license.issuedAt.toISOString(), issuedBy, recordedAt: at, text, sha256: sha, changes: changes as unknown as JsonObject });
+  tx.put(REGISTRY_KIND, 'info', {
+    ...(info ?? {}),
+    summary: after,
+    issuedAt: license.issuedAt.toISOString(),
+    issuedBy,
+    sha256: sha,
+    firstRecordedAt: (info?.firstRecordedAt as string | undefined) ?? at,
+    issues: n,
+    state: (info?.state as string | undefined) ?? 'active',
+  });
+  tx.append(auditEvent(by.now, by.actor, 'license.registered', { issuedAt: license.issuedAt.toISOString(), replaced: info !== undefined, source: by.source, issuedBy, issue: n, changes: changes as unknown as JsonObject }));
+  return { outcome: info === undefined ? 'recorded' : 'reissued', changes };
+}
+
+/** {@link recordIssueIn} in a transaction of its own. */
+export function recordIssue(store: Store, license: License, by: { actor: string; issuedBy?: string | undefined; source: 'issuer' | 'admin' | 'exchange'; now?: Date | number }) {
+  return store.transaction(license.id, (tx) => recordIssueIn(tx, license, { ...by, now: by.now ?? Date.now() }));
+}
+
+/** The license's state as the registry holds it (`active` when it holds nothing). */
+export async function licenseStateIn(reader: StoreReader): Promise<{ state: LicenseState; reason?: string }> {
+  const info = await reader.get(REGISTRY_KIND, 'info');
+  const state = (info?.state as LicenseState | undefined) ?? 'active';
+  return typeof info?.stateReason === 'string' ? { state, reason: info.stateReason } : { state };
+}
+
+/**
+ * Refuse an exchange for a suspended (`ERR_LICENSE_SUSPENDED`) or revoked (`ERR_LICENSE_REVOKED`)
+ * license; the license server calls this in every exchange's transaction.
+ */
+export async function assertLicenseActive(reader: StoreReader, licenseId: string): Promise<void> {
+  const { state, reason } = await licenseStateIn(reader);
+  const why = reason === undefined ? '' : ` (${reason})`;
+  if (state === 'suspended') throw new LicenseError('ERR_LICENSE_SUSPENDED', `license ${licenseId} is suspended by the vendor${why}; this machine keeps working until its current lease ends. Contact the vendor to have it reinstated`, { licenseId });
+  if (state === 'revoked') throw new LicenseError('ERR_LICENSE_REVOKED', `license ${licenseId} was revoked by the vendor${why}; it will not be renewed or activated again. Contact the vendor for a new license`, { licenseId });
+}
+
+const TRANSITIONS: Record<'suspend' | 'revoke' | 'reinstate', { to: LicenseState; from: readonly LicenseState[]; kind: 'license.suspended' | 'license.revoked' | 'license.reinstated' }> = {
+  suspend: { to: 'suspended', from: ['active'], kind: 'license.suspended' },
+  revoke: { to: 'revoked', from: ['active', 'suspended'], kind: 'license.revoked' },
+  reinstate: { to: 'active', from: ['suspended'], kind: 'license.reinstated' },
+};
+
+/**
+ * Suspend (reversible), revoke (final) or reinstate (a suspended) license, audited. From the next
+ * exchange on, the license server refuses renewals and activations with the license's state; an
+ * installation keeps its current lease until it ends (at most one lease interval). Refused with
+ * `ERR_LICENSE_NOT_FOUND` for a license the registry does not hold and `ERR_LICENSE_STATE` for a
+ * change its state does not allow (reinstating a revoked license: issue a new one).
+ */
+export async function changeLicenseState(store: Store, licenseId: string, action: 'suspend' | 'revoke' | 'reinstate', by: { actor: string; reason?: string | undefined; now?: Date | number }): Promise<RegistryEntry> {
+  const t = TRANSITIONS[action];
+  if (t === undefined) throw new LicenseError('ERR_USAGE', `unknown license action ${String(action)}: suspend, revoke or reinstate`);
+  return store.transaction(licenseId, async (tx) => {
+    const info = await tx.get(REGISTRY_KIND, 'info');
+    if (info === undefined) throw new LicenseError('ERR_LICENSE_NOT_FOUND', `the registry holds no license ${licenseId}; record its key first (licit issue --store, or POST /v1/admin/licenses)`, { licenseId });
+    const from = (info.state as LicenseState | undefined) ?? 'active';
+    if (from === t.to) return entryOf(licenseId, info);
+    if (!t.from.includes(from)) {
+      throw new LicenseError('ERR_LICENSE_STATE', `license ${licenseId} is ${from}; it cannot be ${action === 'reinstate' ? 'reinstated' : `${action}d`}${from === 'revoked' ? ' (revoking is final: issue a new license)' : ''}`, { licenseId, state: from, action });
+    }
+    const now = by.now ?? Date.now();
+    const next: JsonObject = { ...info, state: t.to, stateChangedAt: new Date(now).toISOString(), stateChangedBy: by.actor };
+    if (by.reason !== undefined && by.reason !== '') next.stateReason = by.reason;
+    else delete next.stateReason;
+    tx.put(REGISTRY_KIND, 'info', next);
+    tx.append(auditEvent(now, by.actor, t.kind, { from, to: t.to, ...(by.reason === undefined || by.reason === '' ? {} : { reason: by.reason }) }));
+    return entryOf(licenseId, next);
+  });
+}
+
+/** One license's registry entry and every key signed for it, or undefined. */
+export async function showLicense(store: Store, licenseId: string): Promise<{ entry: RegistryEntry; issues: IssueRecord[] } | undefined> {
+  return store.read(licenseId, async (r) => {
+    const info = await r.get(REGISTRY_KIND, 'info');
+    if (info === undefined) return undefined;
+    const issues = (await r.list(REGISTRY_KIND, 'issue:')).map((e) => e.value as unknown as IssueRecord);
+    return { entry: entryOf(licenseId, info), issues };
+  });
+}
+
+/**
+ * The licenses in the registry matching `filter`, by license id. Needs a store that lists its
+ * licenses (every store licit ships); reads each license's summary.
+ */
+export async function findLicenses(store: Store, filter: LicenseFilter = {}): Promise<RegistryEntry[]> {
+  if (store.licenseIds === undefined) throw new LicenseError('ERR_STORE_UNAVAILABLE', 'this store cannot list its licenses (it has no licenseIds()); use a store licit ships');
+  const out: RegistryEntry[] = [];
+  const has = (s: string | undefined, q: string | undefined) => q === undefined || (s ?? '').toLowerCase().includes(q.toLowerCase());
+  for (const id of await store.licenseIds()) {
+    if (!has(id, filter.licenseId)) continue;
+    const info = await store.read(id, (r) => r.get(REGISTRY_KIND, 'info'));
+    if (info === undefined) continue;
+    const e = entryOf(id, info);
+    if (!has(e.customer, filter.customer)) continue;
+    if (filter.state !== undefined && e.state !== filter.state) continue;
+    const exp = e.expiresAt === undefined ? undefined : new Date(e.expiresAt);
+    if (filter.expiresBefore !== undefined && (exp === undefined || exp >= filter.expiresBefore)) continue;
+    if (filter.expiresAfter !== undefined && exp !== undefined && exp < filter.expiresAfter) continue;
+    out.push(e);
+  }
+  return out;
+}
+
+/** The key of the newest issue (for support finding a customer's key again), or undefined. */
+export async function currentKeyText(store: Store, licenseId: string): Promise<string | undefined> {
+  const shown = await showLicense(store, licenseId);
+  return shown?.issues.at(-1)?.text;
+}
