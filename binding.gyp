@@ -6,7 +6,6 @@
         "native/src/addon.cc",
         "native/src/lock.cc",
         "native/src/smbios.cc",
-        "native/src/adapters.cc",
         "native/src/cpu.cc",
         "native/src/host_linux.cc",
         "native/src/host_win.cc",

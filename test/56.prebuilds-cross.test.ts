@@ -28,6 +28,7 @@ interface Probe {
   arch: string;
   picked: string;
   abiVersion: number;
+  interfaceOs: string[];
   nativeError: string | null;
   source: string;
   fingerprint: string;
@@ -67,7 +68,8 @@ describe('cross-compiled prebuilds, each in its own platform\'s Node', () => {
       env: { ...process.env, PREBUILDS_ONLY: '1', LICIT_NO_NATIVE: '' },
     });
     const p = parse(r.stdout, r.stderr);
-    expect(p).toMatchObject({ platform: 'linux', arch: 'arm64', picked: prebuild, abiVersion: 1, nativeError: null, source: 'native' });
+    expect(p).toMatchObject({ platform: 'linux', arch: 'arm64', picked: prebuild, abiVersion: 2, nativeError: null, source: 'native' });
+    expect(p.interfaceOs).toEqual(['linux']); // facts from sysfs, at least lo's
     expect(p.fingerprint).toMatch(/^fp1:/);
   });
 
@@ -92,7 +94,8 @@ describe('cross-compiled prebuilds, each in its own platform\'s Node', () => {
       });
       expect(r.error).toBeUndefined();
       const p = parse(readFileSync(outPath, 'utf8'), readFileSync(errPath, 'utf8'));
-      expect(p).toMatchObject({ platform: 'win32', arch: 'x64', picked: winPath(prebuild), abiVersion: 1, nativeError: null, source: 'native' });
+      expect(p).toMatchObject({ platform: 'win32', arch: 'x64', picked: winPath(prebuild), abiVersion: 2, nativeError: null, source: 'native' });
+      expect(p.interfaceOs).toEqual(['win32']); // facts from GetAdaptersAddresses, at least the loopback's
       expect(p.fingerprint).toMatch(/^fp1:/);
     } finally {
       closeSync(out);

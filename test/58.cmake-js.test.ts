@@ -44,7 +44,7 @@ describe('cmake-js', () => {
     const built = join(out, 'Release', 'licit_native.node');
     expect(existsSync(built)).toBe(true);
     const addon = createRequire(import.meta.url)(built) as { abiVersion: number };
-    expect(addon.abiVersion).toBe(1);
+    expect(addon.abiVersion).toBe(2);
     const viaCmake = fingerprintWith(built);
     expect(viaCmake.source).toBe('native');
     const gyp = join(ROOT, 'build/Release/licit_native.node');

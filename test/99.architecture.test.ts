@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { VIRTUAL_DESCRIPTION_WORDS, VIRTUAL_NAME_PREFIXES, isPlaceholder } from '../src/core/fingerprint/rules.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SRC = join(ROOT, 'src');
@@ -188,5 +189,28 @@ describe('architecture: the layer rules of docs/architecture.md', () => {
     for (const f of ALL.map((p) => relative(SRC, p).split('\\').join('/'))) if (!state.has(f)) visit(f);
     expect(cycles.filter((c) => !ALLOWED_CYCLES.includes(c))).toEqual([]);
     expect(ALLOWED_CYCLES.filter((c) => !cycles.includes(c)), 'allowed cycles that are gone: remove them from ALLOWED_CYCLES').toEqual([]);
+  });
+});
+
+describe('architecture: the addon reports facts, the core judges them', () => {
+  const files = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(d, e.name)) : [join(d, e.name)]));
+  // The addon's sources (not its build directories), comments removed: what is compiled.
+  const sources = [...files(join(ROOT, 'native/src')), ...files(join(ROOT, 'native/include'))].map((f) => ({
+    file: relative(ROOT, f),
+    code: readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, ''),
+  }));
+  const literals = sources.flatMap(({ file, code }) => [...code.matchAll(/"((?:[^"\\\n]|\\.)*)"/g)].map((m) => ({ file, text: m[1]! })));
+  // What the addon may say that the rules would read as words: the sysfs entries it checks by name,
+  // its result's property names, and the `none`/`unknown` it reports for a missing source.
+  const ALLOWED = new Set(['bridge', 'bonding', 'manufacturer', 'version', 'none', 'unknown']);
+  const REASONS = ['loopback', 'no-device', 'not-ethernet', 'bridge', 'bond', 'tun-tap', 'sriov-vf', 'virtual-devtype', 'virtual-name', 'virtual-driver', 'no-usable-address', 'random-address', 'stolen-address', 'user-set-address', 'unknown-address-type'];
+
+  it('native/ holds no adapter keyword, placeholder text or rejection reason, and no function that judges', () => {
+    expect(literals.length).toBeGreaterThan(50);
+    const words = new Set([...VIRTUAL_NAME_PREFIXES, ...VIRTUAL_DESCRIPTION_WORDS, ...REASONS]);
+    const judged = literals.filter(({ text }) => !ALLOWED.has(text.toLowerCase()) && (words.has(text.toLowerCase()) || (/[a-z]{3}/i.test(text) && isPlaceholder(text))));
+    expect(judged.map(({ file, text }) => `${file}: "${text}"`)).toEqual([]);
+    const judges = sources.flatMap(({ file, code }) => [...code.matchAll(/\b(IsPlaceholder|NameLooksVirtual|DescriptionLooksVirtual|IsLocallyAdministered|CanonicalMac|placeholder)\b/g)].map((m) => `${file}: ${m[1]}`));
+    expect(judges).toEqual([]);
   });
 });

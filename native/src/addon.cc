@@ -1,6 +1,7 @@
 // licit native addon: the N-API glue, kept thin. Every function takes plain values and returns
 // plain values or status codes; argument validation and friendly errors live in src/node/native.ts.
-// No C++ exceptions cross this boundary (NAPI_DISABLE_CPP_EXCEPTIONS).
+// No C++ exceptions cross this boundary (NAPI_DISABLE_CPP_EXCEPTIONS). The addon reports facts:
+// which adapters are physical and which SMBIOS strings are filler is TypeScript's to decide.
 #include <napi.h>
 
 #include <string>
@@ -31,40 +32,37 @@ Napi::Value UnlockFd(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), licit::UnlockFd(info[0].As<Napi::Number>().Int32Value()));
 }
 
-// Sets obj[key] = text when the field is in the table; notes placeholders by their dotted path.
-void Put(Napi::Object obj, const char* key, const Field& f, const std::string& path, Napi::Array placeholders) {
-  if (!f.present) return;
-  obj.Set(key, f.text);
-  if (f.placeholder) placeholders.Set(placeholders.Length(), path + key);
+// Sets obj[key] = text when the field is in the table.
+void Put(Napi::Object obj, const char* key, const Field& f) {
+  if (f.present) obj.Set(key, f.text);
 }
 
 Napi::Object TableToJs(Napi::Env env, const Table& t) {
   Napi::Object o = Napi::Object::New(env);
-  Napi::Array ph = Napi::Array::New(env);
   std::string version = std::to_string(t.major) + "." + std::to_string(t.minor);
   if (t.major >= 3) version += "." + std::to_string(t.docrev);
   o.Set("version", version);
   o.Set("structures", Napi::Number::New(env, static_cast<double>(t.structures)));
 
   Napi::Object sys = Napi::Object::New(env);
-  Put(sys, "manufacturer", t.system.manufacturer, "system.", ph);
-  Put(sys, "product", t.system.product, "system.", ph);
-  Put(sys, "version", t.system.version, "system.", ph);
-  Put(sys, "serial", t.system.serial, "system.", ph);
-  Put(sys, "uuid", t.system.uuid, "system.", ph);
+  Put(sys, "manufacturer", t.system.manufacturer);
+  Put(sys, "product", t.system.product);
+  Put(sys, "version", t.system.version);
+  Put(sys, "serial", t.system.serial);
+  Put(sys, "uuid", t.system.uuid);
   o.Set("system", sys);
 
   Napi::Object board = Napi::Object::New(env);
-  Put(board, "manufacturer", t.baseboard.manufacturer, "baseboard.", ph);
-  Put(board, "product", t.baseboard.product, "baseboard.", ph);
-  Put(board, "version", t.baseboard.version, "baseboard.", ph);
-  Put(board, "serial", t.baseboard.serial, "baseboard.", ph);
+  Put(board, "manufacturer", t.baseboard.manufacturer);
+  Put(board, "product", t.baseboard.product);
+  Put(board, "version", t.baseboard.version);
+  Put(board, "serial", t.baseboard.serial);
   o.Set("baseboard", board);
 
   Napi::Object chassis = Napi::Object::New(env);
-  Put(chassis, "manufacturer", t.chassis.manufacturer, "chassis.", ph);
-  Put(chassis, "version", t.chassis.version, "chassis.", ph);
-  Put(chassis, "serial", t.chassis.serial, "chassis.", ph);
+  Put(chassis, "manufacturer", t.chassis.manufacturer);
+  Put(chassis, "version", t.chassis.version);
+  Put(chassis, "serial", t.chassis.serial);
   if (t.chassis.type != 0) chassis.Set("type", Napi::Number::New(env, t.chassis.type));
   o.Set("chassis", chassis);
 
@@ -72,16 +70,14 @@ Napi::Object TableToJs(Napi::Env env, const Table& t) {
   for (size_t i = 0; i < t.processors.size(); i++) {
     const auto& p = t.processors[i];
     Napi::Object po = Napi::Object::New(env);
-    std::string path = "processors." + std::to_string(i) + ".";
-    Put(po, "socket", p.socket, path, ph);
-    Put(po, "manufacturer", p.manufacturer, path, ph);
-    Put(po, "version", p.version, path, ph);
-    Put(po, "id", p.id, path, ph);
+    Put(po, "socket", p.socket);
+    Put(po, "manufacturer", p.manufacturer);
+    Put(po, "version", p.version);
+    Put(po, "id", p.id);
     po.Set("populated", Napi::Boolean::New(env, p.populated));
     procs.Set(static_cast<uint32_t>(i), po);
   }
   o.Set("processors", procs);
-  o.Set("placeholders", ph);
   return o;
 }
 
@@ -113,47 +109,65 @@ Napi::Value ParseSmbios(const Napi::CallbackInfo& info) {
   return r;
 }
 
-Napi::Array AdaptersToJs(Napi::Env env, const std::vector<licit::Adapter>& list) {
-  Napi::Array arr = Napi::Array::New(env, list.size());
-  for (size_t i = 0; i < list.size(); i++) {
-    Napi::Object a = Napi::Object::New(env);
-    a.Set("name", list[i].name);
-    a.Set("mac", list[i].mac);
-    a.Set("origin", list[i].origin);
-    arr.Set(static_cast<uint32_t>(i), a);
-  }
-  return arr;
-}
-
 std::string OptionalString(const Napi::CallbackInfo& info, size_t i) {
   return info.Length() > i && info[i].IsString() ? info[i].As<Napi::String>().Utf8Value() : std::string();
 }
 
-// networkAdapters(sysfsNetRoot?: string) -> physical adapters
-Napi::Value NetworkAdapters(const Napi::CallbackInfo& info) {
-  return AdaptersToJs(info.Env(), licit::ReadAdapters(OptionalString(info, 0)));
-}
-
-// adapterReport(sysfsNetRoot?: string) -> { adapters, rejected: [{ name, reason }] }, for support
-// and tests: which rule left each adapter out.
-Napi::Value AdapterReport(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::vector<licit::Rejected> rejected;
-  std::vector<licit::Adapter> adapters = licit::ReadAdapters(OptionalString(info, 0), &rejected);
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("adapters", AdaptersToJs(env, adapters));
-  Napi::Array r = Napi::Array::New(env, rejected.size());
-  for (size_t i = 0; i < rejected.size(); i++) {
-    Napi::Object x = Napi::Object::New(env);
-    x.Set("name", rejected[i].name);
-    x.Set("reason", rejected[i].reason);
-    r.Set(static_cast<uint32_t>(i), x);
+// Every interface of this OS as plain objects tagged with `os`; the shapes are the
+// LinuxInterfaceFacts, WindowsInterfaceFacts and MacInterfaceFacts of src/core/fingerprint/facts.ts.
+Napi::Array InterfacesToJs(Napi::Env env, const licit::Interfaces& ifs) {
+  Napi::Array arr = Napi::Array::New(env);
+  auto push = [&](Napi::Object o) { arr.Set(arr.Length(), o); };
+  for (const auto& f : ifs.linux_ifs) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("os", "linux");
+    o.Set("name", f.name);
+    o.Set("hasDevice", Napi::Boolean::New(env, f.has_device));
+    o.Set("type", f.type);
+    o.Set("bridge", Napi::Boolean::New(env, f.bridge));
+    o.Set("bonding", Napi::Boolean::New(env, f.bonding));
+    o.Set("tunFlags", Napi::Boolean::New(env, f.tun_flags));
+    o.Set("physfn", Napi::Boolean::New(env, f.physfn));
+    o.Set("devtype", f.has_devtype ? Napi::Value(Napi::String::New(env, f.devtype)) : env.Null());
+    o.Set("driver", f.driver);
+    o.Set("ifalias", f.ifalias);
+    o.Set("addrAssignType", f.addr_assign_type);
+    o.Set("address", f.address);
+    o.Set("permanentAddress", f.permanent_address);
+    push(o);
   }
-  o.Set("rejected", r);
-  return o;
+  for (const auto& f : ifs.windows_ifs) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("os", "win32");
+    o.Set("name", f.name);
+    o.Set("description", f.description);
+    o.Set("friendlyName", f.friendly_name);
+    o.Set("ifType", Napi::Number::New(env, static_cast<double>(f.if_type)));
+    o.Set("address", f.address);
+    o.Set("ifEntry", Napi::Boolean::New(env, f.if_entry));
+    o.Set("hardwareInterface", Napi::Boolean::New(env, f.hardware_interface));
+    o.Set("filterInterface", Napi::Boolean::New(env, f.filter_interface));
+    o.Set("permanentAddress", f.permanent_address);
+    push(o);
+  }
+  for (const auto& f : ifs.mac_ifs) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("os", "darwin");
+    o.Set("name", f.name);
+    o.Set("ether", Napi::Boolean::New(env, f.ether));
+    o.Set("address", f.address);
+    push(o);
+  }
+  return arr;
 }
 
-// hostIdentity() -> { smbios, smbiosSource, cpu, adapters, machineId }: one call, all the facts.
+// networkInterfaces(sysfsNetRoot?: string) -> the facts of every network interface
+Napi::Value NetworkInterfaces(const Napi::CallbackInfo& info) {
+  return InterfacesToJs(info.Env(), licit::ReadInterfaces(OptionalString(info, 0)));
+}
+
+// hostIdentity(sysfsNetRoot?) -> { smbios, smbiosSource, cpu, interfaces, machineId }: one call,
+// all the facts.
 Napi::Value HostIdentity(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -168,7 +182,7 @@ Napi::Value HostIdentity(const Napi::CallbackInfo& info) {
   cpu.Set("hypervisor", Napi::Boolean::New(env, c.hypervisor));
   cpu.Set("hypervisorVendor", c.hypervisor_vendor);
   o.Set("cpu", cpu);
-  o.Set("adapters", AdaptersToJs(env, licit::ReadAdapters(OptionalString(info, 0))));
+  o.Set("interfaces", InterfacesToJs(env, licit::ReadInterfaces(OptionalString(info, 0))));
   o.Set("machineId", licit::ReadMachineId());
   return o;
 }
@@ -176,12 +190,12 @@ Napi::Value HostIdentity(const Napi::CallbackInfo& info) {
 }  // namespace
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  // 2: facts only (networkInterfaces, no placeholders); 1 judged adapters and placeholders here.
+  exports.Set("abiVersion", Napi::Number::New(env, 2));
   exports.Set("lockFd", Napi::Function::New(env, LockFd, "lockFd"));
   exports.Set("unlockFd", Napi::Function::New(env, UnlockFd, "unlockFd"));
   exports.Set("parseSmbios", Napi::Function::New(env, ParseSmbios, "parseSmbios"));
-  exports.Set("networkAdapters", Napi::Function::New(env, NetworkAdapters, "networkAdapters"));
-  exports.Set("adapterReport", Napi::Function::New(env, AdapterReport, "adapterReport"));
+  exports.Set("networkInterfaces", Napi::Function::New(env, NetworkInterfaces, "networkInterfaces"));
   exports.Set("hostIdentity", Napi::Function::New(env, HostIdentity, "hostIdentity"));
   return exports;
 }

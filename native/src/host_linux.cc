@@ -1,5 +1,5 @@
 // Linux: SMBIOS from /sys/firmware/dmi/tables (root) or /sys/class/dmi/id (partial, any user),
-// physical adapters from sysfs, machine id from /etc/machine-id.
+// network interfaces from sysfs, machine id from /etc/machine-id.
 #if defined(__linux__)
 
 #include <dirent.h>
@@ -58,15 +58,13 @@ smbios::Field DmiIdField(const std::string& file) {
   if (v.empty()) return f;
   f.text = v;
   f.present = true;
-  f.placeholder = smbios::IsPlaceholder(v);
   return f;
 }
 
-// The permanent (burned-in) address through the ethtool ioctl; "" when the driver has none.
-std::string PermanentMac(const std::string& ifname) {
-  if (ifname.size() >= IFNAMSIZ) return "";
-  int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (sock < 0) return "";
+// The permanent (burned-in) address through the ethtool ioctl on `sock`; "" when the driver has
+// none or there is no interface of that name in this network namespace.
+std::string PermanentMac(int sock, const std::string& ifname) {
+  if (sock < 0 || ifname.size() >= IFNAMSIZ) return "";
   // ethtool_perm_addr ends in a flexible array: give it room for up to 32 address bytes.
   alignas(struct ethtool_perm_addr) unsigned char storage[sizeof(struct ethtool_perm_addr) + 32];
   std::memset(storage, 0, sizeof storage);
@@ -77,10 +75,8 @@ std::string PermanentMac(const std::string& ifname) {
   std::memset(&ifr, 0, sizeof ifr);
   std::memcpy(ifr.ifr_name, ifname.c_str(), ifname.size());
   ifr.ifr_data = reinterpret_cast<char*>(storage);
-  std::string mac;
-  if (ioctl(sock, SIOCETHTOOL, &ifr) == 0 && req->size <= 32) mac = CanonicalMac(storage + sizeof(struct ethtool_perm_addr), req->size);
-  close(sock);
-  return mac;
+  if (ioctl(sock, SIOCETHTOOL, &ifr) != 0 || req->size > 32) return "";
+  return HexBytes(storage + sizeof(struct ethtool_perm_addr), req->size);
 }
 
 std::string Basename(const std::string& link) {
@@ -90,14 +86,6 @@ std::string Basename(const std::string& link) {
   std::string s(buf, static_cast<size_t>(n));
   size_t slash = s.rfind('/');
   return slash == std::string::npos ? s : s.substr(slash + 1);
-}
-
-std::string ParseMacText(const std::string& text) {
-  unsigned int b[6];
-  if (std::sscanf(text.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6) return "";
-  unsigned char raw[6];
-  for (int i = 0; i < 6; i++) raw[i] = static_cast<unsigned char>(b[i]);
-  return CanonicalMac(raw, 6);
 }
 
 }  // namespace
@@ -123,14 +111,6 @@ SmbiosResult ReadSmbios() {
   t.system.version = DmiIdField("product_version");
   t.system.serial = DmiIdField("product_serial");
   t.system.uuid = DmiIdField("product_uuid");
-  // The table decoder flags all-00 and all-FF UUIDs from their bytes; here they arrive as text.
-  if (t.system.uuid.present) {
-    std::string hex;
-    for (char c : t.system.uuid.text) {
-      if (c != '-') hex.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c));
-    }
-    if (hex == std::string(32, '0') || hex == std::string(32, 'f')) t.system.uuid.placeholder = true;
-  }
   t.baseboard.manufacturer = DmiIdField("board_vendor");
   t.baseboard.product = DmiIdField("board_name");
   t.baseboard.version = DmiIdField("board_version");
@@ -149,60 +129,50 @@ SmbiosResult ReadSmbios() {
   return r;
 }
 
-// Why the adapter `name` under `root` is not a physical one, or nullptr when it is (then `a` is
-// filled). The first failing rule is the reason, in the order docs/fingerprint.md lists them.
-static const char* Judge(const std::string& root, const std::string& name, Adapter* a) {
+// The facts of interface `name` under `root`; docs/fingerprint.md says how TypeScript judges them.
+static LinuxInterface ReadInterface(const std::string& root, const std::string& name, int sock) {
+  LinuxInterface f;
   std::string base = root + "/" + name + "/";
-  // Physical: backed by a device (PCI, USB, virtio, ...). veth, bridges, tun/tap, vxlan, ifb,
-  // dummy, bonds, VLANs and WireGuard have no device link.
-  if (!Exists(base + "device")) return "no-device";
-  if (FirstLine(base + "type") != "1") return "not-ethernet";  // ARPHRD_ETHER (Ethernet and Wi-Fi)
-  if (Exists(base + "bridge")) return "bridge";
-  if (Exists(base + "bonding")) return "bond";
-  if (Exists(base + "tun_flags")) return "tun-tap";
-  if (Exists(base + "device/physfn")) return "sriov-vf";  // an SR-IOV virtual function
+  f.name = name;
+  f.has_device = Exists(base + "device");
+  f.type = FirstLine(base + "type");
+  f.bridge = Exists(base + "bridge");
+  f.bonding = Exists(base + "bonding");
+  f.tun_flags = Exists(base + "tun_flags");
+  f.physfn = Exists(base + "device/physfn");
   std::string uevent;
   ReadAll(base + "uevent", &uevent, 4096);
-  size_t dt = uevent.find("DEVTYPE=");
-  if (dt != std::string::npos) {
-    size_t eol = uevent.find('\n', dt);
-    std::string devtype = uevent.substr(dt + 8, eol == std::string::npos ? std::string::npos : eol - dt - 8);
-    if (devtype != "wlan") return "virtual-devtype";  // vlan, bridge, bond, wireguard, macvlan, dsa, ...
+  for (size_t pos = 0; pos < uevent.size();) {  // the first line that starts with DEVTYPE=
+    size_t eol = uevent.find('\n', pos);
+    std::string line = uevent.substr(pos, eol == std::string::npos ? std::string::npos : eol - pos);
+    if (line.compare(0, 8, "DEVTYPE=") == 0) {
+      f.has_devtype = true;
+      f.devtype = line.substr(8);
+      break;
+    }
+    if (eol == std::string::npos) break;
+    pos = eol + 1;
   }
-  if (NameLooksVirtual(name)) return "virtual-name";
-  if (DescriptionLooksVirtual(Basename(base + "device/driver")) || DescriptionLooksVirtual(FirstLine(base + "ifalias"))) {
-    return "virtual-driver";
-  }
-  std::string assign = FirstLine(base + "addr_assign_type");
-  a->name = name;
-  if (assign == "0" || assign.empty()) {
-    a->mac = ParseMacText(FirstLine(base + "address"));  // NET_ADDR_PERM: the device's own address,
-    a->origin = "current";                               // locally administered ones included
-    return a->mac.empty() ? "no-usable-address" : nullptr;
-  }
-  if (assign == "1") return "random-address";  // NET_ADDR_RANDOM
-  if (assign == "2") return "stolen-address";  // NET_ADDR_STOLEN: another device's address
-  if (assign == "3") {
-    a->mac = PermanentMac(name);  // NET_ADDR_SET by the user: use the burned-in one if known
-    a->origin = "permanent";
-    return a->mac.empty() ? "user-set-address" : nullptr;
-  }
-  return "unknown-address-type";
+  f.driver = Basename(base + "device/driver");
+  f.ifalias = FirstLine(base + "ifalias");
+  f.addr_assign_type = FirstLine(base + "addr_assign_type");
+  f.address = FirstLine(base + "address");
+  f.permanent_address = PermanentMac(sock, name);
+  return f;
 }
 
-std::vector<Adapter> ReadAdapters(const std::string& root_in, std::vector<Rejected>* rejected) {
-  std::vector<Adapter> out;
+Interfaces ReadInterfaces(const std::string& root_in) {
+  Interfaces out;
   std::string root = root_in.empty() ? "/sys/class/net" : root_in;
   DIR* dir = opendir(root.c_str());
   if (dir == nullptr) return out;
+  int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   while (struct dirent* e = readdir(dir)) {
     std::string name = e->d_name;
     if (name == "." || name == "..") continue;
-    Adapter a;
-    const char* why = name == "lo" ? "loopback" : Judge(root, name, &a);
-    if (why == nullptr) out.push_back(a);
-    else if (rejected != nullptr) rejected->push_back({name, why});
+    out.linux_ifs.push_back(ReadInterface(root, name, sock));
   }
+  if (sock >= 0) close(sock);
   closedir(dir);
   return out;
 }

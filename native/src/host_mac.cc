@@ -1,6 +1,6 @@
 // macOS: no SMBIOS; the platform expert device in IOKit holds the UUID, serial and model.
-// Adapters from getifaddrs (AF_LINK, Ethernet type), virtual ones filtered by name, private
-// (locally administered) addresses excluded. Not compiled on the development machine (Linux);
+// Network interfaces from getifaddrs (AF_LINK entries: name, type, address); which are physical
+// is decided in TypeScript (src/core/fingerprint/adapters.ts). Not compiled on the development machine (Linux);
 // written against IOKit (IOKitLib.h, IOServiceGetMatchingService, IORegistryEntryCreateCFProperty)
 // and getifaddrs(3) / sockaddr_dl (net/if_dl.h).
 #if defined(__APPLE__)
@@ -46,7 +46,6 @@ smbios::Field MakeField(const std::string& text) {
   if (text.empty()) return f;
   f.text = text;
   f.present = true;
-  f.placeholder = smbios::IsPlaceholder(text);
   return f;
 }
 
@@ -84,30 +83,18 @@ SmbiosResult ReadSmbios() {
   return r;
 }
 
-std::vector<Adapter> ReadAdapters(const std::string&, std::vector<Rejected>* rejected) {
-  std::vector<Adapter> out;
+Interfaces ReadInterfaces(const std::string&) {
+  Interfaces out;
   struct ifaddrs* list = nullptr;
   if (getifaddrs(&list) != 0) return out;
   for (struct ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
     if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_LINK) continue;
     const struct sockaddr_dl* dl = reinterpret_cast<const struct sockaddr_dl*>(i->ifa_addr);
-    if (dl->sdl_type != IFT_ETHER || dl->sdl_alen != 6) continue;
-    std::string name = i->ifa_name;
-    if (NameLooksVirtual(name)) {  // bridge, utun, awdl, llw, anpi, vmenet, feth, ...
-      if (rejected != nullptr) rejected->push_back({name, "virtual-name"});
-      continue;
-    }
-    std::string mac = CanonicalMac(reinterpret_cast<const unsigned char*>(LLADDR(dl)), 6);
-    // Private Wi-Fi addresses are locally administered; hardware addresses are not.
-    if (mac.empty() || IsLocallyAdministered(mac)) {
-      if (rejected != nullptr) rejected->push_back({name, mac.empty() ? "no-usable-address" : "random-address"});
-      continue;
-    }
-    Adapter a;
-    a.name = name;
-    a.mac = mac;
-    a.origin = "current";
-    out.push_back(a);
+    MacInterface m;
+    m.name = i->ifa_name;
+    m.ether = dl->sdl_type == IFT_ETHER;
+    m.address = HexBytes(reinterpret_cast<const unsigned char*>(LLADDR(dl)), dl->sdl_alen);
+    out.mac_ifs.push_back(m);
   }
   freeifaddrs(list);
   return out;

@@ -1,5 +1,6 @@
 // Windows: SMBIOS through GetSystemFirmwareTable('RSMB'), adapters through GetAdaptersAddresses
-// plus GetIfEntry2 (hardware flag and permanent address), MachineGuid from the registry.
+// plus GetIfEntry2 (hardware and filter flags, permanent address), MachineGuid from the registry.
+// Facts only: which adapters count is decided in TypeScript (src/core/fingerprint/adapters.ts).
 // Not compiled on the development machine (Linux); written against the Win32 documentation:
 // GetSystemFirmwareTable (sysinfoapi.h), RawSMBIOSData layout, GetAdaptersAddresses
 // (iphlpapi.h), MIB_IF_ROW2 / GetIfEntry2 (netioapi.h), RegGetValueW (winreg.h).
@@ -66,8 +67,8 @@ SmbiosResult ReadSmbios() {
   return r;
 }
 
-std::vector<Adapter> ReadAdapters(const std::string&, std::vector<Rejected>* rejected) {
-  std::vector<Adapter> out;
+Interfaces ReadInterfaces(const std::string&) {
+  Interfaces out;
   ULONG flags = GAA_FLAG_SKIP_ANYCAST | GAA_FLAG_SKIP_MULTICAST | GAA_FLAG_SKIP_DNS_SERVER | GAA_FLAG_SKIP_UNICAST;
   ULONG size = 16 * 1024;
   std::vector<BYTE> buf;
@@ -78,52 +79,24 @@ std::vector<Adapter> ReadAdapters(const std::string&, std::vector<Rejected>* rej
   }
   if (rc != NO_ERROR) return out;
   for (auto* a = reinterpret_cast<PIP_ADAPTER_ADDRESSES>(buf.data()); a != nullptr; a = a->Next) {
-    auto reject = [&](const char* why) {
-      if (rejected != nullptr) rejected->push_back({a->AdapterName, why});
-    };
-    if (a->IfType != IF_TYPE_ETHERNET_CSMACD && a->IfType != IF_TYPE_IEEE80211) {
-      reject("not-ethernet");
-      continue;
-    }
-    if (a->PhysicalAddressLength != 6) {
-      reject("no-usable-address");
-      continue;
-    }
-    std::string description = Utf8(a->Description);
-    std::string friendly = Utf8(a->FriendlyName);
-    if (DescriptionLooksVirtual(description) || DescriptionLooksVirtual(friendly)) {
-      reject("virtual-driver");
-      continue;
-    }
-
+    WindowsInterface w;
+    w.name = a->AdapterName;  // the {GUID}, stable across renames
+    w.description = Utf8(a->Description);
+    w.friendly_name = Utf8(a->FriendlyName);
+    w.if_type = a->IfType;
+    ULONG len = a->PhysicalAddressLength < MAX_ADAPTER_ADDRESS_LENGTH ? a->PhysicalAddressLength : MAX_ADAPTER_ADDRESS_LENGTH;
+    w.address = HexBytes(a->PhysicalAddress, len);
     MIB_IF_ROW2 row;
     SecureZeroMemory(&row, sizeof row);
     row.InterfaceLuid = a->Luid;
-    std::string mac;
-    std::string origin = "current";
     if (GetIfEntry2(&row) == NO_ERROR) {
-      // Only NDIS miniports backed by hardware; filter drivers (LWFs) are the same NIC again.
-      if (!row.InterfaceAndOperStatusFlags.HardwareInterface || row.InterfaceAndOperStatusFlags.FilterInterface) {
-        reject("no-device");
-        continue;
-      }
-      if (row.PhysicalAddressLength == 6) {
-        mac = CanonicalMac(row.PermanentPhysicalAddress, 6);
-        if (!mac.empty()) origin = "permanent";
-      }
+      w.if_entry = true;
+      w.hardware_interface = row.InterfaceAndOperStatusFlags.HardwareInterface;
+      w.filter_interface = row.InterfaceAndOperStatusFlags.FilterInterface;
+      ULONG plen = row.PhysicalAddressLength < IF_MAX_PHYS_ADDRESS_LENGTH ? row.PhysicalAddressLength : IF_MAX_PHYS_ADDRESS_LENGTH;
+      w.permanent_address = HexBytes(row.PermanentPhysicalAddress, plen);
     }
-    if (mac.empty()) mac = CanonicalMac(a->PhysicalAddress, 6);
-    // Windows gives no assignment type: a locally administered current address may be the
-    // "random hardware address" privacy feature, so only a permanent one counts then.
-    if (mac.empty() || (origin == "current" && IsLocallyAdministered(mac))) {
-      reject(mac.empty() ? "no-usable-address" : "random-address");
-      continue;
-    }
-    Adapter ad;
-    ad.name = a->AdapterName;  // the {GUID}, stable across renames
-    ad.mac = mac;
-    ad.origin = origin;
-    out.push_back(ad);
+    out.windows_ifs.push_back(w);
   }
   return out;
 }

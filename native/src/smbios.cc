@@ -2,7 +2,6 @@
 // so hostile or truncated tables can only end the walk early, never read past the buffer.
 #include "licit/smbios.h"
 
-#include <cctype>
 #include <cstring>
 
 namespace licit {
@@ -95,7 +94,6 @@ struct Structure {
         if (end == pos) return f;  // an empty string is the terminator, not a string
         f.text = Clean(strings.at(pos), end - pos);
         f.present = true;
-        f.placeholder = IsPlaceholder(f.text);
         return f;
       }
       if (end == pos) return f;  // reached the end of the set
@@ -119,11 +117,6 @@ Field Uuid(const Structure& st, int major, int minor) {
   Field f;
   if (st.length() < 0x18 || !st.formatted.has(8, 16)) return f;
   const uint8_t* u = st.formatted.at(8);
-  bool all0 = true, allF = true;
-  for (int i = 0; i < 16; i++) {
-    all0 = all0 && u[i] == 0x00;
-    allF = allF && u[i] == 0xFF;
-  }
   bool little = major == 0 || major > 2 || (major == 2 && minor >= 6);
   static const int kLe[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
   for (int i = 0; i < 16; i++) {
@@ -131,7 +124,6 @@ Field Uuid(const Structure& st, int major, int minor) {
     PutHex(&f.text, u[little ? kLe[i] : i], kHex);
   }
   f.present = true;
-  f.placeholder = all0 || allF;
   return f;
 }
 
@@ -168,16 +160,12 @@ void Decode(const Structure& st, int major, int minor, Table* out) {
       p.socket = st.str(4);
       p.manufacturer = st.str(7);
       p.version = st.str(0x10);
-      bool zero = true, ones = true;
       for (size_t i = 0; i < 8; i++) {
         uint8_t b = st.formatted.u8(8 + i);
-        zero = zero && b == 0;
-        ones = ones && b == 0xFF;
         if (i) p.id.text.push_back(' ');
         PutHex(&p.id.text, b, kHexUpper);
       }
       p.id.present = true;
-      p.id.placeholder = zero || ones;
       p.populated = (st.formatted.u8(0x18) & 0x40) != 0;
       out->processors.push_back(std::move(p));
       return;
@@ -249,63 +237,6 @@ const char* StatusName(Status s) {
     case Status::kEmptyTable: return "empty-table";
   }
   return "unknown";
-}
-
-bool IsPlaceholder(const std::string& text) {
-  // Control characters read as '.' (as Clean shows them; sysfs text is not cleaned), and only
-  // ASCII letters fold case: the same rule as isPlaceholder in src/node/fingerprint/rules.ts.
-  std::string raw = text;
-  for (char& c : raw) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) c = '.';
-  }
-  size_t b = 0, e = raw.size();
-  while (b < e && (raw[b] == ' ' || raw[b] == '.')) b++;
-  while (e > b && (raw[e - 1] == ' ' || raw[e - 1] == '.')) e--;
-  if (b == e) return true;  // empty, blanks or dots only
-  std::string s;
-  for (size_t i = b; i < e; i++) {
-    char c = raw[i];
-    s.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
-  }
-
-  // One ASCII character repeated: "0", "00000000", "FFFFFFFF", "xxxxxxxx", "--------".
-  bool same = static_cast<unsigned char>(s[0]) < 0x80;
-  for (char c : s) same = same && c == s[0];
-  if (same) return true;
-
-  // Counting digits: "0123456789", "123456789", "12345678".
-  if (s.size() >= 5 && (s[0] == '0' || s[0] == '1')) {
-    bool counting = true;
-    for (size_t i = 1; i < s.size() && counting; i++) counting = s[i] == s[i - 1] + 1;
-    if (counting) return true;
-  }
-
-  // Filler that firmware vendors ship; compared whole, lower-case, without surrounding dots.
-  static const char* const kFiller[] = {
-      "to be filled by o.e.m",  "to be filled by oem",   "to be filled",
-      "fill by oem",            "filled by oem",         "default string",
-      "default",                "$(default_string)",     "not specified",
-      "not applicable",         "not available",         "not present",
-      "not settable",           "not defined",           "undefined",
-      "none",                   "n/a",                   "na",
-      "unknown",                "invalid",               "empty",
-      "oem",                    "o.e.m",                 "oem_default",
-      "system serial number",   "system product name",   "system version",
-      "system manufacturer",    "system name",           "base board serial number",
-      "base board product name", "base board version",   "board serial number",
-      "chassis serial number",  "chassis version",       "chassis manufacturer",
-      "chassis manufacture",    "type1productconfigid",  "type2 - board serial number",
-      "type2 - board product name", "type2 - board version", "serial number",
-      "serialnumber",           "product name",          "manufacturer",
-      "version",                "bsn12345678901234567",  "mb-1234567890",
-      "x.x",                    "xx.xx",                 "sku",
-      "default-string",         "no asset information",  "asset tag",
-  };
-  for (const char* f : kFiller) {
-    if (s == f) return true;
-  }
-  return false;
 }
 
 Status ParseTable(const uint8_t* data, size_t size, int major, int minor, size_t max_structures, Table* out) {

@@ -30,7 +30,7 @@ export {
   type HostFacts,
 } from './fingerprint/index.js';
 export { decodeSmbios } from './fingerprint/smbios.js';
-export type { SmbiosInfo, NativeAdapter, NativeCpu, NativeHostIdentity } from './native.js';
+export type { SmbiosInfo, SmbiosFacts, NativeAdapter, NativeCpu, NativeHostIdentity, InterfaceFacts, LinuxInterfaceFacts, WindowsInterfaceFacts, MacInterfaceFacts } from './native.js';
 export { FileStore, type FileStoreOptions } from './file-store.js';
 export { fileClockGuard } from './file-clock-guard.js';
 export { SealedFile } from './sealed-file.js';

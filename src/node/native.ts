@@ -20,29 +20,46 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { LicenseError } from '../core/errors.js';
-import type { NativeAdapter, NativeCpu, SmbiosInfo } from '../core/fingerprint/facts.js';
+import type { InterfaceFacts, NativeCpu, SmbiosFacts } from '../core/fingerprint/facts.js';
 
-/** The ABI of the addon this code was written against; a mismatched build is treated as missing. */
-export const NATIVE_ABI_VERSION = 1;
+/**
+ * The ABI of the addon this code was written against; a mismatched build is treated as missing.
+ * 2: the addon reports facts only (`networkInterfaces`, SMBIOS without `placeholders`); the rules
+ * that judge them are TypeScript's (`src/core/fingerprint/`). 1 judged adapters in C++.
+ */
+export const NATIVE_ABI_VERSION = 2;
 
 /** The addon's data shapes are the fingerprint model's facts (`src/core/fingerprint/facts.ts`). */
-export type { NativeAdapter, SmbiosInfo, NativeCpu } from '../core/fingerprint/facts.js';
+export type {
+  NativeAdapter,
+  SmbiosInfo,
+  SmbiosFacts,
+  NativeCpu,
+  InterfaceFacts,
+  LinuxInterfaceFacts,
+  WindowsInterfaceFacts,
+  MacInterfaceFacts,
+} from '../core/fingerprint/facts.js';
 
-/** Everything the addon reads about this machine in one call. */
+/** Everything the addon reads about this machine in one call: facts, none of them judged. */
 export interface NativeHostIdentity {
   /** `"sysfs-table"`, `"sysfs-dmi-id"` (partial: not root), `"rsmb"`, `"iokit"` or `"none"`. */
   readonly smbiosSource: string;
-  /** Decoded SMBIOS table, or `null` when none could be read (`smbiosSource` is `"none"`). */
-  readonly smbios: SmbiosInfo | null;
+  /** Decoded SMBIOS strings, or `null` when none could be read (`smbiosSource` is `"none"`). */
+  readonly smbios: SmbiosFacts | null;
   /** CPU identity. */
   readonly cpu: NativeCpu;
-  /** Physical network adapters, after the exclusion rules (bridges, bonds, tun/tap, VPN and other virtual ones left out). */
-  readonly adapters: readonly NativeAdapter[];
+  /** Every network interface with its facts, as {@link NativeAddon.networkInterfaces} returns them. */
+  readonly interfaces: readonly InterfaceFacts[];
   /** `/etc/machine-id`, Windows MachineGuid or macOS IOPlatformUUID; `""` when unavailable. */
   readonly machineId: string;
 }
 
-/** The typed surface of `licit_native.node`. Every function is synchronous and cheap. */
+/**
+ * The typed surface of `licit_native.node`. Every function is synchronous and cheap. It reports
+ * facts; `classifyHostFacts` and `judgeInterfaces` (`src/core/fingerprint/`) judge them, exactly as
+ * they judge the JavaScript fallback's.
+ */
 export interface NativeAddon {
   /** ABI of the build; must equal `NATIVE_ABI_VERSION` for the loader to accept it. */
   readonly abiVersion: number;
@@ -52,29 +69,22 @@ export interface NativeAddon {
   unlockFd(fd: number): number;
   /**
    * Decode SMBIOS bytes: a `dmidecode --dump-bin` file (`"dump"`) or a bare structure table
-   * (`"table"`, with the version when known). Status is `"ok"` or the reason it failed.
+   * (`"table"`, with the version when known). Status is `"ok"` or the reason it failed. Strings
+   * come as they stand; `decodeSmbios` adds the placeholders.
    */
   parseSmbios(bytes: Uint8Array, kind: 'dump' | 'table', major?: number, minor?: number): {
     /** `"ok"`, or a short reason such as `"no-entry-point"`, `"bad-entry-point"`, `"table-out-of-range"`, `"empty-table"`. */
     status: string;
     /** The decoded table; present only when `status` is `"ok"`. */
-    table?: SmbiosInfo;
+    table?: SmbiosFacts;
   };
-  /** Physical network adapters; `sysfsNetRoot` replaces `/sys/class/net` (Linux, for tests). */
-  networkAdapters(sysfsNetRoot?: string): NativeAdapter[];
-  /** Adapters and, for each one left out, the first rule that excluded it (support, tests). */
-  adapterReport(sysfsNetRoot?: string): {
-    /** Adapters kept, as {@link NativeAddon.networkAdapters} returns them. */
-    adapters: NativeAdapter[];
-    /** Adapters left out, each with the first rule that excluded it. */
-    rejected: Array<{
-      /** Interface name, e.g. `docker0`. */
-      name: string;
-      /** Short rule name, e.g. `"not-ethernet"`. */
-      reason: string;
-    }>;
-  };
-  /** SMBIOS, CPU, adapters and machine id in one call. */
+  /**
+   * Every network interface with its facts (Linux: sysfs entries and the ethtool permanent
+   * address; Windows: `GetAdaptersAddresses` and `GetIfEntry2`; macOS: `getifaddrs` link entries),
+   * each tagged with `os`. `sysfsNetRoot` replaces `/sys/class/net` (Linux, for tests).
+   */
+  networkInterfaces(sysfsNetRoot?: string): InterfaceFacts[];
+  /** SMBIOS, CPU, network interfaces and machine id in one call. */
   hostIdentity(sysfsNetRoot?: string): NativeHostIdentity;
 }
 
@@ -121,7 +131,7 @@ function disabledByEnv(): boolean {
 
 function isAddon(m: unknown): m is NativeAddon {
   const a = m as Partial<NativeAddon> | null;
-  return typeof a === 'object' && a !== null && a.abiVersion === NATIVE_ABI_VERSION && typeof a.lockFd === 'function' && typeof a.hostIdentity === 'function';
+  return typeof a === 'object' && a !== null && a.abiVersion === NATIVE_ABI_VERSION && typeof a.lockFd === 'function' && typeof a.hostIdentity === 'function' && typeof a.networkInterfaces === 'function';
 }
 
 /**

@@ -14,22 +14,20 @@ namespace licit {
 namespace smbios {
 
 // One string field as it stands in the table. `present` is false when the structure is too short
-// for the field, its string index is 0 or points past the string set. `placeholder` is true when
-// the text is a well-known filler ("To Be Filled By O.E.M.", "Default string", "0", ...), which
-// licit treats as absent for identity purposes. `text` keeps the bytes as they are (trailing spaces
-// included, as dmidecode prints them); control bytes and invalid UTF-8 become '.'.
+// for the field, its string index is 0 or points past the string set. `text` keeps the bytes as
+// they are (trailing spaces included, as dmidecode prints them); control bytes and invalid UTF-8
+// become '.'. Whether a text is filler ("To Be Filled By O.E.M.", "0", an all-zero UUID) is
+// decided in TypeScript (isPlaceholder in src/core/fingerprint/rules.ts), not here.
 struct Field {
   std::string text;
   bool present = false;
-  bool placeholder = false;
-  bool usable() const { return present && !placeholder; }
 };
 
 struct System {
   bool found = false;
   Field manufacturer, product, version, serial;
   // Lower-case 8-4-4-4-12, byte order per the table's version (little-endian first three fields
-  // from SMBIOS 2.6 on). Placeholder when all 0x00 or all 0xFF.
+  // from SMBIOS 2.6 on).
   Field uuid;
 };
 
@@ -47,7 +45,6 @@ struct Chassis {
 struct Processor {
   Field socket, manufacturer, version;
   // Processor ID (offset 08h, 8 bytes) as dmidecode prints it: "D4 06 03 00 FF FB EB BF".
-  // Placeholder when all zero (unpopulated sockets, some VMs).
   Field id;
   bool populated = false;  // status bit 6 (offset 18h) when present
 };
@@ -86,9 +83,6 @@ Status ParseEntryPoint(const uint8_t* data, size_t size, Table* out);
 // GetSystemFirmwareTable('RSMB')). `major`/`minor` choose the UUID byte order; pass 0, 0 when
 // unknown (treated as a modern table). `max_structures` 0 means no limit.
 Status ParseTable(const uint8_t* data, size_t size, int major, int minor, size_t max_structures, Table* out);
-
-// True for filler text that identifies nothing (case-insensitive, surrounding spaces ignored).
-bool IsPlaceholder(const std::string& text);
 
 }  // namespace smbios
 }  // namespace licit

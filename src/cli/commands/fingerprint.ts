@@ -27,10 +27,11 @@ async function saltFrom(salt: string | undefined, publicKey: string | undefined)
 }
 
 async function adapterReport(fallback: boolean): Promise<{ used: string[]; rejected: Array<{ name: string; reason: string }> }> {
-  const { loadNative } = await import('../../node/native.js');
+  const [{ loadNative }, { judgeInterfaces }] = await Promise.all([import('../../node/native.js'), import('../../core/fingerprint/adapters.js')]);
   const addon = fallback ? undefined : loadNative();
   if (addon !== undefined) {
-    const r = addon.adapterReport();
+    // The addon reports facts; the core's rules judge them, as they judge the fallback's.
+    const r = judgeInterfaces(addon.networkInterfaces());
     return { used: r.adapters.map((a) => a.name).sort(), rejected: r.rejected.sort((a, b) => (a.name < b.name ? -1 : 1)) };
   }
   if (process.platform !== 'linux') return { used: [], rejected: [] };

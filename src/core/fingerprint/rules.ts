@@ -1,7 +1,8 @@
 /**
- * Which network adapters are virtual, by name and by description/driver. The same lists are
- * compiled into the addon (native/src/adapters.cc); test/23 checks they agree. Documented in
- * docs/fingerprint.md.
+ * The word lists and small tests behind the fingerprint's rules: which names and descriptions are
+ * virtual adapters, what a usable MAC is, which SMBIOS text is filler. Only TypeScript has them:
+ * the addon reports facts and `adapters.ts` / `placeholders.ts` judge them with these. Documented
+ * in docs/fingerprint.md.
  */
 
 /** Interface-name prefixes of virtual adapters (Linux, macOS and BSD naming). */
@@ -79,7 +80,7 @@ export function isSharedMac(mac: string): boolean {
   return isLocallyAdministered(m) || HYPERVISOR_OUIS.includes(m.slice(0, 8));
 }
 
-/** Known placeholder texts; mirrors IsPlaceholder in native/src/smbios.cc. */
+/** Known placeholder texts, compared whole, lower-case, without surrounding dots and blanks. */
 const FILLER = new Set([
   'to be filled by o.e.m', 'to be filled by oem', 'to be filled', 'fill by oem', 'filled by oem', 'default string',
   'default', '$(default_string)', 'not specified', 'not applicable', 'not available', 'not present',
@@ -94,8 +95,8 @@ const FILLER = new Set([
 
 /** True for firmware filler that identifies nothing ("To Be Filled By O.E.M.", "0", "0123456789", ...). */
 export function isPlaceholder(raw: string): boolean {
-  // The same rule as native/src/smbios.cc, byte for byte: control characters read as '.', as the
-  // table decoder shows them; only ASCII letters fold case; only an ASCII character repeated counts.
+  // Control characters read as '.', as the addon's table decoder shows them (sysfs text is not
+  // cleaned); only ASCII letters fold case; only an ASCII character repeated counts.
   const s = raw
     .replace(/[\x00-\x1f\x7f]/g, '.')
     .replace(/^[ .]+|[ .]+$/g, '')

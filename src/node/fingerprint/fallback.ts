@@ -1,16 +1,18 @@
 /**
  * The pure JavaScript reader used when the addon is missing (`source: "fallback"`). It reads what
- * the OS exposes to files: on Linux the same sysfs facts as the addon (so both sources give the
- * same components where they can), elsewhere only `os.networkInterfaces()` and the CPU model.
- * What it cannot do: CPUID (the CPU signature is rebuilt from /proc/cpuinfo), permanent MACs of
- * adapters whose address was changed by the user (they are left out), Windows/macOS serials.
- * Like the addon it reports raw MACs: which of them are software-assigned (`ml`, weak) is decided
- * once, when components are built (`isSharedMac`, in Fingerprint.fromFacts).
+ * the OS exposes to files: on Linux the same sysfs facts as the addon, field for field (so both
+ * sources give the same components where they can), elsewhere only `os.networkInterfaces()` and
+ * the CPU model. What it cannot do: CPUID (the CPU signature is rebuilt from /proc/cpuinfo), the
+ * permanent MAC (an ethtool ioctl; adapters whose address the user changed are then left out),
+ * Windows/macOS serials. Like the addon it reports facts only: `classifyHostFacts`
+ * (`src/core/fingerprint/`) judges both readers' facts with the same rules.
  */
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { cpus, networkInterfaces } from 'node:os';
-import type { HostFacts, NativeAdapter, NativeCpu, SmbiosInfo } from '../../core/fingerprint/facts.js';
-import { canonicalMac, descriptionLooksVirtual, isLocallyAdministered, isPlaceholder, nameLooksVirtual } from '../../core/fingerprint/rules.js';
+import type { LinuxInterfaceFacts, NativeAdapter, NativeCpu, OtherInterfaceFacts, RawHostFacts, SmbiosFacts } from '../../core/fingerprint/facts.js';
+import { judgeInterfaces, type AdapterReport } from '../../core/fingerprint/adapters.js';
+
+export type { AdapterReport } from '../../core/fingerprint/adapters.js';
 
 function read(path: string): string | undefined {
   try {
@@ -22,66 +24,59 @@ function read(path: string): string | undefined {
 
 const line = (path: string) => read(path)?.split('\n', 1)[0];
 
-/** Physical adapters, and each adapter left out with the first rule that excluded it. */
-export interface AdapterReport {
-  /** Adapters kept as physical, with their current MAC. */
-  readonly adapters: NativeAdapter[];
-  /** Adapters left out, each with the first rule that excluded it. */
-  readonly rejected: Array<{
-    /** Interface name, e.g. `docker0`. */
-    readonly name: string;
-    /** Short rule name, e.g. `"no-device"`, `"bridge"`, `"virtual-name"`. */
-    readonly reason: string;
-  }>;
+/** The entry exists, without following a final link (sysfs links may dangle), as the addon checks. */
+function exists(path: string): boolean {
+  if (existsSync(path)) return true;
+  try {
+    readlinkSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-/** Why adapter `name` is not physical (the reasons of native/src/host_linux.cc), or its entry. */
-function judge(root: string, name: string): NativeAdapter | string {
-  if (name === 'lo') return 'loopback';
+/** The facts of interface `name` under `root`, the same fields the addon reads (no ioctl: no permanent address). */
+function linuxInterface(root: string, name: string): LinuxInterfaceFacts {
   const base = `${root}/${name}/`;
-  if (!existsSync(base + 'device')) return 'no-device';
-  if (line(base + 'type') !== '1') return 'not-ethernet';
-  if (existsSync(base + 'bridge')) return 'bridge';
-  if (existsSync(base + 'bonding')) return 'bond';
-  if (existsSync(base + 'tun_flags')) return 'tun-tap';
-  if (existsSync(base + 'device/physfn')) return 'sriov-vf';
-  const devtype = /^DEVTYPE=(.*)$/m.exec(read(base + 'uevent') ?? '')?.[1];
-  if (devtype !== undefined && devtype !== 'wlan') return 'virtual-devtype';
-  if (nameLooksVirtual(name)) return 'virtual-name';
   let driver = '';
   try {
     driver = readlinkSync(base + 'device/driver').split('/').pop() ?? '';
   } catch {
     // no driver bound
   }
-  if (descriptionLooksVirtual(driver) || descriptionLooksVirtual(line(base + 'ifalias') ?? '')) return 'virtual-driver';
-  const assign = line(base + 'addr_assign_type') ?? '';
-  if (assign === '0' || assign === '') {
-    const mac = canonicalMac(line(base + 'address') ?? '');
-    return mac === undefined ? 'no-usable-address' : { name, mac, origin: 'current' };
-  }
-  if (assign === '1') return 'random-address';
-  if (assign === '2') return 'stolen-address';
-  // 3: set by the user. The permanent address needs the ethtool ioctl, which only the addon has.
-  if (assign === '3') return 'user-set-address';
-  return 'unknown-address-type';
+  const devtype = (read(base + 'uevent') ?? '').split('\n').find((l) => l.startsWith('DEVTYPE='));
+  return {
+    os: 'linux',
+    name,
+    hasDevice: exists(base + 'device'),
+    type: line(base + 'type') ?? '',
+    bridge: exists(base + 'bridge'),
+    bonding: exists(base + 'bonding'),
+    tunFlags: exists(base + 'tun_flags'),
+    physfn: exists(base + 'device/physfn'),
+    devtype: devtype === undefined ? null : devtype.slice('DEVTYPE='.length),
+    driver,
+    ifalias: line(base + 'ifalias') ?? '',
+    addrAssignType: line(base + 'addr_assign_type') ?? '',
+    address: line(base + 'address') ?? '',
+    permanentAddress: '',
+  };
 }
 
-/** Every adapter of a Linux sysfs net directory, judged by the rules of native/src/host_linux.cc. */
-export function linuxAdapterReport(root = '/sys/class/net'): AdapterReport {
-  const report: AdapterReport = { adapters: [], rejected: [] };
+/** The facts of every interface of a Linux sysfs net directory, by name. */
+export function linuxInterfaces(root = '/sys/class/net'): LinuxInterfaceFacts[] {
   let names: string[];
   try {
     names = readdirSync(root);
   } catch {
-    return report;
+    return [];
   }
-  for (const name of names.sort()) {
-    const j = judge(root, name);
-    if (typeof j === 'string') report.rejected.push({ name, reason: j });
-    else report.adapters.push(j);
-  }
-  return report;
+  return names.sort().map((name) => linuxInterface(root, name));
+}
+
+/** Every interface of a Linux sysfs net directory, judged by the core's rules (`judgeLinuxInterface`). */
+export function linuxAdapterReport(root = '/sys/class/net'): AdapterReport {
+  return judgeInterfaces(linuxInterfaces(root));
 }
 
 /** Physical adapters from a Linux sysfs net directory. */
@@ -121,44 +116,32 @@ function dmiField(file: string): string | undefined {
   return v === undefined || v === '' ? undefined : v;
 }
 
-function linuxSmbios(): SmbiosInfo | null {
+function linuxSmbios(): SmbiosFacts | null {
   // Absent on machines without SMBIOS (and in some containers): one check instead of a failed
   // read, and its exception, per field.
   if (!existsSync('/sys/class/dmi/id')) return null;
-  const placeholders: string[] = [];
-  const pick = <K extends string>(group: string, map: Record<K, string>) => {
+  const pick = <K extends string>(map: Record<K, string>) => {
     const o: Partial<Record<K, string>> = {};
     for (const [k, file] of Object.entries(map) as Array<[K, string]>) {
       const v = dmiField(file);
-      if (v === undefined) continue;
-      o[k] = v;
-      if (isPlaceholder(v)) placeholders.push(`${group}.${k}`);
+      if (v !== undefined) o[k] = v;
     }
     return o;
   };
-  const system = pick('system', { manufacturer: 'sys_vendor', product: 'product_name', version: 'product_version', serial: 'product_serial', uuid: 'product_uuid' });
-  if (system.uuid !== undefined && /^(0{8}-0{4}-0{4}-0{4}-0{12}|f{8}-f{4}-f{4}-f{4}-f{12})$/i.test(system.uuid)) placeholders.push('system.uuid');
-  const baseboard = pick('baseboard', { manufacturer: 'board_vendor', product: 'board_name', version: 'board_version', serial: 'board_serial' });
-  const chassis = pick('chassis', { manufacturer: 'chassis_vendor', version: 'chassis_version', serial: 'chassis_serial' });
+  const system = pick({ manufacturer: 'sys_vendor', product: 'product_name', version: 'product_version', serial: 'product_serial', uuid: 'product_uuid' });
+  const baseboard = pick({ manufacturer: 'board_vendor', product: 'board_name', version: 'board_version', serial: 'board_serial' });
+  const chassis = pick({ manufacturer: 'chassis_vendor', version: 'chassis_version', serial: 'chassis_serial' });
   if (Object.keys(system).length + Object.keys(baseboard).length + Object.keys(chassis).length === 0) return null;
-  return { version: '0.0', structures: 0, system, baseboard, chassis, processors: [], placeholders };
+  return { version: '0.0', structures: 0, system, baseboard, chassis, processors: [] };
 }
 
-function otherAdapters(): NativeAdapter[] {
-  const out: NativeAdapter[] = [];
-  for (const [name, addrs] of Object.entries(networkInterfaces())) {
-    const a = addrs?.find((x) => !x.internal);
-    const mac = a === undefined ? undefined : canonicalMac(a.mac);
-    // Windows and macOS give adapters random, locally administered addresses for privacy; they
-    // change, so they are left out here as the addon leaves them out there.
-    if (mac === undefined || nameLooksVirtual(name) || isLocallyAdministered(mac)) continue;
-    if (!out.some((o) => o.mac === mac)) out.push({ name, mac, origin: 'current' });
-  }
-  return out;
+/** `os.networkInterfaces()`: each name with the MAC of its first non-internal address (`""` when it has none). */
+function otherInterfaces(): OtherInterfaceFacts[] {
+  return Object.entries(networkInterfaces()).map(([name, addrs]) => ({ os: 'other', name, address: addrs?.find((x) => !x.internal)?.mac ?? '' }));
 }
 
-/** Read the facts without the addon. */
-export function readFallbackFacts(): HostFacts {
+/** Read the facts without the addon (to be judged by `classifyHostFacts`, as the addon's are). */
+export function readFallbackFacts(): RawHostFacts {
   if (process.platform === 'linux') {
     const smbios = linuxSmbios();
     // Each file in turn, as the addon does: an empty or "uninitialized" /etc/machine-id (first
@@ -169,7 +152,7 @@ export function readFallbackFacts(): HostFacts {
       smbiosSource: smbios === null ? 'none' : 'sysfs-dmi-id',
       smbios,
       cpu: linuxCpu(),
-      adapters: linuxAdapters(),
+      interfaces: linuxInterfaces(),
       machineId: mid,
     };
   }
@@ -179,7 +162,7 @@ export function readFallbackFacts(): HostFacts {
     smbiosSource: 'none',
     smbios: null,
     cpu: { vendor: '', signature: '', brand: c?.model.trim() ?? '', hypervisor: false, hypervisorVendor: '' },
-    adapters: otherAdapters(),
+    interfaces: otherInterfaces(),
     machineId: '',
   };
 }

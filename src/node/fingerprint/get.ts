@@ -7,6 +7,7 @@ import { LicenseError } from '../../core/errors.js';
 import { loadNative, warnNativeFallback } from '../native.js';
 import { inContainer, looksVirtual } from './environment.js';
 import type { HostFacts } from '../../core/fingerprint/facts.js';
+import { classifyHostFacts } from '../../core/fingerprint/classify.js';
 import { Fingerprint, hashComponent } from '../../core/fingerprint/fingerprint.js';
 
 /** Options for {@link getFingerprint}. */
@@ -34,8 +35,9 @@ let fallbackModule: Promise<typeof import('./fallback.js')> | undefined;
 const fpCache = new Map<string, Fingerprint>();
 
 /**
- * The raw facts (serials, MACs in clear). Internal to the process: never log or send them.
- * Cached; `fallback: true` forces the JavaScript reader.
+ * The raw facts (serials, MACs in clear), classified by the core's rules (physical adapters only,
+ * SMBIOS placeholders named) whichever reader saw them. Internal to the process: never log or
+ * send them. Cached; `fallback: true` forces the JavaScript reader.
  */
 export async function readHostFacts(
   opts: {
@@ -47,7 +49,7 @@ export async function readHostFacts(
   if (addon !== undefined) {
     if (factsCache.native === undefined) {
       const h = addon.hostIdentity();
-      factsCache.native = { source: 'native', smbiosSource: h.smbiosSource, smbios: h.smbios, cpu: h.cpu, adapters: h.adapters, machineId: h.machineId };
+      factsCache.native = classifyHostFacts({ source: 'native', smbiosSource: h.smbiosSource, smbios: h.smbios, cpu: h.cpu, interfaces: h.interfaces, machineId: h.machineId });
     }
     return factsCache.native;
   }
@@ -56,7 +58,7 @@ export async function readHostFacts(
     // Loaded only when needed, so the common native path stays small; the module is kept, as a
     // repeated import() still goes through the module loader (costly under loader hooks).
     const { readFallbackFacts } = await (fallbackModule ??= import('./fallback.js'));
-    factsCache.fallback = readFallbackFacts();
+    factsCache.fallback = classifyHostFacts(readFallbackFacts());
   }
   return factsCache.fallback;
 }

@@ -4,6 +4,7 @@
  */
 import { LicenseError } from '../../core/errors.js';
 import { requireNative, type SmbiosInfo } from '../native.js';
+import { classifySmbios } from '../../core/fingerprint/placeholders.js';
 
 const REASONS: Record<string, string> = {
   'no-entry-point': 'it starts with no SMBIOS entry point (_SM3_, _SM_ or _DMI_) and holds no structure table either',
@@ -15,7 +16,8 @@ const REASONS: Record<string, string> = {
 /**
  * Decode `bytes`: a `dmidecode --dump-bin` file, or a bare table such as Linux
  * `/sys/firmware/dmi/tables/DMI` (version then unknown, `"0.0"`). Values are returned as they
- * stand; {@link SmbiosInfo.placeholders} names the filler ones. Throws `ERR_SMBIOS_MALFORMED`,
+ * stand; {@link SmbiosInfo.placeholders} names the filler ones (the core's rules, as for the
+ * fingerprint). Throws `ERR_SMBIOS_MALFORMED`,
  * or `ERR_NATIVE_UNAVAILABLE` without the addon (there is no JavaScript fallback).
  *
  * @example
@@ -37,5 +39,5 @@ export function decodeSmbios(bytes: Uint8Array): SmbiosInfo {
   if (r.status !== 'ok' || r.table === undefined) {
     throw new LicenseError('ERR_SMBIOS_MALFORMED', `this is not a readable SMBIOS dump: ${REASONS[r.status] ?? r.status}. Make one with \`dmidecode --dump-bin FILE\``, { reason: r.status });
   }
-  return r.table;
+  return classifySmbios(r.table);
 }
