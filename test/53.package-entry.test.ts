@@ -45,6 +45,11 @@ const ROOT_NODE_ONLY = ['SealedFile', 'fileClockGuard', 'nodeAead', 'nodeBackend
 const SEATS = ['AUDIT_KINDS', 'Activations', 'FloatingSeats', 'MemoryStore', 'SeatManager'];
 const ADMIN = [
   'ADMIN_KINDS',
+  'changeLicenseState',
+  'currentKeyText',
+  'findLicenses',
+  'recordIssue',
+  'showLicense',
   'AlertMonitor',
   'EVENT_KINDS',
   'MAX_RANGE_MS',

@@ -123,7 +123,7 @@ function entryOf(licenseId: string, v: JsonObject): RegistryEntry {
 /**
  * Record `license` (a verified key) in the registry inside `tx`: a first key, a newer issue of the
  * same license (a re-issue, with what it changed), or the same key again (nothing happens). An
- * older issue than the one recorded is refused with `ERR_LICENSE_OLDER_ISSUE`: it would silently
+ * older issue than the one recorded is refused with `ERR_LICENSE_SUPERSEDED`: it would silently
  * take back what the newer key granted. Returns what happened.
  */
 export async function recordIssueIn(tx: StoreTx, license: License, by: { actor: string; issuedBy?: string | undefined; source: 'issuer' | 'admin' | 'exchange'; now: Date | number }): Promise<{ outcome: 'recorded' | 'reissued' | 'unchanged'; changes: Record<string, { from: unknown; to: unknown }> }> {
@@ -133,7 +133,7 @@ export async function recordIssueIn(tx: StoreTx, license: License, by: { actor: 
   if (info !== undefined && info.sha256 === sha) return { outcome: 'unchanged', changes: {} };
   if (typeof info?.issuedAt === 'string' && new Date(info.issuedAt) > license.issuedAt) {
     throw new LicenseError(
-      'ERR_LICENSE_OLDER_ISSUE',
+      'ERR_LICENSE_SUPERSEDED',
       `license ${license.id} already has a newer key (issued ${info.issuedAt}); refusing to replace it with one issued ${license.issuedAt.toISOString()}. Re-issue from the newest key instead`,
       { licenseId: license.id, recorded: info.issuedAt, offered: license.issuedAt.toISOString() },
     );
@@ -191,7 +191,7 @@ const TRANSITIONS: Record<'suspend' | 'revoke' | 'reinstate', { to: LicenseState
  * Suspend (reversible), revoke (final) or reinstate (a suspended) license, audited. From the next
  * exchange on, the license server refuses renewals and activations with the license's state; an
  * installation keeps its current lease until it ends (at most one lease interval). Refused with
- * `ERR_LICENSE_NOT_FOUND` for a license the registry does not hold and `ERR_LICENSE_STATE` for a
+ * `ERR_LICENSE_NOT_REGISTERED` for a license the registry does not hold and `ERR_LICENSE_STATE` for a
  * change its state does not allow (reinstating a revoked license: issue a new one).
  */
 export async function changeLicenseState(store: Store, licenseId: string, action: 'suspend' | 'revoke' | 'reinstate', by: { actor: string; reason?: string | undefined; now?: Date | number }): Promise<RegistryEntry> {
@@ -199,7 +199,7 @@ export async function changeLicenseState(store: Store, licenseId: string, action
   if (t === undefined) throw new LicenseError('ERR_USAGE', `unknown license action ${String(action)}: suspend, revoke or reinstate`);
   return store.transaction(licenseId, async (tx) => {
     const info = await tx.get(REGISTRY_KIND, 'info');
-    if (info === undefined) throw new LicenseError('ERR_LICENSE_NOT_FOUND', `the registry holds no license ${licenseId}; record its key first (licit issue --store, or POST /v1/admin/licenses)`, { licenseId });
+    if (info === undefined) throw new LicenseError('ERR_LICENSE_NOT_REGISTERED', `the registry holds no license ${licenseId}; record its key first (licit issue --store, or POST /v1/admin/licenses)`, { licenseId });
     const from = (info.state as LicenseState | undefined) ?? 'active';
     if (from === t.to) return entryOf(licenseId, info);
     if (!t.from.includes(from)) {
