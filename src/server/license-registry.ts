@@ -25,7 +25,7 @@ export async function registerLicense(v: VendorContext, license: License, actor:
     const cur = await tx.get(KINDS.license, 'key');
     if (cur?.text === license.text) return;
     if (typeof cur?.issuedAt === 'string' && new Date(cur.issuedAt) > license.issuedAt) {
-      throw new LicenseError('ERR_USAGE', `the server holds a newer issue of license ${license.id} (${cur.issuedAt}); refusing to replace it with an older one`, { licenseId: license.id });
+      throw new LicenseError('ERR_LICENSE_SUPERSEDED', `the server holds a newer issue of license ${license.id} (${cur.issuedAt}); an older one never replaces it. Register the newest key the vendor issued`, { licenseId: license.id, registeredIssuedAt: cur.issuedAt, issuedAt: license.issuedAt.toISOString() });
     }
     const at = v.now();
     tx.put(KINDS.license, 'key', { text: license.text, issuedAt: license.issuedAt.toISOString(), seats: { ...license.seats } });

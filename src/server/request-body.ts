@@ -16,7 +16,7 @@ export async function readJson(req: Request, max: number): Promise<JsonObject> {
   const type = req.headers.get('content-type') ?? '';
   if (!/^application\/json\b/i.test(type)) throw usage('send the body as application/json');
   const declared = Number(req.headers.get('content-length') ?? NaN);
-  if (declared > max) throw new LicenseError('ERR_KEY_TOO_LARGE', `the request body is ${declared} bytes; this server accepts at most ${max}`);
+  if (declared > max) throw new LicenseError('ERR_BODY_TOO_LARGE', `the request body is ${declared} bytes; this server accepts at most ${max}. Send only the request code (and credentials), or raise maxBodyBytes`, { limit: max });
   const chunks: Uint8Array[] = [];
   let size = 0;
   if (req.body !== null) {
@@ -27,7 +27,7 @@ export async function readJson(req: Request, max: number): Promise<JsonObject> {
       size += value.length;
       if (size > max) {
         await reader.cancel().catch(() => undefined);
-        throw new LicenseError('ERR_KEY_TOO_LARGE', `the request body is larger than ${max} bytes`);
+        throw new LicenseError('ERR_BODY_TOO_LARGE', `the request body is larger than ${max} bytes; send only the request code (and credentials), or raise maxBodyBytes`, { limit: max });
       }
       chunks.push(value);
     }

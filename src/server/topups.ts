@@ -77,7 +77,7 @@ function repeatTopUp(license: License, prior: JsonObject, tokenId: string, grant
   const requested = typeof prior.requested === 'number' ? prior.requested : credits;
   const asked = grant.requested ?? grant.credits;
   if (asked !== undefined && asked !== requested) {
-    throw new LicenseError('ERR_USAGE', `the idempotency key "${grant.idempotencyKey ?? ''}" was already used for a top-up of ${requested} credits on license ${license.id}; use a new key for a different top-up`, { licenseId: license.id, tokenId });
+    throw new LicenseError('ERR_IDEMPOTENCY_CONFLICT', `the idempotency key "${grant.idempotencyKey ?? ''}" was already used for a top-up of ${requested} credits on license ${license.id}; use a new key for a different top-up`, { licenseId: license.id, tokenId, idempotencyKey: grant.idempotencyKey ?? '' });
   }
   return { tokenId, credits, token: typeof prior.token === 'string' ? prior.token : '', added: false };
 }

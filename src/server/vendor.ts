@@ -97,7 +97,7 @@ export class Vendor implements VendorContext {
   }
 
   /**
-   * The registered license (for administration). `ERR_USAGE` when this server does not know it:
+   * The registered license (for administration). `ERR_LICENSE_NOT_REGISTERED` when this server does not know it:
    * register it first (POST /v1/admin/licenses, or an installation's first activation).
    */
   async license(licenseId: string): Promise<{
@@ -106,7 +106,7 @@ export class Vendor implements VendorContext {
   }> {
     const storedText = await registeredText(this.store, licenseId);
     if (storedText === undefined) {
-      throw new LicenseError('ERR_USAGE', `this server does not know license ${licenseId}; register it (POST /v1/admin/licenses or licit serve's first activation with the key)`, { licenseId });
+      throw new LicenseError('ERR_LICENSE_NOT_REGISTERED', `this server does not know license ${licenseId}; register it (POST /v1/admin/licenses or licit serve's first activation with the key)`, { licenseId });
     }
     return { license: await this.verifyKey(storedText) };
   }
@@ -121,7 +121,7 @@ export class Vendor implements VendorContext {
    * the next lease delivers it, and append `credits.topped-up`. With an `idempotencyKey` the token id
    * is derived from the license id and the key, so a retry after a lost answer finds the token
    * already stored and returns it with `added: false` instead of adding the credits twice. The same
-   * key with another amount is refused (`ERR_USAGE`): it names a different top-up.
+   * key with another amount is refused (`ERR_IDEMPOTENCY_CONFLICT`): it names a different top-up.
    */
   async topUp(license: License, grant: TopUpRecord): Promise<RecordedTopUp> {
     return recordTopUp(this, license, grant);

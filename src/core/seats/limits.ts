@@ -39,7 +39,7 @@ export interface ActOptions {
    * Makes a retry safe: the first call with this key (1 to 128 printable characters) acts and its
    * result is stored with it in the same transaction; a later call with the key and the same
    * arguments returns that result without acting again (also after an error, a reopen or in another
-   * process); the key with other arguments is `ERR_USAGE`.
+   * process); the key with other arguments is `ERR_IDEMPOTENCY_CONFLICT`.
    */
   readonly idempotencyKey?: string;
 }
