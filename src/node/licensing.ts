@@ -10,6 +10,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { LicenseError, isLicenseError } from '../core/errors.js';
+import { toClock } from '../core/clock.js';
 import { checkLeaseBinding, checkLeaseNonce, openLease, type Lease } from '../core/exchange/lease.js';
 import { createRequest, type RequestOperation, type TopUpAsk } from '../core/exchange/request.js';
 import { newNonce } from '../core/exchange/fields.js';
@@ -68,7 +69,7 @@ export class Licensing extends EventEmitter {
     this.fingerprint = fp.text;
     this.fingerprintSource = fp.source;
     this.container = fp.container;
-    this.#clock = o.now ?? Date.now;
+    this.#clock = toClock(o.now);
     this.#state = new LeaseState(license, this.#clock);
     this.#renewal = new RenewalScheduler(o.schedule ?? defaultSchedule, () => this.renew(), { minMs: o.retryMinMs, maxMs: o.retryMaxMs });
   }
@@ -92,11 +93,11 @@ export class Licensing extends EventEmitter {
     }
     const secret = requireSecret(options.secret, 'Licensing.open');
     const fp = await resolveMachineIdentity(options);
-    const clock = options.now ?? Date.now;
+    const clock = toClock(options.now);
     const strategy = options.fingerprintStrategy;
     const license = await verifyLicense(options.license, {
       publicKeys: options.publicKeys,
-      now: new Date(clock()),
+      now: clock,
       releaseDate: options.releaseDate,
       machine: (stored, licenseId) => {
         if (!match(stored, fp.text, strategy).ok) throw new LicenseError('ERR_FINGERPRINT_MISMATCH', `license ${licenseId} is bound to another machine; ask the vendor to reset it for this one`, { licenseId });
@@ -325,7 +326,7 @@ export class Licensing extends EventEmitter {
     this.#renewal.succeeded();
     if (lease.licenseKey !== undefined && lease.licenseKey !== this.#state.license.text) {
       try {
-        const next = await verifyLicense(lease.licenseKey, { publicKeys: this.#o.publicKeys, now: new Date(this.#state.time()), releaseDate: this.#o.releaseDate, machine: () => undefined });
+        const next = await verifyLicense(lease.licenseKey, { publicKeys: this.#o.publicKeys, now: () => this.#state.time(), releaseDate: this.#o.releaseDate, machine: () => undefined });
         if (next.id === this.#state.license.id) {
           this.#state.setLicense(next);
           this.emit('license', next);

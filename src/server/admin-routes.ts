@@ -103,7 +103,7 @@ export function adminRoutes(vendor: Vendor, max: number): Record<string, Route> 
       // The one range parser, shared with `licit report`: same input, same refusals.
       const param = (name: string) => url.searchParams.get(name) ?? undefined;
       const spec = parseRangeText({ range: param('range'), at: param('at'), from: param('from'), to: param('to') }, { default: 'month' });
-      return { report: await computeReport(vendor.store, license.id, spec, { now: vendor.now(), licensed: license.seats, maxActivations: license.maxActivations, maxUsers: license.maxUsers, verify: url.searchParams.get('verify') === 'true' }) };
+      return { report: await computeReport(vendor.store, license.id, spec, { now: vendor.now, licensed: license.seats, maxActivations: license.maxActivations, maxUsers: license.maxUsers, verify: url.searchParams.get('verify') === 'true' }) };
     },
     'GET /v1/admin/log': async (_req, url) => {
       const log = await readVerifiedLog(vendor.store, query(url, 'licenseId'));

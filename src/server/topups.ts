@@ -54,7 +54,7 @@ export async function recordTopUp(v: VendorContext, license: License, grant: Top
   const text =
     grant.token !== undefined
       ? grant.token.replace(/\s+/g, '')
-      : await issueTopUp({ licenseId: license.id, credits: grant.credits as number, ...(tokenId === undefined ? {} : { tokenId }) }, { signingKey: v.signer, now: new Date(v.now()) });
+      : await issueTopUp({ licenseId: license.id, credits: grant.credits as number, ...(tokenId === undefined ? {} : { tokenId }) }, { signingKey: v.signer, now: v.now });
   const t = await verifyTopUp(text, { publicKeys: v.publicKeys });
   if (t.licenseId !== license.id) throw new LicenseError('ERR_EXCHANGE_WRONG_LICENSE', `the top-up is for license ${t.licenseId}, not ${license.id}`);
   const requested = grant.requested ?? t.credits;

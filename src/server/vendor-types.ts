@@ -5,6 +5,7 @@
  */
 import type { License } from '../core/license.js';
 import type { PublicKeyInput } from '../core/keys.js';
+import type { Clock } from '../core/clock.js';
 import type { Signer } from '../core/envelope.js';
 import type { Store } from '../core/store.js';
 import type { MatchStrategy } from '../core/fingerprint/match.js';
@@ -22,8 +23,8 @@ export interface VendorOptions {
   readonly store: Store;
   /** Public keys license keys are verified with. Default: the signing key's public half (required for a bare Signer). */
   readonly publicKeys?: PublicKeyInput | readonly PublicKeyInput[] | undefined;
-  /** Server clock (ms). Default `Date.now`. */
-  readonly now?: (() => number) | undefined;
+  /** The server's clock (`() => ms`). Default `Date.now`. */
+  readonly now?: Clock | undefined;
   /** How tolerant the machine check on renewal is (default `"most"`, as `match`). */
   readonly fingerprintStrategy?: MatchStrategy | undefined;
   /**

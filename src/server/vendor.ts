@@ -8,6 +8,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import type { Signer } from '../core/envelope.js';
 import { LicenseError, isLicenseError } from '../core/errors.js';
+import { toClock } from '../core/clock.js';
 import { createLease } from '../core/exchange/lease.js';
 import { openRequest, type ExchangeRequest } from '../core/exchange/request.js';
 import type { License } from '../core/license.js';
@@ -78,7 +79,7 @@ export class Vendor implements VendorContext {
     // Every event the server writes is chained, so `licit log` and GET /v1/admin/log can prove the trail whole.
     this.store = options.auditChain === false ? options.store : withAuditChain(options.store);
     this.publicKeys = options.publicKeys ?? [publicFrom(options.signingKey)];
-    this.now = options.now ?? Date.now;
+    this.now = toClock(options.now);
     this.#window = requestWindow(options);
   }
 
@@ -87,7 +88,7 @@ export class Vendor implements VendorContext {
     const strategy = this.#o.fingerprintStrategy;
     return verifyLicense(text, {
       publicKeys: this.publicKeys,
-      now: new Date(this.now()),
+      now: this.now,
       machine: (stored, licenseId) => {
         if (fingerprint === undefined || !match(stored, fingerprint, strategy).ok) {
           throw new LicenseError('ERR_FINGERPRINT_MISMATCH', `license ${licenseId} is bound to another machine`, { licenseId });

@@ -6,6 +6,7 @@
  * failure, never more than once at a time.
  */
 import { checkId, type JsonObject, type Store } from '../store.js';
+import { toClock, type Clock } from '../clock.js';
 import { adminEvent } from './events.js';
 import { checkRules, evaluateAlerts, type AlertEvent, type AlertObservation, type AlertRule, type RuleState } from './alert-rules.js';
 
@@ -39,8 +40,8 @@ export interface AlertMonitorOptions {
   readonly rules: readonly AlertRule[];
   /** Called for rules with `topUp` when they raise. */
   readonly topUp?: TopUpHook;
-  /** Clock (default `Date.now`). */
-  readonly now?: () => number;
+  /** The clock (`() => ms`, default `Date.now`). */
+  readonly now?: Clock;
   /** First retry delay after a failed top-up (default 60 000 ms), doubled per failure up to `maxRetryMs`. */
   readonly retryMs?: number;
   /** Longest retry delay (default 3 600 000 ms). */
@@ -105,7 +106,7 @@ export interface AlertCheck {
 export class AlertMonitor {
   private readonly rules: readonly AlertRule[];
   private readonly listeners = new Set<(e: AlertEvent) => void>();
-  private readonly now: () => number;
+  private readonly now: Clock;
 
   constructor(
     private readonly store: Store,
@@ -116,7 +117,7 @@ export class AlertMonitor {
     checkId(licenseId, 'license id');
     checkRules(options.rules);
     this.rules = [...options.rules];
-    this.now = options.now ?? Date.now;
+    this.now = toClock(options.now);
   }
 
   /** Listen to alerts raised and cleared by this monitor's checks. Returns a function that stops listening. */

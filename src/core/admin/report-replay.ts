@@ -24,8 +24,8 @@ const countOf = (d: JsonObject, k: string): number => {
 };
 const monthKey = (t: number) => new Date(t).toISOString().slice(0, 7);
 
-/** A time given as Date, ms since the epoch or ISO string (NaN when unparseable). */
-export const timeOf = (v: Date | number | string): number => (v instanceof Date ? v.getTime() : typeof v === 'number' ? v : Date.parse(v));
+/** A ledger entry's time, given as Date, ms since the epoch or ISO string (NaN when unparseable). */
+const timeOf = (v: Date | number | string): number => (v instanceof Date ? v.getTime() : typeof v === 'number' ? v : Date.parse(v));
 
 /** Event kinds that move seats in use or licensed. */
 const SEAT_KINDS: ReadonlySet<string> = new Set<EventKind>(['seat.assigned', 'seat.reassigned', 'seat.released', 'lease.checked-out', 'lease.checked-in', 'lease.expired', 'seats.changed']);

@@ -1,6 +1,7 @@
 /**
  * The shapes of a usage report and its options (definitions of every figure: report.ts).
  */
+import type { NowOption } from '../clock.js';
 import type { BucketUnit } from './range.js';
 
 /** One entry of a credits ledger's history (the shape of `CreditLedger.history()` entries). */
@@ -15,8 +16,11 @@ export interface CreditHistoryEntry {
 
 /** Options of `computeReport` and `buildReport`. */
 export interface ReportOptions {
-  /** The current time (default `Date.now()`): decides the calendar range and how much of it elapsed. */
-  readonly now?: Date | number;
+  /**
+   * The clock (`() => ms`; default `Date.now`): decides the calendar range and how much of it
+   * elapsed. A fixed `Date` or number still works but is deprecated (`LegacyNow`).
+   */
+  readonly now?: NowOption;
   /** Seats licensed per type when no event says (e.g. `license.seats`). */
   readonly licensed?: Readonly<Record<string, number>>;
   /** A credits ledger history; when given, credit figures come from it instead of audit events. */

@@ -33,7 +33,8 @@
 import type { AuditEvent, Store } from '../store.js';
 import { readVerifiedLog } from './audit-chain.js';
 import { resolveRange, type RangeSpec } from './range.js';
-import { EventReplay, LIMIT_NAMES, timeOf } from './report-replay.js';
+import { toClock } from '../clock.js';
+import { EventReplay, LIMIT_NAMES } from './report-replay.js';
 import { Timeline } from './report-timeline.js';
 import type { LimitName, LimitReport, ReportBucket, ReportOptions, SeatTypeReport, UsageReport } from './report-types.js';
 
@@ -58,7 +59,7 @@ export async function computeReport(store: Store, licenseId: string, range: Rang
 
 /** {@link computeReport} over events already read (pure; one pass). */
 export function buildReport(licenseId: string, events: readonly AuditEvent[], range: RangeSpec, options: ReportOptions = {}): UsageReport {
-  const now = options.now === undefined ? Date.now() : timeOf(options.now);
+  const now = toClock(options.now, 'the report option now')();
   const r = resolveRange(range, now);
   const time = new Timeline(r, now);
   const replay = new EventReplay(r, time, options);

@@ -2,6 +2,7 @@
  * What a license allows, as the seat logic needs it. A verified `License` satisfies this type as
  * it is; tests pass a plain object so they need no signed key.
  */
+import type { Clock } from '../clock.js';
 import { LicenseError } from '../errors.js';
 import { checkId } from '../store.js';
 import type { License } from '../license.js';
@@ -26,7 +27,7 @@ export type SeatLimits = Pick<License, 'id' | 'seats'> & Partial<Pick<License, '
 /** Options shared by every seat-side manager. */
 export interface SeatOptions {
   /** Clock in milliseconds since the epoch (default `Date.now`); tests and trusted-time callers pass their own. */
-  readonly now?: () => number;
+  readonly now?: Clock;
   /** Who acts when a call does not say (default `"app"`); recorded in every audit event. */
   readonly actor?: string;
 }

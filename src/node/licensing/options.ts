@@ -2,6 +2,7 @@
  * The shapes `Licensing` takes and reports: its options, the ledger and timer it is given, and the
  * payloads of its events.
  */
+import type { Clock } from '../../core/clock.js';
 import type { LicenseError } from '../../core/errors.js';
 import type { PublicKeyInput } from '../../core/keys.js';
 import type { VerifiedTopUp } from '../../core/topup.js';
@@ -96,8 +97,8 @@ export interface LicensingOptions {
    * request so the server's usage view and reports see them. Absent: no seat usage is reported.
    */
   readonly seatUsage?: (() => Record<string, number> | Promise<Record<string, number>>) | undefined;
-  /** Clock in ms (default `Date.now`). */
-  readonly now?: (() => number) | undefined;
+  /** The clock (`() => ms`, default `Date.now`). */
+  readonly now?: Clock | undefined;
   /** `fetch` to reach the server (default the global one). */
   readonly fetch?: typeof fetch | undefined;
   /** Renew automatically in the background (default: true when `server` is set). */
