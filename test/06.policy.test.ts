@@ -102,6 +102,18 @@ describe('bad options are usage errors, not wrong answers', async () => {
       await expect(verifyLicense(key, { publicKeys: [vendor.publicKeyPem], ...(opts as object) }), JSON.stringify(opts)).rejects.toMatchObject({ code: 'ERR_USAGE' });
     }
   });
+  it('takes one clock shape, `now: () => ms`; the deprecated fixed Date gives the same answer; a clock returning no time is ERR_USAGE', async () => {
+    const { toClock } = await import('../src/core/clock.js');
+    const t = Date.parse('2026-12-22T00:00:00Z');
+    const byClock = await verifyLicense(key, { publicKeys: [vendor.publicKeyPem], now: () => t });
+    const byDate = await verifyLicense(key, { publicKeys: [vendor.publicKeyPem], now: new Date(t) });
+    expect(byClock.report).toEqual(byDate.report);
+    expect(byClock.report).toMatchObject({ status: 'valid', at: new Date(t) });
+    await expect(verifyLicense(key, { publicKeys: [vendor.publicKeyPem], now: () => Number.NaN })).rejects.toMatchObject({ code: 'ERR_USAGE' });
+    // Every old form normalises through the one helper.
+    for (const old of [new Date(t), t, () => new Date(t), () => t]) expect(toClock(old)()).toBe(t);
+    expect(toClock(undefined)).toBe(Date.now);
+  });
   it('seat counters refuse a missing store or license with ERR_USAGE', async () => {
     const { SeatManager, MemoryStore } = await import('../src/seats.js');
     expect(() => new SeatManager(null as never, { id: 'x', seats: {} })).toThrow(expect.objectContaining({ code: 'ERR_USAGE' }));

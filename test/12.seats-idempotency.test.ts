@@ -33,7 +33,7 @@ describe.each<[string, () => { store: Store; reopen: () => Store }]>([
     const again = new SeatManager(reopen(), LICENSE);
     expect(await again.release('ann', { idempotencyKey: 'release-ann' })).toEqual(released);
     // The key names one change: other arguments are refused, and nothing changed.
-    await expect(again.assign('bob', 'basic', { idempotencyKey: 'assign-ann' })).rejects.toMatchObject({ code: 'ERR_USAGE' });
+    await expect(again.assign('bob', 'basic', { idempotencyKey: 'assign-ann' })).rejects.toMatchObject({ code: 'ERR_IDEMPOTENCY_CONFLICT' });
     expect(await again.list()).toEqual([]);
     expect((await again.usage()).find((u) => u.type === 'basic')).toMatchObject({ inUse: 0 });
   });

@@ -118,7 +118,7 @@ describe('license server', () => {
     const field = await s.post('/v1/admin/topups', { licenseId: 'LIC-IDEM', credits: 40, idempotencyKey: 'order-17' }, s.admin);
     expect(field.body).toMatchObject({ added: false, tokenId: first.body.tokenId });
     // The same key for another amount names another top-up: refused, not silently merged.
-    expect((await s.post('/v1/admin/topups', { licenseId: 'LIC-IDEM', credits: 41 }, { ...s.admin, 'idempotency-key': 'order-17' })).body.error.code).toBe('ERR_USAGE');
+    expect((await s.post('/v1/admin/topups', { licenseId: 'LIC-IDEM', credits: 41 }, { ...s.admin, 'idempotency-key': 'order-17' })).body.error.code).toBe('ERR_IDEMPOTENCY_CONFLICT');
     // Another key is another top-up.
     expect((await s.post('/v1/admin/topups', { licenseId: 'LIC-IDEM', credits: 40 }, { ...s.admin, 'idempotency-key': 'order-18' })).body.added).toBe(true);
     const usage = await s.get('/v1/admin/usage?licenseId=LIC-IDEM', s.admin);
@@ -166,7 +166,8 @@ describe('license server', () => {
     const renew = await s.ask('renew', a, old, fp({ mi: 'A' }));
     expect((await openLease(renew.body.lease, vendor.publicKeyPem)).licenseKey).toBe(reissued);
     // An older issue cannot replace it.
-    expect((await s.post('/v1/admin/licenses', { license: old }, s.admin)).body.error.code).toBe('ERR_USAGE');
+    const older = await s.post('/v1/admin/licenses', { license: old }, s.admin);
+    expect([older.status, older.body.error.code]).toEqual([409, 'ERR_LICENSE_SUPERSEDED']);
   });
 
   it('deactivation is signed by the installation and frees the activation', async () => {
@@ -190,6 +191,9 @@ describe('license server', () => {
     expect(second.body.error).toMatchObject({ code: 'ERR_ACTIVATIONS_EXHAUSTED', details: { scope: 'user' } });
     expect((await s.post('/v1/admin/users/remove', { licenseId: 'LIC-U', userId: 'ann@example.com' }, s.admin)).status).toBe(200);
     expect((await s.get('/v1/admin/devices?licenseId=LIC-U', s.admin)).body.devices).toEqual([]);
+    // A license this server was never told about: its own code and a 404, not a usage error.
+    const unknown = await s.get('/v1/admin/devices?licenseId=LIC-NEVER', s.admin);
+    expect([unknown.status, unknown.body.error.code]).toEqual([404, 'ERR_LICENSE_NOT_REGISTERED']);
   });
 
   it('container policy: refuse, or accept only an operator-supplied machine id', async () => {
@@ -208,7 +212,7 @@ describe('license server', () => {
     expect((await s.post('/v1/activate', { request: 'LICITR1-AAAA' })).body.error.code).toBe('ERR_KEY_MALFORMED');
     const big = await s.post('/v1/activate', { request: 'x'.repeat(5000) });
     expect(big.status).toBe(413);
-    expect(big.body.error.code).toBe('ERR_KEY_TOO_LARGE');
+    expect(big.body.error.code).toBe('ERR_BODY_TOO_LARGE');
     const wrongType = await s.server.handle(new Request('http://x/v1/activate', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' }));
     expect(wrongType.status).toBe(400);
     expect((await s.get('/v1/activate')).status).toBe(405);

@@ -52,6 +52,21 @@ const ALLOWED_CYCLES: readonly string[] = [
   'node/ledger/credit-ledger.ts -> node/ledger/types.ts -> node/ledger/credit-ledger.ts',
 ];
 
+/** Longest a source file may be, in lines: past this a file holds several concerns (docs/architecture.md). */
+const MAX_LINES = 400;
+
+/**
+ * Files allowed past MAX_LINES, each with its reason. Same rule as ALLOWED: an entry whose file is
+ * back under the limit (or gone) fails the test, so the list can only shrink.
+ */
+const ALLOWED_LONG: readonly string[] = [
+  // The credit ledger and its logs are being rewritten (queue, reconciliation, records: issue #15);
+  // they are split by that rewrite, not moved twice.
+  'node/ledger/credit-ledger.ts',
+  'node/log/append-log.ts',
+  'node/log/durable-log.ts',
+];
+
 interface Edge {
   readonly from: string; // path under src/, e.g. "issuer/issue.ts"
   readonly spec: string; // the specifier as written
@@ -189,6 +204,12 @@ describe('architecture: the layer rules of docs/architecture.md', () => {
     for (const f of ALL.map((p) => relative(SRC, p).split('\\').join('/'))) if (!state.has(f)) visit(f);
     expect(cycles.filter((c) => !ALLOWED_CYCLES.includes(c))).toEqual([]);
     expect(ALLOWED_CYCLES.filter((c) => !cycles.includes(c)), 'allowed cycles that are gone: remove them from ALLOWED_CYCLES').toEqual([]);
+  });
+
+  it(`no source file is over ${MAX_LINES} lines (or is on the allow-list, with its reason)`, () => {
+    const long = ALL.map((f) => ({ path: relative(SRC, f).split('\\').join('/'), lines: readFileSync(f, 'utf8').split('\n').length - 1 })).filter((f) => f.lines > MAX_LINES);
+    expect(long.filter((f) => !ALLOWED_LONG.includes(f.path)).map((f) => `${f.path}: ${f.lines} lines`)).toEqual([]);
+    expect(ALLOWED_LONG.filter((a) => !long.some((f) => f.path === a)), 'files back under the limit: remove them from ALLOWED_LONG').toEqual([]);
   });
 });
 

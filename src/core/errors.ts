@@ -6,10 +6,13 @@
 
 /** Stable error codes. Grouped by the object they concern. */
 export const ERROR_CODES = [
-  // input and usage
+  // input and usage. ERR_USAGE is a caller's mistake only (wrong arguments or options); a refusal
+  // a user can meet in normal use has a code of its own.
   'ERR_USAGE',
   'ERR_IO',
   'ERR_INTERNAL',
+  'ERR_IDEMPOTENCY_CONFLICT',
+  'ERR_BODY_TOO_LARGE',
   // signed envelopes (license keys, leases, top-up tokens, request codes)
   'ERR_KEY_MALFORMED',
   'ERR_KEY_TOO_LARGE',

@@ -5,6 +5,7 @@ import { mapToClaims, type LicenseClaims } from './claims.js';
 import type { ClockGuard } from './clock-guard.js';
 import { decodeClaims, parseEnvelope, toBeSigned, verifySignature, type ParsedEnvelope } from './envelope.js';
 import { LicenseError } from './errors.js';
+import { toClock, type Clock, type LegacyNow, type NowOption } from './clock.js';
 import { keyringNow, toKeyring, type PublicKeyInput } from './keys.js';
 import { featureSets, License, type FeatureSets } from './license.js';
 import { assertReleaseCovered, assertUsable, evaluateStatus } from './policy.js';
@@ -16,8 +17,11 @@ export type MachineCheck = (storedFingerprint: string, licenseId: string) => voi
 export interface VerifyOptions {
   /** Vendor public keys to trust (several during key rotation). */
   readonly publicKeys: PublicKeyInput | readonly PublicKeyInput[];
-  /** Time to evaluate at. Default: the system clock (through `clockGuard` when given). */
-  readonly now?: Date | undefined;
+  /**
+   * The clock to evaluate at (`() => ms`, see {@link Clock}). Default: the system clock (through
+   * `clockGuard` when given). A fixed `Date` still works but is deprecated ({@link LegacyNow}).
+   */
+  readonly now?: NowOption | undefined;
   /** Release date of the running application; refused when after maintenance expiry. */
   readonly releaseDate?: Date | undefined;
   /** Refuses clocks set back; supplies the time to trust. */
@@ -41,12 +45,12 @@ export async function verifyLicense(text: string, options: VerifyOptions): Promi
   if (options === null || typeof options !== 'object' || options.publicKeys === undefined) {
     throw new LicenseError('ERR_USAGE', 'verifyLicense(text, { publicKeys }) needs the vendor public key(s)');
   }
-  for (const k of ['now', 'releaseDate'] as const) {
-    const d = options[k];
-    if (d !== undefined && !(d instanceof Date && Number.isFinite(d.getTime()))) {
-      throw new LicenseError('ERR_USAGE', `verifyLicense option ${k} must be a valid Date, got ${d instanceof Date ? 'an invalid Date' : typeof d}`);
-    }
+  const d = options.releaseDate;
+  if (d !== undefined && !(d instanceof Date && Number.isFinite(d.getTime()))) {
+    throw new LicenseError('ERR_USAGE', `verifyLicense option releaseDate must be a valid Date, got ${d instanceof Date ? 'an invalid Date' : typeof d}`);
   }
+  // A fixed time that is not one is refused before anything else (a caller's mistake).
+  const clock = options.now === undefined ? undefined : toClock(options.now, 'verifyLicense option now');
   const keyring = keyringNow(options.publicKeys) ?? (await toKeyring(options.publicKeys));
   const p = parse(text);
   const pending = verifySignature(p.env, keyring, p.tbs);
@@ -57,7 +61,7 @@ export async function verifyLicense(text: string, options: VerifyOptions): Promi
     p.sets = featureSets(p.claims);
   }
   const { claims } = p;
-  let now = options.now ?? new Date();
+  let now = clock === undefined ? new Date() : new Date(clock());
   if (options.clockGuard !== undefined) now = await options.clockGuard.check(now);
   const report = evaluateStatus(claims, now);
   assertUsable(claims, report);

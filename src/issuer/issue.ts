@@ -3,6 +3,7 @@ import { isPrintableText } from '../core/text.js';
 import { claimsToMap, normalizeInput, type LicenseInput } from '../core/claims.js';
 import { sealEnvelope } from '../core/envelope.js';
 import { LicenseError } from '../core/errors.js';
+import { toClock, type NowOption } from '../core/clock.js';
 import { topUpClaims } from '../core/topup.js';
 import { Fingerprint } from '../core/fingerprint/fingerprint.js';
 import { toSigner, type SigningKeyInput } from './signer.js';
@@ -11,8 +12,11 @@ import { toSigner, type SigningKeyInput } from './signer.js';
 export interface IssueOptions {
   /** The vendor's private key. */
   readonly signingKey: SigningKeyInput;
-  /** Issue time to record (default now). */
-  readonly now?: Date;
+  /**
+   * The clock whose time is recorded as the issue time (`() => ms`; default `Date.now`). A fixed
+   * `Date` still works but is deprecated (`LegacyNow` in the core's clock).
+   */
+  readonly now?: NowOption;
 }
 
 /**
@@ -30,7 +34,7 @@ export async function issueLicense(input: LicenseInput, options: IssueOptions): 
   // A node-lock the verifier cannot read would make a key that never verifies: refuse it here,
   // and sign the one standard form (a pasted fingerprint may carry spaces or line breaks).
   const fingerprint = input.fingerprint === undefined ? undefined : Fingerprint.parse(input.fingerprint).toString();
-  const claims = normalizeInput(fingerprint === undefined ? input : { ...input, fingerprint }, options.now);
+  const claims = normalizeInput(fingerprint === undefined ? input : { ...input, fingerprint }, issuedAt(options));
   return sealEnvelope('license', claimsToMap(claims), toSigner(options.signingKey));
 }
 
@@ -51,5 +55,10 @@ export async function issueTopUp(input: TopUpInput, options: IssueOptions): Prom
   if (input.tokenId !== undefined && !isPrintableText(input.tokenId, 128)) throw new LicenseError('ERR_USAGE', 'a top-up token id must be 1 to 128 printable characters');
   if (!Number.isInteger(credits) || credits < 1 || credits > 0xffffffff) throw new LicenseError('ERR_USAGE', 'top-up credits must be a whole number from 1 to 4294967295');
   const tokenId = input.tokenId ?? `TOP-${Array.from(globalThis.crypto.getRandomValues(new Uint8Array(10)), (b) => b.toString(16).padStart(2, '0')).join('').toUpperCase()}`;
-  return sealEnvelope('topup', topUpClaims({ tokenId, licenseId, credits, issuedAt: options.now ?? new Date() }), toSigner(options.signingKey));
+  return sealEnvelope('topup', topUpClaims({ tokenId, licenseId, credits, issuedAt: issuedAt(options) }), toSigner(options.signingKey));
+}
+
+/** The issue time to record: the options' clock read once. */
+function issuedAt(options: IssueOptions): Date {
+  return new Date(toClock(options.now, 'the issue option now')());
 }

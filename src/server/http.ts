@@ -148,9 +148,9 @@ export function serveHttp(
           const r = await toRequest(req, host, max);
           if (r === 'too-large') {
             res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
-            res.end(JSON.stringify({ ok: false, error: { code: 'ERR_KEY_TOO_LARGE', message: `the request body is larger than ${max} bytes` } }));
+            res.end(JSON.stringify({ ok: false, error: { code: 'ERR_BODY_TOO_LARGE', message: `the request body is larger than ${max} bytes; send only the request code (and credentials), or raise maxBodyBytes` } }));
             req.destroy();
-            log?.({ time: new Date(), method: req.method ?? '-', path: pathOf(req.url), status: 413, ms: performance.now() - t0, code: 'ERR_KEY_TOO_LARGE', client: socket.remoteAddress });
+            log?.({ time: new Date(), method: req.method ?? '-', path: pathOf(req.url), status: 413, ms: performance.now() - t0, code: 'ERR_BODY_TOO_LARGE', client: socket.remoteAddress });
             return;
           }
           busy.add(socket);

@@ -3,6 +3,7 @@
  * admin tokens per client. Each is a {@link TokenBuckets}; a refusal is `ERR_RATE_LIMITED` with
  * `details.retryAfterSeconds` (the server adds the `Retry-After` header).
  */
+import type { Clock } from '../core/clock.js';
 import { LicenseError } from '../core/errors.js';
 import { clientKey } from './client-address.js';
 import { checkLimit, TokenBuckets, type RateLimit, type Take } from './rate-limit.js';
@@ -47,7 +48,7 @@ export class ServerLimits {
   private readonly perLicense: TokenBuckets | undefined;
   private readonly adminFailures: TokenBuckets | undefined;
 
-  constructor(options: RateLimitOptions | false | undefined, now: () => number) {
+  constructor(options: RateLimitOptions | false | undefined, now: Clock) {
     const o: RateLimitOptions = options === false ? { perClient: false, perLicense: false, adminFailures: false } : (options ?? {});
     if (typeof o !== 'object') throw new LicenseError('ERR_USAGE', 'rateLimit must be an object ({ perClient, perLicense, adminFailures }) or false');
     const make = (limit: RateLimit | false | undefined, fallback: RateLimit, name: string) => {

@@ -4,6 +4,7 @@
  * license, failed admin tokens per client); see `rateLimit` in `LicenseServerOptions`.
  */
 import { LicenseError } from '../core/errors.js';
+import { toClock, type Clock } from '../core/clock.js';
 
 /** A rate: `requests` every `perSeconds`, with bursts of up to `burst`. */
 export interface RateLimit {
@@ -21,7 +22,7 @@ export type Take = { readonly ok: true } | { readonly ok: false; readonly retryA
 /** Options of {@link TokenBuckets}. */
 export interface TokenBucketsOptions {
   /** Milliseconds since any fixed origin (default `Date.now`); a clock that steps back refills nothing. */
-  readonly now?: (() => number) | undefined;
+  readonly now?: Clock | undefined;
   /**
    * Keys tracked at most (default 50,000). Past it the longest-unused key is forgotten (it starts
    * again with a full bucket), so memory stays bounded whatever the number of clients.
@@ -50,7 +51,7 @@ export class TokenBuckets {
   private readonly rate: number;
   /** A bucket untouched this long is full again: the same as no bucket, so it is dropped. */
   private readonly fullAfterMs: number;
-  private readonly now: () => number;
+  private readonly now: Clock;
   private readonly maxKeys: number;
   /** In order of last use (a touched key moves to the end), so idle keys are at the front. */
   private readonly buckets = new Map<string, Bucket>();
@@ -60,7 +61,7 @@ export class TokenBuckets {
     this.burst = limit.burst ?? limit.requests;
     this.rate = limit.requests / (limit.perSeconds * 1000);
     this.fullAfterMs = this.burst / this.rate;
-    this.now = options.now ?? Date.now;
+    this.now = toClock(options.now);
     this.maxKeys = options.maxKeys ?? 50_000;
     if (!Number.isSafeInteger(this.maxKeys) || this.maxKeys < 1) throw new LicenseError('ERR_USAGE', `maxKeys must be a whole number >= 1, got ${String(options.maxKeys)}`);
   }

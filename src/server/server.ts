@@ -1,28 +1,24 @@
 /**
  * The vendor's license server as a fetch-style handler: `(Request) => Promise<Response>`, JSON in
  * and out. Installations call the exchange endpoints with signed request codes; administrators call
- * `/v1/admin/*` with a bearer token. Every refusal is `{ ok: false, error: { code, message } }`
- * with the library's codes.
+ * `/v1/admin/*` with a bearer token (admin-routes.ts). Every refusal is
+ * `{ ok: false, error: { code, message } }` with the library's codes (responses.ts); input is read
+ * by request-body.ts.
  */
-import { isPrintableText } from '../core/text.js';
 import { timingSafeEqual } from 'node:crypto';
 import { utf8 } from '../core/bytes.js';
 import { sha256Digest } from '../node/digest.js';
 import { ERROR_CODES, LicenseError, isLicenseError, type LicenseErrorCode } from '../core/errors.js';
-import type { JsonObject, JsonValue, Store } from '../core/store.js';
+import type { JsonObject, Store } from '../core/store.js';
 import { openStoreLazily } from './open-store.js';
-import { readVerifiedLog } from '../core/admin/audit-chain.js';
-import { parseRangeText } from '../core/admin/range.js';
-import { computeReport } from '../core/admin/report.js';
-import { LicenseUserCredentials } from './auth/credentials.js';
-import { acceptablePassword } from './auth/password.js';
-import { licenseTotal } from './consumption.js';
-import { KINDS, Vendor, type UserCredentials, type VendorOptions } from './vendor.js';
-import { accessLogSink, logOperator, type AccessLogEntry, type AccessLogOption } from './access-log.js';
+import { Vendor, type VendorOptions } from './vendor.js';
+import { accessLogSink, type AccessLogEntry, type AccessLogOption } from './access-log.js';
 import { clientAddress } from './client-address.js';
 import type { ClientInfo, HttpTimeouts } from './http.js';
 import { ServerLimits, type RateLimitOptions } from './limits.js';
-import { publicError } from './public-error.js';
+import { adminRoutes, type Route } from './admin-routes.js';
+import { credentials, readJson, str, usage } from './request-body.js';
+import { fail, json } from './responses.js';
 
 /** Options of {@link createLicenseServer}. */
 export interface LicenseServerOptions extends Omit<VendorOptions, 'store'> {
@@ -101,96 +97,6 @@ export interface LicenseServer {
   readonly vendor: Vendor;
 }
 
-const STATUS: Partial<Record<LicenseErrorCode, number>> = {
-  ERR_USAGE: 400,
-  ERR_UNAUTHORIZED: 401,
-  ERR_USER_NOT_FOUND: 404,
-  ERR_ACTIVATION_NOT_FOUND: 404,
-  ERR_ACTIVATIONS_EXHAUSTED: 409,
-  ERR_USERS_EXHAUSTED: 409,
-  ERR_SEATS_EXHAUSTED: 409,
-  ERR_SEAT_CONFLICT: 409,
-  ERR_TRANSFERS_EXHAUSTED: 409,
-  ERR_EXCHANGE_REPLAYED: 409,
-  ERR_USER_AUTH_REQUIRED: 401,
-  ERR_USER_AUTH_FAILED: 401,
-  ERR_RATE_LIMITED: 429,
-  ERR_STORE_POISONED: 503,
-  ERR_KEY_TOO_LARGE: 413,
-  ERR_STORE_UNAVAILABLE: 503,
-  ERR_STORE_CORRUPT: 500,
-  ERR_INTERNAL: 500,
-};
-
-function json(status: number, body: Record<string, unknown>): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' } });
-}
-
-/**
- * The refusal sent for `e`. The server's own failures (store, disk, bugs) are sent as a fixed
- * message without details and logged in full for the operator; every other message loses any
- * absolute path. Never a stack trace.
- */
-function fail(e: unknown): Response {
-  const err = isLicenseError(e) ? e : new LicenseError('ERR_INTERNAL', 'the license server failed unexpectedly; see its log');
-  const shown = publicError(err);
-  if (shown.internal) logOperator(`answered ${err.code} to a client; the error was:`, e);
-  const status = shown.status ?? STATUS[err.code] ?? (err.code.startsWith('ERR_KEY_') || err.code.startsWith('ERR_EXCHANGE_') || err.code.startsWith('ERR_FINGERPRINT') ? 400 : 403);
-  const res = json(status, { ok: false, error: shown.error });
-  const retry = err.details.retryAfterSeconds;
-  if (err.code === 'ERR_RATE_LIMITED' && typeof retry === 'number') res.headers.set('retry-after', String(retry));
-  return res;
-}
-
-const usage = (why: string) => new LicenseError('ERR_USAGE', why);
-
-/** Read the body as JSON, refusing more than `max` bytes without buffering it all. */
-async function readJson(req: Request, max: number): Promise<JsonObject> {
-  const type = req.headers.get('content-type') ?? '';
-  if (!/^application\/json\b/i.test(type)) throw usage('send the body as application/json');
-  const declared = Number(req.headers.get('content-length') ?? NaN);
-  if (declared > max) throw new LicenseError('ERR_KEY_TOO_LARGE', `the request body is ${declared} bytes; this server accepts at most ${max}`);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (req.body !== null) {
-    const reader = req.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > max) {
-        await reader.cancel().catch(() => undefined);
-        throw new LicenseError('ERR_KEY_TOO_LARGE', `the request body is larger than ${max} bytes`);
-      }
-      chunks.push(value);
-    }
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw usage('the request body is not valid JSON');
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw usage('the request body must be a JSON object');
-  return parsed as JsonObject;
-}
-
-function str(body: JsonObject, field: string, optional?: false): string;
-function str(body: JsonObject, field: string, optional: true): string | undefined;
-function str(body: JsonObject, field: string, optional = false): string | undefined {
-  const v = body[field];
-  if (v === undefined && optional) return undefined;
-  if (typeof v !== 'string' || v === '' || v.length > 16_384) throw usage(`"${field}" must be a non-empty string`);
-  return v;
-}
-
-function int(body: JsonObject, field: string, optional = false): number | undefined {
-  const v = body[field];
-  if (v === undefined && optional) return undefined;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw usage(`"${field}" must be a whole number >= 0`);
-  return v;
-}
-
 const digest = (s: string) => sha256Digest(utf8(s));
 
 /**
@@ -231,8 +137,6 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     }
   };
 
-  const licenseOf = async (licenseId: string) => (await vendor.license(licenseId)).license;
-
   const exchange = async (op: string, body: JsonObject): Promise<Record<string, unknown>> => {
     const { openRequest } = await import('../core/exchange/request.js');
     const req = await openRequest(str(body, 'request'));
@@ -248,7 +152,7 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     return a as Record<string, unknown>;
   };
 
-  const routes: Record<string, (req: Request, url: URL) => Promise<Record<string, unknown>>> = {
+  const routes: Record<string, Route> = {
     'GET /v1/health': async () => ({ time: new Date(vendor.now()).toISOString(), kid: vendor.signer.kid }),
     // For load balancers and monitors: 200 with no body (handle() drops the body of every HEAD answer).
     'HEAD /v1/health': async () => ({ time: new Date(vendor.now()).toISOString(), kid: vendor.signer.kid }),
@@ -257,94 +161,7 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     'POST /v1/deactivate': async (req) => exchange('deactivate', await readJson(req, max)),
     'POST /v1/usage': async (req) => exchange('usage', await readJson(req, max)),
     'POST /v1/topup': async (req) => exchange('topup', await readJson(req, max)),
-    'POST /v1/admin/licenses': async (req) => {
-      const license = await vendor.verifyKey(str(await readJson(req, max), 'license'));
-      await vendor.register(license, 'admin');
-      return { licenseId: license.id, issuedAt: license.issuedAt.toISOString() };
-    },
-    'GET /v1/admin/devices': async (_req, url) => {
-      const license = await licenseOf(query(url, 'licenseId'));
-      const acts = vendor.activations(license, 'admin');
-      return { licenseId: license.id, usage: await acts.usage(), devices: (await acts.devices()).map((a) => ({ ...a, activatedAt: a.activatedAt.toISOString(), validatedAt: a.validatedAt.toISOString() })) };
-    },
-    'POST /v1/admin/devices/reset': async (req) => {
-      const b = await readJson(req, max);
-      const license = await licenseOf(str(b, 'licenseId'));
-      if (b.countTransfer !== undefined && typeof b.countTransfer !== 'boolean') throw usage('"countTransfer" must be true or false');
-      const users = await vendor.activations(license, 'admin').resetDevice(str(b, 'deviceId'), { countTransfer: b.countTransfer !== false });
-      return { licenseId: license.id, deviceId: b.deviceId, users };
-    },
-    'POST /v1/admin/users': async (req) => {
-      const b = await readJson(req, max);
-      const license = await licenseOf(str(b, 'licenseId'));
-      const acts = vendor.activations(license, 'admin');
-      const userId = str(b, 'userId');
-      const own = int(b, 'maxActivations', true);
-      if (b.mustChange !== undefined && typeof b.mustChange !== 'boolean') throw usage('"mustChange" must be true or false');
-      const password = str(b, 'password', true);
-      if (password !== undefined) acceptablePassword(password); // refused before the user is added: a refusal changes nothing
-      let user = await acts.addUser(userId, own === undefined ? {} : { maxActivations: own });
-      if (own !== undefined && user.maxActivations !== own) user = await acts.setUserLimit(userId, own);
-      // The initial password the license's administrator gives the user (stored only as a scrypt hash).
-      if (password !== undefined) await new LicenseUserCredentials(vendor.store, license.id, { now: vendor.now }).setPassword(userId, password, { mustChange: b.mustChange !== false, actor: 'admin' });
-      return { licenseId: license.id, user: { ...user, createdAt: user.createdAt.toISOString() }, passwordSet: password !== undefined };
-    },
-    'POST /v1/admin/users/remove': async (req) => {
-      const b = await readJson(req, max);
-      const license = await licenseOf(str(b, 'licenseId'));
-      await vendor.activations(license, 'admin').removeUser(str(b, 'userId'));
-      return { licenseId: license.id, removed: b.userId };
-    },
-    'POST /v1/admin/users/reset': async (req) => {
-      const b = await readJson(req, max);
-      const license = await licenseOf(str(b, 'licenseId'));
-      const devices = await vendor.activations(license, 'admin').resetUser(str(b, 'userId'));
-      return { licenseId: license.id, userId: b.userId, devices };
-    },
-    'POST /v1/admin/topups': async (req) => {
-      const b = await readJson(req, max);
-      const license = await licenseOf(str(b, 'licenseId'));
-      const idempotencyKey = idempotency(req, b);
-      // A signed token carries its own id (stored once already); a key names a top-up to sign.
-      if (b.token !== undefined && idempotencyKey !== undefined) throw usage('an idempotency key goes with {licenseId, credits}; a signed token is already deduplicated by its own id');
-      const grant = b.token !== undefined ? { token: str(b, 'token') } : { credits: int(b, 'credits') as number };
-      const r = await vendor.topUp(license, { ...grant, ...(idempotencyKey === undefined ? {} : { idempotencyKey }), source: b.source === 'auto' ? 'auto' : 'manual', actor: 'admin' });
-      return { licenseId: license.id, ...r };
-    },
-    'GET /v1/admin/usage': async (_req, url) => {
-      const license = await licenseOf(query(url, 'licenseId'));
-      const acts = vendor.activations(license, 'admin');
-      const installs = await vendor.store.read(license.id, (r) => r.list(KINDS.installation));
-      const topups = await vendor.store.read(license.id, (r) => r.list(KINDS.topup));
-      const consumed = Math.max(await vendor.store.read(license.id, licenseTotal), license.carriedCredits);
-      const toppedUp = topups.reduce((n, e) => n + (typeof e.value.credits === 'number' ? e.value.credits : 0), 0);
-      const seats: Record<string, JsonValue> = {};
-      for (const e of installs) if (e.value.seats !== null && e.value.seats !== undefined) seats[e.key] = e.value.seats;
-      return {
-        licenseId: license.id,
-        activations: await acts.usage(),
-        credits: { licensed: license.credits ?? null, toppedUp, consumed },
-        seatsLicensed: license.seats,
-        seatsReported: seats,
-      };
-    },
-    'GET /v1/admin/events': async (_req, url) => {
-      const licenseId = query(url, 'licenseId');
-      const after = wholeNumber(url, 'afterSeq');
-      const events = await vendor.store.events(licenseId, after === undefined ? {} : { afterSeq: after });
-      return { licenseId, events };
-    },
-  };
-  routes['GET /v1/admin/reports'] = async (_req, url) => {
-    const license = await licenseOf(query(url, 'licenseId'));
-    // The one range parser, shared with `licit report`: same input, same refusals.
-    const param = (name: string) => url.searchParams.get(name) ?? undefined;
-    const spec = parseRangeText({ range: param('range'), at: param('at'), from: param('from'), to: param('to') }, { default: 'month' });
-    return { report: await computeReport(vendor.store, license.id, spec, { now: vendor.now(), licensed: license.seats, maxActivations: license.maxActivations, maxUsers: license.maxUsers, verify: url.searchParams.get('verify') === 'true' }) };
-  };
-  routes['GET /v1/admin/log'] = async (_req, url) => {
-    const log = await readVerifiedLog(vendor.store, query(url, 'licenseId'));
-    return { licenseId: log.licenseId, head: log.head, events: log.events };
+    ...adminRoutes(vendor, max),
   };
 
   const limits = new ServerLimits(options.rateLimit, vendor.now);
@@ -402,30 +219,6 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
   return { handle, listen, vendor };
 }
 
-/** The license user's credentials sent beside the request code: `{ "credentials": { "password" | "idToken" } }`. */
-function credentials(body: JsonObject): UserCredentials | undefined {
-  const c = body.credentials;
-  if (c === undefined) return undefined;
-  if (c === null || typeof c !== 'object' || Array.isArray(c)) throw usage('"credentials" must be an object with "password" or "idToken"');
-  const password = str(c, 'password', true);
-  const idToken = str(c, 'idToken', true);
-  if (password === undefined && idToken === undefined) throw usage('"credentials" must hold "password" or "idToken"');
-  return { password, idToken };
-}
-
-/**
- * The idempotency key of a request: the `Idempotency-Key` header or the `idempotencyKey` body field
- * (1 to 128 printable characters; when both are given they must agree).
- */
-function idempotency(req: Request, body: JsonObject): string | undefined {
-  const header = req.headers.get('idempotency-key') ?? undefined;
-  const field = body.idempotencyKey === undefined ? undefined : str(body, 'idempotencyKey');
-  if (header !== undefined && field !== undefined && header !== field) throw usage('the Idempotency-Key header and the "idempotencyKey" field differ; send one');
-  const key = header ?? field;
-  if (key !== undefined && !isPrintableText(key, 128)) throw usage('an idempotency key is 1 to 128 printable characters');
-  return key;
-}
-
 /** The exchange endpoints, which the rate limits count. */
 const EXCHANGE_PATHS = new Set(['/v1/activate', '/v1/renew', '/v1/deactivate', '/v1/usage', '/v1/topup']);
 
@@ -436,20 +229,6 @@ function safePath(url: string): string {
   } catch {
     return '-';
   }
-}
-
-function query(url: URL, name: string): string {
-  const v = url.searchParams.get(name);
-  if (v === null || v === '') throw usage(`query parameter "${name}" is required`);
-  return v;
-}
-
-/** An optional whole-number query parameter; anything else ("abc", "-1", "1.5") is a 400, never read as 0. */
-function wholeNumber(url: URL, name: string): number | undefined {
-  const v = url.searchParams.get(name);
-  if (v === null) return undefined;
-  if (!/^\d{1,15}$/.test(v)) throw usage(`query parameter "${name}" must be a whole number >= 0, got ${JSON.stringify(v)}`);
-  return Number(v);
 }
 
 /**

@@ -21,6 +21,7 @@
  */
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { LicenseError } from '../core/errors.js';
+import { toClock, type Clock, type NowOption } from '../core/clock.js';
 import type { AuditEvent, JsonObject, Store } from '../core/store.js';
 import type { EventKind } from '../core/audit-event.js';
 
@@ -69,8 +70,8 @@ export interface WebhookOptions {
   readonly onError?: ((failure: { endpoint: string; licenseId: string; seq: number; error: string; retryInMs: number }) => void) | undefined;
   /** `fetch` to deliver with (tests). */
   readonly fetch?: typeof fetch | undefined;
-  /** Clock for the signature timestamp (tests). */
-  readonly now?: (() => number) | undefined;
+  /** The clock for the signature timestamp (`() => ms`, default `Date.now`; tests pass their own). */
+  readonly now?: Clock | undefined;
 }
 
 /** The JSON body of one delivery. */
@@ -128,7 +129,7 @@ export class WebhookDispatcher {
   readonly #scanMs: number;
   readonly #batch: number;
   readonly #fetch: typeof fetch;
-  readonly #now: () => number;
+  readonly #now: Clock;
   readonly #onError: NonNullable<WebhookOptions['onError']>;
   /** Licenses with work to look at, and the one running pass per license. */
   readonly #dirty = new Set<string>();
@@ -165,7 +166,7 @@ export class WebhookDispatcher {
     this.#scanMs = options.scanMs ?? 60_000;
     this.#batch = options.batch ?? 100;
     this.#fetch = options.fetch ?? fetch;
-    this.#now = options.now ?? Date.now;
+    this.#now = toClock(options.now);
     this.#onError =
       options.onError ??
       ((f) => process.stderr.write(`${new Date().toISOString()} licit webhooks: delivery ${f.licenseId}:${f.seq} to ${f.endpoint} failed (${f.error}); retrying in ${Math.round(f.retryInMs / 1000)} s\n`));
@@ -310,7 +311,16 @@ function signature(secret: Uint8Array, t: number, body: string): string {
  * })
  * ```
  */
-export function verifyWebhook(body: string, header: string | null | undefined, secret: string | Uint8Array, options: { toleranceSeconds?: number; now?: number } = {}): WebhookDelivery {
+export function verifyWebhook(
+  body: string,
+  header: string | null | undefined,
+  secret: string | Uint8Array,
+  options: {
+    toleranceSeconds?: number;
+    /** The clock to check the signing time against (`() => ms`, default `Date.now`); a fixed number of ms is deprecated (`LegacyNow`). */
+    now?: NowOption;
+  } = {},
+): WebhookDelivery {
   const parts = Object.fromEntries((header ?? '').split(',').map((p) => p.trim().split('=', 2) as [string, string]));
   const t = Number(parts.t);
   const given = parts.v1 ?? '';
@@ -320,7 +330,7 @@ export function verifyWebhook(body: string, header: string | null | undefined, s
   if (!Number.isSafeInteger(t) || !ok) {
     throw new LicenseError('ERR_WEBHOOK_SIGNATURE', 'the webhook delivery is not signed with this secret (or its body was changed on the way); check the secret and verify the raw body');
   }
-  const now = Math.floor((options.now ?? Date.now()) / 1000);
+  const now = Math.floor(toClock(options.now, 'verifyWebhook option now')() / 1000);
   if (Math.abs(now - t) > (options.toleranceSeconds ?? 300)) {
     throw new LicenseError('ERR_WEBHOOK_SIGNATURE', `the webhook delivery was signed at ${new Date(t * 1000).toISOString()}, too far from now: a replay, or a clock that is off`, { signedAt: t });
   }

@@ -6,91 +6,32 @@
  */
 import { LicenseCounter } from './base.js';
 import { LicenseError } from '../errors.js';
-import { once, type ResultCodec } from './once.js';
+import { once } from './once.js';
 import { checkId, type JsonObject, type StoreTx } from '../store.js';
 import { normalizeUserId } from '../user-id.js';
 import { auditEvent, type SeatAuditEvent } from './audit.js';
 import { readCounters, writeCounters, type Counters } from './counters.js';
 import type { ActOptions } from './limits.js';
+import {
+  ACT,
+  ACTIVATION,
+  actKey,
+  activationNotFound,
+  activationRecord,
+  checkInfo,
+  NOTHING,
+  parseActivation,
+  parseUser,
+  USER,
+  userNotFound,
+  USERS,
+  type Activation,
+  type ActivationUsage,
+  type LicenseUser,
+  type UserRecord,
+} from './activation-records.js';
 
-/** A license user. */
-export interface LicenseUser {
-  /** The user's id, as given to {@link Activations.addUser}. */
-  readonly userId: string;
-  /** When the user was added. */
-  readonly createdAt: Date;
-  /** Devices this user may activate (its own limit, else the license's `maxUserActivations`); undefined = no per-user limit. */
-  readonly maxActivations: number | undefined;
-  /** Devices active now. */
-  readonly activations: number;
-}
-
-/** One device activated by one user. */
-export interface Activation {
-  /** The license user who activated the device. */
-  readonly userId: string;
-  /** The device's id (e.g. a fingerprint string or a host name), as the caller gave it. */
-  readonly deviceId: string;
-  /** When the device was first activated for this user (a transfer starts it again). */
-  readonly activatedAt: Date;
-  /** Last time the device checked in ({@link Activations.validate}); equals `activatedAt` until then. */
-  readonly validatedAt: Date;
-  /** What the caller recorded about the device (host name, OS, …). */
-  readonly info: JsonObject;
-}
-
-/** Counts against the license's limits; a `licensed` of undefined means unlimited. */
-export interface ActivationUsage {
-  /** License users. */
-  readonly users: {
-    /** The license's `maxUsers`; undefined = unlimited. */
-    readonly licensed: number | undefined;
-    /** License users that exist now. */
-    readonly inUse: number;
-  };
-  /** Device activations, all users together. */
-  readonly activations: {
-    /** The license's `maxActivations`; undefined = unlimited. */
-    readonly licensed: number | undefined;
-    /** Devices active now. */
-    readonly inUse: number;
-  };
-  /** Transfers (device moves and counted device resets) over the license's life. */
-  readonly transfers: {
-    /** The license's `maxTransfers`; undefined = unlimited. */
-    readonly licensed: number | undefined;
-    /** Transfers made so far (never decreases). */
-    readonly used: number;
-  };
-}
-
-const USER = 'user';
-const ACT = 'activation';
-const MAX_INFO_BYTES = 4096;
-const actKey = (userId: string, deviceId: string) => `${userId}\n${deviceId}`;
-
-interface UserRecord {
-  createdAt: string;
-  /** Explicit per-user limit, or null to follow the license. */
-  maxActivations: number | null;
-  activations: number;
-}
-
-function parseUser(userId: string, v: JsonObject): UserRecord {
-  const { createdAt, maxActivations, activations } = v;
-  if (typeof createdAt !== 'string' || typeof activations !== 'number' || !(maxActivations === null || typeof maxActivations === 'number')) {
-    throw new LicenseError('ERR_STORE_CORRUPT', `the license user record of "${userId}" is malformed; restore the store from a backup`, { userId });
-  }
-  return { createdAt, maxActivations, activations };
-}
-
-function parseActivation(v: JsonObject): Activation {
-  const { user, device, activatedAt, validatedAt, info } = v;
-  if (typeof user !== 'string' || typeof device !== 'string' || typeof activatedAt !== 'string' || typeof validatedAt !== 'string' || typeof info !== 'object' || info === null || Array.isArray(info)) {
-    throw new LicenseError('ERR_STORE_CORRUPT', 'an activation record is malformed; reset the device or restore the store from a backup');
-  }
-  return { userId: user, deviceId: device, activatedAt: new Date(activatedAt), validatedAt: new Date(validatedAt), info };
-}
+export type { Activation, ActivationUsage, LicenseUser } from './activation-records.js';
 
 /**
  * License users and device activations of one license.
@@ -406,38 +347,4 @@ export class Activations extends LicenseCounter {
   private toUser(userId: string, r: UserRecord): LicenseUser {
     return { userId, createdAt: new Date(r.createdAt), maxActivations: r.maxActivations ?? this.license.maxUserActivations, activations: r.activations };
   }
-}
-
-/** Activations as idempotency results. */
-const ACTIVATION: ResultCodec<Activation> = { encode: (a) => activationRecord(a), decode: (j) => parseActivation(j as JsonObject) };
-/** Operations without a result. */
-const NOTHING: ResultCodec<void> = { encode: () => null, decode: () => undefined };
-/** Lists of ids (users of a reset device). */
-const USERS: ResultCodec<string[]> = { encode: (ids) => [...ids], decode: (j) => (Array.isArray(j) ? j.filter((x): x is string => typeof x === 'string') : []) };
-
-function activationRecord(a: Activation): JsonObject {
-  return { user: a.userId, device: a.deviceId, activatedAt: a.activatedAt.toISOString(), validatedAt: a.validatedAt.toISOString(), info: a.info };
-}
-
-function checkInfo(info: JsonObject | undefined): JsonObject {
-  if (info === undefined) return {};
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(info);
-  } catch {
-    text = undefined;
-  }
-  if (typeof info !== 'object' || info === null || Array.isArray(info) || text === undefined) throw new LicenseError('ERR_USAGE', 'device info must be a JSON object');
-  // PostgreSQL text and jsonb cannot hold NUL; refuse it in every store alike.
-  if (text.includes('\\u0000')) throw new LicenseError('ERR_USAGE', 'device info must not contain NUL characters');
-  if (text.length > MAX_INFO_BYTES) throw new LicenseError('ERR_USAGE', `device info is ${text.length} characters of JSON; keep it under ${MAX_INFO_BYTES}`);
-  return JSON.parse(text) as JsonObject;
-}
-
-function userNotFound(userId: string): LicenseError {
-  return new LicenseError('ERR_USER_NOT_FOUND', `"${userId}" is not a user of this license; add the user first`, { userId });
-}
-
-function activationNotFound(userId: string, deviceId: string): LicenseError {
-  return new LicenseError('ERR_ACTIVATION_NOT_FOUND', `"${userId}" has not activated device "${deviceId}"`, { userId, deviceId });
 }

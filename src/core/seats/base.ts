@@ -3,6 +3,7 @@
  * count in, the license limits, the clock and the actor recorded in audit events.
  */
 import { withAuditChain } from '../admin/chained-store.js';
+import { toClock, type Clock } from '../clock.js';
 import { LicenseError } from '../errors.js';
 import type { Store } from '../store.js';
 import { checkLimits, type SeatLimits, type SeatOptions } from './limits.js';
@@ -14,7 +15,7 @@ export abstract class LicenseCounter {
   /** The license limits, checked once by {@link checkLimits} at construction. */
   protected readonly license: SeatLimits;
   /** Clock in milliseconds since the epoch (default `Date.now`). */
-  protected readonly now: () => number;
+  protected readonly now: Clock;
   /** Actor recorded in audit events when a call gives none (default `"app"`). */
   protected readonly actor: string;
 
@@ -26,7 +27,7 @@ export abstract class LicenseCounter {
     if (license === null || typeof license !== 'object') throw new LicenseError('ERR_USAGE', 'the license (a verified License, or its limits) is required');
     this.store = withAuditChain(store);
     this.license = checkLimits(license);
-    this.now = options.now ?? Date.now;
+    this.now = toClock(options.now);
     this.actor = options.actor ?? 'app';
   }
 }

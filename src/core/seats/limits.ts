@@ -2,6 +2,7 @@
  * What a license allows, as the seat logic needs it. A verified `License` satisfies this type as
  * it is; tests pass a plain object so they need no signed key.
  */
+import type { Clock } from '../clock.js';
 import { LicenseError } from '../errors.js';
 import { checkId } from '../store.js';
 import type { License } from '../license.js';
@@ -26,7 +27,7 @@ export type SeatLimits = Pick<License, 'id' | 'seats'> & Partial<Pick<License, '
 /** Options shared by every seat-side manager. */
 export interface SeatOptions {
   /** Clock in milliseconds since the epoch (default `Date.now`); tests and trusted-time callers pass their own. */
-  readonly now?: () => number;
+  readonly now?: Clock;
   /** Who acts when a call does not say (default `"app"`); recorded in every audit event. */
   readonly actor?: string;
 }
@@ -39,7 +40,7 @@ export interface ActOptions {
    * Makes a retry safe: the first call with this key (1 to 128 printable characters) acts and its
    * result is stored with it in the same transaction; a later call with the key and the same
    * arguments returns that result without acting again (also after an error, a reopen or in another
-   * process); the key with other arguments is `ERR_USAGE`.
+   * process); the key with other arguments is `ERR_IDEMPOTENCY_CONFLICT`.
    */
   readonly idempotencyKey?: string;
 }

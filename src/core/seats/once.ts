@@ -20,7 +20,7 @@ export interface ResultCodec<T> {
 /**
  * Run `run` once per `key` within `tx`: without a key it simply runs; with a key seen before for
  * the same operation and arguments, the stored result is returned and nothing runs; the same key
- * with another operation or other arguments is `ERR_USAGE` (it names a different change).
+ * with another operation or other arguments is `ERR_IDEMPOTENCY_CONFLICT` (it names a different change).
  */
 export async function once<T>(tx: StoreTx, key: string | undefined, op: string, args: JsonObject, codec: ResultCodec<T>, run: () => Promise<T>): Promise<T> {
   if (key === undefined) return run();
@@ -28,7 +28,7 @@ export async function once<T>(tx: StoreTx, key: string | undefined, op: string, 
   const prior = await tx.get(IDEMPOTENCY_KIND, key);
   if (prior !== undefined) {
     if (prior.op !== op || JSON.stringify(prior.args) !== JSON.stringify(args)) {
-      throw new LicenseError('ERR_USAGE', `the idempotency key "${key}" was already used for ${String(prior.op)} ${JSON.stringify(prior.args)}; use a new key for a different change`, { idempotencyKey: key, op: String(prior.op) });
+      throw new LicenseError('ERR_IDEMPOTENCY_CONFLICT', `the idempotency key "${key}" was already used for ${String(prior.op)} ${JSON.stringify(prior.args)}; use a new key for a different change`, { idempotencyKey: key, op: String(prior.op) });
     }
     return codec.decode(prior.result ?? null);
   }

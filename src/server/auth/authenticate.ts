@@ -4,6 +4,7 @@
  * selects nothing: it comes from a verified ID token, or it comes with the user's password.
  */
 import { withAuditChain } from '../../core/admin/chained-store.js';
+import { toClock, type Clock } from '../../core/clock.js';
 import { LicenseError } from '../../core/errors.js';
 import { checkId, type Store } from '../../core/store.js';
 import { LicenseUserCredentials, type CredentialOptions } from './credentials.js';
@@ -41,7 +42,7 @@ export interface AuthenticateUserContext {
   /** Verifies ID tokens (from {@link createIdTokenVerifier}); required when `mode` accepts them. */
   readonly idTokenVerifier?: IdTokenVerifier | undefined;
   /** Clock in ms (default `Date.now`). */
-  readonly now?: (() => number) | undefined;
+  readonly now?: Clock | undefined;
   /** Who is signing in, for the audit trail (e.g. `"installation:<id>"`; default the user id, else `"anonymous"`). */
   readonly actor?: string | undefined;
   /** Lockout settings for passwords (default 5 failures, 15 minutes). */
@@ -142,7 +143,7 @@ export async function authenticateUser(ctx: AuthenticateUserContext): Promise<Au
 }
 
 async function auditTokenFailure(ctx: AuthenticateUserContext, actor: string, e: LicenseError): Promise<void> {
-  const at = new Date((ctx.now ?? Date.now)()).toISOString();
+  const at = new Date(toClock(ctx.now)()).toISOString();
   const reason = typeof e.details.reason === 'string' ? e.details.reason : 'unknown';
   await withAuditChain(ctx.store).transaction(ctx.licenseId, async (tx) => {
     tx.append({ at, actor, kind: 'user.auth-failed', details: { user: ctx.userId ?? null, method: 'id-token', reason } });

@@ -7,6 +7,7 @@
  * though the check then throws.
  */
 import { withAuditChain } from '../../core/admin/chained-store.js';
+import { toClock, type Clock } from '../../core/clock.js';
 import { LicenseError } from '../../core/errors.js';
 import { checkId, type JsonObject, type Store } from '../../core/store.js';
 import { normalizeUserId } from '../../core/user-id.js';
@@ -22,7 +23,7 @@ export { USER_AUTH_KINDS, type UserAuthKind } from '../../core/audit-event.js';
 /** Options of {@link LicenseUserCredentials}. */
 export interface CredentialOptions {
   /** Clock in milliseconds since the epoch (default `Date.now`). */
-  readonly now?: (() => number) | undefined;
+  readonly now?: Clock | undefined;
   /** Consecutive wrong passwords that lock the user (default 5, 1 to 100). */
   readonly maxFailures?: number | undefined;
   /** How long a lock lasts, in ms (default 15 minutes, 1 second to 1 day). */
@@ -93,7 +94,7 @@ type Outcome = { kind: 'ok'; mustChange: boolean } | { kind: 'locked'; leftMs: n
 export class LicenseUserCredentials {
   /** The store, hash-chaining every audit event (as every licit writer does). */
   readonly store: Store;
-  readonly #now: () => number;
+  readonly #now: Clock;
   readonly #maxFailures: number;
   readonly #lockMs: number;
   readonly #scrypt: ScryptParams | undefined;
@@ -106,7 +107,7 @@ export class LicenseUserCredentials {
     if (store === null || typeof store !== 'object' || typeof store.transaction !== 'function') throw new LicenseError('ERR_USAGE', 'a Store is required');
     checkId(licenseId, 'license id');
     this.store = withAuditChain(store);
-    this.#now = options.now ?? Date.now;
+    this.#now = toClock(options.now);
     this.#maxFailures = wholeIn(options.maxFailures, LOCKOUT_DEFAULTS.maxFailures, 1, 100, 'maxFailures');
     this.#lockMs = wholeIn(options.lockMs, LOCKOUT_DEFAULTS.lockMs, 1000, 86_400_000, 'lockMs');
     this.#scrypt = options.scrypt;

@@ -4,6 +4,7 @@
  * license user. No JWT parsing or signature check is written here.
  */
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import { toClock, type Clock } from '../../core/clock.js';
 import { LicenseError } from '../../core/errors.js';
 import { checkId } from '../../core/store.js';
 
@@ -26,7 +27,7 @@ export interface IdTokenVerifierOptions {
   /** How long one JWKS fetch may take, in ms (default 5000). */
   readonly jwksTimeoutMs?: number | undefined;
   /** Clock in milliseconds since the epoch (default `Date.now`). */
-  readonly now?: (() => number) | undefined;
+  readonly now?: Clock | undefined;
 }
 
 /** A verified ID token: the license user it names and all of its claims. */
@@ -126,7 +127,7 @@ export function createIdTokenVerifier(options: IdTokenVerifierOptions): IdTokenV
   const getKey = keyLookup(options);
   const userClaim = options.userClaim ?? 'sub';
   if (typeof userClaim !== 'string' || userClaim === '') throw usage('userClaim must be a non-empty claim name');
-  const now = options.now;
+  const now = options.now === undefined ? undefined : toClock(options.now);
 
   const verify = async (token: string) => {
     const opts = now === undefined ? verifyOpts : { ...verifyOpts, currentDate: new Date(now()) };

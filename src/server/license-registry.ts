@@ -1,0 +1,85 @@
+/**
+ * The licenses a server knows: the newest issue of each key, registered by an admin or by the first
+ * request that proves it, and the proof every request must carry (the license key itself).
+ */
+import { decodeClaims, parseEnvelope, verifySignature } from '../core/envelope.js';
+import { LicenseError, isLicenseError } from '../core/errors.js';
+import { mapToClaims, type LicenseClaims } from '../core/claims.js';
+import type { ExchangeRequest } from '../core/exchange/request.js';
+import { toKeyring, type PublicKeyInput } from '../core/keys.js';
+import type { License } from '../core/license.js';
+import type { Store } from '../core/store.js';
+import { adminEvent } from '../core/admin/events.js';
+import { KINDS } from './kinds.js';
+import type { VendorContext } from './vendor-types.js';
+
+/** The registered key text of a license, or undefined when this server does not know it. */
+export async function registeredText(store: Store, licenseId: string): Promise<string | undefined> {
+  const stored = await store.read(licenseId, (r) => r.get(KINDS.license, 'key'));
+  return typeof stored?.text === 'string' ? stored.text : undefined;
+}
+
+/** Register (or replace with a newer issue of) a license key. */
+export async function registerLicense(v: VendorContext, license: License, actor: string): Promise<void> {
+  await v.store.transaction(license.id, async (tx) => {
+    const cur = await tx.get(KINDS.license, 'key');
+    if (cur?.text === license.text) return;
+    if (typeof cur?.issuedAt === 'string' && new Date(cur.issuedAt) > license.issuedAt) {
+      throw new LicenseError('ERR_LICENSE_SUPERSEDED', `the server holds a newer issue of license ${license.id} (${cur.issuedAt}); an older one never replaces it. Register the newest key the vendor issued`, { licenseId: license.id, registeredIssuedAt: cur.issuedAt, issuedAt: license.issuedAt.toISOString() });
+    }
+    const at = v.now();
+    tx.put(KINDS.license, 'key', { text: license.text, issuedAt: license.issuedAt.toISOString(), seats: { ...license.seats } });
+    tx.append(adminEvent(at, actor, 'license.registered', { issuedAt: license.issuedAt.toISOString(), replaced: cur !== undefined }));
+    // A re-issued key with other seat counts: licenses added (or removed), as reports count them.
+    const before = cur?.seats !== null && typeof cur?.seats === 'object' && !Array.isArray(cur.seats) ? (cur.seats as Record<string, number>) : undefined;
+    if (before !== undefined) {
+      for (const type of new Set([...Object.keys(before), ...Object.keys(license.seats)])) {
+        const from = typeof before[type] === 'number' ? before[type] : 0;
+        const to = license.seatsFor(type);
+        if (from !== to) tx.append(adminEvent(at, actor, 'seats.changed', { type, from, to, licensed: to, source: 'vendor' }));
+      }
+    }
+  });
+}
+
+/**
+ * Proof of license: the request must carry a license key signed by the vendor for the license it
+ * names. The key proves the requester holds that license (a license id alone proves nothing); it
+ * may be an older or newer issue than the registered one, and may have expired (the registered
+ * issue decides what is granted). The first proof of a license the server does not know
+ * registers it. Returns the registered (newest) license, checked against the request's machine.
+ */
+export async function proveLicense(v: VendorContext, req: ExchangeRequest): Promise<{ license: License; replaced: boolean }> {
+  if (req.licenseKey === undefined) {
+    throw new LicenseError('ERR_EXCHANGE_UNPROVEN', `the request for license ${req.licenseId} carries no license key; send the license key installed on this machine with the request (licit does so itself)`, { licenseId: req.licenseId, reason: 'missing' });
+  }
+  let offered: LicenseClaims;
+  try {
+    offered = await authenticClaims(req.licenseKey, v.publicKeys);
+  } catch (e) {
+    if (!isLicenseError(e)) throw e;
+    // One message whatever failed: a forger learns nothing about what was close.
+    // The signer's key id is public (it is in the key); it lets an operator see a wrong --signing-key.
+    const kid = e.code === 'ERR_KEY_UNKNOWN_SIGNER' && typeof e.details.kid === 'string' ? { kid: e.details.kid } : {};
+    throw new LicenseError('ERR_EXCHANGE_UNPROVEN', `the license key sent with the request is not a license key of this vendor; send the key installed on this machine, or ask the vendor for it`, { licenseId: req.licenseId, reason: e.code, ...kid });
+  }
+  if (offered.licenseId !== req.licenseId) {
+    throw new LicenseError('ERR_EXCHANGE_UNPROVEN', `the license key sent is for license ${offered.licenseId}, the request names ${req.licenseId}`, { licenseId: req.licenseId, reason: 'other-license' });
+  }
+  const storedText = await registeredText(v.store, req.licenseId);
+  if (storedText === undefined) {
+    const license = await v.verifyKey(req.licenseKey, req.fingerprint);
+    await registerLicense(v, license, 'system');
+    return { license, replaced: false };
+  }
+  const license = await v.verifyKey(storedText, req.fingerprint);
+  // A lease carries the registered key only to a requester that proved this license (above).
+  return { license, replaced: req.licenseKey.replace(/\s+/g, '') !== license.text };
+}
+
+/** A license key's claims once its signature held under the vendor keys, whatever its dates say. */
+async function authenticClaims(text: string, publicKeys: PublicKeyInput | readonly PublicKeyInput[]): Promise<LicenseClaims> {
+  const env = parseEnvelope(text, 'license');
+  await verifySignature(env, await toKeyring(publicKeys));
+  return mapToClaims(decodeClaims(env));
+}
