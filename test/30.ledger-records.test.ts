@@ -121,7 +121,7 @@ describe('idempotency keys', () => {
     expect(plan.plaintexts).toHaveLength(1);
     const [a, conflict, b, b2, c] = plan.outcomes;
     expect(a).toMatchObject({ ok: true, repeated: { seq: 0, amount: 2, consumed: 2 }, balance: { consumed: 2, remaining: 8 } });
-    expect(conflict?.ok === false && conflict.error).toMatchObject({ code: 'ERR_USAGE', details: { idempotencyKey: 'a', recordedAmount: 2, requested: 3 } });
+    expect(conflict?.ok === false && conflict.error).toMatchObject({ code: 'ERR_IDEMPOTENCY_CONFLICT', details: { idempotencyKey: 'a', recordedAmount: 2, requested: 3 } });
     expect(b).toMatchObject({ ok: true, record: { seq: 1, idempotencyKey: 'b' } });
     expect(b2).toMatchObject({ ok: true, repeated: { seq: 1, amount: 1, consumed: 3 } });
     expect(c?.ok === false && c.error.code).toBe('ERR_CREDITS_EXHAUSTED');

@@ -86,7 +86,7 @@ describe('CreditLedger', () => {
     // The original's receipt, not today's balance.
     expect(await l.consume(2, { idempotencyKey: 'job-1' })).toMatchObject({ consumed: 2, remaining: 8, seq: 0, repeated: true });
     const conflict = await l.consume(5, { idempotencyKey: 'job-1' }).catch((e: unknown) => e);
-    expect(conflict).toMatchObject({ code: 'ERR_USAGE', details: { idempotencyKey: 'job-1', recordedAmount: 2, requested: 5, seq: 0 } });
+    expect(conflict).toMatchObject({ code: 'ERR_IDEMPOTENCY_CONFLICT', details: { idempotencyKey: 'job-1', recordedAmount: 2, requested: 5, seq: 0 } });
     expect((conflict as Error).message).toMatch(/"job-1" was already used for a consume of 2 credits \(record 0\); this consume asks for 5/);
     // Two requests with one key in one group commit: one record.
     const same = await Promise.all([l.consume(1, { idempotencyKey: 'job-3' }), l.consume(1, { idempotencyKey: 'job-3' })]);

@@ -144,7 +144,7 @@ export function planBatch(head: ChainHead, ops: readonly LedgerOp[], credits: nu
               : {
                   ok: false,
                   error: new LicenseError(
-                    'ERR_USAGE',
+                    'ERR_IDEMPOTENCY_CONFLICT',
                     `idempotency key ${JSON.stringify(key)} was already used for a consume of ${prior.amount} credit${prior.amount === 1 ? '' : 's'} (record ${prior.seq}); this consume asks for ${op.amount}. Use a new key for a new consume, or the same amount to retry that one`,
                     { idempotencyKey: key, recordedAmount: prior.amount, requested: op.amount, seq: prior.seq },
                   ),

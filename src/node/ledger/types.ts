@@ -77,7 +77,7 @@ export interface ConsumeOptions {
    * Makes the consume safe to retry: a consume with a key the ledger has recorded is not charged
    * again, and resolves with the original receipt (`repeated: true`), also after an error, a reopen
    * or from another process. 1 to 128 printable characters (128 bytes of UTF-8), e.g. an order id or
-   * a UUID made once per user action. The same key with another amount is `ERR_USAGE`. The ledger
+   * a UUID made once per user action. The same key with another amount is `ERR_IDEMPOTENCY_CONFLICT`. The ledger
    * remembers the keys of its last 65,536 keyed consumes (see docs/credits.md). Default: none.
    */
   idempotencyKey?: string | undefined;
