@@ -79,6 +79,12 @@ const FLAGS: Readonly<Record<string, FlagHelp>> = {
   to: ['end of a custom range, exclusive (--from 2027-01-01 --to 2027-02-01 is January)', '--to 2027-02-01'],
   html: ['also write a self-contained HTML page with charts to FILE', '--html report.html'],
   verify: ['verify the audit hash chain before reporting', '--verify'],
+  state: ['only licenses in this state: active, suspended or revoked', '--state suspended'],
+  'expires-before': ['only licenses that expire before this date (perpetual ones never match)', '--expires-before 2027-07-01'],
+  'expires-after': ['only licenses that expire at or after this date, or never', '--expires-after 2027-01-01'],
+  key: ['also print the license key text (show: the newest key)', '--key'],
+  'issued-by': ['who signs, recorded in the license registry (default the OS user)', '--issued-by alice@vendor.example'],
+  'remove-feature': ['a feature the re-issued key no longer grants; repeat for several', '--remove-feature beta-export'],
   'token-id': ['the top-up token id (default random); applying a token twice adds once', '--token-id TOP-2027-001'],
 };
 
@@ -89,6 +95,15 @@ const BY_VERB: Readonly<Record<string, Readonly<Record<string, FlagHelp>>>> = {
   apply: { fingerprint: ['supply the machine identity as a fingerprint string instead of reading this machine', '--fingerprint fp1:…'] },
   fingerprint: { 'public-key': ["derive the salt from the vendor's public key, as Licensing does when the application sets none", '--public-key keys/vendor.pub'] },
   report: { license: [`${KEY}; gives the report its licensed limits`, '--license @customer.lic'] },
+  licenses: {
+    reason: ['why the license is suspended, revoked or reinstated; shown to the customer in the refusal', '--reason "refund 2027-04"'],
+    customer: ['only licenses whose customer contains this text (any case)', '--customer acme'],
+    feature: ['a feature the re-issued key adds; repeat for several', '--feature reports'],
+    seats: ['seats per user type the re-issued key grants, TYPE=N (others kept); repeat per type', '--seats basic=20'],
+    expires: ['new license expiry for the re-issued key, as licit issue reads it', '--expires 2028-12-31'],
+    actor: ['who acts, recorded in the audit log (default the OS user)', '--actor alice@vendor.example'],
+  },
+  issue: { store: ["record the key in the vendor's license registry in this store (the one licit serve uses)", '--store /var/lib/licit'] },
 };
 
 /** How a flag is written in the help: `--name VALUE` for a flag that takes one. */

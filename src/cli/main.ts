@@ -7,7 +7,8 @@ import { runCli, usageOf, type VerbTable } from './dispatch.js';
 
 const VERBS: VerbTable = {
   keygen: { summary: 'make a vendor key pair', load: () => import('./commands/keygen.js') },
-  issue: { summary: 'sign a license key (vendor)', load: () => import('./commands/issue.js') },
+  issue: { summary: 'sign a license key (vendor); --store records it in the license registry', load: () => import('./commands/issue.js') },
+  licenses: { summary: "the vendor's license registry: list, show, reissue, suspend, revoke, reinstate", load: () => import('./commands/licenses.js') },
   verify: { summary: 'verify a license key and print its status', load: () => import('./commands/verify.js') },
   inspect: { summary: 'decode any licit code (key, request, response, top-up); NOT VERIFIED unless --public-key', load: () => import('./commands/inspect.js') },
   credits: { summary: 'click-charge credits: status, history, verify, consume, topup', load: () => import('./commands/credits.js') },

@@ -10,6 +10,7 @@ import { toKeyring, type PublicKeyInput } from '../core/keys.js';
 import type { License } from '../core/license.js';
 import type { Store } from '../core/store.js';
 import { adminEvent } from '../core/admin/events.js';
+import { assertLicenseActive, recordIssueIn } from '../core/admin/registry.js';
 import { KINDS } from './kinds.js';
 import type { VendorContext } from './vendor-types.js';
 
@@ -19,17 +20,36 @@ export async function registeredText(store: Store, licenseId: string): Promise<s
   return typeof stored?.text === 'string' ? stored.text : undefined;
 }
 
-/** Register (or replace with a newer issue of) a license key. */
-export async function registerLicense(v: VendorContext, license: License, actor: string): Promise<void> {
+/**
+ * The registered key text, read in the same snapshot as the vendor's say on the license: a
+ * suspended or revoked license is refused here (`ERR_LICENSE_SUSPENDED`, `ERR_LICENSE_REVOKED`)
+ * unless `allowInactive` (a deactivation or a usage report still goes through: they give back or
+ * tell, never take).
+ */
+async function registeredActiveText(store: Store, licenseId: string, allowInactive: boolean): Promise<string | undefined> {
+  return store.read(licenseId, async (r) => {
+    if (!allowInactive) await assertLicenseActive(r, licenseId);
+    const stored = await r.get(KINDS.license, 'key');
+    return typeof stored?.text === 'string' ? stored.text : undefined;
+  });
+}
+
+/**
+ * Register (or replace with a newer issue of) a license key: the key the server answers with, and
+ * the vendor's registry entry (core/admin/registry.ts: who issued it, each re-issue and what it
+ * changed, the license's state), in one transaction.
+ */
+export async function registerLicense(v: Pick<VendorContext, 'store' | 'now'>, license: License, actor: string, issuedBy?: string): Promise<void> {
   await v.store.transaction(license.id, async (tx) => {
     const cur = await tx.get(KINDS.license, 'key');
-    if (cur?.text === license.text) return;
     if (typeof cur?.issuedAt === 'string' && new Date(cur.issuedAt) > license.issuedAt) {
       throw new LicenseError('ERR_LICENSE_SUPERSEDED', `the server holds a newer issue of license ${license.id} (${cur.issuedAt}); an older one never replaces it. Register the newest key the vendor issued`, { licenseId: license.id, registeredIssuedAt: cur.issuedAt, issuedAt: license.issuedAt.toISOString() });
     }
     const at = v.now();
+    // The registry entry (and the license.registered event); nothing when this very key is recorded.
+    await recordIssueIn(tx, license, { actor, issuedBy, source: actor === 'system' ? 'exchange' : actor === 'issuer' ? 'issuer' : 'admin', now: at });
+    if (cur?.text === license.text) return;
     tx.put(KINDS.license, 'key', { text: license.text, issuedAt: license.issuedAt.toISOString(), seats: { ...license.seats } });
-    tx.append(adminEvent(at, actor, 'license.registered', { issuedAt: license.issuedAt.toISOString(), replaced: cur !== undefined }));
     // A re-issued key with other seat counts: licenses added (or removed), as reports count them.
     const before = cur?.seats !== null && typeof cur?.seats === 'object' && !Array.isArray(cur.seats) ? (cur.seats as Record<string, number>) : undefined;
     if (before !== undefined) {
@@ -66,7 +86,7 @@ export async function proveLicense(v: VendorContext, req: ExchangeRequest): Prom
   if (offered.licenseId !== req.licenseId) {
     throw new LicenseError('ERR_EXCHANGE_UNPROVEN', `the license key sent is for license ${offered.licenseId}, the request names ${req.licenseId}`, { licenseId: req.licenseId, reason: 'other-license' });
   }
-  const storedText = await registeredText(v.store, req.licenseId);
+  const storedText = await registeredActiveText(v.store, req.licenseId, req.operation === 'deactivate' || req.operation === 'usage');
   if (storedText === undefined) {
     const license = await v.verifyKey(req.licenseKey, req.fingerprint);
     await registerLicense(v, license, 'system');

@@ -17,6 +17,7 @@ import { clientAddress } from './client-address.js';
 import type { ClientInfo, HttpTimeouts } from './http.js';
 import { ServerLimits, type RateLimitOptions } from './limits.js';
 import { adminRoutes, type Route } from './admin-routes.js';
+import { licenseRoutes } from './license-routes.js';
 import { credentials, readJson, str, usage } from './request-body.js';
 import { fail, json } from './responses.js';
 
@@ -162,6 +163,7 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     'POST /v1/usage': async (req) => exchange('usage', await readJson(req, max)),
     'POST /v1/topup': async (req) => exchange('topup', await readJson(req, max)),
     ...adminRoutes(vendor, max),
+    ...licenseRoutes(vendor, max),
   };
 
   const limits = new ServerLimits(options.rateLimit, vendor.now);

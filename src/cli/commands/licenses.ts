@@ -1,0 +1,154 @@
+/**
+ * `licit licenses`: the vendor's license registry in a store (the one `licit serve` uses): list and
+ * find licenses, show one with every key signed for it, re-issue one (same license id, the changes
+ * given as flags, recorded), and suspend, revoke or reinstate one. The rules are
+ * core/admin/registry.ts, the same the admin API (`/v1/admin/licenses*`) calls.
+ */
+import { createPublicKey } from 'node:crypto';
+import { userInfo } from 'node:os';
+import { changeLicenseState, currentKeyText, findLicenses, showLicense, type LicenseState, type RegistryEntry } from '../../core/admin/registry.js';
+import type { LicenseInput } from '../../core/claims.js';
+import { LicenseError } from '../../core/errors.js';
+import { inspectLicense } from '../../core/inspect.js';
+import type { Store } from '../../core/store.js';
+import { issueLicense } from '../../issuer/issue.js';
+import { verifyLicense } from '../../index.node.js';
+import { registerLicense } from '../../server/license-registry.js';
+import { integer, isoDate, parseFlags, required, type Verb } from '../context.js';
+import { didYouMean } from '../help.js';
+import { readTextFile } from '../files.js';
+import { openStore } from '../store-arg.js';
+
+const USAGE =
+  'licit licenses list|show|reissue|suspend|revoke|reinstate [ID] --store DIR|postgres://... [--schema NAME] ' +
+  '[--customer TEXT] [--state active|suspended|revoked] [--expires-before DATE] [--expires-after DATE] [--reason TEXT] [--actor NAME] ' +
+  '[--signing-key FILE --issued-by NAME --expires DATE --maintenance-expires DATE --seats TYPE=N... --feature NAME... --remove-feature NAME... --max-activations N --max-users N --credits N --carried N] [--key] [--json]';
+
+const ACTIONS = ['list', 'show', 'reissue', 'suspend', 'revoke', 'reinstate'] as const;
+type Action = (typeof ACTIONS)[number];
+const STATES: readonly LicenseState[] = ['active', 'suspended', 'revoked'];
+
+/** Who signs: `--issued-by`, else the OS account running the CLI. */
+export function defaultIssuer(): string {
+  try {
+    return userInfo().username || 'cli';
+  } catch {
+    return 'cli';
+  }
+}
+
+/**
+ * Record a key just signed with `signingKey` in the registry of `store` (`licit issue --store` and
+ * `licit licenses reissue`): verified with the signing key's own public key, as of its issue time
+ * (a re-issue of an expired license is recorded too).
+ */
+export async function recordSigned(store: Store, key: string, signingKey: string, issuedBy: string): Promise<void> {
+  const publicKey = createPublicKey(signingKey).export({ format: 'pem', type: 'spki' }).toString();
+  const claims = inspectLicense(key).claims;
+  const at = Math.max(claims.issuedAt.getTime(), claims.notBefore?.getTime() ?? 0);
+  const license = await verifyLicense(key, { publicKeys: [publicKey], now: () => at });
+  await registerLicense({ store, now: Date.now }, license, 'issuer', issuedBy);
+}
+
+function line(e: RegistryEntry): string {
+  const exp = e.expiresAt === undefined ? 'perpetual' : `expires ${e.expiresAt}`;
+  return `${e.licenseId}  ${e.state.padEnd(9)}  ${(e.customer ?? '-').padEnd(24)}  ${exp}  issued ${e.issuedAt} by ${e.issuedBy}${e.issues > 1 ? ` (${e.issues} keys)` : ''}`;
+}
+
+export const run: Verb = async (argv) => {
+  const s = { type: 'string' } as const;
+  const many = { type: 'string', multiple: true } as const;
+  const { values: v, positionals } = parseFlags(
+    argv,
+    {
+      store: s, schema: s, customer: s, state: s, 'expires-before': s, 'expires-after': s, reason: s, actor: s, key: { type: 'boolean' },
+      'signing-key': s, 'issued-by': s, expires: s, 'maintenance-expires': s, seats: many, feature: many, 'remove-feature': many,
+      'max-activations': s, 'max-users': s, credits: s, carried: s,
+    },
+    USAGE,
+  );
+  const [action, id, ...rest] = positionals;
+  if (action === undefined) throw new LicenseError('ERR_USAGE', `missing action\nUsage: ${USAGE}`);
+  if (!(ACTIONS as readonly string[]).includes(action)) {
+    const guess = didYouMean(action, ACTIONS);
+    throw new LicenseError('ERR_USAGE', `unknown action "${action}"${guess === undefined ? '' : `. Did you mean "${guess}"?`}\nUsage: ${USAGE}`);
+  }
+  if (rest.length > 0) throw new LicenseError('ERR_USAGE', `unexpected argument "${rest[0]}"\nUsage: ${USAGE}`);
+  if (action === 'list' ? id !== undefined : id === undefined) throw new LicenseError('ERR_USAGE', `${action === 'list' ? '"list" takes no license id' : `"${action}" takes the license id`}\nUsage: ${USAGE}`);
+  if (v.state !== undefined && !STATES.includes(v.state as LicenseState)) throw new LicenseError('ERR_USAGE', `--state is one of ${STATES.join(', ')}\nUsage: ${USAGE}`);
+  const store = await openStore(required(v.store, '--store', USAGE), { schema: v.schema, poolSize: 1, applicationName: 'licit-cli' });
+  try {
+    switch (action as Action) {
+      case 'list': {
+        const licenses = await findLicenses(store, {
+          customer: v.customer,
+          state: v.state as LicenseState | undefined,
+          expiresBefore: isoDate(v['expires-before'], '--expires-before'),
+          expiresAfter: isoDate(v['expires-after'], '--expires-after'),
+        });
+        return { data: { licenses }, text: licenses.length === 0 ? 'No license in the registry matches.' : licenses.map(line).join('\n') };
+      }
+      case 'show': {
+        const shown = await showLicense(store, id as string);
+        if (shown === undefined) throw new LicenseError('ERR_LICENSE_NOT_REGISTERED', `the registry in this store holds no license ${id}; see licit licenses list`, { licenseId: id });
+        const issues = shown.issues.map((i) => (v.key === true ? i : { ...i, text: undefined }));
+        const history = shown.issues.map((i) => `  key ${i.n}: issued ${i.issuedAt} by ${i.issuedBy}${Object.keys(i.changes).length === 0 ? '' : `, changed ${Object.keys(i.changes).join(', ')}`}`);
+        const key = v.key === true ? `\n\n${shown.issues.at(-1)?.text ?? ''}` : '';
+        return { data: { license: shown.entry, issues }, text: `${line(shown.entry)}${shown.entry.stateReason === undefined ? '' : `\n  reason: ${shown.entry.stateReason}`}\n${history.join('\n')}${key}` };
+      }
+      case 'suspend':
+      case 'revoke':
+      case 'reinstate': {
+        const entry = await changeLicenseState(store, id as string, action as 'suspend' | 'revoke' | 'reinstate', { actor: v.actor ?? defaultIssuer(), reason: v.reason });
+        return { data: { license: entry }, text: `License ${entry.licenseId} is ${entry.state}.` };
+      }
+      case 'reissue': {
+        const signingKey = readTextFile(required(v['signing-key'], '--signing-key', USAGE), '--signing-key');
+        const current = await currentKeyText(store, id as string);
+        if (current === undefined) throw new LicenseError('ERR_LICENSE_NOT_REGISTERED', `the registry in this store holds no license ${id}; issue it with licit issue --store first`, { licenseId: id });
+        const c = inspectLicense(current).claims;
+        const seats: Record<string, number> = { ...c.seats };
+        for (const p of v.seats ?? []) {
+          const i = p.indexOf('=');
+          if (i <= 0) throw new LicenseError('ERR_USAGE', `--seats takes TYPE=N, got "${p}"`);
+          seats[p.slice(0, i)] = integer(p.slice(i + 1), `--seats ${p.slice(0, i)}`) as number;
+        }
+        const removed = new Set(v['remove-feature'] ?? []);
+        const features = [...new Set([...c.features, ...(v.feature ?? [])])].filter((f) => !removed.has(f));
+        const pick = <T>(flag: T | undefined, claim: T | undefined) => (flag !== undefined ? flag : claim);
+        const input: LicenseInput = {
+          licenseId: c.licenseId,
+          customer: c.customer,
+          issuer: c.issuer,
+          edition: c.edition,
+          features,
+          maintenanceFeatures: c.maintenanceFeatures.filter((f) => features.includes(f)),
+          seats,
+          maxUsers: pick(integer(v['max-users'], '--max-users'), c.maxUsers),
+          maxActivations: pick(integer(v['max-activations'], '--max-activations'), c.maxActivations),
+          maxUserActivations: c.maxUserActivations,
+          maxTransfers: c.maxTransfers,
+          notBefore: c.notBefore,
+          expiresAt: pick(isoDate(v.expires, '--expires', 'end'), c.expiresAt),
+          maintenanceExpiresAt: pick(isoDate(v['maintenance-expires'], '--maintenance-expires', 'end'), c.maintenanceExpiresAt),
+          graceDays: c.graceDays,
+          leaseDays: c.leaseDays,
+          credits: pick(integer(v.credits, '--credits'), c.credits),
+          carriedCredits: pick(integer(v.carried, '--carried'), c.carriedCredits),
+          fingerprint: c.fingerprint,
+          allowSuppliedMachineId: c.allowSuppliedMachineId,
+          userAuth: c.userAuth,
+          meta: { ...c.meta },
+        };
+        for (const k of Object.keys(input) as (keyof LicenseInput)[]) if (input[k] === undefined) delete input[k];
+        const key = await issueLicense(input, { signingKey });
+        await recordSigned(store, key, signingKey, v['issued-by'] ?? defaultIssuer());
+        const shown = await showLicense(store, c.licenseId);
+        const changes = shown?.issues.at(-1)?.changes ?? {};
+        return { data: { key, licenseId: c.licenseId, changes }, text: key };
+      }
+    }
+  } finally {
+    await store.close();
+  }
+};
