@@ -67,7 +67,10 @@ export interface ChainOk {
 export interface ChainTampered {
   /** Discriminant: the copy failed verification. */
   readonly status: 'tampered';
-  /** Absolute offset where verification failed. */
+  /**
+   * Where verification failed: an absolute file offset in a one-file copy ({@link readChain}); the
+   * failing record's number in a log copy ({@link chainBodies}), or -1 for damage to its files.
+   */
   readonly offset: number;
   /** What was wrong there, in words for people. */
   readonly reason: string;

@@ -185,6 +185,7 @@ export function reconcileLogs(primary: LogCopyRead, mirror: LogCopyRead): LogRec
   const n = recordCount(l);
   const a = hashAfter(w, n);
   if (a === undefined) return { winner: wName, readFull: wName };
-  if (!bytesEqual(a, l.head.hash)) throw tampered(lName === 'mirror' || recordCount(w) > n ? lName : 'mirror', 'the two copies disagree: one was replaced by a different history', { record: n - 1 });
+  // Named as before: the shorter copy, or the mirror when both are as long.
+  if (!bytesEqual(a, l.head.hash)) throw tampered(lName, 'the two copies disagree: one was replaced by a different history', { record: n - 1 });
   return recordCount(w) > n ? { winner: wName, repair: { copy: lName, create: false, from: n } } : { winner: wName };
 }
