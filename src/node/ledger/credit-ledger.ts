@@ -13,24 +13,22 @@
  */
 import '../backends.js'; // node:crypto for Ed25519 and AES-GCM
 import { EventEmitter } from 'node:events';
-import { readdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { bytesEqual } from '../../core/bytes.js';
 import { isLicenseError, LicenseError } from '../../core/errors.js';
 import { toKeyring, type PublicKeyInput } from '../../core/keys.js';
 import { isPrintableText } from '../../core/text.js';
 import { verifiedTopUpText, verifyTopUp, type VerifiedTopUp } from '../../core/topup.js';
-import { chainBodies, emptyHead, nextHead, type ChainHead, type ChainTampered } from '../../core/ledger/chain.js';
+import { chainBodies, emptyHead, type ChainHead } from '../../core/ledger/chain.js';
 import { IdempotencyIndex } from '../../core/ledger/keys.js';
 import { balanceAfter, balanceOf, crossings, planBatch, type Balance, type BatchPlan, type KeyedConsume, type LedgerOp } from '../../core/ledger/plan.js';
 import { reconcileLogs, recordCount, tampered, type CopyName, type LogCopyOk, type LogCopyRead, type LogReconcile } from '../../core/ledger/reconcile.js';
 import { genesisHash, MAX_IDEMPOTENCY_KEY_BYTES, MAX_REASON_BYTES, type LedgerRecord } from '../../core/ledger/record.js';
 import { deriveLedgerKey, sealRecord, type LedgerKey } from '../../core/ledger/seal.js';
-import { decodeSnapshot, encodeSnapshot, snapshotDiff, type LedgerSnapshot } from '../../core/ledger/snapshot.js';
+import { encodeSnapshot, type LedgerSnapshot } from '../../core/ledger/snapshot.js';
 import { makeDirectory } from '../../os/make-dir.js';
-import { AppendLog, LogMoved, RollSkipped, type OpenOptions, type Opened } from '../log/append-log.js';
-import { segmentGen } from '../log/segment.js';
-import { SNAPSHOT, readSnapshot } from '../log/snapshot.js';
+import { AppendLog, LogMoved, RollSkipped } from '../log/append-log.js';
+import { emptyDir, ioError, MODE, OPEN_OPTIONS, openCopy, readFromFirst, verifyCopy, type CopyContext, type CopyOpened } from './copies.js';
 import { outcomeUnknown, poisonedError, writeFailure } from './failure.js';
 import { migrateLegacy, needsMigration } from './legacy.js';
 import { defaultLedgerDirs, ledgerFileNames } from './paths.js';
@@ -59,17 +57,8 @@ const MAX_BATCH = 1024;
 const WRITE_BACK_BYTES = 64 * 1024;
 /** The two copies, in the order they are always handled. */
 const COPIES = ['primary', 'mirror'] as const satisfies readonly CopyName[];
-/** File mode of the copies' files (their directories get 0o700). */
-const MODE = 0o600;
 /** Default compaction threshold: the active segment's size (and at least twice the snapshot's). */
 export const COMPACT_BYTES = 1024 * 1024;
-/**
- * Largest segment read: segments roll over at about {@link COMPACT_BYTES}, so a segment past 1 GiB
- * was padded or swapped in; it is refused before it is read (a sparse 2 GB file allocates nothing).
- */
-const MAX_SEGMENT_BYTES = 1024 * 1024 * 1024;
-/** A copy shorter than its head file says is repaired from the other copy, not refused outright. */
-const OPEN_OPTIONS: OpenOptions = { maxSegmentBytes: MAX_SEGMENT_BYTES, cutShort: 'report' };
 
 /**
  * A license's click-charge ledger.
@@ -120,8 +109,8 @@ export class CreditLedger {
   #latestTime: number | undefined;
   /** The two copies' logs while open (under the lock, or kept open between lock holds). */
   #logs: Partial<Record<CopyName, AppendLog>> = {};
-  /** The log id written in every segment and snapshot of both copies. */
-  readonly #logId: string;
+  /** What reading a copy needs (key, license and log ids, paths). */
+  readonly #copies: CopyContext;
   readonly #compactBytes: number;
   /** A copy has no valid snapshot (rebuilt, or it did not open): roll at the next chance. */
   #compactDue = false;
@@ -153,7 +142,7 @@ export class CreditLedger {
     if (this.paths.primary === this.paths.mirror) throw new LicenseError('ERR_USAGE', 'the mirror must be a different directory from the primary');
     // A lock beside each copy: two installations with their own primaries may share a mirror.
     this.#session = new LockSession([this.paths.lock, this.paths.mirrorLock], opts.lockTimeoutMs ?? 10_000, () => this.#writeHeads());
-    this.#logId = `credits:${license.id}`;
+    this.#copies = { key, licenseId: license.id, logId: `credits:${license.id}`, genesis: this.#genesis, paths: this.paths };
     this.#compactBytes = opts.compactBytes ?? COMPACT_BYTES;
   }
 
@@ -327,7 +316,7 @@ export class CreditLedger {
   /** Every record, oldest first (read from the primary's every segment: compaction deletes none). */
   async history(): Promise<LedgerEntry[]> {
     return this.#submitTask(async () => {
-      const read = await this.#readFromFirst('primary');
+      const read = await readFromFirst(this.#copies, 'primary');
       if (read.status !== 'ok') throw tampered('primary', read.reason);
       return read.entries.map(({ record: r }) => ({
         seq: r.seq, kind: r.kind, amount: r.amount, consumed: r.consumed, toppedUp: r.toppedUp, time: new Date(r.time), reason: r.reason,
@@ -346,7 +335,7 @@ export class CreditLedger {
   async verify(): Promise<VerifyReport> {
     return this.#submitTask(async () => {
       const { primary, mirror } = await this.#load(false);
-      for (const name of COPIES) await this.#verifyCopy(name);
+      for (const name of COPIES) await verifyCopy(this.#copies, name, this.#head);
       return { ...balanceOf(this.#head, this.#credits), records: this.#head.seq + 1, primary, mirror };
     });
   }
@@ -621,72 +610,29 @@ export class CreditLedger {
     this.#head = winner.head;
   }
 
-  /**
-   * Open one copy (under the lock): its snapshot and the records after it, checked. A missing
-   * directory, or one holding no log at all, is `missing`; damage the log engine finds
-   * (`ERR_STORE_CORRUPT`) counts as tampering, as does a record that does not authenticate or chain.
-   * A snapshot that does not open under the ledger key, or stands for another record than its
-   * place in the log, is never trusted: the copy is read from its first record instead.
-   */
-  async #openCopy(name: CopyName): Promise<CopyOpened> {
-    const path = this.paths[name];
-    if (emptyDir(path)) return { read: { status: 'missing' }, existed: true, torn: false };
-    let opened: Opened;
-    try {
-      opened = await AppendLog.open(path, this.#logId, MODE, true, OPEN_OPTIONS);
-    } catch (e) {
-      if (e instanceof LogMoved) return { read: { status: 'missing' }, existed: false, torn: false };
-      if (isLicenseError(e, 'ERR_STORE_CORRUPT')) return { read: { status: 'tampered', offset: -1, reason: e.message }, existed: true, torn: false };
-      throw ioError(path, 'open', e);
-    }
-    this.#logs[name] = opened.log;
-    const base = { existed: true, torn: opened.torn, ...(opened.cutShort === undefined ? {} : { cutShort: opened.cutShort }) };
-    if (opened.snapshot !== undefined) {
-      const snap = await decodeSnapshot(this.#key, this.licenseId, opened.snapshot);
-      if (snap !== undefined && snap.head.seq + 1 === opened.log.seq - opened.records.length) {
-        const r = await chainBodies(this.#key, opened.records, snap.head);
-        return { ...base, read: r.status === 'ok' ? { ...r, start: snap.head } : r, snap };
-      }
-    }
-    if (opened.snapshot !== undefined || opened.rebuilt) this.#compactDue = true;
-    const all = opened.snapshot === undefined ? opened.records : undefined;
-    return { ...base, read: await this.#readFromFirst(name, all) };
-  }
-
-  /** Every record of a copy from the first, checked (`records`: already read by an open from the start). */
-  async #readFromFirst(name: CopyName, records?: Uint8Array[]): Promise<LogCopyOk | ChainTampered> {
-    let bodies = records;
-    if (bodies === undefined) {
-      try {
-        bodies = AppendLog.readAll(this.paths[name], this.#logId, OPEN_OPTIONS);
-      } catch (e) {
-        if (isLicenseError(e, 'ERR_STORE_CORRUPT')) return { status: 'tampered', offset: -1, reason: e.message };
-        throw ioError(this.paths[name], 'read', e);
-      }
-    }
-    const start = emptyHead(this.#genesis);
-    const r = await chainBodies(this.#key, bodies, start);
-    return r.status === 'ok' ? { ...r, start } : r;
-  }
-
   /** Full read of both copies (snapshot + tail each), migrating old-format files first; repairs. Returns what each copy was. */
   async #load(initial: boolean): Promise<{ primary: CopyState; mirror: CopyState }> {
     // Reopen by path: a copy may have been deleted or replaced since it was opened.
     this.#closeLogs();
     if (needsMigration(this.paths)) {
       // A failure leaves the old file or a finished `.migrating` directory: the next open goes on from there.
-      await migrateLegacy(this.paths, this.#key, this.#genesis, this.#logId, MODE).catch((e: unknown) => {
+      await migrateLegacy(this.paths, this.#key, this.#genesis, this.#copies.logId, MODE).catch((e: unknown) => {
         throw ioError(this.paths.primary, 'migrate the old-format ledger files beside', e);
       });
     }
-    const [po, mo] = await Promise.all(COPIES.map((n) => this.#openCopy(n))) as [CopyOpened, CopyOpened];
+    const [po, mo] = (await Promise.all(COPIES.map(async (n) => {
+      const o = await openCopy(this.#copies, n);
+      if (o.log !== undefined) this.#logs[n] = o.log;
+      if (o.compactDue === true) this.#compactDue = true;
+      return o;
+    }))) as [CopyOpened, CopyOpened];
     const found: Record<CopyName, CopyOpened> = { primary: po, mirror: mo };
     let plan: LogReconcile;
     for (;;) {
       plan = reconcileLogs(found.primary.read, found.mirror.read);
       if (plan.readFull === undefined) break;
       const name = plan.readFull;
-      found[name] = { ...found[name], read: await this.#readFromFirst(name) };
+      found[name] = { ...found[name], read: await readFromFirst(this.#copies, name) };
       delete (found[name] as { snap?: LedgerSnapshot }).snap;
     }
     const known = this.#head;
@@ -770,35 +716,12 @@ export class CreditLedger {
     try {
       if (emptyDir(path)) rmSync(path, { recursive: true, force: true });
       await makeDirectory(dirname(path));
-      if (!(await AppendLog.create(path, this.#logId, MODE, bodies))) throw new Error(`${path} appeared while the ledger lock was held`);
-      this.#logs[name] = (await AppendLog.open(path, this.#logId, MODE, true, OPEN_OPTIONS)).log;
+      if (!(await AppendLog.create(path, this.#copies.logId, MODE, bodies))) throw new Error(`${path} appeared while the ledger lock was held`);
+      this.#logs[name] = (await AppendLog.open(path, this.#copies.logId, MODE, true, OPEN_OPTIONS)).log;
     } catch (e) {
       throw ioError(path, 'create', e);
     }
     if (bodies.length > 0) this.#compactDue = true; // a rebuilt copy has no snapshot yet
-  }
-
-  /** {@link CreditLedger.verify} for one copy: every record from the first, and its snapshot against them. */
-  async #verifyCopy(name: CopyName): Promise<void> {
-    const read = await this.#readFromFirst(name);
-    if (read.status !== 'ok') throw tampered(name, read.reason);
-    if (read.head.seq !== this.#head.seq || !bytesEqual(read.head.hash, this.#head.hash)) throw tampered(name, 'it changed while being verified');
-    const snap = readSnapshot(this.paths[name], this.#logId);
-    if (snap === 'missing') return;
-    if (!('seq' in snap)) throw tampered(name, `its snapshot is damaged (${snap.damaged})`);
-    const state = await decodeSnapshot(this.#key, this.licenseId, snap.state);
-    if (state === undefined) throw tampered(name, 'its snapshot does not open under the ledger key');
-    const upTo = read.entries.slice(0, snap.seq);
-    const keys = new IdempotencyIndex();
-    keys.add(upTo.map((e) => e.record), 0);
-    let latest: number | undefined;
-    for (const e of upTo) if (latest === undefined || e.record.time > latest) latest = e.record.time;
-    const head = upTo.length === 0 ? read.start : (() => {
-      const r = upTo.reduce<ChainHead>((h, e) => nextHead(h, e.record, e.hash, new Set(h.tokens)) as ChainHead, read.start);
-      return r;
-    })();
-    const diff = snapshotDiff(state, { head, keys: keys.entries(), latest });
-    if (diff !== undefined) throw tampered(name, `its snapshot does not match its records: ${diff}`);
   }
 
   /**
@@ -814,35 +737,6 @@ export class CreditLedger {
       );
     }
   }
-}
-
-/** What opening one copy found. */
-interface CopyOpened {
-  readonly read: LogCopyRead;
-  /** Its directory existed (a copy that holds nothing is then "emptied", not "missing"). */
-  readonly existed: boolean;
-  /** The engine found (and cut) a torn tail. */
-  readonly torn: boolean;
-  /** The record count its head file promised, when the copy ends before it. */
-  readonly cutShort?: number;
-  /** Its snapshot, when the read starts there. */
-  readonly snap?: LedgerSnapshot;
-}
-
-/** A directory holding no segment and no snapshot: a copy someone emptied (holds no records). */
-function emptyDir(path: string): boolean {
-  let names: string[];
-  try {
-    names = readdirSync(path);
-  } catch {
-    return false;
-  }
-  return !names.some((n) => segmentGen(n) !== undefined || n === SNAPSHOT);
-}
-
-function ioError(path: string, what: string, e: unknown): LicenseError {
-  if (e instanceof LicenseError) return e;
-  return new LicenseError('ERR_IO', `cannot ${what} ${path}: ${(e as Error)?.message ?? String(e)}. Check that the directory exists, is writable and the disk is not full`, { path }, { cause: e });
 }
 
 function checkKey(key: unknown): asserts key is string {
