@@ -3,7 +3,7 @@
  * idempotency keys, signed top-ups once, vendor floors, thresholds, history and verify, default
  * directories, the required secret.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,17 +15,15 @@ import { CreditLedger, type CreditLedgerOptions, type LedgerLicense } from '../s
 import { defaultLedgerDirs } from '../src/node/ledger/paths.js';
 import type { ThresholdEvent } from '../src/core/ledger/plan.js';
 import { makeVendor } from './helpers/vendor.js';
+import { AppendLog } from '../src/node/log/append-log.js';
+import { readCopy, segmentsOf, writeCopy } from './helpers/ledger-disk.js';
 
 const SECRET = 'test-secret-31';
 const VENDOR = makeVendor();
 /** A top-up token for LIC-31 signed by the test vendor. */
 const token = (credits: number, tokenId: string, licenseId = 'LIC-31') => issueTopUp({ licenseId, credits, tokenId }, { signingKey: VENDOR.privateKeyPem });
-/** Offset just past the `n`th frame of a ledger file (u32 big-endian length + body). */
-function frameEnd(file: Buffer, n: number): number {
-  let p = 0;
-  for (let i = 0; i < n; i++) p += 4 + file.readUInt32BE(p);
-  return p;
-}
+/** The sealed records of a ledger copy (a log directory), from the first, as hex. */
+const recordsOf = (dir: string, id = 'LIC-31') => AppendLog.readAll(dir, `credits:${id}`).map((r) => Buffer.from(r).toString('hex'));
 function place(): { dir: string; mirrorDir: string } {
   const root = mkdtempSync(join(tmpdir(), 'licit-31-'));
   return { dir: join(root, 'primary'), mirrorDir: join(root, 'hidden', 'mirror') };
@@ -50,10 +48,11 @@ describe('CreditLedger', () => {
     expect(r).toMatchObject({ allowance: 10, consumed: 3, remaining: 7, seq: 0, repeated: false });
     // One consume alone: one durable commit of one record (opening at floor 0 wrote nothing).
     expect(l.stats()).toEqual({ commits: 1, records: 1 });
-    // Once consume resolved, the record is on disk in both copies (identical bytes).
-    const p = readFileSync(l.paths.primary);
-    expect(p.length).toBeGreaterThan(0);
-    expect(readFileSync(l.paths.mirror).equals(p)).toBe(true);
+    // Once consume resolved, the record is on disk in both copies (identical segment bytes).
+    const p = segmentsOf(readCopy(l.paths.primary));
+    expect(Object.keys(p)).toEqual(['log-0000000001']);
+    expect(segmentsOf(readCopy(l.paths.mirror))).toEqual(p);
+    expect(recordsOf(l.paths.primary)).toHaveLength(1);
     await l.close();
     const again = await open(lic(10), at);
     expect(await again.balance()).toMatchObject({ consumed: 3, remaining: 7 });
@@ -244,8 +243,8 @@ describe('CreditLedger', () => {
     const l = await open(lic(10, 0), at);
     await l.consume(2);
     await l.close();
-    rmSync(l.paths.primary);
-    rmSync(l.paths.mirror);
+    rmSync(l.paths.primary, { recursive: true });
+    rmSync(l.paths.mirror, { recursive: true });
     expect(await code(open(lic(10, 6), at))).toBe('ERR_LEDGER_MISSING');
     const r = await open(lic(10, 6), at, { recover: true });
     expect(await r.balance()).toMatchObject({ consumed: 6 });
@@ -258,13 +257,13 @@ describe('CreditLedger', () => {
     await l.consume(2);
     const other = await open(lic(10), at); // takes the lock in between, so `l` re-checks the files
     await other.close();
-    rmSync(l.paths.mirror);
+    rmSync(l.paths.mirror, { recursive: true });
     const repaired: unknown[] = [];
     l.on('repaired', (s) => repaired.push(s));
     await l.consume(1);
     expect(repaired).toEqual([{ primary: 'ok', mirror: 'missing' }]);
     expect(await l.verify()).toMatchObject({ consumed: 3, primary: 'ok', mirror: 'ok' });
-    expect(readFileSync(l.paths.mirror).equals(readFileSync(l.paths.primary))).toBe(true);
+    expect(recordsOf(l.paths.mirror)).toEqual(recordsOf(l.paths.primary));
     await l.close();
   });
 
@@ -273,16 +272,16 @@ describe('CreditLedger', () => {
     const l = await open(lic(10), at);
     expect(l.foundAtOpen).toEqual({ primary: 'missing', mirror: 'missing' }); // created by this open
     await l.consume(2);
+    const afterOne = readCopy(l.paths.primary);
     await l.consume(1);
     const paths = l.paths;
     await l.close();
-    rmSync(paths.mirror);
+    rmSync(paths.mirror, { recursive: true });
     const a = await open(lic(10), at);
     expect(a.foundAtOpen).toEqual({ primary: 'ok', mirror: 'missing' });
     expect(await a.verify()).toMatchObject({ primary: 'ok', mirror: 'ok', consumed: 3 }); // repaired by the open
     await a.close();
-    const primary = readFileSync(paths.primary);
-    writeFileSync(paths.primary, primary.subarray(0, frameEnd(primary, 1))); // keep the first record only
+    writeCopy(paths.primary, afterOne); // an older primary restored: the first record only
     const b = await open(lic(10), at);
     expect(b.foundAtOpen).toEqual({ primary: 'behind', mirror: 'ok' });
     expect(b.cachedBalance.consumed).toBe(3);

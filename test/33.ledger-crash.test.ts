@@ -5,7 +5,7 @@
  * kill the ledger opens and verifies, and its total is at least the last acknowledged total and at
  * most that plus the one consume in flight.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ const KILLS = Number(process.env.LICIT_CRASH_KILLS ?? 200);
 const LANES = 2; // two ledgers killed in parallel, to keep the test well under a minute and a half
 const ROTATE = 25; // a fresh ledger every 25 kills keeps each reopen cheap
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const COMPACT_CHILD = new URL('./fixtures/ledger-compact-child.mjs', import.meta.url).pathname;
 
 interface RunResult {
   lastAck: number | undefined;
@@ -31,8 +32,12 @@ interface RunResult {
 }
 
 /** Start the CLI consuming forever; kill it early (during start/open) or after its first acks. */
-async function killOnce(args: string[], early: boolean): Promise<RunResult> {
-  const child = spawn(process.execPath, [LICIT_BIN, ...args], { env: { ...process.env, LICIT_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'pipe'] });
+function killOnce(args: string[], early: boolean): Promise<RunResult> {
+  return killChild(spawn(process.execPath, [LICIT_BIN, ...args], { env: { ...process.env, LICIT_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'pipe'] }), early);
+}
+
+/** Kill a consumer printing `ack <total>` lines: early (during start/open) or after its first acks. */
+async function killChild(child: ChildProcessWithoutNullStreams | ReturnType<typeof spawn>, early = false): Promise<RunResult> {
   let out = '';
   let tail = '';
   let stderr = '';
@@ -40,7 +45,7 @@ async function killOnce(args: string[], early: boolean): Promise<RunResult> {
   let acks = 0;
   let firstAck: () => void = () => {};
   const gotAck = new Promise<void>((r) => (firstAck = r));
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
     out += d;
     tail = (tail + d).slice(-120);
     let i: number;
@@ -54,7 +59,7 @@ async function killOnce(args: string[], early: boolean): Promise<RunResult> {
       }
     }
   });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const closed = new Promise<string>((r) => child.on('close', (code, sig) => r(sig ?? `exit ${code}`)));
   if (early) await Promise.race([sleep(Math.random() * 250), closed]);
   else {
@@ -106,5 +111,34 @@ describeBuilt('ledger crash safety (SIGKILL, built CLI)', () => {
     expect(totalAcks).toBeGreaterThan(KILLS); // the kills landed while consuming, not only at start
     // Informative: how often the open after a kill had something to repair (not asserted: timing-dependent).
     console.log(`crash test: ${KILLS} kills, ${totalAcks} acks, ${tornOrBehind} reopenings repaired a copy`);
+  });
+
+  it('survives kills while it compacts (a roll every few records) without losing an acknowledged consume', { timeout: 120_000 }, async () => {
+    const license = { id: 'LIC-CRASH-ROLL', credits: 1_000_000_000, carriedCredits: 0 };
+    const kills = Math.max(20, Math.round(KILLS / 4));
+    let totalAcks = 0;
+    async function lane(n: number): Promise<void> {
+      const root = mkdtempSync(join(tmpdir(), `licit-33r-${n}-`));
+      const at = { dir: join(root, 'p'), mirrorDir: join(root, 'm') };
+      let before = 0;
+      for (let k = 0; k < kills / LANES; k++) {
+        // compactBytes 700: the active segment rolls over every two or three records, so kills land in rolls.
+        const env = { ...process.env, LICIT_COMPACT_CHILD: JSON.stringify({ license, secret: SECRET, ...at, compactBytes: 700, count: 0 }) };
+        const r = await killChild(spawn(process.execPath, [COMPACT_CHILD], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+        expect(r.exit, `child died on its own: ${r.stderr}`).toBe('SIGKILL');
+        totalAcks += r.acks;
+        const acked = r.lastAck ?? before;
+        const ledger = await CreditLedger.open(license, { secret: SECRET, ...at, compactBytes: 700 });
+        const v = await ledger.verify();
+        await ledger.close();
+        expect(v.consumed, `roll kill ${n}.${k}`).toBeGreaterThanOrEqual(acked);
+        expect(v.consumed, `roll kill ${n}.${k}`).toBeLessThanOrEqual(acked + 1);
+        expect(v.records, `roll kill ${n}.${k}`).toBe(v.consumed);
+        before = v.consumed;
+      }
+    }
+    await Promise.all(Array.from({ length: LANES }, (_, n) => lane(n)));
+    expect(totalAcks).toBeGreaterThan(kills);
+    console.log(`crash test (compacting): ${kills} kills, ${totalAcks} acks`);
   });
 });

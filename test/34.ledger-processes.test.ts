@@ -4,15 +4,17 @@
  * never overspent. Also the CLI's credits verbs end to end.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { LICIT_BIN, licit } from './helpers/cli.js';
 import { makeVendor } from './helpers/vendor.js';
 import { describeBuilt } from './fixtures/ledger-built.js';
+import { readCopy, writeCopy } from './helpers/ledger-disk.js';
 
 const ENV = { LICIT_SECRET: 'processes-test-secret' };
+const COMPACT_CHILD = new URL('./fixtures/ledger-compact-child.mjs', import.meta.url).pathname;
 
 function consumer(args: string[]): Promise<{ acks: number[]; code: number | null; stdout: string }> {
   return new Promise((resolve) => {
@@ -38,6 +40,35 @@ describeBuilt('ledger across processes (built CLI)', () => {
     const status = licit([...base, 'status', '--json'], { env: ENV }).json();
     expect(status).toMatchObject({ ok: true, consumed: 480, allowance: 1_000_000, remaining: 1_000_000 - 480 });
     expect(licit([...base, 'verify', '--json'], { env: ENV }).json()).toMatchObject({ ok: true, records: 240, primary: 'ok', mirror: 'ok' });
+  });
+
+  it('four processes consuming while the ledger compacts every few records: exact sum, every record kept, fast open', { timeout: 120_000 }, async () => {
+    const license = { id: 'LIC-34R', credits: 1_000_000, carriedCredits: 0 };
+    const root = mkdtempSync(join(tmpdir(), 'licit-34-'));
+    const at = { dir: join(root, 'p'), mirrorDir: join(root, 'm') };
+    const child = () =>
+      new Promise<{ acks: number[]; code: number | null; stderr: string }>((resolve) => {
+        const env = { ...process.env, LICIT_COMPACT_CHILD: JSON.stringify({ license, secret: ENV.LICIT_SECRET, ...at, compactBytes: 2048, count: 60 }) };
+        const c = spawn(process.execPath, [COMPACT_CHILD], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        c.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+        c.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+        c.on('close', (code) => resolve({ acks: [...out.matchAll(/^ack (\d+)$/gm)].map((m) => Number(m[1])), code, stderr: err }));
+      });
+    const runs = await Promise.all(Array.from({ length: 4 }, child));
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const all = runs.flatMap((r) => r.acks);
+    expect(new Set(all).size).toBe(240);
+    const { CreditLedger } = await import('../src/node/ledger/credit-ledger.js');
+    const { AppendLog } = await import('../src/node/log/append-log.js');
+    const l = await CreditLedger.open(license, { secret: ENV.LICIT_SECRET, ...at });
+    // Many rolls happened, in both copies, and every record is still there, in order.
+    for (const copy of [l.paths.primary, l.paths.mirror]) expect(readdirSync(copy).filter((n) => n.startsWith('log-')).length, copy).toBeGreaterThan(5);
+    expect(await l.verify()).toMatchObject({ consumed: 240, records: 240, primary: 'ok', mirror: 'ok' });
+    expect((await l.history()).map((e) => e.consumed)).toEqual(Array.from({ length: 240 }, (_, i) => i + 1));
+    await l.close();
+    expect(AppendLog.readAll(l.paths.mirror, 'credits:LIC-34R')).toHaveLength(240);
   });
 
   it('two installations with their own primaries and one shared mirror take turns: no acknowledged consume is lost', { timeout: 120_000 }, async () => {
@@ -169,24 +200,25 @@ describeBuilt('ledger across processes (built CLI)', () => {
     const root = mkdtempSync(join(tmpdir(), 'licit-34-'));
     const base = ['credits', '--license', key, '--public-key', vendor.pubPath, '--dir', join(root, 'p'), '--mirror-dir', join(root, 'm')];
     expect(licit([...base, 'verify', '--json'], { env: ENV }).json()).toMatchObject({ created: true, records: 0 });
-    expect(licit([...base, 'consume', '1', '--repeat', '3', '--reason', 'two\nlines \u001b[31mred', '--json'], { env: ENV }).code).toBe(0);
+    expect(licit([...base, 'consume', '1', '--reason', 'two\nlines \u001b[31mred', '--json'], { env: ENV }).code).toBe(0);
     const paths = licit([...base, 'status', '--json'], { env: ENV }).json().paths as { primary: string; mirror: string };
-    rmSync(paths.mirror);
+    const afterOne = readCopy(paths.primary);
+    expect(licit([...base, 'consume', '1', '--repeat', '2', '--reason', 'two\nlines \u001b[31mred', '--json'], { env: ENV }).code).toBe(0);
+    rmSync(paths.mirror, { recursive: true });
     const v1 = licit([...base, 'verify', '--json'], { env: ENV }).json();
     expect(v1).toMatchObject({ ok: true, created: false, consumed: 3, primary: 'ok', mirror: 'missing' });
     expect(licit([...base, 'verify'], { env: ENV }).stdout).toMatch(/Primary ok, mirror ok\./); // repaired by the run before
-    const full = readFileSync(paths.primary);
-    writeFileSync(paths.primary, full.subarray(0, 4 + full.readUInt32BE(0)));
+    writeCopy(paths.primary, afterOne); // an older primary restored from a backup
     expect(licit([...base, 'verify', '--json'], { env: ENV }).json()).toMatchObject({ consumed: 3, primary: 'behind', mirror: 'ok' });
     // Control characters in a stored reason are shown escaped, never raw.
     const history = licit([...base, 'history'], { env: ENV }).stdout;
     expect(history.trim().split('\n')).toHaveLength(3);
     expect(history).toContain('two\\u{a}lines \\u{1b}[31mred');
-    // One flipped byte in the primary: it no longer verifies, and the message says what the
-    // mirror holds (what an administrator who restored or edited the file needs to know).
-    const damaged = Buffer.from(readFileSync(paths.primary));
-    damaged[10] = (damaged[10] as number) ^ 1;
-    writeFileSync(paths.primary, damaged);
+    // One flipped byte in the primary (its head file): it no longer verifies, and the message says
+    // what the mirror holds (what an administrator who restored or edited the file needs to know).
+    const damaged = Buffer.from(readFileSync(join(paths.primary, 'head')));
+    damaged[1] = (damaged[1] as number) ^ 1;
+    writeFileSync(join(paths.primary, 'head'), damaged);
     const t = licit([...base, 'status', '--json'], { env: ENV }).json();
     expect(t.error?.code).toBe('ERR_LEDGER_TAMPERED');
     expect(t.error?.message).toMatch(/The mirror copy verifies: 3 records, 3 credits consumed\. If the primary was restored or edited by hand, move it aside/);

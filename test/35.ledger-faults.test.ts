@@ -19,6 +19,7 @@ import { CreditLedger, type LedgerLicense } from '../src/node/ledger/credit-ledg
 import { describeBuilt } from './fixtures/ledger-built.js';
 import { fillFileSystem } from './helpers/disk.js';
 import { makeVendor } from './helpers/vendor.js';
+import { landed } from './helpers/ledger-disk.js';
 
 const CHILD = new URL('./fixtures/ledger-fault-child.mjs', import.meta.url).pathname;
 const SHIM_SOURCE = new URL('./fixtures/faultfs.c', import.meta.url).pathname;
@@ -26,8 +27,8 @@ const SECRET = 'fault-test-secret';
 const LICENSE: LedgerLicense = { id: 'LIC-35', credits: 100, carriedCredits: 0 };
 const vendor = makeVendor();
 const publicKeys = vendor.publicKeyPem;
-const PRIMARY = '.ledger'; // the primary copy's file name ends so (credits-<id>.ledger)
-const MIRROR = '.dat'; // the mirror's (.<hash>.dat)
+const PRIMARY = '.ledger'; // the primary copy's directory name ends so (credits-<id>.ledger/), so every file in it matches
+const MIRROR = '.dat'; // the mirror's (.<hash>.dat/)
 
 type Op = { kind: 'consume'; amount: number; key: string } | { kind: 'topup'; credits: number; token: string };
 interface Line {
@@ -107,19 +108,6 @@ function runChild(at: { root: string; dir: string; mirrorDir: string }, fault: R
       resolve({ lines: out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line), faults, stderr: err });
     });
   });
-}
-
-/** Offset one past the last non-zero byte of a file (-1 when missing). */
-function landed(path: string): number {
-  let b: Buffer;
-  try {
-    b = readFileSync(path);
-  } catch {
-    return -1;
-  }
-  let i = b.length;
-  while (i > 0 && b[i - 1] === 0) i--;
-  return i;
 }
 
 const open = (at: { dir: string; mirrorDir: string }) => CreditLedger.open(LICENSE, { secret: SECRET, publicKeys, ...at });
@@ -218,7 +206,8 @@ describeBuilt('ledger under I/O faults (LD_PRELOAD shim, built package)', () => 
       // Out of space part way: a write stops at a page boundary, the next one fails.
       { name: 'short write, then ENOSPC', fault: { OPS: 'pwrite', PATH: `${PRIMARY}|${MIRROR}`, ERRNO: 'ENOSPC', MODE: 'short', COUNT: 2 }, ns: [1, 2, 3], alwaysFails: true },
       // The first failure reported while the other copy's write of the same commit is still running.
-      { name: 'primary fails at once, mirror slow', fault: { OPS: 'pwrite', PATH: PRIMARY, ERRNO: 'EIO', DELAY_PATH: MIRROR, DELAY_MS: 150 }, ns: [2, 5], alwaysFails: true },
+      // Writes 1 and 2 of each copy create its segment and head file; then a commit's write and the head written when the lock is let go alternate: 3 and 5 are commits.
+      { name: 'primary fails at once, mirror slow', fault: { OPS: 'pwrite', PATH: PRIMARY, ERRNO: 'EIO', DELAY_PATH: MIRROR, DELAY_MS: 150 }, ns: [3, 5], alwaysFails: true },
       { name: 'fsync at creation', fault: { OPS: 'fsync', PATH: `${PRIMARY}|${MIRROR}`, ERRNO: 'EIO' }, ns: [1, 2], alwaysFails: true },
       { name: 'open of the mirror', fault: { OPS: 'open', PATH: MIRROR, ERRNO: 'EIO' }, ns: [1, 2], alwaysFails: true },
     ];
@@ -258,7 +247,7 @@ describeBuilt('ledger under I/O faults (LD_PRELOAD shim, built package)', () => 
   it('faults while opening an existing ledger (repairing a copy, writing back its tail) fail the open and lose nothing', { timeout: 60_000 }, async (ctx) => {
     if (shim === '') ctx.skip(shimMissing);
     const cases: { name: string; fault: Record<string, string | number>; dropMirror: boolean }[] = [
-      { name: 'fdatasync of the rebuilt mirror', fault: { OPS: 'fdatasync', PATH: MIRROR, ERRNO: 'EIO' }, dropMirror: true },
+      { name: 'fsync of the rebuilt mirror', fault: { OPS: 'fsync', PATH: MIRROR, ERRNO: 'EIO' }, dropMirror: true },
       { name: 'write of the rebuilt mirror', fault: { OPS: 'pwrite', PATH: MIRROR, ERRNO: 'ENOSPC' }, dropMirror: true },
       { name: 'creation of the rebuilt mirror', fault: { OPS: 'open', PATH: MIRROR, ERRNO: 'EIO', N: 2 }, dropMirror: true },
       { name: 'write-back of the primary', fault: { OPS: 'pwrite', PATH: PRIMARY, ERRNO: 'EIO' }, dropMirror: false },
@@ -270,7 +259,7 @@ describeBuilt('ledger under I/O faults (LD_PRELOAD shim, built package)', () => 
       await pre.consume(5, { idempotencyKey: 'pre-2' });
       const paths = pre.paths;
       await pre.close();
-      if (c.dropMirror) rmSync(paths.mirror);
+      if (c.dropMirror) rmSync(paths.mirror, { recursive: true });
       const run = await runChild(at, { N: 1, ...c.fault });
       expect(run.faults.length, c.name).toBeGreaterThan(0);
       expect(run.lines[0], c.name).toMatchObject({ op: -1, error: 'ERR_IO', outcome: 'unknown' });

@@ -67,7 +67,10 @@ export interface ChainOk {
 export interface ChainTampered {
   /** Discriminant: the copy failed verification. */
   readonly status: 'tampered';
-  /** Absolute offset where verification failed. */
+  /**
+   * Where verification failed: an absolute file offset in a one-file copy ({@link readChain}); the
+   * failing record's number in a log copy ({@link chainBodies}), or -1 for damage to its files.
+   */
   readonly offset: number;
   /** What was wrong there, in words for people. */
   readonly reason: string;
@@ -206,4 +209,53 @@ async function openAll(key: LedgerKey, bytes: Uint8Array, pieces: readonly Piece
     out.push(...(await Promise.all(chunk)));
   }
   return out;
+}
+
+/** A record read from a log copy, with its sealed body (the log engine does the framing). */
+export interface LogEntry {
+  /** The decoded record. */
+  readonly record: LedgerRecord;
+  /** SHA-256 of its plaintext. */
+  readonly hash: Uint8Array;
+  /** The sealed body as stored (`nonce | ciphertext | tag`): what a repair copies to the other copy. */
+  readonly body: Uint8Array;
+}
+
+/** Sealed bodies that continue a head, all verified. */
+export interface BodiesOk {
+  /** Discriminant: every body verified. */
+  readonly status: 'ok';
+  /** The records, in order. */
+  readonly entries: readonly LogEntry[];
+  /** The state after the last one. */
+  readonly head: ChainHead;
+}
+
+/**
+ * Open and check sealed record bodies that continue `head` (the records of a log copy after its
+ * snapshot, or from the first). The log engine has already cut a torn tail by its checksums, so
+ * every body here is one a writer completed: any that fails is tampering. In the result,
+ * `offset` is the failing record's number (0: the first record, as a wrong secret shows).
+ */
+export async function chainBodies(key: LedgerKey, bodies: readonly Uint8Array[], head: ChainHead): Promise<BodiesOk | ChainTampered> {
+  const entries: LogEntry[] = [];
+  const tokens = new Set(head.tokens);
+  let h = head;
+  for (let i = 0; i < bodies.length; i += PARALLEL) {
+    const chunk = bodies.slice(i, i + PARALLEL);
+    const plains = await Promise.all(chunk.map((b) => openRecord(key, b)));
+    for (let j = 0; j < chunk.length; j++) {
+      const at = h.seq + 1;
+      const pt = plains[j];
+      if (pt === undefined) return { status: 'tampered', offset: at, reason: `record ${at} fails authentication`, unauthenticated: true };
+      const record = decodeRecord(pt);
+      if (record === undefined) return { status: 'tampered', offset: at, reason: `record ${at} is malformed` };
+      const hash = recordHash(pt);
+      const next = nextHead(h, record, hash, tokens);
+      if (typeof next === 'string') return { status: 'tampered', offset: at, reason: next };
+      h = next;
+      entries.push({ record, hash, body: chunk[j] as Uint8Array });
+    }
+  }
+  return { status: 'ok', entries, head: h };
 }

@@ -6,3 +6,4 @@ export * from './chain.js';
 export * from './reconcile.js';
 export * from './plan.js';
 export * from './keys.js';
+export * from './snapshot.js';

@@ -31,6 +31,17 @@ export class IdempotencyIndex {
     return this.#byKey.size;
   }
 
+  /** Every remembered key, oldest first (for a snapshot). */
+  entries(): [string, KeyedConsume][] {
+    return [...this.#byKey];
+  }
+
+  /** Forget everything, then remember `entries` (oldest first), e.g. from a snapshot. */
+  load(entries: Iterable<readonly [string, KeyedConsume]>): void {
+    this.#byKey.clear();
+    for (const [k, c] of entries) this.#byKey.set(k, c);
+  }
+
   /** Forget everything (before re-reading a chain from its first record). */
   clear(): void {
     this.#byKey.clear();

@@ -8,7 +8,7 @@
  */
 import { bytesEqual } from '../bytes.js';
 import { LicenseError } from '../errors.js';
-import type { ChainEntry, ChainOk, ChainRead } from './chain.js';
+import type { ChainEntry, ChainHead, ChainOk, ChainRead, ChainTampered, LogEntry } from './chain.js';
 
 /** Which copy. */
 export type CopyName = 'primary' | 'mirror';
@@ -45,7 +45,7 @@ export interface ReconcilePlan {
  * administrator who restored or edited a file by hand can then move it aside (the other copy
  * rebuilds it on the next open); nothing is decided for them.
  */
-function tampered(copy: CopyName, why: string, details: Record<string, unknown> = {}, other?: CopyRead): LicenseError {
+export function tampered(copy: CopyName, why: string, details: Record<string, unknown> = {}, other?: CopyRead | LogCopyRead): LicenseError {
   const otherName: CopyName = copy === 'primary' ? 'mirror' : 'primary';
   const otherOk = other?.status === 'ok' ? other : undefined;
   const hint =
@@ -64,8 +64,8 @@ function tampered(copy: CopyName, why: string, details: Record<string, unknown> 
  * likely, they were sealed under another key (a wrong or missing application secret). The mirror's
  * file name depends on the secret too, so a wrong secret usually finds no mirror at all.
  */
-function wrongKeyOrAltered(primary: CopyRead, mirror: CopyRead): LicenseError | undefined {
-  const firstFails = (c: CopyRead) => c.status === 'tampered' && c.offset === 0 && c.unauthenticated === true;
+export function wrongKeyOrAltered(primary: CopyRead | LogCopyRead, mirror: CopyRead | LogCopyRead): LicenseError | undefined {
+  const firstFails = (c: CopyRead | LogCopyRead) => c.status === 'tampered' && c.offset === 0 && c.unauthenticated === true;
   const fails = [primary, mirror].filter(firstFails).length;
   const missing = [primary, mirror].filter((c) => c.status === 'missing').length;
   if (fails === 0 || fails + missing !== 2) return undefined;
@@ -119,4 +119,73 @@ export function reconcile(primary: CopyRead, mirror: CopyRead): ReconcilePlan {
   selfClean(wName, w);
   if (l.end < w.end || l.dirtyEnd > l.end) repairs.push({ copy: lName, create: false, from: l.end, to: w.end, zeroTo: l.dirtyEnd });
   return { winner: wName, chain: w, repairs };
+}
+
+// ---- copies kept as append-only logs (the current format) ----
+
+/** A copy read from its log: the records after its snapshot (or from its first record), verified. */
+export interface LogCopyOk {
+  /** Discriminant: the copy verified. */
+  readonly status: 'ok';
+  /** The head the entries continue: the snapshot's, or the empty head. */
+  readonly start: ChainHead;
+  /** The records after `start`. */
+  readonly entries: readonly LogEntry[];
+  /** The state after the last record. */
+  readonly head: ChainHead;
+}
+
+/** A log copy as found: verified, tampered (`offset` = record number, or -1 for damage to the files), or missing. */
+export type LogCopyRead = LogCopyOk | ChainTampered | { readonly status: 'missing' };
+
+/** The outcome of {@link reconcileLogs}. */
+export interface LogReconcile {
+  /** The copy whose chain is the truth, or `none` when both are missing. */
+  readonly winner: CopyName | 'none';
+  /**
+   * The copy to bring up to the winner: `create` it from every record of the winner, or append the
+   * winner's records from record number `from` on.
+   */
+  readonly repair?: { readonly copy: CopyName; readonly create: boolean; readonly from: number };
+  /**
+   * Deciding needs records of this copy from before its snapshot (to compare the copies at the
+   * shorter one's last record, or to repair from there): read it from its first record and call again.
+   */
+  readonly readFull?: CopyName;
+}
+
+/** Records in a log copy read (the last record's number + 1). */
+export const recordCount = (c: LogCopyOk): number => c.head.seq + 1;
+
+/** The hash of record `n - 1` (the genesis hash for n = 0) as this read knows it, or undefined. */
+function hashAfter(c: LogCopyOk, n: number): Uint8Array | undefined {
+  const s = c.start.seq + 1;
+  if (n === s) return c.start.hash;
+  return n > s && n <= s + c.entries.length ? (c.entries[n - s - 1] as LogEntry).hash : undefined;
+}
+
+/**
+ * Decide which log copy wins and how to repair the other, by record number: the copies may hold
+ * snapshots at different places. Throws `ERR_LEDGER_TAMPERED` for a copy that does not verify and
+ * for a fork (two histories at the same record number), with the same words as {@link reconcile}.
+ */
+export function reconcileLogs(primary: LogCopyRead, mirror: LogCopyRead): LogReconcile {
+  const keyError = wrongKeyOrAltered(primary, mirror);
+  if (keyError !== undefined) throw keyError;
+  if (primary.status === 'tampered') throw tampered('primary', primary.reason, primary.offset >= 0 ? { record: primary.offset } : {}, mirror);
+  if (mirror.status === 'tampered') throw tampered('mirror', mirror.reason, mirror.offset >= 0 ? { record: mirror.offset } : {}, primary);
+  if (primary.status === 'missing' && mirror.status === 'missing') return { winner: 'none' };
+  if (primary.status === 'missing' || mirror.status === 'missing') {
+    const [name, c, other]: [CopyName, LogCopyOk, CopyName] = mirror.status === 'missing' ? ['primary', primary as LogCopyOk, 'mirror'] : ['mirror', mirror as LogCopyOk, 'primary'];
+    if (c.start.seq >= 0) return { winner: name, readFull: name };
+    return { winner: name, repair: { copy: other, create: true, from: 0 } };
+  }
+  const [wName, w, lName, l]: [CopyName, LogCopyOk, CopyName, LogCopyOk] =
+    recordCount(primary) >= recordCount(mirror) ? ['primary', primary, 'mirror', mirror] : ['mirror', mirror, 'primary', primary];
+  const n = recordCount(l);
+  const a = hashAfter(w, n);
+  if (a === undefined) return { winner: wName, readFull: wName };
+  // Named as before: the shorter copy, or the mirror when both are as long.
+  if (!bytesEqual(a, l.head.hash)) throw tampered(lName, 'the two copies disagree: one was replaced by a different history', { record: n - 1 });
+  return recordCount(w) > n ? { winner: wName, repair: { copy: lName, create: false, from: n } } : { winner: wName };
 }

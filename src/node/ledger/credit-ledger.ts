@@ -13,20 +13,24 @@
  */
 import '../backends.js'; // node:crypto for Ed25519 and AES-GCM
 import { EventEmitter } from 'node:events';
-import { join, resolve } from 'node:path';
-import { LicenseError } from '../../core/errors.js';
+import { rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { isLicenseError, LicenseError } from '../../core/errors.js';
 import { toKeyring, type PublicKeyInput } from '../../core/keys.js';
 import { isPrintableText } from '../../core/text.js';
 import { verifiedTopUpText, verifyTopUp, type VerifiedTopUp } from '../../core/topup.js';
-import { emptyHead, readChain, type ChainHead, type ChainOk } from '../../core/ledger/chain.js';
-import { frameAll } from '../../core/ledger/frame.js';
+import { chainBodies, emptyHead, type ChainHead } from '../../core/ledger/chain.js';
 import { IdempotencyIndex } from '../../core/ledger/keys.js';
 import { balanceAfter, balanceOf, crossings, planBatch, type Balance, type BatchPlan, type KeyedConsume, type LedgerOp } from '../../core/ledger/plan.js';
-import { reconcile, type CopyName, type CopyRead } from '../../core/ledger/reconcile.js';
+import { reconcileLogs, recordCount, tampered, type CopyName, type LogCopyOk, type LogCopyRead, type LogReconcile } from '../../core/ledger/reconcile.js';
 import { genesisHash, MAX_IDEMPOTENCY_KEY_BYTES, MAX_REASON_BYTES, type LedgerRecord } from '../../core/ledger/record.js';
 import { deriveLedgerKey, sealRecord, type LedgerKey } from '../../core/ledger/seal.js';
+import { encodeSnapshot, type LedgerSnapshot } from '../../core/ledger/snapshot.js';
+import { makeDirectory } from '../../os/make-dir.js';
+import { AppendLog, LogMoved, RollSkipped } from '../log/append-log.js';
+import { emptyDir, ioError, MODE, OPEN_OPTIONS, openCopy, readFromFirst, verifyCopy, type CopyContext, type CopyOpened } from './copies.js';
 import { outcomeUnknown, poisonedError, writeFailure } from './failure.js';
-import { EXTEND_BYTES, LedgerFile, MAX_COPY_BYTES } from './file.js';
+import { migrateLegacy, needsMigration } from './legacy.js';
 import { defaultLedgerDirs, ledgerFileNames } from './paths.js';
 import { LockSession } from './session.js';
 import type { ConsumeOptions, ConsumeReceipt, CopyState, CopyStates, CreditLedgerEvents, CreditLedgerOptions, LedgerEntry, LedgerLicense, LedgerStats, TopUpReceipt, VerifyReport } from './types.js';
@@ -43,14 +47,18 @@ type Pending =
 const MAX_BATCH = 1024;
 
 /**
- * How much of each copy's end a full read writes back (O_DSYNC) before reporting it. After a failed
- * write the kernel may hold bytes in its page cache that never reached the disk, and every reader
- * sees them (Node has no posix_fadvise to drop them); writing back what was read makes the disk
- * hold what the ledger reports, or fails the read. 64 KiB covers a failed group commit of a few
- * hundred records; rewriting identical bytes risks nothing a torn sector write could change.
+ * How much of each copy's active segment a full read writes back (O_DSYNC) before reporting it.
+ * After a failed write the kernel may hold bytes in its page cache that never reached the disk,
+ * and every reader sees them (Node has no posix_fadvise to drop them); writing back what was read
+ * makes the disk hold what the ledger reports, or fails the read. 64 KiB covers a failed group
+ * commit of a few hundred records; rewriting identical bytes risks nothing a torn sector write
+ * could change.
  */
 const WRITE_BACK_BYTES = 64 * 1024;
-const PAGE = 4096;
+/** The two copies, in the order they are always handled. */
+const COPIES = ['primary', 'mirror'] as const satisfies readonly CopyName[];
+/** Default compaction threshold: the active segment's size (and at least twice the snapshot's). */
+export const COMPACT_BYTES = 1024 * 1024;
 
 /**
  * A license's click-charge ledger.
@@ -67,11 +75,15 @@ const PAGE = 4096;
 export class CreditLedger {
   /** The license this ledger belongs to. */
   readonly licenseId: string;
-  /** Absolute paths of the two copies and their lock files. */
+  /**
+   * Absolute paths of the two copies and their lock files. Each copy is a directory (an append-only
+   * log: segment files `log-0000000001`, …, a `head` file and a sealed `snapshot`); ledgers of
+   * licit 0.1 kept each copy as one regular file of the same name and are migrated on open.
+   */
   readonly paths: {
-    /** The primary copy, in `dir`. */
+    /** The primary copy's directory, in `dir` (`credits-<id>.ledger`). */
     readonly primary: string;
-    /** The mirror copy, in `mirrorDir`. */
+    /** The mirror copy's directory, in `mirrorDir` (`.<hash>.dat`). */
     readonly mirror: string;
     /** The cross-process lock file beside the primary. */
     readonly lock: string;
@@ -95,8 +107,13 @@ export class CreditLedger {
   #head: ChainHead;
   /** The latest record time seen (the writers' clocks): a witness for the clock guard. */
   #latestTime: number | undefined;
-  #end = 0;
-  #files: Partial<Record<CopyName, LedgerFile>> = {};
+  /** The two copies' logs while open (under the lock, or kept open between lock holds). */
+  #logs: Partial<Record<CopyName, AppendLog>> = {};
+  /** What reading a copy needs (key, license and log ids, paths). */
+  readonly #copies: CopyContext;
+  readonly #compactBytes: number;
+  /** A copy has no valid snapshot (rebuilt, or it did not open): roll at the next chance. */
+  #compactDue = false;
   #loaded = false;
   #stale = false;
   #queue: Pending[] = [];
@@ -122,9 +139,11 @@ export class CreditLedger {
     const mirrorDir = resolve(opts.mirrorDir ?? (defaults as { mirrorDir: string }).mirrorDir);
     const names = ledgerFileNames(license.id, opts.secret);
     this.paths = { primary: join(dir, names.primary), mirror: join(mirrorDir, names.mirror), lock: join(dir, names.lock), mirrorLock: join(mirrorDir, names.mirrorLock) };
-    if (this.paths.primary === this.paths.mirror) throw new LicenseError('ERR_USAGE', 'the mirror must be a different file from the primary');
+    if (this.paths.primary === this.paths.mirror) throw new LicenseError('ERR_USAGE', 'the mirror must be a different directory from the primary');
     // A lock beside each copy: two installations with their own primaries may share a mirror.
-    this.#session = new LockSession([this.paths.lock, this.paths.mirrorLock], opts.lockTimeoutMs ?? 10_000);
+    this.#session = new LockSession([this.paths.lock, this.paths.mirrorLock], opts.lockTimeoutMs ?? 10_000, () => this.#writeHeads());
+    this.#copies = { key, licenseId: license.id, logId: `credits:${license.id}`, genesis: this.#genesis, paths: this.paths };
+    this.#compactBytes = opts.compactBytes ?? COMPACT_BYTES;
   }
 
   /**
@@ -294,12 +313,11 @@ export class CreditLedger {
   get cachedBalance(): Balance {
     return balanceOf(this.#head, this.#credits);
   }
-
-  /** Every record, oldest first. */
+  /** Every record, oldest first (read from the primary's every segment: compaction deletes none). */
   async history(): Promise<LedgerEntry[]> {
     return this.#submitTask(async () => {
-      const read = await this.#readCopy('primary');
-      if (read.status !== 'ok') throw new LicenseError('ERR_LEDGER_TAMPERED', 'the primary copy changed while reading it; run verify');
+      const read = await readFromFirst(this.#copies, 'primary');
+      if (read.status !== 'ok') throw tampered('primary', read.reason);
       return read.entries.map(({ record: r }) => ({
         seq: r.seq, kind: r.kind, amount: r.amount, consumed: r.consumed, toppedUp: r.toppedUp, time: new Date(r.time), reason: r.reason,
         ...(r.tokenId === undefined ? {} : { tokenId: r.tokenId }),
@@ -309,12 +327,15 @@ export class CreditLedger {
   }
 
   /**
-   * Re-read and check both copies from the first record (sealing, numbering, chain, totals),
-   * report what was found and repair a missing or lagging copy. Rejects `ERR_LEDGER_TAMPERED`.
+   * Re-read and check both copies from the first record (sealing, numbering, chain, totals, in
+   * every segment), check that each copy's snapshot holds exactly the state its records give at
+   * its place, report what was found and repair a missing or lagging copy. Rejects
+   * `ERR_LEDGER_TAMPERED`.
    */
   async verify(): Promise<VerifyReport> {
     return this.#submitTask(async () => {
       const { primary, mirror } = await this.#load(false);
+      for (const name of COPIES) await verifyCopy(this.#copies, name, this.#head);
       return { ...balanceOf(this.#head, this.#credits), records: this.#head.seq + 1, primary, mirror };
     });
   }
@@ -356,8 +377,7 @@ export class CreditLedger {
     this.#closed = true;
     await this.#running;
     await this.#session.release();
-    await Promise.all(Object.values(this.#files).map((f) => f.close()));
-    this.#files = {};
+    this.#closeLogs();
   }
 
   // ---- the writer loop ----
@@ -430,6 +450,9 @@ export class CreditLedger {
       }
     }
     this.#emit(before, balanceOf(this.#head, this.#credits).remaining);
+    // After the answers: a roll delays the next batch, never this one's.
+    await this.#compact().catch(() => undefined);
+    if (this.#poisoned !== undefined) await this.#stop();
   }
 
   async #commitOps(ops: Extract<Pending, { type: 'op' }>[]): Promise<void> {
@@ -438,8 +461,8 @@ export class CreditLedger {
       plan = planBatch(this.#head, ops.map((p) => p.op), this.#credits, clockMs(this.#now()), (k) => this.#keys.get(k));
       if (plan.plaintexts.length > 0) await this.#append(plan);
     } catch (e) {
-      // Before any write (sealing, a full ledger) nothing reached the disk; a failed write has
-      // poisoned this object. Either way the next look, if any, reads everything again.
+      // Before any write (sealing) nothing reached the disk; a failed write has poisoned this
+      // object. Either way the next look, if any, reads everything again.
       this.#stale = true;
       for (const p of ops) p.reject(e);
       return;
@@ -454,27 +477,38 @@ export class CreditLedger {
 
   async #append(plan: BatchPlan): Promise<void> {
     const bodies = await Promise.all(plan.plaintexts.map((pt) => sealRecord(this.#key, pt)));
-    const buf = frameAll(bodies);
-    const at = this.#end;
-    if (at + buf.length + EXTEND_BYTES > MAX_COPY_BYTES) {
-      throw new LicenseError('ERR_LEDGER_FULL', `the credit ledger of license ${this.licenseId} is full (${at} bytes; the limit is 1 GiB per copy); nothing was consumed. Ask the vendor for a new license, which starts a new ledger`, { bytes: at });
-    }
-    // Both copies are written and made durable in parallel; the requests are acknowledged only
-    // after both. The files are opened O_DSYNC where the platform has it: each write is then
-    // write + fdatasync in one call (one thread-pool hop per copy). allSettled, not all: when one
-    // copy fails at once, the other's write is still in flight, and nothing may be reported (or
-    // written next at the same offset) before it lands.
-    const p = this.#files.primary as LedgerFile;
-    const m = this.#files.mirror as LedgerFile;
-    const [pw, mw] = await Promise.allSettled([durableWrite(p, buf, at), durableWrite(m, buf, at)]);
-    if (pw.status === 'rejected') throw this.#poison(pw.reason);
-    if (mw.status === 'rejected') throw this.#poison(mw.reason);
-    this.#end = at + buf.length;
+    // Both copies are written and made durable in parallel (one write each, O_DSYNC where the
+    // platform has it); the requests are acknowledged only after both. allSettled, not all: when
+    // one copy fails at once, the other's write is still in flight, and nothing may be reported
+    // (or written next) before it lands.
+    const [pw, mw] = await Promise.allSettled([(this.#logs.primary as AppendLog).append(bodies), (this.#logs.mirror as AppendLog).append(bodies)]);
+    if (pw.status === 'rejected') throw this.#poison(ioError(this.paths.primary, 'write to', pw.reason));
+    if (mw.status === 'rejected') throw this.#poison(ioError(this.paths.mirror, 'write to', mw.reason));
     this.#keys.add(plan.records, this.#head.carried);
     this.#noteTimes(plan.records);
     this.#head = plan.head;
     this.#commits++;
     this.#records += plan.plaintexts.length;
+  }
+
+  /**
+   * Compaction, when the active segment has grown past the threshold (or a copy's snapshot was
+   * missing or did not open): write the state as a sealed snapshot and start a new segment in BOTH
+   * copies at the same record. The old segments stay (history and verify read them), so no record
+   * is ever lost; opening then reads the snapshot and the records after it. A roll that could not
+   * even write its snapshot changes nothing and is tried again later; any other failure poisons.
+   */
+  async #compact(): Promise<void> {
+    const logs = COPIES.map((n) => this.#logs[n] as AppendLog);
+    const active = Math.max(...logs.map((l) => l.activeBytes));
+    const snap = Math.max(...logs.map((l) => l.snapshotBytes));
+    if (!this.#compactDue && active < Math.max(this.#compactBytes, 2 * snap)) return;
+    this.#compactDue = false;
+    const state = await encodeSnapshot(this.#key, this.licenseId, { head: this.#head, keys: this.#keys.entries(), latest: this.#latestTime });
+    const rolls = await Promise.allSettled(logs.map((l) => l.roll(state)));
+    rolls.forEach((r, i) => {
+      if (r.status === 'rejected' && !(r.reason instanceof RollSkipped)) throw this.#poison(ioError(this.paths[COPIES[i] as CopyName], 'compact', r.reason));
+    });
   }
 
   /**
@@ -494,8 +528,22 @@ export class CreditLedger {
   /** After poisoning: let other processes in and drop the descriptors (no write is in flight). */
   async #stop(): Promise<void> {
     await this.#session.release().catch(() => undefined);
-    await Promise.all(Object.values(this.#files).map((f) => f.close()));
-    this.#files = {};
+    this.#closeLogs();
+  }
+
+  #closeLogs(): void {
+    for (const l of Object.values(this.#logs)) l.close();
+    this.#logs = {};
+  }
+
+  /**
+   * Before the lock is given up: record in each copy's head file how many records it holds (page
+   * cache only; after a crash it may lag, never lead). A copy found shorter than its head file says
+   * was cut by someone (see {@link CreditLedger.#adopt}). Nothing is written by a poisoned object.
+   */
+  #writeHeads(): void {
+    if (this.#poisoned !== undefined) return;
+    for (const l of Object.values(this.#logs)) l.writeHead();
   }
 
   /** Run writes to the copies; a failure poisons this object (see {@link CreditLedger.#poison}). */
@@ -525,47 +573,70 @@ export class CreditLedger {
 
   // ---- reading and reconciling ----
 
-  /** Bring the in-memory head up to what is on disk (under the lock). */
+  /** Bring the in-memory head up to what is on disk (under the lock): the cheap case reads only new tails. */
   async #refresh(): Promise<void> {
     if (!this.#loaded || this.#stale) {
       await this.#load(!this.#loaded);
       return;
     }
-    const p = this.#files.primary as LedgerFile;
-    const m = this.#files.mirror as LedgerFile;
-    const [pc, mc] = await Promise.all([p.isCurrent(), m.isCurrent()]);
-    if (!pc || !mc) {
+    const logs = COPIES.map((n) => this.#logs[n] as AppendLog);
+    // A copy deleted, replaced or restored since we looked: only a full read explains it.
+    if (!logs.every((l) => l.isCurrent())) {
       await this.#load(false);
       return;
     }
-    const [pp, mp] = await Promise.all([p.probe(this.#end), m.probe(this.#end)]);
-    if (pp === 'zero' && mp === 'zero') return;
-    if (pp === 'short' || mp === 'short') {
-      await this.#load(false);
-      return;
+    let tails: Uint8Array[][];
+    try {
+      tails = await Promise.all(logs.map((l) => l.refresh(true)));
+    } catch (e) {
+      if (e instanceof LogMoved || isLicenseError(e, 'ERR_STORE_CORRUPT')) {
+        await this.#load(false);
+        return;
+      }
+      throw ioError(this.paths.primary, 'read', e);
     }
-    // Another process appended: read only the new tails, continuing our head.
-    const [pb, mb] = await Promise.all([p.readFrom(this.#end), m.readFrom(this.#end)]);
-    const [pr, mr] = await Promise.all([readChain(this.#key, pb, this.#end, this.#head), readChain(this.#key, mb, this.#end, this.#head)]);
-    await this.#apply(pr, mr, { primary: pb, mirror: mb }, this.#end);
+    if (tails.every((t) => t.length === 0)) return;
+    // Another process appended: check the new records of each copy, continuing our head.
+    const start = this.#head;
+    const [pr, mr] = await Promise.all(tails.map(async (t): Promise<LogCopyRead> => {
+      const r = await chainBodies(this.#key, t, start);
+      return r.status === 'ok' ? { ...r, start } : r;
+    }));
+    const plan = reconcileLogs(pr as LogCopyRead, mr as LogCopyRead);
+    const winner = (plan.winner === 'mirror' ? mr : pr) as LogCopyOk;
+    await this.#repair(plan, winner);
+    this.#keys.add(winner.entries.map((e) => e.record), this.#head.carried);
+    this.#noteTimes(winner.entries.map((e) => e.record));
+    this.#head = winner.head;
   }
 
-  async #readCopy(name: CopyName): Promise<CopyRead & { bytes?: Uint8Array }> {
-    const f = this.#files[name] ?? (await LedgerFile.open(this.paths[name]));
-    if (f === undefined) return { status: 'missing' };
-    this.#files[name] = f;
-    const bytes = await f.readFrom(0);
-    return { ...(await readChain(this.#key, bytes, 0, emptyHead(this.#genesis))), bytes };
-  }
-
-  /** Full read of both copies from the first record; repairs. Returns what each copy was. */
+  /** Full read of both copies (snapshot + tail each), migrating old-format files first; repairs. Returns what each copy was. */
   async #load(initial: boolean): Promise<{ primary: CopyState; mirror: CopyState }> {
     // Reopen by path: a copy may have been deleted or replaced since it was opened.
-    await Promise.all(Object.values(this.#files).map((f) => f.close()));
-    this.#files = {};
-    const [pr, mr] = await Promise.all([this.#readCopy('primary'), this.#readCopy('mirror')]);
+    this.#closeLogs();
+    if (needsMigration(this.paths)) {
+      // A failure leaves the old file or a finished `.migrating` directory: the next open goes on from there.
+      await migrateLegacy(this.paths, this.#key, this.#genesis, this.#copies.logId, MODE).catch((e: unknown) => {
+        throw ioError(this.paths.primary, 'migrate the old-format ledger files beside', e);
+      });
+    }
+    const [po, mo] = (await Promise.all(COPIES.map(async (n) => {
+      const o = await openCopy(this.#copies, n);
+      if (o.log !== undefined) this.#logs[n] = o.log;
+      if (o.compactDue === true) this.#compactDue = true;
+      return o;
+    }))) as [CopyOpened, CopyOpened];
+    const found: Record<CopyName, CopyOpened> = { primary: po, mirror: mo };
+    let plan: LogReconcile;
+    for (;;) {
+      plan = reconcileLogs(found.primary.read, found.mirror.read);
+      if (plan.readFull === undefined) break;
+      const name = plan.readFull;
+      found[name] = { ...found[name], read: await readFromFirst(this.#copies, name) };
+      delete (found[name] as { snap?: LedgerSnapshot }).snap;
+    }
     const known = this.#head;
-    const states = await this.#apply(pr, mr, { primary: pr.bytes, mirror: mr.bytes }, 0);
+    const states = await this.#adopt(plan, found);
     if (initial) this.#foundAtOpen = states;
     else if (states.primary !== 'ok' || states.mirror !== 'ok') this.#emitRepaired(states);
     if (!initial && this.#head.consumed < known.consumed) {
@@ -573,52 +644,84 @@ export class CreditLedger {
     }
     this.#loaded = true;
     this.#stale = false;
+    await this.#compact();
     return states;
   }
 
-  /** Reconcile two reads (from offset `base`), repair the copies, and adopt the winner's head. */
-  async #apply(pr: CopyRead, mr: CopyRead, bytes: Partial<Record<CopyName, Uint8Array>>, base: number): Promise<{ primary: CopyState; mirror: CopyState }> {
-    const plan = reconcile(pr, mr);
+  /** Adopt the winner of a full read: refuse what must be refused, repair the other copy, take its state. */
+  async #adopt(plan: LogReconcile, found: Record<CopyName, CopyOpened>): Promise<{ primary: CopyState; mirror: CopyState }> {
     if (plan.winner === 'none') {
-      if (base !== 0) throw new LicenseError('ERR_INTERNAL', 'ledger copies vanished during a tail read');
-      const floor = this.#head.consumed;
       if (this.#loaded) {
-        throw new LicenseError('ERR_LEDGER_MISSING', 'both copies of the credit ledger were deleted while in use; restore them from a backup, or reopen with `recover` to restart from the vendor floor', { consumed: floor });
+        throw new LicenseError('ERR_LEDGER_MISSING', 'both copies of the credit ledger were deleted while in use; restore them from a backup, or reopen with `recover` to restart from the vendor floor', { consumed: this.#head.consumed });
       }
-      await this.#createBoth();
+      const emptied = found.primary.existed || found.mirror.existed;
+      this.#refuseEmptyStart(emptied ? 'hold no records (emptied, or cut before their first record)' : 'are missing');
+      for (const n of COPIES) this.#logs[n]?.close();
+      this.#logs = {};
+      await this.#writing(COPIES.map((n) => this.#createCopy(n, [])));
+      this.#head = emptyHead(this.#genesis);
+      this.#keys.clear();
+      this.#latestTime = undefined;
       return { primary: 'missing', mirror: 'missing' };
     }
-    const chain = plan.chain as ChainOk;
-    // Copies that exist but hold no record (emptied, zeroed, or only a torn first record) are as
-    // good as missing: never a silent restart when the license says credits were spent.
-    if (base === 0 && !this.#loaded && chain.entries.length === 0) this.#refuseEmptyStart('hold no records (emptied, or cut before their first record)');
-    const src = bytes[plan.winner] as Uint8Array;
-    await this.#writing(
-      plan.repairs.map(async (r) => {
-        const f = r.create ? await LedgerFile.create(this.paths[r.copy]) : (this.#files[r.copy] as LedgerFile);
-        this.#files[r.copy] = f;
-        if (r.to > r.from) await f.writeAt(src.subarray(r.from - base, r.to - base), r.from);
-        await f.zero(r.to, r.zeroTo);
-        await f.datasync();
-      }),
-    );
-    if (base === 0 && chain.end > 0) {
-      // Make what was read (and is about to be reported) what the disks hold: see WRITE_BACK_BYTES.
-      const from = Math.floor(Math.max(0, chain.end - WRITE_BACK_BYTES) / PAGE) * PAGE;
-      const tail = src.subarray(from, chain.end);
-      await this.#writing([this.#files.primary as LedgerFile, this.#files.mirror as LedgerFile].map((f) => durableWrite(f, tail, from)));
+    const w = found[plan.winner];
+    const chain = w.read as LogCopyOk;
+    const count = recordCount(chain);
+    // Copies that exist but hold no record (emptied, or only a torn first record) are as good as
+    // missing: never a silent restart when the license says credits were spent.
+    if (!this.#loaded && count === 0) this.#refuseEmptyStart('hold no records (emptied, or cut before their first record)');
+    // A head file counts the records a writer saw committed; both copies shorter than that lost
+    // acknowledged records (a byte flipped in the last record of both reads as a torn write and is cut).
+    const promised = Math.max(found.primary.cutShort ?? 0, found.mirror.cutShort ?? 0);
+    if (promised > count) {
+      throw tampered(plan.winner, `it ends at record ${count - 1} but its head file says record ${promised - 1} was committed: records were cut from both copies`, { records: count, committed: promised });
     }
-    if (base === 0) this.#keys.clear();
-    this.#keys.add(
-      chain.entries.map((e) => e.record),
-      base === 0 ? 0 : this.#head.carried,
-    );
-    if (base === 0) this.#latestTime = undefined;
+    await this.#repair(plan, chain);
+    // Make what was read (and is about to be reported) what the disks hold.
+    await this.#writing(COPIES.map(async (n) => (this.#logs[n] as AppendLog).rewriteTail(WRITE_BACK_BYTES)));
+    this.#keys.load(w.snap?.keys ?? []);
+    this.#keys.add(chain.entries.map((e) => e.record), chain.start.seq < 0 ? 0 : chain.start.carried);
+    this.#latestTime = w.snap?.latest;
     this.#noteTimes(chain.entries.map((e) => e.record));
     this.#head = chain.head;
-    this.#end = chain.end;
-    const state = (c: CopyRead): CopyState => (c.status === 'missing' ? 'missing' : c.status === 'ok' && c.end < chain.end ? 'behind' : c.status === 'ok' && c.torn ? 'torn' : 'ok');
-    return { primary: state(pr), mirror: state(mr) };
+    const state = (o: CopyOpened): CopyState => {
+      if (o.read.status === 'missing') return 'missing';
+      if (recordCount(o.read as LogCopyOk) < count) return 'behind';
+      return o.torn ? 'torn' : 'ok';
+    };
+    return { primary: state(found.primary), mirror: state(found.mirror) };
+  }
+
+  /** Bring the losing copy up to the winner: rebuild it from every record, or append what it lacks. */
+  async #repair(plan: LogReconcile, winner: LogCopyOk): Promise<void> {
+    const r = plan.repair;
+    if (r === undefined) return;
+    const first = winner.start.seq + 1;
+    const bodies = winner.entries.slice(r.from - first).map((e) => e.body);
+    if (r.create) {
+      this.#logs[r.copy]?.close();
+      delete this.#logs[r.copy];
+      await this.#writing([this.#createCopy(r.copy, bodies)]);
+      return;
+    }
+    const log = this.#logs[r.copy] as AppendLog;
+    await this.#writing([(async () => {
+      for (let i = 0; i < bodies.length; i += MAX_BATCH) await log.append(bodies.slice(i, i + MAX_BATCH));
+    })()]);
+  }
+
+  /** Create a copy holding `bodies` (atomically: a temp directory renamed into place) and open it. */
+  async #createCopy(name: CopyName, bodies: readonly Uint8Array[]): Promise<void> {
+    const path = this.paths[name];
+    try {
+      if (emptyDir(path)) rmSync(path, { recursive: true, force: true });
+      await makeDirectory(dirname(path));
+      if (!(await AppendLog.create(path, this.#copies.logId, MODE, bodies))) throw new Error(`${path} appeared while the ledger lock was held`);
+      this.#logs[name] = (await AppendLog.open(path, this.#copies.logId, MODE, true, OPEN_OPTIONS)).log;
+    } catch (e) {
+      throw ioError(path, 'create', e);
+    }
+    if (bodies.length > 0) this.#compactDue = true; // a rebuilt copy has no snapshot yet
   }
 
   /**
@@ -634,23 +737,6 @@ export class CreditLedger {
       );
     }
   }
-
-  async #createBoth(): Promise<void> {
-    this.#refuseEmptyStart('are missing');
-    const creating = [LedgerFile.create(this.paths.primary), LedgerFile.create(this.paths.mirror)] as const;
-    // Each file goes into #files as soon as it exists, so a failure of the other closes it too.
-    await this.#writing(creating.map(async (c, i) => (this.#files[i === 0 ? 'primary' : 'mirror'] = await c)));
-    this.#head = emptyHead(this.#genesis);
-    this.#end = 0;
-    this.#keys.clear();
-  }
-
-}
-
-/** Write at `at` and return once the bytes are on stable storage. */
-async function durableWrite(f: LedgerFile, buf: Uint8Array, at: number): Promise<void> {
-  await f.writeAt(buf, at);
-  if (!f.writesAreDurable) await f.datasync();
 }
 
 function checkKey(key: unknown): asserts key is string {

@@ -36,6 +36,8 @@ export class LockSession {
   constructor(
     paths: readonly string[],
     readonly timeoutMs: number,
+    /** Called just before the locks are given up (the holder's last word to the next one). */
+    private readonly beforeRelease: () => void = () => undefined,
   ) {
     this.paths = [...new Set(paths)].sort();
   }
@@ -98,6 +100,7 @@ export class LockSession {
 
   /** Release now (idempotent). */
   async release(): Promise<void> {
+    if (this.#locks.length > 0) this.beforeRelease();
     const locks = this.#locks;
     this.#locks = [];
     await Promise.all(locks.map((l) => l.release()));

@@ -45,6 +45,13 @@ export interface CreditLedgerOptions {
   thresholds?: readonly number[];
   /** How long to wait for another process holding the ledger. Default 10 000 ms. */
   lockTimeoutMs?: number;
+  /**
+   * Compaction threshold in bytes: when a copy's active log segment passes it (and twice the size of
+   * its snapshot), both copies write a sealed snapshot and start a new segment, so that opening reads
+   * only the snapshot and the records after it. Old segments are kept (history and verify read
+   * them). Default 1 MiB (about 7,500 records); lower it only to test compaction.
+   */
+  compactBytes?: number;
 }
 
 /** One entry of {@link CreditLedger.history}. */

@@ -45,6 +45,34 @@ export interface Opened {
   readonly records: Uint8Array[];
   /** The snapshot was missing or damaged and the state was rebuilt from every segment. */
   readonly rebuilt: boolean;
+  /** A torn tail (bytes past the last complete write) was found in the active segment (and cut when locked). */
+  readonly torn: boolean;
+  /**
+   * The record count the head file promised, when the log ends before it (cut short). Set only
+   * with {@link OpenOptions.cutShort} `'report'`; otherwise such a log throws `ERR_STORE_CORRUPT`.
+   */
+  readonly cutShort?: number;
+}
+
+/** Options of {@link AppendLog.open} and {@link AppendLog.readAll}. */
+export interface OpenOptions {
+  /**
+   * Refuse (as damage) a segment larger than this many bytes, before reading it: a padded or
+   * sparse file must not be read into memory. Default: no bound.
+   */
+  readonly maxSegmentBytes?: number;
+  /**
+   * A log that ends before the record its head file names: `'throw'` (default) is
+   * `ERR_STORE_CORRUPT`; `'report'` opens it and says so in {@link Opened.cutShort}, for an owner
+   * that keeps another copy to repair it from (the credit ledger).
+   */
+  readonly cutShort?: 'throw' | 'report';
+}
+
+function checkSize(path: string, size: number, opts: OpenOptions): void {
+  if (opts.maxSegmentBytes !== undefined && size > opts.maxSegmentBytes) {
+    throw damaged(path, `it is ${size} bytes, more than any segment licit writes (${opts.maxSegmentBytes}): it was padded or replaced`);
+  }
 }
 
 /** Growth step of the zero-filled space of the active segment. */
@@ -200,7 +228,7 @@ export class AppendLog {
    * tail, finishes an interrupted roll, sets a damaged snapshot aside and removes temp files.
    * Throws {@link LogMoved} when `dir` does not exist, `ERR_STORE_CORRUPT` for damage.
    */
-  static async open(dir: string, id: string, mode: number, locked: boolean): Promise<Opened> {
+  static async open(dir: string, id: string, mode: number, locked: boolean, opts: OpenOptions = {}): Promise<Opened> {
     let names: string[];
     try {
       names = readdirSync(dir);
@@ -238,6 +266,7 @@ export class AppendLog {
       if (locked && snap !== 'missing') renameSync(join(dir, SNAPSHOT), join(dir, `${SNAPSHOT}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`));
     }
     const records: Uint8Array[] = [];
+    let torn = false;
     const log = new AppendLog(dir, id, mode);
     log.#snapshotBytes = snapshotBytes;
     for (let g = startGen; g <= last; g++) {
@@ -245,6 +274,7 @@ export class AppendLog {
       const fd = openSync(path, g === last && locked ? WRITABLE : fsc.O_RDONLY);
       try {
         const size = fstatSync(fd).size;
+        checkSize(path, size, opts);
         const buf = readRange(fd, 0, size);
         const scan = scanSegment(path, buf, seq, { id, gen: g });
         for (const r of scan.records) records.push(r);
@@ -261,19 +291,20 @@ export class AppendLog {
         log.#size = size;
         log.#seq = seq;
         log.#sealed = scan.sealed;
-        if (locked && !scan.sealed && scan.dataEnd > scan.end) await log.#cut(scan.dataEnd);
+        torn = !scan.sealed && scan.dataEnd > scan.end;
+        if (locked && torn) await log.#cut(scan.dataEnd);
       } finally {
         if (log.#fd !== fd) closeSync(fd);
       }
     }
     // The head file only ever lags the log; a log that ends before it lost committed records.
     log.#headSeq = head;
-    if (log.#seq < head) {
+    if (log.#seq < head && opts.cutShort !== 'report') {
       log.close();
       throw damaged(join(dir, segmentName(last)), `it ends at record ${log.#seq} but record ${head} was committed: the log was cut short`);
     }
     if (locked && log.#sealed) await log.#startNext();
-    return { log, snapshot: state, records, rebuilt };
+    return { log, snapshot: state, records, rebuilt, torn, ...(log.#seq < head ? { cutShort: head } : {}) };
   }
 
   /**
@@ -325,6 +356,27 @@ export class AppendLog {
       }
       this.#switchTo(this.#gen + 1, 0, locked);
     }
+  }
+
+  /**
+   * True when the active segment's path still names the file this log has open (the directory was
+   * not deleted, replaced or restored under it). One `stat`.
+   */
+  isCurrent(): boolean {
+    const named = statSync(this.#path(), { throwIfNoEntry: false });
+    return named !== undefined && named.ino === this.#ino;
+  }
+
+  /**
+   * Write the last `maxBytes` of the active segment's records back in place, durably (locked
+   * only). After a failed write the kernel may hold bytes in its page cache that never reached the
+   * disk, and every reader sees them; writing back what was read makes the disk hold what the
+   * owner is about to report, or fails. Rewriting identical bytes changes nothing a crash could tear.
+   */
+  async rewriteTail(maxBytes: number): Promise<void> {
+    if (!this.#writable || this.#end === 0) return;
+    const from = Math.max(0, this.#end - maxBytes);
+    await this.#writeAt(readRange(this.#fd, from, this.#end), from);
   }
 
   /** Read the whole rest of the active segment and cut what lies past the records (locked only). */
@@ -488,7 +540,7 @@ export class AppendLog {
    * an audit trail). Reads only; a tail that is no complete write is left out. `[]` when `dir`
    * does not exist.
    */
-  static readAll(dir: string, id: string): Uint8Array[] {
+  static readAll(dir: string, id: string, opts: OpenOptions = {}): Uint8Array[] {
     let names: string[];
     try {
       names = readdirSync(dir);
@@ -506,6 +558,7 @@ export class AppendLog {
       const path = join(dir, segmentName(g));
       let buf: Uint8Array;
       try {
+        checkSize(path, statSync(path).size, opts);
         buf = readFileSync(path);
       } catch (e) {
         // Only the last segment can be new since the listing; a missing one is damage.
@@ -517,7 +570,7 @@ export class AppendLog {
       seq = scan.seq;
       if (g < gens.length && !scan.sealed) throw damaged(path, `${segmentName(g + 1)} follows it but it does not end with a seal`);
     }
-    if (seq < head) throw damaged(join(dir, segmentName(gens.length)), `it ends at record ${seq} but record ${head} was committed: the log was cut short`);
+    if (seq < head && opts.cutShort !== 'report') throw damaged(join(dir, segmentName(gens.length)), `it ends at record ${seq} but record ${head} was committed: the log was cut short`);
     return out;
   }
 }
