@@ -16,6 +16,7 @@ import { EventEmitter } from 'node:events';
 import { rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { isLicenseError, LicenseError } from '../../core/errors.js';
+import { toClock, type Clock } from '../../core/clock.js';
 import { toKeyring, type PublicKeyInput } from '../../core/keys.js';
 import { isPrintableText } from '../../core/text.js';
 import { verifiedTopUpText, verifyTopUp, type VerifiedTopUp } from '../../core/topup.js';
@@ -94,7 +95,7 @@ export class CreditLedger {
   readonly #key: LedgerKey;
   readonly #credits: number;
   readonly #genesis: Uint8Array;
-  readonly #now: () => Date | number;
+  readonly #now: Clock;
   readonly #recover: boolean;
   readonly #publicKeys: PublicKeyInput | readonly PublicKeyInput[] | undefined;
   readonly #session: LockSession;
@@ -130,7 +131,7 @@ export class CreditLedger {
     this.#credits = license.credits ?? 0;
     this.#genesis = genesisHash(license.id);
     this.#head = emptyHead(this.#genesis);
-    this.#now = opts.now ?? (() => new Date());
+    this.#now = toClock(opts.now, "the ledger's `now` option");
     this.#recover = opts.recover === true;
     this.#publicKeys = opts.publicKeys;
     this.#thresholds = [...(opts.thresholds ?? [])];
@@ -458,7 +459,7 @@ export class CreditLedger {
   async #commitOps(ops: Extract<Pending, { type: 'op' }>[]): Promise<void> {
     let plan: BatchPlan;
     try {
-      plan = planBatch(this.#head, ops.map((p) => p.op), this.#credits, clockMs(this.#now()), (k) => this.#keys.get(k));
+      plan = planBatch(this.#head, ops.map((p) => p.op), this.#credits, this.#now(), (k) => this.#keys.get(k));
       if (plan.plaintexts.length > 0) await this.#append(plan);
     } catch (e) {
       // Before any write (sealing) nothing reached the disk; a failed write has poisoned this
@@ -749,11 +750,4 @@ function checkThresholds(t: readonly number[]): void {
   if (!Array.isArray(t) || !t.every((x) => Number.isSafeInteger(x) && x >= 0)) {
     throw new LicenseError('ERR_USAGE', 'thresholds must be non-negative whole numbers of remaining credits');
   }
-}
-
-/** The ledger's clock reading in ms: a `Date` or a number (as `Licensing`'s `now` returns). */
-function clockMs(t: Date | number): number {
-  const ms = typeof t === 'number' ? t : t instanceof Date ? t.getTime() : Number.NaN;
-  if (!Number.isFinite(ms)) throw new LicenseError('ERR_USAGE', 'the ledger\'s `now` option must return a Date or a number of milliseconds');
-  return ms;
 }

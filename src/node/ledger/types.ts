@@ -1,6 +1,7 @@
 /**
  * The public types of {@link CreditLedger}: its options, receipts, reports and events.
  */
+import type { NowOption } from '../../core/clock.js';
 import type { License } from '../../core/license.js';
 import type { PublicKeyInput } from '../../core/keys.js';
 import type { Balance, ThresholdEvent } from '../../core/ledger/plan.js';
@@ -30,10 +31,10 @@ export interface CreditLedgerOptions {
   /** Application name for the default directories. Default `"licit"`. */
   appName?: string;
   /**
-   * Clock for record times. Default `() => new Date()`. Milliseconds are accepted too, so the same
-   * `now` as `Licensing` and the license server (`() => number`) can be passed.
+   * Clock for record times, `() => number` (ms, like `Date.now`, the one clock shape of licit's
+   * options). Default `Date.now`. A function returning a `Date` still works but is deprecated.
    */
-  now?: () => Date | number;
+  now?: NowOption;
   /** A consumption floor besides the license's `carriedCredits` (e.g. from a renewal lease). Default 0. */
   floor?: number;
   /**
