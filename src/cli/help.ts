@@ -85,6 +85,9 @@ const FLAGS: Readonly<Record<string, FlagHelp>> = {
   key: ['also print the license key text (show: the newest key)', '--key'],
   'issued-by': ['who signs, recorded in the license registry (default the OS user)', '--issued-by alice@vendor.example'],
   'remove-feature': ['a feature the re-issued key no longer grants; repeat for several', '--remove-feature beta-export'],
+  webhook: ['deliver audit events to this URL (https, or http to localhost), signed; repeat for several', '--webhook https://crm.example.com/licit'],
+  'webhook-secret-file': ['file holding the webhook signing secret (else $LICIT_WEBHOOK_SECRET; at least 16 bytes)', '--webhook-secret-file /etc/licit/webhook-secret'],
+  'webhook-kinds': ['event kinds to deliver, comma-separated, or * for all (default: activations, deactivations, resets, transfers, alerts, top-ups, refusals, registrations)', '--webhook-kinds device.activated,alert.raised'],
   'token-id': ['the top-up token id (default random); applying a token twice adds once', '--token-id TOP-2027-001'],
 };
 

@@ -18,6 +18,8 @@ import type { ClientInfo, HttpTimeouts } from './http.js';
 import { ServerLimits, type RateLimitOptions } from './limits.js';
 import { adminRoutes, type Route } from './admin-routes.js';
 import { licenseRoutes } from './license-routes.js';
+import { withAuditChain } from '../core/admin/chained-store.js';
+import { WebhookDispatcher, notifyingStore, type WebhookOptions } from './webhooks.js';
 import { credentials, readJson, str, usage } from './request-body.js';
 import { fail, json } from './responses.js';
 
@@ -73,6 +75,13 @@ export interface LicenseServerOptions extends Omit<VendorOptions, 'store'> {
    * `listen()`, off for `handle()` mounted in another framework (which keeps its own log).
    */
   readonly accessLog?: AccessLogOption | undefined;
+  /**
+   * Deliver audit events (activations, deactivations, transfers, threshold alerts, top-ups, refused
+   * exchanges, ...) to the vendor's other systems: signed HTTPS POSTs from the store's own log,
+   * resumed after a restart from a cursor kept in the store (see `WebhookDispatcher`). `listen()`
+   * starts delivering; a server mounted with `handle()` calls `server.webhooks.start()` itself.
+   */
+  readonly webhooks?: WebhookOptions | undefined;
 }
 
 /** What {@link createLicenseServer} returns. */
@@ -96,6 +105,8 @@ export interface LicenseServer {
   }>;
   /** The vendor logic behind the endpoints. */
   readonly vendor: Vendor;
+  /** The webhook dispatcher when `webhooks` were given (started by `listen()`, stopped by its `close()`). */
+  readonly webhooks: WebhookDispatcher | undefined;
 }
 
 const digest = (s: string) => sha256Digest(utf8(s));
@@ -126,7 +137,14 @@ const digest = (s: string) => sha256Digest(utf8(s));
  * ```
  */
 export function createLicenseServer(options: LicenseServerOptions): LicenseServer {
-  const vendor = new Vendor({ ...options, store: options?.store ?? defaultStore() });
+  // Webhooks read the vendor's (chained) store; the store under it tells them about each commit
+  // that appended events, so deliveries start at once rather than at the next scan.
+  let webhooks: WebhookDispatcher | undefined;
+  const base = options?.store ?? defaultStore();
+  const chained = options?.auditChain === false ? base : withAuditChain(base);
+  const store = options?.webhooks === undefined ? chained : notifyingStore(chained, { notify: (id) => webhooks?.notify(id) });
+  const vendor = new Vendor({ ...options, store, auditChain: false });
+  if (options.webhooks !== undefined) webhooks = new WebhookDispatcher(vendor.store, { now: vendor.now, ...options.webhooks });
   const max = options.maxBodyBytes ?? 64 * 1024;
   const token = options.adminToken === undefined || options.adminToken === '' ? undefined : digest(options.adminToken);
 
@@ -210,15 +228,25 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
   const listen = async (port: number, host = '127.0.0.1') => {
     const { serveHttp } = await import('./http.js');
     const log = accessLogSink(options.accessLog, true);
-    return serveHttp((req, info) => answer(req, info, log), port, host, {
+    const bound = await serveHttp((req, info) => answer(req, info, log), port, host, {
       maxBodyBytes: max,
       maxConnections: options.maxConnections,
       timeouts: options.timeouts,
       log,
       notices: options.accessLog !== false,
     });
+    if (webhooks === undefined) return bound;
+    // Pending deliveries (from before a restart) start now; a failing scan is retried by the timer.
+    void webhooks.start().catch((e: unknown) => process.stderr.write(`${new Date().toISOString()} licit webhooks: cannot scan the store for pending events (${(e as Error).message}); retrying\n`));
+    return {
+      ...bound,
+      close: async () => {
+        await bound.close();
+        await webhooks?.stop();
+      },
+    };
   };
-  return { handle, listen, vendor };
+  return { handle, listen, vendor, webhooks };
 }
 
 /** The exchange endpoints, which the rate limits count. */

@@ -177,9 +177,12 @@ export class WebhookDispatcher {
    * Needs a store that lists its licenses (`licenseIds`, every store licit ships).
    */
   async start(): Promise<void> {
+    if (this.#scanTimer === undefined) {
+      // First the timer, so a scan that fails now (store unreachable) is tried again later.
+      this.#scanTimer = setInterval(() => void this.#scan().catch(() => undefined), this.#scanMs);
+      this.#scanTimer.unref?.();
+    }
     await this.#scan();
-    this.#scanTimer = setInterval(() => void this.#scan().catch(() => undefined), this.#scanMs);
-    this.#scanTimer.unref?.();
   }
 
   /** New events may have been committed for `licenseId`: deliver them now. */
@@ -232,12 +235,15 @@ export class WebhookDispatcher {
       let delivered = cursor;
       for (const e of events) {
         if (ep.kinds === '*' || ep.kinds.has(e.kind)) {
+          // The cursor moves past what was skipped before a delivery, so a crash re-sends at most
+          // the one delivery in flight.
+          if (delivered > cursor) await this.#advance(ep.id, licenseId, delivered);
           const error = await this.#post(ep, e);
           if (error !== undefined) {
-            await this.#advance(ep.id, licenseId, delivered);
             this.#fail(lane, ep.url.href, licenseId, e.seq, error);
             return;
           }
+          await this.#advance(ep.id, licenseId, e.seq);
         }
         delivered = e.seq;
       }
@@ -339,34 +345,31 @@ export function verifyWebhook(
 
 /**
  * `store`, telling `dispatcher` about every commit that appended events, so deliveries start at
- * once instead of at the next scan.
+ * once instead of at the next scan. Everything else is `store`'s own (the result inherits from it),
+ * so a store wrapped with `withAuditChain` stays one, and the audit log still verifies.
  */
-export function notifyingStore(store: Store, dispatcher: WebhookDispatcher): Store {
-  return {
-    async transaction(licenseId, fn) {
-      let appended = false;
-      const value = await store.transaction(licenseId, (tx) =>
-        fn(
-          new Proxy(tx, {
-            get(target, prop, receiver) {
-              if (prop === 'append') {
-                return (e: Parameters<typeof tx.append>[0]) => {
-                  appended = true;
-                  return target.append(e);
-                };
-              }
-              const v = Reflect.get(target, prop, receiver) as unknown;
-              return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-            },
-          }),
-        ),
-      );
-      if (appended) dispatcher.notify(licenseId);
-      return value;
-    },
-    read: (licenseId, fn) => store.read(licenseId, fn),
-    events: (licenseId, query) => store.events(licenseId, query),
-    ...(store.licenseIds === undefined ? {} : { licenseIds: () => (store.licenseIds as () => Promise<string[]>).call(store) }),
-    close: () => store.close(),
+export function notifyingStore(store: Store, dispatcher: { notify(licenseId: string): void }): Store {
+  const wrapped = Object.create(store) as Store;
+  wrapped.transaction = async (licenseId, fn) => {
+    let appended = false;
+    const value = await store.transaction(licenseId, (tx) =>
+      fn(
+        new Proxy(tx, {
+          get(target, prop, receiver) {
+            if (prop === 'append') {
+              return (e: Parameters<typeof tx.append>[0]) => {
+                appended = true;
+                return target.append(e);
+              };
+            }
+            const v = Reflect.get(target, prop, receiver) as unknown;
+            return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+          },
+        }),
+      ),
+    );
+    if (appended) dispatcher.notify(licenseId);
+    return value;
   };
+  return wrapped;
 }

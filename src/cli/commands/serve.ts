@@ -8,10 +8,12 @@
 import { LicenseError } from '../../core/errors.js';
 import { openStore } from '../store-arg.js';
 import { integer, parseFlags, required, type Verb } from '../context.js';
+import { EVENT_KINDS, type EventKind } from '../../core/audit-event.js';
+import type { WebhookOptions } from '../../server/webhooks.js';
 import { readTextFile } from '../files.js';
 
 const USAGE =
-  'licit serve --signing-key FILE --store DIR|postgres://... --port N [--host ADDR] [--schema NAME] [--admin-token TOKEN] [--container-policy allow|refuse|machine-id] [--trust-proxy] [--max-connections N] [--no-rate-limit] [--no-access-log] [--json]';
+  'licit serve --signing-key FILE --store DIR|postgres://... --port N [--host ADDR] [--schema NAME] [--admin-token TOKEN] [--container-policy allow|refuse|machine-id] [--trust-proxy] [--max-connections N] [--no-rate-limit] [--no-access-log] [--webhook URL]... [--webhook-secret-file FILE] [--webhook-kinds KIND,...] [--json]';
 
 
 /** `licit serve`: print one line when listening, then serve until stopped. */
@@ -20,7 +22,7 @@ export const run: Verb = async (argv, ctx) => {
   const b = { type: 'boolean' } as const;
   const { values: v, positionals } = parseFlags(
     argv,
-    { 'signing-key': s, store: s, port: s, host: s, schema: s, 'admin-token': s, 'container-policy': s, 'trust-proxy': b, 'max-connections': s, 'no-rate-limit': b, 'no-access-log': b },
+    { 'signing-key': s, store: s, port: s, host: s, schema: s, 'admin-token': s, 'container-policy': s, 'trust-proxy': b, 'max-connections': s, 'no-rate-limit': b, 'no-access-log': b, webhook: { type: 'string', multiple: true }, 'webhook-secret-file': s, 'webhook-kinds': s },
     USAGE,
   );
   if (positionals.length > 0) throw new LicenseError('ERR_USAGE', `unexpected argument "${positionals[0]}"\nUsage: ${USAGE}`);
@@ -31,6 +33,7 @@ export const run: Verb = async (argv, ctx) => {
   if (policy !== 'allow' && policy !== 'refuse' && policy !== 'machine-id') throw new LicenseError('ERR_USAGE', `--container-policy must be allow, refuse or machine-id\nUsage: ${USAGE}`);
   const maxConnections = integer(v['max-connections'], '--max-connections');
   if (maxConnections === 0) throw new LicenseError('ERR_USAGE', `--max-connections must be at least 1\nUsage: ${USAGE}`);
+  const webhooks = webhookOptions(v.webhook, v['webhook-secret-file'], v['webhook-kinds']);
   const storeSpec = required(v.store, '--store', USAGE);
   const store = await openStore(storeSpec, { schema: v.schema, applicationName: 'licit-server' });
   const { createLicenseServer } = await import('../../server/index.js');
@@ -43,6 +46,7 @@ export const run: Verb = async (argv, ctx) => {
     maxConnections,
     ...(v['no-rate-limit'] === true ? { rateLimit: false as const } : {}),
     accessLog: v['no-access-log'] !== true,
+    ...(webhooks === undefined ? {} : { webhooks }),
   });
   let bound: Awaited<ReturnType<typeof server.listen>>;
   try {
@@ -63,3 +67,19 @@ export const run: Verb = async (argv, ctx) => {
   await store.close();
   return undefined;
 };
+
+/** `--webhook URL`... with the secret from `--webhook-secret-file` or `$LICIT_WEBHOOK_SECRET` (never a flag: flags show in `ps`). */
+function webhookOptions(urls: string[] | undefined, secretFile: string | undefined, kinds: string | undefined): WebhookOptions | undefined {
+  if (urls === undefined || urls.length === 0) {
+    if (secretFile !== undefined || kinds !== undefined) throw new LicenseError('ERR_USAGE', `--webhook-secret-file and --webhook-kinds go with --webhook URL\nUsage: ${USAGE}`);
+    return undefined;
+  }
+  const secret = secretFile !== undefined ? readTextFile(secretFile, '--webhook-secret-file').trim() : process.env.LICIT_WEBHOOK_SECRET;
+  if (secret === undefined || secret === '') throw new LicenseError('ERR_USAGE', `--webhook needs the signing secret: --webhook-secret-file FILE or $LICIT_WEBHOOK_SECRET\nUsage: ${USAGE}`);
+  const list = kinds === undefined ? undefined : kinds === '*' ? ('*' as const) : (kinds.split(',').map((k) => k.trim()).filter((k) => k !== '') as EventKind[]);
+  if (Array.isArray(list)) {
+    const unknown = list.filter((k) => !(EVENT_KINDS as readonly string[]).includes(k));
+    if (unknown.length > 0) throw new LicenseError('ERR_USAGE', `--webhook-kinds: unknown event kind ${unknown.join(', ')}; the kinds are ${EVENT_KINDS.join(', ')} (or * for all)`);
+  }
+  return { endpoints: urls.map((url) => ({ url, secret, ...(list === undefined ? {} : { kinds: list }) })) };
+}
