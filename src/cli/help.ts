@@ -79,6 +79,8 @@ const FLAGS: Readonly<Record<string, FlagHelp>> = {
   to: ['end of a custom range, exclusive (--from 2027-01-01 --to 2027-02-01 is January)', '--to 2027-02-01'],
   html: ['also write a self-contained HTML page with charts to FILE', '--html report.html'],
   verify: ['verify the audit hash chain before reporting', '--verify'],
+  server: ["a license server's URL, for its admin API (with --license-id and the admin token)", '--server https://licenses.example.com'],
+  goodwill: ["a vendor's goodwill reset: counts no transfer", '--goodwill'],
   'token-id': ['the top-up token id (default random); applying a token twice adds once', '--token-id TOP-2027-001'],
 };
 
@@ -88,6 +90,7 @@ const BY_VERB: Readonly<Record<string, Readonly<Record<string, FlagHelp>>>> = {
   request: { fingerprint: ['supply the machine identity as a fingerprint string instead of reading this machine', '--fingerprint fp1:…'] },
   apply: { fingerprint: ['supply the machine identity as a fingerprint string instead of reading this machine', '--fingerprint fp1:…'] },
   fingerprint: { 'public-key': ["derive the salt from the vendor's public key, as Licensing does when the application sets none", '--public-key keys/vendor.pub'] },
+  users: { 'max-activations': ["the user's own device limit (default: the license's --max-user-activations)", '--max-activations 2'] },
   report: { license: [`${KEY}; gives the report its licensed limits`, '--license @customer.lic'] },
 };
 
