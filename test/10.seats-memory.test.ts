@@ -62,3 +62,27 @@ describe('identifiers that only look alike are refused', () => {
     await expect(seats.assign('anné 😀', 'basic')).resolves.toBeDefined();
   });
 });
+
+describe('device labels and same-machine reinstalls', () => {
+  it('a label is stored with the activation, audited, kept by a reinstall and dropped by a transfer', async () => {
+    const { Activations } = await import('../src/core/seats/index.js');
+    const store = new MemoryStore();
+    const acts = new Activations(store, { id: 'lab', seats: {}, maxActivations: 2, maxTransfers: 1 });
+    await acts.addUser('ann');
+    await acts.activate('ann', 'inst-1');
+    expect(await acts.rename('inst-1', "  Ann's laptop ")).toMatchObject([{ deviceId: 'inst-1', label: "Ann's laptop" }]);
+    await expect(acts.rename('nope', 'x')).rejects.toMatchObject({ code: 'ERR_ACTIVATION_NOT_FOUND' });
+    for (const bad of ['a\tb', 'x'.repeat(101)]) await expect(acts.rename('inst-1', bad)).rejects.toMatchObject({ code: 'ERR_USAGE' });
+    // A reinstall takes no transfer unless asked to, and keeps the name.
+    expect(await acts.reinstall('ann', 'inst-1', 'inst-2')).toMatchObject({ deviceId: 'inst-2', label: "Ann's laptop" });
+    expect((await acts.usage()).transfers.used).toBe(0);
+    expect(await acts.reinstall('ann', 'inst-2', 'inst-3', { countTransfer: true })).toMatchObject({ label: "Ann's laptop" });
+    await expect(acts.reinstall('ann', 'inst-3', 'inst-4', { countTransfer: true })).rejects.toMatchObject({ code: 'ERR_TRANSFERS_EXHAUSTED' });
+    expect((await acts.usage()).transfers.used).toBe(1);
+    await acts.rename('inst-3', '');
+    expect((await acts.devices())[0]?.label).toBeUndefined();
+    const kinds = (await store.events('lab')).map((e) => [e.kind, e.details.transferCounted ?? e.details.label ?? null]);
+    expect(kinds.slice(2)).toEqual([['device.renamed', "Ann's laptop"], ['device.reinstalled', false], ['device.reinstalled', true], ['device.renamed', null]]);
+    expect((await acts.history('inst-2')).map((e) => e.kind)).toEqual(['device.reinstalled', 'device.reinstalled']);
+  });
+});

@@ -207,19 +207,28 @@ describe.each(backends)('license server on %s, attacked', (_name, makeStore) => 
     expect((await f(moved, 'copy-new', 600)).body.floor).toBe(750);
   });
 
-  it('a reinstall on the same machine is a transfer; the moved-from installation is not renewed', async () => {
+  it('a reinstall on the same machine takes no transfer (audited, the moved-from installation is not renewed); with credits it counts one', async () => {
     const key = await vendor.issue({ licenseId: 'LIC-MOVE', maxActivations: 1, maxTransfers: 1 });
-    const first = installation();
-    const second = installation();
-    const third = installation();
+    const [first, second, third] = [installation(), installation(), installation()];
     const fp = machine('move');
     expect((await ask('activate', first, { licenseId: 'LIC-MOVE', licenseKey: key, fingerprint: fp })).status).toBe(200);
     expect((await ask('activate', second, { licenseId: 'LIC-MOVE', licenseKey: key, fingerprint: fp })).status).toBe(200);
     expect((await ask('renew', first, { licenseId: 'LIC-MOVE', licenseKey: key, fingerprint: fp })).body.error.code).toBe('ERR_ACTIVATION_NOT_FOUND');
-    const again = await ask('activate', third, { licenseId: 'LIC-MOVE', licenseKey: key, fingerprint: fp });
-    expect(again.body.error.code).toBe('ERR_TRANSFERS_EXHAUSTED');
-    expect((await ask('renew', second, { licenseId: 'LIC-MOVE', licenseKey: key, fingerprint: fp })).status).toBe(200);
-    expect((await get('/v1/admin/usage?licenseId=LIC-MOVE')).activations.transfers).toMatchObject({ used: 1 });
+    expect((await ask('activate', third, { licenseId: 'LIC-MOVE', licenseKey: key, fingerprint: fp })).status).toBe(200);
+    expect((await ask('renew', second, { licenseId: 'LIC-MOVE', licenseKey: key, fingerprint: fp })).body.error.code).toBe('ERR_ACTIVATION_NOT_FOUND');
+    expect((await get('/v1/admin/usage?licenseId=LIC-MOVE')).activations.transfers).toMatchObject({ used: 0 });
+    const events = (await get('/v1/admin/events?licenseId=LIC-MOVE')).events as { kind: string; details: Record<string, unknown> }[];
+    expect(events.filter((e) => e.kind === 'device.reinstalled').map((e) => e.details)).toEqual([
+      expect.objectContaining({ from: first.kid, device: second.kid, transferCounted: false }),
+      expect.objectContaining({ from: second.kid, device: third.kid, transferCounted: false }),
+    ]);
+    // With credits, a free reinstall would restart what a deleted ledger had not reported: it counts.
+    const metered = await vendor.issue({ licenseId: 'LIC-MOVE-CR', maxActivations: 1, maxTransfers: 1, credits: 100 });
+    const fields = { licenseId: 'LIC-MOVE-CR', licenseKey: metered, fingerprint: machine('move-cr') };
+    expect((await ask('activate', installation(), fields)).status).toBe(200);
+    expect((await ask('activate', installation(), fields)).status).toBe(200);
+    expect((await ask('activate', installation(), fields)).body.error.code).toBe('ERR_TRANSFERS_EXHAUSTED');
+    expect((await get('/v1/admin/usage?licenseId=LIC-MOVE-CR')).activations.transfers).toMatchObject({ used: 1 });
   });
 
   it('a supplied machine id is refused unless the license allows it; allowed, one id does not serve three machines', async () => {

@@ -88,6 +88,8 @@ const FLAGS: Readonly<Record<string, FlagHelp>> = {
   webhook: ['deliver audit events to this URL (https, or http to localhost), signed; repeat for several', '--webhook https://crm.example.com/licit'],
   'webhook-secret-file': ['file holding the webhook signing secret (else $LICIT_WEBHOOK_SECRET; at least 16 bytes)', '--webhook-secret-file /etc/licit/webhook-secret'],
   'webhook-kinds': ['event kinds to deliver, comma-separated, or * for all (default: activations, deactivations, resets, transfers, alerts, top-ups, refusals, registrations)', '--webhook-kinds device.activated,alert.raised'],
+  server: ["a license server's URL, for its admin API (with --license-id and the admin token)", '--server https://licenses.example.com'],
+  goodwill: ["a vendor's goodwill reset: counts no transfer", '--goodwill'],
   'token-id': ['the top-up token id (default random); applying a token twice adds once', '--token-id TOP-2027-001'],
 };
 
@@ -97,6 +99,7 @@ const BY_VERB: Readonly<Record<string, Readonly<Record<string, FlagHelp>>>> = {
   request: { fingerprint: ['supply the machine identity as a fingerprint string instead of reading this machine', '--fingerprint fp1:…'] },
   apply: { fingerprint: ['supply the machine identity as a fingerprint string instead of reading this machine', '--fingerprint fp1:…'] },
   fingerprint: { 'public-key': ["derive the salt from the vendor's public key, as Licensing does when the application sets none", '--public-key keys/vendor.pub'] },
+  users: { 'max-activations': ["the user's own device limit (default: the license's --max-user-activations)", '--max-activations 2'] },
   report: { license: [`${KEY}; gives the report its licensed limits`, '--license @customer.lic'] },
   licenses: {
     reason: ['why the license is suspended, revoked or reinstated; shown to the customer in the refusal', '--reason "refund 2027-04"'],

@@ -18,6 +18,8 @@ export const AUDIT_KINDS = [
   'device.deactivated',
   'device.reset',
   'device.transferred',
+  'device.reinstalled',
+  'device.renamed',
   'lease.checked-out',
   'lease.checked-in',
   'lease.expired',

@@ -19,6 +19,11 @@ export interface AccessLogEntry {
   readonly code: string | undefined;
   /** The client's address, when known (see `trustProxy`). */
   readonly client: string | undefined;
+  /**
+   * What the answer did that the vendor should see, at the end of the line: a same-machine
+   * reinstall is `reinstall LICENSE-ID OLD-DEVICE -> NEW-DEVICE (transfer counted|no transfer)`.
+   */
+  readonly note?: string | undefined;
 }
 
 /**
@@ -30,9 +35,10 @@ export type AccessLogOption = boolean | ((entry: AccessLogEntry) => void);
 /** Printable text only, bounded: method and path come from the client and must not forge log lines. */
 const clean = (s: string, max: number) => (s.length > max ? `${s.slice(0, max)}…` : s).replace(/[^\x21-\x7e]/g, '?');
 
-/** `2026-12-01T10:00:00.000Z POST /v1/activate 429 3ms ERR_RATE_LIMITED 203.0.113.9` */
+/** `2026-12-01T10:00:00.000Z POST /v1/activate 429 3ms ERR_RATE_LIMITED 203.0.113.9`, then the note if any. */
 export function formatAccessLine(e: AccessLogEntry): string {
-  return `${e.time.toISOString()} ${clean(e.method, 16)} ${clean(e.path, 256)} ${e.status} ${Math.round(e.ms)}ms ${e.code ?? '-'} ${e.client === undefined ? '-' : clean(e.client, 64)}`;
+  const line = `${e.time.toISOString()} ${clean(e.method, 16)} ${clean(e.path, 256)} ${e.status} ${Math.round(e.ms)}ms ${e.code ?? '-'} ${e.client === undefined ? '-' : clean(e.client, 64)}`;
+  return e.note === undefined ? line : `${line} ${e.note.replace(/[^\x20-\x7e]/g, '?').slice(0, 512)}`;
 }
 
 /** The sink for an option: stderr, the user's function, or nothing. */

@@ -4,6 +4,7 @@
  * verified audit log. Each route reads its input strictly and calls the vendor logic.
  */
 import type { JsonValue } from '../core/store.js';
+import { activationJson, userJson } from '../core/seats/activation-records.js';
 import { readVerifiedLog } from '../core/admin/audit-chain.js';
 import { parseRangeText } from '../core/admin/range.js';
 import { computeReport } from '../core/admin/report.js';
@@ -29,7 +30,19 @@ export function adminRoutes(vendor: Vendor, max: number): Record<string, Route> 
       'GET /v1/admin/devices': async (_req, url) => {
         const license = await licenseOf(query(url, 'licenseId'));
         const acts = vendor.activations(license, 'admin');
-        return { licenseId: license.id, usage: await acts.usage(), devices: (await acts.devices()).map((a) => ({ ...a, activatedAt: a.activatedAt.toISOString(), validatedAt: a.validatedAt.toISOString() })) };
+        return { licenseId: license.id, usage: await acts.usage(), devices: (await acts.devices()).map(activationJson) };
+      },
+      'POST /v1/admin/devices/rename': async (req) => {
+        const b = await readJson(req, max);
+        const license = await licenseOf(str(b, 'licenseId'));
+        if (typeof b.label !== 'string') throw usage('"label" must be text ("" removes the name)');
+        const renamed = await vendor.activations(license, 'admin').rename(str(b, 'deviceId'), b.label);
+        return { licenseId: license.id, deviceId: b.deviceId, label: renamed[0]?.label ?? null, devices: renamed.map(activationJson) };
+      },
+      'GET /v1/admin/users': async (_req, url) => {
+        const license = await licenseOf(query(url, 'licenseId'));
+        const acts = vendor.activations(license, 'admin');
+        return { licenseId: license.id, usage: await acts.usage(), users: (await acts.users()).map(userJson) };
       },
       'POST /v1/admin/devices/reset': async (req) => {
         const b = await readJson(req, max);
@@ -51,7 +64,7 @@ export function adminRoutes(vendor: Vendor, max: number): Record<string, Route> 
         if (own !== undefined && user.maxActivations !== own) user = await acts.setUserLimit(userId, own);
         // The initial password the license's administrator gives the user (stored only as a scrypt hash).
         if (password !== undefined) await new LicenseUserCredentials(vendor.store, license.id, { now: vendor.now }).setPassword(userId, password, { mustChange: b.mustChange !== false, actor: 'admin' });
-        return { licenseId: license.id, user: { ...user, createdAt: user.createdAt.toISOString() }, passwordSet: password !== undefined };
+        return { licenseId: license.id, user: userJson(user), passwordSet: password !== undefined };
       },
       'POST /v1/admin/users/remove': async (req) => {
         const b = await readJson(req, max);

@@ -120,8 +120,8 @@ const digest = (s: string) => sha256Digest(utf8(s));
  *
  * Administration (`Authorization: Bearer <adminToken>`):
  * `POST /v1/admin/licenses {license}`, `GET /v1/admin/devices?licenseId=`,
- * `POST /v1/admin/devices/reset {licenseId, deviceId, countTransfer?}`,
- * `POST /v1/admin/users {licenseId, userId, maxActivations?}`, `POST /v1/admin/users/remove {licenseId, userId}`,
+ * `POST /v1/admin/devices/reset {licenseId, deviceId, countTransfer?}`, `POST /v1/admin/devices/rename {licenseId, deviceId, label}`,
+ * `GET /v1/admin/users?licenseId=`, `POST /v1/admin/users {licenseId, userId, maxActivations?}`, `POST /v1/admin/users/remove {licenseId, userId}`,
  * `POST /v1/admin/users/reset {licenseId, userId}`, `POST /v1/admin/topups {licenseId, credits | token}`,
  * `GET /v1/admin/usage?licenseId=`, `GET /v1/admin/events?licenseId=`,
  * `GET /v1/admin/reports?licenseId=&range=day|week|month|custom[&at=|&from=&to=]` and
@@ -156,7 +156,9 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     }
   };
 
-  const exchange = async (op: string, body: JsonObject): Promise<Record<string, unknown>> => {
+  // What an answer did that the access log line should say (a same-machine reinstall).
+  const notes = new WeakMap<Request, string>();
+  const exchange = async (op: string, body: JsonObject, httpReq: Request): Promise<Record<string, unknown>> => {
     const { openRequest } = await import('../core/exchange/request.js');
     const req = await openRequest(str(body, 'request'));
     if (req.operation !== op && !(op === 'renew' && req.operation === 'activate') && !(op === 'activate' && req.operation === 'renew')) {
@@ -166,6 +168,7 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     if ('lease' in a) {
       const out: Record<string, unknown> = { lease: a.lease, licenseId: a.licenseId, deviceId: a.deviceId, user: a.user, verifiedUntil: a.verifiedUntil.toISOString(), serverTime: a.serverTime.toISOString(), floor: a.floor, activated: a.activated };
       if (a.topUp !== undefined) out.topUp = { ...a.topUp, tokenId: a.topUp.tokenId ?? null };
+      if (a.reinstalled !== undefined) notes.set(httpReq, `reinstall ${a.licenseId} ${a.reinstalled.from} -> ${a.deviceId} (${a.reinstalled.transferCounted ? 'transfer counted' : 'no transfer'})`);
       return out;
     }
     return a as Record<string, unknown>;
@@ -175,11 +178,11 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     'GET /v1/health': async () => ({ time: new Date(vendor.now()).toISOString(), kid: vendor.signer.kid }),
     // For load balancers and monitors: 200 with no body (handle() drops the body of every HEAD answer).
     'HEAD /v1/health': async () => ({ time: new Date(vendor.now()).toISOString(), kid: vendor.signer.kid }),
-    'POST /v1/activate': async (req) => exchange('activate', await readJson(req, max)),
-    'POST /v1/renew': async (req) => exchange('renew', await readJson(req, max)),
-    'POST /v1/deactivate': async (req) => exchange('deactivate', await readJson(req, max)),
-    'POST /v1/usage': async (req) => exchange('usage', await readJson(req, max)),
-    'POST /v1/topup': async (req) => exchange('topup', await readJson(req, max)),
+    'POST /v1/activate': async (req) => exchange('activate', await readJson(req, max), req),
+    'POST /v1/renew': async (req) => exchange('renew', await readJson(req, max), req),
+    'POST /v1/deactivate': async (req) => exchange('deactivate', await readJson(req, max), req),
+    'POST /v1/usage': async (req) => exchange('usage', await readJson(req, max), req),
+    'POST /v1/topup': async (req) => exchange('topup', await readJson(req, max), req),
     ...adminRoutes(vendor, max),
     ...licenseRoutes(vendor, max),
   };
@@ -218,7 +221,7 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
       code = isLicenseError(e) ? e.code : 'ERR_INTERNAL';
       res = fail(e);
     }
-    log?.({ time: new Date(), method: req.method, path: safePath(req.url), status: res.status, ms: performance.now() - t0, code, client });
+    log?.({ time: new Date(), method: req.method, path: safePath(req.url), status: res.status, ms: performance.now() - t0, code, client, note: notes.get(req) });
     return res;
   };
 

@@ -118,6 +118,16 @@ export interface Answer {
   readonly activated: boolean;
   /** For a `topup` request: what was granted (the token is also in the lease's top-ups). */
   readonly topUp?: TopUpGrant | undefined;
+  /**
+   * A reinstall on the same machine: this activation took over the one of installation `from`,
+   * which is never renewed again (audited as `device.reinstalled`; the server's access log says so).
+   */
+  readonly reinstalled?: {
+    /** The installation (device id) replaced. */
+    readonly from: string;
+    /** Whether it counted one transfer (docs/seats.md "Reinstalls"). */
+    readonly transferCounted: boolean;
+  } | undefined;
 }
 
 /** What `Vendor.answer` knows beyond the request code. */

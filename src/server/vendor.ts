@@ -190,17 +190,21 @@ export class Vendor implements VendorContext {
     }
     let activated = false;
     let topUp: TopUpGrant | undefined;
+    let reinstalled: Answer['reinstalled'];
     if (existing !== undefined) {
       await acts.validate(user, existing.deviceId);
       if (req.topUp !== undefined) topUp = await askTopUp(this, this.#o.topUpPolicy, license, req, user, req.topUp);
     } else {
       if (this.#o.autoAddUsers !== false) await acts.addUser(user);
-      // A reinstall on the same machine (same strong fingerprint, new installation key) is a move:
-      // it counts one transfer, and the moved-from installation is never renewed again. A weak
-      // fingerprint is shared by other machines, so it never identifies "the same machine".
+      // A reinstall on the same machine (same strong fingerprint, new installation key) replaces the
+      // old installation, which is never renewed again. A weak fingerprint is shared by other
+      // machines, so it never identifies "the same machine".
       const same = isStrong(req.fingerprint) ? (await acts.devices(user)).find((a) => a.info.fingerprint === req.fingerprint) : undefined;
-      if (same !== undefined) await acts.transfer(user, same.deviceId, req.installationId, { info: deviceInfo(req) });
-      else await acts.activate(user, req.installationId, { info: deviceInfo(req) });
+      if (same !== undefined) {
+        const transferCounted = reinstallCounts(license, req);
+        await acts.reinstall(user, same.deviceId, req.installationId, { info: deviceInfo(req), countTransfer: transferCounted });
+        reinstalled = { from: same.deviceId, transferCounted };
+      } else await acts.activate(user, req.installationId, { info: deviceInfo(req) });
       activated = true;
       floor = await recordExchange(this, this.#window, license, req, user, now, { nonce: false, usage: true });
     }
@@ -225,7 +229,7 @@ export class Vendor implements VendorContext {
       },
       this.signer,
     );
-    return { lease, licenseId: license.id, deviceId: req.installationId, user, verifiedUntil, serverTime, floor, activated, ...(topUp === undefined ? {} : { topUp }) };
+    return { lease, licenseId: license.id, deviceId: req.installationId, user, verifiedUntil, serverTime, floor, activated, ...(topUp === undefined ? {} : { topUp }), ...(reinstalled === undefined ? {} : { reinstalled }) };
   }
 
   /**
@@ -252,6 +256,16 @@ export class Vendor implements VendorContext {
     });
     return who.userId ?? fallback;
   }
+}
+
+/**
+ * Whether a same-machine reinstall takes one of the license's transfers. The hardware proved it is
+ * the same machine: no. A supplied machine id proves nothing (one id can be set on many machines),
+ * and on a license with credits a free reinstall would restart whatever the deleted ledger had not
+ * reported yet, without bound: there it counts, as any move does (docs/seats.md "Reinstalls").
+ */
+function reinstallCounts(license: License, req: ExchangeRequest): boolean {
+  return req.fingerprintSource !== 'hardware' || license.credits !== undefined;
 }
 
 function deviceInfo(req: ExchangeRequest): JsonObject {

@@ -31,6 +31,7 @@ export const DEFAULT_WEBHOOK_KINDS: readonly EventKind[] = [
   'device.deactivated',
   'device.reset',
   'device.transferred',
+  'device.reinstalled',
   'alert.raised',
   'credits.topped-up',
   'topup.requested',

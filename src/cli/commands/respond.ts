@@ -46,6 +46,8 @@ export const run: Verb = async (argv, ctx) => {
     });
     if ('deactivated' in answer) return { data: { deactivated: true, licenseId: answer.licenseId, deviceId: answer.deviceId }, text: `Deactivated device ${answer.deviceId} of license ${answer.licenseId}.` };
     if (!('lease' in answer)) return { data: { recorded: true, licenseId: answer.licenseId, floor: answer.floor }, text: `Recorded usage of license ${answer.licenseId} (floor ${answer.floor}).` };
+    // The vendor sees a same-machine reinstall on stderr, as licit serve shows it in its access log.
+    if (answer.reinstalled !== undefined) ctx.warn(`licit respond: reinstall on the same machine: installation ${answer.reinstalled.from} of license ${answer.licenseId} is replaced by ${answer.deviceId} (${answer.reinstalled.transferCounted ? 'transfer counted' : 'no transfer'})`);
     return {
       data: { response: answer.lease, licenseId: answer.licenseId, deviceId: answer.deviceId, user: answer.user, verifiedUntil: answer.verifiedUntil.toISOString(), activated: answer.activated },
       text: answer.lease,

@@ -4,10 +4,8 @@
  */
 import { LicenseError } from '../../core/errors.js';
 import { SeatManager, migrateUserIds, type MergedUserId } from '../../core/seats/index.js';
-import { inspectLicense } from '../../core/inspect.js';
-import type { License } from '../../core/license.js';
 import { isNormalUserId } from '../../core/user-id.js';
-import { verifyLicense } from '../../index.node.js';
+import { licenseFor } from '../license-for.js';
 import { didYouMean } from '../help.js';
 import { openStore } from '../store-arg.js';
 import { parseFlags, required, type CliContext, type Verb } from '../context.js';
@@ -23,25 +21,6 @@ const ARITY: Record<string, number> = { assign: 2, reassign: 2, release: 1, list
 
 /** What an administrator may still do once the license has expired: look, free seats, tidy up. Never add. */
 const AFTER_EXPIRY = new Set(['release', 'list', 'usage', 'access', 'events', 'migrate-ids']);
-
-/**
- * The verified license. An expired (or not yet valid) key still has a good signature, and its seats
- * still need managing; for the actions in {@link AFTER_EXPIRY} it is verified as of its issue time
- * (signature and claims checked, expiry set aside) with a warning.
- */
-async function licenseFor(text: string, publicKeys: string[], action: string, ctx: CliContext): Promise<License> {
-  try {
-    return await verifyLicense(text, { publicKeys });
-  } catch (e) {
-    if (!(e instanceof LicenseError) || (e.code !== 'ERR_LICENSE_EXPIRED' && e.code !== 'ERR_LICENSE_NOT_YET_VALID') || !AFTER_EXPIRY.has(action)) throw e;
-    // A moment the key was valid at: its signature and claims are checked as ever, only the date is set aside.
-    const c = inspectLicense(text).claims;
-    const license = await verifyLicense(text, { publicKeys, now: new Date(Math.max(c.issuedAt.getTime(), c.notBefore?.getTime() ?? 0)) });
-    ctx.warn(`warning: ${e.message.replace(/ Ask the vendor.*$/, '')}; managing its seats anyway (${action})`);
-    return license;
-  }
-}
-
 
 /** `licit seats`: assign, reassign, release, list, usage, access and the audit events of named seats. */
 export const run: Verb = async (argv, ctx) => {
@@ -63,7 +42,7 @@ export const run: Verb = async (argv, ctx) => {
   if (v['dry-run'] === true && action !== 'migrate-ids') throw new LicenseError('ERR_USAGE', `--dry-run only applies to "migrate-ids"\nUsage: ${USAGE}`);
   const storeSpec = required(v.store, '--store', USAGE);
   const publicKeys = readPublicKeys(v['public-key'], USAGE);
-  const license = await licenseFor(licenseText(required(v.license, '--license', USAGE)), publicKeys, action, ctx);
+  const license = await licenseFor(licenseText(required(v.license, '--license', USAGE)), publicKeys, action, AFTER_EXPIRY, ctx);
   const store = await openStore(storeSpec, { schema: v.schema, poolSize: 1, applicationName: 'licit-cli' });
   try {
     const seats = new SeatManager(store, license, { actor: v.actor ?? 'cli' });

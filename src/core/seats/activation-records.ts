@@ -31,6 +31,8 @@ export interface Activation {
   readonly validatedAt: Date;
   /** What the caller recorded about the device (host name, OS, …). */
   readonly info: JsonObject;
+  /** The name an administrator gave the device (`Activations.rename`); undefined until then. */
+  readonly label?: string | undefined;
 }
 
 /** Counts against the license's limits; a `licensed` of undefined means unlimited. */
@@ -82,11 +84,12 @@ export function parseUser(userId: string, v: JsonObject): UserRecord {
 }
 
 export function parseActivation(v: JsonObject): Activation {
-  const { user, device, activatedAt, validatedAt, info } = v;
-  if (typeof user !== 'string' || typeof device !== 'string' || typeof activatedAt !== 'string' || typeof validatedAt !== 'string' || typeof info !== 'object' || info === null || Array.isArray(info)) {
+  const { user, device, activatedAt, validatedAt, info, label } = v;
+  if (typeof user !== 'string' || typeof device !== 'string' || typeof activatedAt !== 'string' || typeof validatedAt !== 'string' || typeof info !== 'object' || info === null || Array.isArray(info) || !(label === undefined || typeof label === 'string')) {
     throw new LicenseError('ERR_STORE_CORRUPT', 'an activation record is malformed; reset the device or restore the store from a backup');
   }
-  return { userId: user, deviceId: device, activatedAt: new Date(activatedAt), validatedAt: new Date(validatedAt), info };
+  const a: Activation = { userId: user, deviceId: device, activatedAt: new Date(activatedAt), validatedAt: new Date(validatedAt), info };
+  return label === undefined ? a : { ...a, label };
 }
 
 /** Activations as idempotency results. */
@@ -97,7 +100,35 @@ export const NOTHING: ResultCodec<void> = { encode: () => null, decode: () => un
 export const USERS: ResultCodec<string[]> = { encode: (ids) => [...ids], decode: (j) => (Array.isArray(j) ? j.filter((x): x is string => typeof x === 'string') : []) };
 
 export function activationRecord(a: Activation): JsonObject {
-  return { user: a.userId, device: a.deviceId, activatedAt: a.activatedAt.toISOString(), validatedAt: a.validatedAt.toISOString(), info: a.info };
+  const rec: JsonObject = { user: a.userId, device: a.deviceId, activatedAt: a.activatedAt.toISOString(), validatedAt: a.validatedAt.toISOString(), info: a.info };
+  // Records written before labels existed, and unlabelled devices, keep the same bytes.
+  if (a.label !== undefined) rec.label = a.label;
+  return rec;
+}
+
+/** An activation as JSON (admin API, `licit devices list --json`): the same shape from a store and from a server. */
+export function activationJson(a: Activation): JsonObject {
+  const j: JsonObject = { userId: a.userId, deviceId: a.deviceId, activatedAt: a.activatedAt.toISOString(), validatedAt: a.validatedAt.toISOString(), info: a.info };
+  if (a.label !== undefined) j.label = a.label;
+  return j;
+}
+
+/** A license user as JSON (admin API, `licit users list --json`); `maxActivations` null = no per-user limit. */
+export function userJson(u: LicenseUser): JsonObject {
+  return { userId: u.userId, createdAt: u.createdAt.toISOString(), maxActivations: u.maxActivations ?? null, activations: u.activations };
+}
+
+/** Longest device label, in characters. */
+const MAX_LABEL = 100;
+
+/** A device label: printable text of 1 to 100 characters, surrounding space trimmed; '' clears it. */
+export function checkLabel(label: string): string {
+  if (typeof label !== 'string') throw new LicenseError('ERR_USAGE', 'a device label must be text');
+  const t = label.normalize('NFC').trim();
+  // Labels are shown in tables and log lines: no control characters that could forge a row.
+  if (/[\u0000-\u001f\u007f]/.test(t)) throw new LicenseError('ERR_USAGE', 'a device label must not contain control characters (tabs, line breaks)');
+  if ([...t].length > MAX_LABEL) throw new LicenseError('ERR_USAGE', `a device label is at most ${MAX_LABEL} characters, got ${[...t].length}`);
+  return t;
 }
 
 /** Device info as given: a JSON object of bounded size, with no NUL (no store could hold it). */

@@ -19,6 +19,7 @@ import {
   activationNotFound,
   activationRecord,
   checkInfo,
+  checkLabel,
   NOTHING,
   parseActivation,
   parseUser,
@@ -32,6 +33,12 @@ import {
 } from './activation-records.js';
 
 export type { Activation, ActivationUsage, LicenseUser } from './activation-records.js';
+
+/** Options of a move (transfer or reinstall). */
+type MoveOptions = ActOptions & {
+  /** What to record about the new device (host name, OS, …); at most 4096 characters of JSON. */
+  info?: JsonObject;
+};
 
 /**
  * License users and device activations of one license.
@@ -242,33 +249,66 @@ export class Activations extends LicenseCounter {
    * Move one user's activation from one device to another in one step; counts one transfer.
    * @throws `ERR_ACTIVATION_NOT_FOUND`, `ERR_TRANSFERS_EXHAUSTED`, `ERR_USAGE` (target already active)
    */
-  async transfer(
-    userId: string,
-    fromDevice: string,
-    toDevice: string,
-    opts: ActOptions & {
-      /** What to record about the new device (host name, OS, …); at most 4096 characters of JSON. */
-      info?: JsonObject;
-    } = {},
-  ): Promise<Activation> {
+  async transfer(userId: string, fromDevice: string, toDevice: string, opts: MoveOptions = {}): Promise<Activation> {
+    return this.move('device.transferred', userId, fromDevice, toDevice, { ...opts, countTransfer: true });
+  }
+
+  /**
+   * A reinstall on the same machine: the new installation takes over the activation of the old one
+   * (which is never renewed again), its label kept. Audited as `device.reinstalled` with both ids.
+   * No transfer is counted unless `countTransfer: true`: the machine did not change (the license
+   * server counts one where it cannot tell, docs/seats.md "Reinstalls").
+   * @throws `ERR_ACTIVATION_NOT_FOUND`, `ERR_TRANSFERS_EXHAUSTED` (only when counted), `ERR_USAGE` (new id already active)
+   */
+  async reinstall(userId: string, fromDevice: string, toDevice: string, opts: MoveOptions & {
+      /** Count the reinstall as one transfer (default false). */
+      countTransfer?: boolean;
+    } = {}): Promise<Activation> {
+    return this.move('device.reinstalled', userId, fromDevice, toDevice, { ...opts, countTransfer: opts.countTransfer === true });
+  }
+
+  /**
+   * Name a device (every activation on it), so administrators tell "ann's laptop" from a
+   * fingerprint; shown by `devices()`. An empty label removes the name. Audited as `device.renamed`.
+   * @returns the activations renamed
+   * @throws `ERR_ACTIVATION_NOT_FOUND`, `ERR_USAGE` (label over 100 characters or with control characters)
+   */
+  async rename(deviceId: string, label: string, opts: ActOptions = {}): Promise<Activation[]> {
+    checkId(deviceId, 'device id');
+    const name = checkLabel(label);
+    return this.store.transaction(this.license.id, async (tx) => {
+      const on = (await tx.list(ACT)).map((e) => parseActivation(e.value)).filter((a) => a.deviceId === deviceId);
+      if (on.length === 0) throw new LicenseError('ERR_ACTIVATION_NOT_FOUND', `device "${deviceId}" is not activated on this license`, { deviceId });
+      const renamed = on.map(({ label: _old, ...a }): Activation => (name === '' ? a : { ...a, label: name }));
+      for (const a of renamed) tx.put(ACT, actKey(a.userId, deviceId), activationRecord(a));
+      tx.append(auditEvent(this.now(), opts.actor ?? this.actor, 'device.renamed', { device: deviceId, label: name === '' ? null : name, previous: on[0]?.label ?? null, users: on.map((a) => a.userId) }));
+      return renamed;
+    });
+  }
+
+  private async move(kind: 'device.transferred' | 'device.reinstalled', userId: string, fromDevice: string, toDevice: string, opts: MoveOptions & { countTransfer: boolean }): Promise<Activation> {
     userId = normalizeUserId(userId);
     checkId(fromDevice, 'device id');
     checkId(toDevice, 'device id');
     const info = checkInfo(opts.info);
     return this.store.transaction(this.license.id, async (tx) =>
-      once(tx, opts.idempotencyKey, 'device.transfer', { userId, fromDevice, toDevice }, ACTIVATION, async () => {
-        if ((await tx.get(ACT, actKey(userId, fromDevice))) === undefined) throw activationNotFound(userId, fromDevice);
+      once(tx, opts.idempotencyKey, kind === 'device.transferred' ? 'device.transfer' : 'device.reinstall', { userId, fromDevice, toDevice }, ACTIVATION, async () => {
+        const fromRaw = await tx.get(ACT, actKey(userId, fromDevice));
+        if (fromRaw === undefined) throw activationNotFound(userId, fromDevice);
         if ((await tx.get(ACT, actKey(userId, toDevice))) !== undefined) {
           throw new LicenseError('ERR_USAGE', `"${userId}" has already activated device "${toDevice}"; deactivate "${fromDevice}" instead of transferring`, { userId, deviceId: toDevice });
         }
         const c = await readCounters(tx);
-        this.takeTransfer(c);
+        if (opts.countTransfer) this.takeTransfer(c);
         const at = this.now();
-        const a: Activation = { userId, deviceId: toDevice, activatedAt: new Date(at), validatedAt: new Date(at), info };
+        // The same machine keeps the name it was given; another machine starts unnamed.
+        const label = kind === 'device.reinstalled' ? parseActivation(fromRaw).label : undefined;
+        const a: Activation = { userId, deviceId: toDevice, activatedAt: new Date(at), validatedAt: new Date(at), info, ...(label === undefined ? {} : { label }) };
         tx.delete(ACT, actKey(userId, fromDevice));
         tx.put(ACT, actKey(userId, toDevice), activationRecord(a));
         writeCounters(tx, c);
-        tx.append(auditEvent(at, opts.actor ?? this.actor, 'device.transferred', { user: userId, from: fromDevice, device: toDevice, transfers: c.transfers }));
+        const details = { user: userId, from: fromDevice, device: toDevice, transfers: c.transfers };
+        tx.append(auditEvent(at, opts.actor ?? this.actor, kind, kind === 'device.transferred' ? details : { ...details, transferCounted: opts.countTransfer }));
         return a;
       }),
     );
