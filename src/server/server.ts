@@ -178,6 +178,17 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     'GET /v1/health': async () => ({ time: new Date(vendor.now()).toISOString(), kid: vendor.signer.kid }),
     // For load balancers and monitors: 200 with no body (handle() drops the body of every HEAD answer).
     'HEAD /v1/health': async () => ({ time: new Date(vendor.now()).toISOString(), kid: vendor.signer.kid }),
+    // Readiness: the store answers (a read of a license id no license can have). 503 with
+    // ERR_STORE_UNAVAILABLE when it does not, so a load balancer sends traffic elsewhere.
+    'GET /v1/ready': async () => {
+      const t0 = performance.now();
+      await vendor.store.read(READY_PROBE_ID, (r) => r.get('ready', 'probe'));
+      return { ready: true, storeMs: Math.round((performance.now() - t0) * 10) / 10 };
+    },
+    'HEAD /v1/ready': async () => {
+      await vendor.store.read(READY_PROBE_ID, (r) => r.get('ready', 'probe'));
+      return { ready: true };
+    },
     'POST /v1/activate': async (req) => exchange('activate', await readJson(req, max), req),
     'POST /v1/renew': async (req) => exchange('renew', await readJson(req, max), req),
     'POST /v1/deactivate': async (req) => exchange('deactivate', await readJson(req, max), req),
@@ -251,6 +262,9 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
   };
   return { handle, listen, vendor, webhooks };
 }
+
+/** The license id the readiness probe reads: nothing is ever written under it. */
+const READY_PROBE_ID = 'licit:ready-probe';
 
 /** The exchange endpoints, which the rate limits count. */
 const EXCHANGE_PATHS = new Set(['/v1/activate', '/v1/renew', '/v1/deactivate', '/v1/usage', '/v1/topup']);

@@ -1,0 +1,55 @@
+/**
+ * Operating the license server: the readiness probe reads the store (200 when it answers, 503 with
+ * ERR_STORE_UNAVAILABLE when it does not), for a load balancer to route around a server whose
+ * database or disk is gone; `HEAD` works on both probes; neither writes anything.
+ */
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '../src/core/memory-store.js';
+import { FileStore } from '../src/node/file-store.js';
+import { createLicenseServer } from '../src/server/index.js';
+import { makeVendor } from './helpers/vendor.js';
+
+const vendor = makeVendor();
+
+describe('readiness and liveness', () => {
+  it('GET /v1/ready reads the store: 200 when it answers, writing nothing', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'licit-81-')), 'store');
+    const server = createLicenseServer({ signingKey: vendor.privateKeyPem, store: new FileStore(dir) });
+    const res = await server.handle(new Request('http://x/v1/ready'));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ok: true, ready: true });
+    const head = await server.handle(new Request('http://x/v1/ready', { method: 'HEAD' }));
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    expect((await server.handle(new Request('http://x/v1/health', { method: 'HEAD' }))).status).toBe(200);
+    // Nothing was created for the probe.
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      entries = [];
+    }
+    expect(entries).toEqual([]);
+  });
+
+  it('503 ERR_STORE_UNAVAILABLE when the store cannot be read, while /v1/health still says the process is up', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'licit-81-'));
+    writeFileSync(join(base, 'file'), 'not a directory');
+    const server = createLicenseServer({ signingKey: vendor.privateKeyPem, store: new FileStore(join(base, 'file', 'store')) });
+    const res = await server.handle(new Request('http://x/v1/ready'));
+    expect(res.status).toBe(503);
+    expect((await res.json()).error.code).toBe('ERR_STORE_UNAVAILABLE');
+    expect((await server.handle(new Request('http://x/v1/health'))).status).toBe(200);
+  });
+
+  it('a closed store is not ready', async () => {
+    const store = new MemoryStore();
+    const server = createLicenseServer({ signingKey: vendor.privateKeyPem, store });
+    expect((await server.handle(new Request('http://x/v1/ready'))).status).toBe(200);
+    await store.close();
+    expect((await server.handle(new Request('http://x/v1/ready'))).status).toBe(503);
+  });
+});
