@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../src/core/memory-store.js';
+import type { Store } from '../src/core/store.js';
 import { FileStore } from '../src/node/file-store.js';
 import { createLicenseServer } from '../src/server/index.js';
 import { makeVendor } from './helpers/vendor.js';
@@ -53,3 +54,32 @@ describe('readiness and liveness', () => {
     expect((await server.handle(new Request('http://x/v1/ready'))).status).toBe(503);
   });
 });
+
+describe('graceful shutdown', () => {
+  it('close() lets a request being answered finish, refuses new connections, then resolves', async () => {
+    const inner = new MemoryStore();
+    let slow = false;
+    // A store whose reads take 400 ms once asked to: a readiness probe is then in flight at close().
+    const store: Store = Object.assign(Object.create(inner) as Store, {
+      read: async <T>(id: string, fn: Parameters<Store['read']>[1]): Promise<T> => {
+        if (slow) await new Promise((r) => setTimeout(r, 400));
+        return inner.read(id, fn) as Promise<T>;
+      },
+    });
+    const server = createLicenseServer({ signingKey: vendor.privateKeyPem, store, accessLog: false });
+    const bound = await server.listen(0);
+    const url = `http://${bound.host}:${bound.port}`;
+    slow = true;
+    const inFlight = fetch(`${url}/v1/ready`);
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    const closed = bound.close(5000);
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ok: true, ready: true });
+    await closed;
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await expect(fetch(`${url}/v1/health`)).rejects.toThrow();
+  });
+});
+

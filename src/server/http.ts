@@ -114,13 +114,16 @@ export function httpLimits(o: Pick<HttpOptions, 'maxConnections' | 'timeouts'>) 
   return limits;
 }
 
+/** How long `close()` lets requests being answered finish before it cuts their connections. */
+export const DRAIN_MS = 10_000;
+
 /** Listen on `port`/`host`; resolves with the bound address and a `close()`. */
 export function serveHttp(
   handle: (req: Request, info: ClientInfo) => Promise<Response>,
   port: number,
   host: string,
   options: HttpOptions,
-): Promise<{ port: number; host: string; close(): Promise<void> }> {
+): Promise<{ port: number; host: string; close(graceMs?: number): Promise<void> }> {
   const max = options.maxBodyBytes;
   const limits = httpLimits(options);
   const log = options.log;
@@ -221,11 +224,23 @@ export function serveHttp(
       resolve({
         port: a.port,
         host: a.address,
-        close: () =>
+        close: (graceMs = DRAIN_MS) =>
           new Promise<void>((done) => {
             if (flush !== undefined) clearTimeout(flush);
-            server.close(() => done());
-            server.closeAllConnections();
+            // Graceful: stop accepting, close idle keep-alive connections, let requests being
+            // answered finish (their connections close after the answer), and cut whatever is
+            // left after graceMs.
+            const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+            cut.unref();
+            // A connection whose answer was just sent turns idle (keep-alive): close those as they come.
+            const idle = setInterval(() => server.closeIdleConnections(), 50);
+            idle.unref();
+            server.close(() => {
+              clearTimeout(cut);
+              clearInterval(idle);
+              done();
+            });
+            server.closeIdleConnections();
           }),
       });
     });

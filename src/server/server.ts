@@ -100,8 +100,12 @@ export interface LicenseServer {
     port: number;
     /** The address bound (default host `127.0.0.1`). */
     host: string;
-    /** Stop listening and drop open connections; resolves once the server is closed. */
-    close(): Promise<void>;
+    /**
+     * Stop listening, close idle connections, let the requests being answered finish (at most
+     * `graceMs`, default 10 s, then their connections are cut); resolves once the server is closed.
+     * `licit serve` does this on SIGTERM and SIGINT.
+     */
+    close(graceMs?: number): Promise<void>;
   }>;
   /** The vendor logic behind the endpoints. */
   readonly vendor: Vendor;
@@ -254,8 +258,8 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     void webhooks.start().catch((e: unknown) => process.stderr.write(`${new Date().toISOString()} licit webhooks: cannot scan the store for pending events (${(e as Error).message}); retrying\n`));
     return {
       ...bound,
-      close: async () => {
-        await bound.close();
+      close: async (graceMs?: number) => {
+        await bound.close(graceMs);
         await webhooks?.stop();
       },
     };
