@@ -26,7 +26,7 @@ describe('test environment', () => {
   });
 
   it('the Debian packages in .ci/apt-packages.txt are installed', (ctx) => {
-    const tools: Record<string, string> = { clang: 'clang', 'libclang-rt-14-dev': 'clang', cmake: 'cmake', dmidecode: 'dmidecode', iproute2: 'ip', chromium: 'chromium', 'g++-mingw-w64-x86-64-posix': 'x86_64-w64-mingw32-g++' };
+    const tools: Record<string, string> = { clang: 'clang', 'libclang-rt-14-dev': 'clang', cmake: 'cmake', dmidecode: 'dmidecode', iproute2: 'ip', chromium: 'chromium', 'g++-mingw-w64-x86-64-posix': 'x86_64-w64-mingw32-g++', 'g++-aarch64-linux-gnu': 'aarch64-linux-gnu-g++', 'qemu-user': 'qemu-aarch64', wine64: '/usr/lib/wine/wine64', systemd: 'systemd-analyze' };
     const listed = readFileSync(new URL('../.ci/apt-packages.txt', import.meta.url), 'utf8')
       .split('\n')
       .map((l) => l.trim())

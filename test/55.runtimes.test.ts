@@ -24,7 +24,8 @@ const MAIN = fileURLToPath(new URL('./fixtures/runtimes/main.mjs', import.meta.u
 const APP = fileURLToPath(new URL('./fixtures/runtimes/browser-app.mjs', import.meta.url));
 const CI = process.env.CI === 'true' || process.env.CI === '1';
 const work = mkdtempSync(join(tmpdir(), 'licit-runtimes-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+// Chromium may still be writing its profile as it exits: retry the removal a few times.
+afterAll(() => rmSync(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }));
 
 /** What every runtime must print (core-checks.mjs). */
 const EXPECTED = {

