@@ -5,6 +5,7 @@
  * `{ ok: false, error: { code, message } }` with the library's codes (responses.ts); input is read
  * by request-body.ts.
  */
+import { readFileSync } from 'node:fs';
 import { timingSafeEqual } from 'node:crypto';
 import { utf8 } from '../core/bytes.js';
 import { sha256Digest } from '../node/digest.js';
@@ -20,6 +21,7 @@ import { adminRoutes, type Route } from './admin-routes.js';
 import { licenseRoutes } from './license-routes.js';
 import { withAuditChain } from '../core/admin/chained-store.js';
 import { WebhookDispatcher, notifyingStore, type WebhookOptions } from './webhooks.js';
+import { openApiDocument } from './openapi.js';
 import { credentials, readJson, str, usage } from './request-body.js';
 import { fail, json } from './responses.js';
 
@@ -179,6 +181,7 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
   };
 
   const routes: Record<string, Route> = {
+    [`GET ${OPENAPI_PATH}`]: async () => openApiDocument(packageVersion()) as Record<string, unknown>,
     'GET /v1/health': async () => ({ time: new Date(vendor.now()).toISOString(), kid: vendor.signer.kid }),
     // For load balancers and monitors: 200 with no body (handle() drops the body of every HEAD answer).
     'HEAD /v1/health': async () => ({ time: new Date(vendor.now()).toISOString(), kid: vendor.signer.kid }),
@@ -229,7 +232,8 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
         }
         if (url.pathname.startsWith('/v1/admin/')) limits.admin(client, req.headers.has('authorization'), () => authorize(req));
         const out = await route(req, url);
-        res = json(200, { ok: true, ...out });
+        // The OpenAPI document is answered as it is, not inside `{ ok: true, … }`.
+        res = url.pathname === OPENAPI_PATH ? json(200, out) : json(200, { ok: true, ...out });
         if (req.method === 'HEAD') res = new Response(null, { status: 200, headers: { ...Object.fromEntries(res.headers), 'content-length': String(Buffer.byteLength(await res.text())) } });
       }
     } catch (e) {
@@ -266,6 +270,18 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
   };
   return { handle, listen, vendor, webhooks };
 }
+
+/** licit's version (src/server and dist/server both sit two levels below the package root). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Where the OpenAPI 3.1 description of every route is served (no token: it describes, it reveals nothing). */
+const OPENAPI_PATH = '/v1/openapi.json';
 
 /** The license id the readiness probe reads: nothing is ever written under it. */
 const READY_PROBE_ID = 'licit:ready-probe';

@@ -1,0 +1,114 @@
+/**
+ * The OpenAPI 3.1 description of the license server, served at `GET /v1/openapi.json`. Every
+ * route the server answers is here with the statuses it can answer; test/83 checks both ways
+ * (no route undocumented, no documented route missing, every status a refusal maps to listed).
+ */
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+const error = { $ref: '#/components/schemas/Error' };
+const ok = (props: Record<string, Json> = {}): Json => ({ type: 'object', required: ['ok'], properties: { ok: { const: true }, ...props } });
+const response = (description: string, schema: Json): Json => ({ description, content: { 'application/json': { schema } } });
+
+/** Statuses every answer may carry beyond its own (limits, a store that is down, a bug). */
+const COMMON: Record<string, Json> = {
+  '429': response('rate limited (`ERR_RATE_LIMITED`, `Retry-After` header)', error),
+  '500': response('the store holds something unreadable (`ERR_STORE_CORRUPT`) or a bug (`ERR_INTERNAL`)', error),
+  '503': response('the store cannot be reached (`ERR_STORE_UNAVAILABLE`, `ERR_STORE_POISONED`); retry later', error),
+};
+
+const BODY: Record<string, Json> = {
+  '400': response('a malformed body or code (`ERR_USAGE`, `ERR_KEY_*`, `ERR_EXCHANGE_*`, `ERR_FINGERPRINT_*`)', error),
+  '413': response('the body is larger than `maxBodyBytes` (`ERR_BODY_TOO_LARGE`)', error),
+};
+
+const EXCHANGE_REFUSALS: Record<string, Json> = {
+  '401': response('the license requires a user sign-in (`ERR_USER_AUTH_REQUIRED`, `ERR_USER_AUTH_FAILED`)', error),
+  '403': response('refused by policy: a suspended or revoked license, a container, a supplied machine id not allowed, an expired license', error),
+  '404': response('the installation is not activated, or the device is unknown (`ERR_ACTIVATION_NOT_FOUND`)', error),
+  '409': response('a limit or a conflict (`ERR_ACTIVATIONS_EXHAUSTED`, `ERR_TRANSFERS_EXHAUSTED`, `ERR_EXCHANGE_REPLAYED`, `ERR_IDEMPOTENCY_CONFLICT`)', error),
+};
+
+const ADMIN_REFUSALS: Record<string, Json> = {
+  '401': response('no or a wrong admin token (`ERR_UNAUTHORIZED`)', error),
+  '403': response('refused by the license (an expired license, a limit of its kind)', error),
+  '404': response('an unknown license, user or device (`ERR_LICENSE_NOT_REGISTERED`, `ERR_USER_NOT_FOUND`, `ERR_ACTIVATION_NOT_FOUND`)', error),
+  '409': response('a limit or a conflict (`ERR_*_EXHAUSTED`, `ERR_LICENSE_SUPERSEDED`, `ERR_LICENSE_STATE`, `ERR_IDEMPOTENCY_CONFLICT`)', error),
+};
+
+const exchangeRequest: Json = {
+  required: true,
+  content: { 'application/json': { schema: { type: 'object', required: ['request'], properties: { request: { type: 'string', description: 'a request code (`LICITQ1-…`) made by `createRequest`' }, credentials: { type: 'object', description: 'a license user sign-in, when the license asks for one' } } } } },
+};
+
+const jsonBody = (required: string[], properties: Record<string, Json>): Json => ({ required: true, content: { 'application/json': { schema: { type: 'object', required, properties } } } });
+const q = (name: string, required = true, description = ''): Json => ({ name, in: 'query', required, schema: { type: 'string' }, ...(description === '' ? {} : { description }) });
+const admin = { security: [{ adminToken: [] }] as Json };
+
+function exchange(summary: string): Json {
+  return { post: { summary, tags: ['exchange'], requestBody: exchangeRequest, responses: { '200': response('the answer: a signed lease (`lease`), or what was recorded', ok({ lease: { type: 'string' }, licenseId: { type: 'string' }, verifiedUntil: { type: 'string', format: 'date-time' } })), ...BODY, ...EXCHANGE_REFUSALS, ...COMMON } } };
+}
+
+function adminOp(method: 'get' | 'post', summary: string, extra: { parameters?: Json[]; requestBody?: Json; result?: Record<string, Json> } = {}): Json {
+  return {
+    [method]: {
+      summary,
+      tags: ['admin'],
+      ...admin,
+      ...(extra.parameters === undefined ? {} : { parameters: extra.parameters }),
+      ...(extra.requestBody === undefined ? {} : { requestBody: extra.requestBody }),
+      responses: { '200': response('done', ok(extra.result ?? {})), ...BODY, ...ADMIN_REFUSALS, ...COMMON },
+    },
+  };
+}
+
+const probe = (summary: string, body: Json, extra: Record<string, Json> = {}): Json => ({
+  get: { summary, tags: ['operations'], responses: { '200': response('up', body), ...extra } },
+  head: { summary: `${summary} (no body)`, tags: ['operations'], responses: { '200': { description: 'up' }, ...extra } },
+});
+
+/** The document. */
+export function openApiDocument(version: string): Json {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'licit license server', version, description: 'Activation, renewal, deactivation, usage and top-ups for installations (signed request codes in, signed leases out), and administration behind a bearer token. Every refusal is `{ ok: false, error: { code, message, details } }` with a stable licit error code (docs/errors.md).' },
+    components: {
+      securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'the admin token the server was started with (`adminToken`, `$LICIT_ADMIN_TOKEN`)' } },
+      schemas: {
+        Error: { type: 'object', required: ['ok', 'error'], properties: { ok: { const: false }, error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', pattern: '^ERR_[A-Z_]+$' }, message: { type: 'string' }, details: { type: 'object' } } } } },
+      },
+    },
+    paths: {
+      '/v1/health': probe('liveness: the process answers (never touches the store, never rate-limited)', ok({ time: { type: 'string', format: 'date-time' }, kid: { type: 'string' } })),
+      '/v1/ready': probe('readiness: the store answers a read', ok({ ready: { const: true }, storeMs: { type: 'number' } }), { '503': COMMON['503'] as Json }),
+      '/v1/openapi.json': { get: { summary: 'this document', tags: ['operations'], responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+      '/v1/activate': exchange('activate an installation (or renew an activated one)'),
+      '/v1/renew': exchange('renew the lease of an activated installation'),
+      '/v1/deactivate': exchange('deactivate an installation, freeing its activation'),
+      '/v1/usage': exchange('report usage (seats in use, credits spent)'),
+      '/v1/topup': exchange('ask for credits under the server\'s top-up policy'),
+      '/v1/admin/licenses': {
+        ...(adminOp('post', 'register a license key (a newer issue replaces an older one)', { requestBody: jsonBody(['license'], { license: { type: 'string' } }), result: { licenseId: { type: 'string' }, issuedAt: { type: 'string' } } }) as Record<string, Json>),
+        ...(adminOp('get', 'find licenses in the registry', { parameters: [q('licenseId', false), q('customer', false), q('state', false, 'active, suspended or revoked'), q('expiresBefore', false), q('expiresAfter', false)], result: { licenses: { type: 'array' } } }) as Record<string, Json>),
+      },
+      '/v1/admin/license': adminOp('get', 'one license with every key signed for it', { parameters: [q('licenseId')], result: { entry: { type: 'object' }, issues: { type: 'array' } } }),
+      '/v1/admin/licenses/suspend': adminOp('post', 'suspend a license (renewals and activations refused until reinstated)', { requestBody: jsonBody(['licenseId'], { licenseId: { type: 'string' }, reason: { type: 'string' } }) }),
+      '/v1/admin/licenses/revoke': adminOp('post', 'revoke a license (final)', { requestBody: jsonBody(['licenseId'], { licenseId: { type: 'string' }, reason: { type: 'string' } }) }),
+      '/v1/admin/licenses/reinstate': adminOp('post', 'reinstate a suspended license', { requestBody: jsonBody(['licenseId'], { licenseId: { type: 'string' }, reason: { type: 'string' } }) }),
+      '/v1/admin/devices': adminOp('get', 'the devices activated for a license', { parameters: [q('licenseId')] }),
+      '/v1/admin/devices/reset': adminOp('post', 'reset (deactivate) a device', { requestBody: jsonBody(['licenseId', 'deviceId'], { licenseId: { type: 'string' }, deviceId: { type: 'string' }, countTransfer: { type: 'boolean' } }) }),
+      '/v1/admin/devices/rename': adminOp('post', 'label a device', { requestBody: jsonBody(['licenseId', 'deviceId', 'label'], { licenseId: { type: 'string' }, deviceId: { type: 'string' }, label: { type: 'string' } }) }),
+      '/v1/admin/users': {
+        ...(adminOp('get', 'the license users', { parameters: [q('licenseId')] }) as Record<string, Json>),
+        ...(adminOp('post', 'add a license user (optionally with an initial password and an own device limit)', { requestBody: jsonBody(['licenseId', 'userId'], { licenseId: { type: 'string' }, userId: { type: 'string' }, maxActivations: { type: 'integer' }, password: { type: 'string' }, mustChange: { type: 'boolean' } }) }) as Record<string, Json>),
+      },
+      '/v1/admin/users/remove': adminOp('post', 'remove a license user', { requestBody: jsonBody(['licenseId', 'userId'], { licenseId: { type: 'string' }, userId: { type: 'string' } }) }),
+      '/v1/admin/users/reset': adminOp('post', "reset a user's activations", { requestBody: jsonBody(['licenseId', 'userId'], { licenseId: { type: 'string' }, userId: { type: 'string' } }) }),
+      '/v1/admin/topups': adminOp('post', 'add credits (signed here, or a signed token)', { requestBody: jsonBody(['licenseId'], { licenseId: { type: 'string' }, credits: { type: 'integer' }, token: { type: 'string' }, idempotencyKey: { type: 'string' } }) }),
+      '/v1/admin/usage': adminOp('get', 'activations, credits and seats of a license', { parameters: [q('licenseId')] }),
+      '/v1/admin/events': adminOp('get', 'the raw audit events of a license', { parameters: [q('licenseId'), q('afterSeq', false)] }),
+      '/v1/admin/reports': adminOp('get', 'a usage report over a range', { parameters: [q('licenseId'), q('range', false, 'day, week, month or custom'), q('at', false), q('from', false), q('to', false), q('verify', false)] }),
+      '/v1/admin/log': adminOp('get', 'the hash-chained audit log, verified', { parameters: [q('licenseId')] }),
+    },
+  };
+}
