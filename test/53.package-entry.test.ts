@@ -46,9 +46,11 @@ const SEATS = ['AUDIT_KINDS', 'Activations', 'FloatingSeats', 'MemoryStore', 'Se
 const ADMIN = [
   'ADMIN_KINDS',
   'changeLicenseState',
+  'computeVendorReport',
   'currentKeyText',
   'findLicenses',
   'recordIssue',
+  'resolveZonedRange',
   'showLicense',
   'AlertMonitor',
   'EVENT_KINDS',

@@ -8,6 +8,7 @@ import { activationJson, userJson } from '../core/seats/activation-records.js';
 import { readVerifiedLog } from '../core/admin/audit-chain.js';
 import { parseRangeText } from '../core/admin/range.js';
 import { computeReport } from '../core/admin/report.js';
+import { computeVendorReport } from '../core/admin/vendor-report.js';
 import { LicenseUserCredentials } from './auth/credentials.js';
 import { acceptablePassword } from './auth/password.js';
 import { licenseTotal } from './consumption.js';
@@ -116,7 +117,15 @@ export function adminRoutes(vendor: Vendor, max: number): Record<string, Route> 
       // The one range parser, shared with `licit report`: same input, same refusals.
       const param = (name: string) => url.searchParams.get(name) ?? undefined;
       const spec = parseRangeText({ range: param('range'), at: param('at'), from: param('from'), to: param('to') }, { default: 'month' });
-      return { report: await computeReport(vendor.store, license.id, spec, { now: vendor.now, licensed: license.seats, maxActivations: license.maxActivations, maxUsers: license.maxUsers, verify: url.searchParams.get('verify') === 'true' }) };
+      return { report: await computeReport(vendor.store, license.id, spec, { now: vendor.now, licensed: license.seats, maxActivations: license.maxActivations, maxUsers: license.maxUsers, verify: url.searchParams.get('verify') === 'true', timeZone: param('timeZone') }) };
+    },
+    // Every license together, per customer, edition or license (core/admin/vendor-report.ts).
+    'GET /v1/admin/reports/vendor': async (_req, url) => {
+      const param = (name: string) => url.searchParams.get(name) ?? undefined;
+      const spec = parseRangeText({ range: param('range'), at: param('at'), from: param('from'), to: param('to') }, { default: 'month' });
+      const by = param('by') ?? 'customer';
+      if (by !== 'customer' && by !== 'edition' && by !== 'license') throw usage('"by" is customer, edition or license');
+      return { report: await computeVendorReport(vendor.store, spec, { by, timeZone: param('timeZone'), now: vendor.now, verify: param('verify') === 'true' }) };
     },
     'GET /v1/admin/log': async (_req, url) => {
       const log = await readVerifiedLog(vendor.store, query(url, 'licenseId'));

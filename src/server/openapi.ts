@@ -107,7 +107,8 @@ export function openApiDocument(version: string): Json {
       '/v1/admin/topups': adminOp('post', 'add credits (signed here, or a signed token)', { requestBody: jsonBody(['licenseId'], { licenseId: { type: 'string' }, credits: { type: 'integer' }, token: { type: 'string' }, idempotencyKey: { type: 'string' } }) }),
       '/v1/admin/usage': adminOp('get', 'activations, credits and seats of a license', { parameters: [q('licenseId')] }),
       '/v1/admin/events': adminOp('get', 'the raw audit events of a license', { parameters: [q('licenseId'), q('afterSeq', false)] }),
-      '/v1/admin/reports': adminOp('get', 'a usage report over a range', { parameters: [q('licenseId'), q('range', false, 'day, week, month or custom'), q('at', false), q('from', false), q('to', false), q('verify', false)] }),
+      '/v1/admin/reports': adminOp('get', 'a usage report over a range', { parameters: [q('licenseId'), q('range', false, 'day, week, month or custom'), q('at', false), q('from', false), q('to', false), q('verify', false), q('timeZone', false, 'IANA zone of the calendar, default UTC')] }),
+      '/v1/admin/reports/vendor': adminOp('get', 'every license together, summed per customer, edition or license', { parameters: [q('by', false, 'customer (default), edition or license'), q('range', false, 'day, week, month or custom'), q('at', false), q('from', false), q('to', false), q('timeZone', false, 'IANA zone of the calendar, default UTC'), q('verify', false)] }),
       '/v1/admin/log': adminOp('get', 'the hash-chained audit log, verified', { parameters: [q('licenseId')] }),
     },
   };

@@ -3,7 +3,7 @@
  * JSON (`--json`) or a self-contained HTML page with charts (`--html FILE`).
  */
 import { LicenseError } from '../../core/errors.js';
-import { computeReport, parseRangeText, type UsageReport } from '../../core/admin/index.js';
+import { computeReport, computeVendorReport, parseRangeText, type UsageReport, type VendorReport, type VendorReportGrouping } from '../../core/admin/index.js';
 import { verifyLicense } from '../../index.node.js';
 import { writeReportHtml } from '../../node/report-html.js';
 import { parseFlags, required, type Verb } from '../context.js';
@@ -12,7 +12,8 @@ import { openStore } from '../store-arg.js';
 
 const USAGE =
   'licit report --store DIR|postgres://... (--license-id ID | --license KEY --public-key FILE) --range day|week|month|custom\n' +
-  '       [--at ISO] [--from ISO --to ISO] [--schema NAME] [--verify] [--html FILE] [--json]';
+  '       [--at ISO] [--from ISO --to ISO] [--time-zone ZONE] [--schema NAME] [--verify] [--html FILE] [--json]\n' +
+  '       licit report --all [--by customer|edition|license] --store ... --range ... [--time-zone ZONE]   (every license, summed per group)';
 
 const pct = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);
 
@@ -45,17 +46,43 @@ function table(r: UsageReport): string {
 }
 
 /** `licit report`: usage over a range. */
+function vendorTable(r: VendorReport): string {
+  const row = (key: string, g: VendorReport['totals']) =>
+    [key, g.licenses.length, g.seatsLicensed, g.seatsInUse, pct(g.averageUtilisation), g.licensesAdded, g.topUps.total, g.credits.consumed, g.credits.added, g.alertsRaised].join('\t');
+  return [
+    `All licenses by ${r.by} · ${r.range.kind} ${r.range.from} .. ${r.range.to} (${r.range.timeZone})`,
+    '',
+    `${r.by.toUpperCase()}\tLICENSES\tSEATS\tIN USE\tAVG UTIL\tADDED\tTOP-UPS\tCREDITS USED\tCREDITS ADDED\tALERTS`,
+    ...r.groups.map((g) => row(g.key, g)),
+    row('TOTAL', r.totals),
+  ].join('\n');
+}
+
 export const run: Verb = async (argv) => {
   const s = { type: 'string' } as const;
   const { values: v, positionals } = parseFlags(
     argv,
-    { store: s, 'license-id': s, license: s, 'public-key': { type: 'string', multiple: true }, range: s, at: s, from: s, to: s, schema: s, html: s, verify: { type: 'boolean' } },
+    { store: s, 'license-id': s, license: s, 'public-key': { type: 'string', multiple: true }, range: s, at: s, from: s, to: s, schema: s, html: s, verify: { type: 'boolean' }, all: { type: 'boolean' }, by: s, 'time-zone': s },
     USAGE,
   );
   if (positionals.length > 0) throw new LicenseError('ERR_USAGE', `unexpected argument "${positionals[0]}"\nUsage: ${USAGE}`);
   const storeSpec = required(v.store, '--store', USAGE);
   // The one range parser, shared with GET /v1/admin/reports: same input, same refusals.
   const range = parseRangeText({ range: required(v.range, '--range', USAGE), at: v.at, from: v.from, to: v.to });
+  const timeZone = v['time-zone'];
+  if (v.all === true) {
+    if (v['license-id'] !== undefined || v.license !== undefined || v.html !== undefined) throw new LicenseError('ERR_USAGE', `--all reports every license: leave out --license-id, --license and --html\nUsage: ${USAGE}`);
+    const by = (v.by ?? 'customer') as VendorReportGrouping;
+    if (!['customer', 'edition', 'license'].includes(by)) throw new LicenseError('ERR_USAGE', `--by is customer, edition or license\nUsage: ${USAGE}`);
+    const store = await openStore(storeSpec, { schema: v.schema, poolSize: 2, applicationName: 'licit-cli', existing: true });
+    try {
+      const report = await computeVendorReport(store, range, { by, timeZone, verify: v.verify === true });
+      return { data: { report }, text: vendorTable(report) };
+    } finally {
+      await store.close();
+    }
+  }
+  if (v.by !== undefined) throw new LicenseError('ERR_USAGE', `--by goes with --all\nUsage: ${USAGE}`);
   let licenseId = v['license-id'];
   let limits: { licensed: Record<string, number>; maxActivations: number | undefined; maxUsers: number | undefined } | undefined;
   if (v.license !== undefined) {
@@ -69,7 +96,7 @@ export const run: Verb = async (argv) => {
   if (licenseId === undefined || licenseId === '') throw new LicenseError('ERR_USAGE', `give --license-id ID or --license KEY --public-key FILE\nUsage: ${USAGE}`);
   const store = await openStore(storeSpec, { schema: v.schema, poolSize: 2, applicationName: 'licit-cli', existing: true });
   try {
-    const report = await computeReport(store, licenseId, range, { verify: v.verify === true, ...limits });
+    const report = await computeReport(store, licenseId, range, { verify: v.verify === true, timeZone, ...limits });
     if (v.html !== undefined) {
       await writeReportHtml(v.html, report).catch((e: NodeJS.ErrnoException) => {
         throw new LicenseError('ERR_IO', `cannot write ${v.html}: ${e.message}. Check the directory exists and is writable`, { path: v.html });

@@ -65,3 +65,5 @@ export {
   type IssueRecord,
   type LicenseFilter,
 } from './registry.js';
+export { computeVendorReport, type VendorReport, type VendorReportGroup, type VendorReportOptions, type VendorReportGrouping } from './vendor-report.js';
+export { resolveZonedRange } from './zoned-range.js';

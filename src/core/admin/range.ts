@@ -152,6 +152,15 @@ function isoText(value: string, name: string): Date {
 }
 
 /**
+ * A checked date or date-time; a date alone stays text (`2027-01-01`), so a report in a named time
+ * zone reads it as that zone's day (resolveZonedRange) while a UTC report reads its UTC midnight.
+ */
+function keepDate(value: string, name: string): Date | string {
+  const d = isoText(value, name);
+  return /^\d{4}-\d{2}-\d{2}$/.test(value.trim()) ? value.trim() : d;
+}
+
+/**
  * The one parser of a report range given as text, used by `licit report` and by
  * `GET /v1/admin/reports`, so both accept and refuse the same input with the same `ERR_USAGE`.
  * The span itself (ends after it starts, at most ten years) is checked by {@link resolveRange}.
@@ -169,11 +178,11 @@ export function parseRangeText(text: RangeText, options: ParseRangeOptions = {})
     for (const name of ['from', 'to'] as const) {
       if (text[name] === undefined) throw new LicenseError('ERR_USAGE', `a custom range needs ${param('from')} and ${param('to')}; ${name} is missing`, { field: name });
     }
-    return { kind: 'custom', from: isoText(text.from as string, 'from'), to: isoText(text.to as string, 'to') };
+    return { kind: 'custom', from: keepDate(text.from as string, 'from'), to: keepDate(text.to as string, 'to') };
   }
   if (kind === 'day' || kind === 'week' || kind === 'month') {
     if (text.from !== undefined || text.to !== undefined) throw new LicenseError('ERR_USAGE', `${param('from')} and ${param('to')} need range custom`, { field: text.from !== undefined ? 'from' : 'to' });
-    return text.at === undefined ? kind : { kind, at: isoText(text.at, 'at') };
+    return text.at === undefined ? kind : { kind, at: keepDate(text.at, 'at') };
   }
   throw new LicenseError('ERR_USAGE', `${param('range')} must be day, week, month or custom, got "${kind}"`, { field: 'range' });
 }

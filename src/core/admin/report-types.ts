@@ -31,6 +31,11 @@ export interface ReportOptions {
   readonly maxUsers?: number | undefined;
   /** Verify the audit chain first (`readVerifiedLog`); default false. `computeReport` only. */
   readonly verify?: boolean;
+  /**
+   * An IANA time zone (`Europe/Berlin`) whose local calendar the range and its buckets follow;
+   * default UTC. (The `monthly` additions stay whole UTC months.)
+   */
+  readonly timeZone?: string | undefined;
 }
 
 /** Per seat type. */

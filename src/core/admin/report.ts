@@ -33,6 +33,7 @@
 import type { AuditEvent, Store } from '../store.js';
 import { readVerifiedLog } from './audit-chain.js';
 import { resolveRange, type RangeSpec } from './range.js';
+import { resolveZonedRange } from './zoned-range.js';
 import { toClock } from '../clock.js';
 import { EventReplay, LIMIT_NAMES } from './report-replay.js';
 import { Timeline } from './report-timeline.js';
@@ -60,7 +61,7 @@ export async function computeReport(store: Store, licenseId: string, range: Rang
 /** {@link computeReport} over events already read (pure; one pass). */
 export function buildReport(licenseId: string, events: readonly AuditEvent[], range: RangeSpec, options: ReportOptions = {}): UsageReport {
   const now = toClock(options.now, 'the report option now')();
-  const r = resolveRange(range, now);
+  const r = options.timeZone === undefined ? resolveRange(range, now) : resolveZonedRange(range, now, options.timeZone);
   const time = new Timeline(r, now);
   const replay = new EventReplay(r, time, options);
   replay.run(events);
