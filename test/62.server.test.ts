@@ -41,6 +41,19 @@ function setup(opts: Partial<Parameters<typeof createLicenseServer>[0]> = {}) {
 }
 
 describe('license server', () => {
+  it('administration works on a node-locked license: registering it, reading its devices and usage (no machine is asked)', async () => {
+    const s = setup();
+    const boundTo = fp({ su: 'UUID-1', mi: 'M-1' });
+    const key = await vendor.issue({ licenseId: 'LIC-LOCKED', fingerprint: boundTo, maxActivations: 1 });
+    const reg = await s.post('/v1/admin/licenses', { license: key }, s.admin);
+    expect(reg.status, JSON.stringify(reg.body)).toBe(200);
+    expect((await s.get('/v1/admin/usage?licenseId=LIC-LOCKED', s.admin)).status).toBe(200);
+    expect((await s.get('/v1/admin/devices?licenseId=LIC-LOCKED', s.admin)).status).toBe(200);
+    // The machine check still applies to exchanges: another machine is refused, the bound one activates.
+    expect((await s.ask('activate', installation(), key, fp({ su: 'UUID-2', mi: 'M-2' }))).body.error.code).toBe('ERR_FINGERPRINT_MISMATCH');
+    expect((await s.ask('activate', installation(), key, boundTo)).status).toBe(200);
+  });
+
   it('activation limit 1: the second machine is refused until the first device is reset', async () => {
     const s = setup();
     const key = await vendor.issue({ licenseId: 'LIC-LIMIT', maxActivations: 1, maxTransfers: 5 });

@@ -7,7 +7,7 @@
  * the verified audit log.
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +99,13 @@ describe('license registry', () => {
     expect(r.json().changes).toEqual({ features: { from: [], to: ['reports'] }, seats: { from: { basic: 5 }, to: { basic: 20 } } });
     const shown = (await cli('licenses', 'show', 'LIC-REG-1')).json();
     expect(shown.license).toMatchObject({ issues: 2, issuedBy: 'bob', seats: { basic: 20 } });
+    // Signed with a key pair picked by mistake: refused, nothing recorded (installations would not trust it).
+    const other = makeVendor();
+    const wrong = await run(['licenses', 'reissue', 'LIC-REG-1', '--signing-key', other.keyPath, '--seats', 'basic=99', '--store', dir, '--json']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.json().error?.code).toBe('ERR_KEY_UNKNOWN_SIGNER');
+    expect(wrong.json().error?.message).toMatch(/--rotate/);
+    expect((await cli('licenses', 'show', 'LIC-REG-1')).json().license).toMatchObject({ issues: 2, seats: { basic: 20 } });
     // The first key again (an admin pasting an old key): refused, nothing changes.
     const old = await call('POST', '/v1/admin/licenses', { license: key }, true);
     expect(old.status).toBe(409);
@@ -139,5 +146,13 @@ describe('license registry', () => {
     expect(log.code, log.stderr).toBe(0);
     const kinds = (log.json().events as { kind: string }[]).map((e) => e.kind).filter((k) => k.startsWith('license.'));
     expect(kinds).toEqual(['license.registered', 'license.registered', 'license.suspended', 'license.reinstated', 'license.revoked']);
+    // The refused renewals are in the log too, with the state that refused them.
+    const refused = (log.json().events as { kind: string; details: { code?: string; reason?: string } }[]).filter((e) => e.kind === 'exchange.refused');
+    expect(refused.length).toBeGreaterThanOrEqual(3);
+    expect(JSON.stringify(refused)).toMatch(/ERR_LICENSE_SUSPENDED/);
+    expect(JSON.stringify(refused)).toMatch(/ERR_LICENSE_REVOKED/);
+    // A mistyped id leaves nothing behind.
+    expect((await cli('licenses', 'suspend', 'LIC-TYPO')).json().error?.code).toBe('ERR_LICENSE_NOT_REGISTERED');
+    expect(existsSync(join(dir, 'l-LIC-TYPO'))).toBe(false);
   });
 });

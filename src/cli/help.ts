@@ -79,6 +79,7 @@ const FLAGS: Readonly<Record<string, FlagHelp>> = {
   to: ['end of a custom range, exclusive (--from 2027-01-01 --to 2027-02-01 is January)', '--to 2027-02-01'],
   html: ['also write a self-contained HTML page with charts to FILE', '--html report.html'],
   verify: ['verify the audit hash chain before reporting', '--verify'],
+  rotate: ['record a key signed by a new vendor key for a license signed by an older one (a key rotation: applications must trust the new public key first)', '--rotate'],
   all: ['report every license the store holds, summed per group (see --by)', '--all'],
   by: ['group an --all report per customer, edition (license type) or license', '--by edition'],
   'time-zone': ["the report's calendar: days, weeks and months start at local midnight in this IANA zone (default UTC)", '--time-zone Europe/Berlin'],

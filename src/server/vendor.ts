@@ -89,8 +89,11 @@ export class Vendor implements VendorContext {
     return verifyLicense(text, {
       publicKeys: this.publicKeys,
       now: this.now,
+      // Administration (no fingerprint: registering a key, reading usage) is not about a machine;
+      // an exchange always carries the requesting machine's fingerprint and is checked against it.
       machine: (stored, licenseId) => {
-        if (fingerprint === undefined || !match(stored, fingerprint, strategy).ok) {
+        if (fingerprint === undefined) return;
+        if (!match(stored, fingerprint, strategy).ok) {
           throw new LicenseError('ERR_FINGERPRINT_MISMATCH', `license ${licenseId} is bound to another machine`, { licenseId });
         }
       },

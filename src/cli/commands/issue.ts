@@ -11,7 +11,7 @@ const USAGE =
   '[--maintenance-feature NAME]... [--seats TYPE=N]... [--max-users N] [--max-activations N] [--max-user-activations N] ' +
   '[--max-transfers N] [--not-before ISO] [--expires ISO] [--maintenance-expires ISO] [--grace-days N] [--lease-days N] ' +
   '[--credits N] [--carried N] [--fingerprint FP [--allow-weak-fingerprint]] [--allow-machine-id] [--user-auth none|password|id-token|password-or-id-token] [--meta K=V]... ' +
-  '[--store DIR|postgres://... [--schema NAME] [--issued-by NAME]] [--json]';
+  '[--store DIR|postgres://... [--schema NAME] [--issued-by NAME] [--rotate]] [--json]';
 
 function pairs(list: string[] | undefined, flag: string): [string, string][] {
   return (list ?? []).map((p) => {
@@ -46,7 +46,7 @@ export const run: Verb = async (argv) => {
       seats: many, 'max-users': s, 'max-activations': s, 'max-user-activations': s, 'max-transfers': s,
       'not-before': s, expires: s, 'maintenance-expires': s, 'grace-days': s, 'lease-days': s, credits: s, carried: s,
       fingerprint: s, 'allow-weak-fingerprint': { type: 'boolean' }, meta: many, 'allow-machine-id': { type: 'boolean' }, 'user-auth': s,
-      store: s, schema: s, 'issued-by': s,
+      store: s, schema: s, 'issued-by': s, rotate: { type: 'boolean' },
     },
     USAGE,
   );
@@ -92,7 +92,7 @@ export const run: Verb = async (argv) => {
   };
   // Drop absent options so defaults apply.
   for (const k of Object.keys(input) as (keyof LicenseInput)[]) if (input[k] === undefined) delete input[k];
-  if ((v.schema !== undefined || v['issued-by'] !== undefined) && v.store === undefined) throw new LicenseError('ERR_USAGE', `--schema and --issued-by go with --store\nUsage: ${USAGE}`);
+  if ((v.schema !== undefined || v['issued-by'] !== undefined || v.rotate === true) && v.store === undefined) throw new LicenseError('ERR_USAGE', `--schema, --issued-by and --rotate go with --store\nUsage: ${USAGE}`);
   const key = await issueLicense(input, { signingKey });
   const licenseId = inspectLicense(key).claims.licenseId;
   if (v.store !== undefined) {
@@ -101,7 +101,7 @@ export const run: Verb = async (argv) => {
     const { recordSigned, defaultIssuer } = await import('./licenses.js');
     const store = await openStore(v.store, { schema: v.schema, poolSize: 1, applicationName: 'licit-cli' });
     try {
-      await recordSigned(store, key, signingKey, v['issued-by'] ?? defaultIssuer());
+      await recordSigned(store, key, signingKey, v['issued-by'] ?? defaultIssuer(), { rotate: v.rotate === true });
     } finally {
       await store.close();
     }

@@ -22,7 +22,7 @@ import { openStore } from '../store-arg.js';
 const USAGE =
   'licit licenses list|show|reissue|suspend|revoke|reinstate [ID] --store DIR|postgres://... [--schema NAME] ' +
   '[--customer TEXT] [--state active|suspended|revoked] [--expires-before DATE] [--expires-after DATE] [--reason TEXT] [--actor NAME] ' +
-  '[--signing-key FILE --issued-by NAME --expires DATE --maintenance-expires DATE --seats TYPE=N... --feature NAME... --remove-feature NAME... --max-activations N --max-users N --credits N --carried N] [--key] [--json]';
+  '[--signing-key FILE --issued-by NAME --expires DATE --maintenance-expires DATE --seats TYPE=N... --feature NAME... --remove-feature NAME... --max-activations N --max-users N --credits N --carried N [--rotate]] [--key] [--json]';
 
 const ACTIONS = ['list', 'show', 'reissue', 'suspend', 'revoke', 'reinstate'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -42,9 +42,23 @@ export function defaultIssuer(): string {
  * `licit licenses reissue`): verified with the signing key's own public key, as of its issue time
  * (a re-issue of an expired license is recorded too).
  */
-export async function recordSigned(store: Store, key: string, signingKey: string, issuedBy: string): Promise<void> {
+export async function recordSigned(store: Store, key: string, signingKey: string, issuedBy: string, options: { rotate?: boolean } = {}): Promise<void> {
   const publicKey = createPublicKey(signingKey).export({ format: 'pem', type: 'spki' }).toString();
-  const claims = inspectLicense(key).claims;
+  const { claims, kid } = inspectLicense(key);
+  // Verifying with the signing key's own public half proves nothing about the vendor: a key pair
+  // picked by mistake would record a key no installation trusts, and every renewal would fail.
+  // So a license keeps its signer, unless the vendor says it is rotating keys.
+  const previous = await currentKeyText(store, claims.licenseId);
+  if (previous !== undefined && options.rotate !== true) {
+    const before = inspectLicense(previous).kid;
+    if (before !== kid) {
+      throw new LicenseError(
+        'ERR_KEY_UNKNOWN_SIGNER',
+        `license ${claims.licenseId} was signed by key ${before}, and this key by ${kid}: nothing was recorded. Sign with the vendor's signing key of that license; if you are rotating keys (applications trust the new public key already), add --rotate`,
+        { licenseId: claims.licenseId, kid, registeredKid: before },
+      );
+    }
+  }
   const at = Math.max(claims.issuedAt.getTime(), claims.notBefore?.getTime() ?? 0);
   const license = await verifyLicense(key, { publicKeys: [publicKey], now: () => at });
   await registerLicense({ store, now: Date.now }, license, 'issuer', issuedBy);
@@ -63,7 +77,7 @@ export const run: Verb = async (argv) => {
     {
       store: s, schema: s, customer: s, state: s, 'expires-before': s, 'expires-after': s, reason: s, actor: s, key: { type: 'boolean' },
       'signing-key': s, 'issued-by': s, expires: s, 'maintenance-expires': s, seats: many, feature: many, 'remove-feature': many,
-      'max-activations': s, 'max-users': s, credits: s, carried: s,
+      'max-activations': s, 'max-users': s, credits: s, carried: s, rotate: { type: 'boolean' },
     },
     USAGE,
   );
@@ -142,7 +156,7 @@ export const run: Verb = async (argv) => {
         };
         for (const k of Object.keys(input) as (keyof LicenseInput)[]) if (input[k] === undefined) delete input[k];
         const key = await issueLicense(input, { signingKey });
-        await recordSigned(store, key, signingKey, v['issued-by'] ?? defaultIssuer());
+        await recordSigned(store, key, signingKey, v['issued-by'] ?? defaultIssuer(), { rotate: v.rotate === true });
         const shown = await showLicense(store, c.licenseId);
         const changes = shown?.issues.at(-1)?.changes ?? {};
         return { data: { key, licenseId: c.licenseId, changes }, text: key };

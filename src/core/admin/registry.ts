@@ -197,6 +197,10 @@ const TRANSITIONS: Record<'suspend' | 'revoke' | 'reinstate', { to: LicenseState
 export async function changeLicenseState(store: Store, licenseId: string, action: 'suspend' | 'revoke' | 'reinstate', by: { actor: string; reason?: string | undefined; now?: Date | number }): Promise<RegistryEntry> {
   const t = TRANSITIONS[action];
   if (t === undefined) throw new LicenseError('ERR_USAGE', `unknown license action ${String(action)}: suspend, revoke or reinstate`);
+  // Looked up first without a transaction: a mistyped id must not leave an empty license behind.
+  if ((await store.read(licenseId, (r) => r.get(REGISTRY_KIND, 'info'))) === undefined) {
+    throw new LicenseError('ERR_LICENSE_NOT_REGISTERED', `the registry holds no license ${licenseId}; record its key first (licit issue --store, or POST /v1/admin/licenses)`, { licenseId });
+  }
   return store.transaction(licenseId, async (tx) => {
     const info = await tx.get(REGISTRY_KIND, 'info');
     if (info === undefined) throw new LicenseError('ERR_LICENSE_NOT_REGISTERED', `the registry holds no license ${licenseId}; record its key first (licit issue --store, or POST /v1/admin/licenses)`, { licenseId });
