@@ -160,6 +160,39 @@ describe('Licensing', () => {
     expect(b.status).toBe('expired');
   });
 
+  it('a clock set back after the lease ran out does not bring it back in a later run (the mark keeps the time seen)', async () => {
+    const w = world();
+    const key = await vendor.issue({ allowSuppliedMachineId: true, licenseId: 'LIC-BACK', graceDays: 0 });
+    const dir = mkdtempSync(join(tmpdir(), 'licit-rt-'));
+    dirs.push(dir);
+    const opts = { license: key, publicKeys: vendor.publicKeyPem, dir, secret: SECRET, machineId: 'm-back', now: () => w.at(), fetch: ((u: string, i: RequestInit) => w.server.handle(new Request(u, i))) as unknown as typeof fetch, server: 'http://s', autoRenew: false };
+    await (await Licensing.open(opts)).activate();
+    w.advance(30 * DAY);
+    expect((await Licensing.open(opts)).status).toBe('expired'); // a run 30 days later
+    w.advance(-30 * DAY); // the clock set back, then the application started again
+    expect((await Licensing.open(opts)).status).toBe('expired');
+  });
+
+  it('a renewal refused by the server (a suspended license) leaves no grace, in this run and in every later one', async () => {
+    const w = world();
+    const key = await vendor.issue({ allowSuppliedMachineId: true, licenseId: 'LIC-SUSP', graceDays: 14, features: ['pdf'] });
+    const dir = mkdtempSync(join(tmpdir(), 'licit-rt-'));
+    dirs.push(dir);
+    const opts = { license: key, publicKeys: vendor.publicKeyPem, dir, secret: SECRET, machineId: 'm-susp', now: () => w.at(), fetch: ((u: string, i: RequestInit) => w.server.handle(new Request(u, i))) as unknown as typeof fetch, server: 'http://s', autoRenew: false };
+    const a = await Licensing.open(opts);
+    await a.activate();
+    const { changeLicenseState } = await import('../src/core/admin/registry.js');
+    await changeLicenseState(w.server.vendor.store, 'LIC-SUSP', 'suspend', { actor: 'test', reason: 'unpaid' });
+    w.advance(7 * DAY);
+    await expect(a.renew()).rejects.toMatchObject({ code: 'ERR_LICENSE_SUSPENDED' });
+    w.advance(8 * DAY); // past the lease (14 days), inside what would have been grace
+    expect(a.status).toBe('expired');
+    const later = await Licensing.open(opts); // a later run, e.g. with the server firewalled
+    expect(later.status).toBe('expired');
+    expect(later.has('pdf')).toBe(false);
+    expect(() => later.check()).toThrow(expect.objectContaining({ code: 'ERR_LEASE_EXPIRED', message: expect.stringMatching(/refused renewal \(ERR_LICENSE_SUSPENDED\)/) }));
+  });
+
   it('Licensing.open and Installation.open refuse to seal state without a secret, before touching the directory', async () => {
     const key = await vendor.issue({ allowSuppliedMachineId: true, licenseId: 'LIC-NOSECRET' });
     const dir = join(mkdtempSync(join(tmpdir(), 'licit-rt-')), 'state');

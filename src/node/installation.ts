@@ -49,6 +49,12 @@ export interface ExchangeState {
   readonly answered: readonly string[];
   /** The installed lease text, if any. */
   readonly lease: string | undefined;
+  /**
+   * The license server refused the last renewal of that lease (a suspended or revoked license, a
+   * device reset): its code and when. Kept across runs, so no later run grants grace beyond the
+   * lease; cleared when a lease is installed.
+   */
+  readonly refused?: { readonly code: string; readonly message: string; readonly at: number } | undefined;
 }
 
 /** Requests older than this are forgotten: their answers are stale. */
@@ -205,6 +211,11 @@ export class Installation {
     return out as T;
   }
 
+  /** Remember that the server refused renewing the installed lease (see {@link ExchangeState.refused}). */
+  async recordRefusal(licenseId: string, refusal: { code: string; message: string; at: number }): Promise<void> {
+    await this.#update(licenseId, (st) => ({ ...st, refused: refusal }));
+  }
+
   /** Forget the installed lease and open requests of a license (after deactivation). */
   async clear(licenseId: string): Promise<void> {
     await this.#update(licenseId, (st) => ({ pending: [], answered: st.answered, lease: undefined }));
@@ -242,7 +253,9 @@ function parseState(plain: Uint8Array): ExchangeState | undefined {
     const okPending = Array.isArray(j.pending) && j.pending.every((p) => typeof p?.nonce === 'string' && typeof p.at === 'number');
     const okAnswered = Array.isArray(j.answered) && j.answered.every((n) => typeof n === 'string');
     if (!okPending || !okAnswered || !(j.lease === undefined || typeof j.lease === 'string')) return undefined;
-    return { pending: j.pending as PendingRequest[], answered: j.answered as string[], lease: j.lease };
+    const r = j.refused as { code?: unknown; message?: unknown; at?: unknown } | undefined;
+    const refused = r !== undefined && r !== null && typeof r.code === 'string' && typeof r.message === 'string' && typeof r.at === 'number' ? { code: r.code, message: r.message, at: r.at } : undefined;
+    return { pending: j.pending as PendingRequest[], answered: j.answered as string[], lease: j.lease, ...(refused === undefined ? {} : { refused }) };
   } catch {
     return undefined;
   }

@@ -9,7 +9,7 @@
  * (machine-identity.ts).
  */
 import { EventEmitter } from 'node:events';
-import { LicenseError, isLicenseError } from '../core/errors.js';
+import { type LicenseErrorCode, LicenseError, isLicenseError } from '../core/errors.js';
 import { toClock } from '../core/clock.js';
 import { checkLeaseBinding, checkLeaseNonce, openLease, type Lease } from '../core/exchange/lease.js';
 import { createRequest, type RequestOperation, type TopUpAsk } from '../core/exchange/request.js';
@@ -118,12 +118,17 @@ export class Licensing extends EventEmitter {
       try {
         const lease = await openLease(st.lease, l.#keyring);
         checkLeaseBinding(lease, l.#binding());
+        // A refusal of an earlier run still holds for this lease: no grace beyond it.
+        if (st.refused !== undefined) l.#state.refuse(new LicenseError(st.refused.code as LicenseErrorCode, st.refused.message));
         l.#state.setLease(lease);
       } catch (e) {
         if (!isLicenseError(e)) throw e;
         // A lease for another machine (hardware changed) or key: not usable here; activate again.
       }
     }
+    // The time this run starts at is a time that has passed: the mark keeps it, so a later run with
+    // the clock set back (after a lease ran out, say) does not see the lease valid again.
+    await installation.clock.observe(new Date(clock())).catch(() => undefined);
     l.#last = l.status;
     if (options.server !== undefined && options.autoRenew !== false) l.#scheduleNext();
     return l;
@@ -374,9 +379,11 @@ export class Licensing extends EventEmitter {
         retryInMs = this.#renewal.backoff();
         if (this.#o.server !== undefined && this.#o.autoRenew !== false) this.#scheduleNext(retryInMs);
       } else if (op === 'renew' && this.#state.lease !== undefined) {
-        // Refused (device reset, machine changed, license revoked): no grace beyond verifiedUntil.
+        // Refused (device reset, machine changed, license revoked): no grace beyond verifiedUntil,
+        // in this run and every later one (the refusal is kept with the installation's state).
         this.#state.refuse(error);
         this.#renewal.cancel();
+        await this.installation.recordRefusal(this.#state.license.id, { code: error.code, message: error.message, at: this.#clock() }).catch(() => undefined);
       }
       void this.status;
       const failure: RenewalFailure = { error, unreachable, retryInMs };
