@@ -155,4 +155,18 @@ describe('license registry', () => {
     expect((await cli('licenses', 'suspend', 'LIC-TYPO')).json().error?.code).toBe('ERR_LICENSE_NOT_REGISTERED');
     expect(existsSync(join(dir, 'l-LIC-TYPO'))).toBe(false);
   });
+
+  it('issueLicense with a store records the key too, and keeps the license\'s signer unless rotating', async () => {
+    const { issueLicense } = await import('../src/issuer/index.js');
+    const { showLicense } = await import('../src/core/admin/registry.js');
+    const { MemoryStore } = await import('../src/core/memory-store.js');
+    const store = new MemoryStore();
+    await issueLicense({ licenseId: 'LIC-LIB', customer: 'Lib Ltd' }, { signingKey: vendor.privateKeyPem, store, issuedBy: 'api' });
+    expect((await showLicense(store, 'LIC-LIB'))?.entry).toMatchObject({ customer: 'Lib Ltd', issuedBy: 'api', issues: 1 });
+    const other = makeVendor();
+    await expect(issueLicense({ licenseId: 'LIC-LIB', customer: 'Lib Ltd' }, { signingKey: other.privateKeyPem, store })).rejects.toMatchObject({ code: 'ERR_KEY_UNKNOWN_SIGNER' });
+    expect((await showLicense(store, 'LIC-LIB'))?.entry.issues).toBe(1);
+    await issueLicense({ licenseId: 'LIC-LIB', customer: 'Lib Ltd' }, { signingKey: other.privateKeyPem, store, rotate: true });
+    expect((await showLicense(store, 'LIC-LIB'))?.entry.issues).toBe(2);
+  });
 });

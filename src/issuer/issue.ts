@@ -1,4 +1,8 @@
 /** Issuing license keys and top-up tokens. */
+import { License } from '../core/license.js';
+import { evaluateStatus } from '../core/policy.js';
+import { assertSameSigner, recordIssue } from '../core/admin/registry.js';
+import type { Store } from '../core/store.js';
 import { isPrintableText } from '../core/text.js';
 import { claimsToMap, normalizeInput, type LicenseInput } from '../core/claims.js';
 import { sealEnvelope } from '../core/envelope.js';
@@ -17,6 +21,17 @@ export interface IssueOptions {
    * `Date` still works but is deprecated (`LegacyNow` in the core's clock).
    */
   readonly now?: NowOption;
+  /**
+   * Record the key in the vendor's license registry in this store (the one the license server
+   * uses; see `licit licenses`): who issued it (`issuedBy`), when, and what a re-issue changed.
+   * A key signed by another vendor key than the license's newest is refused
+   * (`ERR_KEY_UNKNOWN_SIGNER`) unless `rotate`. License keys only; ignored by `issueTopUp`.
+   */
+  readonly store?: Store | undefined;
+  /** Who signs, recorded with the key (with `store`). Default `issuer`. */
+  readonly issuedBy?: string | undefined;
+  /** Allow recording a key signed by a new vendor key (a key rotation; with `store`). */
+  readonly rotate?: boolean | undefined;
 }
 
 /**
@@ -35,7 +50,15 @@ export async function issueLicense(input: LicenseInput, options: IssueOptions): 
   // and sign the one standard form (a pasted fingerprint may carry spaces or line breaks).
   const fingerprint = input.fingerprint === undefined ? undefined : Fingerprint.parse(input.fingerprint).toString();
   const claims = normalizeInput(fingerprint === undefined ? input : { ...input, fingerprint }, issuedAt(options));
-  return sealEnvelope('license', claimsToMap(claims), toSigner(options.signingKey));
+  const signer = toSigner(options.signingKey);
+  const key = await sealEnvelope('license', claimsToMap(claims), signer);
+  if (options.store !== undefined) {
+    // Authentic by construction (signed just now with these claims): no verification to repeat.
+    await assertSameSigner(options.store, claims.licenseId, signer.kid, options.rotate === true);
+    const license = new License(claims, signer.kid, key, evaluateStatus(claims, claims.issuedAt));
+    await recordIssue(options.store, license, { actor: options.issuedBy ?? 'issuer', issuedBy: options.issuedBy ?? 'issuer', source: 'issuer' });
+  }
+  return key;
 }
 
 /** What a top-up grants. */

@@ -39,6 +39,9 @@ export const DEFAULT_WEBHOOK_KINDS: readonly EventKind[] = [
   'exchange.refused',
   'credits.overspent',
   'license.registered',
+  'license.suspended',
+  'license.revoked',
+  'license.reinstated',
 ];
 
 /** Where to deliver and how to sign. */

@@ -6,7 +6,7 @@
  */
 import { createPublicKey } from 'node:crypto';
 import { userInfo } from 'node:os';
-import { changeLicenseState, currentKeyText, findLicenses, showLicense, type LicenseState, type RegistryEntry } from '../../core/admin/registry.js';
+import { assertSameSigner, changeLicenseState, currentKeyText, findLicenses, showLicense, type LicenseState, type RegistryEntry } from '../../core/admin/registry.js';
 import type { LicenseInput } from '../../core/claims.js';
 import { LicenseError } from '../../core/errors.js';
 import { inspectLicense } from '../../core/inspect.js';
@@ -45,20 +45,9 @@ export function defaultIssuer(): string {
 export async function recordSigned(store: Store, key: string, signingKey: string, issuedBy: string, options: { rotate?: boolean } = {}): Promise<void> {
   const publicKey = createPublicKey(signingKey).export({ format: 'pem', type: 'spki' }).toString();
   const { claims, kid } = inspectLicense(key);
-  // Verifying with the signing key's own public half proves nothing about the vendor: a key pair
-  // picked by mistake would record a key no installation trusts, and every renewal would fail.
-  // So a license keeps its signer, unless the vendor says it is rotating keys.
-  const previous = await currentKeyText(store, claims.licenseId);
-  if (previous !== undefined && options.rotate !== true) {
-    const before = inspectLicense(previous).kid;
-    if (before !== kid) {
-      throw new LicenseError(
-        'ERR_KEY_UNKNOWN_SIGNER',
-        `license ${claims.licenseId} was signed by key ${before}, and this key by ${kid}: nothing was recorded. Sign with the vendor's signing key of that license; if you are rotating keys (applications trust the new public key already), add --rotate`,
-        { licenseId: claims.licenseId, kid, registeredKid: before },
-      );
-    }
-  }
+  // Verifying with the signing key's own public half proves nothing about the vendor: a license
+  // keeps its signer unless the vendor says it is rotating keys.
+  await assertSameSigner(store, claims.licenseId, kid, options.rotate === true);
   const at = Math.max(claims.issuedAt.getTime(), claims.notBefore?.getTime() ?? 0);
   const license = await verifyLicense(key, { publicKeys: [publicKey], now: () => at });
   await registerLicense({ store, now: Date.now }, license, 'issuer', issuedBy);

@@ -150,12 +150,32 @@ export async function recordIssueIn(tx: StoreTx, license: License, by: { actor: 
     issuedAt: license.issuedAt.toISOString(),
     issuedBy,
     sha256: sha,
+    kid: license.kid,
     firstRecordedAt: (info?.firstRecordedAt as string | undefined) ?? at,
     issues: n,
     state: (info?.state as string | undefined) ?? 'active',
   });
   tx.append(auditEvent(by.now, by.actor, 'license.registered', { issuedAt: license.issuedAt.toISOString(), replaced: info !== undefined, source: by.source, issuedBy, issue: n, changes: changes as unknown as JsonObject }));
   return { outcome: info === undefined ? 'recorded' : 'reissued', changes };
+}
+
+/**
+ * Refuse recording a key signed by another vendor key than the license's newest key
+ * (`ERR_KEY_UNKNOWN_SIGNER`), unless `rotate`: a key pair picked by mistake would record a key no
+ * installation trusts, and every renewal would then fail. `licit issue --store`, `licit licenses
+ * reissue` and `issueLicense` with a store check it before recording.
+ */
+export async function assertSameSigner(store: Store, licenseId: string, kid: string, rotate: boolean): Promise<void> {
+  if (rotate) return;
+  const info = await store.read(licenseId, (r) => r.get(REGISTRY_KIND, 'info'));
+  const before = typeof info?.kid === 'string' ? info.kid : undefined;
+  if (before !== undefined && before !== kid) {
+    throw new LicenseError(
+      'ERR_KEY_UNKNOWN_SIGNER',
+      `license ${licenseId} was signed by key ${before}, and this key by ${kid}: nothing was recorded. Sign with the vendor's signing key of that license; if you are rotating keys (applications trust the new public key already), add --rotate (issueLicense: rotate: true)`,
+      { licenseId, kid, registeredKid: before },
+    );
+  }
 }
 
 /** {@link recordIssueIn} in a transaction of its own. */
