@@ -83,3 +83,41 @@ describe('graceful shutdown', () => {
   });
 });
 
+describe('observability', () => {
+  it('metrics behind the admin token: requests by route, status and code, latency, refusals; off by default', async () => {
+    const server = createLicenseServer({ signingKey: vendor.privateKeyPem, store: new MemoryStore(), adminToken: 'tok', metrics: true });
+    await server.handle(new Request('http://x/v1/health'));
+    await server.handle(new Request('http://x/v1/renew', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }));
+    await server.handle(new Request('http://x/no/such/path'));
+    expect((await server.handle(new Request('http://x/v1/admin/metrics'))).status).toBe(401);
+    const res = await server.handle(new Request('http://x/v1/admin/metrics', { headers: { authorization: 'Bearer tok' } }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(/licit_http_requests_total\{route="GET \/v1\/health",status="200",code=""\} 1/);
+    expect(text).toMatch(/licit_http_requests_total\{route="POST \/v1\/renew",status="400",code="ERR_USAGE"\} 1/);
+    expect(text).toMatch(/licit_http_requests_total\{route="unknown",status="404",code="ERR_USAGE"\} 1/);
+    expect(text).toMatch(/licit_http_request_duration_seconds_bucket\{le="0.001",route="GET \/v1\/health"\}/);
+    expect(text).toMatch(/licit_refusals_total\{code="ERR_UNAUTHORIZED"\} 1/);
+    expect(text).toMatch(/licit_process_cpu_seconds_total/);
+    // Off by default: the route says how to turn it on.
+    const off = createLicenseServer({ signingKey: vendor.privateKeyPem, store: new MemoryStore(), adminToken: 'tok' });
+    const r = await off.handle(new Request('http://x/v1/admin/metrics', { headers: { authorization: 'Bearer tok' } }));
+    expect(r.status).toBe(400);
+    expect((await r.json()).error.message).toMatch(/metrics: true|--metrics/);
+  });
+
+  it('a JSON access log line per request with a request id (the caller\'s, else a new one) and the license id', async () => {
+    const lines: string[] = [];
+    const { formatAccessJson } = await import('../src/server/access-log.js');
+    const server = createLicenseServer({ signingKey: vendor.privateKeyPem, store: new MemoryStore(), adminToken: 'tok', accessLog: (e) => lines.push(formatAccessJson(e)) });
+    const a = await server.handle(new Request('http://x/v1/health', { headers: { 'x-request-id': 'req-123' } }));
+    expect(a.headers.get('x-request-id')).toBe('req-123');
+    const b = await server.handle(new Request('http://x/v1/admin/devices?licenseId=LIC-LOG', { headers: { authorization: 'Bearer tok', 'x-request-id': 'bad\u0001id' } }));
+    expect(b.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const [first, second] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(first).toMatchObject({ level: 30, msg: 'request', requestId: 'req-123', method: 'GET', route: '/v1/health', status: 200, code: null });
+    expect(second).toMatchObject({ level: 40, route: '/v1/admin/devices', status: 404, code: 'ERR_LICENSE_NOT_REGISTERED', licenseId: 'LIC-LOG', requestId: b.headers.get('x-request-id') });
+  });
+});
+

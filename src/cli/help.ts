@@ -89,6 +89,8 @@ const FLAGS: Readonly<Record<string, FlagHelp>> = {
   key: ['also print the license key text (show: the newest key)', '--key'],
   'issued-by': ['who signs, recorded in the license registry (default the OS user)', '--issued-by alice@vendor.example'],
   'remove-feature': ['a feature the re-issued key no longer grants; repeat for several', '--remove-feature beta-export'],
+  'json-log': ['the access log as one JSON object per line (pino field names: level, time, msg; request id, route, status, code, ms, license id, client)', '--json-log'],
+  metrics: ['Prometheus metrics at GET /v1/admin/metrics behind the admin token (needs the prom-client package)', '--metrics'],
   webhook: ['deliver audit events to this URL (https, or http to localhost), signed; repeat for several', '--webhook https://crm.example.com/licit'],
   'webhook-secret-file': ['file holding the webhook signing secret (else $LICIT_WEBHOOK_SECRET; at least 16 bytes)', '--webhook-secret-file /etc/licit/webhook-secret'],
   'webhook-kinds': ['event kinds to deliver, comma-separated, or * for all (default: activations, deactivations, resets, transfers, alerts, top-ups, refusals, registrations)', '--webhook-kinds device.activated,alert.raised'],

@@ -24,13 +24,17 @@ export interface AccessLogEntry {
    * reinstall is `reinstall LICENSE-ID OLD-DEVICE -> NEW-DEVICE (transfer counted|no transfer)`.
    */
   readonly note?: string | undefined;
+  /** The request's id: the caller's `X-Request-Id` when sane, else a new UUID (also sent back in `X-Request-Id`). */
+  readonly requestId?: string | undefined;
+  /** The license the request was about, when known. */
+  readonly licenseId?: string | undefined;
 }
 
 /**
  * `true`: one line per request on stderr; `false`: none; a function: called with each entry
  * instead (ship them to your own logger).
  */
-export type AccessLogOption = boolean | ((entry: AccessLogEntry) => void);
+export type AccessLogOption = boolean | 'json' | ((entry: AccessLogEntry) => void);
 
 /** Printable text only, bounded: method and path come from the client and must not forge log lines. */
 const clean = (s: string, max: number) => (s.length > max ? `${s.slice(0, max)}…` : s).replace(/[^\x21-\x7e]/g, '?');
@@ -41,9 +45,32 @@ export function formatAccessLine(e: AccessLogEntry): string {
   return e.note === undefined ? line : `${line} ${e.note.replace(/[^\x20-\x7e]/g, '?').slice(0, 512)}`;
 }
 
+/**
+ * One JSON object per line, with pino's field names (`level` 30, `time` in ms, `msg`), so log
+ * shippers and `pino-pretty` read it as they read pino's: time, request id, method, route,
+ * status, licit error code, duration, license id, client.
+ */
+export function formatAccessJson(e: AccessLogEntry): string {
+  return JSON.stringify({
+    level: e.status >= 500 ? 50 : e.status >= 400 ? 40 : 30,
+    time: e.time.getTime(),
+    msg: 'request',
+    requestId: e.requestId,
+    method: clean(e.method, 16),
+    route: clean(e.path, 256),
+    status: e.status,
+    code: e.code ?? null,
+    ms: Math.round(e.ms * 10) / 10,
+    licenseId: e.licenseId ?? null,
+    client: e.client ?? null,
+    ...(e.note === undefined ? {} : { note: e.note.slice(0, 512) }),
+  });
+}
+
 /** The sink for an option: stderr, the user's function, or nothing. */
 export function accessLogSink(option: AccessLogOption | undefined, byDefault: boolean): ((entry: AccessLogEntry) => void) | undefined {
   if (typeof option === 'function') return option;
+  if (option === 'json') return (e) => process.stderr.write(`${formatAccessJson(e)}\n`);
   if (option ?? byDefault) return (e) => process.stderr.write(`${formatAccessLine(e)}\n`);
   return undefined;
 }

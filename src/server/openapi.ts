@@ -110,6 +110,14 @@ export function openApiDocument(version: string): Json {
       '/v1/admin/reports': adminOp('get', 'a usage report over a range', { parameters: [q('licenseId'), q('range', false, 'day, week, month or custom'), q('at', false), q('from', false), q('to', false), q('verify', false), q('timeZone', false, 'IANA zone of the calendar, default UTC')] }),
       '/v1/admin/reports/vendor': adminOp('get', 'every license together, summed per customer, edition or license', { parameters: [q('by', false, 'customer (default), edition or license'), q('range', false, 'day, week, month or custom'), q('at', false), q('from', false), q('to', false), q('timeZone', false, 'IANA zone of the calendar, default UTC'), q('verify', false)] }),
       '/v1/admin/log': adminOp('get', 'the hash-chained audit log, verified', { parameters: [q('licenseId')] }),
+      '/v1/admin/metrics': {
+        get: {
+          summary: 'Prometheus metrics (text exposition format); 400 when the server runs without metrics',
+          tags: ['operations'],
+          ...admin,
+          responses: { '200': { description: 'metrics', content: { 'text/plain': { schema: { type: 'string' } } } }, '400': BODY['400'] as Json, ...ADMIN_REFUSALS, ...COMMON },
+        },
+      },
     },
   };
 }

@@ -6,7 +6,7 @@
  * by request-body.ts.
  */
 import { readFileSync } from 'node:fs';
-import { timingSafeEqual } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { utf8 } from '../core/bytes.js';
 import { sha256Digest } from '../node/digest.js';
 import { ERROR_CODES, LicenseError, isLicenseError, type LicenseErrorCode } from '../core/errors.js';
@@ -22,6 +22,7 @@ import { licenseRoutes } from './license-routes.js';
 import { withAuditChain } from '../core/admin/chained-store.js';
 import { WebhookDispatcher, notifyingStore, type WebhookOptions } from './webhooks.js';
 import { openApiDocument } from './openapi.js';
+import { createServerMetrics, type ServerMetrics } from './metrics.js';
 import { credentials, readJson, str, usage } from './request-body.js';
 import { fail, json } from './responses.js';
 
@@ -84,6 +85,12 @@ export interface LicenseServerOptions extends Omit<VendorOptions, 'store'> {
    * starts delivering; a server mounted with `handle()` calls `server.webhooks.start()` itself.
    */
   readonly webhooks?: WebhookOptions | undefined;
+  /**
+   * Prometheus metrics at `GET /v1/admin/metrics` (behind the admin token): requests by route,
+   * status and code, latency histograms, refusals, store errors, process metrics. Needs the
+   * optional peer dependency `prom-client`. Default off.
+   */
+  readonly metrics?: boolean | undefined;
 }
 
 /** What {@link createLicenseServer} returns. */
@@ -164,9 +171,12 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
 
   // What an answer did that the access log line should say (a same-machine reinstall).
   const notes = new WeakMap<Request, string>();
+  // The license a request was about, for the access log (exchange: the request code's; admin: ?licenseId=).
+  const licenseOfRequest = new WeakMap<Request, string>();
   const exchange = async (op: string, body: JsonObject, httpReq: Request): Promise<Record<string, unknown>> => {
     const { openRequest } = await import('../core/exchange/request.js');
     const req = await openRequest(str(body, 'request'));
+    licenseOfRequest.set(httpReq, req.licenseId);
     if (req.operation !== op && !(op === 'renew' && req.operation === 'activate') && !(op === 'activate' && req.operation === 'renew')) {
       throw usage(`this request code asks to ${req.operation}; send it to /v1/${req.operation}`);
     }
@@ -182,6 +192,10 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
 
   const routes: Record<string, Route> = {
     [`GET ${OPENAPI_PATH}`]: async () => openApiDocument(packageVersion()) as Record<string, unknown>,
+    [`GET ${METRICS_PATH}`]: async () => {
+      if (metricsReady === undefined) throw usage('metrics are off on this server: createLicenseServer({ metrics: true }) or licit serve --metrics');
+      return (await (await metricsReady).render()) as unknown as Record<string, unknown>;
+    },
     'GET /v1/health': async () => ({ time: new Date(vendor.now()).toISOString(), kid: vendor.signer.kid }),
     // For load balancers and monitors: 200 with no body (handle() drops the body of every HEAD answer).
     'HEAD /v1/health': async () => ({ time: new Date(vendor.now()).toISOString(), kid: vendor.signer.kid }),
@@ -206,6 +220,10 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
   };
 
   const limits = new ServerLimits(options.rateLimit, vendor.now);
+  // prom-client loads only when metrics are asked for (an optional peer dependency).
+  const metricsReady = options.metrics === true ? createServerMetrics() : undefined;
+  let metrics: ServerMetrics | undefined;
+  metricsReady?.then((m) => (metrics = m)).catch(() => undefined);
   const trustProxy = options.trustProxy ?? false;
   if (typeof trustProxy !== 'boolean' && !(Number.isSafeInteger(trustProxy) && trustProxy >= 0)) throw usage('trustProxy must be true, false or the number of proxies in front of the server');
 
@@ -215,6 +233,9 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     let client: string | undefined;
     let code: string | undefined;
     let res: Response;
+    // The caller's request id when it sends a sane one (a proxy's), else a new one: in the log and the answer.
+    const given = req.headers.get('x-request-id');
+    const requestId = given !== null && /^[\x21-\x7e]{1,128}$/.test(given) ? given : randomUUID();
     try {
       client = clientAddress(info?.clientAddress, req.headers.get('x-forwarded-for'), trustProxy);
       const url = new URL(req.url);
@@ -231,16 +252,24 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
           // stranger signing codes that merely name a license id cannot use up that license's budget.
         }
         if (url.pathname.startsWith('/v1/admin/')) limits.admin(client, req.headers.has('authorization'), () => authorize(req));
+        const admLicense = url.searchParams.get('licenseId');
+        if (admLicense !== null && url.pathname.startsWith('/v1/admin/')) licenseOfRequest.set(req, admLicense);
         const out = await route(req, url);
-        // The OpenAPI document is answered as it is, not inside `{ ok: true, … }`.
-        res = url.pathname === OPENAPI_PATH ? json(200, out) : json(200, { ok: true, ...out });
+        // The OpenAPI document is answered as it is, not inside `{ ok: true, … }`; metrics as Prometheus text.
+        if (url.pathname === METRICS_PATH) res = new Response(out.text as string, { status: 200, headers: { 'content-type': out.contentType as string, 'cache-control': 'no-store' } });
+        else res = url.pathname === OPENAPI_PATH ? json(200, out) : json(200, { ok: true, ...out });
         if (req.method === 'HEAD') res = new Response(null, { status: 200, headers: { ...Object.fromEntries(res.headers), 'content-length': String(Buffer.byteLength(await res.text())) } });
       }
     } catch (e) {
       code = isLicenseError(e) ? e.code : 'ERR_INTERNAL';
       res = fail(e);
     }
-    log?.({ time: new Date(), method: req.method, path: safePath(req.url), status: res.status, ms: performance.now() - t0, code, client, note: notes.get(req) });
+    const entry: AccessLogEntry = { time: new Date(), method: req.method, path: safePath(req.url), status: res.status, ms: performance.now() - t0, code, client, note: notes.get(req), requestId, licenseId: licenseOfRequest.get(req) };
+    log?.(entry);
+    // The first answers may come before prom-client has loaded: wait for it once, count them too.
+    if (metricsReady !== undefined && metrics === undefined) metrics = await metricsReady.catch(() => undefined);
+    metrics?.observe({ ...entry, route: routes[`${req.method} ${entry.path}`] === undefined ? 'unknown' : `${req.method} ${entry.path}` });
+    res.headers.set('x-request-id', requestId);
     return res;
   };
 
@@ -249,6 +278,7 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
 
   const listen = async (port: number, host = '127.0.0.1') => {
     const { serveHttp } = await import('./http.js');
+    if (metricsReady !== undefined) await metricsReady; // a missing prom-client is said now, not at the first scrape
     const log = accessLogSink(options.accessLog, true);
     const bound = await serveHttp((req, info) => answer(req, info, log), port, host, {
       maxBodyBytes: max,
@@ -279,6 +309,9 @@ function packageVersion(): string {
     return '0.0.0';
   }
 }
+
+/** Where the Prometheus metrics are served (behind the admin token, like everything under /v1/admin/). */
+const METRICS_PATH = '/v1/admin/metrics';
 
 /** Where the OpenAPI 3.1 description of every route is served (no token: it describes, it reveals nothing). */
 const OPENAPI_PATH = '/v1/openapi.json';

@@ -13,7 +13,7 @@ import type { WebhookOptions } from '../../server/webhooks.js';
 import { readTextFile } from '../files.js';
 
 const USAGE =
-  'licit serve --signing-key FILE --store DIR|postgres://... --port N [--host ADDR] [--schema NAME] [--admin-token TOKEN] [--container-policy allow|refuse|machine-id] [--trust-proxy] [--max-connections N] [--no-rate-limit] [--no-access-log] [--webhook URL]... [--webhook-secret-file FILE] [--webhook-kinds KIND,...] [--json]';
+  'licit serve --signing-key FILE --store DIR|postgres://... --port N [--host ADDR] [--schema NAME] [--admin-token TOKEN] [--container-policy allow|refuse|machine-id] [--trust-proxy] [--max-connections N] [--no-rate-limit] [--no-access-log | --json-log] [--metrics] [--webhook URL]... [--webhook-secret-file FILE] [--webhook-kinds KIND,...] [--json]';
 
 
 /** `licit serve`: print one line when listening, then serve until stopped. */
@@ -22,7 +22,7 @@ export const run: Verb = async (argv, ctx) => {
   const b = { type: 'boolean' } as const;
   const { values: v, positionals } = parseFlags(
     argv,
-    { 'signing-key': s, store: s, port: s, host: s, schema: s, 'admin-token': s, 'container-policy': s, 'trust-proxy': b, 'max-connections': s, 'no-rate-limit': b, 'no-access-log': b, webhook: { type: 'string', multiple: true }, 'webhook-secret-file': s, 'webhook-kinds': s },
+    { 'signing-key': s, store: s, port: s, host: s, schema: s, 'admin-token': s, 'container-policy': s, 'trust-proxy': b, 'max-connections': s, 'no-rate-limit': b, 'no-access-log': b, 'json-log': b, metrics: b, webhook: { type: 'string', multiple: true }, 'webhook-secret-file': s, 'webhook-kinds': s },
     USAGE,
   );
   if (positionals.length > 0) throw new LicenseError('ERR_USAGE', `unexpected argument "${positionals[0]}"\nUsage: ${USAGE}`);
@@ -45,7 +45,8 @@ export const run: Verb = async (argv, ctx) => {
     trustProxy: v['trust-proxy'] === true,
     maxConnections,
     ...(v['no-rate-limit'] === true ? { rateLimit: false as const } : {}),
-    accessLog: v['no-access-log'] !== true,
+    accessLog: v['no-access-log'] === true ? false : v['json-log'] === true ? 'json' : true,
+    metrics: v.metrics === true,
     ...(webhooks === undefined ? {} : { webhooks }),
   });
   let bound: Awaited<ReturnType<typeof server.listen>>;
