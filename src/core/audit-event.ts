@@ -44,6 +44,7 @@ export const ADMIN_KINDS = [
   'license.suspended',
   'license.revoked',
   'license.reinstated',
+  'trial.started',
   'exchange.refused',
   'credits.overspent',
 ] as const;

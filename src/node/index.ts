@@ -38,6 +38,7 @@ export { nodeBackend } from './ed25519-node.js';
 export { nodeAead } from './aead-node.js';
 export { machineCheck, type MachineCheckOptions } from './machine-check.js';
 export { Installation, PENDING_TTL_MS, type InstallationOptions, type ExchangeState, type PendingRequest } from './installation.js';
+export { requestTrial, type TrialRequestOptions } from './licensing/trial.js';
 export { Licensing, type TopUpResult, type LicensingOptions, type UserSignIn, type LeaseStatus, type StatusEvent, type RenewalFailure, type LedgerHook, type Schedule } from './licensing.js';
 export { createRequest, openRequest, createLease, openLease, verifyLease, checkLeaseBinding, checkLeaseNonce, newNonce, type RequestInput, type ExchangeRequest, type RequestOperation, type InstallationSigner, type Lease, type LeaseInput, type LeaseBinding, type NonceState } from '../core/exchange/index.js';
 export {

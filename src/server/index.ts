@@ -11,6 +11,7 @@ setEd25519Backend(nodeBackend);
 
 export { createLicenseServer, isErrorCode, type LicenseServer, type LicenseServerOptions } from './server.js';
 export type { RateLimit } from './rate-limit.js';
+export type { TrialPolicy } from './trials.js';
 export { WebhookDispatcher, verifyWebhook, notifyingStore, DEFAULT_WEBHOOK_KINDS, type WebhookEndpoint, type WebhookOptions, type WebhookDelivery } from './webhooks.js';
 export type { RateLimitOptions } from './limits.js';
 export type { AccessLogEntry, AccessLogOption } from './access-log.js';

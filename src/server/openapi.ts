@@ -87,6 +87,20 @@ export function openApiDocument(version: string): Json {
       '/v1/deactivate': exchange('deactivate an installation, freeing its activation'),
       '/v1/usage': exchange('report usage (seats in use, credits spent)'),
       '/v1/topup': exchange('ask for credits under the server\'s top-up policy'),
+      '/v1/trial': {
+        post: {
+          summary: 'a trial license for this machine, once per machine and product (a request code for trial:<product>, no license key)',
+          tags: ['exchange'],
+          requestBody: exchangeRequest,
+          responses: {
+            '200': response('the trial license key', ok({ licenseKey: { type: 'string' }, licenseId: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' }, product: { type: 'string' } })),
+            ...BODY,
+            '404': response('no trial of that product (`ERR_TRIAL_UNAVAILABLE`)', error),
+            '409': response('this machine had the trial (`ERR_TRIAL_USED`)', error),
+            ...COMMON,
+          },
+        },
+      },
       '/v1/admin/licenses': {
         ...(adminOp('post', 'register a license key (a newer issue replaces an older one)', { requestBody: jsonBody(['license'], { license: { type: 'string' } }), result: { licenseId: { type: 'string' }, issuedAt: { type: 'string' } } }) as Record<string, Json>),
         ...(adminOp('get', 'find licenses in the registry', { parameters: [q('licenseId', false), q('customer', false), q('state', false, 'active, suspended or revoked'), q('expiresBefore', false), q('expiresAfter', false)], result: { licenses: { type: 'array' } } }) as Record<string, Json>),

@@ -22,6 +22,8 @@ import { licenseRoutes } from './license-routes.js';
 import { withAuditChain } from '../core/admin/chained-store.js';
 import { WebhookDispatcher, notifyingStore, type WebhookOptions } from './webhooks.js';
 import { openApiDocument } from './openapi.js';
+import { startTrial, type TrialPolicy } from './trials.js';
+import { checkFresh, requestWindow } from './identity-policy.js';
 import { createServerMetrics, type ServerMetrics } from './metrics.js';
 import { credentials, readJson, str, usage } from './request-body.js';
 import { fail, json } from './responses.js';
@@ -91,6 +93,11 @@ export interface LicenseServerOptions extends Omit<VendorOptions, 'store'> {
    * optional peer dependency `prom-client`. Default off.
    */
   readonly metrics?: boolean | undefined;
+  /**
+   * Trials per product (`{ 'acme-cad': { days: 30, features: ['export'] } }`): `POST /v1/trial`
+   * hands out a node-locked trial license once per machine and product (`Licensing.startTrial`).
+   */
+  readonly trials?: Readonly<Record<string, TrialPolicy>> | undefined;
 }
 
 /** What {@link createLicenseServer} returns. */
@@ -215,6 +222,13 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     'POST /v1/deactivate': async (req) => exchange('deactivate', await readJson(req, max), req),
     'POST /v1/usage': async (req) => exchange('usage', await readJson(req, max), req),
     'POST /v1/topup': async (req) => exchange('topup', await readJson(req, max), req),
+    'POST /v1/trial': async (req) => {
+      const { openRequest } = await import('../core/exchange/request.js');
+      const code = await openRequest(str(await readJson(req, max), 'request'));
+      licenseOfRequest.set(req, code.licenseId);
+      checkFresh(code, vendor.now(), requestWindow(options));
+      return startTrial(vendor, options.trials ?? {}, code);
+    },
     ...adminRoutes(vendor, max),
     ...licenseRoutes(vendor, max),
   };
@@ -320,7 +334,7 @@ const OPENAPI_PATH = '/v1/openapi.json';
 const READY_PROBE_ID = 'licit:ready-probe';
 
 /** The exchange endpoints, which the rate limits count. */
-const EXCHANGE_PATHS = new Set(['/v1/activate', '/v1/renew', '/v1/deactivate', '/v1/usage', '/v1/topup']);
+const EXCHANGE_PATHS = new Set(['/v1/activate', '/v1/renew', '/v1/deactivate', '/v1/usage', '/v1/topup', '/v1/trial']);
 
 /** The path of a URL for the access log, or "-" when it does not parse. */
 function safePath(url: string): string {

@@ -84,6 +84,11 @@ export class Vendor implements VendorContext {
   }
 
   /** Verify a license key with the vendor's keys at server time (node-locked keys are checked against `fingerprint`). */
+  /** How fingerprints are matched (`fingerprintStrategy`, default `most`). */
+  get fingerprintStrategy(): VendorOptions['fingerprintStrategy'] {
+    return this.#o.fingerprintStrategy;
+  }
+
   async verifyKey(text: string, fingerprint?: string): Promise<License> {
     const strategy = this.#o.fingerprintStrategy;
     return verifyLicense(text, {

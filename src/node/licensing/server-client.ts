@@ -6,7 +6,7 @@ import { ERROR_CODES, LicenseError, isLicenseError, type LicenseErrorCode } from
 import type { LicensingOptions, UserSignIn } from './options.js';
 
 /** The exchanges the client posts (`POST /v1/<op>`). */
-export type ServerOperation = 'activate' | 'renew' | 'deactivate' | 'topup';
+export type ServerOperation = 'activate' | 'renew' | 'deactivate' | 'topup' | 'trial';
 
 /**
  * Post a request code (and, for an activation, the user's sign-in) to the license server. Resolves
