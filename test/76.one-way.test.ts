@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../src/core/memory-store.js';
 import { ADMIN_KINDS, AUDIT_KINDS, EVENT_KINDS, USER_AUTH_KINDS, auditEvent } from '../src/core/audit-event.js';
-import { ADMIN_KINDS as ADMIN_LIST, EVENT_KINDS as ADMIN_EVENT_LIST, adminEvent, parseRangeText, readVerifiedLog } from '../src/core/admin/index.js';
+import { ADMIN_KINDS as ADMIN_LIST, EVENT_KINDS as ADMIN_EVENT_LIST, adminEvent, parseRangeText, readVerifiedLog, resolveRange } from '../src/core/admin/index.js';
 import { AUDIT_KINDS as SEAT_LIST, auditEvent as seatEvent } from '../src/core/seats/index.js';
 import { USER_AUTH_KINDS as SERVER_AUTH_KINDS } from '../src/server/index.js';
 import { licit } from './helpers/cli.js';
@@ -70,7 +70,11 @@ describe('one range parser for the CLI and the server', () => {
     expect(parseRangeText({ range: 'day' })).toBe('day');
     expect(parseRangeText({}, { default: 'month' })).toBe('month');
     expect(parseRangeText({ range: 'week', at: '2027-03-03T10:00:00Z' })).toEqual({ kind: 'week', at: new Date('2027-03-03T10:00:00Z') });
-    expect(parseRangeText({ range: 'custom', from: '2027-01-01', to: '2027-02-01' })).toEqual({ kind: 'custom', from: new Date('2027-01-01'), to: new Date('2027-02-01') });
+    // A date alone stays text, so a report in a named time zone reads it as that zone's day;
+    // resolved without a zone it is the UTC midnight it always was.
+    const custom = parseRangeText({ range: 'custom', from: '2027-01-01', to: '2027-02-01' });
+    expect(custom).toEqual({ kind: 'custom', from: '2027-01-01', to: '2027-02-01' });
+    expect(resolveRange(custom, 0)).toMatchObject({ from: Date.parse('2027-01-01T00:00:00Z'), to: Date.parse('2027-02-01T00:00:00Z') });
   });
 });
 
