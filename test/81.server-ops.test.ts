@@ -121,3 +121,36 @@ describe('observability', () => {
   });
 });
 
+describe('oversized bodies get their answer', () => {
+  it('Expect: 100-continue with a body over the limit is answered 413 before it is sent; without it, the 413 still arrives', async () => {
+    const { request } = await import('node:http');
+    const server = createLicenseServer({ signingKey: vendor.privateKeyPem, store: new MemoryStore(), accessLog: false, maxBodyBytes: 1024 });
+    const bound = await server.listen(0);
+    try {
+      const ask = (expectContinue: boolean, bytes: number) =>
+        new Promise<{ status: number; body: string; continued: boolean }>((resolve, reject) => {
+          let continued = false;
+          const req = request({ host: bound.host, port: bound.port, method: 'POST', path: '/v1/activate', headers: { 'content-type': 'application/json', 'content-length': String(bytes), ...(expectContinue ? { expect: '100-continue' } : {}) } });
+          req.on('continue', () => {
+            continued = true;
+            req.end(Buffer.alloc(bytes, 120));
+          });
+          req.on('response', (res) => {
+            let body = '';
+            res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolve({ status: res.statusCode ?? 0, body, continued }));
+          });
+          req.on('error', reject);
+          if (!expectContinue) req.end(Buffer.alloc(bytes, 120));
+        });
+      const withExpect = await ask(true, 20 * 1024 * 1024);
+      expect(withExpect).toMatchObject({ status: 413, continued: false });
+      expect(JSON.parse(withExpect.body).error.code).toBe('ERR_BODY_TOO_LARGE');
+      const plain = await ask(false, 2 * 1024 * 1024);
+      expect(plain.status).toBe(413);
+      expect(JSON.parse(plain.body).error.code).toBe('ERR_BODY_TOO_LARGE');
+    } finally {
+      await bound.close(100);
+    }
+  });
+});
+

@@ -152,7 +152,7 @@ export function serveHttp(
           if (r === 'too-large') {
             res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
             res.end(JSON.stringify({ ok: false, error: { code: 'ERR_BODY_TOO_LARGE', message: `the request body is larger than ${max} bytes; send only the request code (and credentials), or raise maxBodyBytes` } }));
-            req.destroy();
+            lingerAndClose(req);
             log?.({ time: new Date(), method: req.method ?? '-', path: pathOf(req.url), status: 413, ms: performance.now() - t0, code: 'ERR_BODY_TOO_LARGE', client: socket.remoteAddress });
             return;
           }
@@ -172,6 +172,20 @@ export function serveHttp(
     },
   );
   server.maxHeadersCount = HTTP_DEFAULTS.maxHeadersCount;
+  // `Expect: 100-continue` with a body over the limit: answer 413 at once instead of inviting the
+  // client to send it (it would then get a broken pipe instead of the answer).
+  server.on('checkContinue', (req, res) => {
+    const length = Number(req.headers['content-length']);
+    if (Number.isFinite(length) && length > max) {
+      res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
+      res.end(JSON.stringify({ ok: false, error: { code: 'ERR_BODY_TOO_LARGE', message: `the request body is larger than ${max} bytes; send only the request code (and credentials), or raise maxBodyBytes` } }));
+      log?.({ time: new Date(), method: req.method ?? '-', path: pathOf(req.url), status: 413, ms: 0, code: 'ERR_BODY_TOO_LARGE', client: req.socket.remoteAddress });
+      lingerAndClose(req);
+      return;
+    }
+    res.writeContinue();
+    server.emit('request', req, res);
+  });
   // The hard cap: past it node:http closes newcomers at once. Below it, from 90 %, a newcomer
   // closes the oldest idle connection instead, so slow clients cannot take the last places.
   server.maxConnections = limits.maxConnections;
@@ -244,6 +258,21 @@ export function serveHttp(
           }),
       });
     });
+  });
+}
+
+/**
+ * After answering 413, read and drop what the client is still sending for a moment before closing
+ * (as web servers' "lingering close" does): closing at once resets the connection while the client
+ * writes, and it sees a broken pipe instead of the answer.
+ */
+function lingerAndClose(req: IncomingMessage): void {
+  req.resume();
+  const close = setTimeout(() => req.socket.destroy(), 2000);
+  close.unref();
+  req.once('end', () => {
+    clearTimeout(close);
+    req.socket.end();
   });
 }
 
