@@ -169,4 +169,32 @@ describe('license registry', () => {
     await issueLicense({ licenseId: 'LIC-LIB', customer: 'Lib Ltd' }, { signingKey: other.privateKeyPem, store, rotate: true });
     expect((await showLicense(store, 'LIC-LIB'))?.entry.issues).toBe(2);
   });
+
+  it('a device or a license user can be suspended and reinstated; a revoked device frees its activation and its machine cannot come back', async () => {
+    const key3 = await vendor.issue({ licenseId: 'LIC-REG-3', maxActivations: 3, maxTransfers: 0 });
+    expect((await call('POST', '/v1/admin/licenses', { license: key3 }, true)).status).toBe(200);
+    const a = installation();
+    const fpA = 'fp1:mi=AAAAAAAAAAAAAAAA';
+    expect((await ask('activate', a, key3, fpA)).status).toBe(200);
+    const devices = (await call('GET', '/v1/admin/devices?licenseId=LIC-REG-3', undefined, true)).body.devices as { deviceId: string; userId: string }[];
+    const { deviceId, userId } = devices[0]!;
+    expect((await call('POST', '/v1/admin/devices/suspend', { licenseId: 'LIC-REG-3', deviceId, reason: 'stolen laptop' }, true)).body).toMatchObject({ state: 'suspended' });
+    const refused = await ask('renew', a, key3, fpA);
+    expect(refused.body.error.code).toBe('ERR_DEVICE_SUSPENDED');
+    expect(refused.body.error.message).toMatch(/stolen laptop/);
+    await call('POST', '/v1/admin/devices/reinstate', { licenseId: 'LIC-REG-3', deviceId }, true);
+    expect((await ask('renew', a, key3, fpA)).status).toBe(200);
+    expect((await call('POST', '/v1/admin/users/suspend', { licenseId: 'LIC-REG-3', userId }, true)).body).toMatchObject({ state: 'suspended' });
+    expect((await ask('renew', a, key3, fpA)).body.error.code).toBe('ERR_USER_SUSPENDED');
+    await call('POST', '/v1/admin/users/reinstate', { licenseId: 'LIC-REG-3', userId }, true);
+    expect((await ask('renew', a, key3, fpA)).status).toBe(200);
+    // Revoked: the activation is freed (no transfer counted), and neither it nor a reinstall on that machine comes back.
+    expect((await call('POST', '/v1/admin/devices/revoke', { licenseId: 'LIC-REG-3', deviceId, reason: 'refund' }, true)).body).toMatchObject({ state: 'revoked' });
+    expect((await call('GET', '/v1/admin/devices?licenseId=LIC-REG-3', undefined, true)).body.devices).toEqual([]);
+    expect((await ask('renew', a, key3, fpA)).body.error.code).toBe('ERR_DEVICE_REVOKED');
+    expect((await ask('activate', installation(), key3, fpA)).body.error.code).toBe('ERR_DEVICE_REVOKED');
+    expect((await ask('activate', installation(), key3, 'fp1:mi=BBBBBBBBBBBBBBBB')).status).toBe(200);
+    expect((await call('POST', '/v1/admin/devices/reinstate', { licenseId: 'LIC-REG-3', deviceId }, true)).body.error.code).toBe('ERR_LICENSE_STATE');
+  });
 });
+

@@ -45,6 +45,11 @@ export const ADMIN_KINDS = [
   'license.revoked',
   'license.reinstated',
   'trial.started',
+  'device.suspended',
+  'device.revoked',
+  'device.reinstated',
+  'user.suspended',
+  'user.reinstated',
   'exchange.refused',
   'credits.overspent',
 ] as const;

@@ -18,6 +18,7 @@ import { verifyLicense } from '../core/verify.js';
 import type { PublicKeyInput } from '../core/keys.js';
 import { toSigner, type SigningKeyInput } from '../issuer/signer.js';
 import { withAuditChain } from '../core/admin/chained-store.js';
+import { assertPartiesActive } from '../core/admin/registry.js';
 import { match } from '../core/fingerprint/match.js';
 import { authenticateUser } from './auth/authenticate.js';
 import { KINDS } from './kinds.js';
@@ -187,6 +188,12 @@ export class Vendor implements VendorContext {
     const acts = this.activations(license, `installation:${req.installationId}`);
     const user = await this.#user(license, req, context, acts);
     const existing = (await acts.devices(user)).find((a) => a.deviceId === req.installationId);
+    // The vendor's say on this device and user (suspended, revoked); freeing a device or
+    // reporting usage is never refused for it.
+    if (req.operation !== 'deactivate' && req.operation !== 'usage') {
+      const strategy = this.#o.fingerprintStrategy;
+      await this.store.read(license.id, (r) => assertPartiesActive(r, { licenseId: license.id, deviceId: req.installationId, userId: user, activating: existing === undefined, matches: (fp) => sameMachine(fp, req.fingerprint, strategy) }));
+    }
     // Only an activated installation may renew, report usage, ask for credits or deactivate.
     if (existing === undefined && req.operation !== 'activate') throw notActivated(req);
     if (existing !== undefined) checkSameMachine(this.#o.fingerprintStrategy, existing, req);
@@ -288,4 +295,13 @@ function notActivated(req: ExchangeRequest): LicenseError {
     licenseId: req.licenseId,
     deviceId: req.installationId,
   });
+}
+
+/** Whether two fingerprints name the same machine; a string that is no fingerprint names none. */
+function sameMachine(stored: string, offered: string, strategy: VendorOptions['fingerprintStrategy']): boolean {
+  try {
+    return match(stored, offered, strategy).ok;
+  } catch {
+    return false;
+  }
 }

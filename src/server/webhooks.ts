@@ -42,6 +42,9 @@ export const DEFAULT_WEBHOOK_KINDS: readonly EventKind[] = [
   'license.suspended',
   'license.revoked',
   'license.reinstated',
+  'device.suspended',
+  'device.revoked',
+  'user.suspended',
 ];
 
 /** Where to deliver and how to sign. */

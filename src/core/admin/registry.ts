@@ -277,3 +277,72 @@ export async function currentKeyText(store: Store, licenseId: string): Promise<s
   const shown = await showLicense(store, licenseId);
   return shown?.issues.at(-1)?.text;
 }
+
+/** A device's or a license user's state, as the vendor set it (absent: active). */
+export type PartyState = 'active' | 'suspended' | 'revoked';
+
+const PARTY_TRANSITIONS = {
+  suspend: { to: 'suspended', from: ['active'] },
+  revoke: { to: 'revoked', from: ['active', 'suspended'] },
+  reinstate: { to: 'active', from: ['suspended'] },
+} as const;
+
+/**
+ * Suspend (reversible), revoke (final; devices only) or reinstate one device or license user of a
+ * registered license, audited (`device.suspended`, `user.reinstated`, …). A suspended device or
+ * user is refused renewals, activations and top-ups (`ERR_DEVICE_SUSPENDED`, `ERR_USER_SUSPENDED`);
+ * a revoked device's fingerprint is refused any new activation (`ERR_DEVICE_REVOKED`), so a
+ * reinstall does not bring it back (the caller frees its activation). `fingerprint`: the device's,
+ * when revoking.
+ */
+export async function changePartyState(
+  store: Store,
+  licenseId: string,
+  party: { readonly kind: 'device' | 'user'; readonly id: string; readonly fingerprint?: string | undefined },
+  action: 'suspend' | 'revoke' | 'reinstate',
+  by: { actor: string; reason?: string | undefined; now?: Date | number },
+): Promise<{ state: PartyState }> {
+  const t = PARTY_TRANSITIONS[action];
+  if (t === undefined || (party.kind === 'user' && action === 'revoke')) throw new LicenseError('ERR_USAGE', party.kind === 'user' ? 'a license user is suspended or reinstated (remove the user to end it for good)' : `unknown device action ${String(action)}: suspend, revoke or reinstate`);
+  if ((await store.read(licenseId, (r) => r.get(REGISTRY_KIND, 'info'))) === undefined) {
+    throw new LicenseError('ERR_LICENSE_NOT_REGISTERED', `the registry holds no license ${licenseId}`, { licenseId });
+  }
+  return store.transaction(licenseId, async (tx) => {
+    const key = `${party.kind}:${party.id}`;
+    const cur = await tx.get(REGISTRY_KIND, key);
+    const from = ((cur?.state as PartyState | undefined) ?? 'active') as PartyState;
+    if (from === t.to) return { state: from };
+    if (!(t.from as readonly PartyState[]).includes(from)) {
+      throw new LicenseError('ERR_LICENSE_STATE', `${party.kind} ${party.id} of license ${licenseId} is ${from}; it cannot be ${action === 'reinstate' ? 'reinstated' : `${action}d`}`, { licenseId, [party.kind]: party.id, state: from, action });
+    }
+    const now = by.now ?? Date.now();
+    const next: JsonObject = { state: t.to, at: new Date(now).toISOString(), by: by.actor };
+    if (by.reason !== undefined && by.reason !== '') next.reason = by.reason;
+    const fp = party.fingerprint ?? (typeof cur?.fingerprint === 'string' ? cur.fingerprint : undefined);
+    if (fp !== undefined) next.fingerprint = fp;
+    tx.put(REGISTRY_KIND, key, next);
+    const kind = `${party.kind}.${action === 'reinstate' ? 'reinstated' : `${action}ed`}` as 'device.suspended';
+    tx.append(auditEvent(now, by.actor, kind, { [party.kind === 'device' ? 'deviceId' : 'userId']: party.id, from, to: t.to, ...(by.reason === undefined || by.reason === '' ? {} : { reason: by.reason }) }));
+    return { state: t.to };
+  });
+}
+
+/**
+ * Refuse an exchange of a suspended device or user, and an activation from a revoked device's
+ * machine (`matches(storedFingerprint)` says whether the requester's fingerprint is that machine).
+ */
+export async function assertPartiesActive(reader: StoreReader, q: { licenseId: string; deviceId: string; userId: string; activating: boolean; matches: (fingerprint: string) => boolean }): Promise<void> {
+  const device = await reader.get(REGISTRY_KIND, `device:${q.deviceId}`);
+  const why = (v: JsonObject | undefined) => (typeof v?.reason === 'string' ? ` (${v.reason})` : '');
+  if (device?.state === 'suspended') throw new LicenseError('ERR_DEVICE_SUSPENDED', `this device is suspended by the vendor${why(device)}; contact the license's administrator`, { licenseId: q.licenseId, deviceId: q.deviceId });
+  if (device?.state === 'revoked') throw new LicenseError('ERR_DEVICE_REVOKED', `this device was revoked by the vendor${why(device)}`, { licenseId: q.licenseId, deviceId: q.deviceId });
+  const user = await reader.get(REGISTRY_KIND, `user:${q.userId}`);
+  if (user?.state === 'suspended') throw new LicenseError('ERR_USER_SUSPENDED', `license user ${q.userId} is suspended${why(user)}; contact the license's administrator`, { licenseId: q.licenseId, userId: q.userId });
+  if (q.activating) {
+    for (const e of await reader.list(REGISTRY_KIND, 'device:')) {
+      if (e.value.state === 'revoked' && typeof e.value.fingerprint === 'string' && q.matches(e.value.fingerprint)) {
+        throw new LicenseError('ERR_DEVICE_REVOKED', `this machine's device was revoked by the vendor${why(e.value)}; it cannot be activated again for license ${q.licenseId}`, { licenseId: q.licenseId, deviceId: e.key.slice('device:'.length) });
+      }
+    }
+  }
+}
