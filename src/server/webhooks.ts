@@ -239,24 +239,31 @@ export class WebhookDispatcher {
       const cursor = await this.#store.read(licenseId, async (r) => Number((await r.get(KIND, cursorKey(ep.id)))?.seq ?? 0));
       const events = await this.#store.events(licenseId, { afterSeq: cursor, limit: this.#batch });
       if (events.length === 0) return;
+      // `delivered`: the last event handled (sent, or skipped as not subscribed); `stored`: what the
+      // cursor record holds. It moves past what was skipped before each delivery, and past each
+      // delivery once answered, so a crash re-sends at most the one delivery in flight.
       let delivered = cursor;
+      let stored = cursor;
+      const store = async (seq: number) => {
+        if (seq <= stored) return;
+        await this.#advance(ep.id, licenseId, seq);
+        stored = seq;
+      };
       for (const e of events) {
         if (ep.kinds === '*' || ep.kinds.has(e.kind)) {
-          // The cursor moves past what was skipped before a delivery, so a crash re-sends at most
-          // the one delivery in flight.
-          if (delivered > cursor) await this.#advance(ep.id, licenseId, delivered);
+          await store(delivered);
           const error = await this.#post(ep, e);
           if (error !== undefined) {
             this.#fail(lane, ep.url.href, licenseId, e.seq, error);
             return;
           }
-          await this.#advance(ep.id, licenseId, e.seq);
+          await store(e.seq);
         }
         delivered = e.seq;
       }
       lane.failures = 0;
       lane.retryAt = 0;
-      await this.#advance(ep.id, licenseId, delivered);
+      await store(delivered);
       if (events.length < this.#batch) return;
     }
   }
