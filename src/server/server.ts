@@ -95,7 +95,7 @@ export interface LicenseServerOptions extends Omit<VendorOptions, 'store'> {
   readonly metrics?: boolean | undefined;
   /**
    * Trials per product (`{ 'acme-cad': { days: 30, features: ['export'] } }`): `POST /v1/trial`
-   * hands out a node-locked trial license once per machine and product (`Licensing.startTrial`).
+   * hands out a node-locked trial license once per machine and product (`requestTrial` in licit/node).
    */
   readonly trials?: Readonly<Record<string, TrialPolicy>> | undefined;
 }
@@ -197,26 +197,26 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     return a as Record<string, unknown>;
   };
 
+  const health: Route = async () => ({ time: new Date(vendor.now()).toISOString(), kid: vendor.signer.kid });
+  // Readiness: the store answers (a read of a license id no license can have). 503 with
+  // ERR_STORE_UNAVAILABLE when it does not, so a load balancer sends traffic elsewhere.
+  const ready: Route = async () => {
+    const t0 = performance.now();
+    await vendor.store.read(READY_PROBE_ID, (r) => r.get('ready', 'probe'));
+    return { ready: true, storeMs: Math.round((performance.now() - t0) * 10) / 10 };
+  };
+
   const routes: Record<string, Route> = {
     [`GET ${OPENAPI_PATH}`]: async () => openApiDocument(packageVersion()) as Record<string, unknown>,
     [`GET ${METRICS_PATH}`]: async () => {
       if (metricsReady === undefined) throw usage('metrics are off on this server: createLicenseServer({ metrics: true }) or licit serve --metrics');
       return (await (await metricsReady).render()) as unknown as Record<string, unknown>;
     },
-    'GET /v1/health': async () => ({ time: new Date(vendor.now()).toISOString(), kid: vendor.signer.kid }),
-    // For load balancers and monitors: 200 with no body (handle() drops the body of every HEAD answer).
-    'HEAD /v1/health': async () => ({ time: new Date(vendor.now()).toISOString(), kid: vendor.signer.kid }),
-    // Readiness: the store answers (a read of a license id no license can have). 503 with
-    // ERR_STORE_UNAVAILABLE when it does not, so a load balancer sends traffic elsewhere.
-    'GET /v1/ready': async () => {
-      const t0 = performance.now();
-      await vendor.store.read(READY_PROBE_ID, (r) => r.get('ready', 'probe'));
-      return { ready: true, storeMs: Math.round((performance.now() - t0) * 10) / 10 };
-    },
-    'HEAD /v1/ready': async () => {
-      await vendor.store.read(READY_PROBE_ID, (r) => r.get('ready', 'probe'));
-      return { ready: true };
-    },
+    // For load balancers and monitors, also as HEAD: 200 with no body (answer() drops the body of every HEAD answer).
+    'GET /v1/health': health,
+    'HEAD /v1/health': health,
+    'GET /v1/ready': ready,
+    'HEAD /v1/ready': ready,
     'POST /v1/activate': async (req) => exchange('activate', await readJson(req, max), req),
     'POST /v1/renew': async (req) => exchange('renew', await readJson(req, max), req),
     'POST /v1/deactivate': async (req) => exchange('deactivate', await readJson(req, max), req),
@@ -237,7 +237,8 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
   // prom-client loads only when metrics are asked for (an optional peer dependency).
   const metricsReady = options.metrics === true ? createServerMetrics() : undefined;
   let metrics: ServerMetrics | undefined;
-  metricsReady?.then((m) => (metrics = m)).catch(() => undefined);
+  // Handled here too: a server only mounted with handle() may never await it.
+  metricsReady?.catch(() => undefined);
   const trustProxy = options.trustProxy ?? false;
   if (typeof trustProxy !== 'boolean' && !(Number.isSafeInteger(trustProxy) && trustProxy >= 0)) throw usage('trustProxy must be true, false or the number of proxies in front of the server');
 
@@ -250,10 +251,13 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     // The caller's request id when it sends a sane one (a proxy's), else a new one: in the log and the answer.
     const given = req.headers.get('x-request-id');
     const requestId = given !== null && /^[\x21-\x7e]{1,128}$/.test(given) ? given : randomUUID();
+    // The metrics label: one of the server's routes, or `unknown` (clients cannot grow the label set).
+    let routeKey = 'unknown';
     try {
       client = clientAddress(info?.clientAddress, req.headers.get('x-forwarded-for'), trustProxy);
       const url = new URL(req.url);
       const route = routes[`${req.method} ${url.pathname}`];
+      if (route !== undefined) routeKey = `${req.method} ${url.pathname}`;
       if (route === undefined) {
         const known = Object.keys(routes).some((r) => r.endsWith(` ${url.pathname}`));
         code = 'ERR_USAGE';
@@ -282,7 +286,7 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     log?.(entry);
     // The first answers may come before prom-client has loaded: wait for it once, count them too.
     if (metricsReady !== undefined && metrics === undefined) metrics = await metricsReady.catch(() => undefined);
-    metrics?.observe({ ...entry, route: routes[`${req.method} ${entry.path}`] === undefined ? 'unknown' : `${req.method} ${entry.path}` });
+    metrics?.observe({ ...entry, route: routeKey });
     res.headers.set('x-request-id', requestId);
     return res;
   };
