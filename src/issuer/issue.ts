@@ -1,5 +1,6 @@
 /** Issuing license keys and top-up tokens. */
 import { License } from '../core/license.js';
+import { inspectLicense } from '../core/inspect.js';
 import { evaluateStatus } from '../core/policy.js';
 import { assertSameSigner, recordIssue } from '../core/admin/registry.js';
 import type { Store } from '../core/store.js';
@@ -53,12 +54,22 @@ export async function issueLicense(input: LicenseInput, options: IssueOptions): 
   const signer = toSigner(options.signingKey);
   const key = await sealEnvelope('license', claimsToMap(claims), signer);
   if (options.store !== undefined) {
-    // Authentic by construction (signed just now with these claims): no verification to repeat.
     await assertSameSigner(options.store, claims.licenseId, signer.kid, options.rotate === true);
-    const license = new License(claims, signer.kid, key, evaluateStatus(claims, claims.issuedAt));
-    await recordIssue(options.store, license, { actor: options.issuedBy ?? 'issuer', issuedBy: options.issuedBy ?? 'issuer', source: 'issuer' });
+    await recordIssue(options.store, signedLicense(key), { actor: options.issuedBy ?? 'issuer', issuedBy: options.issuedBy ?? 'issuer', source: 'issuer' });
   }
   return key;
+}
+
+/**
+ * The {@link License} of a key this process has just signed (`issueLicense`), to record it: its
+ * claims decoded, its status as of when it starts to be valid. Authentic by construction, so no
+ * second signature check (one with the signing key's own public half would prove nothing anyway).
+ * Not for keys from anywhere else: verify those with `verifyLicense`.
+ */
+export function signedLicense(key: string): License {
+  const { claims, kid } = inspectLicense(key);
+  const from = new Date(Math.max(claims.issuedAt.getTime(), claims.notBefore?.getTime() ?? 0));
+  return new License(claims, kid, key.replace(/\s+/g, ''), evaluateStatus(claims, from));
 }
 
 /** What a top-up grants. */

@@ -11,8 +11,7 @@ import { LicenseError } from '../core/errors.js';
 import type { ExchangeRequest } from '../core/exchange/request.js';
 import { match } from '../core/fingerprint/match.js';
 import { fingerprintStrength } from '../core/fingerprint/strength.js';
-import { issueLicense } from '../issuer/issue.js';
-import { verifyLicense } from '../core/verify.js';
+import { issueLicense, signedLicense } from '../issuer/issue.js';
 import { randomBytes } from 'node:crypto';
 import { registerLicense } from './license-registry.js';
 import type { Vendor } from './vendor.js';
@@ -86,7 +85,6 @@ export async function startTrial(vendor: Vendor, policies: Readonly<Record<strin
     },
     { signingKey: vendor.signer, now: () => now },
   );
-  const license = await verifyLicense(key, { publicKeys: vendor.publicKeys, now: () => now, machine: () => undefined });
-  await registerLicense(vendor, license, 'system');
+  await registerLicense(vendor, signedLicense(key), 'system');
   return { licenseKey: key, licenseId, expiresAt: new Date(now + days * 86_400_000).toISOString(), product };
 }

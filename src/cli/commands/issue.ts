@@ -101,7 +101,7 @@ export const run: Verb = async (argv) => {
     const { recordSigned, defaultIssuer } = await import('./licenses.js');
     const store = await openStore(v.store, { schema: v.schema, poolSize: 1, applicationName: 'licit-cli' });
     try {
-      await recordSigned(store, key, signingKey, v['issued-by'] ?? defaultIssuer(), { rotate: v.rotate === true });
+      await recordSigned(store, key, v['issued-by'] ?? defaultIssuer(), { rotate: v.rotate === true });
     } finally {
       await store.close();
     }

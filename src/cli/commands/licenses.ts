@@ -4,15 +4,13 @@
  * given as flags, recorded), and suspend, revoke or reinstate one. The rules are
  * core/admin/registry.ts, the same the admin API (`/v1/admin/licenses*`) calls.
  */
-import { createPublicKey } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { assertSameSigner, changeLicenseState, currentKeyText, findLicenses, showLicense, type LicenseState, type RegistryEntry } from '../../core/admin/registry.js';
 import type { LicenseInput } from '../../core/claims.js';
 import { LicenseError } from '../../core/errors.js';
 import { inspectLicense } from '../../core/inspect.js';
 import type { Store } from '../../core/store.js';
-import { issueLicense } from '../../issuer/issue.js';
-import { verifyLicense } from '../../index.node.js';
+import { issueLicense, signedLicense } from '../../issuer/issue.js';
 import { registerLicense } from '../../server/license-registry.js';
 import { integer, isoDate, parseFlags, required, type Verb } from '../context.js';
 import { didYouMean } from '../help.js';
@@ -42,14 +40,10 @@ export function defaultIssuer(): string {
  * `licit licenses reissue`): verified with the signing key's own public key, as of its issue time
  * (a re-issue of an expired license is recorded too).
  */
-export async function recordSigned(store: Store, key: string, signingKey: string, issuedBy: string, options: { rotate?: boolean } = {}): Promise<void> {
-  const publicKey = createPublicKey(signingKey).export({ format: 'pem', type: 'spki' }).toString();
-  const { claims, kid } = inspectLicense(key);
-  // Verifying with the signing key's own public half proves nothing about the vendor: a license
-  // keeps its signer unless the vendor says it is rotating keys.
-  await assertSameSigner(store, claims.licenseId, kid, options.rotate === true);
-  const at = Math.max(claims.issuedAt.getTime(), claims.notBefore?.getTime() ?? 0);
-  const license = await verifyLicense(key, { publicKeys: [publicKey], now: () => at });
+export async function recordSigned(store: Store, key: string, issuedBy: string, options: { rotate?: boolean } = {}): Promise<void> {
+  const license = signedLicense(key);
+  // A license keeps its signer unless the vendor says it is rotating keys.
+  await assertSameSigner(store, license.id, license.kid, options.rotate === true);
   await registerLicense({ store, now: Date.now }, license, 'issuer', issuedBy);
 }
 
@@ -145,7 +139,7 @@ export const run: Verb = async (argv) => {
         };
         for (const k of Object.keys(input) as (keyof LicenseInput)[]) if (input[k] === undefined) delete input[k];
         const key = await issueLicense(input, { signingKey });
-        await recordSigned(store, key, signingKey, v['issued-by'] ?? defaultIssuer(), { rotate: v.rotate === true });
+        await recordSigned(store, key, v['issued-by'] ?? defaultIssuer(), { rotate: v.rotate === true });
         const shown = await showLicense(store, c.licenseId);
         const changes = shown?.issues.at(-1)?.changes ?? {};
         return { data: { key, licenseId: c.licenseId, changes }, text: key };
