@@ -24,7 +24,8 @@ export interface TimeWordsOptions {
 }
 
 const DAY_MS = 86_400_000;
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** A date alone, `2027-12-31` (year, month, day captured): the one pattern for it. */
+export const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?$/i;
 
 /** A calendar day as written, or undefined when it does not exist (2027-02-30 is not rolled into March). */

@@ -4,7 +4,7 @@
  * every viewer agrees on where a day ends.
  */
 import { LicenseError } from '../errors.js';
-import { parseTimeWords } from '../time-words.js';
+import { DATE, parseTimeWords } from '../time-words.js';
 
 /** The calendar ranges. */
 export type CalendarRange = 'day' | 'week' | 'month';
@@ -157,7 +157,7 @@ function isoText(value: string, name: string): Date {
  */
 function keepDate(value: string, name: string): Date | string {
   const d = isoText(value, name);
-  return /^\d{4}-\d{2}-\d{2}$/.test(value.trim()) ? value.trim() : d;
+  return DATE.test(value.trim()) ? value.trim() : d;
 }
 
 /**

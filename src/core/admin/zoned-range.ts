@@ -5,7 +5,7 @@
  * Without a zone, ranges are UTC (range.ts).
  */
 import { LicenseError } from '../errors.js';
-import { parseTimeWords } from '../time-words.js';
+import { DATE, parseTimeWords } from '../time-words.js';
 import { resolveRange, MAX_RANGE_MS, type BucketUnit, type RangeSpec, type ResolvedRange } from './range.js';
 
 const HOUR = 3_600_000;
@@ -118,7 +118,7 @@ export function resolveZonedRange(spec: RangeSpec, now: number, timeZone: string
 
 /** A custom range end: a date alone is the zone's midnight starting that day, else the instant. */
 function dayOrInstant(v: Date | number | string, timeZone: string, utc: number): number {
-  const date = typeof v === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(v.trim()) : null;
+  const date = typeof v === 'string' ? DATE.exec(v.trim()) : null;
   return date === null ? utc : zonedInstant(timeZone, Number(date[1]), Number(date[2]) - 1, Number(date[3]));
 }
 
@@ -128,7 +128,7 @@ function dayOrInstant(v: Date | number | string, timeZone: string, utc: number):
  */
 function atInstant(v: Date | number | string, timeZone: string): number {
   if (typeof v !== 'string') return v instanceof Date ? v.getTime() : v;
-  const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v.trim());
+  const date = DATE.exec(v.trim());
   if (date !== null) return zonedInstant(timeZone, Number(date[1]), Number(date[2]) - 1, Number(date[3]), 12);
   return parseTimeWords(v, { name: 'at', dateAlone: 'start' }).getTime();
 }
