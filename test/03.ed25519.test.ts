@@ -5,8 +5,8 @@
 import { createPrivateKey, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { fromHex } from '../src/core/bytes.js';
-import { nobleBackend, webcryptoBackend, type Ed25519Backend } from '../src/core/ed25519.js';
+import { fromHex } from '../src/core/codec/bytes.js';
+import { nobleBackend, webcryptoBackend, type Ed25519Backend } from '../src/core/crypto/ed25519.js';
 import { nodeBackend } from '../src/node/ed25519-node.js';
 
 const hex = (s: string) => fromHex(s) as Uint8Array;

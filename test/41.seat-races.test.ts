@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Store } from '../src/core/store.js';
+import type { Store } from '../src/core/store/store.js';
 import { Activations, FloatingSeats, SeatManager } from '../src/core/seats/index.js';
 import { FileStore } from '../src/node/file-store.js';
 import { PostgresStore } from '../src/postgres/index.js';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inflateSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../src/core/memory-store.js';
+import { MemoryStore } from '../src/core/store/memory-store.js';
 import { SeatManager } from '../src/core/seats/index.js';
 import { computeReport, recordCreditUsage, recordSeatsChange, withAuditChain } from '../src/core/admin/index.js';
 import { renderReportHtml, writeReportHtml } from '../src/node/report-html.js';

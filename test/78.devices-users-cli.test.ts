@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequest, newNonce, type InstallationSigner } from '../src/core/exchange/index.js';
-import { keyId } from '../src/core/keys.js';
+import { keyId } from '../src/core/crypto/keys.js';
 import { withAuditChain } from '../src/core/admin/chained-store.js';
 import { Activations } from '../src/core/seats/index.js';
 import { hashComponent } from '../src/node/fingerprint/index.js';

@@ -206,6 +206,13 @@ describe('architecture: the layer rules of docs/architecture.md', () => {
     expect(ALLOWED_CYCLES.filter((c) => !cycles.includes(c)), 'allowed cycles that are gone: remove them from ALLOWED_CYCLES').toEqual([]);
   });
 
+  it('the core is grouped by concept: no loose file in src/core but errors.ts (the one error type every group throws)', () => {
+    const loose = readdirSync(join(SRC, 'core'), { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
+    expect(loose).toEqual(['errors.ts']);
+    const groups = readdirSync(join(SRC, 'core'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    expect(groups).toEqual(['admin', 'codec', 'crypto', 'exchange', 'fingerprint', 'ledger', 'license', 'seats', 'store', 'time']);
+  });
+
   it(`no source file is over ${MAX_LINES} lines (or is on the allow-list, with its reason)`, () => {
     const long = ALL.map((f) => ({ path: relative(SRC, f).split('\\').join('/'), lines: readFileSync(f, 'utf8').split('\n').length - 1 })).filter((f) => f.lines > MAX_LINES);
     expect(long.filter((f) => !ALLOWED_LONG.includes(f.path)).map((f) => `${f.path}: ${f.lines} lines`)).toEqual([]);

@@ -1,5 +1,5 @@
 /** The machine check `licit verify` and `licit credits` use for node-locked licenses (loaded only when a license needs it). */
-import type { MachineCheck } from '../core/verify.js';
+import type { MachineCheck } from '../core/license/verify.js';
 
 /**
  * A check against this machine's fingerprint, computed with `salt` (the application's salt) or,

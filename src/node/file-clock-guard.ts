@@ -1,6 +1,6 @@
 /** {@link fileClockGuard}: a {@link ClockGuard} whose sealed high-water mark lives in a file. */
-import { ClockGuard, type SealedStateStore, type TimeWitness } from '../core/clock-guard.js';
-import { requireSecret } from '../core/require-secret.js';
+import { ClockGuard, type SealedStateStore, type TimeWitness } from '../core/time/clock-guard.js';
+import { requireSecret } from '../core/crypto/require-secret.js';
 import { SealedFile } from './sealed-file.js';
 
 /**

@@ -12,7 +12,7 @@ import { sha256Hex } from './digest.js';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LicenseError } from '../core/errors.js';
-import type { AuditEvent, JsonObject } from '../core/store.js';
+import type { AuditEvent, JsonObject } from '../core/store/store.js';
 
 /** Format of a state file written by the old FileStore. */
 export const LEGACY_FORMAT = 'licit-store/1';

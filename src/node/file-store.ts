@@ -23,7 +23,7 @@ import { sha256Hex } from './digest.js';
 import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LicenseError, isLicenseError } from '../core/errors.js';
-import { BufferedTx, checkId, type AuditEvent, type EventQuery, type Store, type StoreReader, type StoreTx } from '../core/store.js';
+import { BufferedTx, checkId, type AuditEvent, type EventQuery, type Store, type StoreReader, type StoreTx } from '../core/store/store.js';
 import { encodeRecord, eventsOf, recordOf, sourceOf, storeMachine, type StoreRecord, type StoreState } from './file-store-state.js';
 import { MIGRATED_FROM, hasLegacy, legacyPaths, legacyStateSha256, readLegacy, tombstone, type LegacyLicense, type LegacyPaths } from './file-store-legacy.js';
 import { AppendLog, LogMoved } from './log/append-log.js';

@@ -8,15 +8,15 @@
 import './backends.js'; // node:crypto for Ed25519 and AES-GCM
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { base64Decode, base64Encode } from '../core/base64.js';
-import { utf8, fromUtf8 } from '../core/bytes.js';
+import { base64Decode, base64Encode } from '../core/codec/base64.js';
+import { utf8, fromUtf8 } from '../core/codec/bytes.js';
 import { sha256Hex } from './digest.js';
-import { ClockGuard } from '../core/clock-guard.js';
+import { ClockGuard } from '../core/time/clock-guard.js';
 import { LicenseError } from '../core/errors.js';
 import type { InstallationSigner } from '../core/exchange/request.js';
-import { keyId } from '../core/keys.js';
-import { requireSecret } from '../core/require-secret.js';
-import { deriveSealKey, seal, unseal, type SealKey } from '../core/seal.js';
+import { keyId } from '../core/crypto/keys.js';
+import { requireSecret } from '../core/crypto/require-secret.js';
+import { deriveSealKey, seal, unseal, type SealKey } from '../core/crypto/seal.js';
 import { withLock } from './lock.js';
 import { SealedFile } from './sealed-file.js';
 

@@ -3,8 +3,8 @@
  * with an explanation of what changed.
  */
 import { LicenseError } from '../core/errors.js';
-import type { PublicKeyInput } from '../core/keys.js';
-import type { MachineCheck } from '../core/verify.js';
+import type { PublicKeyInput } from '../core/crypto/keys.js';
+import type { MachineCheck } from '../core/license/verify.js';
 import { explain, getFingerprint, saltForVendor, type MatchStrategy } from './fingerprint/index.js';
 
 /** Options of {@link machineCheck}: the salt, given as `salt` or as the vendor's `publicKey`. */

@@ -2,7 +2,7 @@
 import './backends.js'; // node:crypto for Ed25519 and AES-GCM
 import { open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { ClockGuard, SealedStateStore } from '../core/clock-guard.js';
+import type { ClockGuard, SealedStateStore } from '../core/time/clock-guard.js';
 import { LicenseError } from '../core/errors.js';
 import { makeDirectory } from '../os/make-dir.js';
 

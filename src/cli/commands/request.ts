@@ -3,7 +3,7 @@
  * access. Paste it into the vendor's page (or give it to `licit respond`) and install the answer
  * with `licit apply`.
  */
-import { isPrintableText } from '../../core/text.js';
+import { isPrintableText } from '../../core/codec/text.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LicenseError } from '../../core/errors.js';

@@ -10,7 +10,7 @@
 import { sha256Digest as sha256 } from '../digest.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { concatBytes, toHex, utf8 } from '../../core/bytes.js';
+import { concatBytes, toHex, utf8 } from '../../core/codec/bytes.js';
 
 /** The environment bits {@link defaultLedgerDirs} reads (injectable for tests). */
 export interface PlatformInfo {

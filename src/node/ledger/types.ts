@@ -1,9 +1,9 @@
 /**
  * The public types of {@link CreditLedger}: its options, receipts, reports and events.
  */
-import type { NowOption } from '../../core/clock.js';
-import type { License } from '../../core/license.js';
-import type { PublicKeyInput } from '../../core/keys.js';
+import type { NowOption } from '../../core/time/clock.js';
+import type { License } from '../../core/license/license.js';
+import type { PublicKeyInput } from '../../core/crypto/keys.js';
 import type { Balance, ThresholdEvent } from '../../core/ledger/plan.js';
 import type { RecordKind } from '../../core/ledger/record.js';
 import type { CreditLedger } from './credit-ledger.js';

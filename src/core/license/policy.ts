@@ -3,8 +3,8 @@
  * the caller decides which time to trust (see the clock guard).
  */
 import type { LicenseClaims } from './claims.js';
-import { LicenseError } from './errors.js';
-import { formatInstant } from './time-words.js';
+import { LicenseError } from '../errors.js';
+import { formatInstant } from '../time/time-words.js';
 
 /** `valid`; `grace` (expired but inside the grace period: usable, with a warning); `expired`; `not-yet-valid`. */
 export type LicenseStatus = 'valid' | 'grace' | 'expired' | 'not-yet-valid';

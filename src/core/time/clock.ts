@@ -5,7 +5,7 @@
  * ({@link LegacyNow}, deprecated) and are normalised here, in one place, so no caller converts times
  * by hand. Nothing is logged for the old forms: the deprecation lives in the types and the docs.
  */
-import { LicenseError } from './errors.js';
+import { LicenseError } from '../errors.js';
 
 /**
  * A clock: milliseconds since the epoch, like `Date.now`.

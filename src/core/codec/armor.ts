@@ -3,7 +3,7 @@
  * Whitespace anywhere is ignored (keys get wrapped in e-mails); everything else is strict.
  */
 import { base64urlDecode, base64urlEncode } from './base64.js';
-import { LicenseError } from './errors.js';
+import { LicenseError } from '../errors.js';
 
 /** The kinds of signed object licit exchanges, each with its own armor prefix. */
 export type EnvelopeKind = 'license' | 'lease' | 'topup' | 'request';

@@ -7,11 +7,11 @@
  * came from, in a registry private to this module, so a ledger can tell a verified result from a
  * look-alike at run time and verify the text again under its own trusted keys.
  */
-import { fromUtf8, utf8 } from './bytes.js';
-import type { ClaimMap } from './envelope.js';
-import { decodeClaims, openEnvelope, parseEnvelope } from './envelope.js';
-import { LicenseError } from './errors.js';
-import { toKeyring, type PublicKeyInput } from './keys.js';
+import { fromUtf8, utf8 } from '../codec/bytes.js';
+import type { ClaimMap } from '../crypto/envelope.js';
+import { decodeClaims, openEnvelope, parseEnvelope } from '../crypto/envelope.js';
+import { LicenseError } from '../errors.js';
+import { toKeyring, type PublicKeyInput } from '../crypto/keys.js';
 
 /** A verified top-up. */
 export interface TopUp {

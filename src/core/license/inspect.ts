@@ -1,6 +1,6 @@
 /** Decode a license key WITHOUT verifying it: for support tools and `licit inspect`. */
 import { mapToClaims, type LicenseClaims } from './claims.js';
-import { decodeClaims, parseEnvelope } from './envelope.js';
+import { decodeClaims, parseEnvelope } from '../crypto/envelope.js';
 
 /** What an unverified license key says. Nothing here is trustworthy until verified. */
 export interface InspectedLicense {

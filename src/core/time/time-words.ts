@@ -3,7 +3,7 @@
  * text, `licit verify --now`, report ranges). A date alone names a whole UTC day; a time must say
  * its zone, so the same words mean the same instant on every machine whatever its `TZ`.
  */
-import { LicenseError } from './errors.js';
+import { LicenseError } from '../errors.js';
 
 /** Which end of a day a date alone stands for. */
 export type DayEdge = 'start' | 'end';

@@ -4,7 +4,7 @@
  * All of them are strict RFC 8032 verifiers (S < L, canonical points), and the tests prove
  * they agree on every RFC 8032 and Wycheproof vector.
  */
-import { plain } from './bytes.js';
+import { plain } from '../codec/bytes.js';
 
 /**
  * @noble/ed25519, loaded on first use: Node verifies with node:crypto and browsers mostly with

@@ -2,11 +2,11 @@
  * `verifyLicense`: signature first, over the exact bytes; then claims; then time policy.
  */
 import { mapToClaims, type LicenseClaims } from './claims.js';
-import type { ClockGuard } from './clock-guard.js';
-import { decodeClaims, parseEnvelope, toBeSigned, verifySignature, type ParsedEnvelope } from './envelope.js';
-import { LicenseError } from './errors.js';
-import { toClock, type Clock, type LegacyNow, type NowOption } from './clock.js';
-import { keyringNow, toKeyring, type PublicKeyInput } from './keys.js';
+import type { ClockGuard } from '../time/clock-guard.js';
+import { decodeClaims, parseEnvelope, toBeSigned, verifySignature, type ParsedEnvelope } from '../crypto/envelope.js';
+import { LicenseError } from '../errors.js';
+import { toClock, type Clock, type LegacyNow, type NowOption } from '../time/clock.js';
+import { keyringNow, toKeyring, type PublicKeyInput } from '../crypto/keys.js';
 import { featureSets, License, type FeatureSets } from './license.js';
 import { assertReleaseCovered, assertUsable, evaluateStatus } from './policy.js';
 

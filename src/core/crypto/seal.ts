@@ -10,7 +10,7 @@
  */
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256Hash } from './digest.js';
-import { plain, utf8 } from './bytes.js';
+import { plain, utf8 } from '../codec/bytes.js';
 
 /** AES-256-GCM, one implementation. */
 export interface AeadBackend {

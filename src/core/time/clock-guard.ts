@@ -10,11 +10,11 @@
  * records prove have passed ({@link ClockGuardOptions.witnesses}), so deleting or restoring one file
  * does not undo the detection.
  */
-import { utf8 } from './bytes.js';
-import { LicenseError } from './errors.js';
-import type { Lease } from './exchange/lease.js';
-import { requireSecret } from './require-secret.js';
-import { deriveSealKey, seal, unseal, type SealKey } from './seal.js';
+import { utf8 } from '../codec/bytes.js';
+import { LicenseError } from '../errors.js';
+import type { Lease } from '../exchange/lease.js';
+import { requireSecret } from '../crypto/require-secret.js';
+import { deriveSealKey, seal, unseal, type SealKey } from '../crypto/seal.js';
 
 /** Where the sealed high-water mark lives (a file in Node; anything in other runtimes). */
 export interface SealedStateStore {

@@ -2,7 +2,7 @@
  * The one form of a user id. People type `José` with a composed é or with e and a combining accent,
  * and paste `' ann '` with spaces; each must be one user, holding one seat.
  */
-import { checkId } from './store.js';
+import { checkId } from '../store/store.js';
 
 /**
  * A user id in the form licit stores and compares: Unicode NFC, surrounding whitespace trimmed,

@@ -4,10 +4,10 @@
  * imported verifier so repeated verifications import nothing.
  */
 import { sha256Digest } from './digest.js';
-import { base64Decode, base64urlDecode } from './base64.js';
-import { bytesEqual, toHex } from './bytes.js';
+import { base64Decode, base64urlDecode } from '../codec/base64.js';
+import { bytesEqual, toHex } from '../codec/bytes.js';
 import { getEd25519Backend, type Ed25519Verify } from './ed25519.js';
-import { LicenseError } from './errors.js';
+import { LicenseError } from '../errors.js';
 
 /** The structural part of a Node `KeyObject` licit uses (kept structural so the core needs no `node:` types). */
 export interface KeyObjectLike {

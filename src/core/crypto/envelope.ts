@@ -4,13 +4,13 @@
  * object's type (`typ`, RFC 9596) in the protected header, an empty unprotected header and a
  * CBOR map of claims as payload. Any standard COSE library verifies it with the public key.
  */
-import { armor, dearmor, kindName, type EnvelopeKind } from './armor.js';
-import { concatBytes, fromHex, toHex, utf8 } from './bytes.js';
-import { bstrHeader, decodeCanonical, encodeCbor, Tag, type CborValue } from './cbor.js';
-import { LicenseError } from './errors.js';
+import { armor, dearmor, kindName, type EnvelopeKind } from '../codec/armor.js';
+import { concatBytes, fromHex, toHex, utf8 } from '../codec/bytes.js';
+import { bstrHeader, decodeCanonical, encodeCbor, Tag, type CborValue } from '../codec/cbor.js';
+import { LicenseError } from '../errors.js';
 import type { Keyring } from './keys.js';
 
-export type { EnvelopeKind } from './armor.js';
+export type { EnvelopeKind } from '../codec/armor.js';
 
 /** Something that signs with the vendor's Ed25519 key. */
 export interface Signer {

@@ -8,10 +8,10 @@
  * another machine) may read or write it. That single property is what keeps every
  * count-and-insert from exceeding a limit.
  *
- * Implementations: `MemoryStore` (`core/memory-store.ts`), `FileStore` (`licit/node`),
+ * Implementations: `MemoryStore` (`core/store/memory-store.ts`), `FileStore` (`licit/node`),
  * `PostgresStore` (`licit/postgres`). All pass one conformance suite.
  */
-import { LicenseError } from './errors.js';
+import { LicenseError } from '../errors.js';
 
 /** A JSON value as stored in a record or an audit event. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };

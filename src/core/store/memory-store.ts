@@ -3,7 +3,7 @@
  * Transactions of one license run one after another (a promise queue per license), so the same
  * atomicity the durable stores give across processes holds here within one process.
  */
-import { LicenseError } from './errors.js';
+import { LicenseError } from '../errors.js';
 import { BufferedTx, checkId, sortEntries, type AuditEvent, type EventQuery, type JsonObject, type Store, type StoreEntry, type StoreReader, type StoreTx } from './store.js';
 
 interface LicenseState {

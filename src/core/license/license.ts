@@ -2,8 +2,8 @@
  * A verified license: typed claims plus O(1) checks. Immutable; obtain one from `verifyLicense`.
  */
 import type { LicenseClaims, UserAuthMode } from './claims.js';
-import { LicenseError } from './errors.js';
-import { formatInstant } from './time-words.js';
+import { LicenseError } from '../errors.js';
+import { formatInstant } from '../time/time-words.js';
 import { evaluateStatus, maintenanceActive, type LicenseStatus, type StatusReport } from './policy.js';
 
 /**

@@ -4,12 +4,12 @@
  * licit's own under text keys. Every value is validated; a key carrying `crit` names a
  * verifier does not understand is refused, so a new rule can never be silently ignored.
  */
-import { isPrintableText } from './text.js';
-import { fromUtf8, utf8 } from './bytes.js';
-import type { CborValue } from './cbor.js';
-import type { ClaimMap } from './envelope.js';
-import { LicenseError } from './errors.js';
-import { parseTimeWords, type DayEdge } from './time-words.js';
+import { isPrintableText } from '../codec/text.js';
+import { fromUtf8, utf8 } from '../codec/bytes.js';
+import type { CborValue } from '../codec/cbor.js';
+import type { ClaimMap } from '../crypto/envelope.js';
+import { LicenseError } from '../errors.js';
+import { parseTimeWords, type DayEdge } from '../time/time-words.js';
 
 /** Claims schema version this licit writes and understands. */
 export const SCHEMA_VERSION = 1;

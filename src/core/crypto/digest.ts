@@ -4,7 +4,7 @@
  * fast on a record-sized input. Core code hashes only through this module.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { toHex, utf8 } from './bytes.js';
+import { toHex, utf8 } from '../codec/bytes.js';
 
 /** A SHA-256 implementation: 32-byte digest of `data`. */
 export type Sha256 = (data: Uint8Array) => Uint8Array;

@@ -3,7 +3,7 @@
  * the same for every application built on licit, so anyone could unseal and reseal another
  * application's state with it.
  */
-import { LicenseError } from './errors.js';
+import { LicenseError } from '../errors.js';
 
 /**
  * `secret` when it is a non-empty string or byte array; otherwise `ERR_SECRET_REQUIRED` naming
