@@ -20,7 +20,7 @@ import pg from 'pg';
 import { MemoryStore } from '../src/core/store/memory-store.js';
 import type { Store } from '../src/core/store/store.js';
 import { SeatManager } from '../src/core/seats/index.js';
-import { FileStore } from '../src/node/file-store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { PostgresStore } from '../src/postgres/index.js';
 import { startPostgres, type TestPostgres } from '../test/helpers/postgres.js';
 import { Bench } from 'tinybench';

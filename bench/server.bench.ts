@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequest, newNonce, type InstallationSigner } from '../src/core/exchange/index.js';
 import { keyId } from '../src/core/crypto/keys.js';
 import { MemoryStore } from '../src/core/store/memory-store.js';
-import { Licensing } from '../src/node/licensing.js';
+import { Licensing } from '../src/node/licensing/licensing.js';
 import { createLicenseServer } from '../src/server/index.js';
 import { startPostgres } from '../test/helpers/postgres.js';
 import { makeVendor } from '../test/helpers/vendor.js';

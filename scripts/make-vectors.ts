@@ -17,7 +17,7 @@ import { openLease, openRequest } from '../src/core/exchange/index.js';
 import { Fingerprint } from '../src/core/fingerprint/fingerprint.js';
 import { decodeClaims, parseEnvelope, type EnvelopeKind } from '../src/core/crypto/envelope.js';
 import { saltForVendor } from '../src/core/fingerprint/salt.js';
-import '../src/node/backends.js';
+import '../src/node/crypto/backends.js';
 import type { HostFacts } from '../src/core/fingerprint/facts.js';
 import { physicalFacts } from '../test/helpers/host-facts.js';
 import {

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../src/core/store/store.js';
 import { Activations, FloatingSeats, SeatManager } from '../src/core/seats/index.js';
-import { FileStore } from '../src/node/file-store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { PostgresStore } from '../src/postgres/index.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';
 import { rejects } from './helpers/store-conformance.js';

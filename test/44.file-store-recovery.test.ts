@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { FileStore } from '../src/node/file-store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { SeatManager } from '../src/core/seats/index.js';
 import { MemoryStore } from '../src/core/store/memory-store.js';
 import { rawEvents, readVerifiedLog, withAuditChain } from '../src/core/admin/index.js';

@@ -17,7 +17,7 @@ import { createRequest, newNonce, type InstallationSigner } from '../src/core/ex
 import { keyId } from '../src/core/crypto/keys.js';
 import { Activations, SeatManager } from '../src/core/seats/index.js';
 import { verifyLicense } from '../src/core/license/verify.js';
-import { FileStore } from '../src/node/file-store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { fillFileSystem } from './helpers/disk.js';
 import { makeVendor } from './helpers/vendor.js';
 

@@ -11,8 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isLicenseError } from '../src/core/errors.js';
 import { MemoryStore } from '../src/core/store/memory-store.js';
 import { fileClockGuard } from '../src/index.node.js';
-import { Installation, type InstallationOptions } from '../src/node/installation.js';
-import { Licensing, type LicensingOptions, type RenewalFailure, type StatusEvent } from '../src/node/licensing.js';
+import { Installation, type InstallationOptions } from '../src/node/licensing/installation.js';
+import { Licensing, type LicensingOptions, type RenewalFailure, type StatusEvent } from '../src/node/licensing/licensing.js';
 import { createLicenseServer } from '../src/server/index.js';
 import { makeVendor } from './helpers/vendor.js';
 

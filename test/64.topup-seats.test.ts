@@ -12,7 +12,7 @@ import { AlertMonitor } from '../src/core/admin/alerts.js';
 import { MemoryStore } from '../src/core/store/memory-store.js';
 import { verifyLicense } from '../src/core/license/verify.js';
 import { CreditLedger } from '../src/node/ledger/credit-ledger.js';
-import { Licensing, type LicensingOptions } from '../src/node/licensing.js';
+import { Licensing, type LicensingOptions } from '../src/node/licensing/licensing.js';
 import { createLicenseServer, type TopUpPolicyRequest } from '../src/server/index.js';
 import { makeVendor } from './helpers/vendor.js';
 

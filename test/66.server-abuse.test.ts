@@ -17,7 +17,7 @@ import { LicenseError } from '../src/core/errors.js';
 import { createRequest, newNonce, type InstallationSigner, type RequestInput } from '../src/core/exchange/index.js';
 import { keyId } from '../src/core/crypto/keys.js';
 import { MemoryStore } from '../src/core/store/memory-store.js';
-import { FileStore } from '../src/node/file-store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { formatAccessLine, type AccessLogEntry } from '../src/server/access-log.js';
 import { clientAddress, clientKey } from '../src/server/client-address.js';
 import { DEFAULT_RATE_LIMITS } from '../src/server/limits.js';

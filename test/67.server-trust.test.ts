@@ -14,9 +14,9 @@ import { createRequest, newNonce, openLease, type InstallationSigner, type Reque
 import { keyId } from '../src/core/crypto/keys.js';
 import type { Store } from '../src/core/store/store.js';
 import { hashComponent } from '../src/node/fingerprint/index.js';
-import { FileStore } from '../src/node/file-store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { CreditLedger } from '../src/node/ledger/credit-ledger.js';
-import { Licensing } from '../src/node/licensing.js';
+import { Licensing } from '../src/node/licensing/licensing.js';
 import { PostgresStore } from '../src/postgres/index.js';
 import { createLicenseServer, type LicenseServer } from '../src/server/index.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';

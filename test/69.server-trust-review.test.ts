@@ -12,9 +12,9 @@ import { createRequest, newNonce, type InstallationSigner, type RequestInput } f
 import { keyId } from '../src/core/crypto/keys.js';
 import { MemoryStore } from '../src/core/store/memory-store.js';
 import { hashComponent } from '../src/node/fingerprint/index.js';
-import { FileStore } from '../src/node/file-store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { CreditLedger } from '../src/node/ledger/credit-ledger.js';
-import { Licensing } from '../src/node/licensing.js';
+import { Licensing } from '../src/node/licensing/licensing.js';
 import { createLicenseServer, type LicenseServer } from '../src/server/index.js';
 import { listening } from './helpers/listening.js';
 import { makeVendor } from './helpers/vendor.js';

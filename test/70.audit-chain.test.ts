@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../src/core/store/memory-store.js';
-import { FileStore } from '../src/node/file-store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { SeatManager } from '../src/core/seats/index.js';
 import type { AuditEvent, Store } from '../src/core/store/store.js';
 import { CHAIN_FIELD, genesisHash, linkEvent, HEAD_KEY, HEAD_KIND, isAuditChained, rawEvents, readVerifiedLog, verifyAuditLog, withAuditChain, type AuditHead } from '../src/core/admin/index.js';

@@ -15,7 +15,7 @@ import { keyId } from '../src/core/crypto/keys.js';
 import { withAuditChain } from '../src/core/admin/chained-store.js';
 import { Activations } from '../src/core/seats/index.js';
 import { hashComponent } from '../src/node/fingerprint/index.js';
-import { FileStore } from '../src/node/file-store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { licit, type CliResult } from './helpers/cli.js';
 import { startServer } from './helpers/serve.js';
 import { makeVendor, type TestVendor } from './helpers/vendor.js';

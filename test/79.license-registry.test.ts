@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequest, newNonce, type InstallationSigner, type RequestInput } from '../src/core/exchange/index.js';
 import { inspectLicense } from '../src/core/license/inspect.js';
 import { keyId } from '../src/core/crypto/keys.js';
-import { FileStore } from '../src/node/file-store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { createLicenseServer, type LicenseServer } from '../src/server/index.js';
 import { spawn } from 'node:child_process';
 import { LICIT_BIN } from './helpers/cli.js';

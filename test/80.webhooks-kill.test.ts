@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRequest, newNonce, type InstallationSigner } from '../src/core/exchange/index.js';
 import { keyId } from '../src/core/crypto/keys.js';
-import { FileStore } from '../src/node/file-store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { DEFAULT_WEBHOOK_KINDS, verifyWebhook } from '../src/server/webhooks.js';
 import { startServer } from './helpers/serve.js';
 import { makeVendor } from './helpers/vendor.js';

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { inspectLicense } from '../src/core/license/inspect.js';
 import { MemoryStore } from '../src/core/store/memory-store.js';
 import { hashComponent } from '../src/node/fingerprint/index.js';
-import { Licensing } from '../src/node/licensing.js';
+import { Licensing } from '../src/node/licensing/licensing.js';
 import { requestTrial } from '../src/node/licensing/trial.js';
 import { createLicenseServer } from '../src/server/index.js';
 import { makeVendor } from './helpers/vendor.js';

@@ -213,6 +213,11 @@ describe('architecture: the layer rules of docs/architecture.md', () => {
     expect(groups).toEqual(['admin', 'codec', 'crypto', 'exchange', 'fingerprint', 'ledger', 'license', 'seats', 'store', 'time']);
   });
 
+  it('the Node runtime is grouped the same way: src/node holds only its entry, index.ts, beside its folders', () => {
+    const loose = readdirSync(join(SRC, 'node'), { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
+    expect(loose).toEqual(['index.ts']);
+  });
+
   it(`no source file is over ${MAX_LINES} lines (or is on the allow-list, with its reason)`, () => {
     const long = ALL.map((f) => ({ path: relative(SRC, f).split('\\').join('/'), lines: readFileSync(f, 'utf8').split('\n').length - 1 })).filter((f) => f.lines > MAX_LINES);
     expect(long.filter((f) => !ALLOWED_LONG.includes(f.path)).map((f) => `${f.path}: ${f.lines} lines`)).toEqual([]);

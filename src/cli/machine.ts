@@ -8,7 +8,7 @@ import type { MachineCheck } from '../core/license/verify.js';
  */
 export function machineCheckFor(salt: string | undefined, machineId: string | undefined, publicKeys: readonly string[]): MachineCheck {
   return async (stored, licenseId) => {
-    const { machineCheck } = await import('../node/machine-check.js');
+    const { machineCheck } = await import('../node/licensing/machine-check.js');
     await machineCheck({ salt, publicKey: publicKeys[0], machineId })(stored, licenseId);
   };
 }

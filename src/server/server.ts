@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { utf8 } from '../core/codec/bytes.js';
-import { sha256Digest } from '../node/digest.js';
+import { sha256Digest } from '../node/crypto/digest.js';
 import { ERROR_CODES, LicenseError, isLicenseError, type LicenseErrorCode } from '../core/errors.js';
 import type { JsonObject, Store } from '../core/store/store.js';
 import { openStoreLazily } from './open-store.js';

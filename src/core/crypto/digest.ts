@@ -1,6 +1,6 @@
 /**
  * SHA-256, the one source of it in the runtime-neutral core. @noble/hashes runs anywhere; the Node
- * entries install `node:crypto` behind {@link sha256Digest} (src/node/digest.ts), about twice as
+ * entries install `node:crypto` behind {@link sha256Digest} (src/node/crypto/digest.ts), about twice as
  * fast on a record-sized input. Core code hashes only through this module.
  */
 import { sha256 } from '@noble/hashes/sha2.js';

@@ -11,7 +11,7 @@
  * copy's write has settled (nothing lands after they were reported), and every later call fails
  * with `ERR_STORE_POISONED` until the ledger is opened again, which reads the files afresh.
  */
-import '../backends.js'; // node:crypto for Ed25519 and AES-GCM
+import '../crypto/backends.js'; // node:crypto for Ed25519 and AES-GCM
 import { EventEmitter } from 'node:events';
 import { rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

@@ -7,7 +7,7 @@
  * wipes it) leaves the mirror behind. Hidden is not secret: anyone can trace file access; the
  * mirror defends against accidents and casual resets, the vendor floor against the rest.
  */
-import { sha256Digest as sha256 } from '../digest.js';
+import { sha256Digest as sha256 } from '../crypto/digest.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { concatBytes, toHex, utf8 } from '../../core/codec/bytes.js';

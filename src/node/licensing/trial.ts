@@ -10,7 +10,7 @@ import { createRequest } from '../../core/exchange/request.js';
 import { newNonce } from '../../core/exchange/fields.js';
 import { verifyLicense } from '../../core/license/verify.js';
 import { match } from '../fingerprint/index.js';
-import { Installation } from '../installation.js';
+import { Installation } from './installation.js';
 import { requireSecret } from '../../core/crypto/require-secret.js';
 import { resolveMachineIdentity } from './machine-identity.js';
 import type { LicensingOptions } from './options.js';

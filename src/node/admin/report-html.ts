@@ -4,7 +4,7 @@
  * browser), so it can be mailed, archived or opened offline and looks the same.
  */
 import { writeFile } from 'node:fs/promises';
-import type { UsageReport } from '../core/admin/report.js';
+import type { UsageReport } from '../../core/admin/report.js';
 
 /** Options of {@link renderReportHtml}. */
 export interface ReportHtmlOptions {

@@ -2,10 +2,10 @@
  * Node-locking: compare the fingerprint a license is bound to with this machine's, and refuse
  * with an explanation of what changed.
  */
-import { LicenseError } from '../core/errors.js';
-import type { PublicKeyInput } from '../core/crypto/keys.js';
-import type { MachineCheck } from '../core/license/verify.js';
-import { explain, getFingerprint, saltForVendor, type MatchStrategy } from './fingerprint/index.js';
+import { LicenseError } from '../../core/errors.js';
+import type { PublicKeyInput } from '../../core/crypto/keys.js';
+import type { MachineCheck } from '../../core/license/verify.js';
+import { explain, getFingerprint, saltForVendor, type MatchStrategy } from '../fingerprint/index.js';
 
 /** Options of {@link machineCheck}: the salt, given as `salt` or as the vendor's `publicKey`. */
 export interface MachineCheckOptions {

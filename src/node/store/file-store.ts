@@ -19,20 +19,20 @@
  * A store written by an older licit (`<name>.state.json` + `<name>.events.jsonl`) is migrated on
  * the license's first transaction; see `file-store-legacy.ts`.
  */
-import { sha256Hex } from './digest.js';
+import { sha256Hex } from '../crypto/digest.js';
 import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { LicenseError, isLicenseError } from '../core/errors.js';
-import { BufferedTx, checkId, type AuditEvent, type EventQuery, type Store, type StoreReader, type StoreTx } from '../core/store/store.js';
+import { LicenseError, isLicenseError } from '../../core/errors.js';
+import { BufferedTx, checkId, type AuditEvent, type EventQuery, type Store, type StoreReader, type StoreTx } from '../../core/store/store.js';
 import { encodeRecord, eventsOf, recordOf, sourceOf, storeMachine, type StoreRecord, type StoreState } from './file-store-state.js';
 import { MIGRATED_FROM, hasLegacy, legacyPaths, legacyStateSha256, readLegacy, tombstone, type LegacyLicense, type LegacyPaths } from './file-store-legacy.js';
-import { AppendLog, LogMoved } from './log/append-log.js';
-import { DurableLog } from './log/durable-log.js';
-import { readFrame } from './log/frame.js';
-import { jsonOf, segmentName } from './log/segment.js';
-import { withLock } from './lock.js';
-import { makeDirectory } from '../os/make-dir.js';
-import { writeFileAtomic } from './sealed-file.js';
+import { AppendLog, LogMoved } from '../log/append-log.js';
+import { DurableLog } from '../log/durable-log.js';
+import { readFrame } from '../log/frame.js';
+import { jsonOf, segmentName } from '../log/segment.js';
+import { withLock } from '../fs/lock.js';
+import { makeDirectory } from '../../os/make-dir.js';
+import { writeFileAtomic } from '../crypto/sealed-file.js';
 
 /** Options of {@link FileStore}. */
 export interface FileStoreOptions {

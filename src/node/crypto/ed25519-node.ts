@@ -1,6 +1,6 @@
 /** Ed25519 on `node:crypto` (OpenSSL): synchronous and the fastest verifier in Node. */
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import type { Ed25519Backend } from '../core/crypto/ed25519.js';
+import type { Ed25519Backend } from '../../core/crypto/ed25519.js';
 
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 

@@ -9,25 +9,25 @@
  * (machine-identity.ts).
  */
 import { EventEmitter } from 'node:events';
-import { type LicenseErrorCode, LicenseError, isLicenseError } from '../core/errors.js';
-import { toClock } from '../core/time/clock.js';
-import { checkLeaseBinding, checkLeaseNonce, openLease, type Lease } from '../core/exchange/lease.js';
-import { createRequest, type RequestOperation, type TopUpAsk } from '../core/exchange/request.js';
-import { newNonce } from '../core/exchange/fields.js';
-import { toKeyring, type Keyring } from '../core/crypto/keys.js';
-import type { License } from '../core/license/license.js';
-import { verifyTopUp } from '../core/exchange/topup.js';
-import { verifyLicense } from '../core/license/verify.js';
-import { match } from './fingerprint/index.js';
+import { type LicenseErrorCode, LicenseError, isLicenseError } from '../../core/errors.js';
+import { toClock } from '../../core/time/clock.js';
+import { checkLeaseBinding, checkLeaseNonce, openLease, type Lease } from '../../core/exchange/lease.js';
+import { createRequest, type RequestOperation, type TopUpAsk } from '../../core/exchange/request.js';
+import { newNonce } from '../../core/exchange/fields.js';
+import { toKeyring, type Keyring } from '../../core/crypto/keys.js';
+import type { License } from '../../core/license/license.js';
+import { verifyTopUp } from '../../core/exchange/topup.js';
+import { verifyLicense } from '../../core/license/verify.js';
+import { match } from '../fingerprint/index.js';
 import { Installation } from './installation.js';
-import { LeaseState } from './licensing/lease-state.js';
-import { requireSecret } from '../core/crypto/require-secret.js';
-import { resolveMachineIdentity, type MachineIdentity } from './licensing/machine-identity.js';
-import type { LeaseStatus, LicensingOptions, RenewalFailure, StatusEvent, TopUpResult, UserSignIn } from './licensing/options.js';
-import { defaultSchedule, RenewalScheduler } from './licensing/renewal.js';
-import { checkServer, postToServer, readSignIn, type ServerOperation } from './licensing/server-client.js';
+import { LeaseState } from './lease-state.js';
+import { requireSecret } from '../../core/crypto/require-secret.js';
+import { resolveMachineIdentity, type MachineIdentity } from './machine-identity.js';
+import type { LeaseStatus, LicensingOptions, RenewalFailure, StatusEvent, TopUpResult, UserSignIn } from './options.js';
+import { defaultSchedule, RenewalScheduler } from './renewal.js';
+import { checkServer, postToServer, readSignIn, type ServerOperation } from './server-client.js';
 
-export type { LeaseStatus, LedgerHook, LicensingOptions, RenewalFailure, Schedule, StatusEvent, TopUpResult, UserSignIn } from './licensing/options.js';
+export type { LeaseStatus, LedgerHook, LicensingOptions, RenewalFailure, Schedule, StatusEvent, TopUpResult, UserSignIn } from './options.js';
 
 /**
  * The licensing runtime of an installed application.

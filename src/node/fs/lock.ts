@@ -16,9 +16,9 @@ import { promises as fsp, readFileSync, constants as fsc } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { LicenseError } from '../core/errors.js';
-import { loadNative, type NativeAddon } from './native.js';
-import { makeDirectory } from '../os/make-dir.js';
+import { LicenseError } from '../../core/errors.js';
+import { loadNative, type NativeAddon } from '../fingerprint/native.js';
+import { makeDirectory } from '../../os/make-dir.js';
 
 /** A held lock. Release it exactly once; a second release is a no-op. */
 export interface FileLock {

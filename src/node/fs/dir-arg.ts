@@ -1,7 +1,7 @@
 /** Checks on a flag that names a directory, made before anything is opened or created there. */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { LicenseError, type LicenseErrorCode } from '../core/errors.js';
+import { LicenseError, type LicenseErrorCode } from '../../core/errors.js';
 
 /**
  * Refuse `path` (given as `flag`) when it exists but is not a directory, or when it cannot be a

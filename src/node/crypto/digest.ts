@@ -4,7 +4,7 @@
  * `createHash('sha256')` or @noble/hashes directly); importing it installs the backend.
  */
 import * as nodeCrypto from 'node:crypto';
-import { setSha256Backend } from '../core/crypto/digest.js';
+import { setSha256Backend } from '../../core/crypto/digest.js';
 
 // crypto.hash (one call, no Hash object) exists from Node 20.12; createHash before that. Read
 // off the namespace: a named import of a missing export would fail to link on older Node 20s.
@@ -14,4 +14,4 @@ setSha256Backend((data) => {
   return new Uint8Array(d.buffer, d.byteOffset, d.length);
 });
 
-export { sha256Digest, sha256Hex } from '../core/crypto/digest.js';
+export { sha256Digest, sha256Hex } from '../../core/crypto/digest.js';

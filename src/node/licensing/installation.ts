@@ -5,20 +5,20 @@
  * under a cross-process lock on the directory, so two processes of one installation never lose each
  * other's nonces.
  */
-import './backends.js'; // node:crypto for Ed25519 and AES-GCM
+import '../crypto/backends.js'; // node:crypto for Ed25519 and AES-GCM
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { base64Decode, base64Encode } from '../core/codec/base64.js';
-import { utf8, fromUtf8 } from '../core/codec/bytes.js';
-import { sha256Hex } from './digest.js';
-import { ClockGuard } from '../core/time/clock-guard.js';
-import { LicenseError } from '../core/errors.js';
-import type { InstallationSigner } from '../core/exchange/request.js';
-import { keyId } from '../core/crypto/keys.js';
-import { requireSecret } from '../core/crypto/require-secret.js';
-import { deriveSealKey, seal, unseal, type SealKey } from '../core/crypto/seal.js';
-import { withLock } from './lock.js';
-import { SealedFile } from './sealed-file.js';
+import { base64Decode, base64Encode } from '../../core/codec/base64.js';
+import { utf8, fromUtf8 } from '../../core/codec/bytes.js';
+import { sha256Hex } from '../crypto/digest.js';
+import { ClockGuard } from '../../core/time/clock-guard.js';
+import { LicenseError } from '../../core/errors.js';
+import type { InstallationSigner } from '../../core/exchange/request.js';
+import { keyId } from '../../core/crypto/keys.js';
+import { requireSecret } from '../../core/crypto/require-secret.js';
+import { deriveSealKey, seal, unseal, type SealKey } from '../../core/crypto/seal.js';
+import { withLock } from '../fs/lock.js';
+import { SealedFile } from '../crypto/sealed-file.js';
 
 /** Options of {@link Installation.open}. */
 export interface InstallationOptions {
@@ -229,7 +229,7 @@ export class Installation {
 }
 
 async function lockedIn<T>(dir: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
-  const { makeDirectory } = await import('../os/make-dir.js');
+  const { makeDirectory } = await import('../../os/make-dir.js');
   try {
     await makeDirectory(dir);
   } catch (e) {

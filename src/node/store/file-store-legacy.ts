@@ -8,11 +8,11 @@
  * replaced by a tombstone that older versions refuse (`ERR_STORE_CORRUPT`), so an old process
  * still running cannot write to files nobody reads any more.
  */
-import { sha256Hex } from './digest.js';
+import { sha256Hex } from '../crypto/digest.js';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { LicenseError } from '../core/errors.js';
-import type { AuditEvent, JsonObject } from '../core/store/store.js';
+import { LicenseError } from '../../core/errors.js';
+import type { AuditEvent, JsonObject } from '../../core/store/store.js';
 
 /** Format of a state file written by the old FileStore. */
 export const LEGACY_FORMAT = 'licit-store/1';

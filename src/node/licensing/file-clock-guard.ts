@@ -1,7 +1,7 @@
 /** {@link fileClockGuard}: a {@link ClockGuard} whose sealed high-water mark lives in a file. */
-import { ClockGuard, type SealedStateStore, type TimeWitness } from '../core/time/clock-guard.js';
-import { requireSecret } from '../core/crypto/require-secret.js';
-import { SealedFile } from './sealed-file.js';
+import { ClockGuard, type SealedStateStore, type TimeWitness } from '../../core/time/clock-guard.js';
+import { requireSecret } from '../../core/crypto/require-secret.js';
+import { SealedFile } from '../crypto/sealed-file.js';
 
 /**
  * A clock guard whose sealed high-water mark lives in a file (and in every store of `alsoKeepIn`).

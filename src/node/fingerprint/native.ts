@@ -19,8 +19,8 @@
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { LicenseError } from '../core/errors.js';
-import type { InterfaceFacts, NativeCpu, SmbiosFacts } from '../core/fingerprint/facts.js';
+import { LicenseError } from '../../core/errors.js';
+import type { InterfaceFacts, NativeCpu, SmbiosFacts } from '../../core/fingerprint/facts.js';
 
 /**
  * The ABI of the addon this code was written against; a mismatched build is treated as missing.
@@ -39,7 +39,7 @@ export type {
   LinuxInterfaceFacts,
   WindowsInterfaceFacts,
   MacInterfaceFacts,
-} from '../core/fingerprint/facts.js';
+} from '../../core/fingerprint/facts.js';
 
 /** Everything the addon reads about this machine in one call: facts, none of them judged. */
 export interface NativeHostIdentity {
@@ -120,8 +120,8 @@ function configuredPath(): string | undefined {
 }
 
 function packageRoot(): string {
-  // src/node/native.ts and dist/node/native.js both sit two levels below the package root.
-  return fileURLToPath(new URL('../../', import.meta.url));
+  // src/node/fingerprint/native.ts and dist/node/fingerprint/native.js both sit three levels below the package root.
+  return fileURLToPath(new URL('../../../', import.meta.url));
 }
 
 function disabledByEnv(): boolean {

@@ -2,9 +2,9 @@
 import './backends.js'; // node:crypto for Ed25519 and AES-GCM
 import { open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { ClockGuard, SealedStateStore } from '../core/time/clock-guard.js';
-import { LicenseError } from '../core/errors.js';
-import { makeDirectory } from '../os/make-dir.js';
+import type { ClockGuard, SealedStateStore } from '../../core/time/clock-guard.js';
+import { LicenseError } from '../../core/errors.js';
+import { makeDirectory } from '../../os/make-dir.js';
 
 /** Write `bytes` to `path` so that a crash leaves either the old or the new contents, never a mix. */
 export async function writeFileAtomic(path: string, bytes: Uint8Array, mode = 0o600): Promise<void> {

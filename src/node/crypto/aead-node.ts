@@ -1,6 +1,6 @@
 /** AES-256-GCM on `node:crypto`: synchronous, no thread-pool hop (see core/crypto/seal.ts). */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { sealKeyBytes, type AeadBackend } from '../core/crypto/seal.js';
+import { sealKeyBytes, type AeadBackend } from '../../core/crypto/seal.js';
 
 const TAG = 16;
 

@@ -8,9 +8,9 @@
  *
  * Arrays, not objects keyed by caller text, so that ids such as `"__proto__"` stay plain data.
  */
-import { LicenseError } from '../core/errors.js';
-import { sortEntries, type AuditEvent, type BufferedTx, type JsonObject, type StoreEntry, type TxSource } from '../core/store/store.js';
-import type { StateMachine } from './log/durable-log.js';
+import { LicenseError } from '../../core/errors.js';
+import { sortEntries, type AuditEvent, type BufferedTx, type JsonObject, type StoreEntry, type TxSource } from '../../core/store/store.js';
+import type { StateMachine } from '../log/durable-log.js';
 
 /** The records and newest event number of one license. */
 export interface StoreState {
