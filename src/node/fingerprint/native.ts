@@ -18,6 +18,8 @@
  * is then tried first (see docs/fingerprint.md, "Packaged applications").
  */
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LicenseError } from '../../core/errors.js';
 import type { InterfaceFacts, NativeCpu, SmbiosFacts } from '../../core/fingerprint/facts.js';
@@ -119,9 +121,21 @@ function configuredPath(): string | undefined {
   return v === undefined || v === '' ? undefined : v;
 }
 
+/**
+ * The licit package's root: the nearest folder above this module whose package.json is licit's.
+ * Searched, not counted: this module sits at one depth in src/ and dist/ and at another inside the
+ * CommonJS bundle of `licit fingerprint` (dist/cli/fingerprint.cjs).
+ */
 function packageRoot(): string {
-  // src/node/fingerprint/native.ts and dist/node/fingerprint/native.js both sit three levels below the package root.
-  return fileURLToPath(new URL('../../../', import.meta.url));
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (let dir = here, i = 0; i < 6; i++, dir = dirname(dir)) {
+    try {
+      if ((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name === 'licit') return dir;
+    } catch {
+      /* no package.json here, or not JSON: look higher */
+    }
+  }
+  return resolve(here, '../../..');
 }
 
 function disabledByEnv(): boolean {
