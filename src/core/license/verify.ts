@@ -6,7 +6,7 @@ import type { ClockGuard } from '../time/clock-guard.js';
 import { decodeClaims, parseEnvelope, toBeSigned, verifySignature, type ParsedEnvelope } from '../crypto/envelope.js';
 import { LicenseError } from '../errors.js';
 import { toClock, type Clock, type LegacyNow, type NowOption } from '../time/clock.js';
-import { keyringNow, toKeyring, type PublicKeyInput } from '../crypto/keys.js';
+import { keyringNow, toKeyring, type Keyring, type PublicKeyInput } from '../crypto/keys.js';
 import { featureSets, License, type FeatureSets } from './license.js';
 import { assertReleaseCovered, assertUsable, evaluateStatus } from './policy.js';
 
@@ -51,16 +51,8 @@ export async function verifyLicense(text: string, options: VerifyOptions): Promi
   }
   // A fixed time that is not one is refused before anything else (a caller's mistake).
   const clock = options.now === undefined ? undefined : toClock(options.now, 'verifyLicense option now');
-  const keyring = keyringNow(options.publicKeys) ?? (await toKeyring(options.publicKeys));
-  const p = parse(text);
-  const pending = verifySignature(p.env, keyring, p.tbs);
-  if (pending !== undefined) await pending;
-  // Claims are read only after the signature held over the exact bytes.
-  if (p.claims === undefined) {
-    p.claims = deepFreeze(mapToClaims(decodeClaims(p.env)));
-    p.sets = featureSets(p.claims);
-  }
-  const { claims } = p;
+  const p = await authentic(text, options.publicKeys);
+  const claims = p.claims as LicenseClaims;
   let now = clock === undefined ? new Date() : new Date(clock());
   if (options.clockGuard !== undefined) now = await options.clockGuard.check(now);
   const report = evaluateStatus(claims, now);
@@ -75,6 +67,32 @@ export async function verifyLicense(text: string, options: VerifyOptions): Promi
   return new License(claims, p.env.kid, p.compact, report, p.sets);
 }
 
+/**
+ * A license key's claims once its signature held under `publicKeys`, whatever its dates say (no
+ * time policy, no machine check): what a license server needs to know that a requester holds a
+ * key of this vendor. Shares {@link verifyLicense}'s cache.
+ */
+export async function authenticLicenseClaims(text: string, publicKeys: PublicKeyInput | readonly PublicKeyInput[]): Promise<LicenseClaims> {
+  return (await authentic(text, publicKeys)).claims as LicenseClaims;
+}
+
+/** Parse `text` and check its signature (once per key text and keyring), then read its claims. */
+async function authentic(text: string, publicKeys: PublicKeyInput | readonly PublicKeyInput[]): Promise<Parsed> {
+  const keyring = keyringNow(publicKeys) ?? (await toKeyring(publicKeys));
+  const p = parse(text);
+  if (p.verifiedBy?.has(keyring) !== true) {
+    const pending = verifySignature(p.env, keyring, p.tbs);
+    if (pending !== undefined) await pending;
+    (p.verifiedBy ??= new WeakSet()).add(keyring);
+  }
+  // Claims are read only after the signature held over the exact bytes.
+  if (p.claims === undefined) {
+    p.claims = deepFreeze(mapToClaims(decodeClaims(p.env)));
+    p.sets = featureSets(p.claims);
+  }
+  return p;
+}
+
 /** A parsed key: its envelope, the bytes its signature covers, and (once a signature held) its claims. */
 interface Parsed {
   readonly env: ParsedEnvelope;
@@ -82,16 +100,27 @@ interface Parsed {
   readonly compact: string;
   claims?: LicenseClaims;
   sets?: FeatureSets;
+  /**
+   * Keyrings this exact text's signature held under. A keyring is immutable (a new list of keys
+   * builds a new one), so a text verified under it stays verified: a license server checking the
+   * same registered key on every renewal pays for one Ed25519 verification, not one per request.
+   */
+  verifiedBy?: WeakSet<Keyring>;
 }
 
-// Parsing and claim validation are pure functions of the key text, so repeated verifications of
-// the same key reuse them; the signature is still checked on every call, against the keys given.
+// Parsing and claim validation are pure functions of the key text, and a signature that held under
+// a keyring holds for good, so repeated verifications of the same key reuse all three; time policy
+// and the machine check run on every call. Least recently used entries leave first.
 const parsedCache = new Map<string, Parsed>();
-const PARSED_CACHE_SIZE = 64;
+const PARSED_CACHE_SIZE = 1024;
 
 function parse(text: string): Parsed {
   const hit = typeof text === 'string' ? parsedCache.get(text) : undefined;
-  if (hit !== undefined) return hit;
+  if (hit !== undefined) {
+    parsedCache.delete(text);
+    parsedCache.set(text, hit);
+    return hit;
+  }
   const env = parseEnvelope(text, 'license');
   const entry: Parsed = { env, tbs: toBeSigned(env.protectedBytes, env.payload), compact: text.replace(/\s+/g, '') };
   if (parsedCache.size >= PARSED_CACHE_SIZE) parsedCache.delete(parsedCache.keys().next().value as string);
