@@ -53,9 +53,11 @@ const backends: [string, () => Store][] = [
 describe.each(backends)('license server on %s, attacked', (_name, makeStore) => {
   let url: string;
   let close: () => Promise<void>;
+  let store: Store;
   beforeAll(async () => {
+    store = makeStore();
     // Rate limits are tried in test/66; here one loopback client makes many requests on purpose.
-    ({ url, close } = await listening({ signingKey: vendor.privateKeyPem, store: makeStore(), adminToken: ADMIN, topUpPolicy: ({ requested }) => requested, rateLimit: false, accessLog: false }));
+    ({ url, close } = await listening({ signingKey: vendor.privateKeyPem, store, adminToken: ADMIN, topUpPolicy: ({ requested }) => requested, rateLimit: false, accessLog: false }));
   });
   afterAll(() => close());
 
@@ -229,6 +231,33 @@ describe.each(backends)('license server on %s, attacked', (_name, makeStore) => 
     expect((await ask('activate', installation(), fields)).status).toBe(200);
     expect((await ask('activate', installation(), fields)).body.error.code).toBe('ERR_TRANSFERS_EXHAUSTED');
     expect((await get('/v1/admin/usage?licenseId=LIC-MOVE-CR')).activations.transfers).toMatchObject({ used: 1 });
+  });
+
+  it('a reinstall is found by the machine index among many activations, in a store written before the index, and never through an entry a reset left behind', async () => {
+    const key = await vendor.issue({ licenseId: 'LIC-INDEX', maxActivations: 12, maxTransfers: 5 });
+    const fields = (name: string) => ({ licenseId: 'LIC-INDEX', licenseKey: key, fingerprint: machine(`index-${name}`) });
+    const first = installation();
+    expect((await ask('activate', first, fields('a'))).status).toBe(200);
+    for (let i = 0; i < 8; i++) expect((await ask('activate', installation(), fields(`other-${i}`))).status).toBe(200);
+    // As an older licit left it: activations, no index.
+    const indexKeys = await store.read('LIC-INDEX', async (r) => (await r.list('server.machine')).map((e) => e.key));
+    expect(indexKeys).toContain('built');
+    await store.transaction('LIC-INDEX', async (tx) => {
+      for (const k of indexKeys) tx.delete('server.machine', k);
+    });
+    const again = installation();
+    const moved = await ask('activate', again, fields('a'));
+    expect(moved.status).toBe(200);
+    expect((await ask('renew', first, fields('a'))).body.error.code).toBe('ERR_ACTIVATION_NOT_FOUND');
+    expect((await store.read('LIC-INDEX', (r) => r.list('server.machine'))).length).toBe(10); // rebuilt: 9 machines and the mark
+    // The vendor resets that device: its index entry stays behind, names a device that is gone,
+    // and the machine's next installation is a new activation, not a reinstall of nothing.
+    expect((await post(`/v1/admin/devices/reset`, { licenseId: 'LIC-INDEX', deviceId: again.kid }, { authorization: `Bearer ${ADMIN}` })).status).toBe(200);
+    const fresh = await ask('activate', installation(), fields('a'));
+    expect(fresh.status).toBe(200);
+    const events = (await get('/v1/admin/events?licenseId=LIC-INDEX')).events as { kind: string; details: Record<string, unknown> }[];
+    expect(events.filter((e) => e.kind === 'device.reinstalled').map((e) => e.details.from)).toEqual([first.kid]);
+    expect(events.filter((e) => e.kind === 'device.activated')).toHaveLength(10);
   });
 
   it('a supplied machine id is refused unless the license allows it; allowed, one id does not serve three machines', async () => {

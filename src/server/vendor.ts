@@ -13,7 +13,7 @@ import { createLease } from '../core/exchange/lease.js';
 import { openRequest, type ExchangeRequest } from '../core/exchange/request.js';
 import type { License } from '../core/license/license.js';
 import { Activations, type Activation } from '../core/seats/index.js';
-import type { JsonObject, Store, StoreReader } from '../core/store/store.js';
+import type { JsonObject, Store, StoreTx } from '../core/store/store.js';
 import { verifyLicense } from '../core/license/verify.js';
 import type { PublicKeyInput } from '../core/crypto/keys.js';
 import { toSigner, type SigningKeyInput } from '../issuer/signer.js';
@@ -22,6 +22,7 @@ import { assertPartiesActive } from '../core/admin/registry.js';
 import { match } from '../core/fingerprint/match.js';
 import { authenticateUser } from './auth/authenticate.js';
 import { KINDS } from './kinds.js';
+import { activationOnMachine, indexMachine } from './machine-index.js';
 import { checkContainer, checkFresh, checkIdentity, checkSameMachine, isStrong, requestWindow, type RequestWindow } from './identity-policy.js';
 import { NotRegistered, proveOffer, registerLicense, registerOffered, registeredLicense, registeredText } from './license-registry.js';
 import { askTopUp, recordTopUp, type RecordedTopUp, type TopUpRecord } from './topups.js';
@@ -215,14 +216,18 @@ export class Vendor implements VendorContext {
     const { license, replaced } = await registeredLicense(v, req);
     checkIdentity(this.#o.weakIdentity ?? 'allow', license, req);
     const acts = new Activations(store, license, { now: this.now, actor: `installation:${req.installationId}` });
-    const mine = (await acts.devices()).find((a) => a.deviceId === req.installationId);
+    const tx = await readerOf(store, license.id);
+    // Direct reads, never a walk over the license's activations: an exchange costs the same at
+    // 100 activations as at 10,000. An installation's own record names the user it activated as.
+    const inst = await tx.get(KINDS.installation, req.installationId);
+    const mine = license.userAuth === 'none' || typeof inst?.user !== 'string' ? undefined : await acts.device(inst.user, req.installationId);
     const user = this.#user(license, req, mine, signedIn);
-    const existing = mine !== undefined && mine.userId === user ? mine : undefined;
+    const existing = mine !== undefined && mine.userId === user ? mine : await acts.device(user, req.installationId);
     // The vendor's say on this device and user (suspended, revoked); freeing a device or
     // reporting usage is never refused for it.
     if (req.operation !== 'deactivate' && req.operation !== 'usage') {
       const strategy = this.#o.fingerprintStrategy;
-      await assertPartiesActive(await readerOf(store, license.id), { licenseId: license.id, deviceId: req.installationId, userId: user, activating: existing === undefined, matches: (fp) => sameMachine(fp, req.fingerprint, strategy) });
+      await assertPartiesActive(tx, { licenseId: license.id, deviceId: req.installationId, userId: user, activating: existing === undefined, matches: (fp) => sameMachine(fp, req.fingerprint, strategy) });
     }
     // Only an activated installation may renew, report usage, ask for credits or deactivate.
     if (existing === undefined && req.operation !== 'activate') throw notActivated(req);
@@ -241,12 +246,14 @@ export class Vendor implements VendorContext {
       // A reinstall on the same machine (same strong fingerprint, new installation key) replaces the
       // old installation, which is never renewed again. A weak fingerprint is shared by other
       // machines, so it never identifies "the same machine".
-      const same = isStrong(req.fingerprint) ? (await acts.devices(user)).find((a) => a.info.fingerprint === req.fingerprint) : undefined;
+      const strong = isStrong(req.fingerprint);
+      const same = strong ? await activationOnMachine(tx, acts, user, req.fingerprint) : undefined;
       if (same !== undefined) {
         const transferCounted = reinstallCounts(license, req);
         await acts.reinstall(user, same.deviceId, req.installationId, { info: deviceInfo(req), countTransfer: transferCounted });
         reinstalled = { from: same.deviceId, transferCounted };
       } else await acts.activate(user, req.installationId, { info: deviceInfo(req) });
+      if (strong) indexMachine(tx, user, req.fingerprint, req.installationId);
       floor = await recordExchange(v, this.#window, license, req, user, now, { nonce: false, usage: true });
     }
     return { ...base, floor, activated: existing === undefined, reinstalled, topUps: await topUpTokens(store, license.id) };
@@ -341,9 +348,9 @@ class SignInNeeded extends LicenseError {
   }
 }
 
-/** The reader of a joined store (its transaction). */
-function readerOf(store: Store, licenseId: string): Promise<StoreReader> {
-  return store.read(licenseId, async (r) => r);
+/** The transaction a joined store runs in (see joinTransaction). */
+function readerOf(store: Store, licenseId: string): Promise<StoreTx> {
+  return store.transaction(licenseId, async (tx) => tx);
 }
 
 /** The newest top-up tokens stored for a license (a lease carries at most {@link MAX_TOPUPS}). */

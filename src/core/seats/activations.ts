@@ -314,6 +314,14 @@ export class Activations extends LicenseCounter {
     );
   }
 
+  /** One user's activation of one device, or undefined: a single read, whatever the license holds. */
+  async device(userId: string, deviceId: string): Promise<Activation | undefined> {
+    userId = normalizeUserId(userId);
+    checkId(deviceId, 'device id');
+    const raw = await this.store.read(this.license.id, (r) => r.get(ACT, actKey(userId, deviceId)));
+    return raw === undefined ? undefined : parseActivation(raw);
+  }
+
   /** Activations, of one user or of everyone, sorted by user then device. */
   async devices(userId?: string): Promise<Activation[]> {
     if (userId !== undefined) userId = normalizeUserId(userId);
