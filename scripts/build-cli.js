@@ -13,7 +13,7 @@ await build({
   format: 'cjs',
   target: 'node20',
   // The addon loader finds build/ and prebuilds/ relative to its own file; the bundle sits two
-  // levels below the package root like dist/node/native.js, so its own URL serves.
+  // levels below the package root like dist/node/fingerprint/native.js, so its own URL serves.
   define: { 'import.meta.url': '__licitModuleUrl' },
   banner: { js: "const __licitModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   external: ['node-gyp-build'],

@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequest, newNonce, openLease, type InstallationSigner, type RequestInput } from '../src/core/exchange/index.js';
-import { keyId } from '../src/core/keys.js';
-import type { Store } from '../src/core/store.js';
+import { keyId } from '../src/core/crypto/keys.js';
+import type { Store } from '../src/core/store/store.js';
 import { hashComponent } from '../src/node/fingerprint/index.js';
-import { FileStore } from '../src/node/file-store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { CreditLedger } from '../src/node/ledger/credit-ledger.js';
-import { Licensing } from '../src/node/licensing.js';
+import { Licensing } from '../src/node/licensing/licensing.js';
 import { PostgresStore } from '../src/postgres/index.js';
 import { createLicenseServer, type LicenseServer } from '../src/server/index.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';
@@ -265,7 +265,7 @@ describe.each(backends)('license server on %s, attacked', (_name, makeStore) => 
 
 describe('per-license rate limit', () => {
   it('counts only requests that proved the license: a stranger naming its id cannot use up its budget', async () => {
-    const { MemoryStore } = await import('../src/core/memory-store.js');
+    const { MemoryStore } = await import('../src/core/store/memory-store.js');
     const server = createLicenseServer({ signingKey: vendor.privateKeyPem, store: new MemoryStore(), rateLimit: { perClient: { requests: 1000, perSeconds: 60 }, perLicense: { requests: 3, perSeconds: 3600 } } });
     const key = await vendor.issue({ licenseId: 'LIC-BUDGET', maxActivations: 10 });
     const send = async (fields: Partial<RequestInput>) => {
@@ -280,7 +280,7 @@ describe('per-license rate limit', () => {
 
 describe('weak hardware identities', () => {
   it('never count as the same machine, and a vendor can refuse them', async () => {
-    const { MemoryStore } = await import('../src/core/memory-store.js');
+    const { MemoryStore } = await import('../src/core/store/memory-store.js');
     // A VM without SMBIOS: only a CPU model and a hypervisor-default MAC, both shared with other guests.
     const weak = `fp1:cp=${hashComponent('app', 'cpu', 'QEMU Virtual CPU')},ml=${hashComponent('app', 'mac', '02:fc:00:00:00:01')}`;
     const key = await vendor.issue({ licenseId: 'LIC-WEAK', maxActivations: 2, maxTransfers: 0 });

@@ -6,8 +6,8 @@
 import { adminEvent } from '../core/admin/events.js';
 import { LicenseError } from '../core/errors.js';
 import type { ExchangeRequest } from '../core/exchange/request.js';
-import type { License } from '../core/license.js';
-import type { JsonValue, StoreReader, StoreTx } from '../core/store.js';
+import type { License } from '../core/license/license.js';
+import type { JsonValue, StoreReader, StoreTx } from '../core/store/store.js';
 import { KINDS } from './kinds.js';
 
 /** Installations one ledger may be reported from (a move adds one; more is a ledger copied around). */

@@ -4,8 +4,8 @@
  */
 import { LicenseError } from '../core/errors.js';
 import type { ExchangeRequest } from '../core/exchange/request.js';
-import type { License } from '../core/license.js';
-import type { JsonValue } from '../core/store.js';
+import type { License } from '../core/license/license.js';
+import type { JsonValue } from '../core/store/store.js';
 import { adminEvent } from '../core/admin/events.js';
 import { addSpent, checkPlausible, licenseTotal } from './consumption.js';
 import type { RequestWindow } from './identity-policy.js';

@@ -2,13 +2,13 @@
  * The licenses a server knows: the newest issue of each key, registered by an admin or by the first
  * request that proves it, and the proof every request must carry (the license key itself).
  */
-import { decodeClaims, parseEnvelope, verifySignature } from '../core/envelope.js';
+import { decodeClaims, parseEnvelope, verifySignature } from '../core/crypto/envelope.js';
 import { LicenseError, isLicenseError } from '../core/errors.js';
-import { mapToClaims, type LicenseClaims } from '../core/claims.js';
+import { mapToClaims, type LicenseClaims } from '../core/license/claims.js';
 import type { ExchangeRequest } from '../core/exchange/request.js';
-import { toKeyring, type PublicKeyInput } from '../core/keys.js';
-import type { License } from '../core/license.js';
-import type { Store } from '../core/store.js';
+import { toKeyring, type PublicKeyInput } from '../core/crypto/keys.js';
+import type { License } from '../core/license/license.js';
+import type { Store } from '../core/store/store.js';
 import { adminEvent } from '../core/admin/events.js';
 import { assertLicenseActive, recordIssueIn } from '../core/admin/registry.js';
 import { KINDS } from './kinds.js';

@@ -7,10 +7,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { utf8 } from '../core/bytes.js';
-import { sha256Digest } from '../node/digest.js';
+import { utf8 } from '../core/codec/bytes.js';
+import { sha256Digest } from '../node/crypto/digest.js';
 import { ERROR_CODES, LicenseError, isLicenseError, type LicenseErrorCode } from '../core/errors.js';
-import type { JsonObject, Store } from '../core/store.js';
+import type { JsonObject, Store } from '../core/store/store.js';
 import { openStoreLazily } from './open-store.js';
 import { Vendor, type VendorOptions } from './vendor.js';
 import { accessLogSink, type AccessLogEntry, type AccessLogOption } from './access-log.js';

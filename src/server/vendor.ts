@@ -6,16 +6,16 @@
  * (topups.ts) and what each answer leaves in the store (exchange-record.ts).
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import type { Signer } from '../core/envelope.js';
+import type { Signer } from '../core/crypto/envelope.js';
 import { LicenseError, isLicenseError } from '../core/errors.js';
-import { toClock } from '../core/clock.js';
+import { toClock } from '../core/time/clock.js';
 import { createLease } from '../core/exchange/lease.js';
 import { openRequest, type ExchangeRequest } from '../core/exchange/request.js';
-import type { License } from '../core/license.js';
+import type { License } from '../core/license/license.js';
 import { Activations, type Activation } from '../core/seats/index.js';
-import type { JsonObject, Store } from '../core/store.js';
-import { verifyLicense } from '../core/verify.js';
-import type { PublicKeyInput } from '../core/keys.js';
+import type { JsonObject, Store } from '../core/store/store.js';
+import { verifyLicense } from '../core/license/verify.js';
+import type { PublicKeyInput } from '../core/crypto/keys.js';
 import { toSigner, type SigningKeyInput } from '../issuer/signer.js';
 import { withAuditChain } from '../core/admin/chained-store.js';
 import { assertPartiesActive } from '../core/admin/registry.js';

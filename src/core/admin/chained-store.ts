@@ -9,7 +9,7 @@
  * `MemoryStore`, `FileStore` and `PostgresStore` alike.
  */
 import { LicenseError } from '../errors.js';
-import type { AuditEvent, AuditEventInput, EventQuery, JsonObject, Store, StoreEntry, StoreReader, StoreTx } from '../store.js';
+import type { AuditEvent, AuditEventInput, EventQuery, JsonObject, Store, StoreEntry, StoreReader, StoreTx } from '../store/store.js';
 import { CHAIN_FIELD, HEAD_KEY, HEAD_KIND, RAW, genesisHash, isAuditHead, linkEvent, type AuditHead } from './audit-chain.js';
 
 export { rawEvents } from './audit-chain.js';

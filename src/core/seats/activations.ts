@@ -7,8 +7,8 @@
 import { LicenseCounter } from './base.js';
 import { LicenseError } from '../errors.js';
 import { once } from './once.js';
-import { checkId, type JsonObject, type StoreTx } from '../store.js';
-import { normalizeUserId } from '../user-id.js';
+import { checkId, type JsonObject, type StoreTx } from '../store/store.js';
+import { normalizeUserId } from './user-id.js';
 import { auditEvent, type SeatAuditEvent } from './audit.js';
 import { readCounters, writeCounters, type Counters } from './counters.js';
 import type { ActOptions } from './limits.js';

@@ -5,7 +5,7 @@
  * repairs, which change the ledger's state, in reconciliation.ts.
  */
 import { readdirSync } from 'node:fs';
-import { bytesEqual } from '../../core/bytes.js';
+import { bytesEqual } from '../../core/codec/bytes.js';
 import { isLicenseError, LicenseError } from '../../core/errors.js';
 import { chainBodies, emptyHead, nextHead, type ChainHead, type ChainTampered } from '../../core/ledger/chain.js';
 import { IdempotencyIndex } from '../../core/ledger/keys.js';

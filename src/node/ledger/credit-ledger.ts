@@ -17,14 +17,14 @@
  * `compaction.ts` (the roll of both copies), `copies.ts` (reading one copy) and `session.ts` (the
  * ledger locks).
  */
-import '../backends.js'; // node:crypto for Ed25519 and AES-GCM
+import '../crypto/backends.js'; // node:crypto for Ed25519 and AES-GCM
 import { EventEmitter } from 'node:events';
 import { join, resolve } from 'node:path';
 import { LicenseError } from '../../core/errors.js';
-import { toClock } from '../../core/clock.js';
-import { toKeyring, type PublicKeyInput } from '../../core/keys.js';
-import { isPrintableText } from '../../core/text.js';
-import { verifiedTopUpText, verifyTopUp, type VerifiedTopUp } from '../../core/topup.js';
+import { toClock } from '../../core/time/clock.js';
+import { toKeyring, type PublicKeyInput } from '../../core/crypto/keys.js';
+import { isPrintableText } from '../../core/codec/text.js';
+import { verifiedTopUpText, verifyTopUp, type VerifiedTopUp } from '../../core/exchange/topup.js';
 import { balanceAfter, crossings, type Balance } from '../../core/ledger/plan.js';
 import { tampered } from '../../core/ledger/reconcile.js';
 import { genesisHash, MAX_IDEMPOTENCY_KEY_BYTES, MAX_REASON_BYTES, type LedgerRecord } from '../../core/ledger/record.js';

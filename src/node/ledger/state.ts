@@ -5,7 +5,7 @@
  * stopped it. Only the writer loop (`commit-queue.ts`) changes it, one batch at a time, under the
  * ledger locks; reads between batches see a whole batch or none.
  */
-import type { Clock } from '../../core/clock.js';
+import type { Clock } from '../../core/time/clock.js';
 import type { LicenseError } from '../../core/errors.js';
 import { emptyHead, type ChainHead } from '../../core/ledger/chain.js';
 import { IdempotencyIndex } from '../../core/ledger/keys.js';
