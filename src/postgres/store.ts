@@ -1,11 +1,14 @@
 /**
  * {@link Store} on PostgreSQL, for fleets of app servers and for the vendor's license server.
  *
- * Each transaction locks its license's row (`SELECT … FOR UPDATE`) before it reads anything, so
- * transactions of one license run one after another on every connection of every machine, and
- * transactions of different licenses do not wait for each other. Writes are buffered and sent in
- * one statement before `COMMIT`. A connection that fails mid-way leaves nothing behind: PostgreSQL
- * rolls the open transaction back.
+ * Transactions of one license are serializable on every connection of every machine, and those of
+ * different licenses never wait for each other. A transaction reads without a lock or a
+ * transaction of its own and sends its buffered writes in one statement that applies them only if
+ * no other commit touched the license since its first read (the license row's `xmin`, as
+ * PostgreSQL drivers use it for optimistic concurrency); otherwise it runs again. The row lock is
+ * held for that one statement, not across the round trips of the transaction. After three lost
+ * races in a row a transaction takes the row lock first (`SELECT … FOR UPDATE`), so it finishes
+ * however busy its license is. A connection that fails mid-way leaves nothing behind.
  */
 import pg from 'pg';
 import { LicenseError, isLicenseError } from '../core/errors.js';
@@ -31,6 +34,10 @@ export interface PostgresStoreOptions {
 /** SQLSTATEs after which the same transaction may simply run again. */
 const RETRY = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 8;
+/** Optimistic attempts before a transaction takes its license's row lock first. */
+const OPTIMISTIC_ATTEMPTS = 3;
+/** An optimistic attempt that lost to another commit. */
+const CONFLICT = Symbol('conflict');
 /** Socket-level failures: the database is unreachable or went away. */
 const NET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
 
@@ -78,6 +85,76 @@ export class PostgresStore implements Store {
 
   async transaction<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     checkId(licenseId, 'license id');
+    // Optimistic first: read without a lock, write only if nobody committed in between. A license
+    // busy enough to lose that race OPTIMISTIC_ATTEMPTS times in a row is served by taking its row
+    // lock first, so every transaction finishes.
+    for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
+      const done = await this.optimistic(licenseId, fn);
+      if (done !== CONFLICT) return done;
+    }
+    return this.locked(licenseId, fn);
+  }
+
+  /**
+   * One optimistic attempt: the license row's `xmin` (the transaction that last wrote it; every
+   * commit of this store rewrites the row, older licit versions included) is read first, the
+   * transaction's reads run as single statements with no transaction or lock of their own, and the
+   * writes go in one statement that applies them only if the row still carries that `xmin`
+   * (holding the row lock for that statement alone). A read-only transaction checks the `xmin`
+   * again instead: its reads saw one state. {@link CONFLICT} when another commit came between.
+   */
+  private async optimistic<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>): Promise<T | typeof CONFLICT> {
+    const { licenses, records, events } = this.t;
+    const client = await this.connect();
+    let broken: Error | undefined;
+    try {
+      const version = `SELECT xmin::text AS v, last_seq FROM ${licenses} WHERE license_id = $1`;
+      let row = (await client.query<{ v: string; last_seq: string }>(version, [licenseId])).rows[0];
+      if (row === undefined) {
+        await client.query(`INSERT INTO ${licenses} (license_id) VALUES ($1) ON CONFLICT DO NOTHING`, [licenseId]);
+        row = (await client.query<{ v: string; last_seq: string }>(version, [licenseId])).rows[0];
+        if (row === undefined) return CONFLICT;
+      }
+      const tx = new BufferedTx(licenseId, Number(row.last_seq), this.source(client, licenseId));
+      const moved = async () => (await client.query<{ v: string }>(`SELECT xmin::text AS v FROM ${licenses} WHERE license_id = $1`, [licenseId])).rows[0]?.v !== row.v;
+      let value: T;
+      try {
+        value = await fn(tx);
+      } catch (e) {
+        // A refusal computed from reads that straddled another commit may be wrong (a count read
+        // before it, a record after): it stands only if the license did not move meanwhile.
+        if (await moved()) return CONFLICT;
+        throw e;
+      }
+      if (tx.empty) return (await moved()) ? CONFLICT : value;
+      const writes = tx.writes.map((w) => (w.value === undefined ? { kind: w.kind, key: w.key, del: true } : { kind: w.kind, key: w.key, del: false, value: w.value }));
+      const r = await client.query<{ n: number }>(
+        `WITH v AS (UPDATE ${licenses} SET last_seq = $4 WHERE license_id = $1 AND xmin = $5::text::xid RETURNING 1),
+              w AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(kind text, key text, del boolean, value jsonb) WHERE EXISTS (SELECT 1 FROM v)),
+              d AS (DELETE FROM ${records} r USING w WHERE w.del AND r.license_id = $1 AND r.kind = w.kind AND r.key = w.key),
+              u AS (INSERT INTO ${records} (license_id, kind, key, value)
+                      SELECT $1, kind, key, value FROM w WHERE NOT w.del
+                      ON CONFLICT (license_id, kind, key) DO UPDATE SET value = EXCLUDED.value),
+              e AS (INSERT INTO ${events} (license_id, seq, at, actor, kind, details)
+                      SELECT $1, seq, at, actor, kind, details
+                      FROM jsonb_to_recordset($3::jsonb) AS x(seq bigint, at timestamptz, actor text, kind text, details jsonb)
+                      WHERE EXISTS (SELECT 1 FROM v))
+         SELECT count(*)::int AS n FROM v`,
+        [licenseId, JSON.stringify(writes), JSON.stringify(tx.events), tx.events.at(-1)?.seq ?? Number(row.last_seq), row.v],
+      );
+      return r.rows[0]?.n === 1 ? value : CONFLICT;
+    } catch (e) {
+      if (!isLicenseError(e)) broken = e as Error;
+      // A serialization failure or deadlock of the write statement: another commit won; try again.
+      if (!isLicenseError(e) && RETRY.has(sqlState(e))) return CONFLICT;
+      throw this.map(e);
+    } finally {
+      this.release(client, broken);
+    }
+  }
+
+  /** A transaction that takes the license's row lock before it reads anything (`SELECT … FOR UPDATE`). */
+  private async locked<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     const { licenses, records, events } = this.t;
     for (let attempt = 1; ; attempt++) {
       const client = await this.connect();
