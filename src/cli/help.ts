@@ -28,6 +28,8 @@ const FLAGS: Readonly<Record<string, FlagHelp>> = {
   'max-activations': ['most device activations, all users together', '--max-activations 20'],
   'max-user-activations': ['most device activations per license user', '--max-user-activations 3'],
   'max-transfers': ['most activation transfers (device moves and resets) over the license life', '--max-transfers 5'],
+  'self-resets': ['devices the customer may free themselves (a lost machine) per period, without the vendor', '--self-resets 2'],
+  'self-reset-days': ['the period of --self-resets, in days (default 30)', '--self-reset-days 90'],
   'not-before': ['start of validity: a date alone is the start of that day, UTC; a time needs its zone', '--not-before 2027-01-01'],
   expires: ['license expiry: a date alone runs through the end of that day, UTC (the key holds 23:59:59Z); a time needs its zone (Z or +01:00); leave out for a perpetual license', '--expires 2027-12-31'],
   'maintenance-expires': ['end of maintenance, as --expires: releases dated after it are refused', '--maintenance-expires 2027-06-30'],

@@ -16,4 +16,6 @@ export const KINDS = {
    * Key `built` marks a store whose index covers every activation (older stores are indexed once).
    */
   machine: 'server.machine',
+  /** Self-service device resets (key `recent`): when each of the current period happened. */
+  selfReset: 'server.self-reset',
 } as const;

@@ -23,6 +23,7 @@ import { match } from '../core/fingerprint/match.js';
 import { authenticateUser } from './auth/authenticate.js';
 import { KINDS } from './kinds.js';
 import { activationOnMachine, indexMachine } from './machine-index.js';
+import { offerSelfReset, selfReset } from './self-reset.js';
 import { checkContainer, checkFresh, checkIdentity, checkSameMachine, isStrong, requestWindow, type RequestWindow } from './identity-policy.js';
 import { NotRegistered, proveOffer, registerLicense, registerOffered, registeredLicense, registeredText } from './license-registry.js';
 import { askTopUp, recordTopUp, type RecordedTopUp, type TopUpRecord } from './topups.js';
@@ -243,6 +244,8 @@ export class Vendor implements VendorContext {
       await acts.validate(user, existing.deviceId);
     } else {
       if (this.#o.autoAddUsers !== false) await acts.addUser(user);
+      // A lost machine freed by its holder, within the license's self-service budget.
+      if (req.resetDevice !== undefined) await selfReset(tx, acts, license, req as typeof req & { resetDevice: string }, user, now);
       // A reinstall on the same machine (same strong fingerprint, new installation key) replaces the
       // old installation, which is never renewed again. A weak fingerprint is shared by other
       // machines, so it never identifies "the same machine".
@@ -252,7 +255,7 @@ export class Vendor implements VendorContext {
         const transferCounted = reinstallCounts(license, req);
         await acts.reinstall(user, same.deviceId, req.installationId, { info: deviceInfo(req), countTransfer: transferCounted });
         reinstalled = { from: same.deviceId, transferCounted };
-      } else await acts.activate(user, req.installationId, { info: deviceInfo(req) });
+      } else await acts.activate(user, req.installationId, { info: deviceInfo(req) }).catch((e: unknown) => offerSelfReset(e, license, acts, user));
       if (strong) indexMachine(tx, user, req.fingerprint, req.installationId);
       floor = await recordExchange(v, this.#window, license, req, user, now, { nonce: false, usage: true });
     }

@@ -9,7 +9,7 @@ import { readTextFile } from '../files.js';
 const USAGE =
   'licit issue --signing-key FILE [--license-id ID] [--customer NAME] [--issuer NAME] [--edition NAME] [--feature NAME]... ' +
   '[--maintenance-feature NAME]... [--seats TYPE=N]... [--max-users N] [--max-activations N] [--max-user-activations N] ' +
-  '[--max-transfers N] [--not-before ISO] [--expires ISO] [--maintenance-expires ISO] [--grace-days N] [--lease-days N] ' +
+  '[--max-transfers N] [--self-resets N] [--self-reset-days N] [--not-before ISO] [--expires ISO] [--maintenance-expires ISO] [--grace-days N] [--lease-days N] ' +
   '[--credits N] [--carried N] [--fingerprint FP [--allow-weak-fingerprint]] [--allow-machine-id] [--user-auth none|password|id-token|password-or-id-token] [--meta K=V]... ' +
   '[--store DIR|postgres://... [--schema NAME] [--issued-by NAME] [--rotate]] [--json]';
 
@@ -43,7 +43,7 @@ export const run: Verb = async (argv) => {
     argv,
     {
       'signing-key': s, 'license-id': s, customer: s, issuer: s, edition: s, feature: many, 'maintenance-feature': many,
-      seats: many, 'max-users': s, 'max-activations': s, 'max-user-activations': s, 'max-transfers': s,
+      seats: many, 'max-users': s, 'max-activations': s, 'max-user-activations': s, 'max-transfers': s, 'self-resets': s, 'self-reset-days': s,
       'not-before': s, expires: s, 'maintenance-expires': s, 'grace-days': s, 'lease-days': s, credits: s, carried: s,
       fingerprint: s, 'allow-weak-fingerprint': { type: 'boolean' }, meta: many, 'allow-machine-id': { type: 'boolean' }, 'user-auth': s,
       store: s, schema: s, 'issued-by': s, rotate: { type: 'boolean' },
@@ -78,6 +78,8 @@ export const run: Verb = async (argv) => {
     maxActivations: integer(v['max-activations'], '--max-activations'),
     maxUserActivations: integer(v['max-user-activations'], '--max-user-activations'),
     maxTransfers: integer(v['max-transfers'], '--max-transfers'),
+    selfResets: integer(v['self-resets'], '--self-resets'),
+    selfResetDays: integer(v['self-reset-days'], '--self-reset-days'),
     notBefore: isoDate(v['not-before'], '--not-before'),
     expiresAt: isoDate(v.expires, '--expires', 'end'),
     maintenanceExpiresAt: isoDate(v['maintenance-expires'], '--maintenance-expires', 'end'),

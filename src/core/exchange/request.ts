@@ -62,6 +62,11 @@ export interface RequestInput {
   readonly user?: string | undefined;
   /** Required for (and only for) the `topup` operation. */
   readonly topUp?: TopUpAsk | undefined;
+  /**
+   * With `activate` only: free this device of the license first (a lost or dead machine), where the
+   * license allows its holder that (`selfResets` per period).
+   */
+  readonly resetDevice?: string | undefined;
   /** 16 random bytes as hex; the answer must echo it. */
   readonly nonce: string;
   /** The client's clock when the request was made. */
@@ -92,6 +97,8 @@ export interface ExchangeRequest extends Required<Pick<RequestInput, 'operation'
   readonly user: string | undefined;
   /** What a `topup` request asks for (undefined for the other operations). */
   readonly topUp: TopUpAsk | undefined;
+  /** An `activate` request's device to free first (see {@link RequestInput.resetDevice}). */
+  readonly resetDevice: string | undefined;
   /** The installation's raw public key. */
   readonly installationKey: Uint8Array;
   /** Key id of the installation key (hex): the installation's stable identity. */
@@ -139,6 +146,8 @@ export async function createRequest(input: RequestInput, signer: InstallationSig
   put('lgr', input.ledgerId === undefined ? undefined : ledgerIdBytes(input.ledgerId));
   put('seats', countsMap(input.seats));
   put('user', input.user);
+  if (input.resetDevice !== undefined && input.operation !== 'activate') throw new LicenseError('ERR_USAGE', 'only an activate request frees another device (resetDevice)');
+  put('rdev', input.resetDevice);
   if (input.topUp !== undefined) {
     put('tuc', input.topUp.credits);
     put('tuk', input.topUp.idempotencyKey);
@@ -165,6 +174,7 @@ function readRequest(m: ClaimMap, ipk: Uint8Array): ExchangeRequest {
   } else if (r.has('tuc') || r.has('tuk')) {
     throw new LicenseError('ERR_KEY_INVALID_CLAIM', `the request code is invalid: a ${op} request carries no top-up`, { claim: 'tuc' });
   }
+  if (op !== 'activate' && r.has('rdev')) throw new LicenseError('ERR_KEY_INVALID_CLAIM', `the request code is invalid: a ${op} request frees no other device`, { claim: 'rdev' });
   if (r.has('spent') !== r.has('lgr')) throw new LicenseError('ERR_KEY_INVALID_CLAIM', 'the request code is invalid: claims "spent" and "lgr" go together', { claim: 'spent' });
   return {
     operation: op,
@@ -181,6 +191,7 @@ function readRequest(m: ClaimMap, ipk: Uint8Array): ExchangeRequest {
     seats: r.counts('seats'),
     user: r.text('user', 256, true),
     topUp,
+    resetDevice: r.text('rdev', 256, true),
     nonce: toHex(r.bytes('nonce', NONCE_BYTES)),
     clientTime: r.seconds(IAT),
     installationKey: ipk,

@@ -50,6 +50,10 @@ export interface LicenseClaims {
   readonly maxUserActivations?: number | undefined;
   /** Most activation transfers. */
   readonly maxTransfers?: number | undefined;
+  /** Devices the license's holder may free themselves (a lost machine), per {@link LicenseClaims.selfResetDays}; none when absent. */
+  readonly selfResets?: number | undefined;
+  /** The period of {@link LicenseClaims.selfResets}, in days (30 unless the key says; only with `selfResets`). */
+  readonly selfResetDays?: number | undefined;
   /** Click-charge credits sold with the license. */
   readonly credits?: number | undefined;
   /** Credits already consumed that the vendor carries over (a floor for the local ledger). */
@@ -115,6 +119,10 @@ export interface LicenseInput {
   maxUserActivations?: number;
   /** Most activation transfers. */
   maxTransfers?: number;
+  /** Devices the holder may free themselves per period, without the vendor (default: none). */
+  selfResets?: number;
+  /** The period of `selfResets`, in days (default 30). */
+  selfResetDays?: number;
   /** Click-charge credits sold. */
   credits?: number;
   /** Credits already consumed that carry over (re-issue after a hardware change). */
@@ -139,7 +147,7 @@ const CTI = 7;
 /** Text claim keys licit understands (the CWT integer keys above are understood too). */
 export const KNOWN_TEXT_CLAIMS = [
   'ver', 'crit', 'edition', 'features', 'mfeatures', 'seats', 'maxUsers', 'maxActivations',
-  'maxUserActivations', 'maxTransfers', 'mexp', 'graceDays', 'leaseDays', 'credits', 'carried', 'fp', 'meta', 'smid', 'uauth',
+  'maxUserActivations', 'maxTransfers', 'sresets', 'sresetDays', 'mexp', 'graceDays', 'leaseDays', 'credits', 'carried', 'fp', 'meta', 'smid', 'uauth',
 ] as const;
 const KNOWN = new Set<string | number>([ISS, SUB, EXP, NBF, IAT, CTI, ...KNOWN_TEXT_CLAIMS]);
 
@@ -162,6 +170,16 @@ function name(v: unknown, claim: string): string {
 }
 function count(v: unknown, claim: string, max = MAX_COUNT): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) throw bad(claim, `must be a whole number from 0 to ${max}`);
+  return v;
+}
+/** A self-reset period given without `selfResets`: it would say nothing, so it is refused. */
+function alone(days: unknown): undefined {
+  if (days !== undefined) throw bad('sresetDays', 'goes with selfResets (devices the holder may free per period); give both');
+  return undefined;
+}
+/** A period in whole days, 1 to 3650. */
+function period(v: unknown, claim: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 3650) throw bad(claim, 'must be a whole number of days from 1 to 3650');
   return v;
 }
 function seconds(v: unknown, claim: string): Date {
@@ -238,6 +256,8 @@ export function normalizeInput(input: LicenseInput, now: Date = new Date()): Lic
     maxActivations: opt(input.maxActivations, (v) => count(v, 'maxActivations')) as number | undefined,
     maxUserActivations: opt(input.maxUserActivations, (v) => count(v, 'maxUserActivations')) as number | undefined,
     maxTransfers: opt(input.maxTransfers, (v) => count(v, 'maxTransfers')) as number | undefined,
+    selfResets: opt(input.selfResets, (v) => count(v, 'sresets')) as number | undefined,
+    selfResetDays: input.selfResets === undefined ? alone(input.selfResetDays) : period(input.selfResetDays ?? 30, 'sresetDays'),
     credits: opt(input.credits, (v) => count(v, 'credits')) as number | undefined,
     carriedCredits: count(input.carriedCredits ?? 0, 'carried'),
     fingerprint: opt(input.fingerprint, (v) => text(v, 'fp', 2048)) as string | undefined,
@@ -281,6 +301,8 @@ export function claimsToMap(c: LicenseClaims): ClaimMap {
   put('maxActivations', c.maxActivations);
   put('maxUserActivations', c.maxUserActivations);
   put('maxTransfers', c.maxTransfers);
+  put('sresets', c.selfResets);
+  if (c.selfResets !== undefined && c.selfResetDays !== 30) put('sresetDays', c.selfResetDays);
   put('credits', c.credits);
   if (c.carriedCredits !== 0) put('carried', c.carriedCredits);
   put('fp', c.fingerprint);
@@ -335,6 +357,8 @@ export function mapToClaims(m: ClaimMap): LicenseClaims {
     maxActivations: opt('maxActivations', (v) => count(v, 'maxActivations')),
     maxUserActivations: opt('maxUserActivations', (v) => count(v, 'maxUserActivations')),
     maxTransfers: opt('maxTransfers', (v) => count(v, 'maxTransfers')),
+    selfResets: opt('sresets', (v) => count(v, 'sresets')),
+    selfResetDays: m.has('sresets') ? (opt('sresetDays', (v) => period(v, 'sresetDays')) ?? 30) : undefined,
     credits: opt('credits', (v) => count(v, 'credits')),
     carriedCredits: opt('carried', (v) => count(v, 'carried')) ?? 0,
     fingerprint: opt('fp', (v) => text(v, 'fp', 2048)),

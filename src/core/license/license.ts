@@ -72,6 +72,10 @@ export class License {
   get maxUserActivations(): number | undefined { return this.claims.maxUserActivations; }
   /** Most transfers of an activation to another device. */
   get maxTransfers(): number | undefined { return this.claims.maxTransfers; }
+  /** Devices the holder may free themselves per {@link License.selfResetDays} (undefined: none; the vendor resets). */
+  get selfResets(): number | undefined { return this.claims.selfResets; }
+  /** The period of {@link License.selfResets}, in days. */
+  get selfResetDays(): number { return this.claims.selfResetDays ?? 30; }
   /** Click-charge credits sold. */
   get credits(): number | undefined { return this.claims.credits; }
   /** Credits the vendor already saw consumed (a floor for the ledger). */

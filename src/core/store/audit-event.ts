@@ -48,6 +48,7 @@ export const ADMIN_KINDS = [
   'device.suspended',
   'device.revoked',
   'device.reinstated',
+  'device.self-reset',
   'user.suspended',
   'user.reinstated',
   'exchange.refused',

@@ -1,12 +1,11 @@
 /**
  * `Licensing`: the client runtime that ties a license key, this installation and the vendor's
- * license server together. Verify the key once; keep the lease in memory so every check is a
- * comparison of two numbers (no I/O, no await); renew in the background before `verifiedUntil`
- * (unref'd timer, back-off on failure, never blocking a check); fall into the license's grace
- * period when the server cannot be reached, then `ERR_LEASE_EXPIRED`. Beside it in licensing/:
- * the options and events (options.ts), the HTTP client (server-client.ts), the renewal timer
- * (renewal.ts), time and lease as deadlines (lease-state.ts) and which machine it speaks for
- * (machine-identity.ts).
+ * license server together. Verify the key once; keep the lease in memory so every check compares
+ * two numbers (no I/O, no await); renew in the background before `verifiedUntil` (unref'd timer,
+ * back-off on failure, never blocking a check); fall into the license's grace period when the
+ * server cannot be reached, then `ERR_LEASE_EXPIRED`. Beside it in licensing/: options and events
+ * (options.ts), the HTTP client (server-client.ts), the renewal timer (renewal.ts), time and lease
+ * as deadlines (lease-state.ts), which machine it speaks for (machine-identity.ts).
  */
 import { EventEmitter } from 'node:events';
 import { type LicenseErrorCode, LicenseError, isLicenseError } from '../../core/errors.js';
@@ -23,9 +22,9 @@ import { Installation } from './installation.js';
 import { LeaseState } from './lease-state.js';
 import { requireSecret } from '../../core/crypto/require-secret.js';
 import { resolveMachineIdentity, type MachineIdentity } from './machine-identity.js';
-import type { LeaseStatus, LicensingOptions, RenewalFailure, StatusEvent, TopUpResult, UserSignIn } from './options.js';
+import type { LeaseStatus, LicensingOptions, RenewalFailure, StatusEvent, TopUpResult } from './options.js';
 import { defaultSchedule, RenewalScheduler } from './renewal.js';
-import { checkServer, postToServer, readSignIn, type ServerOperation } from './server-client.js';
+import { checkServer, postToServer, readSignIn } from './server-client.js';
 
 export type { LeaseStatus, LedgerHook, LicensingOptions, RenewalFailure, Schedule, StatusEvent, TopUpResult, UserSignIn } from './options.js';
 
@@ -185,9 +184,13 @@ export class Licensing extends EventEmitter {
     this.#state.license.require(feature);
   }
 
-  /** Activate online (or renew, when already activated). */
-  async activate(): Promise<Lease> {
-    return this.#online('activate');
+  /**
+   * Activate online (or renew, when already activated). `resetDevice` frees one of this user's
+   * devices first (a lost machine: the ids come with `ERR_ACTIVATIONS_EXHAUSTED`), where the license
+   * allows its holder that (`selfResets`).
+   */
+  async activate(options: { resetDevice?: string } = {}): Promise<Lease> {
+    return this.#online('activate', options.resetDevice);
   }
 
   /** Renew online now. Concurrent calls share one request. */
@@ -199,7 +202,7 @@ export class Licensing extends EventEmitter {
   /** Deactivate this installation on the server and forget its lease (frees an activation). */
   async deactivate(): Promise<void> {
     const code = await this.createRequest('deactivate');
-    await this.#post('deactivate', code);
+    await postToServer(this.#o, 'deactivate', code);
     await this.installation.clear(this.#state.license.id);
     this.#state.forget();
     this.#renewal.cancel();
@@ -228,7 +231,7 @@ export class Licensing extends EventEmitter {
     const idempotencyKey = options.idempotencyKey ?? `topup-${newNonce()}`;
     if (this.#state.lease === undefined) throw new LicenseError('ERR_ACTIVATION_NOT_FOUND', `activate this installation for license ${this.#state.license.id} before asking for a top-up`, { licenseId: this.#state.license.id });
     const code = await this.createRequest('topup', { credits, idempotencyKey });
-    const body = await this.#post('topup', code);
+    const body = await postToServer(this.#o, 'topup', code);
     if (typeof body.lease !== 'string') throw new LicenseError('ERR_SERVER_UNREACHABLE', 'the license server answered the top-up without a lease');
     await this.applyResponse(body.lease);
     const t = (body.topUp ?? {}) as { granted?: unknown; tokenId?: unknown; added?: unknown };
@@ -247,7 +250,7 @@ export class Licensing extends EventEmitter {
    * remembered so exactly one answer to it will be accepted. It carries the ledger's consumption and
    * the `seatUsage` counts; a `topup` request also carries what it asks for.
    */
-  async createRequest(operation: RequestOperation = 'activate', topUp?: TopUpAsk): Promise<string> {
+  async createRequest(operation: RequestOperation = 'activate', topUp?: TopUpAsk, resetDevice?: string): Promise<string> {
     const nonce = newNonce();
     const at = this.#clock();
     const balance = this.#o.ledger === undefined ? undefined : await this.#o.ledger.balance();
@@ -269,6 +272,7 @@ export class Licensing extends EventEmitter {
         seats,
         user: this.#o.user,
         topUp,
+        resetDevice,
         nonce,
         clientTime: new Date(at),
       },
@@ -364,10 +368,10 @@ export class Licensing extends EventEmitter {
     this.#renewal.next(start + (this.#state.until - start) / 2 - this.#clock());
   }
 
-  async #online(op: 'activate' | 'renew'): Promise<Lease> {
+  async #online(op: 'activate' | 'renew', resetDevice?: string): Promise<Lease> {
     try {
-      const code = await this.createRequest(op);
-      const body = await this.#post(op, code, this.#state.lease === undefined ? await readSignIn(this.#o.credentials) : undefined);
+      const code = await this.createRequest(op, undefined, resetDevice);
+      const body = await postToServer(this.#o, op, code, this.#state.lease === undefined ? await readSignIn(this.#o.credentials) : undefined);
       const leaseText = body.lease;
       if (typeof leaseText !== 'string') throw new LicenseError('ERR_SERVER_UNREACHABLE', 'the license server answered without a lease');
       return await this.applyResponse(leaseText);
@@ -392,9 +396,5 @@ export class Licensing extends EventEmitter {
       this.emit('renewal-failed', failure);
       throw error;
     }
-  }
-
-  #post(op: ServerOperation, code: string, credentials?: UserSignIn): Promise<Record<string, unknown>> {
-    return postToServer(this.#o, op, code, credentials);
   }
 }
