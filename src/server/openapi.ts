@@ -129,6 +129,12 @@ export function openApiDocument(version: string): Json {
       '/v1/admin/reports': adminOp('get', 'a usage report over a range', { parameters: [q('licenseId'), q('range', false, 'day, week, month or custom'), q('at', false), q('from', false), q('to', false), q('verify', false), q('timeZone', false, 'IANA zone of the calendar, default UTC')] }),
       '/v1/admin/reports/vendor': adminOp('get', 'every license together, summed per customer, edition or license', { parameters: [q('by', false, 'customer (default), edition or license'), q('range', false, 'day, week, month or custom'), q('at', false), q('from', false), q('to', false), q('timeZone', false, 'IANA zone of the calendar, default UTC'), q('verify', false)] }),
       '/v1/admin/log': adminOp('get', 'the hash-chained audit log, verified', { parameters: [q('licenseId')] }),
+      '/v1/admin/portal/companies': {
+        ...(adminOp('get', "the licensing portal's customer companies, with their administrator accounts", { result: { companies: { type: 'array' } } }) as Record<string, Json>),
+        ...(adminOp('post', 'create a portal company: its code, name, and which licenses are its own (by customer claim or license id)', { requestBody: jsonBody(['code', 'name'], { code: { type: 'string' }, name: { type: 'string' }, customers: { type: 'array', items: { type: 'string' } }, licenseIds: { type: 'array', items: { type: 'string' } } }), result: { company: { type: 'object' } } }) as Record<string, Json>),
+      },
+      '/v1/admin/portal/companies/licenses': adminOp('post', "add or remove a portal company's licenses", { requestBody: jsonBody(['code'], { code: { type: 'string' }, addCustomers: { type: 'array', items: { type: 'string' } }, removeCustomers: { type: 'array', items: { type: 'string' } }, addLicenseIds: { type: 'array', items: { type: 'string' } }, removeLicenseIds: { type: 'array', items: { type: 'string' } } }), result: { company: { type: 'object' } } }),
+      '/v1/admin/portal/accounts': adminOp('post', "add an administrator account to a portal company; the answer holds its initial password (once), which must be changed at first sign-in", { requestBody: jsonBody(['code', 'email'], { code: { type: 'string' }, email: { type: 'string' }, password: { type: 'string' } }), result: { account: { type: 'object' }, initialPassword: { type: 'string' }, mustChange: { const: true } } }),
       '/v1/admin/metrics': {
         get: {
           summary: 'Prometheus metrics (text exposition format); 400 when the server runs without metrics',
