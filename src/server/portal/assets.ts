@@ -50,6 +50,8 @@ button.danger { background: var(--danger); border-color: var(--danger); color: #
 .muted { color: var(--muted); }
 .pager { display: flex; gap: 1rem; align-items: center; margin: 1rem 0; }
 .actions { display: flex; flex-wrap: wrap; gap: .5rem; }
+ul.actions { list-style: none; margin: 0 0 1rem; padding: 0; gap: .5rem 1.25rem; }
+caption { text-align: left; padding: .25rem 0; }
 details > summary { cursor: pointer; color: var(--accent); }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; word-break: break-all; }
 .secret { font-size: 1.25rem; padding: .5rem; background: var(--panel); border: 1px dashed var(--line); display: inline-block; }

@@ -29,7 +29,8 @@ export function checkSameOrigin(req: Request): void {
   const site = req.headers.get('sec-fetch-site');
   if (site !== null && site !== 'same-origin' && site !== 'none') throw rejected('it was sent from another site');
   const origin = req.headers.get('origin');
-  if (origin === null) return;
+  // "null": an opaque origin (a no-referrer page, a sandbox); Sec-Fetch-Site and the token decide.
+  if (origin === null || origin === 'null') return;
   let host: string;
   try {
     host = new URL(origin).host;

@@ -1,7 +1,7 @@
 /**
  * The frame of every portal page and the headers of every portal answer: a strict
  * Content-Security-Policy (scripts and styles from this server only, nothing inline, no frames),
- * no caching of pages, no referrer, and a page that reads on a phone (viewport, responsive CSS).
+ * no caching of pages, no referrer to other sites, and a page that reads on a phone (viewport, responsive CSS).
  */
 import { assetUrl } from './assets.js';
 import { html, raw, type Html, type Part } from './html.js';
@@ -16,7 +16,8 @@ export function securityHeaders(): Record<string, string> {
     'content-security-policy': CSP,
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
-    'referrer-policy': 'no-referrer',
+    // same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on the portal's own forms.
+    'referrer-policy': 'same-origin',
     'cross-origin-opener-policy': 'same-origin',
     'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
     'cache-control': 'no-store',
@@ -69,6 +70,7 @@ export function page(opts: { title: string; body: Html; session?: Session | unde
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${opts.title} · licensing portal</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${assetUrl('portal.css')}">
 <script src="${assetUrl('portal.js')}" defer></script>
 </head>
