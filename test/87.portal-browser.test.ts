@@ -114,6 +114,16 @@ describe('the portal in headless Chromium', () => {
       expect((await (await acts('LIC-B1')).users()).map((u) => u.userId)).toContain('bob@acme.example');
       await shot('license-users');
 
+      // The report: charts drawn on the server, readable without a script; and the verified log.
+      await browser.click('a[href="/portal/licenses/LIC-B1/report"]');
+      expect(await browser.eval<number>('document.querySelectorAll("svg[role=img]").length')).toBe(2);
+      expect(await browser.eval<string>('getComputedStyle(document.querySelector("svg .grid")).stroke')).not.toBe('none');
+      await shot('report');
+      await browser.click('a[href="/portal/licenses/LIC-B1/log"]');
+      expect(await browser.eval<string>('document.body.innerText')).toMatch(/The hash chain of all \d+ events was verified/);
+      expect(await browser.eval<string>('document.body.innerText')).toContain('device.reset');
+      await shot('log');
+
       // Another customer's license, typed into the address bar: the one error the page may log is its 404.
       expect(browser.errors).toEqual([]);
       await browser.goto(`${base}/portal/licenses/LIC-OTHER/devices`);

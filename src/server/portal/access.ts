@@ -51,8 +51,8 @@ export function managesUsers(p: Principal): boolean {
 }
 
 /** Refuse what only the vendor or a customer's administrator may do. */
-export function requireManager(p: Principal): void {
-  if (!managesUsers(p)) throw new LicenseError('ERR_FORBIDDEN', "only the company's portal administrators manage license users; ask one of them");
+export function requireManager(p: Principal, what = 'manage license users'): void {
+  if (!managesUsers(p)) throw new LicenseError('ERR_FORBIDDEN', `only the company's portal administrators ${what}; ask one of them`);
 }
 
 /** Refuse what only the vendor may do (suspend, revoke, reinstate, companies). */

@@ -55,6 +55,20 @@ caption { text-align: left; padding: .25rem 0; }
 details > summary { cursor: pointer; color: var(--accent); }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; word-break: break-all; }
 .secret { font-size: 1.25rem; padding: .5rem; background: var(--panel); border: 1px dashed var(--line); display: inline-block; }
+.tiles { display: flex; flex-wrap: wrap; gap: .75rem; margin: 1rem 0; padding: 0; list-style: none; }
+.tiles li { border: 1px solid var(--line); border-radius: 6px; padding: .75rem 1rem; min-width: 10rem; background: var(--panel); }
+.tiles .v { display: block; font-size: 1.5rem; font-weight: 600; }
+figure { margin: 1rem 0; }
+figcaption { font-weight: 600; }
+svg { width: 100%; max-width: 760px; height: auto; font-size: 11px; fill: var(--muted); }
+svg .grid { stroke: #d0d4da; }
+svg .line { fill: none; stroke-width: 2.5; }
+svg .dashed { stroke-dasharray: 6 4; }
+svg .bar { fill: #0b6e8a; }
+.legend { list-style: none; display: flex; flex-wrap: wrap; gap: .25rem 1rem; padding: 0; }
+.swatch { display: inline-block; width: .9rem; height: .9rem; margin-right: .35rem; vertical-align: -.1rem; border-radius: 2px; }
+.c0 { stroke: #1d4ed8; background: #1d4ed8; } .c1 { stroke: #b91c1c; background: #b91c1c; } .c2 { stroke: #15803d; background: #15803d; } .c3 { stroke: #7e22ce; background: #7e22ce; }
+.c4 { stroke: #c2410c; background: #c2410c; } .c5 { stroke: #0e7490; background: #0e7490; } .c6 { stroke: #a16207; background: #a16207; } .c7 { stroke: #be185d; background: #be185d; }
 @media (max-width: 40rem) {
   main { padding: .75rem; }
   table.cards thead { position: absolute; left: -9999px; }

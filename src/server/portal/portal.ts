@@ -24,6 +24,9 @@ import { licenseRoutes } from './pages/licenses.js';
 import { deviceRoutes } from './pages/devices.js';
 import { userRoutes } from './pages/users.js';
 import { companyRoutes } from './pages/companies.js';
+import { creditRoutes } from './pages/credits.js';
+import { logRoutes } from './pages/log.js';
+import { reportRoutes } from './pages/reports.js';
 
 /** Options of the portal (`createLicenseServer({ portal })`). */
 export interface PortalOptions extends SessionOptions {
@@ -48,7 +51,7 @@ export interface Portal {
   readonly sessions: SessionStore;
 }
 
-const ROUTES: readonly PortalRoute[] = [...signInRoutes, ...licenseRoutes, ...deviceRoutes, ...userRoutes, ...companyRoutes];
+const ROUTES: readonly PortalRoute[] = [...signInRoutes, ...licenseRoutes, ...deviceRoutes, ...userRoutes, ...creditRoutes, ...reportRoutes, ...logRoutes, ...companyRoutes];
 
 /** Create the portal over the server's vendor logic. */
 export function createPortal(vendor: Vendor, options: PortalOptions & { adminToken?: string | undefined; trustProxy?: boolean | number | undefined }): Portal {

@@ -35,10 +35,18 @@ export function usable(o: Opened): License {
   return o.license;
 }
 
-/** Tabs between a license's pages. */
-export function tabs(licenseId: string, current: 'details' | 'devices' | 'users'): Html {
-  const tab = (key: typeof current, label: string, href: string) => (key === current ? html`<li><a href="${href}" aria-current="page"><strong>${label}</strong></a></li>` : html`<li><a href="${href}">${label}</a></li>`);
-  return html`<nav aria-label="License"><ul class="actions">${tab('details', 'Details', portalPath('licenses', licenseId))}${tab('devices', 'Devices', portalPath('licenses', licenseId, 'devices'))}${tab('users', 'License users', portalPath('licenses', licenseId, 'users'))}</ul></nav>`;
+/** Tabs between a license's pages (credits, reports and the log for the vendor and the company's administrators). */
+export function tabs(licenseId: string, current: 'details' | 'devices' | 'users' | 'credits' | 'report' | 'log', manager = true): Html {
+  const all: [typeof current, string, string][] = [
+    ['details', 'Details', portalPath('licenses', licenseId)],
+    ['devices', 'Devices', portalPath('licenses', licenseId, 'devices')],
+    ['users', 'License users', portalPath('licenses', licenseId, 'users')],
+    ['credits', 'Credits', portalPath('licenses', licenseId, 'credits')],
+    ['report', 'Reports', portalPath('licenses', licenseId, 'report')],
+    ['log', 'Log', portalPath('licenses', licenseId, 'log')],
+  ];
+  const shown = manager ? all : all.slice(0, 3);
+  return html`<nav aria-label="License"><ul class="actions">${shown.map(([key, label, href]) => (key === current ? html`<li><a href="${href}" aria-current="page"><strong>${label}</strong></a></li>` : html`<li><a href="${href}">${label}</a></li>`))}</ul></nav>`;
 }
 
 /** A table that reads as cards on a narrow screen (each cell labelled with its column). */

@@ -5,7 +5,7 @@
  * `POST /v1/admin/devices/reset` do. A license user sees and resets only its own devices.
  */
 import { LicenseError } from '../../../core/errors.js';
-import { actorOf, visibleDevices } from '../access.js';
+import { actorOf, managesUsers, visibleDevices } from '../access.js';
 import type { PortalRoute, SignedIn } from '../context.js';
 import { field } from '../forms.js';
 import { html, portalPath } from '../html.js';
@@ -28,7 +28,7 @@ async function list(ctx: SignedIn, [id]: readonly string[]): Promise<Response> {
   return page({
     title: `Devices of ${l.id}`,
     session: ctx.session,
-    body: html`${tabs(l.id, 'devices')}<p>Reset a device you cannot reach any more (lost, broken, replaced) to free its activation for a new machine. A reset counts as one transfer.</p>
+    body: html`${tabs(l.id, 'devices', managesUsers(ctx.session.principal))}<p>Reset a device you cannot reach any more (lost, broken, replaced) to free its activation for a new machine. A reset counts as one transfer.</p>
 ${table('Activated devices', ['Device', 'User', 'Activated', 'Last validated', 'Actions'], rows, 'No device is activated.')}${pager(ctx.url, n, devices.length, size)}`,
   });
 }
@@ -45,7 +45,7 @@ async function detail(ctx: SignedIn, [id, deviceId]: readonly string[]): Promise
   return page({
     title: `Device ${d.label ?? d.deviceId}`,
     session: ctx.session,
-    body: html`${tabs(l.id, 'devices')}<dl class="facts"><dt>Device id</dt><dd class="mono">${d.deviceId}</dd><dt>Name</dt><dd>${d.label ?? '—'}</dd>
+    body: html`${tabs(l.id, 'devices', managesUsers(ctx.session.principal))}<dl class="facts"><dt>Device id</dt><dd class="mono">${d.deviceId}</dd><dt>Name</dt><dd>${d.label ?? '—'}</dd>
 <dt>Users</dt><dd>${mine.map((m) => m.userId).join(', ')}</dd><dt>Activated</dt><dd>${when(d.activatedAt)}</dd><dt>Last validated</dt><dd>${when(d.validatedAt)}</dd></dl>
 <h2>Reported details</h2>${table('What the installation reported', ['Field', 'Value'], Object.entries(d.info).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]), 'Nothing reported.')}
 <h2>History</h2>${table('Every event that names this device, oldest first', ['When', 'What', 'By'], shown.map((e) => [when(e.at), e.kind, e.actor]), 'Nothing yet.')}

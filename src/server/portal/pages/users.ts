@@ -60,7 +60,7 @@ async function list(ctx: SignedIn, [id]: readonly string[]): Promise<Response> {
   return page({
     title: `License users of ${l.id}`,
     session: ctx.session,
-    body: html`${tabs(l.id, 'users')}<p>License users: ${ofLimit(usage.users.inUse, usage.users.licensed)}. Activations: ${ofLimit(usage.activations.inUse, usage.activations.licensed)}${l.maxUserActivations === undefined ? '' : `; each user at most ${l.maxUserActivations} unless set below`}.</p>
+    body: html`${tabs(l.id, 'users', managesUsers(ctx.session.principal))}<p>License users: ${ofLimit(usage.users.inUse, usage.users.licensed)}. Activations: ${ofLimit(usage.activations.inUse, usage.activations.licensed)}${l.maxUserActivations === undefined ? '' : `; each user at most ${l.maxUserActivations} unless set below`}.</p>
 ${table('License users', columns, rows, 'No license user yet.')}${pager(ctx.url, n, users.length, size)}${assign}`,
   });
 }
