@@ -289,7 +289,7 @@ describe('a customer cannot see or change another customer’s data', () => {
     expect((await devicesOf('LIC-A1')).map((d) => d.deviceId)).toEqual(['acme-laptop']);
   });
 
-  it('a session ends when idle, when signed out, and when its account is removed; an ended session changes nothing', async () => {
+  it('a session ends when idle, when signed out, when its account is removed or its license user removed; an ended session changes nothing', async () => {
     const b = await customer('ACME', 'it@acme.example', 'acme-chosen-pass', 'unused');
     const csrf = await b.csrf();
     clock += 31 * 60_000;
@@ -313,6 +313,21 @@ describe('a customer cannot see or change another customer’s data', () => {
     expect(await removeAccount(server.vendor.store, 'ACME', 'second@acme.example', { actor: 'test' })).toBe(true);
     expect((await second.get('/portal/licenses')).res.headers.get('location')).toBe('/portal/sign-in');
     expect((await new Browser(base).signIn({ company: 'ACME', email: 'second@acme.example', password: 'second-chosen-1' })).status).toBe(401);
+    // A license user removed from its license loses the portal at once: by the portal (its sessions
+    // end) or by the admin API (the next request finds it is no user any more).
+    const token2 = await acme.csrf('/portal/licenses/LIC-A1/users');
+    await acme.post('/portal/licenses/LIC-A1/users', { csrf: token2, userId: 'lu@acme.example' });
+    const luInitial = shownSecret((await acme.get('/portal/licenses/LIC-A1/users')).body);
+    const lu = await customer('ACME', 'lu@acme.example', luInitial, 'lu-chosen-pass');
+    expect((await lu.get('/portal/licenses/LIC-A1')).res.status).toBe(200);
+    await acme.post('/portal/licenses/LIC-A1/users/remove', { csrf: token2, userId: 'lu@acme.example' });
+    expect((await lu.get('/portal/licenses/LIC-A1')).res.headers.get('location')).toBe('/portal/sign-in');
+    await admin('/v1/admin/users', { licenseId: 'LIC-A1', userId: 'lu@acme.example', password: 'lu-password-2', mustChange: false });
+    const lu2 = await customer('ACME', 'lu@acme.example', 'lu-password-2', 'unused');
+    expect((await lu2.get('/portal/licenses/LIC-A1')).res.status).toBe(200);
+    await admin('/v1/admin/users/remove', { licenseId: 'LIC-A1', userId: 'lu@acme.example' });
+    expect((await lu2.get('/portal/licenses/LIC-A1')).res.headers.get('location')).toBe('/portal/sign-in');
+    expect((await new Browser(base).signIn({ company: 'ACME', email: 'lu@acme.example', password: 'lu-password-2' })).status).toBe(401);
     // A made-up session id is no session.
     const forged = await fetch(`${base}/portal/licenses`, { headers: { cookie: `licit_portal=${'A'.repeat(43)}` }, redirect: 'manual' });
     expect(forged.headers.get('location')).toBe('/portal/sign-in');

@@ -6,7 +6,7 @@
  */
 import { findLicenses, showLicense, type RegistryEntry } from '../../core/admin/registry.js';
 import { LicenseError } from '../../core/errors.js';
-import type { Activation } from '../../core/seats/activation-records.js';
+import { USER, type Activation } from '../../core/seats/activation-records.js';
 import type { Store } from '../../core/store.js';
 import { COMPANY_PREFIX, getAccount, getCompany, ownsLicense } from './companies.js';
 import type { Principal } from './sessions.js';
@@ -19,13 +19,21 @@ function notYours(licenseId: string): LicenseError {
 export async function stillAllowed(store: Store, p: Principal): Promise<boolean> {
   if (p.kind === 'vendor') return true;
   if ((await getCompany(store, p.company)) === undefined) return false;
-  return p.kind === 'license-user' || (await getAccount(store, p.company, p.email)) !== undefined;
+  if (p.kind === 'customer-admin') return (await getAccount(store, p.company, p.email)) !== undefined;
+  for (const licenseId of p.licenses) if (await isLicenseUser(store, licenseId, p.email)) return true;
+  return false;
+}
+
+/** Whether `userId` is (still) a license user of the license. */
+export async function isLicenseUser(store: Store, licenseId: string, userId: string): Promise<boolean> {
+  return (await store.read(licenseId, (r) => r.get(USER, userId))) !== undefined;
 }
 
 /** The registry entry of a license the person may see; 404 otherwise, the same for foreign and missing. */
 export async function visibleLicense(store: Store, p: Principal, licenseId: string): Promise<RegistryEntry> {
   if (licenseId === '' || licenseId.length > 256 || licenseId.startsWith(COMPANY_PREFIX)) throw notYours(licenseId);
-  if (p.kind === 'license-user' && !p.licenses.includes(licenseId)) throw notYours(licenseId);
+  // A license user: the licenses it signed in to, while it is still a user there.
+  if (p.kind === 'license-user' && (!p.licenses.includes(licenseId) || !(await isLicenseUser(store, licenseId, p.email)))) throw notYours(licenseId);
   const shown = await showLicense(store, licenseId);
   if (shown === undefined) throw notYours(licenseId);
   if (p.kind === 'vendor') return shown.entry;

@@ -97,12 +97,15 @@ export class SessionStore {
     if (id !== undefined) this.#sessions.delete(digest(id));
   }
 
-  /** End every session of one account but `keep` (after its password changed, or it was removed). */
-  endAllOf(company: string, email: string, keep?: Session): number {
+  /**
+   * End every session of one person but `keep` (after its password changed, was reset, or it was
+   * removed); `company` undefined: of that e-mail in any company (the vendor acting on a license).
+   */
+  endAllOf(company: string | undefined, email: string, keep?: Session): number {
     let n = 0;
     for (const [key, s] of this.#sessions) {
       const p = s.principal;
-      if (p.kind !== 'vendor' && p.company === company && p.email === email && s !== keep) {
+      if (p.kind !== 'vendor' && (company === undefined || p.company === company) && p.email === email && s !== keep) {
         this.#sessions.delete(key);
         n += 1;
       }

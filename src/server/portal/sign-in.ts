@@ -13,6 +13,7 @@ import { normalizeUserId } from '../../core/user-id.js';
 import { authFailed, LicenseUserCredentials } from '../auth/credentials.js';
 import { dummyHash, verifyPassword, type ScryptParams } from '../auth/password.js';
 import { accountCredentials, accountEmail, companyCode, companyLicenses, getAccount, getCompany } from './companies.js';
+import { isLicenseUser } from './access.js';
 import type { Principal } from './sessions.js';
 
 /** What sign-in needs from the server. */
@@ -77,7 +78,8 @@ export async function signInCustomer(ctx: SignInContext, input: { company: strin
   const candidates: string[] = [];
   for (const entry of await companyLicenses(ctx.store, company)) {
     if (candidates.length >= MAX_LICENSES_TRIED) break;
-    if (await credentials(ctx, entry.licenseId).hasPassword(userId)) candidates.push(entry.licenseId);
+    // A user removed by the admin API keeps its password record: only users that still are count.
+    if ((await isLicenseUser(ctx.store, entry.licenseId, userId)) && (await credentials(ctx, entry.licenseId).hasPassword(userId))) candidates.push(entry.licenseId);
   }
   if (candidates.length === 0) return fail(ctx, input.password);
   const matched: string[] = [];

@@ -65,7 +65,7 @@ ${table('License users', columns, rows, 'No license user yet.')}${pager(ctx.url,
   });
 }
 
-type Act = (ctx: SignedIn, licenseId: string, userId: string) => Promise<{ text: string; secret?: string }>;
+type Act = (ctx: SignedIn, licenseId: string, userId: string) => Promise<{ text: string; secret?: string; endsSessions?: boolean }>;
 
 /** A user action: the license opened for this person, a manager only, the user id from the form. */
 function action(run: Act): (ctx: SignedIn, params: readonly string[]) => Promise<Response> {
@@ -74,6 +74,11 @@ function action(run: Act): (ctx: SignedIn, params: readonly string[]) => Promise
     const l = usable(await openLicense(ctx, id as string));
     const userId = field(ctx.form as URLSearchParams, 'userId', 'The user', 256);
     const r = await run(ctx, l.id, userId);
+    // A new initial password, or a removed user: that user's portal sessions end.
+    if (r.endsSessions === true) {
+      const p = ctx.session.principal;
+      ctx.deps.sessions.endAllOf(p.kind === 'vendor' ? undefined : p.company, normalizeUserId(userId));
+    }
     ctx.session.flash = { kind: 'ok', text: r.text, ...(r.secret === undefined ? {} : { secret: r.secret }) };
     return redirect(portalPath('licenses', l.id, 'users'));
   };
@@ -97,7 +102,7 @@ const newPassword: Act = async (ctx, licenseId, userId) => {
   const id = normalizeUserId(userId);
   if (!(await (await acts(ctx, licenseId)).users()).some((u) => u.userId === id)) throw userNotFound(id);
   await credentials(ctx, licenseId).setPassword(id, password, { mustChange: true, actor: actorOf(ctx.session.principal) });
-  return { text: `${id} has a new initial password.`, secret: password };
+  return { text: `${id} has a new initial password.`, secret: password, endsSessions: true };
 };
 
 const resetUser: Act = async (ctx, licenseId, userId) => {
@@ -114,7 +119,7 @@ const limit: Act = async (ctx, licenseId, userId) => {
 const remove: Act = async (ctx, licenseId, userId) => {
   await (await acts(ctx, licenseId)).removeUser(userId);
   await credentials(ctx, licenseId).clearPassword(userId, { actor: actorOf(ctx.session.principal) });
-  return { text: `${userId} was removed.` };
+  return { text: `${userId} was removed.`, endsSessions: true };
 };
 
 export const userRoutes: readonly PortalRoute[] = [
