@@ -58,6 +58,8 @@ describe('the portal in headless Chromium', () => {
     }
     const browser = await Chromium.launch(found.bin);
     const shot = async (name: string) => {
+      // Every control of every page shown has an accessible name (its label).
+      expect(await browser.unnamedControls(), name).toEqual([]);
       if (SHOTS === undefined) return;
       mkdirSync(SHOTS, { recursive: true });
       writeFileSync(new URL(`${name}.png`, SHOTS), await browser.screenshot());

@@ -148,6 +148,16 @@ export class Chromium {
     await this.send('Input.dispatchKeyEvent', { type: 'keyUp', key, code: key, windowsVirtualKeyCode: code });
   }
 
+  /**
+   * Controls of the page's accessibility tree (what a screen reader is given) that have no name:
+   * a button, link, text box, search box, spin button, combo box or check box nobody could tell apart.
+   */
+  async unnamedControls(): Promise<string[]> {
+    const { nodes } = (await this.send('Accessibility.getFullAXTree')) as { nodes: { ignored?: boolean; role?: { value?: string }; name?: { value?: string } }[] };
+    const controls = new Set(['button', 'link', 'textbox', 'searchbox', 'spinbutton', 'combobox', 'checkbox', 'radio']);
+    return nodes.filter((n) => n.ignored !== true && controls.has(n.role?.value ?? '') && (n.name?.value ?? '').trim() === '').map((n) => n.role?.value ?? '?');
+  }
+
   /** A PNG of the page as shown. */
   async screenshot(): Promise<Buffer> {
     const r = (await this.send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true })) as { data: string };
