@@ -49,6 +49,7 @@ beforeAll(async () => {
   close = () => bound.close(100);
   const year = new Date(Date.now() + 365 * 86_400_000);
   await admin('/v1/admin/licenses', { license: await vendor.issue({ licenseId: 'LIC-A1', customer: 'Acme Corp', edition: 'pro', features: ['export'], maxActivations: 4, maxUsers: 3, maxUserActivations: 2, maxTransfers: 5, expiresAt: year, graceDays: 7 }) });
+  await admin('/v1/admin/licenses', { license: await vendor.issue({ licenseId: 'LIC-S', customer: 'Acme Corp', seats: { basic: 1, pro: 2 } }) });
   for (const id of ['LIC-A2', 'LIC-A3']) await admin('/v1/admin/licenses', { license: await vendor.issue({ licenseId: id, customer: 'Acme Corp' }) });
   await admin('/v1/admin/licenses', { license: await vendor.issue({ licenseId: 'LIC-OLD', customer: 'Acme Corp', expiresAt: new Date(Date.now() + 2000) }) });
   await admin('/v1/admin/portal/companies', { code: 'ACME', name: 'Acme Corp', customers: ['Acme Corp'] });
@@ -69,9 +70,11 @@ afterAll(async () => {
 describe('licenses', () => {
   it('the list is paged and searchable', async () => {
     const one = await acme.get('/portal/licenses');
-    expect(one.body).toContain('Page 1 of 2 (4 in all)');
+    expect(one.body).toContain('Page 1 of 3 (5 in all)');
     expect(one.body).toContain('LIC-A1');
     expect(one.body).not.toContain('LIC-OLD');
+    const three = await acme.get('/portal/licenses?page=3');
+    expect(three.body).toContain('LIC-S');
     const two = await acme.get('/portal/licenses?page=2');
     expect(two.body).toContain('LIC-OLD');
     expect(two.body).toContain('Previous page');
@@ -118,6 +121,11 @@ describe('devices', () => {
     expect((await (await acts('LIC-A1')).usage()).transfers.used).toBe(1);
     const reset = (await events('LIC-A1')).find((e) => e.kind === 'device.reset');
     expect(reset?.actor).toBe('portal:ACME:it@acme.example');
+    // A name for a device, through Activations.rename.
+    const named = await acme.post('/portal/licenses/LIC-A1/devices/rename', { csrf, deviceId: 'ann-desktop', label: "Ann's desktop" });
+    expect([named.res.status, named.res.headers.get('location')]).toEqual([303, '/portal/licenses/LIC-A1/devices/ann-desktop']);
+    expect((await acme.get('/portal/licenses/LIC-A1/devices')).body).toContain('Ann&#39;s desktop');
+    expect((await (await acts('LIC-A1')).devices())[0]?.label).toBe("Ann's desktop");
     // A device that is not activated: not found, nothing counted.
     const again = await acme.post('/portal/licenses/LIC-A1/devices/reset', { csrf, deviceId: 'ann-laptop' });
     expect(again.res.status).toBe(404);
@@ -187,6 +195,26 @@ describe('license users', () => {
     const full = await acme.post('/portal/licenses/LIC-A1/users', { csrf, userId: 'c3@acme.example' });
     expect(full.res.status).toBe(409);
     expect(full.body).toContain('ERR_USERS_EXHAUSTED');
+  });
+});
+
+describe('seats per user type', () => {
+  it('usage per type, assign, a full type refused, change of type, release: SeatManager as licit seats uses it', async () => {
+    const page = await acme.get('/portal/licenses/LIC-S/seats');
+    expect(page.res.status).toBe(200);
+    expect(page.body).toContain('basic');
+    const csrf = await acme.csrf('/portal/licenses/LIC-S/seats');
+    expect((await acme.post('/portal/licenses/LIC-S/seats', { csrf, userId: 'ann@acme.example', type: 'basic', mode: 'assign' })).res.status).toBe(303);
+    const full = await acme.post('/portal/licenses/LIC-S/seats', { csrf, userId: 'bob@acme.example', type: 'basic', mode: 'assign' });
+    expect(full.res.status).toBe(409);
+    expect(full.body).toContain('ERR_SEATS_EXHAUSTED');
+    const conflict = await acme.post('/portal/licenses/LIC-S/seats', { csrf, userId: 'ann@acme.example', type: 'pro', mode: 'assign' });
+    expect(conflict.body).toContain('ERR_SEAT_CONFLICT');
+    expect((await acme.post('/portal/licenses/LIC-S/seats', { csrf, userId: 'ann@acme.example', type: 'pro', mode: 'reassign' })).res.status).toBe(303);
+    expect((await acme.get('/portal/licenses/LIC-S/seats')).body).toContain('ann@acme.example holds a pro seat.');
+    expect((await acme.post('/portal/licenses/LIC-S/seats/release', { csrf, userId: 'ann@acme.example' })).res.status).toBe(303);
+    const kinds = (await events('LIC-S')).filter((e) => e.kind.startsWith('seat.')).map((e) => `${e.kind} ${e.actor}`);
+    expect(kinds).toEqual(['seat.assigned portal:ACME:it@acme.example', 'seat.reassigned portal:ACME:it@acme.example', 'seat.released portal:ACME:it@acme.example']);
   });
 });
 

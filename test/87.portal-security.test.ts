@@ -224,7 +224,7 @@ describe('a customer cannot see or change another customer’s data', () => {
   });
 
   it('another company’s license ids in URLs answer as licenses that do not exist', async () => {
-    for (const path of ['/portal/licenses/LIC-G1', '/portal/licenses/LIC-G1/devices', '/portal/licenses/LIC-G1/users', '/portal/licenses/LIC-G1/devices/globex-laptop', '/portal/licenses/LIC-X', '/portal/licenses/portal%3AGLOBEX', '/portal/licenses/LIC-NONE']) {
+    for (const path of ['/portal/licenses/LIC-G1', '/portal/licenses/LIC-G1/devices', '/portal/licenses/LIC-G1/users', '/portal/licenses/LIC-G1/seats', '/portal/licenses/LIC-G1/credits', '/portal/licenses/LIC-G1/report', '/portal/licenses/LIC-G1/report.csv', '/portal/licenses/LIC-G1/log', '/portal/licenses/LIC-G1/devices/globex-laptop', '/portal/licenses/LIC-X', '/portal/licenses/portal%3AGLOBEX', '/portal/licenses/LIC-NONE']) {
       const { res, body } = await acme.get(path);
       expect(res.status, path).toBe(404);
       expect(body, path).not.toContain('globex-laptop');
@@ -246,6 +246,10 @@ describe('a customer cannot see or change another customer’s data', () => {
       ['/portal/licenses/LIC-G1/users/reset', { userId: 'gus@globex.example' }],
       ['/portal/licenses/LIC-G1/users/password', { userId: 'gus@globex.example' }],
       ['/portal/licenses/LIC-G1/users/limit', { userId: 'gus@globex.example', maxActivations: '0' }],
+      ['/portal/licenses/LIC-G1/devices/rename', { deviceId: 'globex-laptop', label: 'pwned' }],
+      ['/portal/licenses/LIC-G1/seats', { userId: 'mallory', type: 'basic' }],
+      ['/portal/licenses/LIC-G1/seats/release', { userId: 'gus@globex.example' }],
+      ['/portal/licenses/LIC-G1/credits', { idempotencyKey: 'x', credits: '1000' }],
       ['/portal/licenses/LIC-G1/state', { action: 'suspend' }],
       ['/portal/licenses/LIC-A1/state', { action: 'suspend' }],
       // Its own license, another company's device: not found there.
@@ -258,7 +262,7 @@ describe('a customer cannot see or change another customer’s data', () => {
       const { res } = await acme.post(path, { csrf, ...form });
       expect(res.status, path).toBe(404);
     }
-    expect((await devicesOf('LIC-G1')).map((d) => d.deviceId)).toEqual(['globex-laptop']);
+    expect((await devicesOf('LIC-G1')).map((d) => [d.deviceId, d.label])).toEqual([['globex-laptop', undefined]]);
     const users = await server.vendor.activations((await server.vendor.license('LIC-G1')).license).users();
     expect(users.map((u) => u.userId)).toEqual(['gus@globex.example']);
     expect((await server.vendor.store.read('LIC-G1', (r) => r.get('registry', 'info')))?.state).toBe('active');

@@ -36,11 +36,12 @@ export function usable(o: Opened): License {
 }
 
 /** Tabs between a license's pages (credits, reports and the log for the vendor and the company's administrators). */
-export function tabs(licenseId: string, current: 'details' | 'devices' | 'users' | 'credits' | 'report' | 'log', manager = true): Html {
+export function tabs(licenseId: string, current: 'details' | 'devices' | 'users' | 'seats' | 'credits' | 'report' | 'log', manager = true): Html {
   const all: [typeof current, string, string][] = [
     ['details', 'Details', portalPath('licenses', licenseId)],
     ['devices', 'Devices', portalPath('licenses', licenseId, 'devices')],
     ['users', 'License users', portalPath('licenses', licenseId, 'users')],
+    ['seats', 'Seats', portalPath('licenses', licenseId, 'seats')],
     ['credits', 'Credits', portalPath('licenses', licenseId, 'credits')],
     ['report', 'Reports', portalPath('licenses', licenseId, 'report')],
     ['log', 'Log', portalPath('licenses', licenseId, 'log')],

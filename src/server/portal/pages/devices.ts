@@ -49,19 +49,33 @@ async function detail(ctx: SignedIn, [id, deviceId]: readonly string[]): Promise
 <dt>Users</dt><dd>${mine.map((m) => m.userId).join(', ')}</dd><dt>Activated</dt><dd>${when(d.activatedAt)}</dd><dt>Last validated</dt><dd>${when(d.validatedAt)}</dd></dl>
 <h2>Reported details</h2>${table('What the installation reported', ['Field', 'Value'], Object.entries(d.info).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]), 'Nothing reported.')}
 <h2>History</h2>${table('Every event that names this device, oldest first', ['When', 'What', 'By'], shown.map((e) => [when(e.at), e.kind, e.actor]), 'Nothing yet.')}
-<form class="inline" method="post" action="${portalPath('licenses', l.id, 'devices', 'reset')}" data-confirm="Reset this device?">${csrfField(ctx.session)}<input type="hidden" name="deviceId" value="${d.deviceId}"><button type="submit" class="danger">Reset this device</button></form>`,
+<h2>Name</h2><form class="inline" method="post" action="${portalPath('licenses', l.id, 'devices', 'rename')}">${csrfField(ctx.session)}<input type="hidden" name="deviceId" value="${d.deviceId}"><div><label for="label">Name of this device (empty: none)</label><input id="label" name="label" type="text" maxlength="100" value="${d.label ?? ''}"></div><button type="submit" class="secondary">Save name</button></form>
+<h2>Reset</h2><form class="inline" method="post" action="${portalPath('licenses', l.id, 'devices', 'reset')}" data-confirm="Reset this device?">${csrfField(ctx.session)}<input type="hidden" name="deviceId" value="${d.deviceId}"><button type="submit" class="danger">Reset this device</button></form>`,
   });
 }
 
-async function reset(ctx: SignedIn, [id]: readonly string[]): Promise<Response> {
-  const o = await openLicense(ctx, id as string);
-  const l = usable(o);
+/** The license and a device of it the person may change: every one, or a license user's own alone. */
+async function ownDevice(ctx: SignedIn, licenseId: string) {
+  const l = usable(await openLicense(ctx, licenseId));
   const deviceId = field(ctx.form as URLSearchParams, 'deviceId', 'The device', 256);
   const acts = ctx.deps.vendor.activations(l, 'portal');
   const all = (await acts.devices()).filter((d) => d.deviceId === deviceId);
   const mine = visibleDevices(ctx.session.principal, all);
-  // A license user resets only a device that is its own alone (a reset frees every user's activation on it).
+  // A license user changes only a device that is its own alone (a reset frees every user's activation on it).
   if (mine.length === 0 || mine.length !== all.length) throw new LicenseError('ERR_ACTIVATION_NOT_FOUND', `device "${deviceId}" is not activated on this license for you`, { deviceId });
+  return { l, deviceId, acts };
+}
+
+async function rename(ctx: SignedIn, [id]: readonly string[]): Promise<Response> {
+  const { l, deviceId, acts } = await ownDevice(ctx, id as string);
+  const label = ((ctx.form as URLSearchParams).get('label') ?? '').trim();
+  await acts.rename(deviceId, label, { actor: actorOf(ctx.session.principal) });
+  ctx.session.flash = { kind: 'ok', text: label === '' ? `Device ${deviceId} has no name now.` : `Device ${deviceId} is named ${label}.` };
+  return redirect(portalPath('licenses', l.id, 'devices', deviceId));
+}
+
+async function reset(ctx: SignedIn, [id]: readonly string[]): Promise<Response> {
+  const { l, deviceId, acts } = await ownDevice(ctx, id as string);
   const users = await acts.resetDevice(deviceId, { countTransfer: true, actor: actorOf(ctx.session.principal) });
   ctx.session.flash = { kind: 'ok', text: `Device ${deviceId} was reset (${users.length} activation${users.length === 1 ? '' : 's'} freed).` };
   return redirect(portalPath('licenses', l.id, 'devices'));
@@ -70,5 +84,6 @@ async function reset(ctx: SignedIn, [id]: readonly string[]): Promise<Response> 
 export const deviceRoutes: readonly PortalRoute[] = [
   { method: 'GET', path: /^\/portal\/licenses\/([^/]+)\/devices$/, access: 'session', handler: list },
   { method: 'POST', path: /^\/portal\/licenses\/([^/]+)\/devices\/reset$/, access: 'session', handler: reset },
+  { method: 'POST', path: /^\/portal\/licenses\/([^/]+)\/devices\/rename$/, access: 'session', handler: rename },
   { method: 'GET', path: /^\/portal\/licenses\/([^/]+)\/devices\/([^/]+)$/, access: 'session', handler: detail },
 ];
