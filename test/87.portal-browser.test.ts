@@ -60,6 +60,8 @@ describe('the portal in headless Chromium', () => {
     const shot = async (name: string) => {
       // Every control of every page shown has an accessible name (its label).
       expect(await browser.unnamedControls(), name).toEqual([]);
+      // And all its text has at least WCAG's 4.5:1 contrast with what it is drawn on.
+      expect(await browser.lowContrast(), name).toEqual([]);
       if (SHOTS === undefined) return;
       mkdirSync(SHOTS, { recursive: true });
       writeFileSync(new URL(`${name}.png`, SHOTS), await browser.screenshot());

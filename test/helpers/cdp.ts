@@ -158,6 +158,29 @@ export class Chromium {
     return nodes.filter((n) => n.ignored !== true && controls.has(n.role?.value ?? '') && (n.name?.value ?? '').trim() === '').map((n) => n.role?.value ?? '?');
   }
 
+  /**
+   * Text whose contrast with the background it is drawn on is below `min` (WCAG 2: 4.5 for body
+   * text), as `selector: ratio` strings. The background is the nearest ancestor's opaque one.
+   */
+  async lowContrast(min = 4.5): Promise<string[]> {
+    return this.eval<string[]>(`(() => {
+      const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+      const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }; return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+      const bg = (el) => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) return c.slice(0, 3); } return [255, 255, 255]; };
+      const out = [];
+      for (const el of document.querySelectorAll('body *')) {
+        if (!el.childNodes.length || ![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 || r.height === 0) continue;
+        const a = lum(rgb(getComputedStyle(el).color).slice(0, 3));
+        const b = lum(bg(el));
+        const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        if (ratio < ${min}) out.push(el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).replace(/ /g, '.') : '') + ': ' + ratio.toFixed(2));
+      }
+      return out;
+    })()`);
+  }
+
   /** A PNG of the page as shown. */
   async screenshot(): Promise<Buffer> {
     const r = (await this.send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true })) as { data: string };
