@@ -36,15 +36,21 @@ describe('licit portal and licit serve', () => {
     expect(account.code, account.stderr).toBe(0);
     const initial = /initial password\n {2}(\S+)\n/.exec(account.stdout)?.[1] as string;
     expect(initial).toMatch(/^[A-Za-z0-9]{16}$/);
+    const reset = licit(['portal', 'reset-admin', 'ACME', '--email', 'it@acme.example', '--store', store, '--json']);
+    expect(reset.code, reset.stderr).toBe(0);
+    const initial2 = reset.json().initialPassword as string;
+    expect(initial2).not.toBe(initial);
+    const nobody = licit(['portal', 'remove-admin', 'ACME', '--email', 'nobody@acme.example', '--store', store, '--json']);
+    expect([nobody.code, nobody.json().error?.code]).toEqual([1, 'ERR_USER_NOT_FOUND']);
     const list = licit(['portal', 'companies', '--store', store]);
     expect(list.stdout).toContain('ACME  Acme Corp  customers: Acme Corp  licenses: -  administrators: it@acme.example');
 
     const { url } = await startServer(['--signing-key', vendor.keyPath, '--store', store, '--no-access-log'], procs, { LICIT_ADMIN_TOKEN: 'cli-portal-token-0123456789' });
     const b = new Browser(url);
-    const res = await b.signIn({ company: 'acme', email: 'it@acme.example', password: initial });
+    const res = await b.signIn({ company: 'acme', email: 'it@acme.example', password: initial2 });
     expect(res.headers.get('location')).toBe('/portal/password');
     const csrf = await b.csrf('/portal/password');
-    expect((await b.post('/portal/password', { csrf, current: initial, next: 'acme-chosen-pass', repeat: 'acme-chosen-pass' })).res.status).toBe(303);
+    expect((await b.post('/portal/password', { csrf, current: initial2, next: 'acme-chosen-pass', repeat: 'acme-chosen-pass' })).res.status).toBe(303);
     const page = await b.get('/portal/licenses');
     expect(page.res.status).toBe(200);
     expect(page.body).toContain('LIC-CLI2');

@@ -250,5 +250,19 @@ describe('the vendor', () => {
     const list = await boss.get('/portal/licenses');
     expect(list.body).toContain('LIC-A3');
     expect(list.body).not.toContain('LIC-A1');
+    // Forgot the password: the vendor gives a new initial one; the old sessions end.
+    expect((await vendorBrowser.post('/portal/companies/accounts/change', { csrf, code: 'initech', email: 'Boss@initech.example', action: 'password' })).res.status).toBe(303);
+    const again = shownSecret((await vendorBrowser.get('/portal/companies')).body);
+    expect((await boss.get('/portal/licenses')).res.headers.get('location')).toBe('/portal/sign-in');
+    expect((await new Browser(base).signIn({ company: 'INITECH', email: 'boss@initech.example', password: 'initech-chosen' })).status).toBe(401);
+    const back = await signedIn({ company: 'INITECH', email: 'boss@initech.example', password: again }, 'initech-chosen-2');
+    expect((await back.get('/portal/licenses')).res.status).toBe(200);
+    // The admin API does the same, and removes an account.
+    const api = await admin('/v1/admin/portal/accounts/password', { code: 'INITECH', email: 'boss@initech.example' });
+    expect(api.initialPassword).toMatch(/^[A-Za-z0-9]{16}$/);
+    expect((await vendorBrowser.post('/portal/companies/accounts/change', { csrf, code: 'INITECH', email: 'boss@initech.example', action: 'remove' })).res.status).toBe(303);
+    expect((await new Browser(base).signIn({ company: 'INITECH', email: 'boss@initech.example', password: api.initialPassword as string })).status).toBe(401);
+    const gone = await fetch(`${base}/v1/admin/portal/accounts/remove`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ code: 'INITECH', email: 'boss@initech.example' }) });
+    expect(gone.status).toBe(404);
   });
 });

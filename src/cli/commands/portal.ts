@@ -6,15 +6,15 @@
  * (`/v1/admin/portal/*`) and the vendor's portal page call.
  */
 import { LicenseError } from '../../core/errors.js';
-import { addAccount, changeCompanyLicenses, createCompany, listAccounts, listCompanies } from '../../server/portal/index.js';
+import { addAccount, changeCompanyLicenses, createCompany, listAccounts, listCompanies, removeAccount, resetAccountPassword } from '../../server/portal/index.js';
 import { parseFlags, required, type Verb } from '../context.js';
 import { didYouMean } from '../help.js';
 import { readTextFile } from '../files.js';
 import { openStore } from '../store-arg.js';
 import { defaultIssuer } from './licenses.js';
 
-const USAGE = 'licit portal companies|add-company|link|add-admin [CODE] --store DIR|postgres://... [--schema NAME] [--name TEXT] [--customer NAME...] [--license-id ID...] [--email ADDRESS] [--password-file FILE] [--actor NAME] [--json]';
-const ACTIONS = ['companies', 'add-company', 'link', 'add-admin'] as const;
+const USAGE = 'licit portal companies|add-company|link|add-admin|reset-admin|remove-admin [CODE] --store DIR|postgres://... [--schema NAME] [--name TEXT] [--customer NAME...] [--license-id ID...] [--email ADDRESS] [--password-file FILE] [--actor NAME] [--json]';
+const ACTIONS = ['companies', 'add-company', 'link', 'add-admin', 'reset-admin', 'remove-admin'] as const;
 
 export const run: Verb = async (argv) => {
   const s = { type: 'string' } as const;
@@ -44,6 +44,16 @@ export const run: Verb = async (argv) => {
       case 'link': {
         const company = await changeCompanyLicenses(store, code, { addCustomers: v.customer ?? [], addLicenseIds: v['license-id'] ?? [] }, by);
         return { data: { company }, text: `Company ${company.code}: customers ${company.customers.join(', ') || '-'}, license ids ${company.licenseIds.join(', ') || '-'}.` };
+      }
+      case 'reset-admin': {
+        const password = v['password-file'] === undefined ? undefined : readTextFile(v['password-file'], '--password-file').replace(/\r?\n$/, '');
+        const r = await resetAccountPassword(store, code, required(v.email, '--email', USAGE), { password }, by);
+        return { data: { email: r.email, initialPassword: r.initialPassword, mustChange: true }, text: `${r.email} signs in to company ${String(code).trim().toUpperCase()} with the new initial password\n  ${r.initialPassword}\nwhich must be changed at its next sign-in.` };
+      }
+      case 'remove-admin': {
+        const email = required(v.email, '--email', USAGE);
+        if (!(await removeAccount(store, code, email, by))) throw new LicenseError('ERR_USER_NOT_FOUND', `company ${String(code).trim().toUpperCase()} has no account ${email}; see licit portal companies`, { company: code, email });
+        return { data: { removed: true }, text: `The account ${email} of company ${String(code).trim().toUpperCase()} was removed.` };
       }
       default: {
         const password = v['password-file'] === undefined ? undefined : readTextFile(v['password-file'], '--password-file').replace(/\r?\n$/, '');

@@ -4,11 +4,12 @@
  * account (the initial password is in the answer, once). The functions are companies.ts's, the
  * ones `licit portal` and the vendor's portal page call.
  */
+import { LicenseError } from '../../core/errors.js';
 import type { JsonObject } from '../../core/store.js';
 import type { Route } from '../admin-routes.js';
 import { readJson, str, usage } from '../request-body.js';
 import type { Vendor } from '../vendor.js';
-import { addAccount, changeCompanyLicenses, createCompany, listAccounts, listCompanies } from './companies.js';
+import { addAccount, changeCompanyLicenses, createCompany, listAccounts, listCompanies, removeAccount, resetAccountPassword } from './companies.js';
 
 function strings(body: JsonObject, name: string): string[] | undefined {
   const v = body[name];
@@ -40,6 +41,17 @@ export function portalAdminRoutes(vendor: Vendor, max: number): Record<string, R
       const b = await readJson(req, max);
       const r = await addAccount(vendor.store, str(b, 'code'), str(b, 'email'), { password: str(b, 'password', true) }, by);
       return { account: r.account, initialPassword: r.initialPassword, mustChange: true };
+    },
+    'POST /v1/admin/portal/accounts/password': async (req) => {
+      const b = await readJson(req, max);
+      const r = await resetAccountPassword(vendor.store, str(b, 'code'), str(b, 'email'), { password: str(b, 'password', true) }, by);
+      return { email: r.email, initialPassword: r.initialPassword, mustChange: true };
+    },
+    'POST /v1/admin/portal/accounts/remove': async (req) => {
+      const b = await readJson(req, max);
+      const removed = await removeAccount(vendor.store, str(b, 'code'), str(b, 'email'), by);
+      if (!removed) throw new LicenseError('ERR_USER_NOT_FOUND', `company ${String(b.code)} has no account ${String(b.email)}`, { company: b.code, email: b.email });
+      return { removed: true };
     },
   };
 }

@@ -188,6 +188,19 @@ export async function addAccount(store: Store, code: unknown, email: unknown, op
   return { account: { email: e, role: 'admin', createdAt: new Date(at).toISOString() }, initialPassword: password };
 }
 
+/**
+ * Give an account a new initial password (given, or made here and returned once), to be changed at
+ * its next sign-in; clears a lockout. For an administrator who forgot the password or is locked out.
+ */
+export async function resetAccountPassword(store: Store, code: unknown, email: unknown, opts: { password?: string | undefined }, by: ActBy): Promise<{ email: string; initialPassword: string }> {
+  const c = companyCode(code);
+  const e = accountEmail(email);
+  if ((await getAccount(store, c, e)) === undefined) throw new LicenseError('ERR_USER_NOT_FOUND', `company ${c} has no account ${e}; add it with licit portal add-admin`, { company: c, email: e });
+  const password = opts.password ?? initialPassword();
+  await accountCredentials(store, c, by).setPassword(e, password, { mustChange: true, actor: by.actor });
+  return { email: e, initialPassword: password };
+}
+
 /** One account of a company, or undefined. */
 export async function getAccount(store: Store, code: string, email: string): Promise<Account | undefined> {
   const raw = await store.read(storeId(code), (r) => r.get(ACCOUNT_KIND, email));

@@ -5,4 +5,4 @@
  */
 export { createPortal, type Portal, type PortalOptions } from './portal.js';
 export { portalAdminRoutes } from './admin-api.js';
-export { addAccount, changeCompanyLicenses, createCompany, getCompany, listAccounts, listCompanies, removeAccount, type Account, type Company } from './companies.js';
+export { addAccount, changeCompanyLicenses, createCompany, getCompany, listAccounts, listCompanies, removeAccount, resetAccountPassword, type Account, type Company } from './companies.js';

@@ -4,7 +4,8 @@
  * (an initial password shown once, changed at first sign-in). The same functions as
  * `licit portal` and `/v1/admin/portal/*` (companies.ts).
  */
-import { addAccount, changeCompanyLicenses, createCompany, listAccounts, listCompanies } from '../companies.js';
+import { LicenseError } from '../../../core/errors.js';
+import { addAccount, changeCompanyLicenses, createCompany, listAccounts, listCompanies, removeAccount, resetAccountPassword } from '../companies.js';
 import type { PortalRoute, SignedIn } from '../context.js';
 import { field } from '../forms.js';
 import { html } from '../html.js';
@@ -49,7 +50,12 @@ ${table('Customer companies', ['Code', 'Name', 'Customer names', 'License ids', 
 <h2>Add an administrator</h2><form class="stack" method="post" action="/portal/companies/accounts">${csrf}
 <div><label for="a-code">Company code</label><input id="a-code" name="code" type="text" required></div>
 <div><label for="a-email">E-mail</label><input id="a-email" name="email" type="email" required autocomplete="off"></div>
-<div><button type="submit">Add administrator</button></div></form>`,
+<div><button type="submit">Add administrator</button></div></form>
+<h2>An administrator who forgot the password, or left</h2><form class="stack" method="post" action="/portal/companies/accounts/change">${csrf}
+<div><label for="r-code">Company code</label><input id="r-code" name="code" type="text" required></div>
+<div><label for="r-email">E-mail</label><input id="r-email" name="email" type="email" required autocomplete="off"></div>
+<div><label for="r-action">Action</label><select id="r-action" name="action"><option value="password">New initial password</option><option value="remove">Remove the account</option></select></div>
+<div><button type="submit" class="danger">Apply</button></div></form>`,
   });
 }
 
@@ -74,9 +80,27 @@ async function account(ctx: SignedIn): Promise<Response> {
   return redirect('/portal/companies');
 }
 
+async function changeAccount(ctx: SignedIn): Promise<Response> {
+  const f = ctx.form as URLSearchParams;
+  const code = field(f, 'code', 'The company code', 32);
+  const email = field(f, 'email', 'The e-mail', 254);
+  const by = { actor: 'portal:vendor', now: ctx.deps.vendor.now, scrypt: ctx.deps.signIn.scrypt };
+  if (f.get('action') === 'remove') {
+    if (!(await removeAccount(ctx.deps.vendor.store, code, email, by))) throw new LicenseError('ERR_USER_NOT_FOUND', `company ${code} has no account ${email}`, { company: code, email });
+    ctx.session.flash = { kind: 'ok', text: `The account ${email} of ${code} was removed.` };
+  } else {
+    const r = await resetAccountPassword(ctx.deps.vendor.store, code, email, {}, by);
+    ctx.session.flash = { kind: 'ok', text: `${r.email} has a new initial password.`, secret: r.initialPassword };
+  }
+  // Either way, that person's sessions end.
+  ctx.deps.sessions.endAllOf(code.toUpperCase(), email.toLowerCase());
+  return redirect('/portal/companies');
+}
+
 export const companyRoutes: readonly PortalRoute[] = [
   { method: 'GET', path: /^\/portal\/companies$/, access: 'vendor', handler: list },
   { method: 'POST', path: /^\/portal\/companies$/, access: 'vendor', handler: create },
   { method: 'POST', path: /^\/portal\/companies\/licenses$/, access: 'vendor', handler: addLicenses },
   { method: 'POST', path: /^\/portal\/companies\/accounts$/, access: 'vendor', handler: account },
+  { method: 'POST', path: /^\/portal\/companies\/accounts\/change$/, access: 'vendor', handler: changeAccount },
 ];
