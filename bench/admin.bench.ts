@@ -10,9 +10,9 @@
  * Run: `node --import tsx bench/admin.bench.ts [--quick]` (quick: 20 000 events, fewer rounds).
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { MemoryStore } from '../src/core/memory-store.js';
+import { MemoryStore } from '../src/core/store/memory-store.js';
 import { SeatManager } from '../src/core/seats/index.js';
-import type { AuditEvent } from '../src/core/store.js';
+import type { AuditEvent } from '../src/core/store/store.js';
 import { buildReport, genesisHash, linkEvent, verifyAuditLog, withAuditChain } from '../src/core/admin/index.js';
 import { QUICK, interleaved, reportRows, row, type Row } from './lib/report.js';
 

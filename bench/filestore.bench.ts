@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SeatManager } from '../src/core/seats/index.js';
-import { FileStore } from '../src/node/file-store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { QUICK, interleaved, reportRows, rotated, row, type Row } from './lib/report.js';
 
 const LIMIT = 1_000_000_000;

@@ -17,10 +17,10 @@ import { closeSync, constants, mkdtempSync, openSync, rmSync, write, writeSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { MemoryStore } from '../src/core/memory-store.js';
-import type { Store } from '../src/core/store.js';
+import { MemoryStore } from '../src/core/store/memory-store.js';
+import type { Store } from '../src/core/store/store.js';
 import { SeatManager } from '../src/core/seats/index.js';
-import { FileStore } from '../src/node/file-store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { PostgresStore } from '../src/postgres/index.js';
 import { startPostgres, type TestPostgres } from '../test/helpers/postgres.js';
 import { Bench } from 'tinybench';

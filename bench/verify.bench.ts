@@ -6,8 +6,8 @@
  * Feature check after verification against a bare Set.has. Target: <= 1.5x.
  */
 import { createPublicKey, verify } from 'node:crypto';
-import { base64urlDecode } from '../src/core/base64.js';
-import { parseEnvelope, toBeSigned } from '../src/core/envelope.js';
+import { base64urlDecode } from '../src/core/codec/base64.js';
+import { parseEnvelope, toBeSigned } from '../src/core/crypto/envelope.js';
 import { verifyLicense } from '../src/index.node.js';
 import { generateKeyPair, issueLicense } from '../src/issuer/index.js';
 import { interleaved, makeBench, periodOf, reportRows, row } from './lib/report.js';

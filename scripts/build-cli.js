@@ -12,8 +12,8 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  // The addon loader finds build/ and prebuilds/ relative to its own file; the bundle sits two
-  // levels below the package root like dist/node/native.js, so its own URL serves.
+  // The addon loader finds build/ and prebuilds/ from the package root, which it searches for
+  // upwards from its own file: inside the bundle, the bundle's own URL serves.
   define: { 'import.meta.url': '__licitModuleUrl' },
   banner: { js: "const __licitModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   external: ['node-gyp-build'],

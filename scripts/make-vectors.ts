@@ -10,14 +10,14 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { claimsToJSON } from '../src/core/license.js';
-import { verifyLicense } from '../src/core/verify.js';
-import { verifyTopUp } from '../src/core/topup.js';
+import { claimsToJSON } from '../src/core/license/license.js';
+import { verifyLicense } from '../src/core/license/verify.js';
+import { verifyTopUp } from '../src/core/exchange/topup.js';
 import { openLease, openRequest } from '../src/core/exchange/index.js';
 import { Fingerprint } from '../src/core/fingerprint/fingerprint.js';
-import { decodeClaims, parseEnvelope, type EnvelopeKind } from '../src/core/envelope.js';
+import { decodeClaims, parseEnvelope, type EnvelopeKind } from '../src/core/crypto/envelope.js';
 import { saltForVendor } from '../src/core/fingerprint/salt.js';
-import '../src/node/backends.js';
+import '../src/node/crypto/backends.js';
 import type { HostFacts } from '../src/core/fingerprint/facts.js';
 import { physicalFacts } from '../test/helpers/host-facts.js';
 import {

@@ -11,7 +11,7 @@
  * ```
  * @module licit/fingerprint (node)
  */
-import './node/digest.js';
+import './node/crypto/digest.js';
 
 export * from './fingerprint.js';
 export { getFingerprint, readHostFacts, clearFingerprintCache, type GetFingerprintOptions } from './node/fingerprint/get.js';

@@ -7,10 +7,10 @@
  *
  * @module licit (node)
  */
-import './node/backends.js';
+import './node/crypto/backends.js';
 
 export * from './index.js';
-export { fileClockGuard } from './node/file-clock-guard.js';
-export { SealedFile } from './node/sealed-file.js';
-export { nodeBackend } from './node/ed25519-node.js';
-export { nodeAead } from './node/aead-node.js';
+export { fileClockGuard } from './node/licensing/file-clock-guard.js';
+export { SealedFile } from './node/crypto/sealed-file.js';
+export { nodeBackend } from './node/crypto/ed25519-node.js';
+export { nodeAead } from './node/crypto/aead-node.js';

@@ -14,14 +14,14 @@
  * ```
  * @module licit
  */
-export { verifyLicense, type VerifyOptions, type MachineCheck } from './core/verify.js';
-export { License, claimsToJSON } from './core/license.js';
+export { verifyLicense, type VerifyOptions, type MachineCheck } from './core/license/verify.js';
+export { License, claimsToJSON } from './core/license/license.js';
 export { LicenseError, isLicenseError, ERROR_CODES, type LicenseErrorCode, type LicenseErrorJSON } from './core/errors.js';
-export type { LicenseClaims, LicenseInput } from './core/claims.js';
-export { evaluateStatus, type LicenseStatus, type StatusReport } from './core/policy.js';
-export { ClockGuard, type ClockGuardOptions, type SealedStateStore, type SignedTimeResult, type TimeWitness } from './core/clock-guard.js';
-export { verifyTopUp, type TopUp, type VerifiedTopUp } from './core/topup.js';
-export { inspectLicense, type InspectedLicense } from './core/inspect.js';
-export { keyId, type PublicKeyInput } from './core/keys.js';
-export { setEd25519Backend, getEd25519Backend, nobleBackend, webcryptoBackend, type Ed25519Backend, type Ed25519Verify } from './core/ed25519.js';
-export { setAeadBackend, webcryptoAead, SealKey, type AeadBackend } from './core/seal.js';
+export type { LicenseClaims, LicenseInput } from './core/license/claims.js';
+export { evaluateStatus, type LicenseStatus, type StatusReport } from './core/license/policy.js';
+export { ClockGuard, type ClockGuardOptions, type SealedStateStore, type SignedTimeResult, type TimeWitness } from './core/time/clock-guard.js';
+export { verifyTopUp, type TopUp, type VerifiedTopUp } from './core/exchange/topup.js';
+export { inspectLicense, type InspectedLicense } from './core/license/inspect.js';
+export { keyId, type PublicKeyInput } from './core/crypto/keys.js';
+export { setEd25519Backend, getEd25519Backend, nobleBackend, webcryptoBackend, type Ed25519Backend, type Ed25519Verify } from './core/crypto/ed25519.js';
+export { setAeadBackend, webcryptoAead, SealKey, type AeadBackend } from './core/crypto/seal.js';

@@ -39,4 +39,4 @@ export {
   type JsonValue,
   type EventQuery,
 } from './core/seats/index.js';
-export { MemoryStore } from './core/memory-store.js';
+export { MemoryStore } from './core/store/memory-store.js';

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadNative } from '../src/node/native.js';
+import { loadNative } from '../src/node/fingerprint/native.js';
 
 const CI = process.env.CI === 'true' || process.env.CI === '1';
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;

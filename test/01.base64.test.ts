@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { base64Decode, base64Encode, base64urlDecode, base64urlEncode } from '../src/core/base64.js';
+import { base64Decode, base64Encode, base64urlDecode, base64urlEncode } from '../src/core/codec/base64.js';
 
 describe('base64url', () => {
   it('round-trips any bytes and matches Node', () => {
@@ -37,7 +37,7 @@ describe('base64url', () => {
 
 describe('native and portable base64url decoders', () => {
   it('agree on every input, valid or not', async () => {
-    const { base64urlDecodePortable } = await import('../src/core/base64.js');
+    const { base64urlDecodePortable } = await import('../src/core/codec/base64.js');
     fc.assert(
       fc.property(fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/= é'), maxLength: 40 }), (s) => {
         expect(base64urlDecode(s)).toEqual(base64urlDecodePortable(s));

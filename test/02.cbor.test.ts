@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bstrHeader, decodeCanonical, encodeCbor } from '../src/core/cbor.js';
-import { toHex } from '../src/core/bytes.js';
+import { bstrHeader, decodeCanonical, encodeCbor } from '../src/core/codec/cbor.js';
+import { toHex } from '../src/core/codec/bytes.js';
 
 /** Reference shortest-form head (major type, argument), written from RFC 8949 section 3. */
 function head(major: number, n: number): string {

@@ -5,9 +5,9 @@
 import { createPrivateKey, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { fromHex } from '../src/core/bytes.js';
-import { nobleBackend, webcryptoBackend, type Ed25519Backend } from '../src/core/ed25519.js';
-import { nodeBackend } from '../src/node/ed25519-node.js';
+import { fromHex } from '../src/core/codec/bytes.js';
+import { nobleBackend, webcryptoBackend, type Ed25519Backend } from '../src/core/crypto/ed25519.js';
+import { nodeBackend } from '../src/node/crypto/ed25519-node.js';
 
 const hex = (s: string) => fromHex(s) as Uint8Array;
 const rfc = JSON.parse(readFileSync(new URL('./vectors/rfc8032-ed25519.json', import.meta.url), 'utf8')) as {

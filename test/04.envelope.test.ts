@@ -6,10 +6,10 @@ import { Ed25519Key } from '@ldclabs/cose-ts/ed25519';
 import { Sign1Message } from '@ldclabs/cose-ts/sign1';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { base64urlDecode, base64urlEncode } from '../src/core/base64.js';
-import { encodeCbor, Tag } from '../src/core/cbor.js';
+import { base64urlDecode, base64urlEncode } from '../src/core/codec/base64.js';
+import { encodeCbor, Tag } from '../src/core/codec/cbor.js';
 import { LicenseError, verifyLicense } from '../src/index.node.js';
-import { rawFromPem } from '../src/core/keys.js';
+import { rawFromPem } from '../src/core/crypto/keys.js';
 import { makeVendor, type TestVendor } from './helpers/vendor.js';
 
 let vendor: TestVendor;
@@ -46,8 +46,8 @@ describe('license key envelope', () => {
     // Re-sign our protected header and payload with cose-ts, using the vendor's own secret seed.
     const jwk = (await import('node:crypto')).createPrivateKey(vendor.privateKeyPem).export({ format: 'jwk' }) as { d: string };
     const coseKey = Ed25519Key.fromSecret(base64urlDecode(jwk.d) as Uint8Array);
-    const [protectedBytes, , payload] = (await import('../src/core/cbor.js')).decodeCanonical(bytes, { allowTags: true }) instanceof Tag
-      ? ((((await import('../src/core/cbor.js')).decodeCanonical(bytes, { allowTags: true }) as Tag).value) as Uint8Array[])
+    const [protectedBytes, , payload] = (await import('../src/core/codec/cbor.js')).decodeCanonical(bytes, { allowTags: true }) instanceof Tag
+      ? ((((await import('../src/core/codec/cbor.js')).decodeCanonical(bytes, { allowTags: true }) as Tag).value) as Uint8Array[])
       : [];
     const { Header } = await import('@ldclabs/cose-ts/header');
     const hdr = Header.fromBytes(protectedBytes as Uint8Array);
@@ -126,7 +126,7 @@ describe('license key envelope', () => {
   });
 
   it('refuses a non-empty unprotected header (outside the signature) even with a valid signature', async () => {
-    const top = (await import('../src/core/cbor.js')).decodeCanonical(bytes, { allowTags: true }) as Tag;
+    const top = (await import('../src/core/codec/cbor.js')).decodeCanonical(bytes, { allowTags: true }) as Tag;
     const arr = top.value as unknown[];
     const evil = encodeCbor(new Tag([arr[0], new Map([[4, Uint8Array.of(1)]]), arr[2], arr[3]], 18));
     expect(await refusal('LICIT1-' + base64urlEncode(evil))).toBe('ERR_KEY_MALFORMED');
@@ -137,8 +137,8 @@ describe('license key envelope', () => {
 
 describe('damage versus a newer format', () => {
   it('a damaged protected header is a signature failure, not "upgrade licit"; a signed unknown header is unsupported', async () => {
-    const { encodeCbor: enc, decodeCanonical: dec, Tag: T } = await import('../src/core/cbor.js');
-    const { toBeSigned: tbs, TYPES } = await import('../src/core/envelope.js');
+    const { encodeCbor: enc, decodeCanonical: dec, Tag: T } = await import('../src/core/codec/cbor.js');
+    const { toBeSigned: tbs, TYPES } = await import('../src/core/crypto/envelope.js');
     const { toSigner } = await import('../src/issuer/signer.js');
     const v = makeVendor();
     const key = await v.issue({ licenseId: 'L-H' });

@@ -4,9 +4,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { claimsToMap, mapToClaims, normalizeInput, type LicenseInput } from '../src/core/claims.js';
-import type { CborValue } from '../src/core/cbor.js';
-import { sealEnvelope, type ClaimMap } from '../src/core/envelope.js';
+import { claimsToMap, mapToClaims, normalizeInput, type LicenseInput } from '../src/core/license/claims.js';
+import type { CborValue } from '../src/core/codec/cbor.js';
+import { sealEnvelope, type ClaimMap } from '../src/core/crypto/envelope.js';
 import { LicenseError, verifyLicense } from '../src/index.node.js';
 import { toSigner } from '../src/issuer/signer.js';
 import { makeVendor } from './helpers/vendor.js';
@@ -114,10 +114,10 @@ describe('claims', () => {
   });
 
   it('refuses duplicate claim keys and other non-canonical payloads, even when signed', async () => {
-    const { encodeCbor } = await import('../src/core/cbor.js');
-    const { toBeSigned, TYPES } = await import('../src/core/envelope.js');
-    const { armor } = await import('../src/core/armor.js');
-    const { Tag } = await import('../src/core/cbor.js');
+    const { encodeCbor } = await import('../src/core/codec/cbor.js');
+    const { toBeSigned, TYPES } = await import('../src/core/crypto/envelope.js');
+    const { armor } = await import('../src/core/codec/armor.js');
+    const { Tag } = await import('../src/core/codec/cbor.js');
     const signer = toSigner(vendor.privateKeyPem);
     const prot = encodeCbor(new Map<number, unknown>([[1, -8], [4, Buffer.from(signer.kid, 'hex')], [16, TYPES.license]]));
     const good = encodeCbor(base());

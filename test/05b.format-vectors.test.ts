@@ -8,9 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { verifyLicense } from '../src/index.node.js';
-import { claimsToJSON } from '../src/core/license.js';
-import { verifyTopUp } from '../src/core/topup.js';
-import { decodeClaims, parseEnvelope, type EnvelopeKind } from '../src/core/envelope.js';
+import { claimsToJSON } from '../src/core/license/license.js';
+import { verifyTopUp } from '../src/core/exchange/topup.js';
+import { decodeClaims, parseEnvelope, type EnvelopeKind } from '../src/core/crypto/envelope.js';
 import { openLease, openRequest, verifyLease } from '../src/core/exchange/index.js';
 import { Fingerprint } from '../src/node/fingerprint/fingerprint.js';
 import { encode, jsonOf, keyFromSeed, VECTORS_URL, type FormatVectors } from './helpers/format-vectors.js';

@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { describeEnd, formatInstant, parseTimeWords } from '../src/core/time-words.js';
-import { inspectLicense } from '../src/core/inspect.js';
-import { evaluateStatus } from '../src/core/policy.js';
+import { describeEnd, formatInstant, parseTimeWords } from '../src/core/time/time-words.js';
+import { inspectLicense } from '../src/core/license/inspect.js';
+import { evaluateStatus } from '../src/core/license/policy.js';
 import { issueLicense } from '../src/issuer/issue.js';
 import { makeVendor } from './helpers/vendor.js';
 import { LicenseError } from '../src/core/errors.js';

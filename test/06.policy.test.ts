@@ -103,7 +103,7 @@ describe('bad options are usage errors, not wrong answers', async () => {
     }
   });
   it('takes one clock shape, `now: () => ms`; the deprecated fixed Date gives the same answer; a clock returning no time is ERR_USAGE', async () => {
-    const { toClock } = await import('../src/core/clock.js');
+    const { toClock } = await import('../src/core/time/clock.js');
     const t = Date.parse('2026-12-22T00:00:00Z');
     const byClock = await verifyLicense(key, { publicKeys: [vendor.publicKeyPem], now: () => t });
     const byDate = await verifyLicense(key, { publicKeys: [vendor.publicKeyPem], now: new Date(t) });

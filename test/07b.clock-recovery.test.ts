@@ -154,8 +154,8 @@ describe('ClockGuard recovery', () => {
   });
 
   it('reads the mark a guard of the previous version sealed (8 bytes, v1)', async () => {
-    const { deriveSealKey, seal } = await import('../src/core/seal.js');
-    const { utf8 } = await import('../src/core/bytes.js');
+    const { deriveSealKey, seal } = await import('../src/core/crypto/seal.js');
+    const { utf8 } = await import('../src/core/codec/bytes.js');
     const path = join(tmp(), 'clock');
     const buf = new Uint8Array(8);
     new DataView(buf.buffer).setFloat64(0, T('2026-05-10T00:00:00Z').getTime());

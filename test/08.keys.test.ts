@@ -1,7 +1,7 @@
 /** Trusted public keys: PEM, raw bytes and KeyObjects; rotation; clear refusals. */
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { keyId, rawFromPem } from '../src/core/keys.js';
+import { keyId, rawFromPem } from '../src/core/crypto/keys.js';
 import { verifyLicense } from '../src/index.node.js';
 import { makeVendor } from './helpers/vendor.js';
 

@@ -1,8 +1,8 @@
 /** Sealing: the WebCrypto and node:crypto AES-GCM backends are interchangeable and refuse any change. */
 import { describe, expect, it } from 'vitest';
-import { utf8 } from '../src/core/bytes.js';
-import { deriveSealKey, seal, setAeadBackend, unseal, webcryptoAead } from '../src/core/seal.js';
-import { nodeAead } from '../src/node/aead-node.js';
+import { utf8 } from '../src/core/codec/bytes.js';
+import { deriveSealKey, seal, setAeadBackend, unseal, webcryptoAead } from '../src/core/crypto/seal.js';
+import { nodeAead } from '../src/node/crypto/aead-node.js';
 
 describe('seal backends', () => {
   it('open what the other sealed, and refuse every flipped byte, another key and another context', async () => {
@@ -49,8 +49,8 @@ describe('seal backends', () => {
 describe('sha256 backends', () => {
   it('node:crypto and @noble/hashes agree, on the FIPS 180-2 vectors and on random record-sized inputs', async () => {
     const { sha256 } = await import('@noble/hashes/sha2.js');
-    const { sha256Digest } = await import('../src/core/digest.js');
-    await import('../src/node/backends.js'); // installs node:crypto's SHA-256
+    const { sha256Digest } = await import('../src/core/crypto/digest.js');
+    await import('../src/node/crypto/backends.js'); // installs node:crypto's SHA-256
     const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
     // FIPS 180-2 appendix B.1 and B.2.
     expect(hex(sha256Digest(utf8('abc')))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');

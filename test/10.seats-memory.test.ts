@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MemoryStore } from '../src/core/memory-store.js';
+import { MemoryStore } from '../src/core/store/memory-store.js';
 import { SeatManager } from '../src/core/seats/index.js';
 import { isLicenseError } from '../src/core/errors.js';
 import { storeConformance } from './helpers/store-conformance.js';
@@ -53,7 +53,7 @@ describe('SeatManager over random operation sequences', () => {
 
 describe('identifiers that only look alike are refused', () => {
   it('refuses blank ids, zero-width and bidi characters, and lone surrogates', async () => {
-    const { MemoryStore } = await import('../src/core/memory-store.js');
+    const { MemoryStore } = await import('../src/core/store/memory-store.js');
     const { SeatManager } = await import('../src/core/seats/index.js');
     const seats = new SeatManager(new MemoryStore(), { id: 'L-ID', seats: { basic: 10 } });
     for (const id of [' ', 'ann\u200b', 'a\u202eb', 'a\ud800b', 'tab\there']) {

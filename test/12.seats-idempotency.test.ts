@@ -6,10 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../src/core/memory-store.js';
+import { MemoryStore } from '../src/core/store/memory-store.js';
 import { Activations, SeatManager } from '../src/core/seats/index.js';
-import type { Store } from '../src/core/store.js';
-import { FileStore } from '../src/node/file-store.js';
+import type { Store } from '../src/core/store/store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 
 const work = mkdtempSync(join(tmpdir(), 'licit-idem-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -1,5 +1,5 @@
 /**
- * Cross-process locks (src/node/lock.ts), both sources, with real processes killed by SIGKILL
+ * Cross-process locks (src/node/fs/lock.ts), both sources, with real processes killed by SIGKILL
  * while they hold the lock.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { acquireLock, withLock } from '../src/node/lock.js';
+import { acquireLock, withLock } from '../src/node/fs/lock.js';
 import { isLicenseError } from '../src/core/errors.js';
-import { loadNative } from '../src/node/native.js';
+import { loadNative } from '../src/node/fingerprint/native.js';
 
-const LOCK_TS = fileURLToPath(new URL('../src/node/lock.ts', import.meta.url));
+const LOCK_TS = fileURLToPath(new URL('../src/node/fs/lock.ts', import.meta.url));
 const children: ChildProcess[] = [];
 
 afterEach(() => {
@@ -172,7 +172,7 @@ for (let i = 0; i < 15; i++) await withLock(${JSON.stringify(path)}, async () =>
 
 describe('makeDirectory', () => {
   it('makes missing parents, accepts an existing directory, and fails (never spins) where mkdir cannot succeed', async () => {
-    const { makeDirectory } = await import('../src/node/make-dir.js');
+    const { makeDirectory } = await import('../src/node/fs/make-dir.js');
     const root = mkdtempSync(join(tmpdir(), 'licit-mkdir-'));
     await makeDirectory(join(root, 'a', 'b', 'c'));
     expect(statSync(join(root, 'a', 'b', 'c')).isDirectory()).toBe(true);

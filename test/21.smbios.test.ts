@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadNative, type SmbiosInfo } from '../src/node/native.js';
+import { loadNative, type SmbiosInfo } from '../src/node/fingerprint/native.js';
 import { decodeSmbios } from '../src/node/fingerprint/smbios.js';
 import { isLicenseError } from '../src/core/errors.js';
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadNative } from '../src/node/native.js';
+import { loadNative } from '../src/node/fingerprint/native.js';
 import { linuxAdapterReport, linuxAdapters, linuxInterfaces } from '../src/node/fingerprint/fallback.js';
 import { isPlaceholder } from '../src/node/fingerprint/rules.js';
 import { judgeInterfaces, judgeLinuxInterface, judgeMacInterface, judgeOtherInterface, judgeWindowsInterface } from '../src/core/fingerprint/adapters.js';
@@ -330,7 +330,7 @@ describe('virtual adapters in a network namespace', () => {
     for (const dev of ['eth1', 'enp0s25', 'eno1', 'enp2s0', 'ens3', 'eth2', 'eth3', 'em1', 'em2']) n('link', 'set', dev, 'up');
 
     // `ip netns exec` remounts /sys for the namespace, so the child sees these adapters.
-    const native = fileURLToPath(new URL('../src/node/native.ts', import.meta.url));
+    const native = fileURLToPath(new URL('../src/node/fingerprint/native.ts', import.meta.url));
     const fallback = fileURLToPath(new URL('../src/node/fingerprint/fallback.ts', import.meta.url));
     const code = `const { readdirSync } = await import('node:fs');
 const { loadNative } = await import(${JSON.stringify(native)});

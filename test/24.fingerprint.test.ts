@@ -16,7 +16,7 @@ import { physicalFacts, physicalSmbios } from './helpers/host-facts.js';
 import { signatureFromCpuinfo } from '../src/node/fingerprint/fallback.js';
 import { hmacSha256, sha256 } from '../src/node/fingerprint/hmac.js';
 import { clearFingerprintCache, COMPONENT_KINDS, explain, Fingerprint, getFingerprint, match, readHostFacts, type FingerprintComponent } from '../src/node/fingerprint/index.js';
-import { loadNative, type SmbiosInfo } from '../src/node/native.js';
+import { loadNative, type SmbiosInfo } from '../src/node/fingerprint/native.js';
 import { inMountNamespace } from './helpers/mount-namespace.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saltForVendor } from '../src/node/fingerprint/salt.js';
-import { loadNative } from '../src/node/native.js';
+import { loadNative } from '../src/node/fingerprint/native.js';
 import { makeVendor } from './helpers/vendor.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -14,7 +14,7 @@ import type { HostFacts } from '../src/node/fingerprint/facts.js';
 import { physicalFacts } from './helpers/host-facts.js';
 import { COMPONENT_KINDS, explain, Fingerprint, fingerprintStrength, getFingerprint, hashComponent, isStrongKind, match, saltForVendor, STRONG_KINDS, WEAK_KINDS, type ComponentKind, type FingerprintComponent, type MatchStrategy } from '../src/node/fingerprint/index.js';
 import { isSharedMac } from '../src/node/fingerprint/rules.js';
-import { Licensing } from '../src/node/licensing.js';
+import { Licensing } from '../src/node/licensing/licensing.js';
 import { licit, LICIT_BIN } from './helpers/cli.js';
 import { inMountNamespace } from './helpers/mount-namespace.js';
 import { makeVendor } from './helpers/vendor.js';

@@ -9,7 +9,7 @@ import {
   crossings, decodeRecord, deriveLedgerKey, emptyHead, encodeRecord, frameAll, genesisHash, IdempotencyIndex, planBatch, readChain,
   reconcile, sealRecord, SECTOR, type ChainHead, type ChainRead, type LedgerOp, type LedgerRecord,
 } from '../src/core/ledger/index.js';
-import { fromHex as parseHex, toHex } from '../src/core/bytes.js';
+import { fromHex as parseHex, toHex } from '../src/core/codec/bytes.js';
 import { isLicenseError } from '../src/core/errors.js';
 
 const fromHex = (h: string): Uint8Array => parseHex(h) as Uint8Array;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileStore } from '../src/node/file-store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { SeatManager } from '../src/core/seats/index.js';
 import { rejects, storeConformance } from './helpers/store-conformance.js';
 import { frames, licenseDir, records, segment, tree } from './helpers/file-store-disk.js';
@@ -141,7 +141,7 @@ describe('FileStore on disk', () => {
     const entry = join(tempDir(), 'writer.mjs');
     writeFileSync(
       entry,
-      `import { FileStore } from ${JSON.stringify(fileURLToPath(new URL('../src/node/file-store.ts', import.meta.url)))};
+      `import { FileStore } from ${JSON.stringify(fileURLToPath(new URL('../src/node/store/file-store.ts', import.meta.url)))};
 import { SeatManager } from ${JSON.stringify(fileURLToPath(new URL('../src/core/seats/index.ts', import.meta.url)))};
 const seats = new SeatManager(new FileStore(process.argv[2]), { id: 'lic-1', seats: { basic: 5 } });
 try { await seats.assign('bob', 'basic'); console.log('OK'); } catch (e) { console.log(e.code); }

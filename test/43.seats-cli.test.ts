@@ -102,7 +102,7 @@ describe('licit seats', () => {
     const issued = new Date(Date.now() - 2 * 365 * 86_400_000);
     const old = join(d, 'old.key');
     writeFileSync(old, await vendor.issue({ licenseId: 'exp-lic', seats: { basic: 2 }, expiresAt: new Date(Date.now() - 365 * 86_400_000) }, issued));
-    const { FileStore } = await import('../src/node/file-store.js');
+    const { FileStore } = await import('../src/node/store/file-store.js');
     const { SeatManager } = await import('../src/core/seats/index.js');
     const fs = new FileStore(store);
     await new SeatManager(fs, { id: 'exp-lic', seats: { basic: 2 } }).assign('ann', 'basic');
@@ -122,7 +122,7 @@ describe('licit seats', () => {
     const store = join(mkdtempSync(join(tmpdir(), 'licit-seats-store-')), 's');
     dirs.push(join(store, '..'));
     const key = await keyFile({ basic: 3 });
-    const { FileStore } = await import('../src/node/file-store.js');
+    const { FileStore } = await import('../src/node/store/file-store.js');
     const fs = new FileStore(store);
     await fs.transaction('cli-lic', async (tx) => {
       tx.put('seat', 'ann', { type: 'basic', since: '2030-01-02T00:00:00.000Z' });

@@ -11,11 +11,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { FileStore } from '../src/node/file-store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { SeatManager } from '../src/core/seats/index.js';
-import { MemoryStore } from '../src/core/memory-store.js';
+import { MemoryStore } from '../src/core/store/memory-store.js';
 import { rawEvents, readVerifiedLog, withAuditChain } from '../src/core/admin/index.js';
-import type { JsonObject } from '../src/core/store.js';
+import type { JsonObject } from '../src/core/store/store.js';
 import { logIO } from '../src/node/log/io.js';
 import { rejects } from './helpers/store-conformance.js';
 import { frames, licenseDir, records, segment, tree, writeOldLayout } from './helpers/file-store-disk.js';

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readVerifiedLog } from '../src/core/admin/index.js';
 import { SeatManager } from '../src/core/seats/index.js';
-import { FileStore } from '../src/node/file-store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { licenseDir } from './helpers/file-store-disk.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/store-crash-child.ts', import.meta.url));

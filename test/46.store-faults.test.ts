@@ -14,10 +14,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readVerifiedLog } from '../src/core/admin/audit-chain.js';
 import { createRequest, newNonce, type InstallationSigner } from '../src/core/exchange/index.js';
-import { keyId } from '../src/core/keys.js';
+import { keyId } from '../src/core/crypto/keys.js';
 import { Activations, SeatManager } from '../src/core/seats/index.js';
-import { verifyLicense } from '../src/core/verify.js';
-import { FileStore } from '../src/node/file-store.js';
+import { verifyLicense } from '../src/core/license/verify.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { fillFileSystem } from './helpers/disk.js';
 import { makeVendor } from './helpers/vendor.js';
 

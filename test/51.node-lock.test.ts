@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { verifyLicense } from '../src/index.node.js';
 import { getFingerprint } from '../src/node/fingerprint/index.js';
-import { machineCheck } from '../src/node/machine-check.js';
+import { machineCheck } from '../src/node/licensing/machine-check.js';
 import { licit } from './helpers/cli.js';
 import { makeVendor } from './helpers/vendor.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readVerifiedLog } from '../src/core/admin/index.js';
 import { SeatManager } from '../src/core/seats/index.js';
-import { FileStore } from '../src/node/file-store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { licit } from './helpers/cli.js';
 import { makeVendor } from './helpers/vendor.js';
 

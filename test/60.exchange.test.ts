@@ -4,10 +4,10 @@
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { base64urlDecode, base64urlEncode } from '../src/core/base64.js';
+import { base64urlDecode, base64urlEncode } from '../src/core/codec/base64.js';
 import { createLease, createRequest, newNonce, openLease, openRequest, verifyLease, type InstallationSigner } from '../src/core/exchange/index.js';
 import { isLicenseError } from '../src/core/errors.js';
-import { keyId } from '../src/core/keys.js';
+import { keyId } from '../src/core/crypto/keys.js';
 import { toSigner } from '../src/issuer/signer.js';
 import { makeVendor } from './helpers/vendor.js';
 

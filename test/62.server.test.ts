@@ -6,8 +6,8 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createRequest, newNonce, openLease, type InstallationSigner, type RequestInput } from '../src/core/exchange/index.js';
-import { keyId } from '../src/core/keys.js';
-import { MemoryStore } from '../src/core/memory-store.js';
+import { keyId } from '../src/core/crypto/keys.js';
+import { MemoryStore } from '../src/core/store/memory-store.js';
 import { hashComponent } from '../src/node/fingerprint/index.js';
 import { createLicenseServer } from '../src/server/index.js';
 import { makeVendor } from './helpers/vendor.js';
@@ -36,7 +36,7 @@ function setup(opts: Partial<Parameters<typeof createLicenseServer>[0]> = {}) {
   };
   const admin = { authorization: `Bearer ${TOKEN}` };
   const ask = async (op: RequestInput['operation'], inst: InstallationSigner, key: string, fingerprint: string, extra: Partial<RequestInput> = {}) =>
-    post(`/v1/${op}`, { request: await createRequest({ operation: op, licenseId: (await import('../src/core/inspect.js')).inspectLicense(key).claims.licenseId as string, licenseKey: key, fingerprint, nonce: newNonce(), clientTime: new Date(now), ...extra }, inst) });
+    post(`/v1/${op}`, { request: await createRequest({ operation: op, licenseId: (await import('../src/core/license/inspect.js')).inspectLicense(key).claims.licenseId as string, licenseKey: key, fingerprint, nonce: newNonce(), clientTime: new Date(now), ...extra }, inst) });
   return { server, post, get, admin, ask, advance: (ms: number) => (now += ms) };
 }
 

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isLicenseError } from '../src/core/errors.js';
-import { MemoryStore } from '../src/core/memory-store.js';
+import { MemoryStore } from '../src/core/store/memory-store.js';
 import { fileClockGuard } from '../src/index.node.js';
-import { Installation, type InstallationOptions } from '../src/node/installation.js';
-import { Licensing, type LicensingOptions, type RenewalFailure, type StatusEvent } from '../src/node/licensing.js';
+import { Installation, type InstallationOptions } from '../src/node/licensing/installation.js';
+import { Licensing, type LicensingOptions, type RenewalFailure, type StatusEvent } from '../src/node/licensing/licensing.js';
 import { createLicenseServer } from '../src/server/index.js';
 import { makeVendor } from './helpers/vendor.js';
 

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AlertMonitor } from '../src/core/admin/alerts.js';
-import { MemoryStore } from '../src/core/memory-store.js';
-import { verifyLicense } from '../src/core/verify.js';
+import { MemoryStore } from '../src/core/store/memory-store.js';
+import { verifyLicense } from '../src/core/license/verify.js';
 import { CreditLedger } from '../src/node/ledger/credit-ledger.js';
-import { Licensing, type LicensingOptions } from '../src/node/licensing.js';
+import { Licensing, type LicensingOptions } from '../src/node/licensing/licensing.js';
 import { createLicenseServer, type TopUpPolicyRequest } from '../src/server/index.js';
 import { makeVendor } from './helpers/vendor.js';
 

@@ -14,9 +14,9 @@ import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type JWK, type JWTPa
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { withAuditChain } from '../src/core/admin/chained-store.js';
 import { LicenseError } from '../src/core/errors.js';
-import { MemoryStore } from '../src/core/memory-store.js';
-import type { Store } from '../src/core/store.js';
-import { FileStore } from '../src/node/file-store.js';
+import { MemoryStore } from '../src/core/store/memory-store.js';
+import type { Store } from '../src/core/store/store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { authenticateUser, createIdTokenVerifier, hashPassword, LicenseUserCredentials, SCRYPT_DEFAULTS, verifyPassword, type AuthenticateUserContext, type IdTokenVerifierOptions } from '../src/server/user-auth.js';
 import { refusal } from './helpers/refusal.js';
 

@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequest, newNonce, openLease, type InstallationSigner, type RequestInput } from '../src/core/exchange/index.js';
-import { keyId } from '../src/core/keys.js';
-import type { Store } from '../src/core/store.js';
+import { keyId } from '../src/core/crypto/keys.js';
+import type { Store } from '../src/core/store/store.js';
 import { hashComponent } from '../src/node/fingerprint/index.js';
-import { FileStore } from '../src/node/file-store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { CreditLedger } from '../src/node/ledger/credit-ledger.js';
-import { Licensing } from '../src/node/licensing.js';
+import { Licensing } from '../src/node/licensing/licensing.js';
 import { PostgresStore } from '../src/postgres/index.js';
 import { createLicenseServer, type LicenseServer } from '../src/server/index.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';
@@ -53,9 +53,11 @@ const backends: [string, () => Store][] = [
 describe.each(backends)('license server on %s, attacked', (_name, makeStore) => {
   let url: string;
   let close: () => Promise<void>;
+  let store: Store;
   beforeAll(async () => {
+    store = makeStore();
     // Rate limits are tried in test/66; here one loopback client makes many requests on purpose.
-    ({ url, close } = await listening({ signingKey: vendor.privateKeyPem, store: makeStore(), adminToken: ADMIN, topUpPolicy: ({ requested }) => requested, rateLimit: false, accessLog: false }));
+    ({ url, close } = await listening({ signingKey: vendor.privateKeyPem, store, adminToken: ADMIN, topUpPolicy: ({ requested }) => requested, rateLimit: false, accessLog: false }));
   });
   afterAll(() => close());
 
@@ -231,6 +233,33 @@ describe.each(backends)('license server on %s, attacked', (_name, makeStore) => 
     expect((await get('/v1/admin/usage?licenseId=LIC-MOVE-CR')).activations.transfers).toMatchObject({ used: 1 });
   });
 
+  it('a reinstall is found by the machine index among many activations, in a store written before the index, and never through an entry a reset left behind', async () => {
+    const key = await vendor.issue({ licenseId: 'LIC-INDEX', maxActivations: 12, maxTransfers: 5 });
+    const fields = (name: string) => ({ licenseId: 'LIC-INDEX', licenseKey: key, fingerprint: machine(`index-${name}`) });
+    const first = installation();
+    expect((await ask('activate', first, fields('a'))).status).toBe(200);
+    for (let i = 0; i < 8; i++) expect((await ask('activate', installation(), fields(`other-${i}`))).status).toBe(200);
+    // As an older licit left it: activations, no index.
+    const indexKeys = await store.read('LIC-INDEX', async (r) => (await r.list('server.machine')).map((e) => e.key));
+    expect(indexKeys).toContain('built');
+    await store.transaction('LIC-INDEX', async (tx) => {
+      for (const k of indexKeys) tx.delete('server.machine', k);
+    });
+    const again = installation();
+    const moved = await ask('activate', again, fields('a'));
+    expect(moved.status).toBe(200);
+    expect((await ask('renew', first, fields('a'))).body.error.code).toBe('ERR_ACTIVATION_NOT_FOUND');
+    expect((await store.read('LIC-INDEX', (r) => r.list('server.machine'))).length).toBe(10); // rebuilt: 9 machines and the mark
+    // The vendor resets that device: its index entry stays behind, names a device that is gone,
+    // and the machine's next installation is a new activation, not a reinstall of nothing.
+    expect((await post(`/v1/admin/devices/reset`, { licenseId: 'LIC-INDEX', deviceId: again.kid }, { authorization: `Bearer ${ADMIN}` })).status).toBe(200);
+    const fresh = await ask('activate', installation(), fields('a'));
+    expect(fresh.status).toBe(200);
+    const events = (await get('/v1/admin/events?licenseId=LIC-INDEX')).events as { kind: string; details: Record<string, unknown> }[];
+    expect(events.filter((e) => e.kind === 'device.reinstalled').map((e) => e.details.from)).toEqual([first.kid]);
+    expect(events.filter((e) => e.kind === 'device.activated')).toHaveLength(10);
+  });
+
   it('a supplied machine id is refused unless the license allows it; allowed, one id does not serve three machines', async () => {
     const supplied = `fp1:mi=${hashComponent('app', 'machine-id', 'shared-id')}`;
     const strict = await vendor.issue({ licenseId: 'LIC-NO-MID', maxActivations: 1 });
@@ -265,7 +294,7 @@ describe.each(backends)('license server on %s, attacked', (_name, makeStore) => 
 
 describe('per-license rate limit', () => {
   it('counts only requests that proved the license: a stranger naming its id cannot use up its budget', async () => {
-    const { MemoryStore } = await import('../src/core/memory-store.js');
+    const { MemoryStore } = await import('../src/core/store/memory-store.js');
     const server = createLicenseServer({ signingKey: vendor.privateKeyPem, store: new MemoryStore(), rateLimit: { perClient: { requests: 1000, perSeconds: 60 }, perLicense: { requests: 3, perSeconds: 3600 } } });
     const key = await vendor.issue({ licenseId: 'LIC-BUDGET', maxActivations: 10 });
     const send = async (fields: Partial<RequestInput>) => {
@@ -280,7 +309,7 @@ describe('per-license rate limit', () => {
 
 describe('weak hardware identities', () => {
   it('never count as the same machine, and a vendor can refuse them', async () => {
-    const { MemoryStore } = await import('../src/core/memory-store.js');
+    const { MemoryStore } = await import('../src/core/store/memory-store.js');
     // A VM without SMBIOS: only a CPU model and a hypervisor-default MAC, both shared with other guests.
     const weak = `fp1:cp=${hashComponent('app', 'cpu', 'QEMU Virtual CPU')},ml=${hashComponent('app', 'mac', '02:fc:00:00:00:01')}`;
     const key = await vendor.issue({ licenseId: 'LIC-WEAK', maxActivations: 2, maxTransfers: 0 });

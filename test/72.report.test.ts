@@ -3,9 +3,9 @@
  * still running, a custom span across two months, credits from audit events and from a ledger.
  */
 import { describe, expect, it } from 'vitest';
-import { MemoryStore } from '../src/core/memory-store.js';
+import { MemoryStore } from '../src/core/store/memory-store.js';
 import { Activations, SeatManager } from '../src/core/seats/index.js';
-import type { Store } from '../src/core/store.js';
+import type { Store } from '../src/core/store/store.js';
 import { buildReport, computeReport, recordCreditTopUp, recordCreditUsage, recordSeatsChange, resolveRange, withAuditChain } from '../src/core/admin/index.js';
 import { rejects } from './helpers/store-conformance.js';
 

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../src/core/memory-store.js';
-import { FileStore } from '../src/node/file-store.js';
+import { MemoryStore } from '../src/core/store/memory-store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { AlertMonitor, evaluateAlerts, seatsObservation, readVerifiedLog, withAuditChain, type AlertRule, type RuleState, type TopUpRequest } from '../src/core/admin/index.js';
 import { manualClock } from './helpers/store-conformance.js';
 

@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileStore } from '../src/node/file-store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { Activations, SeatManager } from '../src/core/seats/index.js';
 import { recordCreditUsage, recordSeatsChange, withAuditChain } from '../src/core/admin/index.js';
 import { licit } from './helpers/cli.js';

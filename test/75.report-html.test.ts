@@ -14,10 +14,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inflateSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../src/core/memory-store.js';
+import { MemoryStore } from '../src/core/store/memory-store.js';
 import { SeatManager } from '../src/core/seats/index.js';
 import { computeReport, recordCreditUsage, recordSeatsChange, withAuditChain } from '../src/core/admin/index.js';
-import { renderReportHtml, writeReportHtml } from '../src/node/report-html.js';
+import { renderReportHtml, writeReportHtml } from '../src/node/admin/report-html.js';
 
 const CANDIDATES = process.env.CHROMIUM_PATH ? [process.env.CHROMIUM_PATH] : ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 const chromium = CANDIDATES.find((p) => existsSync(p));

@@ -9,9 +9,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../src/core/memory-store.js';
-import type { Store } from '../src/core/store.js';
-import { FileStore } from '../src/node/file-store.js';
+import { MemoryStore } from '../src/core/store/memory-store.js';
+import type { Store } from '../src/core/store/store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { WebhookDispatcher, notifyingStore, verifyWebhook, type WebhookDelivery } from '../src/server/webhooks.js';
 
 const SECRET = 'whsec-0123456789abcdef';

@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequest, newNonce, type InstallationSigner, type RequestInput } from '../src/core/exchange/index.js';
-import { inspectLicense } from '../src/core/inspect.js';
-import { keyId } from '../src/core/keys.js';
-import { FileStore } from '../src/node/file-store.js';
+import { inspectLicense } from '../src/core/license/inspect.js';
+import { keyId } from '../src/core/crypto/keys.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { createLicenseServer, type LicenseServer } from '../src/server/index.js';
 import { spawn } from 'node:child_process';
 import { LICIT_BIN } from './helpers/cli.js';
@@ -159,7 +159,7 @@ describe('license registry', () => {
   it('issueLicense with a store records the key too, and keeps the license\'s signer unless rotating', async () => {
     const { issueLicense } = await import('../src/issuer/index.js');
     const { showLicense } = await import('../src/core/admin/registry.js');
-    const { MemoryStore } = await import('../src/core/memory-store.js');
+    const { MemoryStore } = await import('../src/core/store/memory-store.js');
     const store = new MemoryStore();
     await issueLicense({ licenseId: 'LIC-LIB', customer: 'Lib Ltd' }, { signingKey: vendor.privateKeyPem, store, issuedBy: 'api' });
     expect((await showLicense(store, 'LIC-LIB'))?.entry).toMatchObject({ customer: 'Lib Ltd', issuedBy: 'api', issues: 1 });

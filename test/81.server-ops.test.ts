@@ -7,9 +7,9 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MemoryStore } from '../src/core/memory-store.js';
-import type { Store } from '../src/core/store.js';
-import { FileStore } from '../src/node/file-store.js';
+import { MemoryStore } from '../src/core/store/memory-store.js';
+import type { Store } from '../src/core/store/store.js';
+import { FileStore } from '../src/node/store/file-store.js';
 import { createLicenseServer } from '../src/server/index.js';
 import { makeVendor } from './helpers/vendor.js';
 

@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { MemoryStore } from '../src/core/memory-store.js';
+import { MemoryStore } from '../src/core/store/memory-store.js';
 import { createLicenseServer } from '../src/server/index.js';
 import { makeVendor } from './helpers/vendor.js';
 

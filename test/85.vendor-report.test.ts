@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { computeVendorReport, resolveZonedRange, recordIssue } from '../src/core/admin/index.js';
-import { MemoryStore } from '../src/core/memory-store.js';
+import { MemoryStore } from '../src/core/store/memory-store.js';
 import { verifyLicense } from '../src/index.node.js';
 import { licit } from './helpers/cli.js';
 import { makeVendor } from './helpers/vendor.js';

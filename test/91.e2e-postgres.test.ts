@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequest, newNonce, type InstallationSigner } from '../src/core/exchange/index.js';
-import { keyId } from '../src/core/keys.js';
+import { keyId } from '../src/core/crypto/keys.js';
 import { Activations } from '../src/core/seats/index.js';
 import { PostgresStore } from '../src/postgres/index.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';

@@ -7,7 +7,7 @@
 import { LicenseError } from '../core/errors.js';
 import { withAuditChain } from '../core/admin/chained-store.js';
 import { Activations } from '../core/seats/index.js';
-import type { License } from '../core/license.js';
+import type { License } from '../core/license/license.js';
 import { postAdmin, getAdmin } from './admin-client.js';
 import { required, type CliContext } from './context.js';
 import { licenseText, readPublicKeys } from './files.js';

@@ -6,7 +6,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { LicenseError } from '../core/errors.js';
-import { parseTimeWords, type DayEdge } from '../core/time-words.js';
+import { parseTimeWords, type DayEdge } from '../core/time/time-words.js';
 import { didYouMean } from './help.js';
 
 export interface CliContext {

@@ -5,8 +5,8 @@
  * (never add), it is verified as of its issue time with a warning.
  */
 import { LicenseError } from '../core/errors.js';
-import { inspectLicense } from '../core/inspect.js';
-import type { License } from '../core/license.js';
+import { inspectLicense } from '../core/license/inspect.js';
+import type { License } from '../core/license/license.js';
 import { verifyLicense } from '../index.node.js';
 import type { CliContext } from './context.js';
 

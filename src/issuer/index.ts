@@ -6,6 +6,6 @@
 export { generateKeyPair, writeKeyPair, type VendorKeyPair, type KeyPairFiles } from './keygen.js';
 export { issueLicense, issueTopUp, type IssueOptions, type TopUpInput } from './issue.js';
 export { toSigner, type SigningKeyInput } from './signer.js';
-export type { LicenseInput } from '../core/claims.js';
-export { parseTimeWords, type TimeWordsOptions, type DayEdge } from '../core/time-words.js';
-export type { Signer } from '../core/envelope.js';
+export type { LicenseInput } from '../core/license/claims.js';
+export { parseTimeWords, type TimeWordsOptions, type DayEdge } from '../core/time/time-words.js';
+export type { Signer } from '../core/crypto/envelope.js';

@@ -1,15 +1,15 @@
 /** Issuing license keys and top-up tokens. */
-import { License } from '../core/license.js';
-import { inspectLicense } from '../core/inspect.js';
-import { evaluateStatus } from '../core/policy.js';
+import { License } from '../core/license/license.js';
+import { inspectLicense } from '../core/license/inspect.js';
+import { evaluateStatus } from '../core/license/policy.js';
 import { assertSameSigner, recordIssue } from '../core/admin/registry.js';
-import type { Store } from '../core/store.js';
-import { isPrintableText } from '../core/text.js';
-import { claimsToMap, normalizeInput, type LicenseInput } from '../core/claims.js';
-import { sealEnvelope } from '../core/envelope.js';
+import type { Store } from '../core/store/store.js';
+import { isPrintableText } from '../core/codec/text.js';
+import { claimsToMap, normalizeInput, type LicenseInput } from '../core/license/claims.js';
+import { sealEnvelope } from '../core/crypto/envelope.js';
 import { LicenseError } from '../core/errors.js';
-import { toClock, type NowOption } from '../core/clock.js';
-import { topUpClaims } from '../core/topup.js';
+import { toClock, type NowOption } from '../core/time/clock.js';
+import { topUpClaims } from '../core/exchange/topup.js';
 import { Fingerprint } from '../core/fingerprint/fingerprint.js';
 import { toSigner, type SigningKeyInput } from './signer.js';
 

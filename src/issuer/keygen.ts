@@ -4,7 +4,7 @@ import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LicenseError } from '../core/errors.js';
-import { keyId, rawFromPem } from '../core/keys.js';
+import { keyId, rawFromPem } from '../core/crypto/keys.js';
 import { makeDirectory } from '../os/make-dir.js';
 
 /** A vendor key pair in PEM form. */

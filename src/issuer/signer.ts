@@ -1,8 +1,8 @@
 /** The vendor's signer: an Ed25519 private key (PKCS#8 PEM or KeyObject) on `node:crypto`. */
 import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
-import type { Signer } from '../core/envelope.js';
+import type { Signer } from '../core/crypto/envelope.js';
 import { LicenseError } from '../core/errors.js';
-import { keyId, rawFromPem } from '../core/keys.js';
+import { keyId, rawFromPem } from '../core/crypto/keys.js';
 
 /** A signing key: PKCS#8 PEM text, an Ed25519 private `KeyObject`, or a ready {@link Signer} (e.g. an HSM). */
 export type SigningKeyInput = string | KeyObject | Signer;

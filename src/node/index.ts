@@ -2,9 +2,9 @@
  * `licit/node`: the Node.js runtime (what needs the operating system). Only re-exports; each
  * concern lives in its own module.
  */
-import './backends.js';
-export { acquireLock, withLock, type FileLock, type LockOptions } from './lock.js';
-export { loadNative, requireNative, nativeLoadError, setNativeAddonPath, type NativeAddon } from './native.js';
+import './crypto/backends.js';
+export { acquireLock, withLock, type FileLock, type LockOptions } from './fs/lock.js';
+export { loadNative, requireNative, nativeLoadError, setNativeAddonPath, type NativeAddon } from './fingerprint/native.js';
 export {
   getFingerprint,
   readHostFacts,
@@ -30,16 +30,16 @@ export {
   type HostFacts,
 } from './fingerprint/index.js';
 export { decodeSmbios } from './fingerprint/smbios.js';
-export type { SmbiosInfo, SmbiosFacts, NativeAdapter, NativeCpu, NativeHostIdentity, InterfaceFacts, LinuxInterfaceFacts, WindowsInterfaceFacts, MacInterfaceFacts } from './native.js';
-export { FileStore, type FileStoreOptions } from './file-store.js';
-export { fileClockGuard } from './file-clock-guard.js';
-export { SealedFile } from './sealed-file.js';
-export { nodeBackend } from './ed25519-node.js';
-export { nodeAead } from './aead-node.js';
-export { machineCheck, type MachineCheckOptions } from './machine-check.js';
-export { Installation, PENDING_TTL_MS, type InstallationOptions, type ExchangeState, type PendingRequest } from './installation.js';
+export type { SmbiosInfo, SmbiosFacts, NativeAdapter, NativeCpu, NativeHostIdentity, InterfaceFacts, LinuxInterfaceFacts, WindowsInterfaceFacts, MacInterfaceFacts } from './fingerprint/native.js';
+export { FileStore, type FileStoreOptions } from './store/file-store.js';
+export { fileClockGuard } from './licensing/file-clock-guard.js';
+export { SealedFile } from './crypto/sealed-file.js';
+export { nodeBackend } from './crypto/ed25519-node.js';
+export { nodeAead } from './crypto/aead-node.js';
+export { machineCheck, type MachineCheckOptions } from './licensing/machine-check.js';
+export { Installation, PENDING_TTL_MS, type InstallationOptions, type ExchangeState, type PendingRequest } from './licensing/installation.js';
 export { requestTrial, type TrialRequestOptions } from './licensing/trial.js';
-export { Licensing, type TopUpResult, type LicensingOptions, type UserSignIn, type LeaseStatus, type StatusEvent, type RenewalFailure, type LedgerHook, type Schedule } from './licensing.js';
+export { Licensing, type TopUpResult, type LicensingOptions, type UserSignIn, type LeaseStatus, type StatusEvent, type RenewalFailure, type LedgerHook, type Schedule } from './licensing/licensing.js';
 export { createRequest, openRequest, createLease, openLease, verifyLease, checkLeaseBinding, checkLeaseNonce, newNonce, type RequestInput, type ExchangeRequest, type RequestOperation, type InstallationSigner, type Lease, type LeaseInput, type LeaseBinding, type NonceState } from '../core/exchange/index.js';
 export {
   CreditLedger,
@@ -57,4 +57,4 @@ export {
 } from './ledger/credit-ledger.js';
 export { defaultLedgerDirs } from './ledger/paths.js';
 export type { Balance } from '../core/ledger/plan.js';
-export { renderReportHtml, writeReportHtml, type ReportHtmlOptions } from './report-html.js';
+export { renderReportHtml, writeReportHtml, type ReportHtmlOptions } from './admin/report-html.js';

@@ -9,7 +9,7 @@
  */
 import pg from 'pg';
 import { LicenseError, isLicenseError } from '../core/errors.js';
-import { BufferedTx, checkId, type AuditEvent, type EventQuery, type JsonObject, type Store, type StoreEntry, type StoreReader, type StoreTx } from '../core/store.js';
+import { BufferedTx, checkId, type AuditEvent, type EventQuery, type JsonObject, type Store, type StoreEntry, type StoreReader, type StoreTx } from '../core/store/store.js';
 import { migrate, tables, type Tables } from './schema.js';
 
 /** Options of {@link PostgresStore}. */

@@ -3,7 +3,7 @@
  * licenses, manage devices and users, record top-ups, and read usage, events, reports and the
  * verified audit log. Each route reads its input strictly and calls the vendor logic.
  */
-import type { JsonValue } from '../core/store.js';
+import type { JsonValue } from '../core/store/store.js';
 import { activationJson, userJson } from '../core/seats/activation-records.js';
 import { readVerifiedLog } from '../core/admin/audit-chain.js';
 import { parseRangeText } from '../core/admin/range.js';

@@ -6,8 +6,8 @@
 import { adminEvent } from '../core/admin/events.js';
 import { LicenseError } from '../core/errors.js';
 import type { ExchangeRequest } from '../core/exchange/request.js';
-import type { License } from '../core/license.js';
-import type { JsonValue, StoreReader, StoreTx } from '../core/store.js';
+import type { License } from '../core/license/license.js';
+import type { JsonValue, StoreReader, StoreTx } from '../core/store/store.js';
 import { KINDS } from './kinds.js';
 
 /** Installations one ledger may be reported from (a move adds one; more is a ledger copied around). */
@@ -40,7 +40,7 @@ export function checkPlausible(license: License, req: ExchangeRequest, allowance
  * Returns the license's total consumption.
  */
 export async function addSpent(tx: StoreTx, req: ExchangeRequest, now: number, allowance: number): Promise<number> {
-  let total = await licenseTotal(tx);
+  let total = await licenseTotalIn(tx, now);
   // An older licit reports only its running total: counted as this installation's own ledger.
   const spent = req.spent ?? req.consumed;
   if (spent === undefined) return total;
@@ -91,6 +91,19 @@ function readParts(v: JsonValue | undefined): Map<string, { base: number; spent:
 export async function licenseTotal(r: StoreReader): Promise<number> {
   const totalRec = await r.get(KINDS.credits, 'total');
   return typeof totalRec?.spent === 'number' ? totalRec.spent : legacyTotal(r);
+}
+
+/**
+ * {@link licenseTotal} inside a transaction: a store written by an older licit gets its total
+ * record written once, so no later exchange walks every installation record again (each holds its
+ * nonces: that walk grew with the license's installations and requests).
+ */
+export async function licenseTotalIn(tx: StoreTx, now: number): Promise<number> {
+  const totalRec = await tx.get(KINDS.credits, 'total');
+  if (typeof totalRec?.spent === 'number') return totalRec.spent;
+  const total = await legacyTotal(tx);
+  tx.put(KINDS.credits, 'total', { spent: total, at: new Date(now).toISOString() });
+  return total;
 }
 
 /** The total of a store written by an older licit (per-installation running totals), read once. */

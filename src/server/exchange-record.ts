@@ -4,10 +4,10 @@
  */
 import { LicenseError } from '../core/errors.js';
 import type { ExchangeRequest } from '../core/exchange/request.js';
-import type { License } from '../core/license.js';
-import type { JsonValue } from '../core/store.js';
+import type { License } from '../core/license/license.js';
+import type { JsonValue } from '../core/store/store.js';
 import { adminEvent } from '../core/admin/events.js';
-import { addSpent, checkPlausible, licenseTotal } from './consumption.js';
+import { addSpent, checkPlausible, licenseTotalIn } from './consumption.js';
 import type { RequestWindow } from './identity-policy.js';
 import { KINDS } from './kinds.js';
 import { registeredText } from './license-registry.js';
@@ -66,7 +66,7 @@ export async function recordExchange(
     const topups = await tx.list(KINDS.topup);
     const allowance = (license.credits ?? 0) + topups.reduce((n, e) => n + (typeof e.value.credits === 'number' ? e.value.credits : 0), 0);
     checkPlausible(license, req, allowance);
-    const total = phase.usage ? await addSpent(tx, req, now, allowance) : await licenseTotal(tx);
+    const total = phase.usage ? await addSpent(tx, req, now, allowance) : await licenseTotalIn(tx, now);
     const at = new Date(now).toISOString();
     const usage = phase.usage
       ? { consumed: Math.max(typeof rec.consumed === 'number' ? rec.consumed : 0, req.consumed ?? 0), seats: req.seats === undefined ? (rec.seats ?? null) : { ...req.seats } }

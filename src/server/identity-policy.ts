@@ -7,7 +7,7 @@ import { LicenseError } from '../core/errors.js';
 import type { ExchangeRequest } from '../core/exchange/request.js';
 import { explain, match, type MatchStrategy } from '../core/fingerprint/match.js';
 import { fingerprintStrength } from '../core/fingerprint/strength.js';
-import type { License } from '../core/license.js';
+import type { License } from '../core/license/license.js';
 import type { Activation } from '../core/seats/index.js';
 import type { ContainerPolicy } from './vendor-types.js';
 

@@ -3,8 +3,8 @@
  * administration over a store). Only re-exports.
  * @module licit/server
  */
-import { setEd25519Backend } from '../core/ed25519.js';
-import { nodeBackend } from '../node/ed25519-node.js';
+import { setEd25519Backend } from '../core/crypto/ed25519.js';
+import { nodeBackend } from '../node/crypto/ed25519-node.js';
 
 // The server verifies every request and license key: use node:crypto, the fastest Ed25519 in Node.
 setEd25519Backend(nodeBackend);

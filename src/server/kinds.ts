@@ -10,4 +10,10 @@ export const KINDS = {
   spent: 'server.spent',
   /** The license's whole consumption (key `total`): the sum over every ledger it ever had. */
   credits: 'server.credits',
+  /**
+   * Which device a machine was activated as, per user (keyed by a hash of user and fingerprint), so
+   * a same-machine reinstall is found with one read however many activations the license holds.
+   * Key `built` marks a store whose index covers every activation (older stores are indexed once).
+   */
+  machine: 'server.machine',
 } as const;

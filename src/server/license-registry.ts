@@ -2,13 +2,12 @@
  * The licenses a server knows: the newest issue of each key, registered by an admin or by the first
  * request that proves it, and the proof every request must carry (the license key itself).
  */
-import { decodeClaims, parseEnvelope, verifySignature } from '../core/envelope.js';
 import { LicenseError, isLicenseError } from '../core/errors.js';
-import { mapToClaims, type LicenseClaims } from '../core/claims.js';
+import type { LicenseClaims } from '../core/license/claims.js';
+import { authenticLicenseClaims } from '../core/license/verify.js';
 import type { ExchangeRequest } from '../core/exchange/request.js';
-import { toKeyring, type PublicKeyInput } from '../core/keys.js';
-import type { License } from '../core/license.js';
-import type { Store } from '../core/store.js';
+import type { License } from '../core/license/license.js';
+import type { Store } from '../core/store/store.js';
 import { adminEvent } from '../core/admin/events.js';
 import { assertLicenseActive, recordIssueIn } from '../core/admin/registry.js';
 import { KINDS } from './kinds.js';
@@ -63,19 +62,18 @@ export async function registerLicense(v: Pick<VendorContext, 'store' | 'now'>, l
 }
 
 /**
- * Proof of license: the request must carry a license key signed by the vendor for the license it
- * names. The key proves the requester holds that license (a license id alone proves nothing); it
- * may be an older or newer issue than the registered one, and may have expired (the registered
- * issue decides what is granted). The first proof of a license the server does not know
- * registers it. Returns the registered (newest) license, checked against the request's machine.
+ * Proof of license, the part that needs no store: the request must carry a license key signed by
+ * the vendor for the license it names. The key proves the requester holds that license (a license
+ * id alone proves nothing); it may be an older or newer issue than the registered one, and may
+ * have expired (the registered issue decides what is granted). Checked before any transaction.
  */
-export async function proveLicense(v: VendorContext, req: ExchangeRequest): Promise<{ license: License; replaced: boolean }> {
+export async function proveOffer(v: Pick<VendorContext, 'publicKeys'>, req: ExchangeRequest): Promise<LicenseClaims> {
   if (req.licenseKey === undefined) {
     throw new LicenseError('ERR_EXCHANGE_UNPROVEN', `the request for license ${req.licenseId} carries no license key; send the license key installed on this machine with the request (licit does so itself)`, { licenseId: req.licenseId, reason: 'missing' });
   }
   let offered: LicenseClaims;
   try {
-    offered = await authenticClaims(req.licenseKey, v.publicKeys);
+    offered = await authenticLicenseClaims(req.licenseKey, v.publicKeys);
   } catch (e) {
     if (!isLicenseError(e)) throw e;
     // One message whatever failed: a forger learns nothing about what was close.
@@ -86,20 +84,32 @@ export async function proveLicense(v: VendorContext, req: ExchangeRequest): Prom
   if (offered.licenseId !== req.licenseId) {
     throw new LicenseError('ERR_EXCHANGE_UNPROVEN', `the license key sent is for license ${offered.licenseId}, the request names ${req.licenseId}`, { licenseId: req.licenseId, reason: 'other-license' });
   }
+  return offered;
+}
+
+/**
+ * The license a proven request is answered for (run {@link proveOffer} first), read from `v.store`
+ * (the exchange's transaction): the registered (newest) issue, checked against the request's
+ * machine. A license the server does not know is {@link NotRegistered}: the caller registers the
+ * offered key in a transaction of its own (a first proof registers the license whatever the
+ * exchange then decides) and runs the exchange again.
+ */
+export async function registeredLicense(v: VendorContext, req: ExchangeRequest & { licenseKey: string }): Promise<{ license: License; replaced: boolean }> {
   const storedText = await registeredActiveText(v.store, req.licenseId, req.operation === 'deactivate' || req.operation === 'usage');
-  if (storedText === undefined) {
-    const license = await v.verifyKey(req.licenseKey, req.fingerprint);
-    await registerLicense(v, license, 'system');
-    return { license, replaced: false };
-  }
+  if (storedText === undefined) throw new NotRegistered(req.licenseId);
   const license = await v.verifyKey(storedText, req.fingerprint);
   // A lease carries the registered key only to a requester that proved this license (above).
   return { license, replaced: req.licenseKey.replace(/\s+/g, '') !== license.text };
 }
 
-/** A license key's claims once its signature held under the vendor keys, whatever its dates say. */
-async function authenticClaims(text: string, publicKeys: PublicKeyInput | readonly PublicKeyInput[]): Promise<LicenseClaims> {
-  const env = parseEnvelope(text, 'license');
-  await verifySignature(env, await toKeyring(publicKeys));
-  return mapToClaims(decodeClaims(env));
+/** Register the key a request proved (its first proof of a license the server does not know). */
+export async function registerOffered(v: VendorContext, req: ExchangeRequest & { licenseKey: string }): Promise<void> {
+  await registerLicense(v, await v.verifyKey(req.licenseKey, req.fingerprint), 'system');
+}
+
+/** Internal signal of {@link registeredLicense}; a LicenseError so that every store passes it through as it is. */
+export class NotRegistered extends LicenseError {
+  constructor(licenseId: string) {
+    super('ERR_LICENSE_NOT_REGISTERED', `this server does not know license ${licenseId} yet`, { licenseId });
+  }
 }

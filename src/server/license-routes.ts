@@ -6,7 +6,7 @@
  */
 import { changeLicenseState, changePartyState, findLicenses, showLicense, type LicenseState } from '../core/admin/registry.js';
 import { LicenseError } from '../core/errors.js';
-import { parseTimeWords } from '../core/time-words.js';
+import { parseTimeWords } from '../core/time/time-words.js';
 import type { Route } from './admin-routes.js';
 import { query, readJson, str, usage } from './request-body.js';
 import type { Vendor } from './vendor.js';

@@ -3,7 +3,7 @@
  * admin tokens per client. Each is a {@link TokenBuckets}; a refusal is `ERR_RATE_LIMITED` with
  * `details.retryAfterSeconds` (the server adds the `Retry-After` header).
  */
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../core/time/clock.js';
 import { LicenseError } from '../core/errors.js';
 import { clientKey } from './client-address.js';
 import { checkLimit, TokenBuckets, type RateLimit, type Take } from './rate-limit.js';

@@ -8,9 +8,9 @@
 import { statSync } from 'node:fs';
 import { withAuditChain } from '../core/admin/chained-store.js';
 import { LicenseError } from '../core/errors.js';
-import type { AuditEvent, EventQuery, Store, StoreReader, StoreTx } from '../core/store.js';
-import { assertDirectory } from '../node/dir-arg.js';
-import { FileStore } from '../node/file-store.js';
+import type { AuditEvent, EventQuery, Store, StoreReader, StoreTx } from '../core/store/store.js';
+import { assertDirectory } from '../node/fs/dir-arg.js';
+import { FileStore } from '../node/store/file-store.js';
 
 /** Options of {@link openStore} and {@link openStoreLazily}. */
 export interface OpenStoreOptions {

@@ -4,7 +4,7 @@
  * license, failed admin tokens per client); see `rateLimit` in `LicenseServerOptions`.
  */
 import { LicenseError } from '../core/errors.js';
-import { toClock, type Clock } from '../core/clock.js';
+import { toClock, type Clock } from '../core/time/clock.js';
 
 /** A rate: `requests` every `perSeconds`, with bursts of up to `burst`. */
 export interface RateLimit {

@@ -3,9 +3,9 @@
  * fields, query parameters, the user's credentials and an idempotency key. Every malformed input is
  * `ERR_USAGE` (HTTP 400): the client's mistake, told what to send instead.
  */
-import { isPrintableText } from '../core/text.js';
+import { isPrintableText } from '../core/codec/text.js';
 import { LicenseError } from '../core/errors.js';
-import type { JsonObject } from '../core/store.js';
+import type { JsonObject } from '../core/store/store.js';
 import type { UserCredentials } from './vendor-types.js';
 
 /** A client's malformed request. */

@@ -7,10 +7,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { utf8 } from '../core/bytes.js';
-import { sha256Digest } from '../node/digest.js';
+import { utf8 } from '../core/codec/bytes.js';
+import { openRequest } from '../core/exchange/request.js';
+import { sha256Digest } from '../node/crypto/digest.js';
 import { ERROR_CODES, LicenseError, isLicenseError, type LicenseErrorCode } from '../core/errors.js';
-import type { JsonObject, Store } from '../core/store.js';
+import type { JsonObject, Store } from '../core/store/store.js';
 import { openStoreLazily } from './open-store.js';
 import { Vendor, type VendorOptions } from './vendor.js';
 import { accessLogSink, type AccessLogEntry, type AccessLogOption } from './access-log.js';
@@ -188,7 +189,6 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
   // The license a request was about, for the access log (exchange: the request code's; admin: ?licenseId=).
   const licenseOfRequest = new WeakMap<Request, string>();
   const exchange = async (op: string, body: JsonObject, httpReq: Request): Promise<Record<string, unknown>> => {
-    const { openRequest } = await import('../core/exchange/request.js');
     const req = await openRequest(str(body, 'request'));
     licenseOfRequest.set(httpReq, req.licenseId);
     if (req.operation !== op && !(op === 'renew' && req.operation === 'activate') && !(op === 'activate' && req.operation === 'renew')) {
@@ -230,8 +230,7 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     'POST /v1/usage': async (req) => exchange('usage', await readJson(req, max), req),
     'POST /v1/topup': async (req) => exchange('topup', await readJson(req, max), req),
     'POST /v1/trial': async (req) => {
-      const { openRequest } = await import('../core/exchange/request.js');
-      const code = await openRequest(str(await readJson(req, max), 'request'));
+        const code = await openRequest(str(await readJson(req, max), 'request'));
       licenseOfRequest.set(req, code.licenseId);
       checkFresh(code, vendor.now(), requestWindow(options));
       return startTrial(vendor, options.trials ?? {}, code);

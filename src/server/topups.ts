@@ -5,12 +5,12 @@
  */
 import { LicenseError } from '../core/errors.js';
 import type { ExchangeRequest } from '../core/exchange/request.js';
-import type { License } from '../core/license.js';
-import type { JsonObject } from '../core/store.js';
-import { verifyTopUp } from '../core/topup.js';
+import type { License } from '../core/license/license.js';
+import type { JsonObject } from '../core/store/store.js';
+import { verifyTopUp } from '../core/exchange/topup.js';
 import { adminEvent } from '../core/admin/events.js';
 import { issueTopUp } from '../issuer/issue.js';
-import { sha256Hex } from '../node/digest.js';
+import { sha256Hex } from '../node/crypto/digest.js';
 import { KINDS } from './kinds.js';
 import type { TopUpGrant, TopUpPolicyRequest, VendorContext } from './vendor-types.js';
 

@@ -6,7 +6,7 @@
  * it and registers it. The application then activates that key as any other; when the customer
  * buys, it opens the paid key in the same state directory, so the installation stays the same.
  */
-import { auditEvent } from '../core/audit-event.js';
+import { auditEvent } from '../core/store/audit-event.js';
 import { LicenseError } from '../core/errors.js';
 import type { ExchangeRequest } from '../core/exchange/request.js';
 import { match } from '../core/fingerprint/match.js';

@@ -3,11 +3,11 @@
  * decides on, and what an answer carries. Apart from vendor.ts so the exchange's steps can name them
  * without importing the class.
  */
-import type { License } from '../core/license.js';
-import type { PublicKeyInput } from '../core/keys.js';
-import type { Clock } from '../core/clock.js';
-import type { Signer } from '../core/envelope.js';
-import type { Store } from '../core/store.js';
+import type { License } from '../core/license/license.js';
+import type { PublicKeyInput } from '../core/crypto/keys.js';
+import type { Clock } from '../core/time/clock.js';
+import type { Signer } from '../core/crypto/envelope.js';
+import type { Store } from '../core/store/store.js';
 import type { MatchStrategy } from '../core/fingerprint/match.js';
 import type { SigningKeyInput } from '../issuer/signer.js';
 import type { IdTokenVerifier } from './auth/id-token.js';

@@ -6,24 +6,25 @@
  * (topups.ts) and what each answer leaves in the store (exchange-record.ts).
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import type { Signer } from '../core/envelope.js';
+import type { Signer } from '../core/crypto/envelope.js';
 import { LicenseError, isLicenseError } from '../core/errors.js';
-import { toClock } from '../core/clock.js';
+import { toClock } from '../core/time/clock.js';
 import { createLease } from '../core/exchange/lease.js';
 import { openRequest, type ExchangeRequest } from '../core/exchange/request.js';
-import type { License } from '../core/license.js';
+import type { License } from '../core/license/license.js';
 import { Activations, type Activation } from '../core/seats/index.js';
-import type { JsonObject, Store } from '../core/store.js';
-import { verifyLicense } from '../core/verify.js';
-import type { PublicKeyInput } from '../core/keys.js';
+import type { JsonObject, Store, StoreTx } from '../core/store/store.js';
+import { verifyLicense } from '../core/license/verify.js';
+import type { PublicKeyInput } from '../core/crypto/keys.js';
 import { toSigner, type SigningKeyInput } from '../issuer/signer.js';
-import { withAuditChain } from '../core/admin/chained-store.js';
+import { joinTransaction, withAuditChain } from '../core/admin/chained-store.js';
 import { assertPartiesActive } from '../core/admin/registry.js';
 import { match } from '../core/fingerprint/match.js';
 import { authenticateUser } from './auth/authenticate.js';
 import { KINDS } from './kinds.js';
+import { activationOnMachine, indexMachine } from './machine-index.js';
 import { checkContainer, checkFresh, checkIdentity, checkSameMachine, isStrong, requestWindow, type RequestWindow } from './identity-policy.js';
-import { proveLicense, registerLicense, registeredText } from './license-registry.js';
+import { NotRegistered, proveOffer, registerLicense, registerOffered, registeredLicense, registeredText } from './license-registry.js';
 import { askTopUp, recordTopUp, type RecordedTopUp, type TopUpRecord } from './topups.js';
 import { auditRefusal, recordExchange, REFUSALS_AUDITED } from './exchange-record.js';
 import type { Answer, AnswerContext, TopUpGrant, VendorContext, VendorOptions } from './vendor-types.js';
@@ -182,52 +183,99 @@ export class Vendor implements VendorContext {
     const now = this.now();
     checkFresh(req, now, this.#window);
     checkContainer(this.#o.containerPolicy ?? 'allow', req);
-    const { license, replaced } = await proveLicense(this, req);
-    context.admit?.(license.id);
+    await proveOffer(this, req);
+    const proven = req as ExchangeRequest & { licenseKey: string };
+    context.admit?.(req.licenseId);
+    // The whole exchange reads one snapshot and commits once: every step below runs in this one
+    // transaction (joinTransaction hands it to code written against Store). A refusal thrown inside
+    // leaves nothing but its audit event (written after, in answer()). Only a new installation of
+    // a license whose users sign in leaves it, once, to check the password outside the license's
+    // lock (scrypt takes tens of milliseconds), and comes back with the user it proved.
+    // The first proof of a license this server does not know registers it the same way, in a
+    // transaction of its own: the license is known whatever this exchange then decides.
+    let signedIn: string | undefined;
+    let registered = false;
+    for (;;) {
+      try {
+        const done = await this.store.transaction(req.licenseId, (tx) => this.#exchange(joinTransaction(tx, this.store), proven, now, signedIn));
+        return await this.#reply(done, proven, now);
+      } catch (e) {
+        if (e instanceof NotRegistered && !registered) {
+          await registerOffered(this, proven);
+          registered = true;
+        } else if (e instanceof SignInNeeded && signedIn === undefined) {
+          signedIn = await this.#signIn(e.license, req, context);
+        } else throw e;
+      }
+    }
+  }
+
+  /** Everything an exchange reads and writes, in the transaction `store` joins. */
+  async #exchange(store: Store, req: ExchangeRequest & { licenseKey: string }, now: number, signedIn: string | undefined): Promise<Exchanged> {
+    const v: VendorContext = { store, signer: this.signer, publicKeys: this.publicKeys, now: this.now, verifyKey: (t, fp) => this.verifyKey(t, fp) };
+    const { license, replaced } = await registeredLicense(v, req);
     checkIdentity(this.#o.weakIdentity ?? 'allow', license, req);
-    const acts = this.activations(license, `installation:${req.installationId}`);
-    const user = await this.#user(license, req, context, acts);
-    const existing = (await acts.devices(user)).find((a) => a.deviceId === req.installationId);
+    const acts = new Activations(store, license, { now: this.now, actor: `installation:${req.installationId}` });
+    const tx = await readerOf(store, license.id);
+    // Direct reads, never a walk over the license's activations: an exchange costs the same at
+    // 100 activations as at 10,000. An installation's own record names the user it activated as.
+    const inst = await tx.get(KINDS.installation, req.installationId);
+    const mine = license.userAuth === 'none' || typeof inst?.user !== 'string' ? undefined : await acts.device(inst.user, req.installationId);
+    const user = this.#user(license, req, mine, signedIn);
+    const existing = mine !== undefined && mine.userId === user ? mine : await acts.device(user, req.installationId);
     // The vendor's say on this device and user (suspended, revoked); freeing a device or
     // reporting usage is never refused for it.
     if (req.operation !== 'deactivate' && req.operation !== 'usage') {
       const strategy = this.#o.fingerprintStrategy;
-      await this.store.read(license.id, (r) => assertPartiesActive(r, { licenseId: license.id, deviceId: req.installationId, userId: user, activating: existing === undefined, matches: (fp) => sameMachine(fp, req.fingerprint, strategy) }));
+      await assertPartiesActive(tx, { licenseId: license.id, deviceId: req.installationId, userId: user, activating: existing === undefined, matches: (fp) => sameMachine(fp, req.fingerprint, strategy) });
     }
     // Only an activated installation may renew, report usage, ask for credits or deactivate.
     if (existing === undefined && req.operation !== 'activate') throw notActivated(req);
     if (existing !== undefined) checkSameMachine(this.#o.fingerprintStrategy, existing, req);
-    let floor = await recordExchange(this, this.#window, license, req, user, now, { nonce: true, usage: existing !== undefined });
-    if (req.operation === 'usage') return { recorded: true as const, licenseId: license.id, floor };
-    if (req.operation === 'deactivate') {
-      await acts.deactivate(user, (existing as Activation).deviceId);
-      return { deactivated: true as const, licenseId: license.id, deviceId: req.installationId };
+    let floor = await recordExchange(v, this.#window, license, req, user, now, { nonce: true, usage: existing !== undefined });
+    const base = { license, replaced, user, floor, activated: false };
+    if (req.operation === 'usage' || req.operation === 'deactivate') {
+      if (req.operation === 'deactivate') await acts.deactivate(user, (existing as Activation).deviceId);
+      return { ...base, topUps: [] };
     }
-    let activated = false;
-    let topUp: TopUpGrant | undefined;
     let reinstalled: Answer['reinstalled'];
     if (existing !== undefined) {
       await acts.validate(user, existing.deviceId);
-      if (req.topUp !== undefined) topUp = await askTopUp(this, this.#o.topUpPolicy, license, req, user, req.topUp);
     } else {
       if (this.#o.autoAddUsers !== false) await acts.addUser(user);
       // A reinstall on the same machine (same strong fingerprint, new installation key) replaces the
       // old installation, which is never renewed again. A weak fingerprint is shared by other
       // machines, so it never identifies "the same machine".
-      const same = isStrong(req.fingerprint) ? (await acts.devices(user)).find((a) => a.info.fingerprint === req.fingerprint) : undefined;
+      const strong = isStrong(req.fingerprint);
+      const same = strong ? await activationOnMachine(tx, acts, user, req.fingerprint) : undefined;
       if (same !== undefined) {
         const transferCounted = reinstallCounts(license, req);
         await acts.reinstall(user, same.deviceId, req.installationId, { info: deviceInfo(req), countTransfer: transferCounted });
         reinstalled = { from: same.deviceId, transferCounted };
       } else await acts.activate(user, req.installationId, { info: deviceInfo(req) });
-      activated = true;
-      floor = await recordExchange(this, this.#window, license, req, user, now, { nonce: false, usage: true });
+      if (strong) indexMachine(tx, user, req.fingerprint, req.installationId);
+      floor = await recordExchange(v, this.#window, license, req, user, now, { nonce: false, usage: true });
+    }
+    return { ...base, floor, activated: existing === undefined, reinstalled, topUps: await topUpTokens(store, license.id) };
+  }
+
+  /** The answer once the exchange committed: a lease signed outside the license's lock, or what was done. */
+  async #reply(x: Exchanged, req: ExchangeRequest, now: number) {
+    const { license, user } = x;
+    if (req.operation === 'usage') return { recorded: true as const, licenseId: license.id, floor: x.floor };
+    if (req.operation === 'deactivate') return { deactivated: true as const, licenseId: license.id, deviceId: req.installationId };
+    let topUp: TopUpGrant | undefined;
+    let topUps = x.topUps;
+    if (!x.activated && req.topUp !== undefined) {
+      // The vendor's top-up policy may call out (billing, a CRM): it runs after the exchange
+      // committed, in transactions of its own, never under the license's lock.
+      topUp = await askTopUp(this, this.#o.topUpPolicy, license, req, user, req.topUp);
+      if (topUp.added) topUps = await topUpTokens(this.store, license.id);
     }
     const serverTime = new Date(now);
     let until = now + license.leaseDays * DAY;
     if (license.expiresAt !== undefined) until = Math.min(until, Math.max(now, license.expiresAt.getTime()));
     const verifiedUntil = new Date(until);
-    const topUps = await this.store.read(license.id, async (r) => (await r.list(KINDS.topup)).map((e) => e.value.token).filter((t): t is string => typeof t === 'string').slice(-MAX_TOPUPS));
     const lease = await createLease(
       {
         licenseId: license.id,
@@ -238,26 +286,32 @@ export class Vendor implements VendorContext {
         verifiedUntil,
         deviceId: req.installationId,
         user,
-        floor,
+        floor: x.floor,
         topUps,
-        licenseKey: replaced ? license.text : undefined,
+        licenseKey: x.replaced ? license.text : undefined,
       },
       this.signer,
     );
-    return { lease, licenseId: license.id, deviceId: req.installationId, user, verifiedUntil, serverTime, floor, activated, ...(topUp === undefined ? {} : { topUp }), ...(reinstalled === undefined ? {} : { reinstalled }) };
+    return { lease, licenseId: license.id, deviceId: req.installationId, user, verifiedUntil, serverTime, floor: x.floor, activated: x.activated, ...(topUp === undefined ? {} : { topUp }), ...(x.reinstalled === undefined ? {} : { reinstalled: x.reinstalled }) };
   }
 
   /**
    * The license user the request speaks for. Where the license says users sign in, a user id alone
    * selects nothing: an activated installation is its activation's user (its key proves it); a new
-   * activation needs the user's password or an ID token (`ERR_USER_AUTH_REQUIRED`/`_FAILED`).
+   * activation needs the user's password or an ID token, checked outside the transaction
+   * ({@link SignInNeeded}), which then runs again with the user proved (`signedIn`).
    */
-  async #user(license: License, req: ExchangeRequest, context: AnswerContext, acts: Activations): Promise<string> {
+  #user(license: License, req: ExchangeRequest, mine: Activation | undefined, signedIn: string | undefined): string {
     const fallback = this.#o.defaultUser ?? 'default';
     if (license.userAuth === 'none') return req.user ?? fallback;
-    const mine = (await acts.devices()).find((a) => a.deviceId === req.installationId);
     if (mine !== undefined && (req.user === undefined || req.user === mine.userId)) return mine.userId;
     if (req.operation !== 'activate') return req.user ?? fallback; // not activated for that user: refused below
+    if (signedIn === undefined) throw new SignInNeeded(license);
+    return signedIn;
+  }
+
+  /** Check a new installation's user credentials (password or ID token) against the license's users. */
+  async #signIn(license: License, req: ExchangeRequest, context: AnswerContext): Promise<string> {
     const who = await authenticateUser({
       store: this.store,
       licenseId: license.id,
@@ -269,8 +323,39 @@ export class Vendor implements VendorContext {
       actor: `installation:${req.installationId}`,
       lockout: this.#o.passwordLockout,
     });
-    return who.userId ?? fallback;
+    return who.userId ?? this.#o.defaultUser ?? 'default';
   }
+}
+
+/** What an exchange's transaction decided, for the answer built after it commits. */
+interface Exchanged {
+  readonly license: License;
+  /** The request carried another issue of the key than the registered one: the lease brings the registered one. */
+  readonly replaced: boolean;
+  readonly user: string;
+  readonly floor: number;
+  readonly activated: boolean;
+  readonly reinstalled?: Answer['reinstalled'];
+  /** The newest top-up tokens, for the lease. */
+  readonly topUps: string[];
+}
+
+/** Internal: a new installation of a license whose users sign in; the credentials are checked outside the transaction. */
+class SignInNeeded extends LicenseError {
+  constructor(readonly license: License) {
+    // A LicenseError, so that every store passes it through as it is (they wrap foreign errors).
+    super('ERR_USER_AUTH_REQUIRED', `license ${license.id} needs its user to sign in`, { licenseId: license.id });
+  }
+}
+
+/** The transaction a joined store runs in (see joinTransaction). */
+function readerOf(store: Store, licenseId: string): Promise<StoreTx> {
+  return store.transaction(licenseId, async (tx) => tx);
+}
+
+/** The newest top-up tokens stored for a license (a lease carries at most {@link MAX_TOPUPS}). */
+function topUpTokens(store: Store, licenseId: string): Promise<string[]> {
+  return store.read(licenseId, async (r) => (await r.list(KINDS.topup)).map((e) => e.value.token).filter((t): t is string => typeof t === 'string').slice(-MAX_TOPUPS));
 }
 
 /**

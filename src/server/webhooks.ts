@@ -21,9 +21,9 @@
  */
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { LicenseError } from '../core/errors.js';
-import { toClock, type Clock, type NowOption } from '../core/clock.js';
-import type { AuditEvent, JsonObject, Store } from '../core/store.js';
-import type { EventKind } from '../core/audit-event.js';
+import { toClock, type Clock, type NowOption } from '../core/time/clock.js';
+import type { AuditEvent, JsonObject, Store } from '../core/store/store.js';
+import type { EventKind } from '../core/store/audit-event.js';
 
 /** The kinds an endpoint receives when it names none: what a vendor's CRM, billing or support desk reacts to. */
 export const DEFAULT_WEBHOOK_KINDS: readonly EventKind[] = [

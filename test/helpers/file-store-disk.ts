@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FrameType, encodeFrames, readFrame, type Frame } from '../../src/node/log/frame.js';
-import type { AuditEvent, JsonObject } from '../../src/core/store.js';
+import type { AuditEvent, JsonObject } from '../../src/core/store/store.js';
 
 /** The directory of a license with a tame id. */
 export const licenseDir = (store: string, id: string) => join(store, `l-${id}`);

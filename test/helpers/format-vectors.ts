@@ -5,9 +5,9 @@
  * and decoders run here; nothing in this file encodes a licit format by itself.
  */
 import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
-import { fromHex, toHex } from '../../src/core/bytes.js';
-import { keyId } from '../../src/core/keys.js';
-import type { LicenseInput } from '../../src/core/claims.js';
+import { fromHex, toHex } from '../../src/core/codec/bytes.js';
+import { keyId } from '../../src/core/crypto/keys.js';
+import type { LicenseInput } from '../../src/core/license/claims.js';
 import { createLease, createRequest, type InstallationSigner, type LeaseInput, type RequestInput } from '../../src/core/exchange/index.js';
 import { issueLicense, issueTopUp, toSigner } from '../../src/issuer/index.js';
 import { Fingerprint, hashComponent } from '../../src/core/fingerprint/fingerprint.js';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { LicenseError, type LicenseErrorCode } from '../../src/core/errors.js';
-import type { Store } from '../../src/core/store.js';
+import type { Store } from '../../src/core/store/store.js';
 import { Activations, FloatingSeats, SeatManager, migrateUserIds, type SeatLimits } from '../../src/core/seats/index.js';
 import { readVerifiedLog } from '../../src/core/admin/index.js';
 

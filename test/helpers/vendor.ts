@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair, issueLicense } from '../../src/issuer/index.js';
-import type { LicenseInput } from '../../src/core/claims.js';
+import type { LicenseInput } from '../../src/core/license/claims.js';
 
 export interface TestVendor {
   readonly privateKeyPem: string;

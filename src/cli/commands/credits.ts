@@ -1,6 +1,6 @@
 import { cliSecret } from '../secret.js';
 import { LicenseError } from '../../core/errors.js';
-import { printableForTerminal } from '../../core/text.js';
+import { printableForTerminal } from '../../core/codec/text.js';
 import { verifyLicense, verifyTopUp } from '../../index.node.js';
 import { CreditLedger, type ConsumeOptions, type CreditLedgerOptions } from '../../node/ledger/credit-ledger.js';
 import { integer, parseFlags, required, type CliContext, type Outcome, type Verb } from '../context.js';

@@ -4,7 +4,7 @@
  */
 import { LicenseError } from '../../core/errors.js';
 import { activationJson } from '../../core/seats/activation-records.js';
-import type { JsonObject } from '../../core/store.js';
+import type { JsonObject } from '../../core/store/store.js';
 import { didYouMean } from '../help.js';
 import { openTarget, TARGET_FLAGS, type Target } from '../admin-target.js';
 import { parseFlags, type Outcome, type Verb } from '../context.js';

@@ -27,7 +27,7 @@ async function saltFrom(salt: string | undefined, publicKey: string | undefined)
 }
 
 async function adapterReport(fallback: boolean): Promise<{ used: string[]; rejected: Array<{ name: string; reason: string }> }> {
-  const [{ loadNative }, { judgeInterfaces }] = await Promise.all([import('../../node/native.js'), import('../../core/fingerprint/adapters.js')]);
+  const [{ loadNative }, { judgeInterfaces }] = await Promise.all([import('../../node/fingerprint/native.js'), import('../../core/fingerprint/adapters.js')]);
   const addon = fallback ? undefined : loadNative();
   if (addon !== undefined) {
     // The addon reports facts; the core's rules judge them, as they judge the fallback's.

@@ -4,15 +4,15 @@
  * VERIFIED unless `--public-key` is given and the vendor signature holds.
  */
 import { LicenseError } from '../../core/errors.js';
-import { inspectLicense } from '../../core/inspect.js';
-import { claimsToJSON } from '../../core/license.js';
-import { openEnvelope } from '../../core/envelope.js';
-import { toKeyring } from '../../core/keys.js';
-import { decodeTopUp, verifyTopUp } from '../../core/topup.js';
+import { inspectLicense } from '../../core/license/inspect.js';
+import { claimsToJSON } from '../../core/license/license.js';
+import { openEnvelope } from '../../core/crypto/envelope.js';
+import { toKeyring } from '../../core/crypto/keys.js';
+import { decodeTopUp, verifyTopUp } from '../../core/exchange/topup.js';
 import { decodeLease, openLease, type Lease } from '../../core/exchange/lease.js';
 import { openRequest } from '../../core/exchange/request.js';
-import { printableForTerminal } from '../../core/text.js';
-import { formatInstant } from '../../core/time-words.js';
+import { printableForTerminal } from '../../core/codec/text.js';
+import { formatInstant } from '../../core/time/time-words.js';
 import { parseFlags, type Verb } from '../context.js';
 import { describeClaims } from '../describe.js';
 import { keyOrCode, readPublicKeys } from '../files.js';

@@ -1,6 +1,6 @@
-import { USER_AUTH_MODES, type LicenseInput, type UserAuthMode } from '../../core/claims.js';
+import { USER_AUTH_MODES, type LicenseInput, type UserAuthMode } from '../../core/license/claims.js';
 import { LicenseError } from '../../core/errors.js';
-import { inspectLicense } from '../../core/inspect.js';
+import { inspectLicense } from '../../core/license/inspect.js';
 import { issueLicense } from '../../issuer/issue.js';
 import { fingerprintStrength } from '../../core/fingerprint/strength.js';
 import { integer, isoDate, parseFlags, required, type Verb } from '../context.js';

@@ -6,10 +6,10 @@
  */
 import { userInfo } from 'node:os';
 import { assertSameSigner, changeLicenseState, currentKeyText, findLicenses, showLicense, type LicenseState, type RegistryEntry } from '../../core/admin/registry.js';
-import type { LicenseInput } from '../../core/claims.js';
+import type { LicenseInput } from '../../core/license/claims.js';
 import { LicenseError } from '../../core/errors.js';
-import { inspectLicense } from '../../core/inspect.js';
-import type { Store } from '../../core/store.js';
+import { inspectLicense } from '../../core/license/inspect.js';
+import type { Store } from '../../core/store/store.js';
 import { issueLicense, signedLicense } from '../../issuer/issue.js';
 import { registerLicense } from '../../server/license-registry.js';
 import { integer, isoDate, parseFlags, required, type Verb } from '../context.js';

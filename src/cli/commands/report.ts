@@ -5,7 +5,7 @@
 import { LicenseError } from '../../core/errors.js';
 import { computeReport, computeVendorReport, parseRangeText, type UsageReport, type VendorReport, type VendorReportGrouping } from '../../core/admin/index.js';
 import { verifyLicense } from '../../index.node.js';
-import { writeReportHtml } from '../../node/report-html.js';
+import { writeReportHtml } from '../../node/admin/report-html.js';
 import { parseFlags, required, type Verb } from '../context.js';
 import { licenseText, readPublicKeys } from '../files.js';
 import { openStore } from '../store-arg.js';

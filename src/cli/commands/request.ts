@@ -3,7 +3,7 @@
  * access. Paste it into the vendor's page (or give it to `licit respond`) and install the answer
  * with `licit apply`.
  */
-import { isPrintableText } from '../../core/text.js';
+import { isPrintableText } from '../../core/codec/text.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LicenseError } from '../../core/errors.js';
@@ -42,7 +42,7 @@ function printable(value: string | undefined, flag: string, max: number, usage: 
 
 /** Open the installation's runtime from the shared flags (offline: no server). */
 export async function openClient(v: Record<string, unknown>, usage: string, seatUsage?: Record<string, number>) {
-  const { Licensing } = await import('../../node/licensing.js');
+  const { Licensing } = await import('../../node/licensing/licensing.js');
   const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
   if (str('machine-id') !== undefined && str('fingerprint') !== undefined) throw new LicenseError('ERR_USAGE', `give --machine-id or --fingerprint, not both\nUsage: ${usage}`);
   // Checked here, naming the flag: otherwise the request is built and refused later as an invalid

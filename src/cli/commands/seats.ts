@@ -4,7 +4,7 @@
  */
 import { LicenseError } from '../../core/errors.js';
 import { SeatManager, migrateUserIds, type MergedUserId } from '../../core/seats/index.js';
-import { isNormalUserId } from '../../core/user-id.js';
+import { isNormalUserId } from '../../core/seats/user-id.js';
 import { licenseFor } from '../license-for.js';
 import { didYouMean } from '../help.js';
 import { openStore } from '../store-arg.js';

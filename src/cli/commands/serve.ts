@@ -8,7 +8,7 @@
 import { LicenseError } from '../../core/errors.js';
 import { openStore } from '../store-arg.js';
 import { integer, parseFlags, required, type Verb } from '../context.js';
-import { EVENT_KINDS, type EventKind } from '../../core/audit-event.js';
+import { EVENT_KINDS, type EventKind } from '../../core/store/audit-event.js';
 import type { WebhookOptions } from '../../server/webhooks.js';
 import { readTextFile } from '../files.js';
 

@@ -5,8 +5,8 @@
  */
 import { LicenseError } from '../../core/errors.js';
 import { userJson } from '../../core/seats/activation-records.js';
-import type { JsonObject } from '../../core/store.js';
-import { normalizeUserId } from '../../core/user-id.js';
+import type { JsonObject } from '../../core/store/store.js';
+import { normalizeUserId } from '../../core/seats/user-id.js';
 import { didYouMean } from '../help.js';
 import { openTarget, TARGET_FLAGS, type Target } from '../admin-target.js';
 import { integer, parseFlags, type Outcome, type Verb } from '../context.js';

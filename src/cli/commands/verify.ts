@@ -1,5 +1,5 @@
 import { LicenseError } from '../../core/errors.js';
-import { claimsToJSON } from '../../core/license.js';
+import { claimsToJSON } from '../../core/license/license.js';
 import { verifyLicense } from '../../index.node.js';
 import { isoDate, parseFlags, type Verb } from '../context.js';
 import { describeClaims } from '../describe.js';

@@ -8,7 +8,7 @@
  * engine over a store.
  */
 import { LicenseError } from '../errors.js';
-import { checkId, type JsonObject } from '../store.js';
+import { checkId, type JsonObject } from '../store/store.js';
 
 /** What a rule watches. */
 export type AlertMetric = 'seats' | 'credits';

@@ -5,8 +5,8 @@
  * hook is called for it by exactly one of them, with an idempotency key, retried with back-off on
  * failure, never more than once at a time.
  */
-import { checkId, type JsonObject, type Store } from '../store.js';
-import { toClock, type Clock } from '../clock.js';
+import { checkId, type JsonObject, type Store } from '../store/store.js';
+import { toClock, type Clock } from '../time/clock.js';
 import { adminEvent } from './events.js';
 import { checkRules, evaluateAlerts, type AlertEvent, type AlertObservation, type AlertRule, type RuleState } from './alert-rules.js';
 

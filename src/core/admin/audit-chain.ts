@@ -10,9 +10,9 @@
  * reordering by anyone who does not recompute it, and by everyone once a head has been copied
  * somewhere they cannot reach (pass it back as `anchor`). `licit log` prints the head for that.
  */
-import { sha256Hex } from '../digest.js';
+import { sha256Hex } from '../crypto/digest.js';
 import { LicenseError } from '../errors.js';
-import type { AuditEvent, EventQuery, JsonObject, JsonValue, Store } from '../store.js';
+import type { AuditEvent, EventQuery, JsonObject, JsonValue, Store } from '../store/store.js';
 import { canonicalJson } from './canonical.js';
 
 /** The `details` member holding an event's chain links. Reserved: callers may not write it. */

@@ -4,7 +4,7 @@
  * stores that hand back the same value (PostgreSQL `jsonb` reorders keys; files keep them) thus
  * give the same bytes.
  */
-import type { JsonValue } from '../store.js';
+import type { JsonValue } from '../store/store.js';
 
 /**
  * The canonical JSON text of `value`.

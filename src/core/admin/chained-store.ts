@@ -9,7 +9,7 @@
  * `MemoryStore`, `FileStore` and `PostgresStore` alike.
  */
 import { LicenseError } from '../errors.js';
-import type { AuditEvent, AuditEventInput, EventQuery, JsonObject, Store, StoreEntry, StoreReader, StoreTx } from '../store.js';
+import type { AuditEvent, AuditEventInput, EventQuery, JsonObject, Store, StoreEntry, StoreReader, StoreTx } from '../store/store.js';
 import { CHAIN_FIELD, HEAD_KEY, HEAD_KIND, RAW, genesisHash, isAuditHead, linkEvent, type AuditHead } from './audit-chain.js';
 
 export { rawEvents } from './audit-chain.js';
@@ -160,4 +160,31 @@ function stripChain(e: AuditEvent): AuditEvent {
 /** True when `store` came from {@link withAuditChain}. */
 export function isAuditChained(store: Store): boolean {
   return (store as { [CHAINED]?: boolean })[CHAINED] === true;
+}
+
+/**
+ * A {@link Store} whose transactions and reads of `tx.licenseId` all run inside `tx`, a transaction
+ * the caller already holds open on `base`: code written against `Store` (activations, the
+ * registry, the exchange's records) joins the caller's transaction instead of opening its own, so
+ * a whole exchange reads one snapshot and commits once. Its writes become visible to others only
+ * when the caller's transaction commits; `events()` reads the committed trail. When `base` is
+ * chained, `tx` already links events, so the joined store counts as chained too (no second link).
+ */
+export function joinTransaction(tx: StoreTx, base: Store): Store {
+  const same = (licenseId: string) => {
+    if (licenseId !== tx.licenseId) throw new LicenseError('ERR_INTERNAL', `a transaction of license "${tx.licenseId}" was asked for license "${licenseId}"`);
+  };
+  return {
+    ...(isAuditChained(base) ? { [CHAINED]: true } : {}),
+    transaction<T>(licenseId: string, fn: (t: StoreTx) => Promise<T>): Promise<T> {
+      same(licenseId);
+      return fn(tx);
+    },
+    read<T>(licenseId: string, fn: (r: StoreReader) => Promise<T>): Promise<T> {
+      same(licenseId);
+      return fn(tx);
+    },
+    events: (licenseId: string, query?: EventQuery) => base.events(licenseId, query),
+    close: async () => undefined,
+  };
 }

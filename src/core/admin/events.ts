@@ -4,12 +4,12 @@
  * They go through the same store and chain as the seat events, so reports and the log see one
  * history. The license server writes the first three kinds; {@link AlertMonitor} the rest.
  */
-import { checkId, type JsonObject, type Store } from '../store.js';
+import { checkId, type JsonObject, type Store } from '../store/store.js';
 import { LicenseError } from '../errors.js';
-import { auditEvent } from '../audit-event.js';
+import { auditEvent } from '../store/audit-event.js';
 
-// The kinds and the builder live with every other kind in core/audit-event.ts.
-export { ADMIN_KINDS, type AdminKind } from '../audit-event.js';
+// The kinds and the builder live with every other kind in core/store/audit-event.ts.
+export { ADMIN_KINDS, type AdminKind } from '../store/audit-event.js';
 
 /** The one event builder, {@link auditEvent}, under the name administration code has used. */
 export const adminEvent = auditEvent;

@@ -20,7 +20,7 @@ export {
   type VerifyAuditOptions,
 } from './audit-chain.js';
 export { withAuditChain, isAuditChained, rawEvents } from './chained-store.js';
-export { EVENT_KINDS, USER_AUTH_KINDS, type EventKind, type UserAuthKind } from '../audit-event.js';
+export { EVENT_KINDS, USER_AUTH_KINDS, type EventKind, type UserAuthKind } from '../store/audit-event.js';
 export { ADMIN_KINDS, adminEvent, recordSeatsChange, recordCreditTopUp, recordCreditUsage, type AdminKind, type ChangeSource, type RecordOptions } from './events.js';
 export { resolveRange, parseRangeText, monthStart, MAX_RANGE_MS, type RangeText, type ParseRangeOptions, type RangeSpec, type CalendarRange, type BucketUnit, type ResolvedRange } from './range.js';
 export {

@@ -4,7 +4,7 @@
  * every viewer agrees on where a day ends.
  */
 import { LicenseError } from '../errors.js';
-import { DATE, parseTimeWords } from '../time-words.js';
+import { DATE, parseTimeWords } from '../time/time-words.js';
 
 /** The calendar ranges. */
 export type CalendarRange = 'day' | 'week' | 'month';

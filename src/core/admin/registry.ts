@@ -10,11 +10,11 @@
  * again. Events (`license.registered`, `license.suspended`, `license.revoked`,
  * `license.reinstated`) go to the license's audit log.
  */
-import { auditEvent } from '../audit-event.js';
-import { sha256Hex } from '../digest.js';
+import { auditEvent } from '../store/audit-event.js';
+import { sha256Hex } from '../crypto/digest.js';
 import { LicenseError } from '../errors.js';
-import type { License } from '../license.js';
-import type { JsonObject, Store, StoreReader, StoreTx } from '../store.js';
+import type { License } from '../license/license.js';
+import type { JsonObject, Store, StoreReader, StoreTx } from '../store/store.js';
 
 /** Record kind of the registry. */
 export const REGISTRY_KIND = 'registry';

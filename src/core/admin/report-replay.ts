@@ -4,8 +4,8 @@
  * plus the range's tallies (top-ups, credits, alerts) and the whole calendar months it touches.
  * The definitions every figure follows are in report.ts.
  */
-import type { EventKind } from '../audit-event.js';
-import type { AuditEvent, JsonObject } from '../store.js';
+import type { EventKind } from '../store/audit-event.js';
+import type { AuditEvent, JsonObject } from '../store/store.js';
 import { monthStart, type ResolvedRange } from './range.js';
 import type { CreditHistoryEntry, LimitName, ReportOptions } from './report-types.js';
 import { addAt, type Accumulator, type Timeline } from './report-timeline.js';

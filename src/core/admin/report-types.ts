@@ -1,7 +1,7 @@
 /**
  * The shapes of a usage report and its options (definitions of every figure: report.ts).
  */
-import type { NowOption } from '../clock.js';
+import type { NowOption } from '../time/clock.js';
 import type { BucketUnit } from './range.js';
 
 /** One entry of a credits ledger's history (the shape of `CreditLedger.history()` entries). */

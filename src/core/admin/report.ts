@@ -30,11 +30,11 @@
  * Events are taken in sequence order; an event stamped earlier than the one before (clock skew
  * between servers) counts at the earlier event's time.
  */
-import type { AuditEvent, Store } from '../store.js';
+import type { AuditEvent, Store } from '../store/store.js';
 import { readVerifiedLog } from './audit-chain.js';
 import { resolveRange, type RangeSpec } from './range.js';
 import { resolveZonedRange } from './zoned-range.js';
-import { toClock } from '../clock.js';
+import { toClock } from '../time/clock.js';
 import { EventReplay, LIMIT_NAMES } from './report-replay.js';
 import { Timeline } from './report-timeline.js';
 import type { LimitName, LimitReport, ReportBucket, ReportOptions, SeatTypeReport, UsageReport } from './report-types.js';

@@ -6,9 +6,9 @@
  * license registry (registry.ts); a license the registry does not hold is grouped as unknown.
  */
 import { LicenseError } from '../errors.js';
-import type { Store } from '../store.js';
-import type { NowOption } from '../clock.js';
-import { toClock } from '../clock.js';
+import type { Store } from '../store/store.js';
+import type { NowOption } from '../time/clock.js';
+import { toClock } from '../time/clock.js';
 import type { RangeSpec } from './range.js';
 import { computeReport } from './report.js';
 import { REGISTRY_KIND } from './registry.js';

@@ -5,7 +5,7 @@
  * Without a zone, ranges are UTC (range.ts).
  */
 import { LicenseError } from '../errors.js';
-import { DATE, parseTimeWords } from '../time-words.js';
+import { DATE, parseTimeWords } from '../time/time-words.js';
 import { resolveRange, MAX_RANGE_MS, type BucketUnit, type RangeSpec, type ResolvedRange } from './range.js';
 
 const HOUR = 3_600_000;

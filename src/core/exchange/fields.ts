@@ -2,10 +2,10 @@
  * Validation of exchange claims (requests and leases). Each reader names the claim it rejects, so a
  * damaged or hand-made message fails with `ERR_KEY_INVALID_CLAIM` and the claim at fault.
  */
-import { isPrintableText } from '../text.js';
-import { fromHex, toHex } from '../bytes.js';
-import type { CborValue } from '../cbor.js';
-import type { ClaimMap } from '../envelope.js';
+import { isPrintableText } from '../codec/text.js';
+import { fromHex, toHex } from '../codec/bytes.js';
+import type { CborValue } from '../codec/cbor.js';
+import type { ClaimMap } from '../crypto/envelope.js';
 import { LicenseError } from '../errors.js';
 
 /** Exchange schema version this licit writes and understands. */

@@ -4,11 +4,11 @@
  * says how long this installation counts as verified (`verifiedUntil`) plus what the server knows:
  * the credit consumption floor, seat counts, top-ups and, when the vendor re-issued it, a new key.
  */
-import { bytesEqual, toHex } from '../bytes.js';
-import type { CborValue } from '../cbor.js';
-import { decodeClaims, parseEnvelope, sealEnvelope, verifySignature, type ClaimMap, type Signer } from '../envelope.js';
+import { bytesEqual, toHex } from '../codec/bytes.js';
+import type { CborValue } from '../codec/cbor.js';
+import { decodeClaims, parseEnvelope, sealEnvelope, verifySignature, type ClaimMap, type Signer } from '../crypto/envelope.js';
 import { LicenseError } from '../errors.js';
-import { keyId, toKeyring, type Keyring, type PublicKeyInput } from '../keys.js';
+import { keyId, toKeyring, type Keyring, type PublicKeyInput } from '../crypto/keys.js';
 import { ClaimReader, countsMap, EXCHANGE_VERSION, NONCE_BYTES, nonceBytes, secondsOf } from './fields.js';
 
 /** What the server grants. */

@@ -3,11 +3,11 @@
  * installation's own Ed25519 key (so a server can tell installations apart and nobody can speak
  * for one without its key). Armored as `LICITR1-…`, the same envelope as license keys.
  */
-import { fromHex, toHex } from '../bytes.js';
-import type { CborValue } from '../cbor.js';
-import { decodeClaims, parseEnvelope, sealEnvelope, verifySignature, type ClaimMap, type Signer } from '../envelope.js';
+import { fromHex, toHex } from '../codec/bytes.js';
+import type { CborValue } from '../codec/cbor.js';
+import { decodeClaims, parseEnvelope, sealEnvelope, verifySignature, type ClaimMap, type Signer } from '../crypto/envelope.js';
 import { LicenseError } from '../errors.js';
-import { keyId, toKeyring } from '../keys.js';
+import { keyId, toKeyring } from '../crypto/keys.js';
 import { ClaimReader, countsMap, EXCHANGE_VERSION, NONCE_BYTES, nonceBytes, secondsOf } from './fields.js';
 
 /** What a request asks for. */

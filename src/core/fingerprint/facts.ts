@@ -1,7 +1,7 @@
 /**
  * The raw facts a fingerprint is made of, as one plain object, whichever source read them.
  * Raw serials and MACs live only here, inside the process; {@link Fingerprint} hashes them.
- * Plain data shapes: the Node layer (`src/node/native.ts`, `fallback.ts`) reads them
+ * Plain data shapes: the Node layer (`src/node/fingerprint/native.ts`, `fallback.ts`) reads them
  * ({@link RawHostFacts}); the core classifies them ({@link classifyHostFacts}: which interfaces are
  * physical adapters, which SMBIOS strings are filler) into {@link HostFacts}.
  */

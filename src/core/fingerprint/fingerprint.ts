@@ -7,7 +7,7 @@
  * `bd` board, `cs` chassis-serial, `cp` cpu, `mi` machine-id, `mc` mac, `ml` mac-local; `mc` and
  * `ml` may repeat) and `hash` is 16 base64url characters (the first 96 bits of HMAC-SHA-256).
  */
-import { base64urlEncode } from '../base64.js';
+import { base64urlEncode } from '../codec/base64.js';
 import { LicenseError } from '../errors.js';
 import type { HostFacts } from './facts.js';
 import { hmacSha256 } from './hmac.js';

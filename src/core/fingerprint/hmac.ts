@@ -3,7 +3,7 @@
  *
  * Why not `node:crypto`: loading it costs about 8 ms of a cold start, more than everything else
  * `licit fingerprint` does; this hashes the dozen short component strings in microseconds.
- * Why not the core's `sha256Digest` (`../digest.ts`): its default, @noble/hashes, and the
+ * Why not the core's `sha256Digest` (`../crypto/digest.ts`): its default, @noble/hashes, and the
  * `node:crypto` backend the Node entries install both cost more per tiny input than this, and the
  * fingerprint is hashed on every cold start. Pure TypeScript with no `node:` import and no
  * `Buffer`, so it belongs to the core. It is checked against `node:crypto` on random inputs in

@@ -3,8 +3,8 @@
  * vendor would let one vendor's fingerprints be linked with another's; a salt from the key that
  * verifies the vendor's licenses differs per vendor and needs no configuration.
  */
-import { base64urlEncode } from '../base64.js';
-import { rawFrom, type PublicKeyInput } from '../keys.js';
+import { base64urlEncode } from '../codec/base64.js';
+import { rawFrom, type PublicKeyInput } from '../crypto/keys.js';
 import { sha256, utf8Bytes } from './hmac.js';
 
 const TAG = utf8Bytes('licit-fp-salt\0');

@@ -8,7 +8,7 @@
  * from some sector boundary on are still zeros (a pre-extended file whose last write was torn). A
  * bad frame that any other length would authenticate is a modified length prefix: tampering.
  */
-import { bytesEqual } from '../bytes.js';
+import { bytesEqual } from '../codec/bytes.js';
 import { dataEnd, lengthAt, MAX_BODY, MIN_BODY, sectorCeil } from './frame.js';
 import { decodeRecord, recordHash, type LedgerRecord } from './record.js';
 import { openRecord, type LedgerKey } from './seal.js';

@@ -2,7 +2,7 @@
  * The decisions of one group commit, made in order before anything is written: which consumes
  * fit, which top-ups are new, whether a floor needs a carry-over record. Pure.
  */
-import { toHex } from '../bytes.js';
+import { toHex } from '../codec/bytes.js';
 import { LicenseError } from '../errors.js';
 import { nextHead, type ChainHead } from './chain.js';
 import { encodeRecord, recordHash, RecordFieldError, type LedgerRecord, type RecordKind } from './record.js';

@@ -6,7 +6,7 @@
  * shorter is extended; a torn tail is zeroed. Both missing is reported as `none` and the caller
  * decides between a fresh ledger and `ERR_LEDGER_MISSING` (see {@link CreditLedger} in the runtime).
  */
-import { bytesEqual } from '../bytes.js';
+import { bytesEqual } from '../codec/bytes.js';
 import { LicenseError } from '../errors.js';
 import type { ChainEntry, ChainHead, ChainOk, ChainRead, ChainTampered, LogEntry } from './chain.js';
 

@@ -12,8 +12,8 @@
  * byte-for-byte what version 1 wrote, and every version-1 ledger still reads.
  * Integers are stored as float64 and must decode to safe non-negative integers.
  */
-import { concatBytes, fromUtf8, utf8 } from '../bytes.js';
-import { sha256Digest } from '../digest.js';
+import { concatBytes, fromUtf8, utf8 } from '../codec/bytes.js';
+import { sha256Digest } from '../crypto/digest.js';
 
 /** What a record did: spend credits, add a vendor top-up, or raise consumption to a vendor floor. */
 export type RecordKind = 'consume' | 'topup' | 'carry';

@@ -1,14 +1,14 @@
 /**
- * Sealing ledger records: AES-256-GCM (see core/seal.ts for the backends) under a key derived with HKDF-SHA-256 from the
+ * Sealing ledger records: AES-256-GCM (see core/crypto/seal.ts for the backends) under a key derived with HKDF-SHA-256 from the
  * application secret and the license id. The key depends on the license, not on the machine, so a
  * ledger copied to new hardware opens there (seed scenarios 2 to 4).
  *
  * Sealing stops casual editing and makes every change detectable; it is not secrecy against
  * someone who extracts the secret from the application (see docs/credits.md).
  */
-import { utf8 } from '../bytes.js';
+import { utf8 } from '../codec/bytes.js';
 import { LicenseError } from '../errors.js';
-import { hkdfSealKey, seal, unseal, type SealKey } from '../seal.js';
+import { hkdfSealKey, seal, unseal, type SealKey } from '../crypto/seal.js';
 
 /** The AES-GCM key of one license's ledger. */
 export type LedgerKey = SealKey;

@@ -12,8 +12,8 @@
  * Plaintext: UTF-8 JSON `{ v, license, seq, hash, consumed, toppedUp, carried, origin, tokens, keys, latest }`
  * (hashes in hex; `keys` as `[key, seq, amount, consumed, toppedUp, spent]`, oldest first).
  */
-import { bytesEqual, fromHex, fromUtf8, toHex, utf8 } from '../bytes.js';
-import { seal, unseal } from '../seal.js';
+import { bytesEqual, fromHex, fromUtf8, toHex, utf8 } from '../codec/bytes.js';
+import { seal, unseal } from '../crypto/seal.js';
 import type { ChainHead } from './chain.js';
 import type { KeyedConsume } from './plan.js';
 import type { LedgerKey } from './seal.js';

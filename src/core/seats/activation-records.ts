@@ -5,7 +5,7 @@
  */
 import { LicenseError } from '../errors.js';
 import type { ResultCodec } from './once.js';
-import type { JsonObject } from '../store.js';
+import type { JsonObject } from '../store/store.js';
 
 /** A license user. */
 export interface LicenseUser {

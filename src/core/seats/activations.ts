@@ -7,8 +7,8 @@
 import { LicenseCounter } from './base.js';
 import { LicenseError } from '../errors.js';
 import { once } from './once.js';
-import { checkId, type JsonObject, type StoreTx } from '../store.js';
-import { normalizeUserId } from '../user-id.js';
+import { checkId, type JsonObject, type StoreTx } from '../store/store.js';
+import { normalizeUserId } from './user-id.js';
 import { auditEvent, type SeatAuditEvent } from './audit.js';
 import { readCounters, writeCounters, type Counters } from './counters.js';
 import type { ActOptions } from './limits.js';
@@ -312,6 +312,14 @@ export class Activations extends LicenseCounter {
         return a;
       }),
     );
+  }
+
+  /** One user's activation of one device, or undefined: a single read, whatever the license holds. */
+  async device(userId: string, deviceId: string): Promise<Activation | undefined> {
+    userId = normalizeUserId(userId);
+    checkId(deviceId, 'device id');
+    const raw = await this.store.read(this.license.id, (r) => r.get(ACT, actKey(userId, deviceId)));
+    return raw === undefined ? undefined : parseActivation(raw);
   }
 
   /** Activations, of one user or of everyone, sorted by user then device. */

@@ -4,11 +4,11 @@
  * Events are numbered per license (1, 2, 3, …) and never rewritten; reports and the hash chain of a
  * later layer are computed from them.
  */
-import type { AuditEvent } from '../store.js';
-import { AUDIT_KINDS, type AuditKind } from '../audit-event.js';
+import type { AuditEvent } from '../store/store.js';
+import { AUDIT_KINDS, type AuditKind } from '../store/audit-event.js';
 
-// The kinds and the builder live with every other kind in core/audit-event.ts.
-export { AUDIT_KINDS, auditEvent, type AuditKind } from '../audit-event.js';
+// The kinds and the builder live with every other kind in core/store/audit-event.ts.
+export { AUDIT_KINDS, auditEvent, type AuditKind } from '../store/audit-event.js';
 
 /** An audit event written by the seat layer. */
 export interface SeatAuditEvent extends AuditEvent {

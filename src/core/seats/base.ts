@@ -3,9 +3,9 @@
  * count in, the license limits, the clock and the actor recorded in audit events.
  */
 import { withAuditChain } from '../admin/chained-store.js';
-import { toClock, type Clock } from '../clock.js';
+import { toClock, type Clock } from '../time/clock.js';
 import { LicenseError } from '../errors.js';
-import type { Store } from '../store.js';
+import type { Store } from '../store/store.js';
 import { checkLimits, type SeatLimits, type SeatOptions } from './limits.js';
 
 /** Base of the seat-side managers: the chained store, checked limits, clock and default actor. */

@@ -4,7 +4,7 @@
  * records they count, so they cannot drift.
  */
 import { LicenseError } from '../errors.js';
-import type { JsonObject, StoreReader, StoreTx } from '../store.js';
+import type { JsonObject, StoreReader, StoreTx } from '../store/store.js';
 
 /** How many of each counted thing a license holds. */
 export interface Counters {

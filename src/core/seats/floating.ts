@@ -10,7 +10,7 @@
  */
 import { LicenseCounter } from './base.js';
 import { LicenseError } from '../errors.js';
-import { checkId, type JsonObject, type Store, type StoreTx } from '../store.js';
+import { checkId, type JsonObject, type Store, type StoreTx } from '../store/store.js';
 import { auditEvent } from './audit.js';
 import { seatsFor, unknownType, type ActOptions, type SeatLimits, type SeatOptions } from './limits.js';
 import { exhausted, type SeatUsage } from './seats.js';

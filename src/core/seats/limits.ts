@@ -2,10 +2,10 @@
  * What a license allows, as the seat logic needs it. A verified `License` satisfies this type as
  * it is; tests pass a plain object so they need no signed key.
  */
-import type { Clock } from '../clock.js';
+import type { Clock } from '../time/clock.js';
 import { LicenseError } from '../errors.js';
-import { checkId } from '../store.js';
-import type { License } from '../license.js';
+import { checkId } from '../store/store.js';
+import type { License } from '../license/license.js';
 
 /**
  * The limits of one license, as a verified {@link License} carries them. An absent maximum means

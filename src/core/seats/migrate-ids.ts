@@ -7,7 +7,7 @@
  */
 import { LicenseCounter } from './base.js';
 import { LicenseError } from '../errors.js';
-import type { JsonObject, StoreEntry, StoreReader, StoreTx } from '../store.js';
+import type { JsonObject, StoreEntry, StoreReader, StoreTx } from '../store/store.js';
 import { auditEvent } from './audit.js';
 import { readCounters, writeCounters, type Counters } from './counters.js';
 import type { SeatLimits, SeatOptions } from './limits.js';

@@ -4,9 +4,9 @@
  * are stored in the same transaction as the operation, so either both are committed or neither is;
  * after a failed commit, a retry with the key tells for certain whether the first attempt counted.
  */
-import { isPrintableText } from '../text.js';
+import { isPrintableText } from '../codec/text.js';
 import { LicenseError } from '../errors.js';
-import type { JsonObject, JsonValue, StoreTx } from '../store.js';
+import type { JsonObject, JsonValue, StoreTx } from '../store/store.js';
 
 /** Record kind holding one entry per idempotency key: the operation, its arguments and its result. */
 export const IDEMPOTENCY_KIND = 'idempotency';

@@ -6,8 +6,8 @@
 import { LicenseCounter } from './base.js';
 import { LicenseError } from '../errors.js';
 import { once, type ResultCodec } from './once.js';
-import { checkId, type JsonObject, type StoreReader } from '../store.js';
-import { normalizeUserId } from '../user-id.js';
+import { checkId, type JsonObject, type StoreReader } from '../store/store.js';
+import { normalizeUserId } from './user-id.js';
 import { auditEvent } from './audit.js';
 import { readCounters, writeCounters } from './counters.js';
 import { seatsFor, unknownType, type ActOptions } from './limits.js';

@@ -4,7 +4,7 @@
  * the same salt return the same object at no cost.
  */
 import { LicenseError } from '../../core/errors.js';
-import { loadNative, warnNativeFallback } from '../native.js';
+import { loadNative, warnNativeFallback } from './native.js';
 import { inContainer, looksVirtual } from './environment.js';
 import type { HostFacts } from '../../core/fingerprint/facts.js';
 import { classifyHostFacts } from '../../core/fingerprint/classify.js';

@@ -3,7 +3,7 @@
  * The parser is C++ only (bounds-checked and fuzzed): without the addon there is no fallback.
  */
 import { LicenseError } from '../../core/errors.js';
-import { requireNative, type SmbiosInfo } from '../native.js';
+import { requireNative, type SmbiosInfo } from './native.js';
 import { classifySmbios } from '../../core/fingerprint/placeholders.js';
 
 const REASONS: Record<string, string> = {

@@ -2,10 +2,10 @@
  * Reading and checking one copy of a credit ledger (an append-only log directory, see
  * `../log/append-log.ts`): open it from its snapshot, read it from its first record, verify its
  * snapshot against its records. Pure decisions about two copies live in core/ledger/reconcile.ts;
- * repairs, which change the ledger's state, in `CreditLedger`.
+ * repairs, which change the ledger's state, in reconciliation.ts.
  */
 import { readdirSync } from 'node:fs';
-import { bytesEqual } from '../../core/bytes.js';
+import { bytesEqual } from '../../core/codec/bytes.js';
 import { isLicenseError, LicenseError } from '../../core/errors.js';
 import { chainBodies, emptyHead, nextHead, type ChainHead, type ChainTampered } from '../../core/ledger/chain.js';
 import { IdempotencyIndex } from '../../core/ledger/keys.js';
@@ -18,6 +18,8 @@ import { SNAPSHOT, readSnapshot } from '../log/snapshot.js';
 
 /** File mode of the copies' files (their directories get 0o700). */
 export const MODE = 0o600;
+/** The two copies, in the order they are always handled. */
+export const COPIES = ['primary', 'mirror'] as const satisfies readonly CopyName[];
 /**
  * Largest segment read: segments roll over at about the compaction threshold (1 MiB), so a segment
  * past 1 GiB was padded or swapped in; it is refused before it is read (a sparse 2 GB file

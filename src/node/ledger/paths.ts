@@ -7,10 +7,10 @@
  * wipes it) leaves the mirror behind. Hidden is not secret: anyone can trace file access; the
  * mirror defends against accidents and casual resets, the vendor floor against the rest.
  */
-import { sha256Digest as sha256 } from '../digest.js';
+import { sha256Digest as sha256 } from '../crypto/digest.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { concatBytes, toHex, utf8 } from '../../core/bytes.js';
+import { concatBytes, toHex, utf8 } from '../../core/codec/bytes.js';
 
 /** The environment bits {@link defaultLedgerDirs} reads (injectable for tests). */
 export interface PlatformInfo {

@@ -6,11 +6,11 @@
  * fair, a process that finds the lock taken touches a "want" file before waiting; a holder that
  * sees the want file newer than its own acquisition releases and stays away longer than the
  * lock's longest poll interval, so the waiter gets in. A killed holder loses the lock to the
- * kernel as always (see src/node/lock.ts).
+ * kernel as always (see src/node/fs/lock.ts).
  */
 import { promises as fsp } from 'node:fs';
 import { isLicenseError } from '../../core/errors.js';
-import { acquireLock, type FileLock } from '../lock.js';
+import { acquireLock, type FileLock } from '../fs/lock.js';
 
 /** Longer than the lock's maximum back-off (50 ms), so a polling waiter sees the lock free. */
 const YIELD_MS = 60;

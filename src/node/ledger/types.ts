@@ -1,12 +1,15 @@
 /**
  * The public types of {@link CreditLedger}: its options, receipts, reports and events.
+ *
+ * The links name `CreditLedger` without importing it: TypeDoc finds it in `licit/node` beside
+ * these types, and an import (even a type-only one) would make this file and credit-ledger.ts
+ * import each other.
  */
-import type { NowOption } from '../../core/clock.js';
-import type { License } from '../../core/license.js';
-import type { PublicKeyInput } from '../../core/keys.js';
+import type { NowOption } from '../../core/time/clock.js';
+import type { License } from '../../core/license/license.js';
+import type { PublicKeyInput } from '../../core/crypto/keys.js';
 import type { Balance, ThresholdEvent } from '../../core/ledger/plan.js';
 import type { RecordKind } from '../../core/ledger/record.js';
-import type { CreditLedger } from './credit-ledger.js';
 
 /** What the ledger needs of a verified license. */
 export type LedgerLicense = Pick<License, 'id' | 'credits' | 'carriedCredits'>;

@@ -5,7 +5,7 @@
  */
 import { LicenseError } from '../../core/errors.js';
 import type { Lease } from '../../core/exchange/lease.js';
-import type { License } from '../../core/license.js';
+import type { License } from '../../core/license/license.js';
 import type { LeaseStatus } from './options.js';
 
 const DAY = 86_400_000;

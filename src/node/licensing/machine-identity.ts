@@ -3,7 +3,7 @@
  * else this machine's hardware fingerprint under the vendor's salt.
  */
 import { LicenseError } from '../../core/errors.js';
-import type { PublicKeyInput } from '../../core/keys.js';
+import type { PublicKeyInput } from '../../core/crypto/keys.js';
 import { saltForVendor } from '../../core/fingerprint/salt.js';
 import { getFingerprint, hashComponent, Fingerprint } from '../fingerprint/index.js';
 import { inContainer } from '../fingerprint/environment.js';

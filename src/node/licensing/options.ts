@@ -2,10 +2,10 @@
  * The shapes `Licensing` takes and reports: its options, the ledger and timer it is given, and the
  * payloads of its events.
  */
-import type { Clock } from '../../core/clock.js';
+import type { Clock } from '../../core/time/clock.js';
 import type { LicenseError } from '../../core/errors.js';
-import type { PublicKeyInput } from '../../core/keys.js';
-import type { VerifiedTopUp } from '../../core/topup.js';
+import type { PublicKeyInput } from '../../core/crypto/keys.js';
+import type { VerifiedTopUp } from '../../core/exchange/topup.js';
 import type { MatchStrategy } from '../../core/fingerprint/match.js';
 
 /** Where this installation stands. */

@@ -8,10 +8,10 @@
 import { LicenseError } from '../../core/errors.js';
 import { createRequest } from '../../core/exchange/request.js';
 import { newNonce } from '../../core/exchange/fields.js';
-import { verifyLicense } from '../../core/verify.js';
+import { verifyLicense } from '../../core/license/verify.js';
 import { match } from '../fingerprint/index.js';
-import { Installation } from '../installation.js';
-import { requireSecret } from '../../core/require-secret.js';
+import { Installation } from './installation.js';
+import { requireSecret } from '../../core/crypto/require-secret.js';
 import { resolveMachineIdentity } from './machine-identity.js';
 import type { LicensingOptions } from './options.js';
 import { checkServer, postToServer } from './server-client.js';

@@ -3,7 +3,9 @@
  * `snapshot.ts`). This class opens and replays them, reads what other processes appended, appends
  * group commits, cuts torn tails and rolls over to a new segment (compaction). It takes no lock:
  * every method that changes the disk is called by `DurableLog` under the log's lock, and
- * `locked: false` calls only read.
+ * `locked: false` calls only read. Beside it: `replay.ts` reads a log directory back (and every
+ * record of it, for histories), `log-dir.ts` creates one, `head-file.ts` keeps its head file, and
+ * `errors.ts` holds the signals its owners catch.
  *
  * The active segment is pre-extended with zeros ({@link EXTEND_BYTES} at a time) and written in
  * place, opened `O_DSYNC` where the platform has it: a commit is one `write` that returns when its
@@ -15,26 +17,21 @@
  * complete write.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeSync, constants as fsc } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { logIO } from './io.js';
+import { closeSync, fstatSync, openSync, readdirSync, rmSync, statSync, constants as fsc } from 'node:fs';
+import { join } from 'node:path';
+import { LogMoved, RollSkipped } from './errors.js';
 import { dataEnd } from './frame.js';
-import { damaged, dataBytes, headerBytes, scanSegment, sealBytes, segmentGen, segmentName } from './segment.js';
-import { SNAPSHOT, installSnapshot, readSnapshot, writeSnapshotTemp } from './snapshot.js';
+import { HEAD_FILE, writeHead } from './head-file.js';
+import { DSYNC, logIO, WRITABLE } from './io.js';
+import { createLog, logExists } from './log-dir.js';
+import { readAllRecords, readRange, replay, type OpenOptions } from './replay.js';
+import { damaged, dataBytes, headerBytes, scanSegment, sealBytes, segmentName } from './segment.js';
+import { SNAPSHOT, installSnapshot, writeSnapshotTemp } from './snapshot.js';
 
-/** The log changed under us in a way only a full reload explains (shrunk, replaced, directory gone). */
-export class LogMoved extends Error {
-  constructor(why: string) {
-    super(why);
-  }
-}
-
-/** A roll that failed before it changed anything (the snapshot could not be written): not fatal. */
-export class RollSkipped extends Error {
-  constructor(cause: unknown) {
-    super(`snapshot not written: ${(cause as Error)?.message ?? String(cause)}`, { cause });
-  }
-}
+export { LogMoved, RollSkipped } from './errors.js';
+export { HEAD_FILE } from './head-file.js';
+export { dirMode } from './log-dir.js';
+export type { OpenOptions } from './replay.js';
 
 /** What opening a log found. */
 export interface Opened {
@@ -54,86 +51,10 @@ export interface Opened {
   readonly cutShort?: number;
 }
 
-/** Options of {@link AppendLog.open} and {@link AppendLog.readAll}. */
-export interface OpenOptions {
-  /**
-   * Refuse (as damage) a segment larger than this many bytes, before reading it: a padded or
-   * sparse file must not be read into memory. Default: no bound.
-   */
-  readonly maxSegmentBytes?: number;
-  /**
-   * A log that ends before the record its head file names: `'throw'` (default) is
-   * `ERR_STORE_CORRUPT`; `'report'` opens it and says so in {@link Opened.cutShort}, for an owner
-   * that keeps another copy to repair it from (the credit ledger).
-   */
-  readonly cutShort?: 'throw' | 'report';
-}
-
-function checkSize(path: string, size: number, opts: OpenOptions): void {
-  if (opts.maxSegmentBytes !== undefined && size > opts.maxSegmentBytes) {
-    throw damaged(path, `it is ${size} bytes, more than any segment licit writes (${opts.maxSegmentBytes}): it was padded or replaced`);
-  }
-}
-
 /** Growth step of the zero-filled space of the active segment. */
 export const EXTEND_BYTES = 128 * 1024;
-/** With O_DSYNC each write is durable when it returns (write + fdatasync in one system call). */
-const DSYNC: number = fsc.O_DSYNC ?? 0;
-const WRITABLE = fsc.O_RDWR | DSYNC;
 /** First read of the cheap check: enough for a frame head, and for most whole records. */
 const PROBE_BYTES = 4096;
-/**
- * File holding the newest record number a writer saw committed: `{"seq":n}` padded to
- * {@link HEAD_BYTES}. Written after records are durable, before the lock is given up (and during
- * long holds), without a sync of its own: after a crash it may lag the log but never lead it, so a
- * log that ends before it was cut short by someone.
- */
-export const HEAD_FILE = 'head';
-const HEAD_BYTES = 64;
-const headText = (seq: number) => Buffer.from(JSON.stringify({ seq }).padEnd(HEAD_BYTES - 1, ' ') + '\n');
-
-/** The number in a head file, or a reason it cannot be read. */
-function readHead(dir: string): number | { bad: string } {
-  let text: string;
-  try {
-    text = readFileSync(join(dir, HEAD_FILE), 'utf8');
-  } catch (e) {
-    if (isCode(e, 'ENOENT')) return { bad: 'it is missing' };
-    throw e;
-  }
-  try {
-    const seq = (JSON.parse(text) as { seq?: unknown }).seq;
-    if (Number.isSafeInteger(seq) && (seq as number) >= 0) return seq as number;
-  } catch {
-    // fall through
-  }
-  return { bad: 'it is not a record count' };
-}
-
-const isCode = (e: unknown, ...codes: string[]) => codes.includes((e as NodeJS.ErrnoException)?.code ?? '');
-
-/** Directory mode that lets through whom the file mode lets read (0o600 -> 0o700, 0o640 -> 0o750). */
-export const dirMode = (mode: number): number => (mode & 0o777) | ((mode & 0o444) >> 2);
-
-function readRange(fd: number, from: number, to: number): Uint8Array {
-  const out = new Uint8Array(to - from);
-  let got = 0;
-  while (got < out.length) {
-    const n = readSync(fd, out, got, out.length - got, from + got);
-    if (n === 0) break;
-    got += n;
-  }
-  return out.subarray(0, got);
-}
-
-/** Generations of the segments in `dir`, checked to run 1, 2, … without a gap. */
-function generations(dir: string, names: string[]): number[] {
-  const gens = names.map(segmentGen).filter((g): g is number => g !== undefined).sort((a, b) => a - b);
-  gens.forEach((g, i) => {
-    if (g !== i + 1) throw damaged(join(dir, segmentName(i + 1)), `it is missing, so the records before ${segmentName(g)} are gone`);
-  });
-  return gens;
-}
 
 /** An open log. */
 export class AppendLog {
@@ -183,128 +104,47 @@ export class AppendLog {
 
   /** True when `dir` exists (a log, or something in its place that opening will judge). */
   static exists(dir: string): boolean {
-    return statSync(dir, { throwIfNoEntry: false }) !== undefined;
+    return logExists(dir);
   }
 
   /**
-   * Create a log in `dir` atomically: built in a temp directory beside it and renamed into place,
-   * so `dir` never exists half-made. `initial` records go into the first segment. Resolves false
-   * when another process created `dir` first (its log stands; ours is discarded).
+   * Create a log in `dir` atomically (see `createLog` in log-dir.ts). Resolves false when another
+   * process created `dir` first (its log stands; ours is discarded).
    */
   static async create(dir: string, id: string, mode: number, initial: readonly Uint8Array[] = [], extra: Record<string, Uint8Array> = {}): Promise<boolean> {
-    const parent = dirname(dir);
-    const tmp = join(parent, `.${basename(dir)}.${process.pid}-${randomBytes(4).toString('hex')}.new`);
-    mkdirSync(tmp, { mode: dirMode(mode) });
-    try {
-      const head = headerBytes(id, 1, 0);
-      const body = initial.length > 0 ? dataBytes(0, initial) : new Uint8Array(0);
-      const first = new Uint8Array(head.length + body.length);
-      first.set(head);
-      first.set(body, head.length);
-      await logIO.createFile(join(tmp, segmentName(1)), first, mode);
-      await logIO.createFile(join(tmp, HEAD_FILE), headText(initial.length), mode);
-      for (const [name, bytes] of Object.entries(extra)) await logIO.createFile(join(tmp, name), bytes, mode);
-      await logIO.syncDir(tmp);
-      try {
-        await logIO.rename(tmp, dir);
-      } catch (e) {
-        if (isCode(e, 'ENOTEMPTY', 'EEXIST', 'EPERM', 'EACCES') && AppendLog.exists(dir)) {
-          rmSync(tmp, { recursive: true, force: true });
-          return false;
-        }
-        throw e;
-      }
-      await logIO.syncDir(parent);
-      return true;
-    } catch (e) {
-      rmSync(tmp, { recursive: true, force: true });
-      throw e;
-    }
+    return createLog(dir, id, mode, initial, extra);
   }
 
   /**
-   * Open the log in `dir` and replay it: the snapshot, then every segment from the snapshot's
-   * generation on. With `locked` (the caller holds the log's lock) it also repairs: cuts a torn
-   * tail, finishes an interrupted roll, sets a damaged snapshot aside and removes temp files.
+   * Open the log in `dir` and replay it (replay.ts): the snapshot, then every segment from the
+   * snapshot's generation on. With `locked` (the caller holds the log's lock) it also repairs: cuts
+   * a torn tail, finishes an interrupted roll, sets a damaged snapshot aside and removes temp files.
    * Throws {@link LogMoved} when `dir` does not exist, `ERR_STORE_CORRUPT` for damage.
    */
   static async open(dir: string, id: string, mode: number, locked: boolean, opts: OpenOptions = {}): Promise<Opened> {
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch (e) {
-      if (isCode(e, 'ENOENT')) throw new LogMoved(`${dir} does not exist`);
-      if (isCode(e, 'ENOTDIR')) throw damaged(dir, 'it is not a directory');
-      throw e;
-    }
-    if (locked) for (const n of names) if (n.endsWith('.tmp')) rmSync(join(dir, n), { force: true });
-    const gens = generations(dir, names);
-    const snap = readSnapshot(dir, id);
-    const restore = 'restore the directory from a backup, or delete it to start this license afresh (its seats and audit trail are then lost)';
-    if (gens.length === 0) {
-      if (typeof snap === 'object' && 'seq' in snap) throw damaged(join(dir, segmentName(1)), `the log is missing beside a snapshot of ${snap.seq} records`, restore);
-      throw damaged(dir, 'the directory holds no log', restore);
-    }
-    const head = readHead(dir);
-    if (typeof head !== 'number') throw damaged(join(dir, HEAD_FILE), head.bad);
-    const last = gens.length;
-    let startGen = 1;
-    let seq = 0;
-    let state: Uint8Array | undefined;
-    let snapshotBytes = 0;
-    let rebuilt = false;
-    if (typeof snap === 'object' && 'seq' in snap) {
-      if (snap.gen > last) throw damaged(join(dir, SNAPSHOT), `it starts at segment ${snap.gen} but the newest segment is ${last}`);
-      startGen = snap.gen;
-      seq = snap.seq;
-      state = snap.state;
-      snapshotBytes = snap.bytes;
-    } else {
-      // No snapshot, or a damaged one: every segment back to the first is still here, so the
-      // state is rebuilt from them rather than started afresh.
-      rebuilt = snap !== 'missing' || last > 1;
-      if (locked && snap !== 'missing') renameSync(join(dir, SNAPSHOT), join(dir, `${SNAPSHOT}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`));
-    }
-    const records: Uint8Array[] = [];
-    let torn = false;
+    const found = replay(dir, id, locked, opts);
+    const active = found.active;
+    const head = found.head;
     const log = new AppendLog(dir, id, mode);
-    log.#snapshotBytes = snapshotBytes;
-    for (let g = startGen; g <= last; g++) {
-      const path = join(dir, segmentName(g));
-      const fd = openSync(path, g === last && locked ? WRITABLE : fsc.O_RDONLY);
-      try {
-        const size = fstatSync(fd).size;
-        checkSize(path, size, opts);
-        const buf = readRange(fd, 0, size);
-        const scan = scanSegment(path, buf, seq, { id, gen: g });
-        for (const r of scan.records) records.push(r);
-        seq = scan.seq;
-        if (g < last) {
-          if (!scan.sealed) throw damaged(path, `${segmentName(g + 1)} follows it but it does not end with a seal`);
-          continue;
-        }
-        log.#gen = g;
-        log.#fd = fd;
-        log.#ino = fstatSync(fd).ino;
-        log.#writable = locked;
-        log.#end = scan.end;
-        log.#size = size;
-        log.#seq = seq;
-        log.#sealed = scan.sealed;
-        torn = !scan.sealed && scan.dataEnd > scan.end;
-        if (locked && torn) await log.#cut(scan.dataEnd);
-      } finally {
-        if (log.#fd !== fd) closeSync(fd);
-      }
-    }
+    log.#snapshotBytes = found.snapshotBytes;
+    log.#gen = active.gen;
+    log.#fd = active.fd;
+    log.#ino = active.ino;
+    log.#writable = locked;
+    log.#end = active.end;
+    log.#size = active.size;
+    log.#seq = found.seq;
+    log.#sealed = active.sealed;
+    const torn = !active.sealed && active.dataEnd > active.end;
+    if (locked && torn) await log.#cut(active.dataEnd);
     // The head file only ever lags the log; a log that ends before it lost committed records.
     log.#headSeq = head;
     if (log.#seq < head && opts.cutShort !== 'report') {
       log.close();
-      throw damaged(join(dir, segmentName(last)), `it ends at record ${log.#seq} but record ${head} was committed: the log was cut short`);
+      throw damaged(join(dir, segmentName(active.gen)), `it ends at record ${log.#seq} but record ${head} was committed: the log was cut short`);
     }
     if (locked && log.#sealed) await log.#startNext();
-    return { log, snapshot: state, records, rebuilt, torn, ...(log.#seq < head ? { cutShort: head } : {}) };
+    return { log, snapshot: found.state, records: found.records, rebuilt: found.rebuilt, torn, ...(log.#seq < head ? { cutShort: head } : {}) };
   }
 
   /**
@@ -500,7 +340,6 @@ export class AppendLog {
     this.#switchTo(next, header.length, true);
   }
 
-  /** Close the active segment. */
   /**
    * Record the newest durable record number in the head file (page cache only: a lower bound
    * that may lag after a crash). Called before the lock is given up, so the next holder reads it.
@@ -509,13 +348,14 @@ export class AppendLog {
     if (this.#seq === this.#headSeq || !this.#writable) return;
     try {
       if (this.#headFd < 0) this.#headFd = openSync(join(this.dir, HEAD_FILE), fsc.O_RDWR);
-      writeSync(this.#headFd, headText(this.#seq), 0, HEAD_BYTES, 0);
+      writeHead(this.#headFd, this.#seq);
       this.#headSeq = this.#seq;
     } catch {
       // The commits are durable without it; the head is only a check against cut logs.
     }
   }
 
+  /** Close the active segment (and the head file). */
   close(): void {
     if (this.#headFd >= 0) {
       try {
@@ -537,40 +377,9 @@ export class AppendLog {
 
   /**
    * Every committed record of the log in `dir`, from the first segment on (for histories such as
-   * an audit trail). Reads only; a tail that is no complete write is left out. `[]` when `dir`
-   * does not exist.
+   * an audit trail; see `readAllRecords` in replay.ts). `[]` when `dir` does not exist.
    */
   static readAll(dir: string, id: string, opts: OpenOptions = {}): Uint8Array[] {
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch (e) {
-      if (isCode(e, 'ENOENT')) return [];
-      throw e;
-    }
-    const gens = generations(dir, names);
-    if (gens.length === 0) throw damaged(dir, 'the directory holds no log');
-    const head = readHead(dir);
-    if (typeof head !== 'number') throw damaged(join(dir, HEAD_FILE), head.bad);
-    const out: Uint8Array[] = [];
-    let seq = 0;
-    for (let g = 1; g <= gens.length; g++) {
-      const path = join(dir, segmentName(g));
-      let buf: Uint8Array;
-      try {
-        checkSize(path, statSync(path).size, opts);
-        buf = readFileSync(path);
-      } catch (e) {
-        // Only the last segment can be new since the listing; a missing one is damage.
-        if (isCode(e, 'ENOENT')) throw damaged(path, 'it disappeared while being read');
-        throw e;
-      }
-      const scan = scanSegment(path, buf, seq, { id, gen: g });
-      for (const r of scan.records) out.push(r);
-      seq = scan.seq;
-      if (g < gens.length && !scan.sealed) throw damaged(path, `${segmentName(g + 1)} follows it but it does not end with a seal`);
-    }
-    if (seq < head && opts.cutShort !== 'report') throw damaged(join(dir, segmentName(gens.length)), `it ends at record ${seq} but record ${head} was committed: the log was cut short`);
-    return out;
+    return readAllRecords(dir, id, opts);
   }
 }

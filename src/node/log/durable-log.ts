@@ -26,13 +26,18 @@
  *
  * **Reads** see only durable state: they wait for the records before them, and without the lock
  * read the tail other processes appended (complete writes only).
+ *
+ * Beside it: `turns.ts` (the FIFO turns) and `group-commit.ts` (the queue of records and the flush
+ * that writes and rolls); the files themselves are `AppendLog`'s.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LicenseError, isLicenseError } from '../../core/errors.js';
-import { AppendLog, LogMoved, RollSkipped } from './append-log.js';
+import { AppendLog, LogMoved } from './append-log.js';
+import { GroupCommit, type Queued } from './group-commit.js';
 import { HeldLock, MAX_POLL_MS } from './held-lock.js';
 import { segmentName } from './segment.js';
+import { Turns } from './turns.js';
 
 /** How the owner's state is built from records. */
 export interface StateMachine<S, R> {
@@ -80,8 +85,6 @@ const CHECK_MS = 4;
 export const LINGER_MS = 2;
 /** After stepping aside, stay away longer than a waiter's longest poll so that it gets in. */
 const YIELD_MS = MAX_POLL_MS + 4;
-/** At most this many records in one write. */
-const MAX_BATCH = 512;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -92,57 +95,6 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  */
 let running = 0;
 
-interface Queued {
-  readonly bytes: Uint8Array;
-  readonly resolve: () => void;
-  readonly reject: (e: unknown) => void;
-}
-
-/** FIFO turns with a timeout. */
-class Turns {
-  #busy = false;
-  readonly #waiting: Array<() => void> = [];
-
-  get idle(): boolean {
-    return !this.#busy && this.#waiting.length === 0;
-  }
-
-
-  enter(timeoutMs: number, what: string): Promise<() => void> {
-    const leave = () => {
-      const next = this.#waiting.shift();
-      if (next !== undefined) next();
-      else this.#busy = false;
-    };
-    if (!this.#busy) {
-      this.#busy = true;
-      return Promise.resolve(once(leave));
-    }
-    return new Promise((resolve, reject) => {
-      const wake = () => {
-        clearTimeout(timer);
-        resolve(once(leave));
-      };
-      const timer = setTimeout(() => {
-        const i = this.#waiting.indexOf(wake);
-        if (i >= 0) this.#waiting.splice(i, 1);
-        reject(new LicenseError('ERR_STORE_UNAVAILABLE', `${what} is busy: earlier transactions of this process did not finish within ${timeoutMs} ms (a transaction that waits for another one of the same license never finishes)`, { timeoutMs }));
-      }, timeoutMs);
-      this.#waiting.push(wake);
-    });
-  }
-}
-
-function once(f: () => void): () => void {
-  let done = false;
-  return () => {
-    if (!done) {
-      done = true;
-      f();
-    }
-  };
-}
-
 /** One log and its state in this process. */
 export class DurableLog<S, R> {
   readonly #dir: string;
@@ -152,16 +104,13 @@ export class DurableLog<S, R> {
   readonly #turns = new Turns();
   #log: AppendLog | undefined;
   #state: S | undefined;
-  #queue: Queued[] = [];
-  #flushing: Promise<void> | undefined;
+  readonly #writer: GroupCommit;
   #holdSince = 0;
   /** When the head file and the want file were last looked after during this hold. */
   #lastCheck = 0;
   #linger: ReturnType<typeof setTimeout> | undefined;
   #poison: LicenseError | undefined;
   #compactDue = false;
-  /** While set, new transactions wait: a roll needs the queue empty, which steady load never leaves it. */
-  #gate: Promise<void> | undefined;
   #closed = false;
 
   constructor(dir: string, machine: StateMachine<S, R>, opts: DurableLogOptions) {
@@ -170,6 +119,17 @@ export class DurableLog<S, R> {
     this.#opts = opts;
     // Only beside a log: locking an emptied directory must not put anything in it.
     this.#lock = new HeldLock(join(dir, 'lock'), opts.mode, () => existsSync(join(dir, segmentName(1))));
+    this.#writer = new GroupCommit({
+      log: () => this.#log as AppendLog,
+      rollDue: (log) => this.#compactDue || log.activeBytes >= Math.max(this.#opts.compactBytes, 2 * log.snapshotBytes),
+      rollState: () => {
+        this.#compactDue = false;
+        return this.#machine.snapshot(this.#state as S);
+      },
+      alone: () => running === 1,
+      fail: (e, batch) => this.#fail(e, batch),
+      settled: () => this.#maybeRelease(),
+    });
   }
 
   /** True while the log is open and replayed in this process (its directory existed when last used). */
@@ -206,7 +166,7 @@ export class DurableLog<S, R> {
     let durable: Promise<void> | undefined;
     let value: T;
     try {
-      while (this.#gate !== undefined) await this.#gate;
+      while (this.#writer.gate !== undefined) await this.#writer.gate;
       this.#check();
       await this.#hold();
       const state = this.#state as S;
@@ -221,7 +181,7 @@ export class DurableLog<S, R> {
           this.#fail(e, []);
           throw e;
         }
-        durable = this.#enqueue(out.record.bytes);
+        durable = this.#writer.enqueue(out.record.bytes);
       }
     } finally {
       leave();
@@ -239,7 +199,7 @@ export class DurableLog<S, R> {
     const leave = await this.#turns.enter(this.#opts.lockTimeoutMs, this.#opts.what);
     try {
       this.#check();
-      await this.#drained();
+      await this.#writer.drained();
       this.#check();
       if (!this.#lock.held) {
         if (!AppendLog.exists(this.#dir)) {
@@ -260,7 +220,7 @@ export class DurableLog<S, R> {
     const leave = await this.#turns.enter(this.#opts.lockTimeoutMs, this.#opts.what);
     try {
       this.#check();
-      await this.#drained();
+      await this.#writer.drained();
       this.#check();
       return AppendLog.readAll(this.#dir, this.#opts.id).map((b) => this.#machine.decode(b));
     } finally {
@@ -269,17 +229,12 @@ export class DurableLog<S, R> {
     }
   }
 
-  /** Wait until every queued record is durable (or failed). */
-  async #drained(): Promise<void> {
-    while (this.#flushing !== undefined) await this.#flushing;
-  }
-
   /** Take the lock unless held (stepping aside first when held too long and wanted), and catch up. */
   async #hold(): Promise<void> {
     this.#stopLinger();
     if (this.#lock.held && !this.#lock.stillNamed()) {
       // The directory was removed (and maybe made again) while we held its lock: start over.
-      await this.#drained();
+      await this.#writer.drained();
       this.#check();
       await this.#lock.release();
       this.#drop();
@@ -292,7 +247,7 @@ export class DurableLog<S, R> {
       this.#lastCheck = now;
       this.#log?.writeHead();
       if (now - this.#holdSince < MAX_HOLD_MS || !this.#lock.othersWaiting()) return;
-      await this.#drained();
+      await this.#writer.drained();
       this.#check();
       await this.#release();
       await sleep(YIELD_MS);
@@ -361,69 +316,8 @@ export class DurableLog<S, R> {
     this.#state = undefined;
   }
 
-  #enqueue(bytes: Uint8Array): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ bytes, resolve, reject });
-      this.#flushing ??= this.#flush();
-    });
-  }
-
-  /** Write what is queued, batch after batch, then compact when due; runs while the lock is held. */
-  async #flush(): Promise<void> {
-    let open: (() => void) | undefined;
-    try {
-      for (;;) {
-        const log = this.#log as AppendLog;
-        const due = this.#compactDue || log.activeBytes >= Math.max(this.#opts.compactBytes, 2 * log.snapshotBytes);
-        if (due && open === undefined && this.#queue.length > 0) this.#gate = new Promise<void>((r) => (open = r));
-        if (this.#queue.length > 0) {
-          const batch = this.#queue.splice(0, MAX_BATCH);
-          // Alone in the process: nobody would join a group or flush beside it, so spare the
-          // thread-pool round trip.
-          const alone = batch.length === 1 && running === 1;
-          try {
-            await log.append(batch.map((q) => q.bytes), alone);
-          } catch (e) {
-            this.#fail(e, batch);
-            return;
-          }
-          for (const q of batch) q.resolve();
-          continue;
-        }
-        if (due) {
-          this.#compactDue = false;
-          // Nothing is queued, so the state is exactly what the log holds.
-          const snapshot = this.#machine.snapshot(this.#state as S);
-          try {
-            await log.roll(snapshot);
-          } catch (e) {
-            if (!(e instanceof RollSkipped)) {
-              this.#fail(e, []);
-              return;
-            }
-            // Not fatal: try again after as many bytes more.
-          }
-          if (open !== undefined) {
-            this.#gate = undefined;
-            open();
-            open = undefined;
-          }
-          continue;
-        }
-        return;
-      }
-    } finally {
-      if (open !== undefined) {
-        this.#gate = undefined;
-        open();
-      }
-      this.#flushing = undefined;
-      this.#maybeRelease();
-    }
-  }
-
   /** A write or sync failed: reject the batch, poison the log, release the lock. */
-  #fail(e: unknown, batch: Queued[]): void {
+  #fail(e: unknown, batch: readonly Queued[]): void {
     const code = (e as NodeJS.ErrnoException)?.code;
     const failed = new LicenseError(
       'ERR_STORE_UNAVAILABLE',
@@ -433,7 +327,7 @@ export class DurableLog<S, R> {
     );
     this.#poison = new LicenseError('ERR_STORE_POISONED', `${this.#opts.what}: an earlier write or sync failed (${failed.message}); this handle refuses everything since. Open the store again: that reads the disk and shows what committed`, { errno: code }, { cause: e });
     for (const q of batch) q.reject(failed);
-    for (const q of this.#queue.splice(0)) q.reject(this.#poison);
+    this.#writer.rejectQueued(this.#poison);
     this.#drop();
     this.#stopLinger();
     void this.#lock.release();
@@ -450,7 +344,7 @@ export class DurableLog<S, R> {
   }
 
   #idle(): boolean {
-    return this.#lock.held && this.#turns.idle && this.#queue.length === 0 && this.#flushing === undefined;
+    return this.#lock.held && this.#turns.idle && this.#writer.idle;
   }
 
   #stopLinger(): void {
@@ -464,7 +358,7 @@ export class DurableLog<S, R> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#drained();
+    await this.#writer.drained();
     this.#stopLinger();
     this.#log?.writeHead();
     await this.#lock.close();

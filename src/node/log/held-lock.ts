@@ -1,7 +1,7 @@
 /**
  * The cross-process lock of one log, kept open between transactions.
  *
- * `acquireLock` (node/lock.ts) opens, locks, stats, reads, truncates and writes the lock file and
+ * `acquireLock` (node/fs/lock.ts) opens, locks, stats, reads, truncates and writes the lock file and
  * closes it again each time: nine thread-pool round trips, more than the commit it protects. Here
  * the lock file stays open and an uncontended acquire is a few synchronous system calls on the
  * page cache: `flock`, a `stat` that the path still names the open file, a 512-byte read of the
@@ -14,8 +14,8 @@
  */
 import { closeSync, fstatSync, futimesSync, openSync, readSync, statSync, writeSync, ftruncateSync, constants as fsc } from 'node:fs';
 import { LicenseError } from '../../core/errors.js';
-import { acquireLock, describeHolder, holderIsDead, newHolder, parseHolder, type FileLock, type Holder } from '../lock.js';
-import { loadNative, type NativeAddon } from '../native.js';
+import { acquireLock, describeHolder, holderIsDead, newHolder, parseHolder, type FileLock, type Holder } from '../fs/lock.js';
+import { loadNative, type NativeAddon } from '../fingerprint/native.js';
 
 /** Bytes of the holder record (JSON padded with spaces); a free lock file holds only spaces. */
 const SLOT = 256;

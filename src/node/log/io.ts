@@ -8,6 +8,11 @@
  */
 import { fdatasync, fdatasyncSync, fsync, ftruncate, promises as fsp, write, writeSync, constants as fsc, openSync, closeSync } from 'node:fs';
 
+/** With O_DSYNC each write is durable when it returns (write + fdatasync in one system call). */
+export const DSYNC: number = fsc.O_DSYNC ?? 0;
+/** How the active segment is opened for writing. */
+export const WRITABLE = fsc.O_RDWR | DSYNC;
+
 /** Positional write of all of `bytes` at `position`. */
 function writeAll(fd: number, bytes: Uint8Array, position: number): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -4,14 +4,14 @@
  * selects nothing: it comes from a verified ID token, or it comes with the user's password.
  */
 import { withAuditChain } from '../../core/admin/chained-store.js';
-import { toClock, type Clock } from '../../core/clock.js';
+import { toClock, type Clock } from '../../core/time/clock.js';
 import { LicenseError } from '../../core/errors.js';
-import { checkId, type Store } from '../../core/store.js';
+import { checkId, type Store } from '../../core/store/store.js';
 import { LicenseUserCredentials, type CredentialOptions } from './credentials.js';
 import type { IdTokenVerifier, VerifiedIdToken } from './id-token.js';
 
-import type { UserAuthMode } from '../../core/claims.js';
-export type { UserAuthMode } from '../../core/claims.js';
+import type { UserAuthMode } from '../../core/license/claims.js';
+export type { UserAuthMode } from '../../core/license/claims.js';
 
 /** What a license (or the server, per license) requires of its users. */
 export interface UserAuthPolicy {

@@ -7,18 +7,18 @@
  * though the check then throws.
  */
 import { withAuditChain } from '../../core/admin/chained-store.js';
-import { toClock, type Clock } from '../../core/clock.js';
+import { toClock, type Clock } from '../../core/time/clock.js';
 import { LicenseError } from '../../core/errors.js';
-import { checkId, type JsonObject, type Store } from '../../core/store.js';
-import { normalizeUserId } from '../../core/user-id.js';
-import { auditEvent as event } from '../../core/audit-event.js';
+import { checkId, type JsonObject, type Store } from '../../core/store/store.js';
+import { normalizeUserId } from '../../core/seats/user-id.js';
+import { auditEvent as event } from '../../core/store/audit-event.js';
 import { dummyHash, hashPassword, verifyPassword, type ScryptParams } from './password.js';
 
 /** The record kind of license user passwords (key: the user id). */
 export const CREDENTIAL_KIND = 'server.credential';
 
-// The kinds user authentication writes are listed with every other kind in core/audit-event.ts.
-export { USER_AUTH_KINDS, type UserAuthKind } from '../../core/audit-event.js';
+// The kinds user authentication writes are listed with every other kind in core/store/audit-event.ts.
+export { USER_AUTH_KINDS, type UserAuthKind } from '../../core/store/audit-event.js';
 
 /** Options of {@link LicenseUserCredentials}. */
 export interface CredentialOptions {

@@ -4,9 +4,9 @@
  * license user. No JWT parsing or signature check is written here.
  */
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
-import { toClock, type Clock } from '../../core/clock.js';
+import { toClock, type Clock } from '../../core/time/clock.js';
 import { LicenseError } from '../../core/errors.js';
-import { checkId } from '../../core/store.js';
+import { checkId } from '../../core/store/store.js';
 
 /** Options of {@link createIdTokenVerifier}. Give exactly one of `jwksUrl` and `jwks`. */
 export interface IdTokenVerifierOptions {
