@@ -9,7 +9,7 @@
  */
 import { generateKeyPair, issueLicense } from '../src/issuer/index.js';
 import { signedLicense } from '../src/issuer/issue.js';
-import { MemoryStore } from '../src/core/memory-store.js';
+import { MemoryStore } from '../src/core/store/memory-store.js';
 import { registerLicense } from '../src/server/license-registry.js';
 import { createLicenseServer } from '../src/server/index.js';
 import { QUICK, interleaved, reportRows, row, type Row } from './lib/report.js';

@@ -9,7 +9,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../src/core/memory-store.js';
+import { MemoryStore } from '../src/core/store/memory-store.js';
 import { createLicenseServer, type LicenseServer } from '../src/server/index.js';
 import { Chromium, findChromium } from './helpers/cdp.js';
 import { makeVendor } from './helpers/vendor.js';

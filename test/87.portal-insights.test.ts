@@ -5,7 +5,7 @@
  * none of them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../src/core/memory-store.js';
+import { MemoryStore } from '../src/core/store/memory-store.js';
 import { createLicenseServer, type LicenseServer } from '../src/server/index.js';
 import { Browser } from './helpers/portal.js';
 import { makeVendor } from './helpers/vendor.js';

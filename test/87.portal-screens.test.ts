@@ -6,7 +6,7 @@
  * (the audit log says so).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../src/core/memory-store.js';
+import { MemoryStore } from '../src/core/store/memory-store.js';
 import { LicenseUserCredentials } from '../src/server/auth/credentials.js';
 import { createLicenseServer, type LicenseServer } from '../src/server/index.js';
 import { Browser, shownSecret } from './helpers/portal.js';

@@ -5,7 +5,7 @@
  * another customer's licenses. Each attempt must fail and change nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../src/core/memory-store.js';
+import { MemoryStore } from '../src/core/store/memory-store.js';
 import { createLicenseServer, type LicenseServer } from '../src/server/index.js';
 import { removeAccount } from '../src/server/portal/index.js';
 import { Browser, shownSecret } from './helpers/portal.js';

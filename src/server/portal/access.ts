@@ -7,7 +7,7 @@
 import { findLicenses, showLicense, type RegistryEntry } from '../../core/admin/registry.js';
 import { LicenseError } from '../../core/errors.js';
 import { USER, type Activation } from '../../core/seats/activation-records.js';
-import type { Store } from '../../core/store.js';
+import type { Store } from '../../core/store/store.js';
 import { COMPANY_PREFIX, getAccount, getCompany, ownsLicense } from './companies.js';
 import type { Principal } from './sessions.js';
 

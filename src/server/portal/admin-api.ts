@@ -5,7 +5,7 @@
  * ones `licit portal` and the vendor's portal page call.
  */
 import { LicenseError } from '../../core/errors.js';
-import type { JsonObject } from '../../core/store.js';
+import type { JsonObject } from '../../core/store/store.js';
 import type { Route } from '../admin-routes.js';
 import { readJson, str, usage } from '../request-body.js';
 import type { Vendor } from '../vendor.js';

@@ -12,11 +12,11 @@
  * these functions.
  */
 import { randomBytes } from 'node:crypto';
-import { auditEvent } from '../../core/audit-event.js';
+import { auditEvent } from '../../core/store/audit-event.js';
 import { findLicenses, showLicense, type RegistryEntry } from '../../core/admin/registry.js';
-import { toClock, type Clock } from '../../core/clock.js';
+import { toClock, type Clock } from '../../core/time/clock.js';
 import { LicenseError } from '../../core/errors.js';
-import { checkId, type JsonObject, type Store } from '../../core/store.js';
+import { checkId, type JsonObject, type Store } from '../../core/store/store.js';
 import { LicenseUserCredentials } from '../auth/credentials.js';
 import type { ScryptParams } from '../auth/password.js';
 

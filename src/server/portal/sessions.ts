@@ -8,7 +8,7 @@
  * Several server processes behind one address need sticky sessions (docs/portal.md).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Clock } from '../../core/clock.js';
+import type { Clock } from '../../core/time/clock.js';
 
 /** Who a session belongs to. */
 export type Principal =

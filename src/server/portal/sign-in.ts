@@ -8,8 +8,8 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { LicenseError } from '../../core/errors.js';
-import type { Store } from '../../core/store.js';
-import { normalizeUserId } from '../../core/user-id.js';
+import type { Store } from '../../core/store/store.js';
+import { normalizeUserId } from '../../core/seats/user-id.js';
 import { authFailed, LicenseUserCredentials } from '../auth/credentials.js';
 import { dummyHash, verifyPassword, type ScryptParams } from '../auth/password.js';
 import { accountCredentials, accountEmail, companyCode, companyLicenses, getAccount, getCompany } from './companies.js';

@@ -5,7 +5,7 @@
  */
 import type { RegistryEntry } from '../../../core/admin/registry.js';
 import { isLicenseError, type LicenseError } from '../../../core/errors.js';
-import type { License } from '../../../core/license.js';
+import type { License } from '../../../core/license/license.js';
 import { visibleLicense } from '../access.js';
 import type { SignedIn } from '../context.js';
 import { html, portalPath, type Html, type Part } from '../html.js';

@@ -3,7 +3,7 @@
  * is `ERR_AUDIT_TAMPERED`, shown with the first bad entry), filtered by kind and period, newest
  * first, paged.
  */
-import type { AuditEvent } from '../../../core/store.js';
+import type { AuditEvent } from '../../../core/store/store.js';
 import { LicenseError } from '../../../core/errors.js';
 import { managesUsers, requireManager } from '../access.js';
 import { adminGet } from '../admin-call.js';

@@ -5,7 +5,7 @@
  * `LicenseUserCredentials`), so limits and refusals are the same everywhere. Only the vendor and
  * the company's administrators manage users; a license user sees itself.
  */
-import { normalizeUserId } from '../../../core/user-id.js';
+import { normalizeUserId } from '../../../core/seats/user-id.js';
 import { userNotFound } from '../../../core/seats/activation-records.js';
 import { LicenseUserCredentials } from '../../auth/credentials.js';
 import { acceptablePassword } from '../../auth/password.js';
