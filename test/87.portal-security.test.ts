@@ -128,6 +128,17 @@ describe('the portal is served, strictly', () => {
       new Request('http://portal.example/portal/sign-in', { method: 'POST', headers: { ...h, cookie: pre.split(';')[0] as string, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf: token, company: 'ACME', email: 'it@acme.example', password: 'acme-chosen-pass' }).toString() }),
     );
     expect(signed.status).toBe(303);
+    // Behind a proxy that rewrites Host, the form's Origin is checked against X-Forwarded-Host.
+    const viaProxy = (origin: string) =>
+      proxied.handle(
+        new Request('http://127.0.0.1:8787/portal/sign-in', {
+          method: 'POST',
+          headers: { ...h, 'x-forwarded-host': 'licenses.example.com', origin, cookie: pre.split(';')[0] as string, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ csrf: token, company: 'ACME', email: 'it@acme.example', password: 'acme-chosen-pass' }).toString(),
+        }),
+      );
+    expect((await viaProxy('https://licenses.example.com')).status).toBe(303);
+    expect((await viaProxy('https://evil.example')).status).toBe(403);
     expect(signed.headers.getSetCookie().some((c) => /^__Host-licit_portal=[^;]+; Path=\/; HttpOnly; SameSite=Strict; Secure; Max-Age=\d+$/.test(c))).toBe(true);
   });
 });

@@ -24,8 +24,11 @@ function rejected(why: string): LicenseError {
   return new LicenseError('ERR_CSRF_REJECTED', `this form was refused (${why}); nothing was changed. Reload the page and submit it again`, { reason: why });
 }
 
-/** Refuse a POST another site made the browser send (when the browser says so). */
-export function checkSameOrigin(req: Request): void {
+/**
+ * Refuse a POST another site made the browser send (when the browser says so). The portal's own
+ * origin is the request's `Host`, or behind a trusted proxy that rewrites it, `X-Forwarded-Host`.
+ */
+export function checkSameOrigin(req: Request, trustProxy = false): void {
   const site = req.headers.get('sec-fetch-site');
   if (site !== null && site !== 'same-origin' && site !== 'none') throw rejected('it was sent from another site');
   const origin = req.headers.get('origin');
@@ -37,7 +40,8 @@ export function checkSameOrigin(req: Request): void {
   } catch {
     throw rejected('it was sent from another site');
   }
-  if (host !== (req.headers.get('host') ?? new URL(req.url).host)) throw rejected('it was sent from another site');
+  const forwarded = trustProxy ? req.headers.get('x-forwarded-host')?.split(',')[0]?.trim() : undefined;
+  if (host !== (req.headers.get('host') ?? new URL(req.url).host) && host !== forwarded) throw rejected('it was sent from another site');
 }
 
 /** Equal strings, compared in constant time. */

@@ -99,7 +99,7 @@ export function createPortal(vendor: Vendor, options: PortalOptions & { adminTok
       }
       let form: URLSearchParams | undefined;
       if (req.method === 'POST') {
-        checkSameOrigin(req);
+        checkSameOrigin(req, deps.trustProxy);
         form = await readForm(req);
         if (route.access !== 'none') checkCsrf(form, session as NonNullable<typeof session>);
       }
