@@ -237,6 +237,26 @@ describe('the vendor', () => {
     expect((await events('LIC-A2')).filter((e) => e.kind.startsWith('license.')).map((e) => `${e.kind} ${e.actor}`)).toEqual(['license.registered admin', 'license.suspended portal:vendor', 'license.reinstated portal:vendor', 'license.revoked portal:vendor']);
   });
 
+  it('issues a license with the server\'s signing key and records it; the customer sees it', async () => {
+    const csrf = await vendorBrowser.csrf('/portal/issue');
+    const { res } = await vendorBrowser.post('/portal/issue', { csrf, licenseId: 'LIC-NEW', customer: 'Acme Corp', edition: 'team', features: 'export, reports', seats: 'basic=3, pro=1', expires: '2099-12-31', graceDays: '7', maxActivations: '6', maxUsers: '', credits: '500' });
+    expect([res.status, res.headers.get('location')]).toEqual([303, '/portal/licenses/LIC-NEW']);
+    const page = await vendorBrowser.get('/portal/licenses/LIC-NEW');
+    const key = shownSecret(page.body);
+    expect(key).toMatch(/^LICIT1-/);
+    const l = await server.vendor.verifyKey(key);
+    expect([l.customer, l.edition, [...l.features].sort(), l.seats, l.maxActivations, l.maxUsers, l.credits, l.graceDays, l.expiresAt?.toISOString()]).toEqual(['Acme Corp', 'team', ['export', 'reports'], { basic: 3, pro: 1 }, 6, undefined, 500, 7, '2099-12-31T23:59:59.000Z']);
+    expect((await events('LIC-NEW'))[0]).toMatchObject({ kind: 'license.registered', actor: 'portal:vendor' });
+    expect((await acme.get('/portal/licenses?q=LIC-NEW')).body).toContain('LIC-NEW');
+    // An existing id, a malformed seat count, a customer: refused.
+    const dup = await vendorBrowser.post('/portal/issue', { csrf, licenseId: 'LIC-NEW' });
+    expect(dup.res.status).toBe(400);
+    expect((await vendorBrowser.post('/portal/issue', { csrf, licenseId: 'LIC-NEW2', seats: 'basic:3' })).res.status).toBe(400);
+    const own = await acme.csrf();
+    expect((await acme.post('/portal/issue', { csrf: own, licenseId: 'LIC-MINE', customer: 'Acme Corp' })).res.status).toBe(404);
+    expect((await acme.get('/portal/issue')).res.status).toBe(404);
+  });
+
   it('creates a company, links a license, adds an administrator (initial password shown once)', async () => {
     const csrf = await vendorBrowser.csrf('/portal/companies');
     expect((await vendorBrowser.post('/portal/companies', { csrf, code: 'initech', name: 'Initech', customers: '', licenseIds: 'LIC-A3' })).res.status).toBe(303);

@@ -46,6 +46,7 @@ function nav(session: Session | undefined): Html {
     ? [html`<li><a href="/portal/password">Change password</a></li>`]
     : [
         html`<li><a href="/portal/licenses">Licenses</a></li>`,
+        p.kind === 'vendor' ? html`<li><a href="/portal/issue">Issue a license</a></li>` : null,
         p.kind === 'vendor' ? html`<li><a href="/portal/companies">Companies</a></li>` : null,
         p.kind === 'vendor' ? null : html`<li><a href="/portal/password">Password</a></li>`,
       ];
@@ -58,7 +59,7 @@ function flash(session: Session | undefined): Html {
   const f = session?.flash;
   if (f === undefined || session === undefined) return html``;
   session.flash = undefined;
-  const secret = f.secret === undefined ? null : html`<p>Initial password (shown once; give it to the user, who must change it at first sign-in): <code class="secret">${f.secret}</code></p>`;
+  const secret = f.secret === undefined ? null : html`<p>${f.secretLabel ?? 'Initial password (shown once; give it to the user, who must change it at first sign-in):'} <code class="secret">${f.secret}</code></p>`;
   return html`<div class="notice ${f.kind}" role="${f.kind === 'error' ? 'alert' : 'status'}"><p>${f.text}</p>${secret}</div>`;
 }
 

@@ -28,7 +28,7 @@ export interface Session {
   /** The password is an initial one (or was reset): nothing but changing it is allowed. */
   mustChangePassword: boolean;
   /** One message to show on the next page (after a redirect). */
-  flash?: { readonly kind: 'ok' | 'error'; readonly text: string; readonly secret?: string } | undefined;
+  flash?: { readonly kind: 'ok' | 'error'; readonly text: string; readonly secret?: string; readonly secretLabel?: string } | undefined;
 }
 
 /** Options of {@link SessionStore}. */
