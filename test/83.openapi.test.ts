@@ -25,11 +25,15 @@ async function getDoc(): Promise<Doc> {
   return (await res.json()) as Doc;
 }
 
-/** Every `METHOD /v1/...` route key written in src/server (and the OpenAPI route itself). */
+/**
+ * Every `METHOD /v1/...` route key written in src/server and its folders (and the OpenAPI route
+ * itself). The portal's pages under /portal are not matched: they are HTML for browsers, not the
+ * JSON API this document describes (docs/portal.md lists them); its admin routes are /v1 and are.
+ */
 function routesInSource(): string[] {
   const dir = `${ROOT}src/server/`;
   const keys = new Set<string>();
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
+  for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((n) => n.endsWith('.ts'))) {
     for (const m of readFileSync(dir + f, 'utf8').matchAll(/'(GET|POST|HEAD) (\/v1\/[a-z0-9/._-]*)'/g)) keys.add(`${m[1]} ${m[2]}`);
   }
   keys.add('GET /v1/openapi.json');

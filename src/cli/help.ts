@@ -117,6 +117,13 @@ const BY_VERB: Readonly<Record<string, Readonly<Record<string, FlagHelp>>>> = {
     expires: ['new license expiry for the re-issued key, as licit issue reads it', '--expires 2028-12-31'],
     actor: ['who acts, recorded in the audit log (default the OS user)', '--actor alice@vendor.example'],
   },
+  portal: {
+    name: ["the company's name, shown in the portal", '--name "Acme Corp"'],
+    customer: ["a license's customer claim that makes the license the company's; repeat for several", '--customer "Acme Corp"'],
+    'license-id': ['a license that is the company\'s whatever its customer claim; repeat for several', '--license-id LIC-7'],
+    email: ["the administrator's e-mail address, which it signs in with", '--email it@acme.example'],
+    'password-file': ['a file holding the initial password (default: one is made and printed once)', '--password-file initial.txt'],
+  },
   issue: { store: ["record the key in the vendor's license registry in this store (the one licit serve uses)", '--store /var/lib/licit'] },
 };
 

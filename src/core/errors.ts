@@ -87,6 +87,11 @@ export const ERROR_CODES = [
   'ERR_UNAUTHORIZED',
   'ERR_AUDIT_TAMPERED',
   'ERR_WEBHOOK_SIGNATURE',
+  // the licensing portal (src/server/portal)
+  'ERR_SESSION_EXPIRED',
+  'ERR_CSRF_REJECTED',
+  'ERR_ACCOUNT_EXISTS',
+  'ERR_FORBIDDEN',
 ] as const;
 
 /** A stable error code string, e.g. `"ERR_LICENSE_EXPIRED"`. */

@@ -68,7 +68,11 @@ async function toRequest(req: IncomingMessage, host: string, max: number): Promi
 async function respond(res: ServerResponse, r: Response): Promise<void> {
   const body = Buffer.from(await r.arrayBuffer());
   // A HEAD answer says the length of the body it does not send.
-  res.writeHead(r.status, { 'content-length': String(body.length), ...Object.fromEntries(r.headers) });
+  const headers: Record<string, string | string[]> = { 'content-length': String(body.length), ...Object.fromEntries(r.headers) };
+  // Several Set-Cookie lines stay several (fromEntries keeps the last one only).
+  const cookies = r.headers.getSetCookie();
+  if (cookies.length > 1) headers['set-cookie'] = cookies;
+  res.writeHead(r.status, headers);
   res.end(body);
 }
 

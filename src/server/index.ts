@@ -35,3 +35,4 @@ export {
   type IdTokenVerifierOptions,
   type VerifiedIdToken,
 } from './user-auth.js';
+export type { PortalOptions, Company, Account } from './portal/index.js';

@@ -28,6 +28,7 @@ import { checkFresh, requestWindow } from './identity-policy.js';
 import { createServerMetrics, type ServerMetrics } from './metrics.js';
 import { credentials, readJson, str, usage } from './request-body.js';
 import { fail, json } from './responses.js';
+import { createPortal, portalAdminRoutes, type PortalOptions } from './portal/index.js';
 
 /** Options of {@link createLicenseServer}. */
 export interface LicenseServerOptions extends Omit<VendorOptions, 'store'> {
@@ -99,6 +100,12 @@ export interface LicenseServerOptions extends Omit<VendorOptions, 'store'> {
    * hands out a node-locked trial license once per machine and product (`requestTrial` in licit/node).
    */
   readonly trials?: Readonly<Record<string, TrialPolicy>> | undefined;
+  /**
+   * The licensing portal at `/portal` (docs/portal.md): web pages where the vendor (signing in with
+   * the admin token) and its customers' administrators and license users (company code, e-mail,
+   * password) manage licenses, devices and users. On by default; `false` turns it off.
+   */
+  readonly portal?: PortalOptions | false | undefined;
 }
 
 /** What {@link createLicenseServer} returns. */
@@ -230,6 +237,7 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     },
     ...adminRoutes(vendor, max),
     ...licenseRoutes(vendor, max),
+    ...portalAdminRoutes(vendor, max),
   };
 
   const limits = new ServerLimits(options.rateLimit, vendor.now);
@@ -240,6 +248,7 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
   metricsReady?.catch(() => undefined);
   const trustProxy = options.trustProxy ?? false;
   if (typeof trustProxy !== 'boolean' && !(Number.isSafeInteger(trustProxy) && trustProxy >= 0)) throw usage('trustProxy must be true, false or the number of proxies in front of the server');
+  const portal = options.portal === false ? undefined : createPortal(vendor, { ...(options.portal ?? {}), adminToken: options.adminToken, trustProxy });
 
   const answer = async (original: Request, info: ClientInfo | undefined, log: ((entry: AccessLogEntry) => void) | undefined): Promise<Response> => {
     const req = original;
@@ -255,13 +264,19 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     try {
       client = clientAddress(info?.clientAddress, req.headers.get('x-forwarded-for'), trustProxy);
       const url = new URL(req.url);
-      const route = routes[`${req.method} ${url.pathname}`];
-      if (route !== undefined) routeKey = `${req.method} ${url.pathname}`;
-      if (route === undefined) {
+      if (portal !== undefined && (url.pathname === '/portal' || url.pathname.startsWith('/portal/'))) {
+        // The portal's pages: HTML, sessions and forms of their own (src/server/portal).
+        routeKey = 'portal';
+        res = await portal.handle(req, url, client);
+        code = res.headers.get('x-licit-error') ?? undefined;
+        res.headers.delete('x-licit-error');
+      } else if (routes[`${req.method} ${url.pathname}`] === undefined) {
         const known = Object.keys(routes).some((r) => r.endsWith(` ${url.pathname}`));
         code = 'ERR_USAGE';
         res = json(known ? 405 : 404, { ok: false, error: { code, message: known ? `${req.method} is not allowed on ${url.pathname}` : `no endpoint ${url.pathname}` } });
       } else {
+        const route = routes[`${req.method} ${url.pathname}`] as Route;
+        routeKey = `${req.method} ${url.pathname}`;
         if (req.method === 'POST' && EXCHANGE_PATHS.has(url.pathname)) {
           // Per client first: it costs nothing.
           limits.client(client);

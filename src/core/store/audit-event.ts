@@ -53,6 +53,10 @@ export const ADMIN_KINDS = [
   'user.reinstated',
   'exchange.refused',
   'credits.overspent',
+  'portal.company-created',
+  'portal.company-changed',
+  'portal.account-added',
+  'portal.account-removed',
 ] as const;
 
 /**
