@@ -3,7 +3,9 @@
  * pipe (test/helpers/cdp.ts), signs in with a company code, changes the initial password with the
  * keyboard, opens a license, resets a device (accepting the confirmation the static script asks
  * for), assigns a license user, tries another customer's license, and reads the pages on a phone
- * sized screen. The page must log no error (a Content-Security-Policy refusal would show there),
+ * sized screen; then the vendor signs in and opens its pages. Every screen visited is checked with
+ * axe-core (no serious or critical violation), for named controls and for text contrast. The page
+ * must log no error (a Content-Security-Policy refusal would show there),
  * and times must be shown in the browser's own time zone. With PORTAL_SCREENSHOTS=1 it writes the
  * screenshots docs/portal.md shows.
  */
@@ -57,11 +59,16 @@ describe('the portal in headless Chromium', () => {
       return;
     }
     const browser = await Chromium.launch(found.bin);
-    const shot = async (name: string) => {
-      // Every control of every page shown has an accessible name (its label).
+    // Every screen the test visits is checked: every control in the accessibility tree has a name
+    // (its label), all text has WCAG's 4.5:1 contrast, and axe-core's rules (WCAG 2 A and AA, its
+    // best practices) find no violation of impact serious or critical.
+    const check = async (name: string) => {
       expect(await browser.unnamedControls(), name).toEqual([]);
-      // And all its text has at least WCAG's 4.5:1 contrast with what it is drawn on.
       expect(await browser.lowContrast(), name).toEqual([]);
+      expect(await browser.axe(), name).toEqual([]);
+    };
+    const shot = async (name: string) => {
+      await check(name);
       if (SHOTS === undefined) return;
       mkdirSync(SHOTS, { recursive: true });
       writeFileSync(new URL(`${name}.png`, SHOTS), await browser.screenshot());
@@ -84,6 +91,7 @@ describe('the portal in headless Chromium', () => {
       await browser.type('#password', 'acme-initial-1');
       await browser.click('form.stack button[type=submit]');
       expect(await browser.eval<string>('location.pathname'), await browser.eval<string>('document.body.innerText')).toBe('/portal/password');
+      await check('password');
       await browser.type('#current', 'acme-initial-1');
       await browser.type('#next', 'acme-own-password');
       await browser.type('#repeat', 'acme-own-password');
@@ -106,6 +114,10 @@ describe('the portal in headless Chromium', () => {
       await browser.click('a[href="/portal/licenses/LIC-B1/devices"]');
       expect(await browser.eval<string>('document.body.innerText')).toContain('b-laptop');
       await shot('devices');
+      await browser.click('a[href="/portal/licenses/LIC-B1/devices/b-desktop"]');
+      expect(await browser.eval<string>('document.body.innerText')).toContain('ann-desktop');
+      await check('device-details');
+      await browser.click('a[href="/portal/licenses/LIC-B1/devices"]');
       await browser.click('button[aria-label="Reset device b-laptop"]');
       expect(await browser.eval<string>('document.body.innerText')).toContain('Device b-laptop was reset');
       expect((await (await acts('LIC-B1')).devices()).map((d) => d.deviceId)).toEqual(['b-desktop']);
@@ -117,6 +129,10 @@ describe('the portal in headless Chromium', () => {
       expect(secret).toMatch(/^[A-Za-z0-9]{16}$/);
       expect((await (await acts('LIC-B1')).users()).map((u) => u.userId)).toContain('bob@acme.example');
       await shot('license-users');
+      await browser.click('a[href="/portal/licenses/LIC-B1/seats"]');
+      await check('seats');
+      await browser.click('a[href="/portal/licenses/LIC-B1/credits"]');
+      await check('credits');
 
       // The report: charts drawn on the server, readable without a script; and the verified log.
       await browser.click('a[href="/portal/licenses/LIC-B1/report"]');
@@ -133,6 +149,7 @@ describe('the portal in headless Chromium', () => {
       await browser.goto(`${base}/portal/licenses/LIC-OTHER/devices`);
       expect(await browser.eval<string>('document.querySelector("h1").textContent')).toBe('That did not work');
       expect(await browser.eval<string>('document.body.innerText')).toContain('no license LIC-OTHER in your account');
+      await check('not-found');
       expect(browser.errors.splice(0)).toEqual(['Failed to load resource: the server responded with a status of 404 (Not Found)']);
 
       // A phone: nothing wider than the screen.
@@ -142,6 +159,22 @@ describe('the portal in headless Chromium', () => {
       await shot('devices-phone');
       await browser.goto(`${base}/portal/licenses/LIC-B1`);
       expect(await browser.eval<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
+      await check('license-details-phone');
+
+      // The vendor's pages: sign out, sign in with the admin token, companies and the issue form.
+      await browser.send('Emulation.setDeviceMetricsOverride', { width: 1100, height: 900, deviceScaleFactor: 1, mobile: false });
+      await browser.click('header.top form button[type=submit]');
+      await browser.goto(`${base}/portal/vendor/sign-in`);
+      await check('vendor-sign-in');
+      await browser.type('#token', TOKEN);
+      await browser.click('form.stack button[type=submit]');
+      expect(await browser.eval<string>('location.pathname')).toBe('/portal/licenses');
+      expect(await browser.eval<string>('document.body.innerText')).toContain('LIC-OTHER');
+      await check('vendor-licenses');
+      await browser.click('a[href="/portal/companies"]');
+      await check('companies');
+      await browser.click('a[href="/portal/issue"]');
+      await check('issue');
 
       expect(browser.errors).toEqual([]);
     } finally {

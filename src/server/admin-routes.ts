@@ -9,10 +9,11 @@ import { readVerifiedLog } from '../core/admin/audit-chain.js';
 import { parseRangeText } from '../core/admin/range.js';
 import { computeReport } from '../core/admin/report.js';
 import { computeVendorReport } from '../core/admin/vendor-report.js';
-import { LicenseUserCredentials } from './auth/credentials.js';
+import { CREDENTIAL_KIND, LicenseUserCredentials } from './auth/credentials.js';
 import { acceptablePassword } from './auth/password.js';
 import { licenseTotal } from './consumption.js';
 import { KINDS } from './kinds.js';
+import { renameLicenseUser } from './rename-user.js';
 import { idempotency, int, query, readJson, str, usage, wholeNumber } from './request-body.js';
 import type { Vendor } from './vendor.js';
 
@@ -78,6 +79,12 @@ export function adminRoutes(vendor: Vendor, max: number): Record<string, Route> 
         const license = await licenseOf(str(b, 'licenseId'));
         const devices = await vendor.activations(license, 'admin').resetUser(str(b, 'userId'));
         return { licenseId: license.id, userId: b.userId, devices };
+      },
+      'POST /v1/admin/users/rename': async (req) => {
+        const b = await readJson(req, max);
+        const license = await licenseOf(str(b, 'licenseId'));
+        const r = await renameLicenseUser(vendor, license, str(b, 'userId'), str(b, 'newUserId'), 'admin');
+        return { licenseId: license.id, userId: r.to, from: r.from, devices: r.devices, seat: r.seat, passwordMoved: r.moved.includes(CREDENTIAL_KIND) };
       },
       'POST /v1/admin/topups': async (req) => {
         const b = await readJson(req, max);

@@ -122,6 +122,7 @@ export function openApiDocument(version: string): Json {
         ...(adminOp('post', 'add a license user (optionally with an initial password and an own device limit)', { requestBody: jsonBody(['licenseId', 'userId'], { licenseId: { type: 'string' }, userId: { type: 'string' }, maxActivations: { type: 'integer' }, password: { type: 'string' }, mustChange: { type: 'boolean' } }) }) as Record<string, Json>),
       },
       '/v1/admin/users/remove': adminOp('post', 'remove a license user', { requestBody: jsonBody(['licenseId', 'userId'], { licenseId: { type: 'string' }, userId: { type: 'string' } }) }),
+      '/v1/admin/users/rename': adminOp('post', "give a license user a new id (its e-mail changed): its devices, seat, device limit and password move with it; ERR_USER_EXISTS (409) when the new id is taken", { requestBody: jsonBody(['licenseId', 'userId', 'newUserId'], { licenseId: { type: 'string' }, userId: { type: 'string' }, newUserId: { type: 'string' } }) }),
       '/v1/admin/users/reset': adminOp('post', "reset a user's activations", { requestBody: jsonBody(['licenseId', 'userId'], { licenseId: { type: 'string' }, userId: { type: 'string' } }) }),
       '/v1/admin/topups': adminOp('post', 'add credits (signed here, or a signed token)', { requestBody: jsonBody(['licenseId'], { licenseId: { type: 'string' }, credits: { type: 'integer' }, token: { type: 'string' }, idempotencyKey: { type: 'string' } }) }),
       '/v1/admin/usage': adminOp('get', 'activations, credits and seats of a license', { parameters: [q('licenseId')] }),

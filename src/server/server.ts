@@ -150,7 +150,7 @@ const digest = (s: string) => sha256Digest(utf8(s));
  * `POST /v1/admin/licenses {license}`, `GET /v1/admin/devices?licenseId=`,
  * `POST /v1/admin/devices/reset {licenseId, deviceId, countTransfer?}`, `POST /v1/admin/devices/rename {licenseId, deviceId, label}`,
  * `GET /v1/admin/users?licenseId=`, `POST /v1/admin/users {licenseId, userId, maxActivations?}`, `POST /v1/admin/users/remove {licenseId, userId}`,
- * `POST /v1/admin/users/reset {licenseId, userId}`, `POST /v1/admin/topups {licenseId, credits | token}`,
+ * `POST /v1/admin/users/reset {licenseId, userId}`, `POST /v1/admin/users/rename {licenseId, userId, newUserId}`, `POST /v1/admin/topups {licenseId, credits | token}`,
  * `GET /v1/admin/usage?licenseId=`, `GET /v1/admin/events?licenseId=`,
  * `GET /v1/admin/reports?licenseId=&range=day|week|month|custom[&at=|&from=&to=]` and
  * `GET /v1/admin/log?licenseId=` (the hash-chained audit log, verified; `ERR_AUDIT_TAMPERED` when edited).

@@ -5,7 +5,8 @@
  * keys, dialogs, evaluation, screenshots, and the console errors a page logged (CSP refusals).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -19,6 +20,8 @@ export function findChromium(): { bin: string } | { missing: string } {
   }
   return { missing: `chromium is not installed here (looked for ${CANDIDATES.join(', ')}): apt-get install chromium` };
 }
+
+let AXE_SOURCE: string | undefined;
 
 type Message = { id?: number; method?: string; params?: Record<string, unknown>; result?: Record<string, unknown>; error?: { message: string }; sessionId?: string };
 
@@ -179,6 +182,20 @@ export class Chromium {
       }
       return out;
     })()`);
+  }
+
+  /**
+   * axe-core's rules (WCAG 2.x A and AA and its best practices) run on the page as it is: the
+   * script is evaluated through the protocol (outside the page's Content-Security-Policy, which
+   * forbids it as an inline script), then `axe.run`. The violations of impact in `impacts`, as
+   * `rule (impact): target, …` strings.
+   */
+  async axe(impacts: readonly string[] = ['serious', 'critical']): Promise<string[]> {
+    AXE_SOURCE ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+    if (!(await this.eval<boolean>('typeof window.axe === "object"'))) await this.eval<unknown>(`${AXE_SOURCE};undefined`);
+    return this.eval<string[]>(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
+      .filter((v) => ${JSON.stringify(impacts)}.includes(v.impact))
+      .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.map((n) => n.target.join(' ')).join(', ')))`);
   }
 
   /** A PNG of the page as shown. */

@@ -6,6 +6,7 @@ export { SeatManager, exhausted, type SeatAssignment, type SeatUsage, type Acces
 export { Activations, type LicenseUser, type Activation, type ActivationUsage } from './activations.js';
 export { migrateUserIds, type UserIdMigration, type MergedUserId } from './migrate-ids.js';
 export { normalizeUserId } from './user-id.js';
+export { renameUser, type UserRename, type RenameOptions } from './rename-user.js';
 export { FloatingSeats, type FloatingLease, type FloatingOptions } from './floating.js';
 export { AUDIT_KINDS, auditEvent, type AuditKind, type SeatAuditEvent } from './audit.js';
 export { checkLimits, type SeatLimits, type SeatOptions, type ActOptions } from './limits.js';

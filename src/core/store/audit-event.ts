@@ -24,6 +24,7 @@ export const AUDIT_KINDS = [
   'lease.checked-in',
   'lease.expired',
   'user.ids-normalized',
+  'user.renamed',
 ] as const;
 
 /**

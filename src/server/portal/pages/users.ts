@@ -1,14 +1,15 @@
 /**
  * A license's users: assign one (with an initial password the user must change, shown once),
- * set a new initial password, set its own device limit within the license's, reset its
+ * change its e-mail (its devices, seat, limit and password kept), set a new initial password, set its own device limit within the license's, reset its
  * activations, remove it. Each is the call `POST /v1/admin/users*` makes (`Activations`,
- * `LicenseUserCredentials`), so limits and refusals are the same everywhere. Only the vendor and
+ * `LicenseUserCredentials`, `renameLicenseUser`), so limits and refusals are the same everywhere. Only the vendor and
  * the company's administrators manage users; a license user sees itself.
  */
 import { normalizeUserId } from '../../../core/seats/user-id.js';
 import { userNotFound } from '../../../core/seats/activation-records.js';
 import { LicenseUserCredentials } from '../../auth/credentials.js';
 import { acceptablePassword } from '../../auth/password.js';
+import { renameLicenseUser } from '../../rename-user.js';
 import { actorOf, managesUsers, requireManager } from '../access.js';
 import { initialPassword } from '../companies.js';
 import type { PortalRoute, SignedIn } from '../context.js';
@@ -26,7 +27,13 @@ function rowActions(ctx: SignedIn, licenseId: string, userId: string): Html {
   const post = (action: string, label: string, confirm: string, extra: Html = html``, cls = 'secondary') =>
     html`<form class="inline" method="post" action="${portalPath('licenses', licenseId, 'users', action)}" data-confirm="${confirm}">${csrfField(ctx.session)}<input type="hidden" name="userId" value="${userId}">${extra}<button type="submit" class="${cls}" aria-label="${label} for ${userId}">${label}</button></form>`;
   const limitId = `limit-${Buffer.from(userId).toString('hex').slice(0, 64)}`;
-  return html`<div class="actions">${post('password', 'New initial password', `Give ${userId} a new initial password?`)}${post('reset', 'Reset activations', `Deactivate every device of ${userId}?`)}${post(
+  const emailId = `email-${Buffer.from(userId).toString('hex').slice(0, 64)}`;
+  return html`<div class="actions">${post(
+    'rename',
+    'Change e-mail',
+    `Change the e-mail address of ${userId}? The user signs in with the new one; devices, seat and password stay.`,
+    html`<label for="${emailId}">New e-mail</label><input id="${emailId}" name="newUserId" type="email" autocomplete="off" required>`,
+  )}${post('password', 'New initial password', `Give ${userId} a new initial password?`)}${post('reset', 'Reset activations', `Deactivate every device of ${userId}?`)}${post(
     'limit',
     'Set device limit',
     `Change the device limit of ${userId}?`,
@@ -116,6 +123,14 @@ const limit: Act = async (ctx, licenseId, userId) => {
   return { text: `${u.userId} may activate ${u.maxActivations === undefined ? "as many devices as the license allows" : `${u.maxActivations} device${u.maxActivations === 1 ? '' : 's'}`}.` };
 };
 
+const rename: Act = async (ctx, licenseId, userId) => {
+  const to = field(ctx.form as URLSearchParams, 'newUserId', 'The new e-mail', 256);
+  const l = usable(await openLicense(ctx, licenseId));
+  const r = await renameLicenseUser(ctx.deps.vendor, l, userId, to, actorOf(ctx.session.principal));
+  const kept = `${r.devices.length} device${r.devices.length === 1 ? '' : 's'}${r.seat === null ? '' : `, a ${r.seat} seat`}${r.moved.length > 0 ? ' and the password' : ''}`;
+  return { text: `${r.from} is now ${r.to}, keeping ${kept}.`, endsSessions: true };
+};
+
 const remove: Act = async (ctx, licenseId, userId) => {
   await (await acts(ctx, licenseId)).removeUser(userId);
   await credentials(ctx, licenseId).clearPassword(userId, { actor: actorOf(ctx.session.principal) });
@@ -129,4 +144,5 @@ export const userRoutes: readonly PortalRoute[] = [
   { method: 'POST', path: /^\/portal\/licenses\/([^/]+)\/users\/reset$/, access: 'session', handler: action(resetUser) },
   { method: 'POST', path: /^\/portal\/licenses\/([^/]+)\/users\/limit$/, access: 'session', handler: action(limit) },
   { method: 'POST', path: /^\/portal\/licenses\/([^/]+)\/users\/remove$/, access: 'session', handler: action(remove) },
+  { method: 'POST', path: /^\/portal\/licenses\/([^/]+)\/users\/rename$/, access: 'session', handler: action(rename) },
 ];
