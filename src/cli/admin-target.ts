@@ -4,10 +4,9 @@
  * (`--server URL` with the admin token and `--license-id`, over the admin API). Each verb has one
  * code path per target and prints the same thing from both.
  */
-import { LicenseError } from '../core/errors.js';
-import { withAuditChain } from '../core/admin/chained-store.js';
-import { Activations } from '../core/seats/index.js';
-import type { License } from '../core/license/license.js';
+import { LicenseError } from '../cli-internals.js';
+import type { License } from '../index.node.js';
+import { Activations } from '../seats.js';
 import { postAdmin, getAdmin } from './admin-client.js';
 import { required, type CliContext } from './context.js';
 import { licenseText, readPublicKeys } from './files.js';
@@ -85,7 +84,7 @@ export async function openTarget(v: TargetFlags, action: string, afterExpiry: Re
   for (const f of ['admin-token', 'license-id'] as const) if (v[f] !== undefined) throw fail(`--${f} goes with --server; a local store reads the license from --license`);
   const publicKeys = readPublicKeys(v['public-key'], usage);
   const license = await licenseFor(licenseText(required(v.license, '--license', usage)), publicKeys, action, afterExpiry, ctx, what);
-  // Chained like every event the license server writes, so `licit log` proves these too.
-  const store = withAuditChain(await openStore(v.store, { schema: v.schema, poolSize: 1, applicationName: 'licit-cli' }));
+  // Chained (openStore's default) like every event the license server writes, so `licit log` proves these too.
+  const store = await openStore(v.store, { schema: v.schema, poolSize: 1, applicationName: 'licit-cli' });
   return { kind: 'local', license, acts: new Activations(store, license, { actor: v.actor ?? 'cli' }), close: () => store.close() };
 }

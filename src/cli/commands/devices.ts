@@ -2,9 +2,8 @@
  * `licit devices`: the device activations of a license — list them, reset a lost or reinstalled
  * device, name one — against a local store or a license server's admin API, with the same output.
  */
-import { LicenseError } from '../../core/errors.js';
-import { activationJson } from '../../core/seats/activation-records.js';
-import type { JsonObject } from '../../core/store/store.js';
+import { LicenseError, loadActivationRecords } from '../../cli-internals.js';
+import type { JsonObject } from '../../seats.js';
 import { didYouMean } from '../help.js';
 import { openTarget, TARGET_FLAGS, type Target } from '../admin-target.js';
 import { parseFlags, type Outcome, type Verb } from '../context.js';
@@ -48,7 +47,10 @@ interface Listing {
 }
 
 async function list(t: Target): Promise<Listing> {
-  if (t.kind === 'local') return { licenseId: t.license.id, usage: (await t.acts.usage()) as unknown as JsonObject, devices: (await t.acts.devices()).map(activationJson) };
+  if (t.kind === 'local') {
+    const { activationJson } = await loadActivationRecords();
+    return { licenseId: t.license.id, usage: (await t.acts.usage()) as unknown as JsonObject, devices: (await t.acts.devices()).map(activationJson) };
+  }
   const r = await t.get('devices');
   return { licenseId: String(r.licenseId), usage: r.usage as JsonObject, devices: r.devices as JsonObject[] };
 }

@@ -3,10 +3,8 @@
  * (their devices with them), reset (deactivate all their devices) — against a local store or a
  * license server's admin API, with the same output.
  */
-import { LicenseError } from '../../core/errors.js';
-import { userJson } from '../../core/seats/activation-records.js';
-import type { JsonObject } from '../../core/store/store.js';
-import { normalizeUserId } from '../../core/seats/user-id.js';
+import { LicenseError, loadActivationRecords, loadUserIds } from '../../cli-internals.js';
+import type { JsonObject } from '../../seats.js';
 import { didYouMean } from '../help.js';
 import { openTarget, TARGET_FLAGS, type Target } from '../admin-target.js';
 import { integer, parseFlags, type Outcome, type Verb } from '../context.js';
@@ -34,7 +32,7 @@ export const run: Verb = async (argv, ctx) => {
   if (v['max-activations'] !== undefined && action !== 'add') throw new LicenseError('ERR_USAGE', `--max-activations only applies to "add"\nUsage: ${USAGE}`);
   const own = integer(v['max-activations'], '--max-activations');
   // The id as every store keeps it (NFC, trimmed): what both targets print.
-  const userId = args[0] === undefined ? '' : normalizeUserId(args[0]);
+  const userId = args[0] === undefined ? '' : (await loadUserIds()).normalizeUserId(args[0]);
   const target = await openTarget(v, action, AFTER_EXPIRY, ctx, USAGE, 'users');
   try {
     switch (action) {
@@ -66,7 +64,10 @@ interface Listing {
 }
 
 async function list(t: Target): Promise<Listing> {
-  if (t.kind === 'local') return { licenseId: t.license.id, usage: (await t.acts.usage()) as unknown as JsonObject, users: (await t.acts.users()).map(userJson) };
+  if (t.kind === 'local') {
+    const { userJson } = await loadActivationRecords();
+    return { licenseId: t.license.id, usage: (await t.acts.usage()) as unknown as JsonObject, users: (await t.acts.users()).map(userJson) };
+  }
   const r = await t.get('users');
   return { licenseId: String(r.licenseId), usage: r.usage as JsonObject, users: r.users as JsonObject[] };
 }
@@ -77,6 +78,7 @@ async function add(t: Target, userId: string, own: number | undefined): Promise<
     return { licenseId: String(r.licenseId), user: r.user as JsonObject };
   }
   // As POST /v1/admin/users does: an existing user gets the limit asked for.
+  const { userJson } = await loadActivationRecords();
   let user = await t.acts.addUser(userId, own === undefined ? {} : { maxActivations: own });
   if (own !== undefined && user.maxActivations !== own) user = await t.acts.setUserLimit(userId, own);
   return { licenseId: t.license.id, user: userJson(user) };
