@@ -26,6 +26,7 @@ export { describeEnd, formatInstant, parseTimeWords, type DayEdge } from './core
 
 export type { OpenStoreOptions } from './server/open-store.js';
 export type { MergedUserId } from './core/seats/migrate-ids.js';
+export type { PartyAction, PartyKind, PartyState } from './core/admin/registry.js';
 
 /** Module `M` narrowed to the names `K`: what a loader hands back. */
 type Names<M, K extends keyof M> = Promise<Pick<M, K>>;
@@ -90,6 +91,9 @@ export const loadRegistry = (): Names<
   typeof import('./core/admin/registry.js'),
   'assertSameSigner' | 'changeLicenseState' | 'currentKeyText' | 'findLicenses' | 'showLicense'
 > => import('./core/admin/registry.js');
+
+/** Suspending, revoking or reinstating one device or license user, with its activations (core/admin/parties.ts, as the admin API does). */
+export const loadParties = (): Names<typeof import('./core/admin/parties.js'), 'changeActivationState'> => import('./core/admin/parties.js');
 
 /** Registering a signed license in a store, as the server does (server/license-registry.ts). */
 export const loadLicenseRegistration = (): Names<typeof import('./server/license-registry.js'), 'registerLicense'> => import('./server/license-registry.js');
