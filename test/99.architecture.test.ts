@@ -63,6 +63,8 @@ interface Edge {
   readonly spec: string; // the specifier as written
   readonly to?: string; // resolved path under src/ for a relative specifier
   readonly typeOnly: boolean;
+  /** An `import('…')` expression (a lazy load, or a `typeof import('…')` type), not a static import. */
+  readonly dynamic?: true;
 }
 
 function files(dir: string): string[] {
@@ -79,17 +81,46 @@ function edgesOf(file: string): Edge[] {
   for (const m of text.matchAll(IMPORT_RE)) {
     const spec = (m[3] ?? m[4] ?? m[5])!;
     const typeOnly = m[2] !== undefined;
+    const dynamic = m[5] !== undefined ? { dynamic: true as const } : {};
     if (spec.startsWith('.')) {
       const to = relative(SRC, resolve(dirname(file), spec.replace(/\.js$/, '.ts'))).split('\\').join('/');
-      out.push({ from, spec, to, typeOnly });
+      out.push({ from, spec, to, typeOnly, ...dynamic });
     } else {
-      out.push({ from, spec, typeOnly });
+      out.push({ from, spec, typeOnly, ...dynamic });
     }
   }
   return out;
 }
 
-const layerOf = (path: string): Layer => (path.includes('/') ? (path.slice(0, path.indexOf('/')) as Layer) : path.endsWith('.node.ts') ? 'entry-node' : 'entry');
+/** The CLI's one internal entry (not a package export): part of the cli layer, at the top of src/ beside the entries. */
+const CLI_INTERNALS = 'cli-internals.ts';
+
+const layerOf = (path: string): Layer =>
+  path === CLI_INTERNALS ? 'cli' : path.includes('/') ? (path.slice(0, path.indexOf('/')) as Layer) : path.endsWith('.node.ts') ? 'entry-node' : 'entry';
+
+/**
+ * What src/cli/** may import from the rest of src/: the package's public entries (the files behind
+ * package.json `exports` under the `node` condition) and the CLI's one internal entry, never a deep
+ * path (docs/architecture.md).
+ */
+const CLI_ENTRIES: readonly string[] = [
+  'index.node.ts',
+  'seats.ts',
+  'admin.ts',
+  'fingerprint.node.ts',
+  'node/index.ts',
+  'issuer/index.ts',
+  'server/index.ts',
+  'postgres/index.ts',
+  CLI_INTERNALS,
+];
+
+/** Imports from src/cli/** (static, re-export, type-only, dynamic) that land outside src/cli/ on a file that is not in CLI_ENTRIES. */
+function cliDeepImports(edges: readonly Edge[]): string[] {
+  return edges
+    .filter((e) => e.from.startsWith('cli/') && e.to !== undefined && !e.to.startsWith('cli/') && !CLI_ENTRIES.includes(e.to))
+    .map((e) => `${e.from} -> ${e.spec}${e.typeOnly ? ' (type-only)' : ''}`);
+}
 
 const ALL = files(SRC).sort();
 const EDGES = ALL.flatMap(edgesOf);
@@ -207,6 +238,42 @@ describe('architecture: the layer rules of docs/architecture.md', () => {
   it('the Node runtime is grouped the same way: src/node holds only its entry, index.ts, beside its folders', () => {
     const loose = readdirSync(join(SRC, 'node'), { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
     expect(loose).toEqual(['index.ts']);
+  });
+
+  it('the CLI imports licit through the public entries and src/cli-internals.ts only, never a deep path', () => {
+    // The parser sees the CLI's forms: dynamic imports (verbs load lazily) and type-only ones.
+    expect(EDGES.some((e) => e.from.startsWith('cli/') && e.typeOnly)).toBe(true);
+    expect(EDGES.some((e) => e.from === 'cli/commands/serve.ts' && e.spec === '../../server/index.js')).toBe(true);
+    expect(cliDeepImports(EDGES)).toEqual([]);
+    // The rule bites: a deep import, static, type-only or dynamic, is reported.
+    const planted: Edge[] = [
+      { from: 'cli/commands/verify.ts', spec: '../../core/errors.js', to: 'core/errors.ts', typeOnly: false },
+      { from: 'cli/context.ts', spec: '../core/license/claims.js', to: 'core/license/claims.ts', typeOnly: true },
+      { from: 'cli/commands/serve.ts', spec: '../../server/vendor.js', to: 'server/vendor.ts', typeOnly: false },
+    ];
+    expect(cliDeepImports(planted)).toHaveLength(3);
+    // Every entry named exists, and the internal one is not a package export.
+    for (const e of CLI_ENTRIES) expect(ALL, e).toContain(join(SRC, e));
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, unknown>; main?: string; types?: string };
+    const exported = JSON.stringify([pkg.exports, pkg.main, pkg.types]);
+    expect(exported).not.toMatch(/cli-internals/);
+    for (const e of CLI_ENTRIES.filter((x) => x !== CLI_INTERNALS)) expect(exported, `${e} is a package export`).toContain(`./dist/${e.replace(/\.ts$/, '.js')}`);
+  });
+
+  it('a cold start of the CLI loads no more of licit than before: the dispatcher and cli-internals.ts import only errors and time-words statically', () => {
+    // What a module loads at once: its static imports, followed (type-only and dynamic ones aside).
+    const staticClosure = (start: string): string[] => {
+      const seen = new Set([start]);
+      for (const f of seen) for (const e of EDGES) if (e.from === f && e.to !== undefined && !e.typeOnly && e.dynamic !== true) seen.add(e.to);
+      return [...seen].sort();
+    };
+    // Every verb loads cli-internals.ts (LicenseError): what it imports statically, every verb pays
+    // for. The rest of what it gives is behind loaders (dynamic imports), loaded by the verb that calls one.
+    expect(staticClosure(CLI_INTERNALS)).toEqual(['cli-internals.ts', 'core/errors.ts', 'core/time/time-words.ts']);
+    expect(EDGES.filter((e) => e.from === CLI_INTERNALS && e.dynamic === true).length).toBeGreaterThan(10);
+    // `licit --version`, `licit help`: the verb table, the dispatcher, the flag parser and the help,
+    // and the two modules above; no verb and nothing else of licit.
+    expect(staticClosure('cli/main.ts')).toEqual(['cli-internals.ts', 'cli/context.ts', 'cli/dispatch.ts', 'cli/help.ts', 'cli/main.ts', 'core/errors.ts', 'core/time/time-words.ts']);
   });
 
   it(`no source file is over ${MAX_LINES} lines (or is on the allow-list, with its reason)`, () => {

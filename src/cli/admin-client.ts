@@ -2,7 +2,7 @@
  * The CLI's client of a license server's admin API (`/v1/admin/*`, Bearer token): the server's own
  * refusal passed on with its code, `ERR_SERVER_UNREACHABLE` when no licit server answers.
  */
-import { ERROR_CODES, LicenseError, type LicenseErrorCode } from '../core/errors.js';
+import { ERROR_CODES, LicenseError, type LicenseErrorCode } from '../cli-internals.js';
 
 const TIMEOUT_MS = 30_000;
 

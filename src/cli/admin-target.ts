@@ -4,10 +4,9 @@
  * (`--server URL` with the admin token and `--license-id`, over the admin API). Each verb has one
  * code path per target and prints the same thing from both.
  */
-import { LicenseError } from '../core/errors.js';
-import { withAuditChain } from '../core/admin/chained-store.js';
-import { Activations } from '../core/seats/index.js';
-import type { License } from '../core/license/license.js';
+import { LicenseError, loadParties, type PartyAction, type PartyKind, type PartyState } from '../cli-internals.js';
+import type { License } from '../index.node.js';
+import { Activations, type Store } from '../seats.js';
 import { postAdmin, getAdmin } from './admin-client.js';
 import { required, type CliContext } from './context.js';
 import { licenseText, readPublicKeys } from './files.js';
@@ -31,11 +30,14 @@ export const TARGET_FLAGS = {
 /** The target flags as given. */
 export type TargetFlags = { [K in keyof typeof TARGET_FLAGS]?: (typeof TARGET_FLAGS)[K] extends { multiple: true } ? string[] : string };
 
-/** A local store: the license's activations, and the store to close. */
+/** A local store: the license's activations, the store they count in (audit-chained), and who acts. */
 export interface LocalTarget {
   readonly kind: 'local';
   readonly license: License;
   readonly acts: Activations;
+  readonly store: Store;
+  /** `--actor`, else `cli`: what the audit log records. */
+  readonly actor: string;
   close(): Promise<void>;
 }
 
@@ -85,7 +87,34 @@ export async function openTarget(v: TargetFlags, action: string, afterExpiry: Re
   for (const f of ['admin-token', 'license-id'] as const) if (v[f] !== undefined) throw fail(`--${f} goes with --server; a local store reads the license from --license`);
   const publicKeys = readPublicKeys(v['public-key'], usage);
   const license = await licenseFor(licenseText(required(v.license, '--license', usage)), publicKeys, action, afterExpiry, ctx, what);
-  // Chained like every event the license server writes, so `licit log` proves these too.
-  const store = withAuditChain(await openStore(v.store, { schema: v.schema, poolSize: 1, applicationName: 'licit-cli' }));
-  return { kind: 'local', license, acts: new Activations(store, license, { actor: v.actor ?? 'cli' }), close: () => store.close() };
+  // Chained (openStore's default) like every event the license server writes, so `licit log` proves these too.
+  const store = await openStore(v.store, { schema: v.schema, poolSize: 1, applicationName: 'licit-cli' });
+  const actor = v.actor ?? 'cli';
+  return { kind: 'local', license, acts: new Activations(store, license, { actor }), store, actor, close: () => store.close() };
+}
+
+/**
+ * Suspend, revoke or reinstate one device or license user (`licit devices|users suspend|revoke|reinstate`):
+ * on a local store through core/admin/parties.ts, the code behind the admin API's
+ * `POST /v1/admin/devices/suspend` and its siblings, which a server target calls. Both audited
+ * (`device.suspended`, `user.reinstated`, …), so a server's webhooks deliver them too.
+ */
+export async function changeState(t: Target, kind: PartyKind, id: string, action: PartyAction, reason: string | undefined): Promise<{ licenseId: string; id: string; state: PartyState }> {
+  if (t.kind === 'local') {
+    const { changeActivationState } = await loadParties();
+    const r = await changeActivationState(t.store, t.acts, t.license.id, { kind, id }, action, { actor: t.actor, reason });
+    return { licenseId: t.license.id, id: r.id, state: r.state };
+  }
+  const field = kind === 'device' ? 'deviceId' : 'userId';
+  const r = await t.post(`${kind}s/${action}`, reason === undefined ? { [field]: id } : { [field]: id, reason });
+  return { licenseId: String(r.licenseId), id: String(r[field]), state: r.state as PartyState };
+}
+
+/** What `changeState` did, in words: the state now and what it means for the installations. */
+export function stateChanged(kind: PartyKind, r: { licenseId: string; id: string; state: PartyState }, reason: string | undefined): string {
+  const who = `${kind === 'device' ? 'Device' : 'License user'} ${r.id} of license ${r.licenseId}`;
+  const why = reason === undefined || reason === '' ? '' : ` (reason: ${reason})`;
+  if (r.state === 'suspended') return `${who} is suspended${why}: ${kind === 'device' ? 'its' : 'their'} renewals, activations and top-ups are refused until reinstated.`;
+  if (r.state === 'revoked') return `${who} is revoked${why}: its activation is freed (no transfer counted) and its machine cannot activate the license again.`;
+  return `${who} is active${why}.`;
 }

@@ -5,8 +5,7 @@
  * The dispatcher prints it: one JSON object with `--json`, readable text otherwise.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { LicenseError } from '../core/errors.js';
-import { parseTimeWords, type DayEdge } from '../core/time/time-words.js';
+import { LicenseError, parseTimeWords, type DayEdge } from '../cli-internals.js';
 import { didYouMean } from './help.js';
 
 export interface CliContext {

@@ -1,6 +1,6 @@
 /** Readable rendering of license claims for the CLI. */
-import type { LicenseClaims } from '../core/license/claims.js';
-import { describeEnd, formatInstant } from '../core/time/time-words.js';
+import type { LicenseClaims } from '../index.node.js';
+import { describeEnd, formatInstant } from '../cli-internals.js';
 
 /** The exact instant, ISO with Z: `2028-01-01T00:00:00Z`, never a bare day that hides which end of it is meant. */
 const at = (d: Date | undefined, none: string) => (d === undefined ? none : formatInstant(d));

@@ -4,7 +4,7 @@
  * `fingerprint` verb alone (`fingerprint-main.ts`), so both print exactly the same things.
  */
 import { readFileSync, writeSync } from 'node:fs';
-import { LicenseError } from '../core/errors.js';
+import { LicenseError } from '../cli-internals.js';
 import { HelpRequested, type CliContext, type Outcome, type Verb } from './context.js';
 import { didYouMean, flagHelp, helpText } from './help.js';
 

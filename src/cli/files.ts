@@ -1,7 +1,7 @@
 /** Reading the files CLI verbs are pointed at, with errors that name the flag and the fix. */
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import { LicenseError } from '../core/errors.js';
+import { LicenseError } from '../cli-internals.js';
 
 /** Largest key file accepted: keys are a few kilobytes; this refuses `/dev/zero` and big files before reading them. */
 const MAX_FILE_BYTES = 1024 * 1024;

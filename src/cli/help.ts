@@ -95,7 +95,7 @@ const FLAGS: Readonly<Record<string, FlagHelp>> = {
   metrics: ['Prometheus metrics at GET /v1/admin/metrics behind the admin token (needs the prom-client package)', '--metrics'],
   webhook: ['deliver audit events to this URL (https, or http to localhost), signed; repeat for several', '--webhook https://crm.example.com/licit'],
   'webhook-secret-file': ['file holding the webhook signing secret (else $LICIT_WEBHOOK_SECRET; at least 16 bytes)', '--webhook-secret-file /etc/licit/webhook-secret'],
-  'webhook-kinds': ['event kinds to deliver, comma-separated, or * for all (default: activations, deactivations, resets, transfers, alerts, top-ups, refusals, registrations)', '--webhook-kinds device.activated,alert.raised'],
+  'webhook-kinds': ['event kinds to deliver, comma-separated, or * for all (default: activations, deactivations, resets, transfers, reinstalls, alerts, top-ups, refusals, overspending, registrations, and licenses, devices and users suspended, revoked or reinstated)', '--webhook-kinds device.activated,alert.raised'],
   server: ["a license server's URL, for its admin API (with --license-id and the admin token)", '--server https://licenses.example.com'],
   goodwill: ["a vendor's goodwill reset: counts no transfer", '--goodwill'],
   'token-id': ['the top-up token id (default random); applying a token twice adds once', '--token-id TOP-2027-001'],
@@ -107,7 +107,11 @@ const BY_VERB: Readonly<Record<string, Readonly<Record<string, FlagHelp>>>> = {
   request: { fingerprint: ['supply the machine identity as a fingerprint string instead of reading this machine', '--fingerprint fp1:…'] },
   apply: { fingerprint: ['supply the machine identity as a fingerprint string instead of reading this machine', '--fingerprint fp1:…'] },
   fingerprint: { 'public-key': ["derive the salt from the vendor's public key, as Licensing does when the application sets none", '--public-key keys/vendor.pub'] },
-  users: { 'max-activations': ["the user's own device limit (default: the license's --max-user-activations)", '--max-activations 2'] },
+  users: {
+    'max-activations': ["the user's own device limit (default: the license's --max-user-activations)", '--max-activations 2'],
+    reason: ["why the user is suspended or reinstated; recorded in the audit log, and a suspension's reason is shown in the refusal the user's installations get", '--reason "left the company"'],
+  },
+  devices: { reason: ["why the device is suspended, revoked or reinstated; recorded in the audit log, and a suspension's or revocation's reason is shown in the refusal its installation gets", '--reason "stolen laptop"'] },
   report: { license: [`${KEY}; gives the report its licensed limits`, '--license @customer.lic'] },
   licenses: {
     reason: ['why the license is suspended, revoked or reinstated; shown to the customer in the refusal', '--reason "refund 2027-04"'],

@@ -4,10 +4,8 @@
  * signature, and its seats and devices still need managing: for the actions that only look or free
  * (never add), it is verified as of its issue time with a warning.
  */
-import { LicenseError } from '../core/errors.js';
-import { inspectLicense } from '../core/license/inspect.js';
-import type { License } from '../core/license/license.js';
-import { verifyLicense } from '../index.node.js';
+import { LicenseError } from '../cli-internals.js';
+import { inspectLicense, verifyLicense, type License } from '../index.node.js';
 import type { CliContext } from './context.js';
 
 /** The license of `text`; past its dates only when `afterExpiry` allows `action`. */

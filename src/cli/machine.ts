@@ -1,5 +1,6 @@
 /** The machine check `licit verify` and `licit credits` use for node-locked licenses (loaded only when a license needs it). */
-import type { MachineCheck } from '../core/license/verify.js';
+import { loadMachineCheck } from '../cli-internals.js';
+import type { MachineCheck } from '../index.node.js';
 
 /**
  * A check against this machine's fingerprint, computed with `salt` (the application's salt) or,
@@ -8,7 +9,7 @@ import type { MachineCheck } from '../core/license/verify.js';
  */
 export function machineCheckFor(salt: string | undefined, machineId: string | undefined, publicKeys: readonly string[]): MachineCheck {
   return async (stored, licenseId) => {
-    const { machineCheck } = await import('../node/licensing/machine-check.js');
+    const { machineCheck } = await loadMachineCheck();
     await machineCheck({ salt, publicKey: publicKeys[0], machineId })(stored, licenseId);
   };
 }

@@ -1,5 +1,5 @@
 /** The application secret for verbs that open sealed local state (an installation, a credit ledger): one rule for all of them. */
-import { LicenseError } from '../core/errors.js';
+import { LicenseError } from '../cli-internals.js';
 import { readFileBounded } from './files.js';
 
 /** A secret is a short line; this refuses a file given by mistake (a key, a log) before reading it all. */

@@ -44,7 +44,9 @@ export const DEFAULT_WEBHOOK_KINDS: readonly EventKind[] = [
   'license.reinstated',
   'device.suspended',
   'device.revoked',
+  'device.reinstated',
   'user.suspended',
+  'user.reinstated',
 ];
 
 /** Where to deliver and how to sign. */

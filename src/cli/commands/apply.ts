@@ -1,5 +1,5 @@
 /** `licit apply`: install a response code (lease) from the vendor on this installation. */
-import { LicenseError } from '../../core/errors.js';
+import { LicenseError } from '../../cli-internals.js';
 import { parseFlags, type Verb } from '../context.js';
 import { keyOrCode } from '../files.js';
 import { CLIENT_FLAGS, openClient } from './request.js';

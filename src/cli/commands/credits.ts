@@ -1,11 +1,9 @@
 import { cliSecret } from '../secret.js';
-import { LicenseError } from '../../core/errors.js';
-import { printableForTerminal } from '../../core/codec/text.js';
+import { LicenseError, loadCreditLedger, loadDirArg, loadText } from '../../cli-internals.js';
 import { verifyLicense, verifyTopUp } from '../../index.node.js';
-import { CreditLedger, type ConsumeOptions, type CreditLedgerOptions } from '../../node/ledger/credit-ledger.js';
+import type { ConsumeOptions, CreditLedger, CreditLedgerOptions } from '../../node/index.js';
 import { integer, parseFlags, required, type CliContext, type Outcome, type Verb } from '../context.js';
 import { keyOrCode, licenseText, readPublicKeys } from '../files.js';
-import { assertDirectory } from '../dir-arg.js';
 import { machineCheckFor } from '../machine.js';
 
 const USAGE =
@@ -48,6 +46,7 @@ export const run: Verb = async (argv, ctx) => {
   if (amount === 0) throw new LicenseError('ERR_USAGE', 'consume needs N >= 1');
   const token = action === 'topup' ? await verifyTopUp(keyOrCode(arg, 'TOKEN'), { publicKeys }) : undefined;
 
+  const [{ assertDirectory }, { CreditLedger }, { printableForTerminal }] = await Promise.all([loadDirArg(), loadCreditLedger(), loadText()]);
   assertDirectory(v.dir, '--dir');
   assertDirectory(v['mirror-dir'], '--mirror-dir');
   const ledger = await CreditLedger.open(license, options);

@@ -4,11 +4,17 @@
  * and with `--explain` which components differ from a stored fingerprint. Imports only the
  * fingerprint runtime, so a cold start stays close to a bare `node`.
  */
-import { LicenseError } from '../../core/errors.js';
+import {
+  LicenseError,
+  loadAdapterRules,
+  loadFingerprintMatch,
+  loadFingerprintReader,
+  loadFingerprintStrength,
+  loadLinuxAdapters,
+  loadNativeAddon,
+  loadSaltForVendor,
+} from '../../cli-internals.js';
 import { parseFlags, type Verb } from '../context.js';
-// get.js, not index.js: matching is loaded only for --explain, key parsing only for --public-key.
-import { getFingerprint } from '../../node/fingerprint/get.js';
-import { fingerprintStrength } from '../../core/fingerprint/strength.js';
 
 const USAGE = 'licit fingerprint (--salt S | --public-key FILE) [--json] [--explain STORED] [--fallback] [--machine-id ID] [--adapters]';
 
@@ -17,7 +23,7 @@ async function saltFrom(salt: string | undefined, publicKey: string | undefined)
   if (salt !== undefined && publicKey !== undefined) throw new LicenseError('ERR_USAGE', `give --salt or --public-key, not both\nUsage: ${USAGE}`);
   if (salt !== undefined && salt !== '') return salt;
   if (publicKey !== undefined) {
-    const [{ readTextFile }, { saltForVendor }] = await Promise.all([import('../files.js'), import('../../core/fingerprint/salt.js')]);
+    const [{ readTextFile }, { saltForVendor }] = await Promise.all([import('../files.js'), loadSaltForVendor()]);
     return saltForVendor(readTextFile(publicKey, '--public-key'));
   }
   throw new LicenseError(
@@ -27,7 +33,7 @@ async function saltFrom(salt: string | undefined, publicKey: string | undefined)
 }
 
 async function adapterReport(fallback: boolean): Promise<{ used: string[]; rejected: Array<{ name: string; reason: string }> }> {
-  const [{ loadNative }, { judgeInterfaces }] = await Promise.all([import('../../node/fingerprint/native.js'), import('../../core/fingerprint/adapters.js')]);
+  const [{ loadNative }, { judgeInterfaces }] = await Promise.all([loadNativeAddon(), loadAdapterRules()]);
   const addon = fallback ? undefined : loadNative();
   if (addon !== undefined) {
     // The addon reports facts; the core's rules judge them, as they judge the fallback's.
@@ -35,7 +41,7 @@ async function adapterReport(fallback: boolean): Promise<{ used: string[]; rejec
     return { used: r.adapters.map((a) => a.name).sort(), rejected: r.rejected.sort((a, b) => (a.name < b.name ? -1 : 1)) };
   }
   if (process.platform !== 'linux') return { used: [], rejected: [] };
-  const { linuxAdapterReport } = await import('../../node/fingerprint/fallback.js');
+  const { linuxAdapterReport } = await loadLinuxAdapters();
   const r = linuxAdapterReport();
   return { used: r.adapters.map((a) => a.name), rejected: r.rejected };
 }
@@ -50,6 +56,9 @@ export const run: Verb = async (argv, ctx) => {
   const machineId = values['machine-id'];
   if (machineId !== undefined && machineId.trim() === '') throw new LicenseError('ERR_USAGE', `--machine-id needs the id your operator assigns to this instance, got an empty one\nUsage: ${USAGE}`);
   const salt = await saltFrom(values.salt, values['public-key']);
+  // The reader alone (not licit/fingerprint's whole model): matching is loaded only for --explain,
+  // key parsing only for --public-key.
+  const [{ getFingerprint }, { fingerprintStrength }] = await Promise.all([loadFingerprintReader(), loadFingerprintStrength()]);
   const fp = await getFingerprint({ salt, fallback: values.fallback === true, machineId });
   const strength = fingerprintStrength(fp);
   const nameWidth = Math.max(15, ...fp.components.map((c) => c.name.length));
@@ -71,7 +80,7 @@ export const run: Verb = async (argv, ctx) => {
     lines.push('', 'network adapters:', ...report.used.map((n) => `  ${n.padEnd(16)} used`), ...report.rejected.map((r) => `  ${r.name.padEnd(16)} left out: ${r.reason}`));
   }
   if (values.explain !== undefined) {
-    const { explain } = await import('../../core/fingerprint/match.js');
+    const { explain } = await loadFingerprintMatch();
     const e = explain(values.explain, fp);
     data.explain = { ok: e.ok, score: e.score, changed: e.changed, unavailable: e.unavailable, strength: e.strength, kinds: e.kinds, text: e.text };
     lines.push('', e.text);

@@ -3,16 +3,8 @@
  * `LICITR1-`, response code / lease `LICITL1-`, top-up token `LICITT1-`) for support. Marked NOT
  * VERIFIED unless `--public-key` is given and the vendor signature holds.
  */
-import { LicenseError } from '../../core/errors.js';
-import { inspectLicense } from '../../core/license/inspect.js';
-import { claimsToJSON } from '../../core/license/license.js';
-import { openEnvelope } from '../../core/crypto/envelope.js';
-import { toKeyring } from '../../core/crypto/keys.js';
-import { decodeTopUp, verifyTopUp } from '../../core/exchange/topup.js';
-import { decodeLease, openLease, type Lease } from '../../core/exchange/lease.js';
-import { openRequest } from '../../core/exchange/request.js';
-import { printableForTerminal } from '../../core/codec/text.js';
-import { formatInstant } from '../../core/time/time-words.js';
+import { LicenseError, formatInstant, loadEnvelopes, loadLeases, loadLicenseReader, loadRequests, loadText, loadTopUps } from '../../cli-internals.js';
+import type { Lease } from '../../node/index.js';
 import { parseFlags, type Verb } from '../context.js';
 import { describeClaims } from '../describe.js';
 import { keyOrCode, readPublicKeys } from '../files.js';
@@ -20,7 +12,7 @@ import { keyOrCode, readPublicKeys } from '../files.js';
 export const USAGE = 'licit inspect [CODE | @FILE | PATH | -] [--public-key FILE]... [--json]';
 
 /** Which code a text is, by its armor prefix (whitespace ignored, as every reader ignores it). */
-function kindOf(text: string): 'license' | 'request' | 'lease' | 'topup' {
+function kindOf(text: string, printableForTerminal: (s: string) => string): 'license' | 'request' | 'lease' | 'topup' {
   const t = text.replace(/\s+/g, '');
   if (t.startsWith('LICITR1-')) return 'request';
   if (t.startsWith('LICITL1-')) return 'lease';
@@ -32,7 +24,7 @@ function kindOf(text: string): 'license' | 'request' | 'lease' | 'topup' {
   );
 }
 
-const rows = (r: [string, string | number | undefined][]) =>
+const rows = (r: [string, string | number | undefined][], printableForTerminal: (s: string) => string) =>
   r.filter((x): x is [string, string | number] => x[1] !== undefined && x[1] !== '').map(([k, v]) => `  ${k.padEnd(18)} ${typeof v === 'string' ? printableForTerminal(v) : v}`).join('\n');
 const counts = (c: Readonly<Record<string, number>> | undefined) => (c === undefined ? undefined : Object.entries(c).map(([t, n]) => `${t}=${n}`).join(', '));
 
@@ -48,7 +40,16 @@ export const run: Verb = async (argv) => {
   const { values, positionals } = parseFlags(argv, { 'public-key': { type: 'string', multiple: true } }, USAGE);
   if (positionals.length > 1) throw new LicenseError('ERR_USAGE', `expected one code, got ${positionals.length} arguments\nUsage: ${USAGE}`);
   const text = keyOrCode(positionals[0], 'CODE');
-  const kind = kindOf(text);
+  // The readers, each from its own module (not licit/node, which would load the whole runtime).
+  const [{ printableForTerminal }, { inspectLicense, claimsToJSON }, { openEnvelope, toKeyring }, { decodeTopUp, verifyTopUp }, { decodeLease, openLease }, { openRequest }] = await Promise.all([
+    loadText(),
+    loadLicenseReader(),
+    loadEnvelopes(),
+    loadTopUps(),
+    loadLeases(),
+    loadRequests(),
+  ]);
+  const kind = kindOf(text, printableForTerminal);
   const keys = values['public-key'] === undefined ? undefined : readPublicKeys(values['public-key'], USAGE);
   const verified = keys !== undefined && kind !== 'request';
   const seal = verified ? 'VERIFIED: the vendor signature holds' : 'NOT VERIFIED: decoded only; the signature was not checked (give --public-key vendor.pub to check it)';
@@ -71,7 +72,7 @@ export const run: Verb = async (argv) => {
           ['license id', j.licenseId], ['device', j.deviceId], ['user', j.user], ['installation', j.installationId],
           ['server time', formatInstant(l.serverTime)], ['verified until', formatInstant(l.verifiedUntil)], ['credits floor', j.floor],
           ['seats', counts(j.seats)], ['top-ups', j.topUps > 0 ? j.topUps : undefined], ['re-issued key', j.reissuedKey ? 'yes' : undefined], ['fingerprint', j.fingerprint],
-        ])}`,
+        ], printableForTerminal)}`,
       };
     }
     case 'topup': {
@@ -79,7 +80,7 @@ export const run: Verb = async (argv) => {
       const j = { tokenId: t.tokenId, licenseId: t.licenseId, credits: t.credits, issuedAt: t.issuedAt.toISOString() };
       return {
         data: { kind, verified, kid: t.kid, topUp: j },
-        text: `${seal}. Top-up token signed by key ${t.kid}.\n${rows([['token id', j.tokenId], ['license id', j.licenseId], ['credits', `+${j.credits}`], ['issued', formatInstant(t.issuedAt)]])}`,
+        text: `${seal}. Top-up token signed by key ${t.kid}.\n${rows([['token id', j.tokenId], ['license id', j.licenseId], ['credits', `+${j.credits}`], ['issued', formatInstant(t.issuedAt)]], printableForTerminal)}`,
       };
     }
     default: {
@@ -97,7 +98,7 @@ export const run: Verb = async (argv) => {
           ['license id', j.licenseId], ['installation', j.installationId], ['user', j.user], ['application', j.appName === undefined ? undefined : `${j.appName}${j.appVersion === undefined ? '' : ` ${j.appVersion}`}`],
           ['client time', formatInstant(r.clientTime)], ['credits consumed', j.consumed], ['seats in use', counts(j.seats)],
           ['top-up asked', j.topUp === undefined ? undefined : JSON.stringify(j.topUp)], ['machine', `${j.fingerprintSource}${j.container ? ', container' : ''}`], ['fingerprint', j.fingerprint],
-        ])}`,
+        ], printableForTerminal)}`,
       };
     }
   }

@@ -1,8 +1,7 @@
-import { USER_AUTH_MODES, type LicenseInput, type UserAuthMode } from '../../core/license/claims.js';
-import { LicenseError } from '../../core/errors.js';
-import { inspectLicense } from '../../core/license/inspect.js';
-import { issueLicense } from '../../issuer/issue.js';
-import { fingerprintStrength } from '../../core/fingerprint/strength.js';
+import { LicenseError, loadClaims, loadFingerprintStrength, loadLicenseReader } from '../../cli-internals.js';
+import type { LicenseInput } from '../../index.node.js';
+import { issueLicense } from '../../issuer/index.js';
+import type { UserAuthMode } from '../../server/index.js';
 import { integer, isoDate, parseFlags, required, type Verb } from '../context.js';
 import { readTextFile } from '../files.js';
 
@@ -30,8 +29,9 @@ function unique(list: [string, string][], flag: string): [string, string][] {
   return list;
 }
 
-function userAuthMode(v: string | undefined): UserAuthMode | undefined {
+async function userAuthMode(v: string | undefined): Promise<UserAuthMode | undefined> {
   if (v === undefined) return undefined;
+  const { USER_AUTH_MODES } = await loadClaims();
   if (!(USER_AUTH_MODES as readonly string[]).includes(v)) throw new LicenseError('ERR_USAGE', `--user-auth takes one of ${USER_AUTH_MODES.join(', ')}, got "${v}"`);
   return v as UserAuthMode;
 }
@@ -55,7 +55,7 @@ export const run: Verb = async (argv) => {
   if (v['allow-weak-fingerprint'] === true && v.fingerprint === undefined) throw new LicenseError('ERR_USAGE', `--allow-weak-fingerprint goes with --fingerprint FP\nUsage: ${USAGE}`);
   if (v.fingerprint !== undefined) {
     // Parses first, so a malformed fingerprint is ERR_FINGERPRINT_MALFORMED as before.
-    const strength = fingerprintStrength(v.fingerprint);
+    const strength = (await loadFingerprintStrength()).fingerprintStrength(v.fingerprint);
     if (strength.level === 'weak' && v['allow-weak-fingerprint'] !== true) {
       throw new LicenseError(
         'ERR_FINGERPRINT_WEAK',
@@ -89,14 +89,14 @@ export const run: Verb = async (argv) => {
     carriedCredits: integer(v.carried, '--carried'),
     fingerprint: v.fingerprint,
     allowSuppliedMachineId: v['allow-machine-id'] === true ? true : undefined,
-    userAuth: userAuthMode(v['user-auth']),
+    userAuth: await userAuthMode(v['user-auth']),
     meta: Object.fromEntries(unique(pairs(v.meta, '--meta'), '--meta')),
   };
   // Drop absent options so defaults apply.
   for (const k of Object.keys(input) as (keyof LicenseInput)[]) if (input[k] === undefined) delete input[k];
   if ((v.schema !== undefined || v['issued-by'] !== undefined || v.rotate === true) && v.store === undefined) throw new LicenseError('ERR_USAGE', `--schema, --issued-by and --rotate go with --store\nUsage: ${USAGE}`);
   const key = await issueLicense(input, { signingKey });
-  const licenseId = inspectLicense(key).claims.licenseId;
+  const licenseId = (await loadLicenseReader()).inspectLicense(key).claims.licenseId;
   if (v.store !== undefined) {
     // The registry: the vendor can list what was sold, find this key again and revoke it later.
     const { openStore } = await import('../store-arg.js');

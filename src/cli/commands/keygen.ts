@@ -1,5 +1,4 @@
-import { LicenseError } from '../../core/errors.js';
-import { writeKeyPair } from '../../issuer/keygen.js';
+import { LicenseError, loadKeygen } from '../../cli-internals.js';
 import { parseFlags, required, type Verb } from '../context.js';
 
 const USAGE = 'licit keygen --out DIR [--json]';
@@ -7,6 +6,7 @@ const USAGE = 'licit keygen --out DIR [--json]';
 export const run: Verb = async (argv) => {
   const { values, positionals } = parseFlags(argv, { out: { type: 'string' } }, USAGE);
   if (positionals.length > 0) throw new LicenseError('ERR_USAGE', `unexpected argument "${positionals[0]}"\nUsage: ${USAGE}`);
+  const { writeKeyPair } = await loadKeygen();
   const files = await writeKeyPair(required(values.out, '--out', USAGE));
   return {
     data: { privateKey: files.privateKeyPath, publicKey: files.publicKeyPath, kid: files.kid },

@@ -5,13 +5,10 @@
  * core/admin/registry.ts, the same the admin API (`/v1/admin/licenses*`) calls.
  */
 import { userInfo } from 'node:os';
-import { assertSameSigner, changeLicenseState, currentKeyText, findLicenses, showLicense, type LicenseState, type RegistryEntry } from '../../core/admin/registry.js';
-import type { LicenseInput } from '../../core/license/claims.js';
-import { LicenseError } from '../../core/errors.js';
-import { inspectLicense } from '../../core/license/inspect.js';
-import type { Store } from '../../core/store/store.js';
-import { issueLicense, signedLicense } from '../../issuer/issue.js';
-import { registerLicense } from '../../server/license-registry.js';
+import type { LicenseState, RegistryEntry } from '../../admin.js';
+import { LicenseError, loadLicenseReader, loadLicenseRegistration, loadRegistry, loadSignedLicense } from '../../cli-internals.js';
+import type { LicenseInput } from '../../index.node.js';
+import type { Store } from '../../seats.js';
 import { integer, isoDate, parseFlags, required, type Verb } from '../context.js';
 import { didYouMean } from '../help.js';
 import { readTextFile } from '../files.js';
@@ -41,6 +38,7 @@ export function defaultIssuer(): string {
  * (a re-issue of an expired license is recorded too).
  */
 export async function recordSigned(store: Store, key: string, issuedBy: string, options: { rotate?: boolean } = {}): Promise<void> {
+  const [{ signedLicense }, { assertSameSigner }, { registerLicense }] = await Promise.all([loadSignedLicense(), loadRegistry(), loadLicenseRegistration()]);
   const license = signedLicense(key);
   // A license keeps its signer unless the vendor says it is rotating keys.
   await assertSameSigner(store, license.id, license.kid, options.rotate === true);
@@ -73,6 +71,7 @@ export const run: Verb = async (argv) => {
   if (rest.length > 0) throw new LicenseError('ERR_USAGE', `unexpected argument "${rest[0]}"\nUsage: ${USAGE}`);
   if (action === 'list' ? id !== undefined : id === undefined) throw new LicenseError('ERR_USAGE', `${action === 'list' ? '"list" takes no license id' : `"${action}" takes the license id`}\nUsage: ${USAGE}`);
   if (v.state !== undefined && !STATES.includes(v.state as LicenseState)) throw new LicenseError('ERR_USAGE', `--state is one of ${STATES.join(', ')}\nUsage: ${USAGE}`);
+  const { changeLicenseState, currentKeyText, findLicenses, showLicense } = await loadRegistry();
   const store = await openStore(required(v.store, '--store', USAGE), { schema: v.schema, poolSize: 1, applicationName: 'licit-cli' });
   try {
     switch (action as Action) {
@@ -103,7 +102,7 @@ export const run: Verb = async (argv) => {
         const signingKey = readTextFile(required(v['signing-key'], '--signing-key', USAGE), '--signing-key');
         const current = await currentKeyText(store, id as string);
         if (current === undefined) throw new LicenseError('ERR_LICENSE_NOT_REGISTERED', `the registry in this store holds no license ${id}; issue it with licit issue --store first`, { licenseId: id });
-        const c = inspectLicense(current).claims;
+        const c = (await loadLicenseReader()).inspectLicense(current).claims;
         const seats: Record<string, number> = { ...c.seats };
         for (const p of v.seats ?? []) {
           const i = p.indexOf('=');
@@ -138,6 +137,7 @@ export const run: Verb = async (argv) => {
           meta: { ...c.meta },
         };
         for (const k of Object.keys(input) as (keyof LicenseInput)[]) if (input[k] === undefined) delete input[k];
+        const { issueLicense } = await import('../../issuer/index.js');
         const key = await issueLicense(input, { signingKey });
         await recordSigned(store, key, v['issued-by'] ?? defaultIssuer(), { rotate: v.rotate === true });
         const shown = await showLicense(store, c.licenseId);

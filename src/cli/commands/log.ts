@@ -2,8 +2,8 @@
  * `licit log`: print a license's audit log after verifying its hash chain; refuses with
  * `ERR_AUDIT_TAMPERED`, naming the first bad event, when it was edited or cut short.
  */
-import { LicenseError } from '../../core/errors.js';
-import { readVerifiedLog, type AuditHead } from '../../core/admin/index.js';
+import { LicenseError } from '../../cli-internals.js';
+import { readVerifiedLog, type AuditHead } from '../../admin.js';
 import { openStore } from '../store-arg.js';
 import { parseFlags, required, type Verb } from '../context.js';
 

@@ -5,8 +5,7 @@
  * The functions are the portal's (src/server/portal/companies.ts), the same the admin API
  * (`/v1/admin/portal/*`) and the vendor's portal page call.
  */
-import { LicenseError } from '../../core/errors.js';
-import { addAccount, changeCompanyLicenses, createCompany, listAccounts, listCompanies, removeAccount, resetAccountPassword } from '../../server/portal/index.js';
+import { LicenseError, loadPortalCompanies } from '../../cli-internals.js';
 import { parseFlags, required, type Verb } from '../context.js';
 import { didYouMean } from '../help.js';
 import { readTextFile } from '../files.js';
@@ -28,6 +27,7 @@ export const run: Verb = async (argv) => {
   if (rest.length > 0) throw new LicenseError('ERR_USAGE', `unexpected argument "${rest[0]}"\nUsage: ${USAGE}`);
   if (action === 'companies' ? code !== undefined : code === undefined) throw new LicenseError('ERR_USAGE', `${action === 'companies' ? '"companies" takes no code' : `"${action}" takes the company code`}\nUsage: ${USAGE}`);
   const by = { actor: v.actor ?? defaultIssuer() };
+  const { addAccount, changeCompanyLicenses, createCompany, listAccounts, listCompanies, removeAccount, resetAccountPassword } = await loadPortalCompanies();
   const store = await openStore(required(v.store, '--store', USAGE), { schema: v.schema, poolSize: 1, applicationName: 'licit-cli' });
   try {
     switch (action) {

@@ -2,10 +2,9 @@
  * `licit report`: a license's usage report over a day, week, month or custom range, as a table,
  * JSON (`--json`) or a self-contained HTML page with charts (`--html FILE`).
  */
-import { LicenseError } from '../../core/errors.js';
-import { computeReport, computeVendorReport, parseRangeText, type UsageReport, type VendorReport, type VendorReportGrouping } from '../../core/admin/index.js';
+import { computeReport, computeVendorReport, parseRangeText, type UsageReport, type VendorReport, type VendorReportGrouping } from '../../admin.js';
+import { LicenseError, loadReportHtml } from '../../cli-internals.js';
 import { verifyLicense } from '../../index.node.js';
-import { writeReportHtml } from '../../node/admin/report-html.js';
 import { parseFlags, required, type Verb } from '../context.js';
 import { licenseText, readPublicKeys } from '../files.js';
 import { openStore } from '../store-arg.js';
@@ -98,6 +97,7 @@ export const run: Verb = async (argv) => {
   try {
     const report = await computeReport(store, licenseId, range, { verify: v.verify === true, timeZone, ...limits });
     if (v.html !== undefined) {
+      const { writeReportHtml } = await loadReportHtml();
       await writeReportHtml(v.html, report).catch((e: NodeJS.ErrnoException) => {
         throw new LicenseError('ERR_IO', `cannot write ${v.html}: ${e.message}. Check the directory exists and is writable`, { path: v.html });
       });

@@ -3,10 +3,9 @@
  * access. Paste it into the vendor's page (or give it to `licit respond`) and install the answer
  * with `licit apply`.
  */
-import { isPrintableText } from '../../core/codec/text.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { LicenseError } from '../../core/errors.js';
+import { LicenseError, loadLicensing, loadText } from '../../cli-internals.js';
 import { parseFlags, required, type Verb } from '../context.js';
 import { licenseText, readPublicKeys } from '../files.js';
 import { cliSecret } from '../secret.js';
@@ -33,7 +32,7 @@ export const CLIENT_FLAGS = {
 const TEXT_LIMITS: readonly (readonly [string, number])[] = [['user', 256], ['app', 128], ['app-version', 64], ['machine-id', 4096], ['fingerprint', 4096], ['salt', 4096]];
 
 /** `ERR_USAGE` naming `flag` unless `value` is absent or 1 to `max` printable characters. */
-function printable(value: string | undefined, flag: string, max: number, usage: string): void {
+function printable(value: string | undefined, flag: string, max: number, usage: string, isPrintableText: (v: unknown, max: number) => boolean): void {
   if (value === undefined) return;
   if (!isPrintableText(value as unknown, max)) {
     throw new LicenseError('ERR_USAGE', `${flag} must be 1 to ${max} printable characters (got ${value.length === 0 ? 'an empty value' : value.length > max ? `${value.length} characters` : 'a control character'})\nUsage: ${usage}`);
@@ -42,12 +41,12 @@ function printable(value: string | undefined, flag: string, max: number, usage: 
 
 /** Open the installation's runtime from the shared flags (offline: no server). */
 export async function openClient(v: Record<string, unknown>, usage: string, seatUsage?: Record<string, number>) {
-  const { Licensing } = await import('../../node/licensing/licensing.js');
+  const [{ Licensing }, { isPrintableText }] = await Promise.all([loadLicensing(), loadText()]);
   const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
   if (str('machine-id') !== undefined && str('fingerprint') !== undefined) throw new LicenseError('ERR_USAGE', `give --machine-id or --fingerprint, not both\nUsage: ${usage}`);
   // Checked here, naming the flag: otherwise the request is built and refused later as an invalid
   // claim ("appv"), which names no flag the user typed.
-  for (const [flag, max] of TEXT_LIMITS) printable(str(flag), `--${flag}`, max, usage);
+  for (const [flag, max] of TEXT_LIMITS) printable(str(flag), `--${flag}`, max, usage, isPrintableText);
   const dir = str('dir') ?? process.env.LICIT_DIR ?? join(homedir(), '.licit');
   if (dir === '') throw new LicenseError('ERR_USAGE', `--dir needs a directory path (it is empty; leave --dir out to use $LICIT_DIR or ~/.licit)\nUsage: ${usage}`);
   const license = licenseText(required(str('license'), '--license', usage));

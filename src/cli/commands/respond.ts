@@ -5,7 +5,7 @@
  * one count.
  */
 import { resolve } from 'node:path';
-import { LicenseError } from '../../core/errors.js';
+import { LicenseError, loadVendor } from '../../cli-internals.js';
 import { parseFlags, required, type Verb } from '../context.js';
 import { keyOrCode, readTextFile } from '../files.js';
 import { openStore } from '../store-arg.js';
@@ -19,7 +19,7 @@ export const run: Verb = async (argv, ctx) => {
   if (positionals.length > 1) throw new LicenseError('ERR_USAGE', `expected one request code\nUsage: ${USAGE}`);
   const signingKey = readTextFile(required(v['signing-key'], '--signing-key', USAGE), '--signing-key');
   const code = keyOrCode(positionals[0], 'request code');
-  const { Vendor } = await import('../../server/vendor.js');
+  const { Vendor } = await loadVendor();
   const spec = v.store ?? process.env.LICIT_STORE ?? 'licit-store';
   // Name the store on stderr (stdout stays the code, or one JSON object): an activation counted in
   // a ./licit-store nobody meant to create would otherwise go unnoticed.

@@ -2,9 +2,8 @@
  * `licit seats`: inspect and repair seat state by hand, on the same store an application uses
  * (a FileStore directory or a PostgreSQL database), with the same rules.
  */
-import { LicenseError } from '../../core/errors.js';
-import { SeatManager, migrateUserIds, type MergedUserId } from '../../core/seats/index.js';
-import { isNormalUserId } from '../../core/seats/user-id.js';
+import { LicenseError, loadMigrateIds, loadUserIds, type MergedUserId } from '../../cli-internals.js';
+import { SeatManager } from '../../seats.js';
 import { licenseFor } from '../license-for.js';
 import { didYouMean } from '../help.js';
 import { openStore } from '../store-arg.js';
@@ -63,6 +62,7 @@ export const run: Verb = async (argv, ctx) => {
       }
       case 'list': {
         const list = await seats.list();
+        const { isNormalUserId } = await loadUserIds();
         const odd = list.filter((x) => !isNormalUserId(x.userId));
         if (odd.length > 0) ctx.warn(`warning: ${odd.length} user id(s) stored before ids were normalised (${odd.map((x) => JSON.stringify(x.userId)).join(', ')}); run \`licit seats migrate-ids --dry-run\`, then \`licit seats migrate-ids\``);
         const rows = list.map((x) => `${x.userId}\t${x.type}\t${x.since.toISOString()}`);
@@ -87,6 +87,7 @@ export const run: Verb = async (argv, ctx) => {
         };
       }
       case 'migrate-ids': {
+        const { migrateUserIds } = await loadMigrateIds();
         const m = await migrateUserIds(store, license, { actor: v.actor ?? 'cli', dryRun: v['dry-run'] === true });
         const line = (x: MergedUserId) =>
           `  ${JSON.stringify(x.userId)} <- ${x.forms.map((f) => JSON.stringify(f)).join(', ')} (kept ${JSON.stringify(x.kept)}${x.seatsFreed.length > 0 ? `; seats freed: ${x.seatsFreed.join(', ')}` : ''}${x.devicesDeactivated.length > 0 ? `; devices deactivated: ${x.devicesDeactivated.join(', ')}` : ''})`;

@@ -5,11 +5,11 @@
  * reverse proxy, `--max-connections N`, `--no-rate-limit` (benchmarks, a gateway that limits
  * already) and `--no-access-log` change them.
  */
-import { LicenseError } from '../../core/errors.js';
+import { LicenseError, loadEventKinds } from '../../cli-internals.js';
 import { openStore } from '../store-arg.js';
 import { integer, parseFlags, required, type Verb } from '../context.js';
-import { EVENT_KINDS, type EventKind } from '../../core/store/audit-event.js';
-import type { WebhookOptions } from '../../server/webhooks.js';
+import type { EventKind } from '../../admin.js';
+import type { WebhookOptions } from '../../server/index.js';
 import { readTextFile } from '../files.js';
 
 const USAGE =
@@ -33,7 +33,7 @@ export const run: Verb = async (argv, ctx) => {
   if (policy !== 'allow' && policy !== 'refuse' && policy !== 'machine-id') throw new LicenseError('ERR_USAGE', `--container-policy must be allow, refuse or machine-id\nUsage: ${USAGE}`);
   const maxConnections = integer(v['max-connections'], '--max-connections');
   if (maxConnections === 0) throw new LicenseError('ERR_USAGE', `--max-connections must be at least 1\nUsage: ${USAGE}`);
-  const webhooks = webhookOptions(v.webhook, v['webhook-secret-file'], v['webhook-kinds']);
+  const webhooks = await webhookOptions(v.webhook, v['webhook-secret-file'], v['webhook-kinds']);
   const storeSpec = required(v.store, '--store', USAGE);
   const store = await openStore(storeSpec, { schema: v.schema, applicationName: 'licit-server' });
   const { createLicenseServer } = await import('../../server/index.js');
@@ -70,7 +70,7 @@ export const run: Verb = async (argv, ctx) => {
 };
 
 /** `--webhook URL`... with the secret from `--webhook-secret-file` or `$LICIT_WEBHOOK_SECRET` (never a flag: flags show in `ps`). */
-function webhookOptions(urls: string[] | undefined, secretFile: string | undefined, kinds: string | undefined): WebhookOptions | undefined {
+async function webhookOptions(urls: string[] | undefined, secretFile: string | undefined, kinds: string | undefined): Promise<WebhookOptions | undefined> {
   if (urls === undefined || urls.length === 0) {
     if (secretFile !== undefined || kinds !== undefined) throw new LicenseError('ERR_USAGE', `--webhook-secret-file and --webhook-kinds go with --webhook URL\nUsage: ${USAGE}`);
     return undefined;
@@ -79,6 +79,7 @@ function webhookOptions(urls: string[] | undefined, secretFile: string | undefin
   if (secret === undefined || secret === '') throw new LicenseError('ERR_USAGE', `--webhook needs the signing secret: --webhook-secret-file FILE or $LICIT_WEBHOOK_SECRET\nUsage: ${USAGE}`);
   const list = kinds === undefined ? undefined : kinds === '*' ? ('*' as const) : (kinds.split(',').map((k) => k.trim()).filter((k) => k !== '') as EventKind[]);
   if (Array.isArray(list)) {
+    const { EVENT_KINDS } = await loadEventKinds();
     const unknown = list.filter((k) => !(EVENT_KINDS as readonly string[]).includes(k));
     if (unknown.length > 0) throw new LicenseError('ERR_USAGE', `--webhook-kinds: unknown event kind ${unknown.join(', ')}; the kinds are ${EVENT_KINDS.join(', ')} (or * for all)`);
   }

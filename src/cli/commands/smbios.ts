@@ -3,10 +3,9 @@
  * `/sys/firmware/dmi/tables/DMI`) and print the system, baseboard, chassis and processor fields as
  * they stand. A support tool: the file is the user's own, so raw values are shown.
  */
-import { LicenseError } from '../../core/errors.js';
+import { LicenseError, loadSmbios } from '../../cli-internals.js';
 import { parseFlags, required, type Verb } from '../context.js';
 import { readFileBounded } from '../files.js';
-import { decodeSmbios } from '../../node/fingerprint/smbios.js';
 
 const USAGE = 'licit smbios FILE [--json]';
 const MAX_BYTES = 16 * 1024 * 1024;
@@ -15,6 +14,7 @@ export const run: Verb = async (argv) => {
   const { positionals } = parseFlags(argv, {}, USAGE);
   if (positionals.length > 1) throw new LicenseError('ERR_USAGE', `unexpected argument "${positionals[1]}": give one FILE\nUsage: ${USAGE}`);
   const file = required(positionals[0], 'FILE', USAGE);
+  const { decodeSmbios } = await loadSmbios();
   const info = decodeSmbios(readFileBounded(file, 'FILE', MAX_BYTES, 'is larger than 16 MiB; SMBIOS dumps are a few kilobytes'));
   const ph = new Set(info.placeholders);
   const show = (group: string, fields: Record<string, unknown>, prefix = group) =>

@@ -1,5 +1,5 @@
-import { LicenseError } from '../../core/errors.js';
-import { issueTopUp } from '../../issuer/issue.js';
+import { LicenseError } from '../../cli-internals.js';
+import { issueTopUp } from '../../issuer/index.js';
 import { integer, parseFlags, required, type Verb } from '../context.js';
 import { readTextFile } from '../files.js';
 

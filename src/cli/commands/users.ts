@@ -1,30 +1,34 @@
 /**
  * `licit users`: the license users of a license — list, add (with their own device limit), remove
- * (their devices with them), reset (deactivate all their devices) — against a local store or a
- * license server's admin API, with the same output.
+ * (their devices with them), reset (deactivate all their devices), suspend and reinstate — against
+ * a local store or a license server's admin API, with the same output.
  */
-import { LicenseError } from '../../core/errors.js';
-import { userJson } from '../../core/seats/activation-records.js';
-import type { JsonObject } from '../../core/store/store.js';
-import { normalizeUserId } from '../../core/seats/user-id.js';
+import { LicenseError, loadActivationRecords, loadUserIds } from '../../cli-internals.js';
+import type { JsonObject } from '../../seats.js';
 import { didYouMean } from '../help.js';
-import { openTarget, TARGET_FLAGS, type Target } from '../admin-target.js';
+import { changeState, openTarget, stateChanged, TARGET_FLAGS, type Target } from '../admin-target.js';
 import { integer, parseFlags, type Outcome, type Verb } from '../context.js';
 
 const USAGE =
-  'licit users list | add USER [--max-activations N] | remove USER | reset USER\n' +
+  'licit users list | add USER [--max-activations N] | remove USER | reset USER | suspend|reinstate USER [--reason TEXT]\n' +
   '       (--store DIR|postgres://... --license KEY --public-key FILE [--schema NAME] [--actor NAME])\n' +
   '       | (--server URL --license-id ID [--admin-token TOKEN, else $LICIT_ADMIN_TOKEN])   [--json]\n' +
-  'remove deactivates the user\'s devices too; reset deactivates them and keeps the user. Exit 0 done, 1 a refusal (users used up, unknown user, server refused), 2 a usage mistake. list, remove and reset also work on an expired license (local store).';
+  'remove deactivates the user\'s devices too (a user is not revoked: remove ends it); reset deactivates them and keeps the user; suspend refuses the user\'s renewals, activations and top-ups until reinstate. ' +
+  'Exit 0 done, 1 a refusal (users used up, unknown user, license not registered, server refused), 2 a usage mistake. Every action but add also works on an expired license (local store).';
 
-const ARITY: Record<string, number> = { list: 0, add: 1, remove: 1, reset: 1 };
-const AFTER_EXPIRY = new Set(['list', 'remove', 'reset']);
+/** The state changes of one license user (core/admin/registry.ts PARTY_ACTIONS.user; test/78b holds them equal). */
+export const STATE_ACTIONS = ['suspend', 'reinstate'] as const;
+const ARITY: Record<string, number> = { list: 0, add: 1, remove: 1, reset: 1, suspend: 1, reinstate: 1 };
+const AFTER_EXPIRY = new Set(['list', 'remove', 'reset', ...STATE_ACTIONS]);
 
-/** `licit users`: list, add, remove, reset. */
+/** `licit users`: list, add, remove, reset, suspend, reinstate. */
 export const run: Verb = async (argv, ctx) => {
-  const { values: v, positionals } = parseFlags(argv, { ...TARGET_FLAGS, 'max-activations': { type: 'string' } }, USAGE);
+  const { values: v, positionals } = parseFlags(argv, { ...TARGET_FLAGS, 'max-activations': { type: 'string' }, reason: { type: 'string' } }, USAGE);
   const [action, ...args] = positionals;
-  if (action === undefined) throw new LicenseError('ERR_USAGE', `missing action (list, add, remove or reset)\nUsage: ${USAGE}`);
+  if (action === undefined) throw new LicenseError('ERR_USAGE', `missing action (list, add, remove, reset, suspend or reinstate)\nUsage: ${USAGE}`);
+  if (action === 'revoke') {
+    throw new LicenseError('ERR_USAGE', `a license user is not revoked: "suspend" stops the user until "reinstate", and "remove" ends it for good (their devices deactivated); a device is revoked with licit devices revoke\nUsage: ${USAGE}`);
+  }
   const arity = Object.hasOwn(ARITY, action) ? ARITY[action] : undefined;
   if (arity === undefined) {
     const guess = didYouMean(action, Object.keys(ARITY));
@@ -32,9 +36,11 @@ export const run: Verb = async (argv, ctx) => {
   }
   if (args.length !== arity) throw new LicenseError('ERR_USAGE', `"${action}" takes ${arity} argument${arity === 1 ? '' : 's'}, got ${args.length}\nUsage: ${USAGE}`);
   if (v['max-activations'] !== undefined && action !== 'add') throw new LicenseError('ERR_USAGE', `--max-activations only applies to "add"\nUsage: ${USAGE}`);
+  const stateAction = (STATE_ACTIONS as readonly string[]).includes(action) ? (action as (typeof STATE_ACTIONS)[number]) : undefined;
+  if (v.reason !== undefined && stateAction === undefined) throw new LicenseError('ERR_USAGE', `--reason only applies to "suspend" and "reinstate"\nUsage: ${USAGE}`);
   const own = integer(v['max-activations'], '--max-activations');
   // The id as every store keeps it (NFC, trimmed): what both targets print.
-  const userId = args[0] === undefined ? '' : normalizeUserId(args[0]);
+  const userId = args[0] === undefined ? '' : (await loadUserIds()).normalizeUserId(args[0]);
   const target = await openTarget(v, action, AFTER_EXPIRY, ctx, USAGE, 'users');
   try {
     switch (action) {
@@ -44,6 +50,12 @@ export const run: Verb = async (argv, ctx) => {
         const r = await add(target, userId, own);
         const u = r.user as { activations: number; maxActivations: number | null };
         return { data: { ...r }, text: `${userId} is a user of license ${r.licenseId} (${of(u.activations, u.maxActivations)} devices).` };
+      }
+      case 'suspend':
+      case 'reinstate': {
+        const reason = v.reason === '' ? undefined : v.reason;
+        const r = await changeState(target, 'user', userId, action, reason);
+        return { data: { licenseId: r.licenseId, userId: r.id, state: r.state }, text: stateChanged('user', r, reason) };
       }
       case 'remove': {
         const licenseId = await remove(target, userId);
@@ -66,7 +78,10 @@ interface Listing {
 }
 
 async function list(t: Target): Promise<Listing> {
-  if (t.kind === 'local') return { licenseId: t.license.id, usage: (await t.acts.usage()) as unknown as JsonObject, users: (await t.acts.users()).map(userJson) };
+  if (t.kind === 'local') {
+    const { userJson } = await loadActivationRecords();
+    return { licenseId: t.license.id, usage: (await t.acts.usage()) as unknown as JsonObject, users: (await t.acts.users()).map(userJson) };
+  }
   const r = await t.get('users');
   return { licenseId: String(r.licenseId), usage: r.usage as JsonObject, users: r.users as JsonObject[] };
 }
@@ -77,6 +92,7 @@ async function add(t: Target, userId: string, own: number | undefined): Promise<
     return { licenseId: String(r.licenseId), user: r.user as JsonObject };
   }
   // As POST /v1/admin/users does: an existing user gets the limit asked for.
+  const { userJson } = await loadActivationRecords();
   let user = await t.acts.addUser(userId, own === undefined ? {} : { maxActivations: own });
   if (own !== undefined && user.maxActivations !== own) user = await t.acts.setUserLimit(userId, own);
   return { licenseId: t.license.id, user: userJson(user) };

@@ -1,6 +1,5 @@
-import { LicenseError } from '../../core/errors.js';
-import { claimsToJSON } from '../../core/license/license.js';
-import { verifyLicense } from '../../index.node.js';
+import { LicenseError } from '../../cli-internals.js';
+import { claimsToJSON, verifyLicense } from '../../index.node.js';
 import { isoDate, parseFlags, type Verb } from '../context.js';
 import { describeClaims } from '../describe.js';
 import { licenseArgument, readPublicKeys } from '../files.js';

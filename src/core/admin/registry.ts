@@ -10,7 +10,7 @@
  * again. Events (`license.registered`, `license.suspended`, `license.revoked`,
  * `license.reinstated`) go to the license's audit log.
  */
-import { auditEvent } from '../store/audit-event.js';
+import { auditEvent, type EventKind } from '../store/audit-event.js';
 import { sha256Hex } from '../crypto/digest.js';
 import { LicenseError } from '../errors.js';
 import type { License } from '../license/license.js';
@@ -227,7 +227,7 @@ export async function changeLicenseState(store: Store, licenseId: string, action
     const from = (info.state as LicenseState | undefined) ?? 'active';
     if (from === t.to) return entryOf(licenseId, info);
     if (!t.from.includes(from)) {
-      throw new LicenseError('ERR_LICENSE_STATE', `license ${licenseId} is ${from}; it cannot be ${action === 'reinstate' ? 'reinstated' : `${action}d`}${from === 'revoked' ? ' (revoking is final: issue a new license)' : ''}`, { licenseId, state: from, action });
+      throw new LicenseError('ERR_LICENSE_STATE', `license ${licenseId} is ${from}; it cannot be ${({ suspend: 'suspended', revoke: 'revoked', reinstate: 'reinstated' } as const)[action]}${from === 'revoked' ? ' (revoking is final: issue a new license)' : ''}`, { licenseId, state: from, action });
     }
     const now = by.now ?? Date.now();
     const next: JsonObject = { ...info, state: t.to, stateChangedAt: new Date(now).toISOString(), stateChangedBy: by.actor };
@@ -281,10 +281,23 @@ export async function currentKeyText(store: Store, licenseId: string): Promise<s
 /** A device's or a license user's state, as the vendor set it (absent: active). */
 export type PartyState = 'active' | 'suspended' | 'revoked';
 
+/** What can be stopped on its own within a license: one device, or one license user. */
+export type PartyKind = 'device' | 'user';
+
+/** A change of a device's or a license user's state. */
+export type PartyAction = 'suspend' | 'revoke' | 'reinstate';
+
+/**
+ * The changes each kind allows: a device is suspended, revoked (final) or reinstated; a license user
+ * is suspended or reinstated (removing the user ends it for good). The admin API offers these
+ * routes and `licit devices|users` these actions.
+ */
+export const PARTY_ACTIONS: { readonly [K in PartyKind]: readonly PartyAction[] } = { device: ['suspend', 'revoke', 'reinstate'], user: ['suspend', 'reinstate'] };
+
 const PARTY_TRANSITIONS = {
-  suspend: { to: 'suspended', from: ['active'] },
-  revoke: { to: 'revoked', from: ['active', 'suspended'] },
-  reinstate: { to: 'active', from: ['suspended'] },
+  suspend: { to: 'suspended', from: ['active'], done: 'suspended' },
+  revoke: { to: 'revoked', from: ['active', 'suspended'], done: 'revoked' },
+  reinstate: { to: 'active', from: ['suspended'], done: 'reinstated' },
 } as const;
 
 /**
@@ -298,12 +311,12 @@ const PARTY_TRANSITIONS = {
 export async function changePartyState(
   store: Store,
   licenseId: string,
-  party: { readonly kind: 'device' | 'user'; readonly id: string; readonly fingerprint?: string | undefined },
-  action: 'suspend' | 'revoke' | 'reinstate',
+  party: { readonly kind: PartyKind; readonly id: string; readonly fingerprint?: string | undefined },
+  action: PartyAction,
   by: { actor: string; reason?: string | undefined; now?: Date | number },
 ): Promise<{ state: PartyState }> {
   const t = PARTY_TRANSITIONS[action];
-  if (t === undefined || (party.kind === 'user' && action === 'revoke')) throw new LicenseError('ERR_USAGE', party.kind === 'user' ? 'a license user is suspended or reinstated (remove the user to end it for good)' : `unknown device action ${String(action)}: suspend, revoke or reinstate`);
+  if (t === undefined || !PARTY_ACTIONS[party.kind].includes(action)) throw new LicenseError('ERR_USAGE', party.kind === 'user' ? 'a license user is suspended or reinstated (remove the user to end it for good)' : `unknown device action ${String(action)}: suspend, revoke or reinstate`);
   if ((await store.read(licenseId, (r) => r.get(REGISTRY_KIND, 'info'))) === undefined) {
     throw new LicenseError('ERR_LICENSE_NOT_REGISTERED', `the registry holds no license ${licenseId}`, { licenseId });
   }
@@ -313,7 +326,7 @@ export async function changePartyState(
     const from = ((cur?.state as PartyState | undefined) ?? 'active') as PartyState;
     if (from === t.to) return { state: from };
     if (!(t.from as readonly PartyState[]).includes(from)) {
-      throw new LicenseError('ERR_LICENSE_STATE', `${party.kind} ${party.id} of license ${licenseId} is ${from}; it cannot be ${action === 'reinstate' ? 'reinstated' : `${action}d`}`, { licenseId, [party.kind]: party.id, state: from, action });
+      throw new LicenseError('ERR_LICENSE_STATE', `${party.kind} ${party.id} of license ${licenseId} is ${from}; it cannot be ${t.done}`, { licenseId, [party.kind]: party.id, state: from, action });
     }
     const now = by.now ?? Date.now();
     const next: JsonObject = { state: t.to, at: new Date(now).toISOString(), by: by.actor };
@@ -321,7 +334,7 @@ export async function changePartyState(
     const fp = party.fingerprint ?? (typeof cur?.fingerprint === 'string' ? cur.fingerprint : undefined);
     if (fp !== undefined) next.fingerprint = fp;
     tx.put(REGISTRY_KIND, key, next);
-    const kind = `${party.kind}.${action === 'reinstate' ? 'reinstated' : `${action}ed`}` as 'device.suspended';
+    const kind = `${party.kind}.${t.done}` as EventKind; // never user.revoked: refused above
     tx.append(auditEvent(now, by.actor, kind, { [party.kind === 'device' ? 'deviceId' : 'userId']: party.id, from, to: t.to, ...(by.reason === undefined || by.reason === '' ? {} : { reason: by.reason }) }));
     return { state: t.to };
   });
