@@ -24,8 +24,15 @@ const MAIN = fileURLToPath(new URL('./fixtures/runtimes/main.mjs', import.meta.u
 const APP = fileURLToPath(new URL('./fixtures/runtimes/browser-app.mjs', import.meta.url));
 const CI = process.env.CI === 'true' || process.env.CI === '1';
 const work = mkdtempSync(join(tmpdir(), 'licit-runtimes-'));
-// Chromium may still be writing its profile as it exits: retry the removal a few times.
-afterAll(() => rmSync(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }));
+// Chromium's helper processes may still be writing its profile after it exits: retry the removal a
+// few times, and leave a temporary directory behind rather than fail a test about runtimes.
+afterAll(() => {
+  try {
+    rmSync(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  } catch (e) {
+    console.warn(`could not remove ${work}: ${(e as Error).message}`);
+  }
+});
 
 /** What every runtime must print (core-checks.mjs). */
 const EXPECTED = {
