@@ -255,6 +255,14 @@ export class PostgresStore implements Store {
         const r = await client.query<{ value: JsonObject }>(`SELECT value FROM ${records} WHERE license_id = $1 AND kind = $2 AND key = $3`, [licenseId, kind, key]);
         return r.rows[0]?.value;
       },
+      getMany: async (want: ReadonlyArray<readonly [string, string]>, kinds: readonly string[]): Promise<Array<StoreEntry & { kind: string }>> => {
+        const r = await client.query<{ kind: string; key: string; value: JsonObject }>(
+          `SELECT kind, key, value FROM ${records} WHERE license_id = $1
+             AND ((kind, key) IN (SELECT * FROM unnest($2::text[], $3::text[])) OR kind = ANY($4::text[]))`,
+          [licenseId, want.map((w) => w[0]), want.map((w) => w[1]), [...kinds]],
+        );
+        return r.rows;
+      },
       list: async (kind: string, prefix: string): Promise<StoreEntry[]> => {
         const r = await client.query<StoreEntry>(
           `SELECT key, value FROM ${records} WHERE license_id = $1 AND kind = $2 AND starts_with(key, $3) ORDER BY key`,

@@ -24,6 +24,7 @@ import { authenticateUser } from './auth/authenticate.js';
 import { KINDS } from './kinds.js';
 import { activationOnMachine, indexMachine } from './machine-index.js';
 import { offerSelfReset, selfReset } from './self-reset.js';
+import { prefetchExchange, readerOf, topUpTokens } from './exchange-reads.js';
 import { checkContainer, checkFresh, checkIdentity, checkSameMachine, isStrong, requestWindow, type RequestWindow } from './identity-policy.js';
 import { NotRegistered, proveOffer, registerLicense, registerOffered, registeredLicense, registeredText } from './license-registry.js';
 import { askTopUp, recordTopUp, type RecordedTopUp, type TopUpRecord } from './topups.js';
@@ -35,8 +36,6 @@ export { topUpTokenId } from './topups.js';
 export type { Answer, AnswerContext, ContainerPolicy, TopUpGrant, TopUpPolicyRequest, UserCredentials, VendorOptions } from './vendor-types.js';
 
 const DAY = 86_400_000;
-/** Top-up tokens a lease carries at most (the newest). */
-const MAX_TOPUPS = 64;
 
 function publicFrom(key: SigningKeyInput): string {
   let k: KeyObject;
@@ -214,6 +213,7 @@ export class Vendor implements VendorContext {
   /** Everything an exchange reads and writes, in the transaction `store` joins. */
   async #exchange(store: Store, req: ExchangeRequest & { licenseKey: string }, now: number, signedIn: string | undefined): Promise<Exchanged> {
     const v: VendorContext = { store, signer: this.signer, publicKeys: this.publicKeys, now: this.now, verifyKey: (t, fp) => this.verifyKey(t, fp) };
+    await prefetchExchange(await readerOf(store, req.licenseId), req, this.#o.defaultUser ?? 'default');
     const { license, replaced } = await registeredLicense(v, req);
     checkIdentity(this.#o.weakIdentity ?? 'allow', license, req);
     const acts = new Activations(store, license, { now: this.now, actor: `installation:${req.installationId}` });
@@ -351,15 +351,6 @@ class SignInNeeded extends LicenseError {
   }
 }
 
-/** The transaction a joined store runs in (see joinTransaction). */
-function readerOf(store: Store, licenseId: string): Promise<StoreTx> {
-  return store.transaction(licenseId, async (tx) => tx);
-}
-
-/** The newest top-up tokens stored for a license (a lease carries at most {@link MAX_TOPUPS}). */
-function topUpTokens(store: Store, licenseId: string): Promise<string[]> {
-  return store.read(licenseId, async (r) => (await r.list(KINDS.topup)).map((e) => e.value.token).filter((t): t is string => typeof t === 'string').slice(-MAX_TOPUPS));
-}
 
 /**
  * Whether a same-machine reinstall takes one of the license's transfers. The hardware proved it is

@@ -143,6 +143,29 @@ export function storeConformance(name: string, open: () => Promise<Store>): void
     );
 
     it(
+      'prefetch is only a hint: reads after it see what reads without it see, own writes and absent records included',
+      withStore(async (store) => {
+        await store.transaction('P', async (tx) => {
+          tx.put('a', 'x', { n: 1 });
+          tx.put('a', 'y', { n: 2 });
+          tx.put('t', 'k1', { v: 'one' });
+          tx.put('t', 'k2', { v: 'two' });
+        });
+        const seen = await store.transaction('P', async (tx) => {
+          tx.put('a', 'y', { n: 20 }); // written before the prefetch: the write wins
+          await tx.prefetch?.([['a', 'x'], ['a', 'y'], ['a', 'missing']], ['t']);
+          tx.delete('t', 'k1'); // written after it: the write wins too
+          const x = await tx.get('a', 'x');
+          x!.n = 99; // a copy: mutating it changes nothing
+          return { x: await tx.get('a', 'x'), y: await tx.get('a', 'y'), missing: await tx.get('a', 'missing'), t: await tx.list('t'), k2: await tx.get('t', 'k2'), t2: await tx.list('t', 'k2') };
+        });
+        expect(seen).toEqual({ x: { n: 1 }, y: { n: 20 }, missing: undefined, t: [{ key: 'k2', value: { v: 'two' } }], k2: { v: 'two' }, t2: [{ key: 'k2', value: { v: 'two' } }] });
+        // And it committed what it wrote.
+        expect(await store.read('P', (r) => Promise.all([r.list('t'), r.get('a', 'y')]))).toEqual([[{ key: 'k2', value: { v: 'two' } }], { n: 20 }]);
+      }),
+    );
+
+    it(
       'runs concurrent transactions of one license one at a time',
       withStore(async (store) => {
         await Promise.all(

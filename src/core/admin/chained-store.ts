@@ -54,6 +54,10 @@ class ChainTx implements StoreTx {
     return this.inner.list(kind, prefix);
   }
 
+  async prefetch(records: ReadonlyArray<readonly [kind: string, key: string]>, kinds?: readonly string[]): Promise<void> {
+    await this.inner.prefetch?.(records, kinds);
+  }
+
   put(kind: string, key: string, value: JsonObject): void {
     reserved(kind, key);
     this.inner.put(kind, key, value);

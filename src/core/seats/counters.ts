@@ -18,8 +18,8 @@ export interface Counters {
   transfers: number;
 }
 
-const KIND = 'meta';
-const KEY = 'counters';
+export const COUNTERS_KIND = 'meta';
+export const COUNTERS_KEY = 'counters';
 
 const count = (v: unknown, what: string): number => {
   if (v === undefined) return 0;
@@ -31,7 +31,7 @@ const count = (v: unknown, what: string): number => {
 
 /** Read the counters of the license behind `r` (zeros for a license never seen). */
 export async function readCounters(r: StoreReader): Promise<Counters> {
-  const raw = await r.get(KIND, KEY);
+  const raw = await r.get(COUNTERS_KIND, COUNTERS_KEY);
   const seatsRaw = raw?.seats;
   // Null prototype: user types are caller text, and "constructor" or "__proto__" must be plain keys.
   const seats: Record<string, number> = Object.create(null) as Record<string, number>;
@@ -48,5 +48,5 @@ export async function readCounters(r: StoreReader): Promise<Counters> {
 export function writeCounters(tx: StoreTx, c: Counters): void {
   const seats: JsonObject = Object.create(null) as JsonObject;
   for (const [t, n] of Object.entries(c.seats)) if (n > 0) seats[t] = n;
-  tx.put(KIND, KEY, { seats, users: c.users, activations: c.activations, transfers: c.transfers });
+  tx.put(COUNTERS_KIND, COUNTERS_KEY, { seats, users: c.users, activations: c.activations, transfers: c.transfers });
 }

@@ -68,6 +68,11 @@ export interface StoreTx extends StoreReader {
   delete(kind: string, key: string): void;
   /** Append an audit event; returns the sequence number it gets on commit. */
   append(event: AuditEventInput): number;
+  /**
+   * A hint: these records (and every record of these kinds) will be read; a store that pays a round
+   * trip per read fetches them in one (PostgreSQL), others ignore it. Reads return the same either way.
+   */
+  prefetch?(records: ReadonlyArray<readonly [kind: string, key: string]>, kinds?: readonly string[]): Promise<void>;
 }
 
 /** Options for {@link Store.events}. */
@@ -147,6 +152,8 @@ export interface TxSource {
   get(kind: string, key: string): Promise<JsonObject | undefined>;
   /** Committed records of `kind` whose key starts with `prefix` (`""` for all); any order. */
   list(kind: string, prefix: string): Promise<StoreEntry[]>;
+  /** Several records, and every record of several kinds, in one round trip (optional: see {@link StoreTx.prefetch}). */
+  getMany?(records: ReadonlyArray<readonly [kind: string, key: string]>, kinds: readonly string[]): Promise<Array<StoreEntry & { readonly kind: string }>>;
 }
 
 /** A pending write: a new value, or `undefined` for a delete. */
@@ -169,6 +176,12 @@ const slot = (kind: string, key: string) => `${kind}\u0000${key}`;
 export class BufferedTx implements StoreTx {
   private readonly pending = new Map<string, PendingWrite>();
   private readonly appended: AuditEvent[] = [];
+  // Committed state read so far (undefined: known absent), so a transaction that reads a record
+  // twice pays for one read: the state cannot change under a transaction (the store holds the
+  // license, or checks at commit that nothing moved).
+  private readonly seen = new Map<string, JsonObject | undefined>();
+  /** Every committed record of a kind, once listed or prefetched whole. */
+  private readonly listed = new Map<string, StoreEntry[]>();
 
   /**
    * @param licenseId the license the transaction is bound to
@@ -185,13 +198,36 @@ export class BufferedTx implements StoreTx {
   async get(kind: string, key: string): Promise<JsonObject | undefined> {
     const w = this.pending.get(slot(kind, key));
     if (w !== undefined) return w.value === undefined ? undefined : structuredClone(w.value);
-    return this.source.get(kind, key);
+    const s = slot(kind, key);
+    let v: JsonObject | undefined;
+    if (this.seen.has(s)) v = this.seen.get(s);
+    else {
+      const all = this.listed.get(kind);
+      v = all !== undefined ? all.find((e) => e.key === key)?.value : await this.source.get(kind, key);
+      this.seen.set(s, v);
+    }
+    return v === undefined ? undefined : structuredClone(v);
+  }
+
+  /** Fetch records, and whole kinds, in one round trip where the store can (see {@link StoreTx.prefetch}). */
+  async prefetch(records: ReadonlyArray<readonly [kind: string, key: string]>, kinds: readonly string[] = []): Promise<void> {
+    if (this.source.getMany === undefined) return;
+    const want = records.filter(([k, key]) => !this.seen.has(slot(k, key)) && !this.listed.has(k));
+    const wholeKinds = kinds.filter((k) => !this.listed.has(k));
+    if (want.length === 0 && wholeKinds.length === 0) return;
+    const rows = await this.source.getMany(want, wholeKinds);
+    const found = new Map(rows.map((r) => [slot(r.kind, r.key), r.value]));
+    for (const [k, key] of want) this.seen.set(slot(k, key), found.get(slot(k, key)));
+    for (const k of wholeKinds) this.listed.set(k, sortEntries(rows.filter((r) => r.kind === k).map((r) => ({ key: r.key, value: r.value }))));
   }
 
   /** Records of `kind` whose key starts with `prefix`, committed state merged with this transaction's writes, sorted by key. */
   async list(kind: string, prefix = ''): Promise<StoreEntry[]> {
     const merged = new Map<string, JsonObject>();
-    for (const e of await this.source.list(kind, prefix)) merged.set(e.key, e.value);
+    const all = this.listed.get(kind);
+    const committed = all !== undefined ? all.filter((e) => e.key.startsWith(prefix)).map((e) => ({ key: e.key, value: structuredClone(e.value) })) : await this.source.list(kind, prefix);
+    if (all === undefined && prefix === '') this.listed.set(kind, committed.map((e) => ({ key: e.key, value: structuredClone(e.value) })));
+    for (const e of committed) merged.set(e.key, e.value);
     for (const w of this.pending.values()) {
       if (w.kind !== kind || !w.key.startsWith(prefix)) continue;
       if (w.value === undefined) merged.delete(w.key);

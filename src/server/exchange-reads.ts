@@ -1,0 +1,56 @@
+/**
+ * What an exchange reads, and how it reads it in few round trips: everything it is going to need
+ * asked for at once (one query on PostgreSQL), the transaction a joined store runs in, and the
+ * top-up tokens a lease carries.
+ */
+import { REGISTRY_KIND } from '../core/admin/registry.js';
+import type { ExchangeRequest } from '../core/exchange/request.js';
+import { ACT, USER, actKey } from '../core/seats/activation-records.js';
+import { COUNTERS_KEY, COUNTERS_KIND } from '../core/seats/counters.js';
+import { normalizeUserId } from '../core/seats/user-id.js';
+import type { Store, StoreTx } from '../core/store/store.js';
+import { KINDS } from './kinds.js';
+
+/** Top-up tokens a lease carries at most (the newest). */
+export const MAX_TOPUPS = 64;
+
+/**
+ * What an exchange is going to read, asked for at once: on PostgreSQL one round trip instead of
+ * one per record (the user is the request's, or the default; another user's records are read
+ * as they are needed).
+ */
+export async function prefetchExchange(tx: StoreTx, req: ExchangeRequest, defaultUser: string): Promise<void> {
+  if (tx.prefetch === undefined) return;
+  let user: string;
+  try {
+    user = normalizeUserId(req.user ?? defaultUser);
+  } catch {
+    return; // a user id no store holds: the exchange refuses it where it reads it
+  }
+  const id = req.installationId;
+  await tx.prefetch(
+    [
+      [KINDS.license, 'key'],
+      [REGISTRY_KIND, 'info'],
+      [KINDS.installation, id],
+      [ACT, actKey(user, id)],
+      [USER, user],
+      [REGISTRY_KIND, `device:${id}`],
+      [REGISTRY_KIND, `user:${user}`],
+      [KINDS.credits, 'total'],
+      [KINDS.machine, 'built'],
+      [COUNTERS_KIND, COUNTERS_KEY],
+    ],
+    [KINDS.topup],
+  );
+}
+
+/** The transaction a joined store runs in (see joinTransaction). */
+export function readerOf(store: Store, licenseId: string): Promise<StoreTx> {
+  return store.transaction(licenseId, async (tx) => tx);
+}
+
+/** The newest top-up tokens stored for a license (a lease carries at most {@link MAX_TOPUPS}). */
+export function topUpTokens(store: Store, licenseId: string): Promise<string[]> {
+  return store.read(licenseId, async (r) => (await r.list(KINDS.topup)).map((e) => e.value.token).filter((t): t is string => typeof t === 'string').slice(-MAX_TOPUPS));
+}
