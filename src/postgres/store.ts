@@ -6,9 +6,11 @@
  * transaction of its own and sends its buffered writes in one statement that applies them only if
  * no other commit touched the license since its first read (the license row's `xmin`, as
  * PostgreSQL drivers use it for optimistic concurrency); otherwise it runs again. The row lock is
- * held for that one statement, not across the round trips of the transaction. After three lost
- * races in a row a transaction takes the row lock first (`SELECT … FOR UPDATE`), so it finishes
- * however busy its license is. A connection that fails mid-way leaves nothing behind.
+ * held for that one statement, not across the round trips of the transaction. Transactions of one
+ * license in one process take turns (they could only commit one after another), so races happen
+ * only between processes; after three lost races in a row a transaction takes the row lock first
+ * (`SELECT … FOR UPDATE`), so it finishes however busy its license is. A connection that fails
+ * mid-way leaves nothing behind.
  */
 import pg from 'pg';
 import { LicenseError, isLicenseError } from '../core/errors.js';
@@ -85,6 +87,23 @@ export class PostgresStore implements Store {
 
   async transaction<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     checkId(licenseId, 'license id');
+    // Transactions of one license in this process take turns: they could only commit one after
+    // another anyway, and racing each other they would mostly lose and run again. Races are left
+    // to other processes.
+    const before = this.turns.get(licenseId) ?? Promise.resolve();
+    const mine = before.then(() => this.attempts(licenseId, fn));
+    const settled = mine.then(noop, noop);
+    this.turns.set(licenseId, settled);
+    void settled.then(() => {
+      if (this.turns.get(licenseId) === settled) this.turns.delete(licenseId);
+    });
+    return mine;
+  }
+
+  /** The tail of each license's queue of transactions in this process. */
+  private readonly turns = new Map<string, Promise<void>>();
+
+  private async attempts<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     // Optimistic first: read without a lock, write only if nobody committed in between. A license
     // busy enough to lose that race OPTIMISTIC_ATTEMPTS times in a row is served by taking its row
     // lock first, so every transaction finishes.
