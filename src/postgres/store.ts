@@ -16,6 +16,7 @@ import pg from 'pg';
 import { LicenseError, isLicenseError } from '../core/errors.js';
 import { BufferedTx, checkId, type AuditEvent, type EventQuery, type JsonObject, type Store, type StoreEntry, type StoreReader, type StoreTx } from '../core/store/store.js';
 import { migrate, tables, type Tables } from './schema.js';
+import { HEAD_KEY, HEAD_KIND } from '../core/admin/audit-chain.js';
 
 /** Options of {@link PostgresStore}. */
 export interface PostgresStoreOptions {
@@ -127,14 +128,19 @@ export class PostgresStore implements Store {
     const client = await this.connect();
     let broken: Error | undefined;
     try {
-      const version = `SELECT xmin::text AS v, last_seq FROM ${licenses} WHERE license_id = $1`;
-      let row = (await client.query<{ v: string; last_seq: string }>(version, [licenseId])).rows[0];
+      // The row's version, with the audit chain's head: every chained transaction reads it first.
+      const version = `SELECT l.xmin::text AS v, l.last_seq, r.value AS head FROM ${licenses} l
+                         LEFT JOIN ${records} r ON r.license_id = l.license_id AND r.kind = $2 AND r.key = $3
+                        WHERE l.license_id = $1`;
+      type Row = { v: string; last_seq: string; head: JsonObject | null };
+      let row = (await client.query<Row>(version, [licenseId, HEAD_KIND, HEAD_KEY])).rows[0];
       if (row === undefined) {
         await client.query(`INSERT INTO ${licenses} (license_id) VALUES ($1) ON CONFLICT DO NOTHING`, [licenseId]);
-        row = (await client.query<{ v: string; last_seq: string }>(version, [licenseId])).rows[0];
+        row = (await client.query<Row>(version, [licenseId, HEAD_KIND, HEAD_KEY])).rows[0];
         if (row === undefined) return CONFLICT;
       }
       const tx = new BufferedTx(licenseId, Number(row.last_seq), this.source(client, licenseId));
+      tx.seed(HEAD_KIND, HEAD_KEY, row.head ?? undefined);
       const moved = async () => (await client.query<{ v: string }>(`SELECT xmin::text AS v FROM ${licenses} WHERE license_id = $1`, [licenseId])).rows[0]?.v !== row.v;
       let value: T;
       try {
