@@ -28,6 +28,11 @@ export interface PostgresStoreOptions {
   readonly schema?: string;
   /** Connections in the pool licit creates (default 10). */
   readonly poolSize?: number;
+  /**
+   * Optimistic attempts of a transaction before it takes its license's row lock first (default 3;
+   * 0: always lock first, as for a license written by many processes at every moment).
+   */
+  readonly optimisticAttempts?: number;
   /** Give up connecting after this long (default 10 000 ms): `ERR_STORE_UNAVAILABLE`. */
   readonly connectTimeoutMs?: number;
   /** `application_name` of licit's connections, as `pg_stat_activity` shows it (default `"licit"`). */
@@ -37,7 +42,7 @@ export interface PostgresStoreOptions {
 /** SQLSTATEs after which the same transaction may simply run again. */
 const RETRY = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 8;
-/** Optimistic attempts before a transaction takes its license's row lock first. */
+/** Optimistic attempts before a transaction takes its license's row lock first (the default of `optimisticAttempts`). */
 const OPTIMISTIC_ATTEMPTS = 3;
 /** An optimistic attempt that lost to another commit. */
 const CONFLICT = Symbol('conflict');
@@ -65,8 +70,13 @@ export class PostgresStore implements Store {
   private ready: Promise<void> | undefined;
   private closed = false;
 
+  private readonly optimisticAttempts: number;
+
   constructor(options: PostgresStoreOptions) {
     this.t = tables(options.schema ?? 'licit');
+    const attempts = options.optimisticAttempts ?? OPTIMISTIC_ATTEMPTS;
+    if (!Number.isSafeInteger(attempts) || attempts < 0 || attempts > 100) throw new LicenseError('ERR_USAGE', `optimisticAttempts must be a whole number from 0 to 100, got ${String(options.optimisticAttempts)}`);
+    this.optimisticAttempts = attempts;
     if (options.pool !== undefined) {
       this.pool = options.pool;
       this.ownPool = false;
@@ -108,7 +118,7 @@ export class PostgresStore implements Store {
     // Optimistic first: read without a lock, write only if nobody committed in between. A license
     // busy enough to lose that race OPTIMISTIC_ATTEMPTS times in a row is served by taking its row
     // lock first, so every transaction finishes.
-    for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
+    for (let attempt = 1; attempt <= this.optimisticAttempts; attempt++) {
       const done = await this.optimistic(licenseId, fn);
       if (done !== CONFLICT) return done;
     }
@@ -124,7 +134,7 @@ export class PostgresStore implements Store {
    * again instead: its reads saw one state. {@link CONFLICT} when another commit came between.
    */
   private async optimistic<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>): Promise<T | typeof CONFLICT> {
-    const { licenses, records, events } = this.t;
+    const { licenses, records } = this.t;
     const client = await this.connect();
     let broken: Error | undefined;
     try {
@@ -152,21 +162,7 @@ export class PostgresStore implements Store {
         throw e;
       }
       if (tx.empty) return (await moved()) ? CONFLICT : value;
-      const writes = tx.writes.map((w) => (w.value === undefined ? { kind: w.kind, key: w.key, del: true } : { kind: w.kind, key: w.key, del: false, value: w.value }));
-      const r = await client.query<{ n: number }>(
-        `WITH v AS (UPDATE ${licenses} SET last_seq = $4 WHERE license_id = $1 AND xmin = $5::text::xid RETURNING 1),
-              w AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(kind text, key text, del boolean, value jsonb) WHERE EXISTS (SELECT 1 FROM v)),
-              d AS (DELETE FROM ${records} r USING w WHERE w.del AND r.license_id = $1 AND r.kind = w.kind AND r.key = w.key),
-              u AS (INSERT INTO ${records} (license_id, kind, key, value)
-                      SELECT $1, kind, key, value FROM w WHERE NOT w.del
-                      ON CONFLICT (license_id, kind, key) DO UPDATE SET value = EXCLUDED.value),
-              e AS (INSERT INTO ${events} (license_id, seq, at, actor, kind, details)
-                      SELECT $1, seq, at, actor, kind, details
-                      FROM jsonb_to_recordset($3::jsonb) AS x(seq bigint, at timestamptz, actor text, kind text, details jsonb)
-                      WHERE EXISTS (SELECT 1 FROM v))
-         SELECT count(*)::int AS n FROM v`,
-        [licenseId, JSON.stringify(writes), JSON.stringify(tx.events), tx.events.at(-1)?.seq ?? Number(row.last_seq), row.v],
-      );
+      const r = await client.query<{ n: number }>(this.commitStatement(row.v), [licenseId, ...commitParams(tx, Number(row.last_seq)), row.v]);
       return r.rows[0]?.n === 1 ? value : CONFLICT;
     } catch (e) {
       if (!isLicenseError(e)) broken = e as Error;
@@ -180,7 +176,7 @@ export class PostgresStore implements Store {
 
   /** A transaction that takes the license's row lock before it reads anything (`SELECT … FOR UPDATE`). */
   private async locked<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    const { licenses, records, events } = this.t;
+    const { licenses } = this.t;
     for (let attempt = 1; ; attempt++) {
       const client = await this.connect();
       let broken: Error | undefined;
@@ -195,21 +191,7 @@ export class PostgresStore implements Store {
         }
         const tx = new BufferedTx(licenseId, Number(row?.last_seq ?? 0), this.source(client, licenseId));
         const value = await fn(tx);
-        if (!tx.empty) {
-          const writes = tx.writes.map((w) => (w.value === undefined ? { kind: w.kind, key: w.key, del: true } : { kind: w.kind, key: w.key, del: false, value: w.value }));
-          await client.query(
-            `WITH w AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(kind text, key text, del boolean, value jsonb)),
-                  d AS (DELETE FROM ${records} r USING w WHERE w.del AND r.license_id = $1 AND r.kind = w.kind AND r.key = w.key),
-                  u AS (INSERT INTO ${records} (license_id, kind, key, value)
-                          SELECT $1, kind, key, value FROM w WHERE NOT w.del
-                          ON CONFLICT (license_id, kind, key) DO UPDATE SET value = EXCLUDED.value),
-                  e AS (INSERT INTO ${events} (license_id, seq, at, actor, kind, details)
-                          SELECT $1, seq, at, actor, kind, details
-                          FROM jsonb_to_recordset($3::jsonb) AS x(seq bigint, at timestamptz, actor text, kind text, details jsonb))
-             UPDATE ${licenses} SET last_seq = $4 WHERE license_id = $1`,
-            [licenseId, JSON.stringify(writes), JSON.stringify(tx.events), tx.events.at(-1)?.seq ?? Number(row?.last_seq ?? 0)],
-          );
-        }
+        if (!tx.empty) await client.query(this.commitStatement(undefined), [licenseId, ...commitParams(tx, Number(row?.last_seq ?? 0))]);
         await client.query('COMMIT');
         return value;
       } catch (e) {
@@ -221,6 +203,29 @@ export class PostgresStore implements Store {
         this.release(client, broken);
       }
     }
+  }
+
+  /**
+   * The one statement that commits a transaction's writes and events and moves the license row
+   * (`$1` license, `$2` writes, `$3` events, `$4` the new last seq; see {@link commitParams}). With
+   * `version`, as `$5`: applied only if the row's xmin is still that one, answering how many rows
+   * it moved (0: another commit came between, nothing written).
+   */
+  private commitStatement(version: string | undefined): string {
+    const { licenses, records, events } = this.t;
+    const guard = version === undefined ? '' : ' WHERE EXISTS (SELECT 1 FROM v)';
+    const rows = `jsonb_to_recordset($2::jsonb) AS x(kind text, key text, del boolean, value jsonb)`;
+    const body = `w AS (SELECT * FROM ${rows}${guard}),
+         d AS (DELETE FROM ${records} r USING w WHERE w.del AND r.license_id = $1 AND r.kind = w.kind AND r.key = w.key),
+         u AS (INSERT INTO ${records} (license_id, kind, key, value)
+                 SELECT $1, kind, key, value FROM w WHERE NOT w.del
+                 ON CONFLICT (license_id, kind, key) DO UPDATE SET value = EXCLUDED.value),
+         e AS (INSERT INTO ${events} (license_id, seq, at, actor, kind, details)
+                 SELECT $1, seq, at, actor, kind, details
+                 FROM jsonb_to_recordset($3::jsonb) AS x(seq bigint, at timestamptz, actor text, kind text, details jsonb)${guard})`;
+    return version === undefined
+      ? `WITH ${body} UPDATE ${licenses} SET last_seq = $4 WHERE license_id = $1`
+      : `WITH v AS (UPDATE ${licenses} SET last_seq = $4 WHERE license_id = $1 AND xmin = $5::text::xid RETURNING 1), ${body} SELECT count(*)::int AS n FROM v`;
   }
 
   async read<T>(licenseId: string, fn: (reader: StoreReader) => Promise<T>): Promise<T> {
@@ -360,6 +365,12 @@ export class PostgresStore implements Store {
       { cause: e },
     );
   }
+}
+
+/** `$2`..`$4` of the commit statement: a transaction's writes and events, and the license's new last seq. */
+function commitParams(tx: BufferedTx, lastSeq: number): [string, string, number] {
+  const writes = tx.writes.map((w) => (w.value === undefined ? { kind: w.kind, key: w.key, del: true } : { kind: w.kind, key: w.key, del: false, value: w.value }));
+  return [JSON.stringify(writes), JSON.stringify(tx.events), tx.events.at(-1)?.seq ?? lastSeq];
 }
 
 function sqlState(e: unknown): string {

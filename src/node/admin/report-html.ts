@@ -5,6 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { UsageReport } from '../../core/admin/report.js';
+import { utilisationPath } from '../../core/admin/chart-path.js';
 
 /** Options of {@link renderReportHtml}. */
 export interface ReportHtmlOptions {
@@ -49,17 +50,7 @@ function utilisationChart(r: UsageReport): string {
   ];
   rows.forEach((row, k) => {
     const color = COLORS[k % COLORS.length] as string;
-    let d = '';
-    let pen = false;
-    r.series.forEach((b, i) => {
-      const v = row.at(b);
-      if (v === null || v === undefined) {
-        pen = false;
-        return;
-      }
-      d += `${pen ? 'L' : 'M'}${x(i).toFixed(1)},${y(Math.min(1, v)).toFixed(1)}`;
-      pen = true;
-    });
+    const d = utilisationPath(r.series.map(row.at), x, y);
     if (d !== '') lines += `<path d="${d}" fill="none" stroke="${color}" stroke-width="2.5"${row.dashed ? ' stroke-dasharray="6 4"' : ''}/>`;
   });
   const legend = rows.map((row, k) => `<span><i style="background:${COLORS[k % COLORS.length]}"></i>${esc(row.name)}</span>`).join('');

@@ -6,6 +6,7 @@
  */
 import type { UsageReport } from '../../core/admin/report-types.js';
 import { html, type Html } from './html.js';
+import { utilisationPath } from '../../core/admin/chart-path.js';
 
 const W = 760;
 const H = 240;
@@ -35,17 +36,7 @@ export function utilisationChart(r: UsageReport): Html {
   ];
   const grid = [0, 0.25, 0.5, 0.75, 1].map((v) => html`<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y(v)}" y2="${y(v)}" class="grid"/><text x="${PAD.l - 6}" y="${y(v) + 4}" text-anchor="end">${v * 100} %</text>`);
   const lines = rows.map((row, k) => {
-    let d = '';
-    let pen = false;
-    r.series.forEach((b, i) => {
-      const v = row.at(b);
-      if (v === null || v === undefined) {
-        pen = false;
-        return;
-      }
-      d += `${pen ? 'L' : 'M'}${x(i).toFixed(1)},${y(Math.min(1, v)).toFixed(1)}`;
-      pen = true;
-    });
+    const d = utilisationPath(r.series.map(row.at), x, y);
     return d === '' ? null : html`<path d="${d}" class="line c${k % 8}${row.dashed ? ' dashed' : ''}"/>`;
   });
   const legend = rows.map((row, k) => html`<li><span class="swatch c${k % 8}" aria-hidden="true"></span>${row.name}${row.dashed ? ' (limit)' : ''}</li>`);
