@@ -1,5 +1,5 @@
 /**
- * `licit devices suspend|revoke|reinstate` and `licit users suspend|reinstate` end to end: the built
+ * `licit devices suspend|revoke|reinstate` and `licit users suspend|revoke|reinstate` end to end: the built
  * CLI as real processes, against a local FileStore (installations activated and renewed with
  * `licit request` and `licit respond`, the offline exchange, so the vendor's own rules answer them)
  * and against a real `licit serve` (installations over HTTP, a webhook receiver). Both print the
@@ -183,7 +183,7 @@ afterAll(async () => {
   if (vendor !== undefined) rmSync(vendor.dir, { recursive: true, force: true });
 });
 
-const STOPPED = ['device.suspended', 'device.reinstated', 'user.suspended', 'user.reinstated', 'device.revoked'];
+const STOPPED = ['device.suspended', 'device.reinstated', 'user.suspended', 'user.reinstated', 'device.revoked', 'user.revoked'];
 
 describe.each([['local store', local], ['server', remote]] as const)('suspend, revoke and reinstate against a %s', (_name, make) => {
   it('stops a device or a user at its next exchange until reinstated; a revoked device is freed and its machine cannot come back', async () => {
@@ -236,8 +236,18 @@ describe.each([['local store', local], ['server', remote]] as const)('suspend, r
     const unknownUser = await cli('users', 'suspend', 'carol@example.com', '--json');
     expect([unknownUser.code, unknownUser.json().error?.code]).toEqual([1, 'ERR_USER_NOT_FOUND']);
 
+    // A revoked user: removed with their devices, and the id refused from then on, whatever adds it.
+    const gone = await cli('users', 'revoke', 'bob@example.com', '--reason', 'fraud');
+    expect(gone.code, gone.stderr).toBe(0);
+    expect(gone.stdout).toBe('License user bob@example.com of license LIC-ST is revoked (reason: fraud): the user is removed, their devices deactivated, and the id is refused from now on.\n');
+    expect(await desk.ask()).toMatchObject({ ok: false, code: 'ERR_USER_REVOKED', message: expect.stringMatching(/fraud/) });
+    expect(await t.install('bobs-new-desk', 'bob@example.com').ask()).toMatchObject({ ok: false, code: 'ERR_USER_REVOKED' });
+    expect((await cli('users', 'list', '--json')).json().users.map((u: { userId: string }) => u.userId)).not.toContain('bob@example.com');
+    const back = await cli('users', 'reinstate', 'bob@example.com', '--json');
+    expect([back.code, back.json().error?.code]).toEqual([1, 'ERR_LICENSE_STATE']);
+
     // Audited, in a log whose hash chain verifies.
-    expect((await t.eventKinds()).filter((k) => STOPPED.includes(k))).toEqual(['device.suspended', 'device.reinstated', 'user.suspended', 'user.reinstated', 'device.revoked']);
+    expect((await t.eventKinds()).filter((k) => STOPPED.includes(k))).toEqual(['device.suspended', 'device.reinstated', 'user.suspended', 'user.reinstated', 'device.revoked', 'user.revoked']);
   }, 120_000);
 });
 
@@ -254,7 +264,7 @@ describe('the server delivers the changes to its webhooks', () => {
 });
 
 describe('what the CLI refuses', () => {
-  it('the CLI actions and the admin routes match the core rules: a device is suspended, revoked or reinstated, a user suspended or reinstated', () => {
+  it('the CLI actions and the admin routes match the core rules: a device or a user is suspended, revoked or reinstated', () => {
     expect([...DEVICE_ACTIONS]).toEqual(PARTY_ACTIONS.device);
     expect([...USER_ACTIONS]).toEqual(PARTY_ACTIONS.user);
     const routes = [...readFileSync(new URL('../src/server/license-routes.ts', import.meta.url), 'utf8').matchAll(/'POST \/v1\/admin\/(device|user)s\/(\w+)'/g)].map((m) => `${m[1]} ${m[2]}`);
@@ -264,13 +274,13 @@ describe('what the CLI refuses', () => {
   it('usage mistakes exit 2, naming the fix', async () => {
     const store = ['--store', join(root, 'unused'), '--license', keyPath, '--public-key', vendor.pubPath];
     const cases: [string[], RegExp][] = [
-      [['users', 'revoke', 'ann@example.com', ...store], /a license user is not revoked: "suspend" stops the user until "reinstate", and "remove" ends it for good/],
+      [['users', 'revok', 'ann@example.com', ...store], /Did you mean "revoke"/],
       [['devices', 'suspend', ...store], /"suspend" takes 1 argument, got 0/],
       [['devices', 'revoke', 'a', 'b', ...store], /"revoke" takes 1 argument, got 2/],
       [['devices', 'suspnd', 'a', ...store], /Did you mean "suspend"/],
       [['users', 'reinstat', 'ann', ...store], /Did you mean "reinstate"/],
       [['devices', 'list', '--reason', 'x', ...store], /--reason only applies to "suspend", "revoke" and "reinstate"/],
-      [['users', 'add', 'ann', '--reason', 'x', ...store], /--reason only applies to "suspend" and "reinstate"/],
+      [['users', 'add', 'ann', '--reason', 'x', ...store], /--reason only applies to "suspend", "revoke" and "reinstate"/],
       [['devices', 'suspend', 'x', '--goodwill', ...store], /--goodwill only applies to "reset"/],
       [['devices', 'suspend', 'x', '--server', 'http://127.0.0.1:9', '--license-id', 'LIC-ST', '--reason', 'r', '--actor', 'me'], /--actor goes with --store/],
     ];

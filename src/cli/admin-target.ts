@@ -115,6 +115,7 @@ export function stateChanged(kind: PartyKind, r: { licenseId: string; id: string
   const who = `${kind === 'device' ? 'Device' : 'License user'} ${r.id} of license ${r.licenseId}`;
   const why = reason === undefined || reason === '' ? '' : ` (reason: ${reason})`;
   if (r.state === 'suspended') return `${who} is suspended${why}: ${kind === 'device' ? 'its' : 'their'} renewals, activations and top-ups are refused until reinstated.`;
+  if (r.state === 'revoked' && kind !== 'device') return `${who} is revoked${why}: the user is removed, their devices deactivated, and the id is refused from now on.`;
   if (r.state === 'revoked') return `${who} is revoked${why}: its activation is freed (no transfer counted) and its machine cannot activate the license again.`;
   return `${who} is active${why}.`;
 }

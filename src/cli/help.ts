@@ -109,7 +109,7 @@ const BY_VERB: Readonly<Record<string, Readonly<Record<string, FlagHelp>>>> = {
   fingerprint: { 'public-key': ["derive the salt from the vendor's public key, as Licensing does when the application sets none", '--public-key keys/vendor.pub'] },
   users: {
     'max-activations': ["the user's own device limit (default: the license's --max-user-activations)", '--max-activations 2'],
-    reason: ["why the user is suspended or reinstated; recorded in the audit log, and a suspension's reason is shown in the refusal the user's installations get", '--reason "left the company"'],
+    reason: ["why the user is suspended, revoked or reinstated; recorded in the audit log, and shown in the refusal the user's installations get", '--reason "left the company"'],
   },
   devices: { reason: ["why the device is suspended, revoked or reinstated; recorded in the audit log, and a suspension's or revocation's reason is shown in the refusal its installation gets", '--reason "stolen laptop"'] },
   report: { license: [`${KEY}; gives the report its licensed limits`, '--license @customer.lic'] },

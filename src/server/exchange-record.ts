@@ -32,6 +32,7 @@ export const REFUSALS_AUDITED: ReadonlySet<string> = new Set([
   'ERR_DEVICE_SUSPENDED',
   'ERR_DEVICE_REVOKED',
   'ERR_USER_SUSPENDED',
+  'ERR_USER_REVOKED',
 ]);
 
 /**

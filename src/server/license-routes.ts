@@ -66,6 +66,7 @@ export function licenseRoutes(vendor: Vendor, max: number): Record<string, Route
     'POST /v1/admin/devices/revoke': party('device', 'revoke'),
     'POST /v1/admin/devices/reinstate': party('device', 'reinstate'),
     'POST /v1/admin/users/suspend': party('user', 'suspend'),
+    'POST /v1/admin/users/revoke': party('user', 'revoke'),
     'POST /v1/admin/users/reinstate': party('user', 'reinstate'),
     'POST /v1/admin/licenses/suspend': change('suspend'),
     'POST /v1/admin/licenses/revoke': change('revoke'),

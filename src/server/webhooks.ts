@@ -46,6 +46,7 @@ export const DEFAULT_WEBHOOK_KINDS: readonly EventKind[] = [
   'device.revoked',
   'device.reinstated',
   'user.suspended',
+  'user.revoked',
   'user.reinstated',
 ];
 

@@ -10,25 +10,22 @@ import { changeState, openTarget, stateChanged, TARGET_FLAGS, type Target } from
 import { integer, parseFlags, type Outcome, type Verb } from '../context.js';
 
 const USAGE =
-  'licit users list | add USER [--max-activations N] | remove USER | reset USER | suspend|reinstate USER [--reason TEXT]\n' +
+  'licit users list | add USER [--max-activations N] | remove USER | reset USER | suspend|revoke|reinstate USER [--reason TEXT]\n' +
   '       (--store DIR|postgres://... --license KEY --public-key FILE [--schema NAME] [--actor NAME])\n' +
   '       | (--server URL --license-id ID [--admin-token TOKEN, else $LICIT_ADMIN_TOKEN])   [--json]\n' +
-  'remove deactivates the user\'s devices too (a user is not revoked: remove ends it); reset deactivates them and keeps the user; suspend refuses the user\'s renewals, activations and top-ups until reinstate. ' +
+  'remove deactivates the user\'s devices too; reset deactivates them and keeps the user; suspend refuses the user\'s renewals, activations and top-ups until reinstate; revoke removes the user and refuses that id for good. ' +
   'Exit 0 done, 1 a refusal (users used up, unknown user, license not registered, server refused), 2 a usage mistake. Every action but add also works on an expired license (local store).';
 
 /** The state changes of one license user (core/admin/registry.ts PARTY_ACTIONS.user; test/78b holds them equal). */
-export const STATE_ACTIONS = ['suspend', 'reinstate'] as const;
-const ARITY: Record<string, number> = { list: 0, add: 1, remove: 1, reset: 1, suspend: 1, reinstate: 1 };
+export const STATE_ACTIONS = ['suspend', 'revoke', 'reinstate'] as const;
+const ARITY: Record<string, number> = { list: 0, add: 1, remove: 1, reset: 1, suspend: 1, revoke: 1, reinstate: 1 };
 const AFTER_EXPIRY = new Set(['list', 'remove', 'reset', ...STATE_ACTIONS]);
 
-/** `licit users`: list, add, remove, reset, suspend, reinstate. */
+/** `licit users`: list, add, remove, reset, suspend, revoke, reinstate. */
 export const run: Verb = async (argv, ctx) => {
   const { values: v, positionals } = parseFlags(argv, { ...TARGET_FLAGS, 'max-activations': { type: 'string' }, reason: { type: 'string' } }, USAGE);
   const [action, ...args] = positionals;
-  if (action === undefined) throw new LicenseError('ERR_USAGE', `missing action (list, add, remove, reset, suspend or reinstate)\nUsage: ${USAGE}`);
-  if (action === 'revoke') {
-    throw new LicenseError('ERR_USAGE', `a license user is not revoked: "suspend" stops the user until "reinstate", and "remove" ends it for good (their devices deactivated); a device is revoked with licit devices revoke\nUsage: ${USAGE}`);
-  }
+  if (action === undefined) throw new LicenseError('ERR_USAGE', `missing action (list, add, remove, reset, suspend, revoke or reinstate)\nUsage: ${USAGE}`);
   const arity = Object.hasOwn(ARITY, action) ? ARITY[action] : undefined;
   if (arity === undefined) {
     const guess = didYouMean(action, Object.keys(ARITY));
@@ -37,7 +34,7 @@ export const run: Verb = async (argv, ctx) => {
   if (args.length !== arity) throw new LicenseError('ERR_USAGE', `"${action}" takes ${arity} argument${arity === 1 ? '' : 's'}, got ${args.length}\nUsage: ${USAGE}`);
   if (v['max-activations'] !== undefined && action !== 'add') throw new LicenseError('ERR_USAGE', `--max-activations only applies to "add"\nUsage: ${USAGE}`);
   const stateAction = (STATE_ACTIONS as readonly string[]).includes(action) ? (action as (typeof STATE_ACTIONS)[number]) : undefined;
-  if (v.reason !== undefined && stateAction === undefined) throw new LicenseError('ERR_USAGE', `--reason only applies to "suspend" and "reinstate"\nUsage: ${USAGE}`);
+  if (v.reason !== undefined && stateAction === undefined) throw new LicenseError('ERR_USAGE', `--reason only applies to "suspend", "revoke" and "reinstate"\nUsage: ${USAGE}`);
   const own = integer(v['max-activations'], '--max-activations');
   // The id as every store keeps it (NFC, trimmed): what both targets print.
   const userId = args[0] === undefined ? '' : (await loadUserIds()).normalizeUserId(args[0]);
@@ -52,6 +49,7 @@ export const run: Verb = async (argv, ctx) => {
         return { data: { ...r }, text: `${userId} is a user of license ${r.licenseId} (${of(u.activations, u.maxActivations)} devices).` };
       }
       case 'suspend':
+      case 'revoke':
       case 'reinstate': {
         const reason = v.reason === '' ? undefined : v.reason;
         const r = await changeState(target, 'user', userId, action, reason);

@@ -18,10 +18,11 @@ import { changePartyState, type PartyAction, type PartyKind, type PartyState } f
  * `acts` counts the license on `store`. A device must be activated on the license, and a user must
  * be one of its users, except to be reinstated (whatever became of them since). Revoking a device
  * records its fingerprint, so its machine cannot activate the license again, and frees its
- * activation (no transfer counted: the vendor ended it). A user id is normalised first (NFC,
+ * activation (no transfer counted: the vendor ended it); revoking a user removes the user (their
+ * devices deactivated) and refuses that id any later exchange. A user id is normalised first (NFC,
  * trimmed), as every store keeps it.
  * @throws `ERR_ACTIVATION_NOT_FOUND`, `ERR_USER_NOT_FOUND`, `ERR_LICENSE_NOT_REGISTERED`,
- *   `ERR_LICENSE_STATE` (e.g. reinstating a revoked device), `ERR_USAGE` (revoking a user)
+ *   `ERR_LICENSE_STATE` (e.g. reinstating a revoked device or user)
  */
 export async function changeActivationState(
   store: Store,
@@ -44,5 +45,8 @@ export async function changeActivationState(
   }
   const r = await changePartyState(store, licenseId, { kind: party.kind, id, fingerprint }, action, by);
   if (party.kind === 'device' && action === 'revoke' && activated) await acts.resetDevice(id, { countTransfer: false, actor: by.actor });
+  // A revoked user is removed (their devices deactivated, their place freed) and stays refused:
+  // the exchange will not add that id again (ERR_USER_REVOKED).
+  if (party.kind === 'user' && action === 'revoke' && (await acts.users()).some((u) => u.userId === id)) await acts.removeUser(id, { actor: by.actor });
   return { id, state: r.state };
 }

@@ -292,7 +292,7 @@ export type PartyAction = 'suspend' | 'revoke' | 'reinstate';
  * is suspended or reinstated (removing the user ends it for good). The admin API offers these
  * routes and `licit devices|users` these actions.
  */
-export const PARTY_ACTIONS: { readonly [K in PartyKind]: readonly PartyAction[] } = { device: ['suspend', 'revoke', 'reinstate'], user: ['suspend', 'reinstate'] };
+export const PARTY_ACTIONS: { readonly [K in PartyKind]: readonly PartyAction[] } = { device: ['suspend', 'revoke', 'reinstate'], user: ['suspend', 'revoke', 'reinstate'] };
 
 const PARTY_TRANSITIONS = {
   suspend: { to: 'suspended', from: ['active'], done: 'suspended' },
@@ -301,7 +301,7 @@ const PARTY_TRANSITIONS = {
 } as const;
 
 /**
- * Suspend (reversible), revoke (final; devices only) or reinstate one device or license user of a
+ * Suspend (reversible), revoke (final) or reinstate one device or license user of a
  * registered license, audited (`device.suspended`, `user.reinstated`, …). A suspended device or
  * user is refused renewals, activations and top-ups (`ERR_DEVICE_SUSPENDED`, `ERR_USER_SUSPENDED`);
  * a revoked device's fingerprint is refused any new activation (`ERR_DEVICE_REVOKED`), so a
@@ -316,7 +316,7 @@ export async function changePartyState(
   by: { actor: string; reason?: string | undefined; now?: Date | number },
 ): Promise<{ state: PartyState }> {
   const t = PARTY_TRANSITIONS[action];
-  if (t === undefined || !PARTY_ACTIONS[party.kind].includes(action)) throw new LicenseError('ERR_USAGE', party.kind === 'user' ? 'a license user is suspended or reinstated (remove the user to end it for good)' : `unknown device action ${String(action)}: suspend, revoke or reinstate`);
+  if (t === undefined || !PARTY_ACTIONS[party.kind].includes(action)) throw new LicenseError('ERR_USAGE', `unknown ${party.kind} action ${String(action)}: suspend, revoke or reinstate`);
   if ((await store.read(licenseId, (r) => r.get(REGISTRY_KIND, 'info'))) === undefined) {
     throw new LicenseError('ERR_LICENSE_NOT_REGISTERED', `the registry holds no license ${licenseId}`, { licenseId });
   }
@@ -334,7 +334,7 @@ export async function changePartyState(
     const fp = party.fingerprint ?? (typeof cur?.fingerprint === 'string' ? cur.fingerprint : undefined);
     if (fp !== undefined) next.fingerprint = fp;
     tx.put(REGISTRY_KIND, key, next);
-    const kind = `${party.kind}.${t.done}` as EventKind; // never user.revoked: refused above
+    const kind = `${party.kind}.${t.done}` as EventKind;
     tx.append(auditEvent(now, by.actor, kind, { [party.kind === 'device' ? 'deviceId' : 'userId']: party.id, from, to: t.to, ...(by.reason === undefined || by.reason === '' ? {} : { reason: by.reason }) }));
     return { state: t.to };
   });
@@ -351,6 +351,7 @@ export async function assertPartiesActive(reader: StoreReader, q: { licenseId: s
   if (device?.state === 'revoked') throw new LicenseError('ERR_DEVICE_REVOKED', `this device was revoked by the vendor${why(device)}`, { licenseId: q.licenseId, deviceId: q.deviceId });
   const user = await reader.get(REGISTRY_KIND, `user:${q.userId}`);
   if (user?.state === 'suspended') throw new LicenseError('ERR_USER_SUSPENDED', `license user ${q.userId} is suspended${why(user)}; contact the license's administrator`, { licenseId: q.licenseId, userId: q.userId });
+  if (user?.state === 'revoked') throw new LicenseError('ERR_USER_REVOKED', `license user ${q.userId} was revoked by the vendor${why(user)}; this user cannot use license ${q.licenseId} again`, { licenseId: q.licenseId, userId: q.userId });
   if (q.activating) {
     for (const e of await reader.list(REGISTRY_KIND, 'device:')) {
       if (e.value.state === 'revoked' && typeof e.value.fingerprint === 'string' && q.matches(e.value.fingerprint)) {

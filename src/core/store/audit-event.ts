@@ -51,6 +51,7 @@ export const ADMIN_KINDS = [
   'device.reinstated',
   'device.self-reset',
   'user.suspended',
+  'user.revoked',
   'user.reinstated',
   'exchange.refused',
   'credits.overspent',
