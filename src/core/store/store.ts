@@ -180,8 +180,8 @@ export class BufferedTx implements StoreTx {
   // twice pays for one read: the state cannot change under a transaction (the store holds the
   // license, or checks at commit that nothing moved).
   private readonly seen = new Map<string, JsonObject | undefined>();
-  /** Every committed record of a kind, once listed or prefetched whole. */
-  private readonly listed = new Map<string, StoreEntry[]>();
+  /** Every committed record of a kind, once listed or prefetched whole (sorted, and by key). */
+  private readonly listed = new Map<string, { readonly sorted: StoreEntry[]; readonly byKey: Map<string, JsonObject> }>();
 
   /**
    * @param licenseId the license the transaction is bound to
@@ -203,7 +203,7 @@ export class BufferedTx implements StoreTx {
     if (this.seen.has(s)) v = this.seen.get(s);
     else {
       const all = this.listed.get(kind);
-      v = all !== undefined ? all.find((e) => e.key === key)?.value : await this.source.get(kind, key);
+      v = all !== undefined ? all.byKey.get(key) : await this.source.get(kind, key);
       this.seen.set(s, v);
     }
     return v === undefined ? undefined : structuredClone(v);
@@ -226,15 +226,15 @@ export class BufferedTx implements StoreTx {
     const rows = await this.source.getMany(want, wholeKinds);
     const found = new Map(rows.map((r) => [slot(r.kind, r.key), r.value]));
     for (const [k, key] of want) this.seen.set(slot(k, key), found.get(slot(k, key)));
-    for (const k of wholeKinds) this.listed.set(k, sortEntries(rows.filter((r) => r.kind === k).map((r) => ({ key: r.key, value: r.value }))));
+    for (const k of wholeKinds) this.remember(k, rows.filter((r) => r.kind === k).map((r) => ({ key: r.key, value: r.value })));
   }
 
   /** Records of `kind` whose key starts with `prefix`, committed state merged with this transaction's writes, sorted by key. */
   async list(kind: string, prefix = ''): Promise<StoreEntry[]> {
     const merged = new Map<string, JsonObject>();
     const all = this.listed.get(kind);
-    const committed = all !== undefined ? all.filter((e) => e.key.startsWith(prefix)).map((e) => ({ key: e.key, value: structuredClone(e.value) })) : await this.source.list(kind, prefix);
-    if (all === undefined && prefix === '') this.listed.set(kind, committed.map((e) => ({ key: e.key, value: structuredClone(e.value) })));
+    const committed = all !== undefined ? all.sorted.filter((e) => e.key.startsWith(prefix)).map((e) => ({ key: e.key, value: structuredClone(e.value) })) : await this.source.list(kind, prefix);
+    if (all === undefined && prefix === '') this.remember(kind, committed.map((e) => ({ key: e.key, value: structuredClone(e.value) })));
     for (const e of committed) merged.set(e.key, e.value);
     for (const w of this.pending.values()) {
       if (w.kind !== kind || !w.key.startsWith(prefix)) continue;
@@ -242,6 +242,12 @@ export class BufferedTx implements StoreTx {
       else merged.set(w.key, structuredClone(w.value));
     }
     return sortEntries([...merged].map(([key, value]) => ({ key, value })));
+  }
+
+  /** Keep every committed record of `kind` (copies nobody else holds). */
+  private remember(kind: string, entries: StoreEntry[]): void {
+    const sorted = sortEntries(entries);
+    this.listed.set(kind, { sorted, byKey: new Map(sorted.map((e) => [e.key, e.value])) });
   }
 
   /** Buffer a create-or-replace (the value is copied). */
