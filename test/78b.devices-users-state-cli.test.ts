@@ -7,7 +7,6 @@
  * audit log, and the server delivers it to its webhooks. Refusals exit 1, usage mistakes 2. The CLI
  * acts through core/admin/parties.ts, the code behind the admin API's routes, on both targets.
  */
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,8 +17,7 @@ import { STATE_ACTIONS as DEVICE_ACTIONS } from '../src/cli/commands/devices.js'
 import { STATE_ACTIONS as USER_ACTIONS } from '../src/cli/commands/users.js';
 import { withAuditChain } from '../src/core/admin/chained-store.js';
 import { PARTY_ACTIONS } from '../src/core/admin/registry.js';
-import { createRequest, newNonce, type InstallationSigner } from '../src/core/exchange/index.js';
-import { keyId } from '../src/core/crypto/keys.js';
+import { createRequest, newNonce } from '../src/core/exchange/index.js';
 import { Activations } from '../src/core/seats/index.js';
 import { hashComponent } from '../src/node/fingerprint/index.js';
 import { FileStore } from '../src/node/store/file-store.js';
@@ -27,6 +25,7 @@ import { verifyWebhook } from '../src/server/webhooks.js';
 import { LICIT_BIN } from './helpers/cli.js';
 import { startServer } from './helpers/serve.js';
 import { makeVendor, type TestVendor } from './helpers/vendor.js';
+import { newInstallation } from './helpers/installation.js';
 
 const TOKEN = 'state-admin-token';
 const HOOK_SECRET = 'state-webhook-secret-0123456789';
@@ -64,11 +63,6 @@ function licit(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   });
 }
 
-function installation(): InstallationSigner {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const raw = new Uint8Array(Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url'));
-  return { kid: keyId(raw), publicKey: raw, sign: (m) => new Uint8Array(sign(null, m, privateKey)) };
-}
 /** A strong hardware fingerprint (system UUID and machine id), as a physical machine has. */
 const machine = (name: string) => `fp1:su=${hashComponent('app', 'system-uuid', `uuid-${name}`)},mi=${hashComponent('app', 'machine-id', `mid-${name}`)}`;
 
@@ -127,7 +121,7 @@ const remote = (): Target => ({
   name: 'server',
   flags: ['--server', server.url, '--license-id', 'LIC-ST'],
   install(machineName, user) {
-    const inst = installation();
+    const inst = newInstallation();
     let activated = false;
     return {
       // POST /v1/activate, then /v1/renew, as an application's Licensing does.

@@ -5,14 +5,13 @@
  * the limit, no request code answered twice, no audit event lost or numbered twice, one chain.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequest, newNonce, type InstallationSigner, type RequestInput } from '../src/core/exchange/index.js';
-import { keyId } from '../src/core/crypto/keys.js';
 import { hashComponent } from '../src/node/fingerprint/index.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';
 import { makeVendor } from './helpers/vendor.js';
+import { newInstallation } from './helpers/installation.js';
 
 const BIN = fileURLToPath(new URL('../bin/licit.cjs', import.meta.url));
 const ADMIN = 'two-process-admin-token';
@@ -21,11 +20,6 @@ let pg: TestPostgres;
 const procs: ChildProcess[] = [];
 let servers: string[] = [];
 
-function installation(): InstallationSigner {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const raw = new Uint8Array(Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url'));
-  return { kid: keyId(raw), publicKey: raw, sign: (m) => new Uint8Array(sign(null, m, privateKey)) };
-}
 const machine = (name: string) => `fp1:su=${hashComponent('app', 'system-uuid', `uuid-${name}`)},bs=${hashComponent('app', 'board-serial', `board-${name}`)}`;
 
 /** One `licit serve` on the shared database; resolves to its base URL once it listens. */
@@ -72,7 +66,7 @@ afterAll(async () => {
 describe('two licit serve processes on one PostgreSQL', () => {
   it('never activate past the limit, together', async () => {
     const key = await vendor.issue({ licenseId: 'LIC-TWO', maxActivations: 10 });
-    const installs = Array.from({ length: 40 }, installation);
+    const installs = Array.from({ length: 40 }, newInstallation);
     const codes = await Promise.all(installs.map((i) => code('activate', i, { licenseId: 'LIC-TWO', licenseKey: key })));
     // All at once, alternating between the two processes.
     const answers = await Promise.all(codes.map((c, i) => post(servers[i % 2] as string, 'activate', { request: c })));
@@ -83,7 +77,7 @@ describe('two licit serve processes on one PostgreSQL', () => {
 
   it('answer each request code once, whichever process gets it', async () => {
     const key = await vendor.issue({ licenseId: 'LIC-ONCE', maxActivations: 4 });
-    const installs = Array.from({ length: 4 }, installation);
+    const installs = Array.from({ length: 4 }, newInstallation);
     for (const i of installs) expect((await post(servers[0] as string, 'activate', { request: await code('activate', i, { licenseId: 'LIC-ONCE', licenseKey: key }) })).status).toBe(200);
     // Each renewal code sent to both processes at the same moment: one answer, one replay refusal.
     const codes = await Promise.all(Array.from({ length: 24 }, (_, n) => code('renew', installs[n % 4] as InstallationSigner, { licenseId: 'LIC-ONCE', licenseKey: key })));

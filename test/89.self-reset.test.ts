@@ -3,13 +3,11 @@
  * without the vendor, as often per period as the license allows, and never more; a license that
  * does not allow it, another user's device, or a spent budget frees nothing.
  */
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRequest, newNonce, type InstallationSigner, type RequestInput } from '../src/core/exchange/index.js';
-import { keyId } from '../src/core/crypto/keys.js';
 import { isLicenseError } from '../src/core/errors.js';
 import { verifyLicense } from '../src/core/license/verify.js';
 import { hashComponent } from '../src/node/fingerprint/index.js';
@@ -17,6 +15,7 @@ import { Licensing } from '../src/node/licensing/licensing.js';
 import { FileStore } from '../src/node/store/file-store.js';
 import { createLicenseServer, type LicenseServer } from '../src/server/index.js';
 import { makeVendor } from './helpers/vendor.js';
+import { newInstallation } from './helpers/installation.js';
 
 const vendor = makeVendor();
 const ADMIN = 'self-reset-admin';
@@ -24,11 +23,6 @@ const DAY = 86_400_000;
 const work = mkdtempSync(join(tmpdir(), 'licit-self-reset-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function installation(): InstallationSigner {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const raw = new Uint8Array(Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url'));
-  return { kid: keyId(raw), publicKey: raw, sign: (m) => new Uint8Array(sign(null, m, privateKey)) };
-}
 const machine = (name: string) => `fp1:su=${hashComponent('app', 'system-uuid', `uuid-${name}`)},bs=${hashComponent('app', 'board-serial', `board-${name}`)}`;
 
 /** A server on a FileStore whose clock the test moves. */
@@ -52,7 +46,7 @@ describe('self-service device reset', () => {
     const { s, clock } = server();
     const key = await vendor.issue({ licenseId: 'LIC-SELF', maxActivations: 1, maxTransfers: 0, selfResets: 1, selfResetDays: 30 });
     const fields = { licenseId: 'LIC-SELF', licenseKey: key };
-    const [lost, replacement, third] = [installation(), installation(), installation()];
+    const [lost, replacement, third] = [newInstallation(), newInstallation(), newInstallation()];
     expect((await ask(s, clock, 'activate', lost, fields)).status).toBe(200);
     // The refusal tells the application what it may offer: this user's devices and the budget.
     const full = await ask(s, clock, 'activate', replacement, fields);
@@ -87,16 +81,16 @@ describe('self-service device reset', () => {
   it('is refused on a license that does not allow it, and for another user\'s device: nothing freed', async () => {
     const { s, clock } = server();
     const closed = await vendor.issue({ licenseId: 'LIC-CLOSED', maxActivations: 1 });
-    const owner = installation();
+    const owner = newInstallation();
     expect((await ask(s, clock, 'activate', owner, { licenseId: 'LIC-CLOSED', licenseKey: closed })).status).toBe(200);
-    const r = await ask(s, clock, 'activate', installation(), { licenseId: 'LIC-CLOSED', licenseKey: closed, resetDevice: owner.kid });
+    const r = await ask(s, clock, 'activate', newInstallation(), { licenseId: 'LIC-CLOSED', licenseKey: closed, resetDevice: owner.kid });
     expect(r.body.error.code).toBe('ERR_SELF_RESET_NOT_ALLOWED');
     expect((await ask(s, clock, 'renew', owner, { licenseId: 'LIC-CLOSED', licenseKey: closed })).status).toBe(200);
 
     const shared = await vendor.issue({ licenseId: 'LIC-USERS', maxActivations: 2, maxUserActivations: 1, selfResets: 5 });
-    const bobs = installation();
+    const bobs = newInstallation();
     expect((await ask(s, clock, 'activate', bobs, { licenseId: 'LIC-USERS', licenseKey: shared, user: 'bob' })).status).toBe(200);
-    const ann = await ask(s, clock, 'activate', installation(), { licenseId: 'LIC-USERS', licenseKey: shared, user: 'ann', resetDevice: bobs.kid });
+    const ann = await ask(s, clock, 'activate', newInstallation(), { licenseId: 'LIC-USERS', licenseKey: shared, user: 'ann', resetDevice: bobs.kid });
     expect(ann.body.error.code).toBe('ERR_ACTIVATION_NOT_FOUND');
     expect((await ask(s, clock, 'renew', bobs, { licenseId: 'LIC-USERS', licenseKey: shared, user: 'bob' })).status).toBe(200);
   });
@@ -124,7 +118,7 @@ describe('self-service device reset', () => {
     await fresh.activate({ resetDevice: devices[0]?.deviceId as string });
     expect(fresh.status).toBe('verified');
     await expect(old.renew()).rejects.toMatchObject({ code: 'ERR_ACTIVATION_NOT_FOUND' });
-    await expect(createRequest({ operation: 'renew', licenseId: 'LIC-APP', fingerprint: machine('x'), nonce: newNonce(), clientTime: new Date(), resetDevice: 'abc' }, installation())).rejects.toMatchObject({ code: 'ERR_USAGE' });
+    await expect(createRequest({ operation: 'renew', licenseId: 'LIC-APP', fingerprint: machine('x'), nonce: newNonce(), clientTime: new Date(), resetDevice: 'abc' }, newInstallation())).rejects.toMatchObject({ code: 'ERR_USAGE' });
     // The claims survive signing: what the vendor sold is what the key says.
     const license = await verifyLicense(key, { publicKeys: vendor.publicKeyPem, machine: () => undefined });
     expect([license.selfResets, license.selfResetDays]).toEqual([2, 30]);
