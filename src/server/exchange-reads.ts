@@ -1,7 +1,6 @@
 /**
  * What an exchange reads, and how it reads it in few round trips: everything it is going to need
- * asked for at once (one query on PostgreSQL), the transaction a joined store runs in, and the
- * top-up tokens a lease carries.
+ * asked for at once (one query on PostgreSQL), and the top-up tokens a lease carries.
  */
 import { REGISTRY_KIND } from '../core/admin/registry.js';
 import type { ExchangeRequest } from '../core/exchange/request.js';
@@ -43,11 +42,6 @@ export async function prefetchExchange(tx: StoreTx, req: ExchangeRequest, defaul
     ],
     [KINDS.topup],
   );
-}
-
-/** The transaction a joined store runs in (see joinTransaction). */
-export function readerOf(store: Store, licenseId: string): Promise<StoreTx> {
-  return store.transaction(licenseId, async (tx) => tx);
 }
 
 /** The newest top-up tokens stored for a license (a lease carries at most {@link MAX_TOPUPS}). */

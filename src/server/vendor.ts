@@ -24,7 +24,7 @@ import { authenticateUser } from './auth/authenticate.js';
 import { KINDS } from './kinds.js';
 import { activationOnMachine, indexMachine } from './machine-index.js';
 import { offerSelfReset, selfReset } from './self-reset.js';
-import { prefetchExchange, readerOf, topUpTokens } from './exchange-reads.js';
+import { prefetchExchange, topUpTokens } from './exchange-reads.js';
 import { checkContainer, checkFresh, checkIdentity, checkSameMachine, isStrong, requestWindow, type RequestWindow } from './identity-policy.js';
 import { NotRegistered, proveOffer, registerLicense, registerOffered, registeredLicense, registeredText } from './license-registry.js';
 import { askTopUp, recordTopUp, type RecordedTopUp, type TopUpRecord } from './topups.js';
@@ -197,7 +197,7 @@ export class Vendor implements VendorContext {
     let registered = false;
     for (;;) {
       try {
-        const done = await this.store.transaction(req.licenseId, (tx) => this.#exchange(joinTransaction(tx, this.store), proven, now, signedIn));
+        const done = await this.store.transaction(req.licenseId, (tx) => this.#exchange(tx, joinTransaction(tx, this.store), proven, now, signedIn));
         return await this.#reply(done, proven, now);
       } catch (e) {
         if (e instanceof NotRegistered && !registered) {
@@ -210,14 +210,13 @@ export class Vendor implements VendorContext {
     }
   }
 
-  /** Everything an exchange reads and writes, in the transaction `store` joins. */
-  async #exchange(store: Store, req: ExchangeRequest & { licenseKey: string }, now: number, signedIn: string | undefined): Promise<Exchanged> {
+  /** Everything an exchange reads and writes, in `tx` (which `store` joins, for the code written against Store). */
+  async #exchange(tx: StoreTx, store: Store, req: ExchangeRequest & { licenseKey: string }, now: number, signedIn: string | undefined): Promise<Exchanged> {
     const v: VendorContext = { store, signer: this.signer, publicKeys: this.publicKeys, now: this.now, verifyKey: (t, fp) => this.verifyKey(t, fp) };
-    await prefetchExchange(await readerOf(store, req.licenseId), req, this.#o.defaultUser ?? 'default');
+    await prefetchExchange(tx, req, this.#o.defaultUser ?? 'default');
     const { license, replaced } = await registeredLicense(v, req);
     checkIdentity(this.#o.weakIdentity ?? 'allow', license, req);
     const acts = new Activations(store, license, { now: this.now, actor: `installation:${req.installationId}` });
-    const tx = await readerOf(store, license.id);
     // Direct reads, never a walk over the license's activations: an exchange costs the same at
     // 100 activations as at 10,000. An installation's own record names the user it activated as.
     const inst = await tx.get(KINDS.installation, req.installationId);
