@@ -94,6 +94,8 @@ export const ERROR_CODES = [
   'ERR_CSRF_REJECTED',
   'ERR_ACCOUNT_EXISTS',
   'ERR_FORBIDDEN',
+  // a license's alert settings (thresholds, automatic top-ups, notification recipients)
+  'ERR_SETTINGS_INVALID',
 ] as const;
 
 /** A stable error code string, e.g. `"ERR_LICENSE_EXPIRED"`. */

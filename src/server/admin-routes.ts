@@ -11,7 +11,7 @@ import { computeReport } from '../core/admin/report.js';
 import { computeVendorReport } from '../core/admin/vendor-report.js';
 import { CREDENTIAL_KIND, LicenseUserCredentials } from './auth/credentials.js';
 import { acceptablePassword } from './auth/password.js';
-import { licenseTotal } from './consumption.js';
+import { creditFigures } from './credit-figures.js';
 import { KINDS } from './kinds.js';
 import { renameLicenseUser } from './rename-user.js';
 import { idempotency, int, query, readJson, str, usage, wholeNumber } from './request-body.js';
@@ -100,15 +100,12 @@ export function adminRoutes(vendor: Vendor, max: number): Record<string, Route> 
         const license = await licenseOf(query(url, 'licenseId'));
         const acts = vendor.activations(license, 'admin');
         const installs = await vendor.store.read(license.id, (r) => r.list(KINDS.installation));
-        const topups = await vendor.store.read(license.id, (r) => r.list(KINDS.topup));
-        const consumed = Math.max(await vendor.store.read(license.id, licenseTotal), license.carriedCredits);
-        const toppedUp = topups.reduce((n, e) => n + (typeof e.value.credits === 'number' ? e.value.credits : 0), 0);
         const seats: Record<string, JsonValue> = {};
         for (const e of installs) if (e.value.seats !== null && e.value.seats !== undefined) seats[e.key] = e.value.seats;
         return {
           licenseId: license.id,
           activations: await acts.usage(),
-          credits: { licensed: license.credits ?? null, toppedUp, consumed },
+          credits: await creditFigures(vendor.store, license),
           seatsLicensed: license.seats,
           seatsReported: seats,
         };

@@ -14,6 +14,8 @@ export type { RateLimit } from './rate-limit.js';
 export type { TrialPolicy } from './trials.js';
 export { WebhookDispatcher, verifyWebhook, notifyingStore, DEFAULT_WEBHOOK_KINDS, type WebhookEndpoint, type WebhookOptions, type WebhookDelivery } from './webhooks.js';
 export type { RateLimitOptions } from './limits.js';
+export { ServerAlerts, ALERTS_ACTOR, type ServerAlertsOptions } from './license-alerts.js';
+export { settingsScope, settingsView, changeSettings } from './settings-routes.js';
 export type { AccessLogEntry, AccessLogOption } from './access-log.js';
 export type { ClientInfo, HttpTimeouts } from './http.js';
 export { Vendor, KINDS, topUpTokenId, type VendorOptions, type ContainerPolicy, type Answer, type TopUpPolicyRequest, type TopUpGrant, type AnswerContext, type UserCredentials } from './vendor.js';

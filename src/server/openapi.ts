@@ -18,7 +18,7 @@ const COMMON: Record<string, Json> = {
 };
 
 const BODY: Record<string, Json> = {
-  '400': response('a malformed body or code (`ERR_USAGE`, `ERR_KEY_*`, `ERR_EXCHANGE_*`, `ERR_FINGERPRINT_*`)', error),
+  '400': response('a malformed body or code (`ERR_USAGE`, `ERR_SETTINGS_INVALID`, `ERR_KEY_*`, `ERR_EXCHANGE_*`, `ERR_FINGERPRINT_*`)', error),
   '413': response('the body is larger than `maxBodyBytes` (`ERR_BODY_TOO_LARGE`)', error),
 };
 
@@ -61,6 +61,17 @@ function adminOp(method: 'get' | 'post', summary: string, extra: { parameters?: 
     },
   };
 }
+
+const threshold: Json = { type: 'object', description: 'exactly one of the two', properties: { remainingAtMost: { type: 'integer', minimum: 0 }, usedPercentAtLeast: { type: 'number', exclusiveMinimum: 0, maximum: 100 } } };
+const figure: Json = { type: ['object', 'null'], properties: { notify: threshold, topUp: { type: 'object', required: ['remainingAtMost', 'add'], properties: { remainingAtMost: { type: 'integer', minimum: 0 }, add: { type: 'integer', minimum: 1, description: 'more than remainingAtMost' } } } } };
+const settingsSchema = {
+  type: 'object',
+  properties: {
+    seats: { type: ['object', 'null'], description: 'per seat type of the license', additionalProperties: figure },
+    credits: figure,
+    recipients: { type: ['array', 'null'], items: { type: 'object', required: ['email', 'kinds'], properties: { email: { type: 'string' }, kinds: { type: 'array', items: { enum: ['alerts', 'top-ups', 'top-up-failures'] } } } } },
+  },
+} satisfies Json;
 
 const probe = (summary: string, body: Json, extra: Record<string, Json> = {}): Json => ({
   get: { summary, tags: ['operations'], responses: { '200': response('up', body), ...extra } },
@@ -131,6 +142,10 @@ export function openApiDocument(version: string): Json {
       '/v1/admin/reports': adminOp('get', 'a usage report over a range', { parameters: [q('licenseId'), q('range', false, 'day, week, month or custom'), q('at', false), q('from', false), q('to', false), q('verify', false), q('timeZone', false, 'IANA zone of the calendar, default UTC')] }),
       '/v1/admin/reports/vendor': adminOp('get', 'every license together, summed per customer, edition or license', { parameters: [q('by', false, 'customer (default), edition or license'), q('range', false, 'day, week, month or custom'), q('at', false), q('from', false), q('to', false), q('timeZone', false, 'IANA zone of the calendar, default UTC'), q('verify', false)] }),
       '/v1/admin/log': adminOp('get', 'the hash-chained audit log, verified', { parameters: [q('licenseId')] }),
+      '/v1/admin/settings': {
+        ...(adminOp('get', "a license's alert settings: thresholds and automatic top-ups per seat type and for credits, notification recipients (docs/portal.md)", { parameters: [q('licenseId')], result: { licenseId: { type: 'string' }, revision: { type: 'integer' }, settings: settingsSchema, offers: { type: 'object' } } }) as Record<string, Json>),
+        ...(adminOp('post', "change a license's alert settings: each part given (seats, credits, recipients) replaces that part; a wrong value is ERR_SETTINGS_INVALID (400) and nothing changes", { requestBody: jsonBody(['licenseId'], { licenseId: { type: 'string' }, ...(settingsSchema.properties as Record<string, Json>) }), result: { revision: { type: 'integer' }, changed: { type: 'array', items: { type: 'string' } }, settings: settingsSchema } }) as Record<string, Json>),
+      },
       '/v1/admin/portal/companies': {
         ...(adminOp('get', "the licensing portal's customer companies, with their administrator accounts", { result: { companies: { type: 'array' } } }) as Record<string, Json>),
         ...(adminOp('post', 'create a portal company: its code, name, and which licenses are its own (by customer claim or license id)', { requestBody: jsonBody(['code', 'name'], { code: { type: 'string' }, name: { type: 'string' }, customers: { type: 'array', items: { type: 'string' } }, licenseIds: { type: 'array', items: { type: 'string' } } }), result: { company: { type: 'object' } } }) as Record<string, Json>),

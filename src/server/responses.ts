@@ -8,6 +8,7 @@ import { publicError } from './public-error.js';
 /** HTTP status per code; codes not listed: 400 for a key, exchange or fingerprint refusal, else 403. */
 const STATUS: Partial<Record<LicenseErrorCode, number>> = {
   ERR_USAGE: 400,
+  ERR_SETTINGS_INVALID: 400,
   ERR_UNAUTHORIZED: 401,
   ERR_USER_NOT_FOUND: 404,
   ERR_ACTIVATION_NOT_FOUND: 404,

@@ -21,7 +21,10 @@ import { ServerLimits, type RateLimitOptions } from './limits.js';
 import { adminRoutes, type Route } from './admin-routes.js';
 import { licenseRoutes } from './license-routes.js';
 import { withAuditChain } from '../core/admin/chained-store.js';
-import { WebhookDispatcher, notifyingStore, type WebhookOptions } from './webhooks.js';
+import { WebhookDispatcher, type WebhookOptions } from './webhooks.js';
+import { observeCommits } from './commit-observer.js';
+import { ServerAlerts, type ServerAlertsOptions } from './license-alerts.js';
+import { settingsRoutes } from './settings-routes.js';
 import { openApiDocument } from './openapi.js';
 import { startTrial, type TrialPolicy } from './trials.js';
 import { checkFresh, requestWindow } from './identity-policy.js';
@@ -106,6 +109,13 @@ export interface LicenseServerOptions extends Omit<VendorOptions, 'store'> {
    * password) manage licenses, devices and users. On by default; `false` turns it off.
    */
   readonly portal?: PortalOptions | false | undefined;
+  /**
+   * Act on each license's alert settings (thresholds, automatic credit top-ups, notification
+   * recipients; set in the portal or with `POST /v1/admin/settings`): after every change to a
+   * license's seats or credits, its rules are checked and `alert.*` and `topup.*` events written
+   * (delivered by `webhooks`). On by default; `false` turns it off (settings are then kept, not acted on).
+   */
+  readonly alerts?: ServerAlertsOptions | false | undefined;
 }
 
 /** What {@link createLicenseServer} returns. */
@@ -135,6 +145,8 @@ export interface LicenseServer {
   readonly vendor: Vendor;
   /** The webhook dispatcher when `webhooks` were given (started by `listen()`, stopped by its `close()`). */
   readonly webhooks: WebhookDispatcher | undefined;
+  /** The alert checks run after each change (`idle()` resolves once none is pending); undefined with `alerts: false`. */
+  readonly alerts: ServerAlerts | undefined;
 }
 
 const digest = (s: string) => sha256Digest(utf8(s));
@@ -165,14 +177,18 @@ const digest = (s: string) => sha256Digest(utf8(s));
  * ```
  */
 export function createLicenseServer(options: LicenseServerOptions): LicenseServer {
-  // Webhooks read the vendor's (chained) store; the store under it tells them about each commit
-  // that appended events, so deliveries start at once rather than at the next scan.
+  // After each commit that appended events (any exchange, admin route, portal form or top-up),
+  // webhooks deliver them at once rather than at the next scan, and the license's alert settings
+  // are checked; both only schedule work there, so no answer waits for them.
   let webhooks: WebhookDispatcher | undefined;
+  let alerts: ServerAlerts | undefined;
   const base = options?.store ?? defaultStore();
   const chained = options?.auditChain === false ? base : withAuditChain(base);
-  const store = options?.webhooks === undefined ? chained : notifyingStore(chained, { notify: (id) => webhooks?.notify(id) });
+  const observed = options?.webhooks !== undefined || options?.alerts !== false;
+  const store = observed ? observeCommits(chained, (id, kinds) => (webhooks?.notify(id), alerts?.notify(id, kinds))) : chained;
   const vendor = new Vendor({ ...options, store, auditChain: false });
   if (options.webhooks !== undefined) webhooks = new WebhookDispatcher(vendor.store, { now: vendor.now, ...options.webhooks });
+  if (options.alerts !== false) alerts = new ServerAlerts(vendor, options.alerts ?? {});
   const max = options.maxBodyBytes ?? 64 * 1024;
   const token = options.adminToken === undefined || options.adminToken === '' ? undefined : digest(options.adminToken);
 
@@ -238,6 +254,7 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     ...adminRoutes(vendor, max),
     ...licenseRoutes(vendor, max),
     ...portalAdminRoutes(vendor, max),
+    ...settingsRoutes(vendor, max),
   };
 
   const limits = new ServerLimits(options.rateLimit, vendor.now);
@@ -319,18 +336,20 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
       log,
       notices: options.accessLog !== false,
     });
-    if (webhooks === undefined) return bound;
+    if (webhooks === undefined && alerts === undefined) return bound;
     // Pending deliveries (from before a restart) start now; a failing scan is retried by the timer.
-    void webhooks.start().catch((e: unknown) => process.stderr.write(`${new Date().toISOString()} licit webhooks: cannot scan the store for pending events (${(e as Error).message}); retrying\n`));
+    void webhooks?.start().catch((e: unknown) => process.stderr.write(`${new Date().toISOString()} licit webhooks: cannot scan the store for pending events (${(e as Error).message}); retrying\n`));
     return {
       ...bound,
       close: async (graceMs?: number) => {
         await bound.close(graceMs);
+        // The checks the last requests scheduled finish first, so their events are delivered.
+        await alerts?.idle();
         await webhooks?.stop();
       },
     };
   };
-  return { handle, listen, vendor, webhooks };
+  return { handle, listen, vendor, webhooks, alerts };
 }
 
 /** licit's version (src/server and dist/server both sit two levels below the package root). */

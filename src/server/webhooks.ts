@@ -24,6 +24,7 @@ import { LicenseError } from '../core/errors.js';
 import { toClock, type Clock, type NowOption } from '../core/time/clock.js';
 import type { AuditEvent, JsonObject, Store } from '../core/store/store.js';
 import type { EventKind } from '../core/store/audit-event.js';
+import { observeCommits } from './commit-observer.js';
 
 /** The kinds an endpoint receives when it names none: what a vendor's CRM, billing or support desk reacts to. */
 export const DEFAULT_WEBHOOK_KINDS: readonly EventKind[] = [
@@ -33,8 +34,10 @@ export const DEFAULT_WEBHOOK_KINDS: readonly EventKind[] = [
   'device.transferred',
   'device.reinstalled',
   'alert.raised',
+  'alert.cleared',
   'credits.topped-up',
   'topup.requested',
+  'topup.completed',
   'topup.failed',
   'exchange.refused',
   'credits.overspent',
@@ -362,31 +365,8 @@ export function verifyWebhook(
 
 /**
  * `store`, telling `dispatcher` about every commit that appended events, so deliveries start at
- * once instead of at the next scan. Everything else is `store`'s own (the result inherits from it),
- * so a store wrapped with `withAuditChain` stays one, and the audit log still verifies.
+ * once instead of at the next scan (see `observeCommits`).
  */
 export function notifyingStore(store: Store, dispatcher: { notify(licenseId: string): void }): Store {
-  const wrapped = Object.create(store) as Store;
-  wrapped.transaction = async (licenseId, fn) => {
-    let appended = false;
-    const value = await store.transaction(licenseId, (tx) =>
-      fn(
-        new Proxy(tx, {
-          get(target, prop, receiver) {
-            if (prop === 'append') {
-              return (e: Parameters<typeof tx.append>[0]) => {
-                appended = true;
-                return target.append(e);
-              };
-            }
-            const v = Reflect.get(target, prop, receiver) as unknown;
-            return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-          },
-        }),
-      ),
-    );
-    if (appended) dispatcher.notify(licenseId);
-    return value;
-  };
-  return wrapped;
+  return observeCommits(store, (licenseId) => dispatcher.notify(licenseId));
 }

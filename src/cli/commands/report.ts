@@ -31,7 +31,7 @@ function table(r: UsageReport): string {
     '',
     ...(seatHeadline ? [`Available licenses\t${r.totals.available} of ${r.totals.licensed}`, `Average utilisation\t${pct(r.totals.averageUtilisation)}`] : []),
     ...limitHeadline,
-    `Top-ups\t${r.topUps.total} (seats ${r.topUps.seats}, automatic ${r.topUps.automatic}; credits ${r.topUps.credits})`,
+    `Top-ups\t${r.topUps.total} (seats ${r.topUps.seats}, credits ${r.topUps.credits}; automatic ${r.topUps.automatic})`,
     `Licenses added\t${r.licensesAdded}`,
     `Credits consumed\t${r.credits.consumed} (added ${r.credits.added})`,
     `Alerts raised\t${r.alertsRaised}`,

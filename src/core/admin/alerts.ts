@@ -52,7 +52,16 @@ export interface AlertMonitorOptions {
   readonly claimMs?: number;
   /** Actor of the audit events (default `"system"`). */
   readonly actor?: string;
+  /**
+   * Extra details for the audit events the monitor writes (e.g. who is to be told of them, which
+   * webhooks then deliver): called with the event's kind and details, its fields are added to
+   * the details (never replacing one the monitor wrote).
+   */
+  readonly annotate?: ((kind: MonitorEventKind, details: JsonObject) => JsonObject | undefined) | undefined;
 }
+
+/** The audit events {@link AlertMonitor} writes. */
+export type MonitorEventKind = 'alert.raised' | 'alert.cleared' | 'topup.requested' | 'topup.completed' | 'topup.failed';
 
 /** A pending top-up as stored. */
 interface PendingTopUp extends JsonObject {
@@ -151,7 +160,7 @@ export class AlertMonitor {
       const r = evaluateAlerts(this.rules, st.rules as unknown as Record<string, RuleState>, observation);
       let pending = st.pending;
       for (const e of r.events) {
-        tx.append(adminEvent(now, actor, e.kind === 'raised' ? 'alert.raised' : 'alert.cleared', alertJson(e)));
+        tx.append(this.event(now, actor, e.kind === 'raised' ? 'alert.raised' : 'alert.cleared', alertJson(e)));
         const rule = this.rules.find((x) => x.id === e.rule);
         if (e.kind === 'raised' && rule?.topUp !== undefined && this.options.topUp !== undefined) {
           const key = `${this.licenseId}:${e.rule}:${e.crossing}`;
@@ -166,7 +175,7 @@ export class AlertMonitor {
           if (p.nextAt > now || p.claimedUntil > now || !this.rules.some((x) => x.id === p.rule)) return p;
           const c = { ...p, attempts: p.attempts + 1, claimedUntil: now + (this.options.claimMs ?? 120_000) };
           claimed.push(c);
-          tx.append(adminEvent(now, actor, 'topup.requested', { key: c.key, rule: c.rule, attempt: c.attempts }));
+          tx.append(this.event(now, actor, 'topup.requested', { key: c.key, rule: c.rule, attempt: c.attempts }));
           return c;
         });
       }
@@ -179,6 +188,12 @@ export class AlertMonitor {
     const topUps: { idempotencyKey: string; attempt: number; ok: boolean; error?: string }[] = [];
     for (const c of claimed) topUps.push(await this.callHook(c, actor));
     return { events, topUps };
+  }
+
+  /** One audit event, with the `annotate` option's extra details. */
+  private event(now: number, actor: string, kind: MonitorEventKind, details: JsonObject) {
+    const extra = this.options.annotate?.(kind, details);
+    return adminEvent(now, actor, kind, extra === undefined ? details : { ...extra, ...details });
   }
 
   /** Call the hook for one claimed top-up and record how it went. */
@@ -199,7 +214,7 @@ export class AlertMonitor {
       const i = st.pending.findIndex((p) => p.key === c.key);
       if (error === undefined) {
         if (i >= 0) st.pending.splice(i, 1);
-        tx.append(adminEvent(now, actor, 'topup.completed', { key: c.key, rule: c.rule, attempt: c.attempts, ...(granted === undefined ? {} : { granted }) }));
+        tx.append(this.event(now, actor, 'topup.completed', { key: c.key, rule: c.rule, attempt: c.attempts, ...(granted === undefined ? {} : { granted }) }));
       } else {
         const final = c.attempts >= maxAttempts;
         const delay = Math.min((this.options.retryMs ?? 60_000) * 2 ** (c.attempts - 1), this.options.maxRetryMs ?? 3_600_000);
@@ -207,7 +222,7 @@ export class AlertMonitor {
           if (final) st.pending.splice(i, 1);
           else st.pending[i] = { ...(st.pending[i] as PendingTopUp), nextAt: now + delay, claimedUntil: 0 };
         }
-        tx.append(adminEvent(now, actor, 'topup.failed', { key: c.key, rule: c.rule, attempt: c.attempts, error: error.slice(0, 500), final, ...(final ? {} : { retryAt: new Date(now + delay).toISOString() }) }));
+        tx.append(this.event(now, actor, 'topup.failed', { key: c.key, rule: c.rule, attempt: c.attempts, error: error.slice(0, 500), final, ...(final ? {} : { retryAt: new Date(now + delay).toISOString() }) }));
       }
       tx.put(KIND, KEY, st);
     });

@@ -49,7 +49,26 @@ export {
   type TopUpHook,
   type AlertMonitorOptions,
   type AlertCheck,
+  type MonitorEventKind,
 } from './alerts.js';
+export {
+  checkSettings,
+  checkEmail,
+  settingsJson,
+  settingsRules,
+  recipientsFor,
+  NOTIFICATION_KINDS,
+  MAX_RECIPIENTS,
+  type LicenseSettings,
+  type FigureSettings,
+  type Threshold,
+  type AutoTopUp,
+  type Recipient,
+  type NotificationKind,
+  type SettingsScope,
+  type RulePurpose,
+} from './license-settings.js';
+export { readSettings, saveSettings, settingsIn, type StoredSettings, type SettingsChange } from './settings-record.js';
 export {
   recordIssue,
   recordIssueIn,

@@ -187,6 +187,7 @@ export class EventReplay {
       case 'credits.topped-up': {
         if (this.useLedger) break;
         this.#creditTopUp(num(d, 'credits') ?? 0, t, live);
+        if (live && d.source === 'auto') this.automatic++;
         break;
       }
       case 'credits.consumed': {

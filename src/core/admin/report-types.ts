@@ -155,7 +155,7 @@ export interface UsageReport {
   readonly topUps: {
     /** Seat top-ups (`seats.changed` events that raised a count). */
     readonly seats: number;
-    /** Of those, the ones made by the auto top-up hook (`source: 'auto'`). */
+    /** Of `total`, the automatic ones (`source: 'auto'`): seats added by the top-up hook, credits by the server's automatic top-up or an installation's granted ask. */
     readonly automatic: number;
     /** Credit top-ups. */
     readonly credits: number;

@@ -12,8 +12,9 @@
  *   range has not ended).
  * - **Average utilisation**: time-weighted, `∫ in use dt / ∫ licensed dt` over the part of the
  *   range that has elapsed (`null` when nothing was licensed); **peak** is the highest in use.
- * - **Top-ups**: `seats.changed` events in the range that raised a count (seat top-ups, of which
- *   `automatic` came from the auto top-up hook) plus credit top-ups in the range.
+ * - **Top-ups**: `seats.changed` events in the range that raised a count (seat top-ups) plus
+ *   credit top-ups in the range; `automatic` counts those of either made automatically
+ *   (`source: 'auto'`: the top-up hook, the server's alert settings, an installation's granted ask).
  * - **Licenses added**: the sum of `to − from` over those seat top-ups.
  * - **Credits consumed**: the sum of `consume` and `carry` amounts of the ledger history in the
  *   range when one is given, else of `credits.consumed` events; credits added likewise from

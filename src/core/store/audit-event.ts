@@ -30,7 +30,8 @@ export const AUDIT_KINDS = [
 /**
  * The kinds administration writes: seat counts and credits (`record…` helpers and the license
  * server), alerts and automatic top-ups (`AlertMonitor`), and the license server's own: a license
- * key registered by the vendor, an exchange refused, credits spent beyond the allowance.
+ * key registered by the vendor, an exchange refused, credits spent beyond the allowance; a license's
+ * alert settings changed (core/admin/settings-record.ts).
  */
 export const ADMIN_KINDS = [
   'seats.changed',
@@ -59,6 +60,7 @@ export const ADMIN_KINDS = [
   'portal.company-changed',
   'portal.account-added',
   'portal.account-removed',
+  'settings.changed',
 ] as const;
 
 /**

@@ -119,7 +119,7 @@ figure{margin:16px 0}figcaption{font-weight:600;margin-bottom:4px}svg{max-width:
 <div class="cards">
 ${seatCards ? `${card('Available licenses', String(r.totals.available), `of ${r.totals.licensed} licensed`)}\n${card('Average utilisation', pct(r.totals.averageUtilisation))}` : ''}
 ${limitCards}
-${card('Top-ups', String(r.topUps.total), `${r.topUps.seats} of seats (${r.topUps.automatic} automatic), ${r.topUps.credits} of credits`)}
+${card('Top-ups', String(r.topUps.total), `${r.topUps.seats} of seats, ${r.topUps.credits} of credits; ${r.topUps.automatic} automatic`)}
 ${card('Licenses added', String(r.licensesAdded))}
 ${card('Credits consumed', String(r.credits.consumed), `${r.credits.added} added`)}
 ${card('Alerts raised', String(r.alertsRaised))}

@@ -10,6 +10,7 @@ import { page, securityHeaders } from './layout.js';
 
 const STATUS: Record<string, number> = {
   ERR_USAGE: 400,
+  ERR_SETTINGS_INVALID: 400,
   ERR_SESSION_EXPIRED: 401,
   ERR_USER_AUTH_FAILED: 401,
   ERR_UNAUTHORIZED: 401,

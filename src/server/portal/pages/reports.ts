@@ -51,7 +51,7 @@ async function show(ctx: SignedIn, [id]: readonly string[]): Promise<Response> {
   const cards = html`<ul class="tiles">
 ${seatTiles}
 ${r.limits.map((l) => html`<li><span class="v">${l.available ?? '—'}</span> ${l.type === 'users' ? 'license users' : 'activations'} available${l.licensed === null ? '' : ` of ${l.licensed}`}, ${pct(l.averageUtilisation)} used</li>`)}
-<li><span class="v">${r.topUps.total}</span> top-ups (${r.topUps.seats} of seats, ${r.topUps.automatic} automatic; ${r.topUps.credits} of credits)</li>
+<li><span class="v">${r.topUps.total}</span> top-ups (${r.topUps.seats} of seats, ${r.topUps.credits} of credits; ${r.topUps.automatic} automatic)</li>
 <li><span class="v">${r.licensesAdded}</span> licenses added</li>
 <li><span class="v">${r.credits.consumed}</span> credits consumed, ${r.credits.added} added</li>
 </ul>`;

@@ -1,0 +1,158 @@
+/**
+ * The license server acting on a license's alert settings, end to end over real HTTP and a
+ * FileStore: an installation's renewals report the credits its ledger spent; crossing the
+ * notification threshold raises exactly one alert, delivered once by webhook with the addresses
+ * configured for alerts; crossing the top-up threshold adds the configured credits once through
+ * the vendor's top-up code (source `auto`), which the report counts as automatic, the
+ * installation's next renewal delivers to its ledger, and the recipients of top-ups hear of.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyLicense } from '../src/core/license/verify.js';
+import { CreditLedger } from '../src/node/ledger/credit-ledger.js';
+import { Licensing } from '../src/node/licensing/licensing.js';
+import { FileStore } from '../src/node/store/file-store.js';
+import { verifyWebhook, type WebhookDelivery } from '../src/server/webhooks.js';
+import { listening, type Listening } from './helpers/listening.js';
+import { makeVendor } from './helpers/vendor.js';
+
+const SECRET = 'whsec-alerts-0123456789';
+const TOKEN = 'alerts-admin-token';
+const vendor = makeVendor();
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'licit-77b-'));
+  dirs.push(d);
+  return d;
+};
+
+let got: WebhookDelivery[] = [];
+let hooks: Server;
+let srv: Listening;
+const failures: { licenseId: string; error: string }[] = [];
+
+async function admin(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: Record<string, any> }> {
+  const res = await fetch(srv.url + path, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  return { status: res.status, json: (await res.json()) as Record<string, any> };
+}
+
+/** Every check the last requests scheduled has run, and every event it wrote was delivered. */
+async function settled(): Promise<void> {
+  await srv.server.alerts?.idle();
+  await srv.server.webhooks?.idle();
+}
+
+beforeAll(async () => {
+  const read = (req: IncomingMessage) => new Promise<string>((res) => {
+    let b = '';
+    req.setEncoding('utf8').on('data', (d: string) => (b += d)).on('end', () => res(b));
+  });
+  hooks = createServer(async (req, res) => {
+    got.push(verifyWebhook(await read(req), req.headers['licit-signature'] as string, SECRET));
+    res.writeHead(204).end();
+  });
+  await new Promise<void>((res) => hooks.listen(0, '127.0.0.1', () => res()));
+  srv = await listening({
+    signingKey: vendor.privateKeyPem,
+    store: new FileStore(tmp()),
+    adminToken: TOKEN,
+    accessLog: false,
+    portal: false,
+    webhooks: { endpoints: [{ url: `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hooks`, secret: SECRET }] },
+    alerts: { onError: (f) => failures.push(f) },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await srv?.close();
+  await new Promise<void>((res) => hooks.close(() => res()));
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('alerts on the server', () => {
+  it('settings through the admin API: refused with ERR_SETTINGS_INVALID and nothing saved, then saved and audited', async () => {
+    const key = await vendor.issue({ licenseId: 'LIC-SET', credits: 100, seats: { basic: 5 } });
+    expect((await admin('POST', '/v1/admin/licenses', { license: key })).status).toBe(200);
+    const bad = await admin('POST', '/v1/admin/settings', { licenseId: 'LIC-SET', seats: { basic: { topUp: { remainingAtMost: 1, add: 3 } } } });
+    expect([bad.status, bad.json.error.code, bad.json.error.details.field]).toEqual([400, 'ERR_SETTINGS_INVALID', 'seats.basic.topUp']);
+    expect(bad.json.error.message).toMatch(/not available on this server yet/);
+    expect((await admin('POST', '/v1/admin/settings', { licenseId: 'LIC-SET', recipients: [{ email: 'x', kinds: [] }] })).json.error.code).toBe('ERR_SETTINGS_INVALID');
+    expect((await admin('GET', '/v1/admin/settings?licenseId=LIC-SET')).json).toMatchObject({ revision: 0, settings: { seats: {}, recipients: [] }, offers: { seatTypes: ['basic'], credits: true, seatTopUps: false } });
+    const ok = await admin('POST', '/v1/admin/settings', { licenseId: 'LIC-SET', seats: { basic: { notify: { usedPercentAtLeast: 80 } } } });
+    expect([ok.status, ok.json.revision, ok.json.changed]).toEqual([200, 1, ['seats.basic.notify']]);
+    const events = (await admin('GET', '/v1/admin/log?licenseId=LIC-SET')).json.events as { kind: string; actor: string }[];
+    expect(events.filter((e) => e.kind === 'settings.changed')).toEqual([expect.objectContaining({ actor: 'admin' })]);
+    expect((await admin('GET', '/v1/admin/settings?licenseId=NOPE')).status).toBe(404);
+  });
+
+  it('usage reports cross the thresholds: one alert, one automatic top-up, delivered with the recipients, counted automatic, applied at the next renewal', async () => {
+    const key = await vendor.issue({ licenseId: 'LIC-CR', credits: 1000, allowSuppliedMachineId: true });
+    expect((await admin('POST', '/v1/admin/licenses', { license: key })).status).toBe(200);
+    const saved = await admin('POST', '/v1/admin/settings', {
+      licenseId: 'LIC-CR',
+      credits: { notify: { remainingAtMost: 300 }, topUp: { remainingAtMost: 100, add: 500 } },
+      recipients: [
+        { email: 'ops@acme.example', kinds: ['alerts'] },
+        { email: 'billing@acme.example', kinds: ['top-ups', 'top-up-failures'] },
+      ],
+    });
+    expect(saved.status, JSON.stringify(saved.json)).toBe(200);
+    await settled();
+    got = [];
+
+    const license = await verifyLicense(key, { publicKeys: vendor.publicKeyPem });
+    const ledger = await CreditLedger.open(license, { secret: 's', publicKeys: vendor.publicKeyPem, dir: tmp(), mirrorDir: tmp() });
+    const app = await Licensing.open({ license: key, publicKeys: vendor.publicKeyPem, dir: tmp(), secret: 'app-secret', server: srv.url, machineId: 'm-77b', autoRenew: false, ledger });
+    try {
+      await app.activate();
+      await settled();
+      got = [];
+      // 750 spent: 250 left, at or below 300. Reported with the renewal.
+      await ledger.consume(750);
+      await app.renew();
+      await settled();
+      expect(got.map((d) => d.type)).toEqual(['alert.raised']);
+      expect(got[0]?.data).toMatchObject({ rule: 'credits.notify.r1', metric: 'credits', threshold: 300, value: 250, purpose: 'notify', figure: 'credits', recipients: ['ops@acme.example'] });
+      // A second report still below: no second alert.
+      await ledger.consume(10);
+      await app.renew();
+      await settled();
+      expect(got.map((d) => d.type)).toEqual(['alert.raised']);
+
+      // 90 left: the top-up rule adds 500 (590 left), which clears both rules.
+      got = [];
+      await ledger.consume(150);
+      await app.renew();
+      await settled();
+      const types = got.map((d) => d.type);
+      expect(types.filter((t) => t === 'credits.topped-up')).toHaveLength(1);
+      expect(types).toEqual(expect.arrayContaining(['alert.raised', 'topup.requested', 'credits.topped-up', 'topup.completed', 'alert.cleared', 'alert.cleared']));
+      const completed = got.find((d) => d.type === 'topup.completed');
+      expect(completed?.data).toMatchObject({ key: 'LIC-CR:credits.topUp.r1:1', granted: { credits: 500, added: true }, purpose: 'topUp', recipients: ['billing@acme.example'] });
+      expect(got.find((d) => d.type === 'credits.topped-up')).toMatchObject({ actor: 'alerts', data: { credits: 500, source: 'auto' } });
+      // The top-up rule's own alert tells nobody; the notification rule's clearing tells ops.
+      expect(got.find((d) => d.type === 'alert.raised')?.data).toMatchObject({ purpose: 'topUp', recipients: [] });
+      expect(got.filter((d) => d.type === 'alert.cleared').map((d) => d.data.recipients)).toEqual(expect.arrayContaining([['ops@acme.example'], []]));
+
+      // Checking again (another process, a retry) adds nothing.
+      await Promise.all([1, 2, 3].map(() => srv.server.alerts?.check('LIC-CR')));
+      const usage = (await admin('GET', '/v1/admin/usage?licenseId=LIC-CR')).json;
+      expect(usage.credits).toEqual({ licensed: 1000, toppedUp: 500, consumed: 910 });
+      const report = (await admin('GET', '/v1/admin/reports?licenseId=LIC-CR&range=day')).json.report;
+      expect(report.topUps).toMatchObject({ credits: 1, automatic: 1, total: 1 });
+      expect(report.alertsRaised).toBe(2);
+
+      // The installation's next renewal brings the top-up to its ledger.
+      expect((await ledger.balance()).toppedUp).toBe(0);
+      await app.renew();
+      expect(await ledger.balance()).toMatchObject({ toppedUp: 500, remaining: 590 });
+      expect(failures).toEqual([]);
+    } finally {
+      app.close();
+    }
+  }, 30_000);
+});
