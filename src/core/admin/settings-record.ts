@@ -8,7 +8,7 @@ import { LicenseError } from '../errors.js';
 import type { JsonObject, JsonValue, Store, StoreReader } from '../store/store.js';
 import { canonicalJson } from './canonical.js';
 import { adminEvent } from './events.js';
-import { checkSettings, settingsJson, type FigureSettings, type LicenseSettings, type SettingsScope } from './license-settings.js';
+import { checkSettings, settingsJson, type FigureSettings, type LicenseSettings, type Recipient, type SettingsScope } from './license-settings.js';
 
 const KIND = 'admin';
 const KEY = 'settings';
@@ -25,11 +25,15 @@ export interface StoredSettings {
   readonly updatedBy: string;
 }
 
-/** A change: each part given replaces that part; parts left out stay as they are. Raw JSON, checked by `checkSettings`. */
+/**
+ * A change: each part given replaces that part; parts left out stay as they are. Raw JSON, checked
+ * by `checkSettings`. `recipients` may also be a function of the current list, called inside the
+ * transaction, so that two people adding an address at once both keep theirs.
+ */
 export interface SettingsChange {
   readonly seats?: unknown;
   readonly credits?: unknown;
-  readonly recipients?: unknown;
+  readonly recipients?: unknown | ((current: readonly Recipient[]) => unknown);
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -89,7 +93,8 @@ export async function saveSettings(
 ): Promise<StoredSettings & { changed: string[] }> {
   if (!isObject(change)) throw new LicenseError('ERR_SETTINGS_INVALID', 'the change must be an object: { "seats": …, "credits": …, "recipients": … }', { field: 'settings' });
   // Checked once before the transaction, so a wrong value is refused without taking the license's lock.
-  checkSettings(change, scope);
+  const edit = typeof change.recipients === 'function' ? (change.recipients as (current: readonly Recipient[]) => unknown) : undefined;
+  checkSettings(edit === undefined ? change : { ...change, recipients: undefined }, scope);
   return store.transaction(licenseId, async (tx) => {
     const prior = await settingsIn(tx);
     const old = prior === undefined ? undefined : settingsJson(prior.settings);
@@ -98,7 +103,7 @@ export async function saveSettings(
     const merged = {
       seats: change.seats !== undefined ? change.seats : oldSeats,
       credits: change.credits !== undefined ? change.credits : scope.credits ? old?.credits : undefined,
-      recipients: change.recipients !== undefined ? change.recipients : old?.recipients,
+      recipients: edit !== undefined ? edit(prior?.settings.recipients ?? []) : change.recipients !== undefined ? change.recipients : old?.recipients,
     };
     const settings = checkSettings(merged, scope);
     const revision = (prior?.revision ?? 0) + 1;

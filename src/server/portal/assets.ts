@@ -58,6 +58,15 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
 .tiles { display: flex; flex-wrap: wrap; gap: .75rem; margin: 1rem 0; padding: 0; list-style: none; }
 .tiles li { border: 1px solid var(--line); border-radius: 6px; padding: .75rem 1rem; min-width: 10rem; background: var(--panel); }
 .tiles .v { display: block; font-size: 1.5rem; font-weight: 600; }
+fieldset { border: 1px solid var(--line); border-radius: 6px; padding: .75rem 1rem; margin: 0 0 1rem; min-width: 0; }
+legend { font-weight: 700; padding: 0 .25rem; }
+form.settings .fields { display: grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); gap: .75rem 1rem; align-items: end; }
+fieldset.checks { border: 0; padding: 0; margin: 0; }
+fieldset.checks legend { padding: 0; font-weight: 600; }
+fieldset.checks span { display: flex; gap: .5rem; align-items: center; margin: .25rem 0; }
+fieldset.checks label { display: inline; font-weight: 400; }
+input[type=checkbox] { width: 1.25rem; height: 1.25rem; margin: 0; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 figure { margin: 1rem 0; }
 figcaption { font-weight: 600; }
 svg { width: 100%; max-width: 760px; height: auto; font-size: 11px; fill: var(--muted); }

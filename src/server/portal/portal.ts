@@ -29,6 +29,8 @@ import { logRoutes } from './pages/log.js';
 import { reportRoutes } from './pages/reports.js';
 import { seatRoutes } from './pages/seats.js';
 import { issueRoutes } from './pages/issue.js';
+import { settingsRoutes } from './pages/settings.js';
+import { notificationRoutes } from './pages/notifications.js';
 
 /** Options of the portal (`createLicenseServer({ portal })`). */
 export interface PortalOptions extends SessionOptions {
@@ -53,7 +55,7 @@ export interface Portal {
   readonly sessions: SessionStore;
 }
 
-const ROUTES: readonly PortalRoute[] = [...signInRoutes, ...licenseRoutes, ...deviceRoutes, ...userRoutes, ...seatRoutes, ...creditRoutes, ...reportRoutes, ...logRoutes, ...issueRoutes, ...companyRoutes];
+const ROUTES: readonly PortalRoute[] = [...signInRoutes, ...licenseRoutes, ...deviceRoutes, ...userRoutes, ...seatRoutes, ...creditRoutes, ...reportRoutes, ...logRoutes, ...settingsRoutes, ...notificationRoutes, ...issueRoutes, ...companyRoutes];
 
 /** Create the portal over the server's vendor logic. */
 export function createPortal(vendor: Vendor, options: PortalOptions & { adminToken?: string | undefined; trustProxy?: boolean | number | undefined }): Portal {

@@ -35,8 +35,8 @@ export function usable(o: Opened): License {
   return o.license;
 }
 
-/** Tabs between a license's pages (credits, reports and the log for the vendor and the company's administrators). */
-export function tabs(licenseId: string, current: 'details' | 'devices' | 'users' | 'seats' | 'credits' | 'report' | 'log', manager = true): Html {
+/** Tabs between a license's pages (credits, reports, the log, settings and notifications for the vendor and the company's administrators). */
+export function tabs(licenseId: string, current: 'details' | 'devices' | 'users' | 'seats' | 'credits' | 'report' | 'log' | 'settings' | 'notifications', manager = true): Html {
   const all: [typeof current, string, string][] = [
     ['details', 'Details', portalPath('licenses', licenseId)],
     ['devices', 'Devices', portalPath('licenses', licenseId, 'devices')],
@@ -45,6 +45,8 @@ export function tabs(licenseId: string, current: 'details' | 'devices' | 'users'
     ['credits', 'Credits', portalPath('licenses', licenseId, 'credits')],
     ['report', 'Reports', portalPath('licenses', licenseId, 'report')],
     ['log', 'Log', portalPath('licenses', licenseId, 'log')],
+    ['settings', 'Settings', portalPath('licenses', licenseId, 'settings')],
+    ['notifications', 'Notifications', portalPath('licenses', licenseId, 'notifications')],
   ];
   const shown = manager ? all : all.slice(0, 3);
   return html`<nav aria-label="License"><ul class="actions">${shown.map(([key, label, href]) => (key === current ? html`<li><a href="${href}" aria-current="page"><strong>${label}</strong></a></li>` : html`<li><a href="${href}">${label}</a></li>`))}</ul></nav>`;
