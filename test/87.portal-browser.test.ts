@@ -2,7 +2,8 @@
  * The portal in a real browser: Debian's headless Chromium, driven over the DevTools protocol on a
  * pipe (test/helpers/cdp.ts), signs in with a company code, changes the initial password with the
  * keyboard, opens a license, resets a device (accepting the confirmation the static script asks
- * for), assigns a license user, tries another customer's license, and reads the pages on a phone
+ * for), assigns a license user, changes the automatic top-up threshold on the Settings page,
+ * tries another customer's license, and reads the pages on a phone
  * sized screen; then the vendor signs in and opens its pages. Every screen visited is checked with
  * axe-core (no serious or critical violation), for named controls and for text contrast. The page
  * must log no error (a Content-Security-Policy refusal would show there),
@@ -11,6 +12,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSettings } from '../src/core/admin/settings-record.js';
 import { MemoryStore } from '../src/core/store/memory-store.js';
 import { createLicenseServer, type LicenseServer } from '../src/server/index.js';
 import { Chromium, findChromium } from './helpers/cdp.js';
@@ -36,10 +38,20 @@ beforeAll(async () => {
   const bound = await server.listen(0, '127.0.0.1');
   base = `http://127.0.0.1:${bound.port}`;
   close = () => bound.close(100);
-  await admin('/v1/admin/licenses', { license: await vendor.issue({ licenseId: 'LIC-B1', customer: 'Acme Corp', edition: 'professional', features: ['export', 'reports'], maxActivations: 5, maxUsers: 10, maxTransfers: 3, expiresAt: new Date(Date.now() + 300 * 86_400_000), graceDays: 14 }) });
+  await admin('/v1/admin/licenses', { license: await vendor.issue({ licenseId: 'LIC-B1', customer: 'Acme Corp', edition: 'professional', features: ['export', 'reports'], maxActivations: 5, maxUsers: 10, maxTransfers: 3, expiresAt: new Date(Date.now() + 300 * 86_400_000), graceDays: 14, credits: 5000, seats: { basic: 10, pro: 3 } }) });
   await admin('/v1/admin/licenses', { license: await vendor.issue({ licenseId: 'LIC-OTHER', customer: 'Globex' }) });
   await admin('/v1/admin/portal/companies', { code: 'ACME', name: 'Acme Corp', customers: ['Acme Corp'] });
   await admin('/v1/admin/portal/accounts', { code: 'ACME', email: 'it@acme.example', password: 'acme-initial-1' });
+  // Alert settings already there, as a company that set them up last month would have them.
+  await admin('/v1/admin/settings', {
+    licenseId: 'LIC-B1',
+    credits: { notify: { remainingAtMost: 1000 }, topUp: { remainingAtMost: 250, add: 2000 } },
+    seats: { basic: { notify: { remainingAtMost: 2 } }, pro: { notify: { usedPercentAtLeast: 90 } } },
+    recipients: [
+      { email: 'it@acme.example', kinds: ['alerts', 'top-ups', 'top-up-failures'] },
+      { email: 'finance@acme.example', kinds: ['top-ups'] },
+    ],
+  });
   const a = await acts('LIC-B1');
   await a.addUser('ann@acme.example');
   await a.activate('ann@acme.example', 'b-laptop', { info: { host: 'ann-laptop', os: 'Windows 11' } });
@@ -133,6 +145,19 @@ describe('the portal in headless Chromium', () => {
       await check('seats');
       await browser.click('a[href="/portal/licenses/LIC-B1/credits"]');
       await check('credits');
+
+      // Settings: the automatic credit top-up's threshold changed through the page.
+      await browser.click('a[href="/portal/licenses/LIC-B1/settings"]');
+      expect(await browser.eval<string>('document.querySelector("#t0-at").value')).toBe('250');
+      await browser.eval('document.querySelector("#t0-at").value = ""');
+      await browser.type('#t0-at', '400');
+      await browser.click('form.settings button[type=submit]');
+      expect(await browser.eval<string>('document.body.innerText')).toContain('The settings were saved');
+      expect((await readSettings(server.vendor.store, 'LIC-B1'))?.settings.credits?.topUp).toEqual({ remainingAtMost: 400, add: 2000 });
+      await shot('settings');
+      await browser.click('a[href="/portal/licenses/LIC-B1/notifications"]');
+      expect(await browser.eval<string>('document.body.innerText')).toContain('finance@acme.example');
+      await shot('notifications');
 
       // The report: charts drawn on the server, readable without a script; and the verified log.
       await browser.click('a[href="/portal/licenses/LIC-B1/report"]');

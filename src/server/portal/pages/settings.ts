@@ -52,12 +52,13 @@ function fieldset(ctx: SignedIn, l: License, f: Figure, i: number, s: FigureSett
   const topUp = seatTopUps
     ? html`<div><label for="t${i}-at">Add automatically when ${f.left} are at most</label><input id="t${i}-at" name="t${i}.at" type="number" min="0" inputmode="numeric" value="${s?.topUp?.remainingAtMost ?? ''}"></div>
 <div><label for="t${i}-add">${f.unit === 'credits' ? 'Credits' : 'Seats'} to add each time</label><input id="t${i}-add" name="t${i}.add" type="number" min="1" inputmode="numeric" value="${s?.topUp?.add ?? ''}"></div>`
-    : html`<p class="muted">Automatic top-ups of seats are not available yet (adding seats re-issues the license key); ask the vendor to add seats.</p>`;
+    : null;
+  const note = seatTopUps ? null : html`<p class="muted">Automatic top-ups of seats are not available yet (adding seats re-issues the license key); ask the vendor to add seats.</p>`;
   return html`<fieldset><legend>${f.legend}</legend><input type="hidden" name="f${i}" value="${f.name}">
 <p class="muted">Now: ${f.now}${raised ? html` · <strong>notification threshold crossed</strong>` : null}</p>
 <div class="fields"><div><label for="n${i}-mode">Notify when</label><select id="n${i}-mode" name="n${i}.mode">${opt('', 'never')}${opt('remaining', `${f.left} are at most`)}${opt('percent', 'percent used is at least')}</select></div>
 <div><label for="n${i}-value">Threshold</label><input id="n${i}-value" name="n${i}.value" type="number" min="0" step="any" inputmode="decimal" value="${value}"></div>
-${topUp}</div></fieldset>`;
+${topUp}</div>${note}</fieldset>`;
 }
 
 async function show(ctx: SignedIn, [id]: readonly string[]): Promise<Response> {
