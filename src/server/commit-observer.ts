@@ -15,7 +15,7 @@ import type { Store } from '../core/store/store.js';
  */
 export function observeCommits(store: Store, onCommit: (licenseId: string, kinds: ReadonlySet<string>) => void): Store {
   const wrapped = Object.create(store) as Store;
-  wrapped.transaction = async (licenseId, fn) => {
+  wrapped.transaction = async (licenseId, fn, options) => {
     const kinds = new Set<string>();
     const value = await store.transaction(licenseId, (tx) =>
       fn(
@@ -32,6 +32,7 @@ export function observeCommits(store: Store, onCommit: (licenseId: string, kinds
           },
         }),
       ),
+      options,
     );
     // A transaction retried by the store (an optimistic conflict) runs fn again: the kinds are
     // those of every run, a superset of what committed, which at worst schedules one check too many.
