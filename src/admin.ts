@@ -33,6 +33,7 @@ export {
   seatsObservation,
   checkRules,
   checkSettings,
+  settingsJson,
   readSettings,
   saveSettings,
   settingsRules,

@@ -5,10 +5,11 @@
  * configured for alerts; crossing the top-up threshold adds the configured credits once through
  * the vendor's top-up code (source `auto`), which the report counts as automatic, the
  * installation's next renewal delivers to its ledger, and the recipients of top-ups hear of.
+ * `licit settings` sets them through the server and shows them from the same store.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,8 @@ import { CreditLedger } from '../src/node/ledger/credit-ledger.js';
 import { Licensing } from '../src/node/licensing/licensing.js';
 import { FileStore } from '../src/node/store/file-store.js';
 import { verifyWebhook, type WebhookDelivery } from '../src/server/webhooks.js';
+import { execFile } from 'node:child_process';
+import { LICIT_BIN } from './helpers/cli.js';
 import { listening, type Listening } from './helpers/listening.js';
 import { makeVendor } from './helpers/vendor.js';
 
@@ -30,6 +33,7 @@ const tmp = () => {
   return d;
 };
 
+const storeDir = tmp();
 let got: WebhookDelivery[] = [];
 let hooks: Server;
 let srv: Listening;
@@ -38,6 +42,16 @@ const failures: { licenseId: string; error: string }[] = [];
 async function admin(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: Record<string, any> }> {
   const res = await fetch(srv.url + path, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   return { status: res.status, json: (await res.json()) as Record<string, any> };
+}
+
+/** The built CLI as a process, awaited without blocking this process's server (spawnSync would). */
+function licit(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string; json: () => Record<string, any> }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [LICIT_BIN, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
+      resolve({ code, stdout, stderr, json: () => JSON.parse(stdout) as Record<string, any> });
+    });
+  });
 }
 
 /** Every check the last requests scheduled has run, and every event it wrote was delivered. */
@@ -58,7 +72,7 @@ beforeAll(async () => {
   await new Promise<void>((res) => hooks.listen(0, '127.0.0.1', () => res()));
   srv = await listening({
     signingKey: vendor.privateKeyPem,
-    store: new FileStore(tmp()),
+    store: new FileStore(storeDir),
     adminToken: TOKEN,
     accessLog: false,
     portal: false,
@@ -87,6 +101,23 @@ describe('alerts on the server', () => {
     const events = (await admin('GET', '/v1/admin/log?licenseId=LIC-SET')).json.events as { kind: string; actor: string }[];
     expect(events.filter((e) => e.kind === 'settings.changed')).toEqual([expect.objectContaining({ actor: 'admin' })]);
     expect((await admin('GET', '/v1/admin/settings?licenseId=NOPE')).status).toBe(404);
+  });
+
+  it('licit settings: set through the server, shown from the same store, refused with the field named', async () => {
+    const env = { LICIT_ADMIN_TOKEN: TOKEN };
+    const set = await licit(['settings', 'set', '--server', srv.url, '--license-id', 'LIC-SET', '--json', '--json-settings', JSON.stringify({ credits: { notify: { remainingAtMost: 10 } }, recipients: [{ email: 'ops@acme.example', kinds: ['alerts'] }] })], env);
+    expect(set.code, set.stderr + set.stdout).toBe(0);
+    expect(set.json()).toMatchObject({ ok: true, revision: 2, changed: ['credits.notify', 'recipients'] });
+    const keyFile = join(tmp(), 'lic.key');
+    writeFileSync(keyFile, await vendor.issue({ licenseId: 'LIC-SET', credits: 100, seats: { basic: 5 } }));
+    const shown = await licit(['settings', 'show', '--store', storeDir, '--license', keyFile, '--public-key', vendor.pubPath]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('credits\tnotify when credits left <= 10; no automatic top-up');
+    expect(shown.stdout).toContain('seats basic\tnotify when used >= 80%');
+    expect(shown.stdout).toContain('notify\tops@acme.example: alerts');
+    const bad = await licit(['settings', 'set', '--server', srv.url, '--license-id', 'LIC-SET', '--json', '--json-settings', '{"credits": {"topUp": {"remainingAtMost": 10, "add": 5}}}'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.json().error).toMatchObject({ code: 'ERR_SETTINGS_INVALID' });
   });
 
   it('usage reports cross the thresholds: one alert, one automatic top-up, delivered with the recipients, counted automatic, applied at the next renewal', async () => {

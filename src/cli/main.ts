@@ -24,6 +24,7 @@ const VERBS: VerbTable = {
   serve: { summary: 'run the license server (vendor)', load: () => import('./commands/serve.js') },
   log: { summary: 'the audit log of a license, hash chain verified', load: () => import('./commands/log.js') },
   report: { summary: 'usage report over a day, week, month or custom range (--html for charts)', load: () => import('./commands/report.js') },
+  settings: { summary: "a license's alert settings: thresholds, automatic top-ups, notification recipients (local store or server)", load: () => import('./commands/settings.js') },
   portal: { summary: "the licensing portal's customer companies and their administrator accounts", load: () => import('./commands/portal.js') },
   // LICIT-VERBS: later verbs register here (fingerprint, smbios, credits, topup, seats, request, respond, apply, serve, log, report).
 };
