@@ -57,7 +57,7 @@ function sameAcrossLicenses(key: string): Record<string, unknown> {
   return rest;
 }
 
-const seatEvents = async (licenseId: string) => (await server.vendor.store.events(licenseId)).filter((e) => e.kind === 'seats.changed').map((e) => ({ actor: e.actor, ...e.details }));
+const seatEvents = async (licenseId: string) => (await server.vendor.store.events(licenseId)).filter((e) => e.kind === 'seats.changed').map((e): Record<string, unknown> => ({ actor: e.actor, ...e.details }));
 const issues = async (licenseId: string) => (await api('GET', `/v1/admin/license?licenseId=${licenseId}`)).body.issues as { n: number; text: string; issuedBy: string; changes: Record<string, unknown> }[];
 
 beforeAll(async () => {
