@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequest, newNonce, openLease } from '../src/core/exchange/index.js';
 import { inspectLicense } from '../src/core/license/inspect.js';
+import { issueLicense } from '../src/issuer/index.js';
 import { FileStore } from '../src/node/store/file-store.js';
 import { createLicenseServer, type LicenseServer } from '../src/server/index.js';
 import { addSeats } from '../src/server/reissue.js';
@@ -136,6 +137,29 @@ describe('re-issue: one rule behind the portal, the admin API and the CLI', () =
     const r = await api('POST', '/v1/admin/licenses/reissue', { licenseId: 'LIC-I', maxActivations: 7 });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect((await ask('renew')).licenseKey).toBe(r.body.key);
+  });
+});
+
+describe('re-issue refusals, and an expired license renewed by a re-issue', () => {
+  it('an expired key needs a new expiry; a revoked license or an unknown one is refused, nothing signed', async () => {
+    // Recorded in the registry only (issueLicense with a store): the server learns the key from the re-issue.
+    await issueLicense({ licenseId: 'LIC-E', customer: 'Acme Corp', seats: { basic: 2 }, expiresAt: new Date('2020-06-01T00:00:00Z') }, { signingKey: vendor.privateKeyPem, now: () => Date.parse('2020-01-01T00:00:00Z'), store: server.vendor.store });
+    const stale = await api('POST', '/v1/admin/licenses/reissue', { licenseId: 'LIC-E', maxUsers: 3 });
+    expect([stale.status, stale.body.error?.code]).toEqual([400, 'ERR_KEY_INVALID_CLAIM']);
+    expect(stale.body.error.message).toMatch(/expired on 2020-06-01.*give a new expiry date/);
+    const renewed = await api('POST', '/v1/admin/licenses/reissue', { licenseId: 'LIC-E', expiresAt: '2035-01-01', seats: { basic: 4 }, maxUsers: null });
+    expect(renewed.status, JSON.stringify(renewed.body)).toBe(200);
+    expect(renewed.body).toMatchObject({ issue: 2, seats: [{ type: 'basic', from: 2, to: 4 }], changes: { expiresAt: { from: '2020-06-01T00:00:00.000Z', to: '2035-01-01T23:59:59.000Z' } } });
+    expect((await api('GET', '/v1/admin/devices?licenseId=LIC-E')).status).toBe(200);
+    expect((await api('POST', '/v1/admin/licenses/revoke', { licenseId: 'LIC-E', reason: 'refunded' })).status).toBe(200);
+    const revoked = await api('POST', '/v1/admin/licenses/reissue', { licenseId: 'LIC-E', maxUsers: 3 });
+    expect([revoked.status, revoked.body.error?.code]).toEqual([409, 'ERR_LICENSE_STATE']);
+    expect(revoked.body.error.message).toMatch(/issue a new license/);
+    expect((await issues('LIC-E')).length).toBe(2);
+    const unknown = await api('POST', '/v1/admin/licenses/reissue', { licenseId: 'LIC-NONE', maxUsers: 3 });
+    expect([unknown.status, unknown.body.error?.code]).toEqual([404, 'ERR_LICENSE_NOT_REGISTERED']);
+    expect((await api('POST', '/v1/admin/licenses/reissue', { licenseId: 'LIC-A', seats: { basic: -1 } })).body.error?.code).toBe('ERR_USAGE');
+    expect((await api('POST', '/v1/admin/licenses/reissue', { licenseId: 'LIC-A', source: 'robot' })).body.error?.code).toBe('ERR_USAGE');
   });
 });
 
