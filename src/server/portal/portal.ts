@@ -31,6 +31,7 @@ import { seatRoutes } from './pages/seats.js';
 import { issueRoutes } from './pages/issue.js';
 import { settingsRoutes } from './pages/settings.js';
 import { notificationRoutes } from './pages/notifications.js';
+import { reissueRoutes } from './pages/reissue.js';
 
 /** Options of the portal (`createLicenseServer({ portal })`). */
 export interface PortalOptions extends SessionOptions {
@@ -55,7 +56,7 @@ export interface Portal {
   readonly sessions: SessionStore;
 }
 
-const ROUTES: readonly PortalRoute[] = [...signInRoutes, ...licenseRoutes, ...deviceRoutes, ...userRoutes, ...seatRoutes, ...creditRoutes, ...reportRoutes, ...logRoutes, ...settingsRoutes, ...notificationRoutes, ...issueRoutes, ...companyRoutes];
+const ROUTES: readonly PortalRoute[] = [...signInRoutes, ...licenseRoutes, ...deviceRoutes, ...userRoutes, ...seatRoutes, ...creditRoutes, ...reportRoutes, ...logRoutes, ...settingsRoutes, ...notificationRoutes, ...issueRoutes, ...reissueRoutes, ...companyRoutes];
 
 /** Create the portal over the server's vendor logic. */
 export function createPortal(vendor: Vendor, options: PortalOptions & { adminToken?: string | undefined; trustProxy?: boolean | number | undefined }): Portal {
