@@ -5,6 +5,7 @@
  * configured for alerts; crossing the top-up threshold adds the configured credits once through
  * the vendor's top-up code (source `auto`), which the report counts as automatic, the
  * installation's next renewal delivers to its ledger, and the recipients of top-ups hear of.
+ * Seats assigned down to a seat type's threshold re-issue the license with more seats, once.
  * `licit settings` sets them through the server and shows them from the same store.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -17,6 +18,7 @@ import { verifyLicense } from '../src/core/license/verify.js';
 import { CreditLedger } from '../src/node/ledger/credit-ledger.js';
 import { Licensing } from '../src/node/licensing/licensing.js';
 import { FileStore } from '../src/node/store/file-store.js';
+import { SeatManager } from '../src/core/seats/index.js';
 import { verifyWebhook, type WebhookDelivery } from '../src/server/webhooks.js';
 import { execFile } from 'node:child_process';
 import { LICIT_BIN } from './helpers/cli.js';
@@ -91,11 +93,11 @@ describe('alerts on the server', () => {
   it('settings through the admin API: refused with ERR_SETTINGS_INVALID and nothing saved, then saved and audited', async () => {
     const key = await vendor.issue({ licenseId: 'LIC-SET', credits: 100, seats: { basic: 5 } });
     expect((await admin('POST', '/v1/admin/licenses', { license: key })).status).toBe(200);
-    const bad = await admin('POST', '/v1/admin/settings', { licenseId: 'LIC-SET', seats: { basic: { topUp: { remainingAtMost: 1, add: 3 } } } });
-    expect([bad.status, bad.json.error.code, bad.json.error.details.field]).toEqual([400, 'ERR_SETTINGS_INVALID', 'seats.basic.topUp']);
-    expect(bad.json.error.message).toMatch(/not available on this server yet/);
+    const bad = await admin('POST', '/v1/admin/settings', { licenseId: 'LIC-SET', seats: { gold: { topUp: { remainingAtMost: 1, add: 3 } } } });
+    expect([bad.status, bad.json.error.code, bad.json.error.details.field]).toEqual([400, 'ERR_SETTINGS_INVALID', 'seats.gold']);
+    expect(bad.json.error.message).toMatch(/no seats of type "gold"; its types are basic/);
     expect((await admin('POST', '/v1/admin/settings', { licenseId: 'LIC-SET', recipients: [{ email: 'x', kinds: [] }] })).json.error.code).toBe('ERR_SETTINGS_INVALID');
-    expect((await admin('GET', '/v1/admin/settings?licenseId=LIC-SET')).json).toMatchObject({ revision: 0, settings: { seats: {}, recipients: [] }, offers: { seatTypes: ['basic'], credits: true, seatTopUps: false } });
+    expect((await admin('GET', '/v1/admin/settings?licenseId=LIC-SET')).json).toMatchObject({ revision: 0, settings: { seats: {}, recipients: [] }, offers: { seatTypes: ['basic'], credits: true, seatTopUps: true } });
     const ok = await admin('POST', '/v1/admin/settings', { licenseId: 'LIC-SET', seats: { basic: { notify: { usedPercentAtLeast: 80 } } } });
     expect([ok.status, ok.json.revision, ok.json.changed]).toEqual([200, 1, ['seats.basic.notify']]);
     const events = (await admin('GET', '/v1/admin/log?licenseId=LIC-SET')).json.events as { kind: string; actor: string }[];
@@ -185,5 +187,32 @@ describe('alerts on the server', () => {
     } finally {
       app.close();
     }
+  }, 30_000);
+
+  it('seats assigned down to the threshold: the license is re-issued with more seats once (source auto), and the type re-arms', async () => {
+    await admin('POST', '/v1/admin/licenses', { license: await vendor.issue({ licenseId: 'LIC-ST', seats: { basic: 3 } }) });
+    const saved = await admin('POST', '/v1/admin/settings', { licenseId: 'LIC-ST', seats: { basic: { notify: { remainingAtMost: 1 }, topUp: { remainingAtMost: 0, add: 2 } } }, recipients: [{ email: 'billing@acme.example', kinds: ['top-ups'] }] });
+    expect(saved.status, JSON.stringify(saved.json)).toBe(200);
+    await settled();
+    got = [];
+    const seats = async () => new SeatManager(srv.server.vendor.store, (await srv.server.vendor.license('LIC-ST')).license);
+    for (const u of ['u1@acme.example', 'u2@acme.example', 'u3@acme.example']) await (await seats()).assign(u, 'basic');
+    await settled();
+    const completed = got.filter((d) => d.type === 'topup.completed');
+    expect(completed).toHaveLength(1);
+    expect(completed[0]?.data).toMatchObject({ key: 'LIC-ST:seats.basic.topUp.r1:1', granted: { type: 'basic', seats: 2, from: 3, to: 5, issue: 2, added: true }, figure: 'basic', recipients: ['billing@acme.example'] });
+    expect(got.filter((d) => d.type === 'alert.raised').map((d) => d.data.rule)).toEqual(['seats.basic.notify.r1', 'seats.basic.topUp.r1']);
+    const events = (await admin('GET', '/v1/admin/events?licenseId=LIC-ST')).json.events as { kind: string; actor: string; details: Record<string, unknown> }[];
+    expect(events.filter((e) => e.kind === 'seats.changed')).toEqual([expect.objectContaining({ actor: 'alerts', details: expect.objectContaining({ type: 'basic', from: 3, to: 5, source: 'auto' }) })]);
+    expect((await (await seats()).usage()).find((u) => u.type === 'basic')).toMatchObject({ licensed: 5, inUse: 3 });
+    // A fourth user fits now; a check made again adds nothing.
+    await (await seats()).assign('u4@acme.example', 'basic');
+    await srv.server.alerts?.check('LIC-ST');
+    await settled();
+    expect((await admin('GET', '/v1/admin/license?licenseId=LIC-ST')).json.issues).toHaveLength(2);
+    const report = (await admin('GET', '/v1/admin/reports?licenseId=LIC-ST&range=day')).json.report;
+    expect(report.topUps).toMatchObject({ seats: 1, automatic: 1 });
+    expect(report.licensesAdded).toBe(2);
+    expect(failures).toEqual([]);
   }, 30_000);
 });

@@ -46,7 +46,7 @@ beforeAll(async () => {
   await admin('/v1/admin/settings', {
     licenseId: 'LIC-B1',
     credits: { notify: { remainingAtMost: 1000 }, topUp: { remainingAtMost: 250, add: 2000 } },
-    seats: { basic: { notify: { remainingAtMost: 2 } }, pro: { notify: { usedPercentAtLeast: 90 } } },
+    seats: { basic: { notify: { remainingAtMost: 2 }, topUp: { remainingAtMost: 1, add: 5 } }, pro: { notify: { usedPercentAtLeast: 90 } } },
     recipients: [
       { email: 'it@acme.example', kinds: ['alerts', 'top-ups', 'top-up-failures'] },
       { email: 'finance@acme.example', kinds: ['top-ups'] },

@@ -73,9 +73,9 @@ describe('the Settings page', () => {
     expect(body).toContain('<legend>Credits</legend>');
     expect(body).toContain('1000 of 1000 left');
     expect(body).toContain('<legend>Seats of type basic</legend>');
-    expect(body).toMatch(/Automatic top-ups of seats are not available yet/);
+    expect(body).toContain('<label for="t1-add">Seats to add each time</label>');
     const csrf = await acme.csrf('/portal/licenses/LIC-A/settings');
-    const form = { csrf, f0: 'credits', 'n0.mode': 'remaining', 'n0.value': '300', 't0.at': '100', 't0.add': '500', f1: 'basic', 'n1.mode': 'percent', 'n1.value': '80' };
+    const form = { csrf, f0: 'credits', 'n0.mode': 'remaining', 'n0.value': '300', 't0.at': '100', 't0.add': '500', f1: 'basic', 'n1.mode': 'percent', 'n1.value': '80', 't1.at': '1', 't1.add': '3' };
     const saved = await acme.post('/portal/licenses/LIC-A/settings', form);
     expect([saved.res.status, saved.res.headers.get('location')]).toEqual([303, '/portal/licenses/LIC-A/settings']);
     const after = await acme.get('/portal/licenses/LIC-A/settings');
@@ -83,7 +83,7 @@ describe('the Settings page', () => {
     expect(after.body).toMatch(/id="t0-add" name="t0.add"[^>]*value="500"/);
     expect(after.body).toMatch(/<option value="percent" selected>/);
     const api = await admin('GET', '/v1/admin/settings?licenseId=LIC-A');
-    expect(api.settings).toEqual({ seats: { basic: { notify: { usedPercentAtLeast: 80 } } }, credits: { notify: { remainingAtMost: 300 }, topUp: { remainingAtMost: 100, add: 500 } }, recipients: [] });
+    expect(api.settings).toEqual({ seats: { basic: { notify: { usedPercentAtLeast: 80 }, topUp: { remainingAtMost: 1, add: 3 } } }, credits: { notify: { remainingAtMost: 300 }, topUp: { remainingAtMost: 100, add: 500 } }, recipients: [] });
     expect(api.updatedBy).toBe('portal:ACME:it@acme.example');
 
     // A top-up that does not lift the figure past its threshold: an error page, nothing saved.

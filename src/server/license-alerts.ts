@@ -2,8 +2,9 @@
  * The license server acting on each license's alert settings (core/admin/license-settings.ts):
  * after a commit that may have moved a license's seats or credits, an `AlertMonitor` with rules
  * built from the settings checks the figures the administrators see, raises and clears alerts
- * once per crossing across every server process, and makes automatic credit top-ups through the
- * vendor's own top-up code with the monitor's idempotency key (a retry lands on the same token).
+ * once per crossing across every server process, and makes automatic top-ups through the vendor's
+ * own code with the monitor's idempotency key: credits as a top-up token (`Vendor.topUp`), seats as
+ * a re-issued key (`addSeats`); a retry lands on the same token or re-issue.
  *
  * Checks run after the change committed and outside the request that made it: the observer only
  * marks the license, and one check per license runs at a time (changes arriving meanwhile are
@@ -20,6 +21,7 @@ import type { License } from '../core/license/license.js';
 import { SeatManager } from '../core/seats/index.js';
 import type { JsonObject } from '../core/store/store.js';
 import { creditBalance, creditFigures } from './credit-figures.js';
+import { addSeats } from './reissue.js';
 import type { Vendor } from './vendor.js';
 
 /** Options of the server's alerts (`createLicenseServer({ alerts })`). */
@@ -142,12 +144,20 @@ export class ServerAlerts {
       ...(this.#options.retryMs === undefined ? {} : { retryMs: this.#options.retryMs }),
       ...(this.#options.maxAttempts === undefined ? {} : { maxAttempts: this.#options.maxAttempts }),
       annotate: (kind, details) => annotate(stored, purposes, kind, details),
-      topUp: async (req) => {
-        const credits = req.want.credits;
-        if (typeof credits !== 'number') throw new LicenseError('ERR_SETTINGS_INVALID', 'automatic seat top-ups are not available on this server yet; add seats by re-issuing the license');
-        // The vendor's own top-up: signed, stored for the next lease, audited as credits.topped-up.
-        const r = await v.topUp(license, { credits, idempotencyKey: req.idempotencyKey, source: 'auto', actor: ALERTS_ACTOR });
-        return { credits: r.credits, tokenId: r.tokenId, added: r.added };
+      topUp: async (req): Promise<JsonObject> => {
+        const { credits, seats, type } = req.want;
+        if (typeof credits === 'number') {
+          // The vendor's own top-up: signed, stored for the next lease, audited as credits.topped-up.
+          const r = await v.topUp(license, { credits, idempotencyKey: req.idempotencyKey, source: 'auto', actor: ALERTS_ACTOR });
+          return { credits: r.credits, tokenId: r.tokenId, added: r.added };
+        }
+        if (typeof seats === 'number' && typeof type === 'string') {
+          // A re-issue with the type's count raised (seats.changed, source auto), which installations
+          // get with their next lease; the same key again returns the first re-issue, adding nothing.
+          const r = await addSeats({ store: v.store, signingKey: v.signer, now: v.now }, licenseId, type, seats, { source: 'auto', actor: ALERTS_ACTOR, idempotencyKey: req.idempotencyKey });
+          return { type: r.type, seats, from: r.from, to: r.to, issue: r.issue, added: r.reissued };
+        }
+        throw new LicenseError('ERR_INTERNAL', `an automatic top-up rule of license ${licenseId} asks for neither credits nor seats`);
       },
     });
     return monitor.check(await this.#observe(license, rules.some((r) => r.metric === 'seats'), rules.some((r) => r.metric === 'credits')));

@@ -12,15 +12,12 @@ import { query, readJson, str } from './request-body.js';
 import type { Vendor } from './vendor.js';
 
 /**
- * Whether the server adds seats by itself. Not yet: adding seats means re-issuing the license key
- * with higher counts, and the shared re-issue code is not in this server yet. Until it is, an
- * automatic seat top-up is refused (`ERR_SETTINGS_INVALID`) rather than accepted and never done.
+ * What a license offers settings for: its seat types, its credits. The server adds seats by itself
+ * (an automatic seat top-up re-issues the key through server/reissue.ts `addSeats`), so a seat
+ * type's top-up is a setting like a credit one.
  */
-export const SEAT_TOP_UPS = false;
-
-/** What a license offers settings for: its seat types, its credits. */
 export function settingsScope(license: License): SettingsScope {
-  return { seatTypes: Object.keys(license.seats).sort(), credits: license.credits !== undefined, seatTopUps: SEAT_TOP_UPS };
+  return { seatTypes: Object.keys(license.seats).sort(), credits: license.credits !== undefined, seatTopUps: true };
 }
 
 /** A license's settings as the admin API answers them (empty settings when none were saved). */

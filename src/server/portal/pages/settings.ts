@@ -44,21 +44,17 @@ async function figures(ctx: SignedIn, l: License): Promise<Figure[]> {
   return out;
 }
 
-function fieldset(ctx: SignedIn, l: License, f: Figure, i: number, s: FigureSettings | undefined, raised: boolean): Html {
+function fieldset(f: Figure, i: number, s: FigureSettings | undefined, raised: boolean): Html {
   const mode = s?.notify?.remainingAtMost !== undefined ? 'remaining' : s?.notify?.usedPercentAtLeast !== undefined ? 'percent' : '';
   const value = s?.notify?.remainingAtMost ?? s?.notify?.usedPercentAtLeast ?? '';
   const opt = (v: string, label: string) => html`<option value="${v}"${mode === v ? html` selected` : null}>${label}</option>`;
-  const seatTopUps = f.unit === 'credits' || settingsScope(l).seatTopUps;
-  const topUp = seatTopUps
-    ? html`<div><label for="t${i}-at">Add automatically when ${f.left} are at most</label><input id="t${i}-at" name="t${i}.at" type="number" min="0" inputmode="numeric" value="${s?.topUp?.remainingAtMost ?? ''}"></div>
-<div><label for="t${i}-add">${f.unit === 'credits' ? 'Credits' : 'Seats'} to add each time</label><input id="t${i}-add" name="t${i}.add" type="number" min="1" inputmode="numeric" value="${s?.topUp?.add ?? ''}"></div>`
-    : null;
-  const note = seatTopUps ? null : html`<p class="muted">Automatic top-ups of seats are not available yet (adding seats re-issues the license key); ask the vendor to add seats.</p>`;
+  const topUp = html`<div><label for="t${i}-at">Add automatically when ${f.left} are at most</label><input id="t${i}-at" name="t${i}.at" type="number" min="0" inputmode="numeric" value="${s?.topUp?.remainingAtMost ?? ''}"></div>
+<div><label for="t${i}-add">${f.unit === 'credits' ? 'Credits' : 'Seats'} to add each time</label><input id="t${i}-add" name="t${i}.add" type="number" min="1" inputmode="numeric" value="${s?.topUp?.add ?? ''}"></div>`;
   return html`<fieldset><legend>${f.legend}</legend><input type="hidden" name="f${i}" value="${f.name}">
 <p class="muted">Now: ${f.now}${raised ? html` · <strong>notification threshold crossed</strong>` : null}</p>
 <div class="fields"><div><label for="n${i}-mode">Notify when</label><select id="n${i}-mode" name="n${i}.mode">${opt('', 'never')}${opt('remaining', `${f.left} are at most`)}${opt('percent', 'percent used is at least')}</select></div>
 <div><label for="n${i}-value">Threshold</label><input id="n${i}-value" name="n${i}.value" type="number" min="0" step="any" inputmode="decimal" value="${value}"></div>
-${topUp}</div>${note}</fieldset>`;
+${topUp}</div></fieldset>`;
 }
 
 async function show(ctx: SignedIn, [id]: readonly string[]): Promise<Response> {
@@ -78,12 +74,12 @@ async function show(ctx: SignedIn, [id]: readonly string[]): Promise<Response> {
     list.length === 0
       ? html`<p class="muted">This license has no seat types and sells no credits, so there is nothing to watch.</p>`
       : html`<form class="settings" method="post" action="${portalPath('licenses', l.id, 'settings')}">${csrfField(ctx.session)}
-${list.map((f, i) => fieldset(ctx, l, f, i, at(f.name), raised.has(f.name)))}
+${list.map((f, i) => fieldset(f, i, at(f.name), raised.has(f.name)))}
 <div><button type="submit">Save changes</button></div></form>`;
   return page({
     title: `Settings of ${l.id}`,
     session: ctx.session,
-    body: html`${tabs(l.id, 'settings')}<p>The server checks these after every change of seats in use or credits. Crossing a notification threshold tells the addresses on the <a href="${portalPath('licenses', l.id, 'notifications')}">Notifications</a> page once, and again only after the figure has recovered. An automatic top-up adds when the figure falls to its threshold; installations receive added credits with their next renewal. Leave a field empty to turn it off.</p>
+    body: html`${tabs(l.id, 'settings')}<p>The server checks these after every change of seats in use or credits. Crossing a notification threshold tells the addresses on the <a href="${portalPath('licenses', l.id, 'notifications')}">Notifications</a> page once, and again only after the figure has recovered. An automatic top-up adds when the figure falls to its threshold (seats by re-issuing the license key); installations receive the credits or the new key with their next renewal. Leave a field empty to turn it off.</p>
 ${body}<p class="muted">${stored === undefined ? 'Never changed.' : html`Last changed ${when(stored.updatedAt)} by ${stored.updatedBy}.`}</p>`,
   });
 }
