@@ -10,6 +10,7 @@ import type { License } from '../core/license/license.js';
 import type { Store } from '../core/store/store.js';
 import { adminEvent } from '../core/admin/events.js';
 import { assertLicenseActive, recordIssueIn } from '../core/admin/registry.js';
+import { indexedRegistration } from '../core/admin/license-index.js';
 import { KINDS } from './kinds.js';
 import type { VendorContext } from './vendor-types.js';
 
@@ -39,6 +40,11 @@ async function registeredActiveText(store: Store, licenseId: string, allowInacti
  * changed, the license's state), in one transaction.
  */
 export async function registerLicense(v: Pick<VendorContext, 'store' | 'now'>, license: License, actor: string, issuedBy?: string): Promise<void> {
+  // The license index (core/admin/license-index.ts) learns of it around the transaction.
+  await indexedRegistration(v.store, license.id, () => registerIn(v, license, actor, issuedBy), v.now);
+}
+
+async function registerIn(v: Pick<VendorContext, 'store' | 'now'>, license: License, actor: string, issuedBy: string | undefined): Promise<void> {
   await v.store.transaction(license.id, async (tx) => {
     const cur = await tx.get(KINDS.license, 'key');
     if (typeof cur?.issuedAt === 'string' && new Date(cur.issuedAt) > license.issuedAt) {
