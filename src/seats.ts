@@ -38,5 +38,7 @@ export {
   type JsonObject,
   type JsonValue,
   type EventQuery,
+  type TransactionOptions,
+  type ReadHint,
 } from './core/seats/index.js';
 export { MemoryStore } from './core/store/memory-store.js';

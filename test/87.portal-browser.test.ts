@@ -3,8 +3,9 @@
  * pipe (test/helpers/cdp.ts), signs in with a company code, changes the initial password with the
  * keyboard, opens a license, resets a device (accepting the confirmation the static script asks
  * for), assigns a license user, tries another customer's license, and reads the pages on a phone
- * sized screen; then the vendor signs in and opens its pages. Every screen visited is checked with
- * axe-core (no serious or critical violation), for named controls and for text contrast. The page
+ * sized screen; then the vendor signs in, opens its pages and re-issues a license. Every screen
+ * visited is checked with axe-core (no serious or critical violation), for named controls and for
+ * text contrast. The page
  * must log no error (a Content-Security-Policy refusal would show there),
  * and times must be shown in the browser's own time zone. With PORTAL_SCREENSHOTS=1 it writes the
  * screenshots docs/portal.md shows.
@@ -175,6 +176,13 @@ describe('the portal in headless Chromium', () => {
       await check('companies');
       await browser.click('a[href="/portal/issue"]');
       await check('issue');
+      // A re-issue from the license's page (server/reissue.ts, as the CLI and the admin API), confirmed in the browser.
+      await browser.goto(`${base}/portal/licenses/LIC-B1`);
+      await check('vendor-license-details');
+      await browser.type('#maxActivations', '8');
+      await browser.click('form[action="/portal/licenses/LIC-B1/reissue"] button[type=submit]');
+      expect(await browser.eval<string>('document.body.innerText')).toContain('License LIC-B1 was re-issued (key 2, changed maxActivations)');
+      expect((await server.vendor.license('LIC-B1')).license.maxActivations).toBe(8);
 
       expect(browser.errors).toEqual([]);
     } finally {

@@ -12,10 +12,13 @@
  * (`SELECT … FOR UPDATE`), so it finishes however busy its license is. A connection that fails
  * mid-way leaves nothing behind.
  */
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { LicenseError, isLicenseError } from '../core/errors.js';
-import { BufferedTx, checkId, type AuditEvent, type EventQuery, type JsonObject, type Store, type StoreEntry, type StoreReader, type StoreTx } from '../core/store/store.js';
+import { BufferedTx, checkId, type AuditEvent, type EventQuery, type JsonObject, type ReadHint, type Store, type StoreEntry, type StoreReader, type StoreTx, type TransactionOptions } from '../core/store/store.js';
 import { migrate, tables, type Tables } from './schema.js';
+import { commitParams, commitSql, createLicenseSql, firstReadSql, getManySql, getSql, listSql, versionSql } from './statements.js';
+import { isConnectionFailure, isRetryable, storeFailure } from './failures.js';
 import { HEAD_KEY, HEAD_KIND } from '../core/admin/audit-chain.js';
 
 /** Options of {@link PostgresStore}. */
@@ -37,17 +40,20 @@ export interface PostgresStoreOptions {
   readonly connectTimeoutMs?: number;
   /** `application_name` of licit's connections, as `pg_stat_activity` shows it (default `"licit"`). */
   readonly applicationName?: string;
+  /**
+   * Send the statements of every transaction as named prepared statements, planned once per
+   * connection instead of on every run (default true: planning them cost more database time than
+   * running them). Set false behind a connection pooler in transaction mode that does not track
+   * prepared statements (PgBouncer before 1.21, or 1.21+ without `max_prepared_statements`).
+   */
+  readonly preparedStatements?: boolean;
 }
 
-/** SQLSTATEs after which the same transaction may simply run again. */
-const RETRY = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 8;
 /** Optimistic attempts before a transaction takes its license's row lock first (the default of `optimisticAttempts`). */
 const OPTIMISTIC_ATTEMPTS = 3;
 /** An optimistic attempt that lost to another commit. */
 const CONFLICT = Symbol('conflict');
-/** Socket-level failures: the database is unreachable or went away. */
-const NET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
 
 const noop = () => undefined;
 
@@ -71,12 +77,15 @@ export class PostgresStore implements Store {
   private closed = false;
 
   private readonly optimisticAttempts: number;
+  /** Prefix of this store's prepared statement names (unique per schema), or undefined when not preparing. */
+  private readonly prepared: string | undefined;
 
   constructor(options: PostgresStoreOptions) {
     this.t = tables(options.schema ?? 'licit');
     const attempts = options.optimisticAttempts ?? OPTIMISTIC_ATTEMPTS;
     if (!Number.isSafeInteger(attempts) || attempts < 0 || attempts > 100) throw new LicenseError('ERR_USAGE', `optimisticAttempts must be a whole number from 0 to 100, got ${String(options.optimisticAttempts)}`);
     this.optimisticAttempts = attempts;
+    this.prepared = options.preparedStatements === false ? undefined : `licit_${createHash('sha256').update(this.t.records).digest('hex').slice(0, 12)}_`;
     if (options.pool !== undefined) {
       this.pool = options.pool;
       this.ownPool = false;
@@ -96,13 +105,14 @@ export class PostgresStore implements Store {
     this.pool.on('error', noop);
   }
 
-  async transaction<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+  async transaction<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T> {
     checkId(licenseId, 'license id');
+    const reads = options?.reads;
     // Transactions of one license in this process take turns: they could only commit one after
     // another anyway, and racing each other they would mostly lose and run again. Races are left
     // to other processes.
     const before = this.turns.get(licenseId) ?? Promise.resolve();
-    const mine = before.then(() => this.attempts(licenseId, fn));
+    const mine = before.then(() => this.attempts(licenseId, fn, reads));
     const settled = mine.then(noop, noop);
     this.turns.set(licenseId, settled);
     void settled.then(() => {
@@ -114,44 +124,41 @@ export class PostgresStore implements Store {
   /** The tail of each license's queue of transactions in this process. */
   private readonly turns = new Map<string, Promise<void>>();
 
-  private async attempts<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+  private async attempts<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>, reads: ReadHint | undefined): Promise<T> {
     // Optimistic first: read without a lock, write only if nobody committed in between. A license
     // busy enough to lose that race OPTIMISTIC_ATTEMPTS times in a row is served by taking its row
     // lock first, so every transaction finishes.
     for (let attempt = 1; attempt <= this.optimisticAttempts; attempt++) {
-      const done = await this.optimistic(licenseId, fn);
+      const done = await this.optimistic(licenseId, fn, reads);
       if (done !== CONFLICT) return done;
     }
-    return this.locked(licenseId, fn);
+    return this.locked(licenseId, fn, reads);
   }
 
   /**
    * One optimistic attempt: the license row's `xmin` (the transaction that last wrote it; every
-   * commit of this store rewrites the row, older licit versions included) is read first, the
-   * transaction's reads run as single statements with no transaction or lock of their own, and the
-   * writes go in one statement that applies them only if the row still carries that `xmin`
-   * (holding the row lock for that statement alone). A read-only transaction checks the `xmin`
-   * again instead: its reads saw one state. {@link CONFLICT} when another commit came between.
+   * commit of this store rewrites the row, older licit versions included) is read first, with the
+   * audit chain's head and the records `reads` names, in one statement (one snapshot); the
+   * transaction's other reads run as single statements with no transaction or lock of their own,
+   * and the writes go in one statement that applies them only if the row still carries that
+   * `xmin` (holding the row lock for that statement alone). A read-only transaction checks the
+   * `xmin` again instead: its reads saw one state. {@link CONFLICT} when another commit came between.
    */
-  private async optimistic<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>): Promise<T | typeof CONFLICT> {
-    const { licenses, records } = this.t;
+  private async optimistic<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>, reads: ReadHint | undefined): Promise<T | typeof CONFLICT> {
     const client = await this.connect();
     let broken: Error | undefined;
     try {
-      // The row's version, with the audit chain's head: every chained transaction reads it first.
-      const version = `SELECT l.xmin::text AS v, l.last_seq, r.value AS head FROM ${licenses} l
-                         LEFT JOIN ${records} r ON r.license_id = l.license_id AND r.kind = $2 AND r.key = $3
-                        WHERE l.license_id = $1`;
-      type Row = { v: string; last_seq: string; head: JsonObject | null };
-      let row = (await client.query<Row>(version, [licenseId, HEAD_KIND, HEAD_KEY])).rows[0];
-      if (row === undefined) {
-        await client.query(`INSERT INTO ${licenses} (license_id) VALUES ($1) ON CONFLICT DO NOTHING`, [licenseId]);
-        row = (await client.query<Row>(version, [licenseId, HEAD_KIND, HEAD_KEY])).rows[0];
-        if (row === undefined) return CONFLICT;
+      const hint: ReadHint = { records: [[HEAD_KIND, HEAD_KEY], ...(reads?.records ?? [])], kinds: reads?.kinds ?? [] };
+      let first = await this.firstRead(client, licenseId, hint);
+      if (first === undefined) {
+        await client.query(createLicenseSql(this.t), [licenseId]);
+        first = await this.firstRead(client, licenseId, hint);
+        if (first === undefined) return CONFLICT;
       }
-      const tx = new BufferedTx(licenseId, Number(row.last_seq), this.source(client, licenseId));
-      tx.seed(HEAD_KIND, HEAD_KEY, row.head ?? undefined);
-      const moved = async () => (await client.query<{ v: string }>(`SELECT xmin::text AS v FROM ${licenses} WHERE license_id = $1`, [licenseId])).rows[0]?.v !== row.v;
+      const row = first;
+      const tx = new BufferedTx(licenseId, Number(row.lastSeq), this.source(client, licenseId));
+      tx.seedMany(hint, row.records);
+      const moved = async () => (await this.run<{ v: string }>(client, 'version', versionSql(this.t), [licenseId])).rows[0]?.v !== row.v;
       let value: T;
       try {
         value = await fn(tx);
@@ -162,20 +169,51 @@ export class PostgresStore implements Store {
         throw e;
       }
       if (tx.empty) return (await moved()) ? CONFLICT : value;
-      const r = await client.query<{ n: number }>(this.commitStatement(row.v), [licenseId, ...commitParams(tx, Number(row.last_seq)), row.v]);
+      const r = await this.run<{ n: number }>(client, 'commit_if', commitSql(this.t, true), [licenseId, ...commitParams(tx, Number(row.lastSeq)), row.v]);
       return r.rows[0]?.n === 1 ? value : CONFLICT;
     } catch (e) {
       if (!isLicenseError(e)) broken = e as Error;
       // A serialization failure or deadlock of the write statement: another commit won; try again.
-      if (!isLicenseError(e) && RETRY.has(sqlState(e))) return CONFLICT;
-      throw this.map(e);
+      if (isRetryable(e)) return CONFLICT;
+      throw storeFailure(e);
     } finally {
       this.release(client, broken);
     }
   }
 
+  /**
+   * Run one of the store's own statements, by `name` a prepared statement on this connection
+   * (PostgreSQL plans it once per connection; `text` must be the same for every run of `name`).
+   */
+  private run<R extends pg.QueryResultRow>(client: pg.PoolClient, name: string, text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+    return this.prepared === undefined ? client.query<R>(text, values) : client.query<R>({ name: this.prepared + name, text, values });
+  }
+
+  /**
+   * The first statement of an optimistic attempt: the license row's version and last event
+   * number, and the records `hint` names, read in one snapshot. Undefined when the license has no
+   * row yet.
+   */
+  private async firstRead(client: pg.PoolClient, licenseId: string, hint: ReadHint): Promise<{ v: string; lastSeq: string; records: Array<StoreEntry & { kind: string }> } | undefined> {
+    type Row = { v: string | null; last_seq: string | null; kind: string | null; key: string; value: JsonObject };
+    const r = await this.run<Row>(
+      client,
+      'first',
+      firstReadSql(this.t),
+      [licenseId, hint.records.map((w) => w[0]), hint.records.map((w) => w[1]), [...(hint.kinds ?? [])]],
+    );
+    let version: Row | undefined;
+    const found: Array<StoreEntry & { kind: string }> = [];
+    for (const x of r.rows) {
+      if (x.kind === null) version = x;
+      else found.push({ kind: x.kind, key: x.key, value: x.value });
+    }
+    if (version === undefined || version.v === null || version.last_seq === null) return undefined;
+    return { v: version.v, lastSeq: version.last_seq, records: found };
+  }
+
   /** A transaction that takes the license's row lock before it reads anything (`SELECT … FOR UPDATE`). */
-  private async locked<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+  private async locked<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>, reads: ReadHint | undefined): Promise<T> {
     const { licenses } = this.t;
     for (let attempt = 1; ; attempt++) {
       const client = await this.connect();
@@ -186,46 +224,24 @@ export class PostgresStore implements Store {
         let row = (await client.query<{ last_seq: string }>(lock, [licenseId])).rows[0];
         if (row === undefined) {
           // First use of this license: create its row; a concurrent creator makes this wait, then no-op.
-          await client.query(`INSERT INTO ${licenses} (license_id) VALUES ($1) ON CONFLICT DO NOTHING`, [licenseId]);
+          await client.query(createLicenseSql(this.t), [licenseId]);
           row = (await client.query<{ last_seq: string }>(lock, [licenseId])).rows[0];
         }
         const tx = new BufferedTx(licenseId, Number(row?.last_seq ?? 0), this.source(client, licenseId));
+        if (reads !== undefined) await tx.prefetch(reads.records, reads.kinds);
         const value = await fn(tx);
-        if (!tx.empty) await client.query(this.commitStatement(undefined), [licenseId, ...commitParams(tx, Number(row?.last_seq ?? 0))]);
+        if (!tx.empty) await this.run(client, 'commit', commitSql(this.t, false), [licenseId, ...commitParams(tx, Number(row?.last_seq ?? 0))]);
         await client.query('COMMIT');
         return value;
       } catch (e) {
         await client.query('ROLLBACK').catch(noop);
         if (!isLicenseError(e)) broken = e as Error;
-        if (!isLicenseError(e) && RETRY.has(sqlState(e)) && attempt < MAX_ATTEMPTS) continue;
-        throw this.map(e);
+        if (isRetryable(e) && attempt < MAX_ATTEMPTS) continue;
+        throw storeFailure(e);
       } finally {
         this.release(client, broken);
       }
     }
-  }
-
-  /**
-   * The one statement that commits a transaction's writes and events and moves the license row
-   * (`$1` license, `$2` writes, `$3` events, `$4` the new last seq; see {@link commitParams}). With
-   * `version`, as `$5`: applied only if the row's xmin is still that one, answering how many rows
-   * it moved (0: another commit came between, nothing written).
-   */
-  private commitStatement(version: string | undefined): string {
-    const { licenses, records, events } = this.t;
-    const guard = version === undefined ? '' : ' WHERE EXISTS (SELECT 1 FROM v)';
-    const rows = `jsonb_to_recordset($2::jsonb) AS x(kind text, key text, del boolean, value jsonb)`;
-    const body = `w AS (SELECT * FROM ${rows}${guard}),
-         d AS (DELETE FROM ${records} r USING w WHERE w.del AND r.license_id = $1 AND r.kind = w.kind AND r.key = w.key),
-         u AS (INSERT INTO ${records} (license_id, kind, key, value)
-                 SELECT $1, kind, key, value FROM w WHERE NOT w.del
-                 ON CONFLICT (license_id, kind, key) DO UPDATE SET value = EXCLUDED.value),
-         e AS (INSERT INTO ${events} (license_id, seq, at, actor, kind, details)
-                 SELECT $1, seq, at, actor, kind, details
-                 FROM jsonb_to_recordset($3::jsonb) AS x(seq bigint, at timestamptz, actor text, kind text, details jsonb)${guard})`;
-    return version === undefined
-      ? `WITH ${body} UPDATE ${licenses} SET last_seq = $4 WHERE license_id = $1`
-      : `WITH v AS (UPDATE ${licenses} SET last_seq = $4 WHERE license_id = $1 AND xmin = $5::text::xid RETURNING 1), ${body} SELECT count(*)::int AS n FROM v`;
   }
 
   async read<T>(licenseId: string, fn: (reader: StoreReader) => Promise<T>): Promise<T> {
@@ -242,7 +258,7 @@ export class PostgresStore implements Store {
     } catch (e) {
       await client.query('ROLLBACK').catch(noop);
       if (!isLicenseError(e)) broken = e as Error;
-      throw this.map(e);
+      throw storeFailure(e);
     } finally {
       this.release(client, broken);
     }
@@ -258,7 +274,7 @@ export class PostgresStore implements Store {
       );
       return r.rows.map((x) => ({ licenseId, seq: Number(x.seq), at: x.at.toISOString(), actor: x.actor, kind: x.kind, details: x.details }));
     } catch (e) {
-      throw this.map(e);
+      throw storeFailure(e);
     }
   }
 
@@ -268,7 +284,7 @@ export class PostgresStore implements Store {
       const r = await this.pool.query<{ license_id: string }>(`SELECT license_id FROM ${this.t.licenses} ORDER BY license_id COLLATE "C"`);
       return r.rows.map((x) => x.license_id);
     } catch (e) {
-      throw this.map(e);
+      throw storeFailure(e);
     }
   }
 
@@ -279,23 +295,25 @@ export class PostgresStore implements Store {
   }
 
   private source(client: pg.PoolClient, licenseId: string) {
-    const { records } = this.t;
     return {
       get: async (kind: string, key: string): Promise<JsonObject | undefined> => {
-        const r = await client.query<{ value: JsonObject }>(`SELECT value FROM ${records} WHERE license_id = $1 AND kind = $2 AND key = $3`, [licenseId, kind, key]);
+        const r = await this.run<{ value: JsonObject }>(client, 'get', getSql(this.t), [licenseId, kind, key]);
         return r.rows[0]?.value;
       },
       getMany: async (want: ReadonlyArray<readonly [string, string]>, kinds: readonly string[]): Promise<Array<StoreEntry & { kind: string }>> => {
-        const r = await client.query<{ kind: string; key: string; value: JsonObject }>(
-          `SELECT kind, key, value FROM ${records} WHERE license_id = $1
-             AND ((kind, key) IN (SELECT * FROM unnest($2::text[], $3::text[])) OR kind = ANY($4::text[]))`,
+        const r = await this.run<{ kind: string; key: string; value: JsonObject }>(
+          client,
+          'get_many',
+          getManySql(this.t),
           [licenseId, want.map((w) => w[0]), want.map((w) => w[1]), [...kinds]],
         );
         return r.rows;
       },
       list: async (kind: string, prefix: string): Promise<StoreEntry[]> => {
-        const r = await client.query<StoreEntry>(
-          `SELECT key, value FROM ${records} WHERE license_id = $1 AND kind = $2 AND starts_with(key, $3) ORDER BY key`,
+        const r = await this.run<StoreEntry>(
+          client,
+          'list',
+          listSql(this.t),
           [licenseId, kind, prefix],
         );
         // Byte order (COLLATE "C") and JavaScript's code-unit order differ above U+FFFF: sort the JS way.
@@ -314,7 +332,7 @@ export class PostgresStore implements Store {
         await migrate(client, this.t);
       } catch (e) {
         if (!isLicenseError(e)) broken = e as Error;
-        throw this.map(e);
+        throw storeFailure(e);
       } finally {
         this.release(client, broken);
       }
@@ -337,7 +355,7 @@ export class PostgresStore implements Store {
       client.on('error', noop);
       return client;
     } catch (e) {
-      throw this.map(e);
+      throw storeFailure(e);
     }
   }
 
@@ -346,41 +364,4 @@ export class PostgresStore implements Store {
     // A connection that failed is destroyed instead of going back to the pool.
     client.release(broken !== undefined && isConnectionFailure(broken) ? broken : undefined);
   }
-
-  /**
-   * Database and connection failures become `ERR_STORE_UNAVAILABLE`; licit's own errors and bugs
-   * in the caller's transaction function pass through unchanged.
-   */
-  private map(e: unknown): unknown {
-    if (isLicenseError(e)) return e;
-    const err = e as Error & { code?: string };
-    const connection = err instanceof Error && isConnectionFailure(err);
-    if (!connection && !(e instanceof pg.DatabaseError)) return e;
-    const state = sqlState(e);
-    const what = connection ? 'cannot reach the PostgreSQL seat store' : 'the PostgreSQL seat store refused the operation';
-    return new LicenseError(
-      'ERR_STORE_UNAVAILABLE',
-      `${what} (${state || err.code || 'error'}: ${err.message}); nothing was changed. Check that the database is running and reachable, then retry`,
-      { sqlState: state || undefined, errno: err.code },
-      { cause: e },
-    );
-  }
-}
-
-/** `$2`..`$4` of the commit statement: a transaction's writes and events, and the license's new last seq. */
-function commitParams(tx: BufferedTx, lastSeq: number): [string, string, number] {
-  const writes = tx.writes.map((w) => (w.value === undefined ? { kind: w.kind, key: w.key, del: true } : { kind: w.kind, key: w.key, del: false, value: w.value }));
-  return [JSON.stringify(writes), JSON.stringify(tx.events), tx.events.at(-1)?.seq ?? lastSeq];
-}
-
-function sqlState(e: unknown): string {
-  const code = (e as { code?: unknown })?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : '';
-}
-
-/** True for socket errors, connection-exception SQLSTATEs (08xxx) and server shutdowns (57P0x). */
-function isConnectionFailure(e: Error & { code?: string }): boolean {
-  const code = e.code ?? '';
-  if (NET.has(code) || code.startsWith('08') || /^57P0[1-3]$/.test(code)) return true;
-  return /Connection terminated|connection error|timeout exceeded when trying to connect|Client was closed|not queryable/i.test(e.message);
 }

@@ -7,28 +7,28 @@ import type { ExchangeRequest } from '../core/exchange/request.js';
 import { ACT, USER, actKey } from '../core/seats/activation-records.js';
 import { COUNTERS_KEY, COUNTERS_KIND } from '../core/seats/counters.js';
 import { normalizeUserId } from '../core/seats/user-id.js';
-import type { Store, StoreTx } from '../core/store/store.js';
+import type { ReadHint, Store, StoreTx } from '../core/store/store.js';
 import { KINDS } from './kinds.js';
 
 /** Top-up tokens a lease carries at most (the newest). */
 export const MAX_TOPUPS = 64;
 
 /**
- * What an exchange is going to read, asked for at once: on PostgreSQL one round trip instead of
- * one per record (the user is the request's, or the default; another user's records are read
- * as they are needed).
+ * What an exchange is going to read, asked for at once: on PostgreSQL with the transaction's first
+ * statement instead of one round trip per record (the user is the request's, or the default;
+ * another user's records are read as they are needed). Undefined for a user id no store holds:
+ * the exchange refuses it where it reads it.
  */
-export async function prefetchExchange(tx: StoreTx, req: ExchangeRequest, defaultUser: string): Promise<void> {
-  if (tx.prefetch === undefined) return;
+export function exchangeReads(req: ExchangeRequest, defaultUser: string): ReadHint | undefined {
   let user: string;
   try {
     user = normalizeUserId(req.user ?? defaultUser);
   } catch {
-    return; // a user id no store holds: the exchange refuses it where it reads it
+    return undefined;
   }
   const id = req.installationId;
-  await tx.prefetch(
-    [
+  return {
+    records: [
       [KINDS.license, 'key'],
       [REGISTRY_KIND, 'info'],
       [KINDS.installation, id],
@@ -40,8 +40,16 @@ export async function prefetchExchange(tx: StoreTx, req: ExchangeRequest, defaul
       [KINDS.machine, 'built'],
       [COUNTERS_KIND, COUNTERS_KEY],
     ],
-    [KINDS.topup],
-  );
+    kinds: [KINDS.topup],
+  };
+}
+
+/**
+ * Fetch `reads` in `tx` where the store did not already with the transaction's first statement
+ * (a store wrapper that drops the hint): one round trip on PostgreSQL, nothing when all is read.
+ */
+export async function prefetchExchange(tx: StoreTx, reads: ReadHint | undefined): Promise<void> {
+  if (reads !== undefined) await tx.prefetch?.(reads.records, reads.kinds);
 }
 
 /** The newest top-up tokens stored for a license (a lease carries at most {@link MAX_TOPUPS}). */

@@ -17,6 +17,8 @@ export type { RateLimitOptions } from './limits.js';
 export type { AccessLogEntry, AccessLogOption } from './access-log.js';
 export type { ClientInfo, HttpTimeouts } from './http.js';
 export { Vendor, KINDS, topUpTokenId, type VendorOptions, type ContainerPolicy, type Answer, type TopUpPolicyRequest, type TopUpGrant, type AnswerContext, type UserCredentials } from './vendor.js';
+// One re-issue rule for the CLI, the admin API, the portal and a vendor's own automatic top-up.
+export { reissueLicense, addSeats, type ReissueContext, type ReissueOptions, type Reissued, type LicenseChanges } from './reissue.js';
 export { createLease, openRequest, type Lease, type ExchangeRequest } from '../core/exchange/index.js';
 export {
   authenticateUser,

@@ -6,6 +6,11 @@ export const KINDS = {
   installation: 'server.installation',
   /** One record per top-up token (keyed by token id): the token, credits, idempotency key, source. */
   topup: 'server.topup',
+  /**
+   * One record per re-issue made with an idempotency key (keyed by a digest of the key): what it
+   * asked for and the key it signed, so a retried seat top-up finds it instead of adding again.
+   */
+  reissue: 'server.reissue',
   /** Credits each ledger spent (keyed by ledger id): per installation that reported it, from what base. */
   spent: 'server.spent',
   /** The license's whole consumption (key `total`): the sum over every ledger it ever had. */

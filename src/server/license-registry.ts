@@ -7,8 +7,8 @@ import type { LicenseClaims } from '../core/license/claims.js';
 import { authenticLicenseClaims } from '../core/license/verify.js';
 import type { ExchangeRequest } from '../core/exchange/request.js';
 import type { License } from '../core/license/license.js';
-import type { Store } from '../core/store/store.js';
-import { adminEvent } from '../core/admin/events.js';
+import type { Store, StoreTx } from '../core/store/store.js';
+import { adminEvent, type ChangeSource } from '../core/admin/events.js';
 import { assertLicenseActive, recordIssueIn } from '../core/admin/registry.js';
 import { indexedRegistration } from '../core/admin/license-index.js';
 import { KINDS } from './kinds.js';
@@ -41,30 +41,51 @@ async function registeredActiveText(store: Store, licenseId: string, allowInacti
  */
 export async function registerLicense(v: Pick<VendorContext, 'store' | 'now'>, license: License, actor: string, issuedBy?: string): Promise<void> {
   // The license index (core/admin/license-index.ts) learns of it around the transaction.
-  await indexedRegistration(v.store, license.id, () => registerIn(v, license, actor, issuedBy), v.now);
+  await indexedRegistration(v.store, license.id, () => v.store.transaction(license.id, (tx) => registerLicenseIn(tx, license, { actor, issuedBy, now: v.now() })), v.now);
 }
 
-async function registerIn(v: Pick<VendorContext, 'store' | 'now'>, license: License, actor: string, issuedBy: string | undefined): Promise<void> {
-  await v.store.transaction(license.id, async (tx) => {
-    const cur = await tx.get(KINDS.license, 'key');
-    if (typeof cur?.issuedAt === 'string' && new Date(cur.issuedAt) > license.issuedAt) {
-      throw new LicenseError('ERR_LICENSE_SUPERSEDED', `the server holds a newer issue of license ${license.id} (${cur.issuedAt}); an older one never replaces it. Register the newest key the vendor issued`, { licenseId: license.id, registeredIssuedAt: cur.issuedAt, issuedAt: license.issuedAt.toISOString() });
+/** A seat count that a newly registered key changed. */
+export interface SeatChange {
+  readonly type: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * {@link registerLicense} inside `tx` (a re-issue signs and registers in the transaction that read
+ * the key it starts from). Each seat type whose count the key changes is a `seats.changed` event
+ * with `seatSource` (default `vendor`: a key registered as it came; a re-issue says `manual` or
+ * `auto`, which reports count as automatic top-ups). Returns what the registry recorded as changed
+ * (core/admin/registry.ts) and those seat changes.
+ */
+export async function registerLicenseIn(
+  tx: StoreTx,
+  license: License,
+  by: { actor: string; issuedBy?: string | undefined; now: number; source?: 'issuer' | 'admin' | 'exchange'; seatSource?: ChangeSource; seatsBefore?: Readonly<Record<string, number>> },
+): Promise<{ outcome: 'recorded' | 'reissued' | 'unchanged'; changes: Record<string, { from: unknown; to: unknown }>; seats: SeatChange[] }> {
+  const { actor, now: at } = by;
+  const cur = await tx.get(KINDS.license, 'key');
+  if (typeof cur?.issuedAt === 'string' && new Date(cur.issuedAt) > license.issuedAt) {
+    throw new LicenseError('ERR_LICENSE_SUPERSEDED', `the server holds a newer issue of license ${license.id} (${cur.issuedAt}); an older one never replaces it. Register the newest key the vendor issued`, { licenseId: license.id, registeredIssuedAt: cur.issuedAt, issuedAt: license.issuedAt.toISOString() });
+  }
+  // The registry entry (and the license.registered event); nothing when this very key is recorded.
+  const { outcome, changes } = await recordIssueIn(tx, license, { actor, issuedBy: by.issuedBy, source: by.source ?? (actor === 'system' ? 'exchange' : actor === 'issuer' ? 'issuer' : 'admin'), now: at });
+  if (cur?.text === license.text) return { outcome, changes, seats: [] };
+  tx.put(KINDS.license, 'key', { text: license.text, issuedAt: license.issuedAt.toISOString(), seats: { ...license.seats } });
+  // A re-issued key with other seat counts: licenses added (or removed), as reports count them.
+  // `seatsBefore`: a re-issue of a license only the registry held (issueLicense with a store) knows them from its key.
+  const before = cur?.seats !== null && typeof cur?.seats === 'object' && !Array.isArray(cur.seats) ? (cur.seats as Record<string, number>) : by.seatsBefore;
+  const changed: SeatChange[] = [];
+  if (before !== undefined) {
+    for (const type of new Set([...Object.keys(before), ...Object.keys(license.seats)])) {
+      const from = typeof before[type] === 'number' ? before[type] : 0;
+      const to = license.seatsFor(type);
+      if (from === to) continue;
+      tx.append(adminEvent(at, actor, 'seats.changed', { type, from, to, licensed: to, source: by.seatSource ?? 'vendor' }));
+      changed.push({ type, from, to });
     }
-    const at = v.now();
-    // The registry entry (and the license.registered event); nothing when this very key is recorded.
-    await recordIssueIn(tx, license, { actor, issuedBy, source: actor === 'system' ? 'exchange' : actor === 'issuer' ? 'issuer' : 'admin', now: at });
-    if (cur?.text === license.text) return;
-    tx.put(KINDS.license, 'key', { text: license.text, issuedAt: license.issuedAt.toISOString(), seats: { ...license.seats } });
-    // A re-issued key with other seat counts: licenses added (or removed), as reports count them.
-    const before = cur?.seats !== null && typeof cur?.seats === 'object' && !Array.isArray(cur.seats) ? (cur.seats as Record<string, number>) : undefined;
-    if (before !== undefined) {
-      for (const type of new Set([...Object.keys(before), ...Object.keys(license.seats)])) {
-        const from = typeof before[type] === 'number' ? before[type] : 0;
-        const to = license.seatsFor(type);
-        if (from !== to) tx.append(adminEvent(at, actor, 'seats.changed', { type, from, to, licensed: to, source: 'vendor' }));
-      }
-    }
-  });
+  }
+  return { outcome, changes, seats: changed };
 }
 
 /**

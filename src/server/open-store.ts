@@ -8,7 +8,7 @@
 import { statSync } from 'node:fs';
 import { withAuditChain } from '../core/admin/chained-store.js';
 import { LicenseError } from '../core/errors.js';
-import type { AuditEvent, EventQuery, Store, StoreReader, StoreTx } from '../core/store/store.js';
+import type { AuditEvent, EventQuery, Store, StoreReader, StoreTx, TransactionOptions } from '../core/store/store.js';
 import { assertDirectory } from '../node/fs/dir-arg.js';
 import { FileStore } from '../node/store/file-store.js';
 
@@ -90,8 +90,15 @@ async function openPostgres(spec: string, options: OpenStoreOptions, flag: strin
     }
     throw e;
   }
+  // `?licit_prepared=false` (stripped before pg sees the URL): statements sent unprepared, for a
+  // pooler in transaction mode that cannot keep prepared statements (see PostgresStoreOptions).
+  const url = new URL(spec);
+  const prepared = url.searchParams.get('licit_prepared');
+  if (prepared !== null && prepared !== 'true' && prepared !== 'false') throw new LicenseError('ERR_USAGE', `${flag}: licit_prepared must be true or false, got "${prepared}"`);
+  url.searchParams.delete('licit_prepared');
   return new mod.PostgresStore({
-    connectionString: spec,
+    connectionString: prepared === null ? spec : url.toString(),
+    ...(prepared === 'false' ? { preparedStatements: false } : {}),
     ...(options.schema === undefined ? {} : { schema: options.schema }),
     ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
     applicationName: options.applicationName,
@@ -121,8 +128,8 @@ function deferred(pending: Promise<Store>): Store {
   pending.catch(() => undefined);
   let closed = false;
   return {
-    async transaction<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-      return (await pending).transaction(licenseId, fn);
+    async transaction<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T> {
+      return (await pending).transaction(licenseId, fn, options);
     },
     async read<T>(licenseId: string, fn: (reader: StoreReader) => Promise<T>): Promise<T> {
       return (await pending).read(licenseId, fn);

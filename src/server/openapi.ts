@@ -36,6 +36,16 @@ const ADMIN_REFUSALS: Record<string, Json> = {
   '409': response('a limit or a conflict (`ERR_*_EXHAUSTED`, `ERR_LICENSE_SUPERSEDED`, `ERR_LICENSE_STATE`, `ERR_IDEMPOTENCY_CONFLICT`)', error),
 };
 
+/** What a re-issue answers (server/reissue.ts's `Reissued`). */
+const REISSUED: Record<string, Json> = {
+  licenseId: { type: 'string' },
+  key: { type: 'string', description: 'the new license key' },
+  issue: { type: 'integer' },
+  changes: { type: 'object' },
+  seats: { type: 'array', items: { type: 'object', properties: { type: { type: 'string' }, from: { type: 'integer' }, to: { type: 'integer' } } } },
+  reissued: { type: 'boolean', description: 'false: the idempotency key named an earlier re-issue, returned again' },
+};
+
 const exchangeRequest: Json = {
   required: true,
   content: { 'application/json': { schema: { type: 'object', required: ['request'], properties: { request: { type: 'string', description: 'a request code (`LICITQ1-…`) made by `createRequest`' }, credentials: { type: 'object', description: 'a license user sign-in, when the license asks for one' } } } } },
@@ -114,6 +124,33 @@ export function openApiDocument(version: string): Json {
       '/v1/admin/users/suspend': adminOp('post', "suspend a license user (that user's devices are refused until reinstated)", { requestBody: jsonBody(['licenseId', 'userId'], { licenseId: { type: 'string' }, userId: { type: 'string' }, reason: { type: 'string' } }) }),
       '/v1/admin/users/revoke': adminOp('post', "revoke a license user for good (the user removed, their devices deactivated, the id refused from then on)", { requestBody: jsonBody(['licenseId', 'userId'], { licenseId: { type: 'string' }, userId: { type: 'string' }, reason: { type: 'string' } }) }),
       '/v1/admin/users/reinstate': adminOp('post', 'reinstate a suspended license user', { requestBody: jsonBody(['licenseId', 'userId'], { licenseId: { type: 'string' }, userId: { type: 'string' }, reason: { type: 'string' } }) }),
+      '/v1/admin/licenses/reissue': adminOp('post', "re-issue a license: a new key signed from the newest one with the changes given (absent: kept; null: removed), recorded with what it changed; seat counts changed are seats.changed events with source; installations get the key with their next lease. Idempotent by Idempotency-Key", {
+        requestBody: jsonBody(['licenseId'], {
+          licenseId: { type: 'string' },
+          expiresAt: { type: ['string', 'null'], description: 'a date (through the end of that UTC day) or an ISO 8601 time; null: never expires' },
+          maintenanceExpiresAt: { type: ['string', 'null'] },
+          edition: { type: ['string', 'null'] },
+          seats: { type: 'object', additionalProperties: { type: 'integer' }, description: 'the new count per user type; types not named are kept' },
+          addFeatures: { type: 'array', items: { type: 'string' } },
+          removeFeatures: { type: 'array', items: { type: 'string' } },
+          maxActivations: { type: ['integer', 'null'] },
+          maxUsers: { type: ['integer', 'null'] },
+          maxUserActivations: { type: ['integer', 'null'] },
+          maxTransfers: { type: ['integer', 'null'] },
+          graceDays: { type: 'integer' },
+          credits: { type: ['integer', 'null'] },
+          carriedCredits: { type: 'integer' },
+          source: { enum: ['manual', 'auto'] },
+          issuedBy: { type: 'string' },
+          rotate: { type: 'boolean' },
+          idempotencyKey: { type: 'string' },
+        }),
+        result: REISSUED,
+      }),
+      '/v1/admin/licenses/seats': adminOp('post', 'add seats of one user type (a re-issue raising its count; source auto for an automatic top-up); ERR_UNKNOWN_USER_TYPE (403) for a type the license does not have. Idempotent by Idempotency-Key: a retry adds nothing', {
+        requestBody: jsonBody(['licenseId', 'type', 'add'], { licenseId: { type: 'string' }, type: { type: 'string' }, add: { type: 'integer', minimum: 1 }, source: { enum: ['manual', 'auto'] }, issuedBy: { type: 'string' }, idempotencyKey: { type: 'string' } }),
+        result: { ...REISSUED, type: { type: 'string' }, from: { type: 'integer' }, to: { type: 'integer' } },
+      }),
       '/v1/admin/licenses/reinstate': adminOp('post', 'reinstate a suspended license', { requestBody: jsonBody(['licenseId'], { licenseId: { type: 'string' }, reason: { type: 'string' } }) }),
       '/v1/admin/devices': adminOp('get', 'the devices activated for a license', { parameters: [q('licenseId')] }),
       '/v1/admin/devices/reset': adminOp('post', 'reset (deactivate) a device', { requestBody: jsonBody(['licenseId', 'deviceId'], { licenseId: { type: 'string' }, deviceId: { type: 'string' }, countTransfer: { type: 'boolean' } }) }),

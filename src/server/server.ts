@@ -20,6 +20,7 @@ import type { ClientInfo, HttpTimeouts } from './http.js';
 import { ServerLimits, type RateLimitOptions } from './limits.js';
 import { adminRoutes, type Route } from './admin-routes.js';
 import { licenseRoutes } from './license-routes.js';
+import { reissueRoutes } from './reissue-routes.js';
 import { withAuditChain } from '../core/admin/chained-store.js';
 import { WebhookDispatcher, notifyingStore, type WebhookOptions } from './webhooks.js';
 import { openApiDocument } from './openapi.js';
@@ -237,6 +238,7 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
     },
     ...adminRoutes(vendor, max),
     ...licenseRoutes(vendor, max),
+    ...reissueRoutes(vendor, max),
     ...portalAdminRoutes(vendor, max),
   };
 

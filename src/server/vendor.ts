@@ -13,7 +13,7 @@ import { createLease } from '../core/exchange/lease.js';
 import { openRequest, type ExchangeRequest } from '../core/exchange/request.js';
 import type { License } from '../core/license/license.js';
 import { Activations, type Activation } from '../core/seats/index.js';
-import type { JsonObject, Store, StoreTx } from '../core/store/store.js';
+import type { JsonObject, Store, ReadHint, StoreTx } from '../core/store/store.js';
 import { verifyLicense } from '../core/license/verify.js';
 import type { PublicKeyInput } from '../core/crypto/keys.js';
 import { toSigner, type SigningKeyInput } from '../issuer/signer.js';
@@ -24,7 +24,7 @@ import { authenticateUser } from './auth/authenticate.js';
 import { KINDS } from './kinds.js';
 import { activationOnMachine, indexMachine } from './machine-index.js';
 import { offerSelfReset, selfReset } from './self-reset.js';
-import { prefetchExchange, topUpTokens } from './exchange-reads.js';
+import { exchangeReads, prefetchExchange, topUpTokens } from './exchange-reads.js';
 import { checkContainer, checkFresh, checkIdentity, checkSameMachine, isStrong, requestWindow, type RequestWindow } from './identity-policy.js';
 import { NotRegistered, proveOffer, registerLicense, registerOffered, registeredLicense, registeredText } from './license-registry.js';
 import { askTopUp, recordTopUp, type RecordedTopUp, type TopUpRecord } from './topups.js';
@@ -195,9 +195,10 @@ export class Vendor implements VendorContext {
     // transaction of its own: the license is known whatever this exchange then decides.
     let signedIn: string | undefined;
     let registered = false;
+    const reads = exchangeReads(req, this.#o.defaultUser ?? 'default');
     for (;;) {
       try {
-        const done = await this.store.transaction(req.licenseId, (tx) => this.#exchange(tx, joinTransaction(tx, this.store), proven, now, signedIn));
+        const done = await this.store.transaction(req.licenseId, (tx) => this.#exchange(tx, joinTransaction(tx, this.store), proven, now, signedIn, reads), { reads });
         return await this.#reply(done, proven, now);
       } catch (e) {
         if (e instanceof NotRegistered && !registered) {
@@ -211,9 +212,9 @@ export class Vendor implements VendorContext {
   }
 
   /** Everything an exchange reads and writes, in `tx` (which `store` joins, for the code written against Store). */
-  async #exchange(tx: StoreTx, store: Store, req: ExchangeRequest & { licenseKey: string }, now: number, signedIn: string | undefined): Promise<Exchanged> {
+  async #exchange(tx: StoreTx, store: Store, req: ExchangeRequest & { licenseKey: string }, now: number, signedIn: string | undefined, reads: ReadHint | undefined): Promise<Exchanged> {
     const v: VendorContext = { store, signer: this.signer, publicKeys: this.publicKeys, now: this.now, verifyKey: (t, fp) => this.verifyKey(t, fp) };
-    await prefetchExchange(tx, req, this.#o.defaultUser ?? 'default');
+    await prefetchExchange(tx, reads);
     const { license, replaced } = await registeredLicense(v, req);
     checkIdentity(this.#o.weakIdentity ?? 'allow', license, req);
     const acts = new Activations(store, license, { now: this.now, actor: `installation:${req.installationId}` });

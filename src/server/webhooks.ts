@@ -368,7 +368,7 @@ export function verifyWebhook(
  */
 export function notifyingStore(store: Store, dispatcher: { notify(licenseId: string): void }): Store {
   const wrapped = Object.create(store) as Store;
-  wrapped.transaction = async (licenseId, fn) => {
+  wrapped.transaction = async (licenseId, fn, options) => {
     let appended = false;
     const value = await store.transaction(licenseId, (tx) =>
       fn(
@@ -385,6 +385,7 @@ export function notifyingStore(store: Store, dispatcher: { notify(licenseId: str
           },
         }),
       ),
+      options,
     );
     if (appended) dispatcher.notify(licenseId);
     return value;

@@ -2,12 +2,12 @@
  * `licit licenses`: the vendor's license registry in a store (the one `licit serve` uses): list and
  * find licenses, show one with every key signed for it, re-issue one (same license id, the changes
  * given as flags, recorded), and suspend, revoke or reinstate one. The rules are
- * core/admin/registry.ts, the same the admin API (`/v1/admin/licenses*`) calls.
+ * core/admin/registry.ts and server/reissue.ts, the same the admin API (`/v1/admin/licenses*`) and
+ * the portal call.
  */
 import { userInfo } from 'node:os';
 import type { LicenseState, RegistryEntry } from '../../admin.js';
-import { LicenseError, loadLicenseReader, loadLicenseRegistration, loadRegistry, loadSignedLicense } from '../../cli-internals.js';
-import type { LicenseInput } from '../../index.node.js';
+import { LicenseError, loadLicenseRegistration, loadRegistry, loadReissue, loadSignedLicense } from '../../cli-internals.js';
 import type { Store } from '../../seats.js';
 import { integer, isoDate, parseFlags, required, type Verb } from '../context.js';
 import { didYouMean } from '../help.js';
@@ -17,7 +17,7 @@ import { openStore } from '../store-arg.js';
 const USAGE =
   'licit licenses list|show|reissue|suspend|revoke|reinstate [ID] --store DIR|postgres://... [--schema NAME] ' +
   '[--customer TEXT] [--state active|suspended|revoked] [--expires-before DATE] [--expires-after DATE] [--reason TEXT] [--actor NAME] ' +
-  '[--signing-key FILE --issued-by NAME --expires DATE --maintenance-expires DATE --seats TYPE=N... --feature NAME... --remove-feature NAME... --max-activations N --max-users N --credits N --carried N [--rotate]] [--key] [--json]';
+  '[--signing-key FILE --issued-by NAME --expires DATE --maintenance-expires DATE --seats TYPE=N... --feature NAME... --remove-feature NAME... --edition NAME --max-activations N --max-users N --max-user-activations N --max-transfers N --grace-days N --credits N --carried N [--rotate]] [--key] [--json]';
 
 const ACTIONS = ['list', 'show', 'reissue', 'suspend', 'revoke', 'reinstate'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -58,7 +58,7 @@ export const run: Verb = async (argv) => {
     {
       store: s, schema: s, customer: s, state: s, 'expires-before': s, 'expires-after': s, reason: s, actor: s, key: { type: 'boolean' },
       'signing-key': s, 'issued-by': s, expires: s, 'maintenance-expires': s, seats: many, feature: many, 'remove-feature': many,
-      'max-activations': s, 'max-users': s, credits: s, carried: s, rotate: { type: 'boolean' },
+      'max-activations': s, 'max-users': s, 'max-user-activations': s, 'max-transfers': s, 'grace-days': s, edition: s, credits: s, carried: s, rotate: { type: 'boolean' },
     },
     USAGE,
   );
@@ -71,7 +71,7 @@ export const run: Verb = async (argv) => {
   if (rest.length > 0) throw new LicenseError('ERR_USAGE', `unexpected argument "${rest[0]}"\nUsage: ${USAGE}`);
   if (action === 'list' ? id !== undefined : id === undefined) throw new LicenseError('ERR_USAGE', `${action === 'list' ? '"list" takes no license id' : `"${action}" takes the license id`}\nUsage: ${USAGE}`);
   if (v.state !== undefined && !STATES.includes(v.state as LicenseState)) throw new LicenseError('ERR_USAGE', `--state is one of ${STATES.join(', ')}\nUsage: ${USAGE}`);
-  const { changeLicenseState, currentKeyText, findLicenses, showLicense } = await loadRegistry();
+  const { changeLicenseState, findLicenses, showLicense } = await loadRegistry();
   const store = await openStore(required(v.store, '--store', USAGE), { schema: v.schema, poolSize: 1, applicationName: 'licit-cli' });
   try {
     switch (action as Action) {
@@ -100,49 +100,36 @@ export const run: Verb = async (argv) => {
       }
       case 'reissue': {
         const signingKey = readTextFile(required(v['signing-key'], '--signing-key', USAGE), '--signing-key');
-        const current = await currentKeyText(store, id as string);
-        if (current === undefined) throw new LicenseError('ERR_LICENSE_NOT_REGISTERED', `the registry in this store holds no license ${id}; issue it with licit issue --store first`, { licenseId: id });
-        const c = (await loadLicenseReader()).inspectLicense(current).claims;
-        const seats: Record<string, number> = { ...c.seats };
+        const seats: Record<string, number> = {};
         for (const p of v.seats ?? []) {
           const i = p.indexOf('=');
           if (i <= 0) throw new LicenseError('ERR_USAGE', `--seats takes TYPE=N, got "${p}"`);
           seats[p.slice(0, i)] = integer(p.slice(i + 1), `--seats ${p.slice(0, i)}`) as number;
         }
-        const removed = new Set(v['remove-feature'] ?? []);
-        const features = [...new Set([...c.features, ...(v.feature ?? [])])].filter((f) => !removed.has(f));
-        const pick = <T>(flag: T | undefined, claim: T | undefined) => (flag !== undefined ? flag : claim);
-        const input: LicenseInput = {
-          licenseId: c.licenseId,
-          customer: c.customer,
-          issuer: c.issuer,
-          edition: c.edition,
-          features,
-          maintenanceFeatures: c.maintenanceFeatures.filter((f) => features.includes(f)),
-          seats,
-          maxUsers: pick(integer(v['max-users'], '--max-users'), c.maxUsers),
-          maxActivations: pick(integer(v['max-activations'], '--max-activations'), c.maxActivations),
-          maxUserActivations: c.maxUserActivations,
-          maxTransfers: c.maxTransfers,
-          notBefore: c.notBefore,
-          expiresAt: pick(isoDate(v.expires, '--expires', 'end'), c.expiresAt),
-          maintenanceExpiresAt: pick(isoDate(v['maintenance-expires'], '--maintenance-expires', 'end'), c.maintenanceExpiresAt),
-          graceDays: c.graceDays,
-          leaseDays: c.leaseDays,
-          credits: pick(integer(v.credits, '--credits'), c.credits),
-          carriedCredits: pick(integer(v.carried, '--carried'), c.carriedCredits),
-          fingerprint: c.fingerprint,
-          allowSuppliedMachineId: c.allowSuppliedMachineId,
-          userAuth: c.userAuth,
-          meta: { ...c.meta },
-        };
-        for (const k of Object.keys(input) as (keyof LicenseInput)[]) if (input[k] === undefined) delete input[k];
-        const { issueLicense } = await import('../../issuer/index.js');
-        const key = await issueLicense(input, { signingKey });
-        await recordSigned(store, key, v['issued-by'] ?? defaultIssuer(), { rotate: v.rotate === true });
-        const shown = await showLicense(store, c.licenseId);
-        const changes = shown?.issues.at(-1)?.changes ?? {};
-        return { data: { key, licenseId: c.licenseId, changes }, text: key };
+        // The changes only; reading the newest key, applying them, signing and recording is
+        // server/reissue.ts's, shared with POST /v1/admin/licenses/reissue and the portal.
+        const issuedBy = v['issued-by'] ?? defaultIssuer();
+        const r = await (await loadReissue()).reissueLicense(
+          { store, signingKey },
+          id as string,
+          {
+            expiresAt: isoDate(v.expires, '--expires', 'end'),
+            maintenanceExpiresAt: isoDate(v['maintenance-expires'], '--maintenance-expires', 'end'),
+            edition: v.edition,
+            seats: Object.keys(seats).length === 0 ? undefined : seats,
+            addFeatures: v.feature,
+            removeFeatures: v['remove-feature'],
+            maxActivations: integer(v['max-activations'], '--max-activations'),
+            maxUsers: integer(v['max-users'], '--max-users'),
+            maxUserActivations: integer(v['max-user-activations'], '--max-user-activations'),
+            maxTransfers: integer(v['max-transfers'], '--max-transfers'),
+            graceDays: integer(v['grace-days'], '--grace-days'),
+            credits: integer(v.credits, '--credits'),
+            carriedCredits: integer(v.carried, '--carried'),
+          },
+          { source: 'manual', actor: v.actor ?? issuedBy, issuedBy, rotate: v.rotate === true },
+        );
+        return { data: { key: r.key, licenseId: r.licenseId, issue: r.issue, changes: r.changes, seats: r.seats }, text: r.key };
       }
     }
   } finally {

@@ -9,7 +9,7 @@
  * `MemoryStore`, `FileStore` and `PostgresStore` alike.
  */
 import { LicenseError } from '../errors.js';
-import type { AuditEvent, AuditEventInput, EventQuery, JsonObject, Store, StoreEntry, StoreReader, StoreTx } from '../store/store.js';
+import type { AuditEvent, AuditEventInput, EventQuery, JsonObject, Store, StoreEntry, StoreReader, StoreTx, TransactionOptions } from '../store/store.js';
 import { CHAIN_FIELD, HEAD_KEY, HEAD_KIND, RAW, genesisHash, isAuditHead, linkEvent, type AuditHead } from './audit-chain.js';
 
 export { rawEvents } from './audit-chain.js';
@@ -114,7 +114,7 @@ export function withAuditChain(store: Store): Store {
   if ((store as { [CHAINED]?: boolean })[CHAINED] === true) return store;
   const wrapped: Store & { [CHAINED]: boolean; [RAW]: Store } = {
     [CHAINED]: true,
-    transaction<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    transaction<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T> {
       const attempt = (lastSeq: number | undefined) =>
         store.transaction(licenseId, async (tx) => {
           const raw = await tx.get(HEAD_KIND, HEAD_KEY);
@@ -125,7 +125,7 @@ export function withAuditChain(store: Store): Store {
           const value = await fn(ctx);
           ctx.finish();
           return value;
-        });
+        }, options);
       return (async () => {
         let lastSeq: number | undefined;
         for (let i = 0; ; i++) {
@@ -180,8 +180,10 @@ export function joinTransaction(tx: StoreTx, base: Store): Store {
   };
   return {
     ...(isAuditChained(base) ? { [CHAINED]: true } : {}),
-    transaction<T>(licenseId: string, fn: (t: StoreTx) => Promise<T>): Promise<T> {
+    async transaction<T>(licenseId: string, fn: (t: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T> {
       same(licenseId);
+      // The joined transaction is open already: its hint becomes a prefetch.
+      if (options?.reads !== undefined) await tx.prefetch?.(options.reads.records, options.reads.kinds);
       return fn(tx);
     },
     read<T>(licenseId: string, fn: (r: StoreReader) => Promise<T>): Promise<T> {

@@ -86,7 +86,11 @@ function summary(license: License): JsonObject {
     maintenanceExpiresAt: iso(license.maintenanceExpiresAt),
     maxActivations: license.maxActivations ?? null,
     maxUsers: license.maxUsers ?? null,
+    maxUserActivations: license.maxUserActivations ?? null,
+    maxTransfers: license.maxTransfers ?? null,
+    graceDays: license.graceDays,
     credits: license.credits ?? null,
+    carriedCredits: license.carriedCredits,
     fingerprint: license.fingerprint ?? null,
   };
 }
@@ -94,7 +98,8 @@ function summary(license: License): JsonObject {
 function changesBetween(before: JsonObject | undefined, after: JsonObject): Record<string, { from: unknown; to: unknown }> {
   if (before === undefined) return {};
   const out: Record<string, { from: unknown; to: unknown }> = {};
-  for (const k of Object.keys(after)) if (JSON.stringify(before[k] ?? null) !== JSON.stringify(after[k])) out[k] = { from: before[k] ?? null, to: after[k] ?? null };
+  // A claim the summary before did not hold (recorded by an older licit) is not known to have changed.
+  for (const k of Object.keys(after)) if (k in before && JSON.stringify(before[k] ?? null) !== JSON.stringify(after[k])) out[k] = { from: before[k] ?? null, to: after[k] ?? null };
   return out;
 }
 

@@ -11,4 +11,4 @@ export { FloatingSeats, type FloatingLease, type FloatingOptions } from './float
 export { AUDIT_KINDS, auditEvent, type AuditKind, type SeatAuditEvent } from './audit.js';
 export { checkLimits, type SeatLimits, type SeatOptions, type ActOptions } from './limits.js';
 export { readCounters, type Counters } from './counters.js';
-export type { Store, StoreTx, StoreReader, AuditEvent, AuditEventInput, JsonObject, JsonValue, EventQuery } from '../store/store.js';
+export type { Store, StoreTx, StoreReader, AuditEvent, AuditEventInput, JsonObject, JsonValue, EventQuery, TransactionOptions, ReadHint } from '../store/store.js';

@@ -75,6 +75,24 @@ export interface StoreTx extends StoreReader {
   prefetch?(records: ReadonlyArray<readonly [kind: string, key: string]>, kinds?: readonly string[]): Promise<void>;
 }
 
+/** Records a transaction is going to read: see {@link TransactionOptions.reads}. */
+export interface ReadHint {
+  /** Records by kind and key. */
+  readonly records: ReadonlyArray<readonly [kind: string, key: string]>;
+  /** Kinds read whole. */
+  readonly kinds?: readonly string[];
+}
+
+/** Options of {@link Store.transaction}. */
+export interface TransactionOptions {
+  /**
+   * A hint: what the transaction is going to read. A store that pays a round trip per statement
+   * (PostgreSQL) fetches it with the transaction's first statement; others ignore it. Reads
+   * return the same either way.
+   */
+  readonly reads?: ReadHint;
+}
+
 /** Options for {@link Store.events}. */
 export interface EventQuery {
   /** Only events with `seq > afterSeq` (default 0: from the start). */
@@ -104,7 +122,7 @@ export interface Store {
    * Rejects with `ERR_STORE_UNAVAILABLE` when the store cannot be reached or written (state
    * unchanged) and `ERR_STORE_CORRUPT` when what it holds cannot be read.
    */
-  transaction<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  transaction<T>(licenseId: string, fn: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Run `fn` over a consistent snapshot, without taking the license's write lock. */
   read<T>(licenseId: string, fn: (reader: StoreReader) => Promise<T>): Promise<T>;
   /** The audit trail of one license, in sequence order. */
@@ -223,10 +241,17 @@ export class BufferedTx implements StoreTx {
     const want = records.filter(([k, key]) => !this.seen.has(slot(k, key)) && !this.listed.has(k));
     const wholeKinds = kinds.filter((k) => !this.listed.has(k));
     if (want.length === 0 && wholeKinds.length === 0) return;
-    const rows = await this.source.getMany(want, wholeKinds);
+    this.seedMany({ records: want, kinds: wholeKinds }, await this.source.getMany(want, wholeKinds));
+  }
+
+  /**
+   * For store implementations: what `hint` asked for, read along with the transaction's first
+   * statement (`rows`: every committed record found; a hinted record not among them is absent).
+   */
+  seedMany(hint: ReadHint, rows: ReadonlyArray<StoreEntry & { readonly kind: string }>): void {
     const found = new Map(rows.map((r) => [slot(r.kind, r.key), r.value]));
-    for (const [k, key] of want) this.seen.set(slot(k, key), found.get(slot(k, key)));
-    for (const k of wholeKinds) this.remember(k, rows.filter((r) => r.kind === k).map((r) => ({ key: r.key, value: r.value })));
+    for (const [k, key] of hint.records) this.seen.set(slot(k, key), found.get(slot(k, key)));
+    for (const k of hint.kinds ?? []) this.remember(k, rows.filter((r) => r.kind === k).map((r) => ({ key: r.key, value: r.value })));
   }
 
   /** Records of `kind` whose key starts with `prefix`, committed state merged with this transaction's writes, sorted by key. */

@@ -76,9 +76,9 @@ export function requireManager(p: Principal, what = 'manage license users'): voi
   if (!managesUsers(p)) throw new LicenseError('ERR_FORBIDDEN', `only the company's portal administrators ${what}; ask one of them`);
 }
 
-/** Refuse what only the vendor may do (suspend, revoke, reinstate, companies). */
+/** Refuse what only the vendor may do (suspend, revoke, reinstate, re-issue, companies). */
 export function requireVendor(p: Principal): void {
-  if (p.kind !== 'vendor') throw new LicenseError('ERR_FORBIDDEN', 'only the vendor suspends, revokes or reinstates a license; contact the vendor');
+  if (p.kind !== 'vendor') throw new LicenseError('ERR_FORBIDDEN', 'only the vendor suspends, revokes, reinstates or re-issues a license; contact the vendor');
 }
 
 /** The devices of a license the person may see: every one, or a license user's own. */

@@ -29,6 +29,7 @@ import { logRoutes } from './pages/log.js';
 import { reportRoutes } from './pages/reports.js';
 import { seatRoutes } from './pages/seats.js';
 import { issueRoutes } from './pages/issue.js';
+import { reissueRoutes } from './pages/reissue.js';
 
 /** Options of the portal (`createLicenseServer({ portal })`). */
 export interface PortalOptions extends SessionOptions {
@@ -53,7 +54,7 @@ export interface Portal {
   readonly sessions: SessionStore;
 }
 
-const ROUTES: readonly PortalRoute[] = [...signInRoutes, ...licenseRoutes, ...deviceRoutes, ...userRoutes, ...seatRoutes, ...creditRoutes, ...reportRoutes, ...logRoutes, ...issueRoutes, ...companyRoutes];
+const ROUTES: readonly PortalRoute[] = [...signInRoutes, ...licenseRoutes, ...deviceRoutes, ...userRoutes, ...seatRoutes, ...creditRoutes, ...reportRoutes, ...logRoutes, ...issueRoutes, ...reissueRoutes, ...companyRoutes];
 
 /** Create the portal over the server's vendor logic. */
 export function createPortal(vendor: Vendor, options: PortalOptions & { adminToken?: string | undefined; trustProxy?: boolean | number | undefined }): Portal {

@@ -4,7 +4,7 @@
  * recorded as `POST /v1/admin/licenses` records a key (`Vendor.register`). The claims are checked
  * by `issueLicense` (`ERR_KEY_INVALID_CLAIM`), dates read by `parseTimeWords` as `licit issue`
  * reads them (a date alone runs through the end of that day). A license id that exists is refused:
- * a new issue of an existing license is `licit licenses reissue`'s job, which starts from its key.
+ * a new issue of an existing license is a re-issue (its details page, pages/reissue.ts), which starts from its key.
  */
 import { showLicense } from '../../../core/admin/registry.js';
 import { LicenseError } from '../../../core/errors.js';
@@ -34,7 +34,8 @@ ${num('graceDays', 'Grace days after expiry')}${num('maxActivations', 'Activatio
   });
 }
 
-function seatsOf(f: URLSearchParams): Record<string, number> {
+/** Seats per user type as the forms take them: `type=count`, comma-separated (the Re-issue form too). */
+export function seatsOf(f: URLSearchParams): Record<string, number> {
   const out: Record<string, number> = {};
   for (const p of listField(f, 'seats')) {
     const m = /^([^=\s]+)\s*=\s*(\d{1,9})$/.exec(p);
@@ -49,7 +50,7 @@ async function issue(ctx: SignedIn): Promise<Response> {
   const f = ctx.form as URLSearchParams;
   const licenseId = field(f, 'licenseId', 'The license id', 256);
   const vendor = ctx.deps.vendor;
-  if ((await showLicense(vendor.store, licenseId)) !== undefined) throw new LicenseError('ERR_USAGE', `license ${licenseId} exists already; issue a new key of it with licit licenses reissue, or choose another id`, { field: 'licenseId' });
+  if ((await showLicense(vendor.store, licenseId)) !== undefined) throw new LicenseError('ERR_USAGE', `license ${licenseId} exists already; re-issue it from its page (Re-issue), or choose another id`, { field: 'licenseId' });
   const opt = (k: string) => ((f.get(k) ?? '').trim() === '' ? undefined : (f.get(k) as string).trim());
   const expires = opt('expires');
   const input: LicenseInput = {

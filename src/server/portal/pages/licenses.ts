@@ -4,7 +4,8 @@
  * activation limits and device rules, user allocation, activation history and last validation.
  * Every figure comes from the registry (core/admin/registry.ts) and the license's activations
  * (core/seats), the code `licit licenses show` and `GET /v1/admin/devices` read. The vendor also
- * suspends, revokes and reinstates here, with changeLicenseState as the CLI and API do.
+ * suspends, revokes and reinstates here, with changeLicenseState as the CLI and API do, and
+ * re-issues (pages/reissue.ts, server/reissue.ts as the CLI and API).
  */
 import { changeLicenseState } from '../../../core/admin/registry.js';
 import { LicenseError } from '../../../core/errors.js';
@@ -14,6 +15,7 @@ import { field } from '../forms.js';
 import { html, portalPath, type Html } from '../html.js';
 import { csrfField, page, redirect, when } from '../layout.js';
 import { ofLimit, openLicense, pageNumber, pager, table, tabs, type Opened } from './common.js';
+import { reissueForm } from './reissue.js';
 
 const state = (s: string) => html`<span class="state-${s}">${s}</span>`;
 
@@ -61,7 +63,8 @@ async function details(ctx: SignedIn, [id]: readonly string[]): Promise<Response
       : html`<h2>Vendor actions</h2><form class="inline" method="post" action="${portalPath('licenses', entry.licenseId, 'state')}" data-confirm="Change the state of this license?">${csrfField(ctx.session)}
 <div><label for="action">Action</label><select id="action" name="action"><option value="suspend">Suspend</option><option value="reinstate">Reinstate</option><option value="revoke">Revoke (final)</option></select></div>
 <div><label for="reason">Reason (optional)</label><input id="reason" name="reason" type="text" maxlength="200"></div>
-<button type="submit" class="danger">Apply</button></form>`;
+<button type="submit" class="danger">Apply</button></form>
+${reissueForm(ctx, entry)}`;
   const body = html`${tabs(entry.licenseId, 'details', managesUsers(ctx.session.principal))}
 <h2>Identity</h2>${facts([
     ['License id', html`<span class="mono">${entry.licenseId}</span>`],

@@ -2,7 +2,8 @@
  * Named seats per user type (basic, advanced, …): how many each type has and uses, who holds one,
  * and for the vendor and the company's administrators assign, change the type of, and release a
  * seat. Each is `SeatManager`'s, as `licit seats --store` does on the same store, so a full type
- * is refused the same way (`ERR_SEATS_EXHAUSTED`).
+ * is refused the same way (`ERR_SEATS_EXHAUSTED`). The vendor also adds seats to a type here
+ * (pages/reissue.ts).
  */
 import { SeatManager } from '../../../core/seats/index.js';
 import { actorOf, managesUsers, requireManager } from '../access.js';
@@ -11,6 +12,7 @@ import { field } from '../forms.js';
 import { html, portalPath } from '../html.js';
 import { csrfField, page, redirect, when } from '../layout.js';
 import { openLicense, pageNumber, pager, table, tabs, usable } from './common.js';
+import { addSeatsForm } from './reissue.js';
 
 async function show(ctx: SignedIn, [id]: readonly string[]): Promise<Response> {
   requireManager(ctx.session.principal, 'manage seats');
@@ -28,6 +30,8 @@ async function show(ctx: SignedIn, [id]: readonly string[]): Promise<Response> {
     html`<form class="inline" method="post" action="${portalPath('licenses', l.id, 'seats', 'release')}" data-confirm="Release the seat of ${s.userId}?">${csrf}<input type="hidden" name="userId" value="${s.userId}"><button type="submit" class="secondary" aria-label="Release the seat of ${s.userId}">Release</button></form>`,
   ]);
   const types = usage.map((u) => u.type);
+  // The vendor adds seats to a type (a re-issue, pages/reissue.ts); a company's administrators assign them.
+  const vendor = ctx.session.principal.kind === 'vendor';
   const typeSelect = (idAttr: string) => html`<label for="${idAttr}">User type</label><select id="${idAttr}" name="type">${types.map((t) => html`<option value="${t}">${t}</option>`)}</select>`;
   const forms =
     types.length === 0
@@ -40,7 +44,7 @@ async function show(ctx: SignedIn, [id]: readonly string[]): Promise<Response> {
     title: `Seats of ${l.id}`,
     session: ctx.session,
     body: html`${tabs(l.id, 'seats', managesUsers(ctx.session.principal))}
-${table('Seats per user type', ['Type', 'Licensed', 'In use', 'Available'], usage.map((u) => [u.type, String(u.licensed), String(u.inUse), html`${u.available}${u.over ? html` <span class="state-suspended">(more in use than licensed)</span>` : null}`]), 'No seats per user type.')}
+${table('Seats per user type', ['Type', 'Licensed', 'In use', 'Available', ...(vendor ? ['Add seats'] : [])], usage.map((u) => [u.type, String(u.licensed), String(u.inUse), html`${u.available}${u.over ? html` <span class="state-suspended">(more in use than licensed)</span>` : null}`, ...(vendor ? [addSeatsForm(ctx, l.id, u.type)] : [])]), 'No seats per user type.')}
 <h2>Who holds a seat</h2>${table('Seat holders', ['User', 'Type', 'Since', 'Actions'], rows, 'No seat is assigned.')}${pager(ctx.url, n, list.length, size)}${forms}`,
   });
 }
