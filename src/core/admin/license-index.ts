@@ -18,6 +18,7 @@
  * written before the index existed is indexed once, by the first reader (`built` is absent).
  */
 import { LicenseError } from '../errors.js';
+import { RESERVED_ID_PREFIXES } from '../license/claims.js';
 import type { JsonObject, Store, StoreTx } from '../store/store.js';
 
 /** Record kind of the license registry (registry.ts, which re-exports it). */
@@ -37,9 +38,10 @@ const intentKey = (id: string) => `p\n${id}`;
 
 /**
  * Store ids that hold no license: companies (`portal:`), a product's trial bookkeeping (`trial:`) and
- * licit's own records (`licit:`: this index, the readiness probe). Reports and lists skip them.
+ * licit's own records (`licit:`: this index, the readiness probe). Reports and lists skip them, and
+ * no license is issued under them.
  */
-export const PSEUDO_LICENSE_PREFIXES: readonly string[] = ['portal:', 'trial:', 'licit:'];
+export const PSEUDO_LICENSE_PREFIXES: readonly string[] = RESERVED_ID_PREFIXES;
 
 /** False for a store id that holds no license (see {@link PSEUDO_LICENSE_PREFIXES}). */
 export function isLicenseId(id: string): boolean {
