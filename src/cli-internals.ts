@@ -95,6 +95,9 @@ export const loadRegistry = (): Names<
 /** Suspending, revoking or reinstating one device or license user, with its activations (core/admin/parties.ts, as the admin API does). */
 export const loadParties = (): Names<typeof import('./core/admin/parties.js'), 'changeActivationState'> => import('./core/admin/parties.js');
 
+/** Renaming a license user with the server's own records of it, as POST /v1/admin/users/rename does (server/rename-user.ts). */
+export const loadUserRename = (): Names<typeof import('./server/rename-user.js'), 'renameLicenseUser'> => import('./server/rename-user.js');
+
 /** Registering a signed license in a store, as the server does (server/license-registry.ts). */
 export const loadLicenseRegistration = (): Names<typeof import('./server/license-registry.js'), 'registerLicense'> => import('./server/license-registry.js');
 

@@ -43,6 +43,21 @@ describe('claims', () => {
     expect(mapToClaims(claimsToMap(c))).toEqual(c);
   });
 
+  it('refuses license ids that name licit\'s own records in a vendor store (portal:, trial:, licit:)', () => {
+    for (const licenseId of ['portal:ACME', 'trial:editor', 'licit:license-index']) {
+      let err: unknown;
+      try {
+        normalizeInput({ licenseId });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(LicenseError);
+      expect((err as LicenseError).code).toBe('ERR_USAGE');
+      expect((err as LicenseError).message).toContain(licenseId.slice(0, licenseId.indexOf(':') + 1));
+    }
+    expect(normalizeInput({ licenseId: 'LIC-portal:ACME' }).licenseId).toBe('LIC-portal:ACME');
+  });
+
   it('round-trips any valid input (property)', () => {
     const nameArb = fc.stringMatching(/^[a-z][a-z0-9._-]{0,10}$/);
     fc.assert(

@@ -7,19 +7,18 @@
  * object that saw the fault refused everything after it.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readVerifiedLog } from '../src/core/admin/audit-chain.js';
-import { createRequest, newNonce, type InstallationSigner } from '../src/core/exchange/index.js';
-import { keyId } from '../src/core/crypto/keys.js';
+import { createRequest, newNonce } from '../src/core/exchange/index.js';
 import { Activations, SeatManager } from '../src/core/seats/index.js';
 import { verifyLicense } from '../src/core/license/verify.js';
 import { FileStore } from '../src/node/store/file-store.js';
 import { fillFileSystem } from './helpers/disk.js';
 import { makeVendor } from './helpers/vendor.js';
+import { newInstallation as installation } from './helpers/installation.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CHILD = join(ROOT, 'test/fixtures/store-fault-child.mjs');
@@ -30,12 +29,6 @@ let shim = '';
 let shimMissing: string | undefined;
 let key = '';
 let ops: Record<string, unknown>[] = [];
-
-function installation(): InstallationSigner {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const raw = new Uint8Array(Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url'));
-  return { kid: keyId(raw), publicKey: raw, sign: (m) => new Uint8Array(sign(null, m, privateKey)) };
-}
 
 beforeAll(async () => {
   try {

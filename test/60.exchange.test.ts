@@ -2,20 +2,13 @@
  * The exchange protocol as pure functions: request codes signed by an installation, leases signed
  * by the vendor, and every refusal with its own code.
  */
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { base64urlDecode, base64urlEncode } from '../src/core/codec/base64.js';
 import { createLease, createRequest, newNonce, openLease, openRequest, verifyLease, type InstallationSigner } from '../src/core/exchange/index.js';
 import { isLicenseError } from '../src/core/errors.js';
-import { keyId } from '../src/core/crypto/keys.js';
 import { toSigner } from '../src/issuer/signer.js';
 import { makeVendor } from './helpers/vendor.js';
-
-function installation(): InstallationSigner {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const raw = new Uint8Array(Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url'));
-  return { kid: keyId(raw), publicKey: raw, sign: (m) => new Uint8Array(sign(null, m, privateKey)) };
-}
+import { newInstallation as installation } from './helpers/installation.js';
 
 async function code(e: Promise<unknown>): Promise<string> {
   try {

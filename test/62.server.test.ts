@@ -3,24 +3,18 @@
  * of a changed machine with the components that changed, admin token, body limits, validation,
  * top-ups delivered in the lease, container policy.
  */
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createRequest, newNonce, openLease, type InstallationSigner, type RequestInput } from '../src/core/exchange/index.js';
-import { keyId } from '../src/core/crypto/keys.js';
 import { MemoryStore } from '../src/core/store/memory-store.js';
 import { hashComponent } from '../src/node/fingerprint/index.js';
 import { createLicenseServer } from '../src/server/index.js';
 import { makeVendor } from './helpers/vendor.js';
+import { newInstallation as installation } from './helpers/installation.js';
 
 const vendor = makeVendor();
 const TOKEN = 'admin-secret-token';
 const T0 = Date.parse('2026-03-01T00:00:00Z');
 
-function installation(): InstallationSigner {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const raw = new Uint8Array(Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url'));
-  return { kid: keyId(raw), publicKey: raw, sign: (m) => new Uint8Array(sign(null, m, privateKey)) };
-}
 const fp = (parts: Record<string, string>) => `fp1:${Object.entries(parts).map(([k, v]) => `${k}=${hashComponent('licit', k === 'su' ? 'system-uuid' : k === 'cp' ? 'cpu' : k === 'mi' ? 'machine-id' : 'mac', v)}`).join(',')}`;
 
 function setup(opts: Partial<Parameters<typeof createLicenseServer>[0]> = {}) {

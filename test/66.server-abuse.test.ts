@@ -5,7 +5,6 @@
  * clients, and 1,500 slowloris connections against a real server that keeps answering.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
@@ -15,7 +14,6 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { LicenseError } from '../src/core/errors.js';
 import { createRequest, newNonce, type InstallationSigner, type RequestInput } from '../src/core/exchange/index.js';
-import { keyId } from '../src/core/crypto/keys.js';
 import { MemoryStore } from '../src/core/store/memory-store.js';
 import { FileStore } from '../src/node/store/file-store.js';
 import { formatAccessLine, type AccessLogEntry } from '../src/server/access-log.js';
@@ -27,6 +25,7 @@ import { createLicenseServer, type LicenseServerOptions } from '../src/server/in
 import { licit } from './helpers/cli.js';
 import { startServer } from './helpers/serve.js';
 import { makeVendor } from './helpers/vendor.js';
+import { newInstallation as installation } from './helpers/installation.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVER = fileURLToPath(new URL('./fixtures/abuse-server.ts', import.meta.url));
@@ -44,12 +43,6 @@ afterAll(() => {
   for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
   rmSync(work, { recursive: true, force: true });
 });
-
-function installation(): InstallationSigner {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const raw = new Uint8Array(Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url'));
-  return { kid: keyId(raw), publicKey: raw, sign: (m) => new Uint8Array(sign(null, m, privateKey)) };
-}
 
 /** A server over a MemoryStore with a clock the test moves, and request helpers that name the client. */
 function setup(opts: Partial<LicenseServerOptions> = {}) {

@@ -5,13 +5,11 @@
  * back, one supplied machine id on several machines, replayed and future-dated request codes.
  * Each case failed on the server before round 2 (see docs/security.md, "Threats").
  */
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequest, newNonce, openLease, type InstallationSigner, type RequestInput } from '../src/core/exchange/index.js';
-import { keyId } from '../src/core/crypto/keys.js';
 import type { Store } from '../src/core/store/store.js';
 import { hashComponent } from '../src/node/fingerprint/index.js';
 import { FileStore } from '../src/node/store/file-store.js';
@@ -22,6 +20,7 @@ import { createLicenseServer, type LicenseServer } from '../src/server/index.js'
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';
 import { listening } from './helpers/listening.js';
 import { makeVendor } from './helpers/vendor.js';
+import { newInstallation as installation } from './helpers/installation.js';
 
 const vendor = makeVendor();
 const stranger = makeVendor();
@@ -36,11 +35,6 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function installation(): InstallationSigner {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const raw = new Uint8Array(Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url'));
-  return { kid: keyId(raw), publicKey: raw, sign: (m) => new Uint8Array(sign(null, m, privateKey)) };
-}
 /** A strong fingerprint (a system UUID and a machine id), as a physical machine has. */
 const machine = (name: string) => `fp1:su=${hashComponent('app', 'system-uuid', `uuid-${name}`)},mi=${hashComponent('app', 'machine-id', `mid-${name}`)}`;
 

@@ -3,13 +3,11 @@
  * a licensee with root on their machine who restores files from a backup, and a holder of a
  * license key with no activation left. Each case failed on the server before this review.
  */
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequest, newNonce, type InstallationSigner, type RequestInput } from '../src/core/exchange/index.js';
-import { keyId } from '../src/core/crypto/keys.js';
 import { MemoryStore } from '../src/core/store/memory-store.js';
 import { hashComponent } from '../src/node/fingerprint/index.js';
 import { FileStore } from '../src/node/store/file-store.js';
@@ -18,17 +16,13 @@ import { Licensing } from '../src/node/licensing/licensing.js';
 import { createLicenseServer, type LicenseServer } from '../src/server/index.js';
 import { listening } from './helpers/listening.js';
 import { makeVendor } from './helpers/vendor.js';
+import { newInstallation as installation } from './helpers/installation.js';
 
 const vendor = makeVendor();
 const ADMIN = 'review-admin-token';
 const work = mkdtempSync(join(tmpdir(), 'licit-review-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function installation(): InstallationSigner {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const raw = new Uint8Array(Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url'));
-  return { kid: keyId(raw), publicKey: raw, sign: (m) => new Uint8Array(sign(null, m, privateKey)) };
-}
 const machine = (name: string) => `fp1:su=${hashComponent('app', 'system-uuid', `uuid-${name}`)},mi=${hashComponent('app', 'machine-id', `mid-${name}`)}`;
 
 describe('a licensee who restores the ledger from a backup, again and again', () => {

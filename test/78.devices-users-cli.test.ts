@@ -4,14 +4,12 @@
  * refusals exit 1, usage mistakes 2. A same-machine reinstall through the server is reported (an
  * audit event and a note on the access log line) and takes no transfer.
  */
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequest, newNonce, type InstallationSigner } from '../src/core/exchange/index.js';
-import { keyId } from '../src/core/crypto/keys.js';
 import { withAuditChain } from '../src/core/admin/chained-store.js';
 import { Activations } from '../src/core/seats/index.js';
 import { hashComponent } from '../src/node/fingerprint/index.js';
@@ -19,6 +17,7 @@ import { FileStore } from '../src/node/store/file-store.js';
 import { licit, type CliResult } from './helpers/cli.js';
 import { startServer } from './helpers/serve.js';
 import { makeVendor, type TestVendor } from './helpers/vendor.js';
+import { newInstallation as installation } from './helpers/installation.js';
 
 const TOKEN = 'devices-admin-token';
 const LIMITS = { maxUsers: 2, maxActivations: 4, maxTransfers: 1 };
@@ -30,11 +29,6 @@ let server: { url: string; proc: ChildProcess };
 let serverErr = '';
 const procs: ChildProcess[] = [];
 
-function installation(): InstallationSigner {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const raw = new Uint8Array(Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url'));
-  return { kid: keyId(raw), publicKey: raw, sign: (m) => new Uint8Array(sign(null, m, privateKey)) };
-}
 /** A strong hardware fingerprint (system UUID and machine id), as a physical machine has. */
 const machine = (name: string) => `fp1:su=${hashComponent('app', 'system-uuid', `uuid-${name}`)},mi=${hashComponent('app', 'machine-id', `mid-${name}`)}`;
 
@@ -95,8 +89,7 @@ const remote = (): Target => ({
     const r = await activate('LIC-DEV', key, inst, machine(name), user);
     expect(r.ok, JSON.stringify(r)).toBe(true);
     return inst.kid;
-  },
-});
+  } });
 
 const run = (t: Target, ...args: string[]): CliResult => licit([...args, ...t.flags], { env: { LICIT_ADMIN_TOKEN: TOKEN } });
 /** Exit code and error code of a refused `--json` run. */

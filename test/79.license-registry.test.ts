@@ -6,31 +6,24 @@
  * deactivation still goes through), the admin API shows the same registry, and every change is in
  * the verified audit log.
  */
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequest, newNonce, type InstallationSigner, type RequestInput } from '../src/core/exchange/index.js';
 import { inspectLicense } from '../src/core/license/inspect.js';
-import { keyId } from '../src/core/crypto/keys.js';
 import { FileStore } from '../src/node/store/file-store.js';
 import { createLicenseServer, type LicenseServer } from '../src/server/index.js';
 import { spawn } from 'node:child_process';
 import { LICIT_BIN } from './helpers/cli.js';
 import { makeVendor } from './helpers/vendor.js';
+import { newInstallation as installation } from './helpers/installation.js';
 
 const vendor = makeVendor();
 const TOKEN = 'registry-admin-token';
 const dir = join(mkdtempSync(join(tmpdir(), 'licit-79-')), 'store');
 let server: LicenseServer;
 let fileStore: FileStore;
-
-function installation(): InstallationSigner {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const raw = new Uint8Array(Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url'));
-  return { kid: keyId(raw), publicKey: raw, sign: (m) => new Uint8Array(sign(null, m, privateKey)) };
-}
 
 async function call(method: string, path: string, body?: unknown, admin = false): Promise<{ status: number; body: Record<string, any> }> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...(admin ? { authorization: `Bearer ${TOKEN}` } : {}) };

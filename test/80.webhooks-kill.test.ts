@@ -4,7 +4,6 @@
  * Every event of a subscribed kind then arrives, each under its stable id; a duplicate may come
  * (an event whose 2xx was lost with the process), never a gap, never an event that was not written.
  */
-import { generateKeyPairSync, sign } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -12,12 +11,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRequest, newNonce, type InstallationSigner } from '../src/core/exchange/index.js';
-import { keyId } from '../src/core/crypto/keys.js';
+import { createRequest, newNonce } from '../src/core/exchange/index.js';
 import { FileStore } from '../src/node/store/file-store.js';
 import { DEFAULT_WEBHOOK_KINDS, verifyWebhook } from '../src/server/webhooks.js';
 import { startServer } from './helpers/serve.js';
 import { makeVendor } from './helpers/vendor.js';
+import { newInstallation as installation } from './helpers/installation.js';
 
 const vendor = makeVendor();
 const SECRET = 'kill-test-webhook-secret-0123';
@@ -25,12 +24,6 @@ const procs: ChildProcess[] = [];
 afterAll(() => {
   for (const p of procs) p.kill('SIGKILL');
 });
-
-function installation(): InstallationSigner {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const raw = new Uint8Array(Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url'));
-  return { kid: keyId(raw), publicKey: raw, sign: (m) => new Uint8Array(sign(null, m, privateKey)) };
-}
 
 describe('webhooks and a killed server', () => {
   it('every subscribed event arrives after a SIGKILL mid-delivery and a restart, under stable ids', { timeout: 120_000 }, async () => {

@@ -4,15 +4,14 @@
  * rest are refused with ERR_ACTIVATIONS_EXHAUSTED, and the database agrees.
  */
 import type { ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRequest, newNonce, type InstallationSigner } from '../src/core/exchange/index.js';
-import { keyId } from '../src/core/crypto/keys.js';
+import { createRequest, newNonce } from '../src/core/exchange/index.js';
 import { Activations } from '../src/core/seats/index.js';
 import { PostgresStore } from '../src/postgres/index.js';
 import { startPostgres, type TestPostgres } from './helpers/postgres.js';
 import { startServer as startLicitServer } from './helpers/serve.js';
 import { makeVendor } from './helpers/vendor.js';
+import { newInstallation as installation } from './helpers/installation.js';
 
 const vendor = makeVendor();
 const procs: ChildProcess[] = [];
@@ -21,12 +20,6 @@ let schema = '';
 const urls: string[] = [];
 
 const startServer = async (store: string) => (await startLicitServer(['--signing-key', vendor.keyPath, '--store', store, '--schema', schema], procs)).url;
-
-function installation(): InstallationSigner {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const raw = new Uint8Array(Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url'));
-  return { kid: keyId(raw), publicKey: raw, sign: (m) => new Uint8Array(sign(null, m, privateKey)) };
-}
 
 beforeAll(async () => {
   pg = await startPostgres();

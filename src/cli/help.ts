@@ -95,7 +95,7 @@ const FLAGS: Readonly<Record<string, FlagHelp>> = {
   metrics: ['Prometheus metrics at GET /v1/admin/metrics behind the admin token (needs the prom-client package)', '--metrics'],
   webhook: ['deliver audit events to this URL (https, or http to localhost), signed; repeat for several', '--webhook https://crm.example.com/licit'],
   'webhook-secret-file': ['file holding the webhook signing secret (else $LICIT_WEBHOOK_SECRET; at least 16 bytes)', '--webhook-secret-file /etc/licit/webhook-secret'],
-  'webhook-kinds': ['event kinds to deliver, comma-separated, or * for all (default: activations, deactivations, resets, transfers, reinstalls, alerts, top-ups, refusals, overspending, registrations, and licenses, devices and users suspended, revoked or reinstated)', '--webhook-kinds device.activated,alert.raised'],
+  'webhook-kinds': ['event kinds to deliver, comma-separated, or * for all (default: activations, deactivations, resets, transfers, reinstalls, alerts, top-ups, refusals, overspending, registrations, licenses, devices and users suspended, revoked or reinstated, and users renamed)', '--webhook-kinds device.activated,alert.raised'],
   server: ["a license server's URL, for its admin API (with --license-id and the admin token)", '--server https://licenses.example.com'],
   goodwill: ["a vendor's goodwill reset: counts no transfer", '--goodwill'],
   'token-id': ['the top-up token id (default random); applying a token twice adds once', '--token-id TOP-2027-001'],

@@ -10,6 +10,7 @@ import type { License } from '../core/license/license.js';
 import type { Store, StoreTx } from '../core/store/store.js';
 import { adminEvent, type ChangeSource } from '../core/admin/events.js';
 import { assertLicenseActive, recordIssueIn } from '../core/admin/registry.js';
+import { indexedRegistration } from '../core/admin/license-index.js';
 import { KINDS } from './kinds.js';
 import type { VendorContext } from './vendor-types.js';
 
@@ -39,7 +40,8 @@ async function registeredActiveText(store: Store, licenseId: string, allowInacti
  * changed, the license's state), in one transaction.
  */
 export async function registerLicense(v: Pick<VendorContext, 'store' | 'now'>, license: License, actor: string, issuedBy?: string): Promise<void> {
-  await v.store.transaction(license.id, (tx) => registerLicenseIn(tx, license, { actor, issuedBy, now: v.now() }));
+  // The license index (core/admin/license-index.ts) learns of it around the transaction.
+  await indexedRegistration(v.store, license.id, () => v.store.transaction(license.id, (tx) => registerLicenseIn(tx, license, { actor, issuedBy, now: v.now() })), v.now);
 }
 
 /** A seat count that a newly registered key changed. */

@@ -51,6 +51,7 @@ export const DEFAULT_WEBHOOK_KINDS: readonly EventKind[] = [
   'user.suspended',
   'user.revoked',
   'user.reinstated',
+  'user.renamed',
 ];
 
 /** Where to deliver and how to sign. */

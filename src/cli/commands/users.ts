@@ -1,31 +1,32 @@
 /**
  * `licit users`: the license users of a license — list, add (with their own device limit), remove
- * (their devices with them), reset (deactivate all their devices), suspend and reinstate — against
- * a local store or a license server's admin API, with the same output.
+ * (their devices with them), reset (deactivate all their devices), rename (a changed e-mail: devices,
+ * seat and password kept), suspend and reinstate — against a local store or a license server's
+ * admin API, with the same output.
  */
-import { LicenseError, loadActivationRecords, loadUserIds } from '../../cli-internals.js';
+import { LicenseError, loadActivationRecords, loadUserIds, loadUserRename } from '../../cli-internals.js';
 import type { JsonObject } from '../../seats.js';
 import { didYouMean } from '../help.js';
 import { changeState, openTarget, stateChanged, TARGET_FLAGS, type Target } from '../admin-target.js';
 import { integer, parseFlags, type Outcome, type Verb } from '../context.js';
 
 const USAGE =
-  'licit users list | add USER [--max-activations N] | remove USER | reset USER | suspend|revoke|reinstate USER [--reason TEXT]\n' +
+  'licit users list | add USER [--max-activations N] | remove USER | reset USER | rename USER NEW_USER | suspend|revoke|reinstate USER [--reason TEXT]\n' +
   '       (--store DIR|postgres://... --license KEY --public-key FILE [--schema NAME] [--actor NAME])\n' +
   '       | (--server URL --license-id ID [--admin-token TOKEN, else $LICIT_ADMIN_TOKEN])   [--json]\n' +
-  'remove deactivates the user\'s devices too; reset deactivates them and keeps the user; suspend refuses the user\'s renewals, activations and top-ups until reinstate; revoke removes the user and refuses that id for good. ' +
+  'remove deactivates the user\'s devices too; reset deactivates them and keeps the user; rename gives the user a new id (a changed e-mail), keeping its devices, seat and password; suspend refuses the user\'s renewals, activations and top-ups until reinstate; revoke removes the user and refuses that id for good. ' +
   'Exit 0 done, 1 a refusal (users used up, unknown user, license not registered, server refused), 2 a usage mistake. Every action but add also works on an expired license (local store).';
 
 /** The state changes of one license user (core/admin/registry.ts PARTY_ACTIONS.user; test/78b holds them equal). */
 export const STATE_ACTIONS = ['suspend', 'revoke', 'reinstate'] as const;
-const ARITY: Record<string, number> = { list: 0, add: 1, remove: 1, reset: 1, suspend: 1, revoke: 1, reinstate: 1 };
-const AFTER_EXPIRY = new Set(['list', 'remove', 'reset', ...STATE_ACTIONS]);
+const ARITY: Record<string, number> = { list: 0, add: 1, remove: 1, reset: 1, rename: 2, suspend: 1, revoke: 1, reinstate: 1 };
+const AFTER_EXPIRY = new Set(['list', 'remove', 'reset', 'rename', ...STATE_ACTIONS]);
 
-/** `licit users`: list, add, remove, reset, suspend, revoke, reinstate. */
+/** `licit users`: list, add, remove, reset, rename, suspend, revoke, reinstate. */
 export const run: Verb = async (argv, ctx) => {
   const { values: v, positionals } = parseFlags(argv, { ...TARGET_FLAGS, 'max-activations': { type: 'string' }, reason: { type: 'string' } }, USAGE);
   const [action, ...args] = positionals;
-  if (action === undefined) throw new LicenseError('ERR_USAGE', `missing action (list, add, remove, reset, suspend, revoke or reinstate)\nUsage: ${USAGE}`);
+  if (action === undefined) throw new LicenseError('ERR_USAGE', `missing action (list, add, remove, reset, rename, suspend, revoke or reinstate)\nUsage: ${USAGE}`);
   const arity = Object.hasOwn(ARITY, action) ? ARITY[action] : undefined;
   if (arity === undefined) {
     const guess = didYouMean(action, Object.keys(ARITY));
@@ -54,6 +55,11 @@ export const run: Verb = async (argv, ctx) => {
         const reason = v.reason === '' ? undefined : v.reason;
         const r = await changeState(target, 'user', userId, action, reason);
         return { data: { licenseId: r.licenseId, userId: r.id, state: r.state }, text: stateChanged('user', r, reason) };
+      }
+      case 'rename': {
+        const to = (await loadUserIds()).normalizeUserId(args[1]);
+        const r = await rename(target, userId, to);
+        return { data: { ...r }, text: `${r.from} is now ${r.userId} on license ${r.licenseId}, with ${r.devices.length} device(s)${r.seat === null ? '' : ` and a ${r.seat} seat`}${r.passwordMoved ? ' and the password' : ''}.` };
       }
       case 'remove': {
         const licenseId = await remove(target, userId);
@@ -100,6 +106,18 @@ async function remove(t: Target, userId: string): Promise<string> {
   if (t.kind === 'server') return String((await t.post('users/remove', { userId })).licenseId);
   await t.acts.removeUser(userId);
   return t.license.id;
+}
+
+/** As `POST /v1/admin/users/rename` answers; locally the same function the server runs (server/rename-user.ts). */
+async function rename(t: Target, from: string, to: string): Promise<{ licenseId: string; userId: string; from: string; devices: string[]; seat: string | null; passwordMoved: boolean }> {
+  if (t.kind === 'server') {
+    const r = await t.post('users/rename', { userId: from, newUserId: to });
+    return { licenseId: String(r.licenseId), userId: String(r.userId), from: String(r.from), devices: r.devices as string[], seat: (r.seat as string | null) ?? null, passwordMoved: r.passwordMoved === true };
+  }
+  const { renameLicenseUser } = await loadUserRename();
+  const r = await renameLicenseUser({ store: t.store, now: Date.now }, t.license, from, to, t.actor);
+  // The only record kind renameLicenseUser moves with the user is its password.
+  return { licenseId: t.license.id, userId: r.to, from: r.from, devices: r.devices, seat: r.seat, passwordMoved: r.moved.length > 0 };
 }
 
 async function reset(t: Target, userId: string): Promise<{ licenseId: string; userId: string; devices: string[] }> {

@@ -126,7 +126,7 @@ export function linkEvent(
 }
 
 /** Read `{prev, hash}` from an event, or undefined when it has no well-formed chain field. */
-function linksOf(e: AuditEvent): { prev: string; hash: string; rest: JsonObject } | undefined {
+export function linksOf(e: AuditEvent): { prev: string; hash: string; rest: JsonObject } | undefined {
   const d = e.details;
   if (d === null || typeof d !== 'object' || !Object.hasOwn(d, CHAIN_FIELD)) return undefined;
   const c = d[CHAIN_FIELD] as JsonValue;
@@ -231,7 +231,8 @@ export async function readVerifiedLog(store: Store, licenseId: string, options: 
   return { licenseId, head: v.head, events: v.entries };
 }
 
-function tampered(licenseId: string, seq: number, reason: string): LicenseError {
+/** `ERR_AUDIT_TAMPERED` for the first event of `licenseId` that cannot be trusted. */
+export function tampered(licenseId: string, seq: number, reason: string): LicenseError {
   return new LicenseError(
     'ERR_AUDIT_TAMPERED',
     `the audit log of license "${licenseId}" fails verification at event ${seq}: ${reason}. Do not trust entries from event ${seq} on; restore the store from a backup and compare`,

@@ -15,9 +15,9 @@ import { sha256Hex } from '../crypto/digest.js';
 import { LicenseError } from '../errors.js';
 import type { License } from '../license/license.js';
 import type { JsonObject, Store, StoreReader, StoreTx } from '../store/store.js';
+import { REGISTRY_KIND, indexedRegistration, isLicenseId } from './license-index.js';
 
-/** Record kind of the registry. */
-export const REGISTRY_KIND = 'registry';
+export { REGISTRY_KIND };
 
 /** What the vendor says about a license now. */
 export type LicenseState = 'active' | 'suspended' | 'revoked';
@@ -183,9 +183,12 @@ export async function assertSameSigner(store: Store, licenseId: string, kid: str
   }
 }
 
-/** {@link recordIssueIn} in a transaction of its own. */
+/**
+ * {@link recordIssueIn} in a transaction of its own, with the license index kept (license-index.ts;
+ * a caller running recordIssueIn in a transaction of its own calls `indexLicense` after it commits).
+ */
 export function recordIssue(store: Store, license: License, by: { actor: string; issuedBy?: string | undefined; source: 'issuer' | 'admin' | 'exchange'; now?: Date | number }) {
-  return store.transaction(license.id, (tx) => recordIssueIn(tx, license, { ...by, now: by.now ?? Date.now() }));
+  return indexedRegistration(store, license.id, () => store.transaction(license.id, (tx) => recordIssueIn(tx, license, { ...by, now: by.now ?? Date.now() })));
 }
 
 /** The license's state as the registry holds it (`active` when it holds nothing). */
@@ -254,6 +257,12 @@ export async function showLicense(store: Store, licenseId: string): Promise<{ en
   });
 }
 
+/** One license's registry entry (without its keys), or undefined. */
+export async function registryEntry(store: Store, licenseId: string): Promise<RegistryEntry | undefined> {
+  const info = await store.read(licenseId, (r) => r.get(REGISTRY_KIND, 'info'));
+  return info === undefined ? undefined : entryOf(licenseId, info);
+}
+
 /**
  * The licenses in the registry matching `filter`, by license id. Needs a store that lists its
  * licenses (every store licit ships); reads each license's summary.
@@ -263,7 +272,7 @@ export async function findLicenses(store: Store, filter: LicenseFilter = {}): Pr
   const out: RegistryEntry[] = [];
   const has = (s: string | undefined, q: string | undefined) => q === undefined || (s ?? '').toLowerCase().includes(q.toLowerCase());
   for (const id of await store.licenseIds()) {
-    if (!has(id, filter.licenseId)) continue;
+    if (!isLicenseId(id) || !has(id, filter.licenseId)) continue;
     const info = await store.read(id, (r) => r.get(REGISTRY_KIND, 'info'));
     if (info === undefined) continue;
     const e = entryOf(id, info);

@@ -12,6 +12,7 @@ import { toClock } from '../time/clock.js';
 import type { RangeSpec } from './range.js';
 import { computeReport } from './report.js';
 import { REGISTRY_KIND } from './registry.js';
+import { isLicenseId } from './license-index.js';
 
 /** How a vendor report groups licenses. */
 export type VendorReportGrouping = 'customer' | 'edition' | 'license';
@@ -98,7 +99,8 @@ export async function computeVendorReport(store: Store, range: RangeSpec, option
   const groups = new Map<string, Acc>();
   const total = empty();
   let rangeInfo: VendorReport['range'] | undefined;
-  for (const id of await store.licenseIds()) {
+  // Companies (portal:), trials' bookkeeping (trial:) and licit's own records (licit:) are no licenses.
+  for (const id of (await store.licenseIds()).filter(isLicenseId)) {
     const info = await store.read(id, (r) => r.get(REGISTRY_KIND, 'info'));
     const summary = (info?.summary ?? {}) as { customer?: unknown; edition?: unknown; seats?: unknown; maxActivations?: unknown; maxUsers?: unknown };
     const seats = summary.seats !== null && typeof summary.seats === 'object' ? (summary.seats as Record<string, number>) : undefined;

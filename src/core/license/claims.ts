@@ -231,6 +231,13 @@ function checkRelations(c: LicenseClaims): LicenseClaims {
 /** The `LicenseInput` field each date claim comes from, for messages about text dates. */
 const CLAIM_NAMES: Record<string, string> = { iat: 'issuedAt', nbf: 'notBefore', exp: 'expiresAt', mexp: 'maintenanceExpiresAt' };
 
+/**
+ * License id prefixes that name licit's own records in a vendor's store, not licenses: companies
+ * (`portal:`), a product's trial bookkeeping (`trial:`) and licit's indexes and probes (`licit:`).
+ * A license issued under one would share its records, so issuing refuses them.
+ */
+export const RESERVED_ID_PREFIXES: readonly string[] = ['portal:', 'trial:', 'licit:'];
+
 /** Validate vendor input and fill defaults (issue time now, 14-day leases, no grace). */
 export function normalizeInput(input: LicenseInput, now: Date = new Date()): LicenseClaims {
   // Text is read by the one time-words reader; an expiry given as a date alone covers that whole day.
@@ -238,6 +245,8 @@ export function normalizeInput(input: LicenseInput, now: Date = new Date()): Lic
     d === undefined ? undefined : seconds(toSeconds(typeof d === 'string' ? parseTimeWords(d, { name: CLAIM_NAMES[claim] ?? claim, dateAlone: edge }) : d, claim), claim);
   const opt = <T>(v: T | undefined, f: (v: T) => unknown) => (v === undefined ? undefined : f(v));
   const licenseId = input.licenseId ?? randomLicenseId();
+  const reserved = RESERVED_ID_PREFIXES.find((p) => typeof licenseId === 'string' && licenseId.startsWith(p));
+  if (reserved !== undefined) throw new LicenseError('ERR_USAGE', `license ids starting with "${reserved}" name licit's own records in the vendor's store; choose another license id`, { field: 'licenseId' });
   const claims: LicenseClaims = {
     licenseId: text(licenseId, 'cti', 128),
     customer: opt(input.customer, (v) => text(v, 'sub', 256)) as string | undefined,

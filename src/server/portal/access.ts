@@ -4,7 +4,8 @@
  * signed in to, and only its own devices there. A license that is not the person's is answered
  * exactly as one that does not exist (`ERR_LICENSE_NOT_REGISTERED`, 404), so ids cannot be probed.
  */
-import { findLicenses, showLicense, type RegistryEntry } from '../../core/admin/registry.js';
+import { registryEntry, showLicense, type RegistryEntry } from '../../core/admin/registry.js';
+import { ensureLicenseIndex, indexedLicenses, indexedLicensesOf } from '../../core/admin/license-index.js';
 import { LicenseError } from '../../core/errors.js';
 import { USER, type Activation } from '../../core/seats/activation-records.js';
 import type { Store } from '../../core/store/store.js';
@@ -42,15 +43,27 @@ export async function visibleLicense(store: Store, p: Principal, licenseId: stri
   return shown.entry;
 }
 
-/** Every license the person may see, by license id. */
-export async function visibleLicenses(store: Store, p: Principal, filter: { q?: string | undefined } = {}): Promise<RegistryEntry[]> {
-  const all = await findLicenses(store);
-  const q = filter.q?.toLowerCase();
-  const match = (e: RegistryEntry) => q === undefined || q === '' || e.licenseId.toLowerCase().includes(q) || (e.customer ?? '').toLowerCase().includes(q);
-  if (p.kind === 'vendor') return all.filter(match);
-  const company = await getCompany(store, p.company);
-  if (company === undefined) return [];
-  return all.filter((e) => ownsLicense(company, e) && (p.kind !== 'license-user' || p.licenses.includes(e.licenseId)) && match(e));
+/**
+ * One page of the licenses the person may see, by license id, and how many there are in all. The
+ * candidates come from the license index (core/admin/license-index.ts: all licenses for the vendor,
+ * the company's customers' and listed ids for a company), so a page reads the index and then only
+ * the registry entries it shows, each checked against the person's company again (an index entry
+ * is a hint).
+ */
+export async function visibleLicensePage(store: Store, p: Principal, opts: { q?: string | undefined; page: number; size: number; now?: (() => number) | undefined }): Promise<{ entries: RegistryEntry[]; total: number }> {
+  await ensureLicenseIndex(store, opts.now);
+  const company = p.kind === 'vendor' ? undefined : await getCompany(store, p.company);
+  if (p.kind !== 'vendor' && company === undefined) return { entries: [], total: 0 };
+  let candidates = company === undefined ? await indexedLicenses(store) : await indexedLicensesOf(store, company);
+  const q = opts.q?.toLowerCase() ?? '';
+  if (p.kind === 'license-user') candidates = candidates.filter((c) => p.licenses.includes(c.licenseId));
+  if (q !== '') candidates = candidates.filter((c) => c.licenseId.toLowerCase().includes(q) || (c.customer ?? '').toLowerCase().includes(q));
+  const entries: RegistryEntry[] = [];
+  for (const c of candidates.slice((opts.page - 1) * opts.size, opts.page * opts.size)) {
+    const e = await registryEntry(store, c.licenseId);
+    if (e !== undefined && (company === undefined || ownsLicense(company, e))) entries.push(e);
+  }
+  return { entries, total: candidates.length };
 }
 
 /** Whether the person manages a license's users (assign, remove, passwords, limits). */

@@ -13,7 +13,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { auditEvent } from '../../core/store/audit-event.js';
-import { findLicenses, showLicense, type RegistryEntry } from '../../core/admin/registry.js';
+import { registryEntry, showLicense, type RegistryEntry } from '../../core/admin/registry.js';
+import { ensureLicenseIndex, indexedLicensesOf } from '../../core/admin/license-index.js';
 import { toClock, type Clock } from '../../core/time/clock.js';
 import { LicenseError } from '../../core/errors.js';
 import { checkId, type JsonObject, type Store } from '../../core/store/store.js';
@@ -139,9 +140,19 @@ export function ownsLicense(company: Company, entry: RegistryEntry): boolean {
   return company.licenseIds.includes(entry.licenseId) || (entry.customer !== undefined && company.customers.includes(entry.customer));
 }
 
-/** The company's licenses in the registry, by license id. */
+/**
+ * The company's licenses in the registry, by license id: found in the license index
+ * (core/admin/license-index.ts), so this reads the company's licenses only, each checked against
+ * its registry entry.
+ */
 export async function companyLicenses(store: Store, company: Company): Promise<RegistryEntry[]> {
-  return (await findLicenses(store)).filter((e) => ownsLicense(company, e));
+  await ensureLicenseIndex(store);
+  const out: RegistryEntry[] = [];
+  for (const { licenseId } of await indexedLicensesOf(store, company)) {
+    const e = await registryEntry(store, licenseId);
+    if (e !== undefined && ownsLicense(company, e)) out.push(e);
+  }
+  return out;
 }
 
 /** The registry entry of `licenseId` when it is the company's, else undefined (whether it exists or not). */

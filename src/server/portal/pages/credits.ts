@@ -1,6 +1,7 @@
 /**
  * A license's credits: licensed, topped up, consumed and what remains (the figures
- * `GET /v1/admin/usage` answers), the history of credit events from the audit log, and for the
+ * `GET /v1/admin/usage` answers), the history of credit events from the audit log (read back from the newest as far as the page
+ * shows, its hash chain verified that far: event-page.ts), and for the
  * vendor "Add credits" (`Vendor.topUp`, the call `POST /v1/admin/topups` makes; the form carries
  * an idempotency key, so a second submit of the same form adds nothing).
  */
@@ -12,7 +13,8 @@ import type { PortalRoute, SignedIn } from '../context.js';
 import { field, wholeField } from '../forms.js';
 import { html, portalPath } from '../html.js';
 import { csrfField, page, redirect, when } from '../layout.js';
-import { openLicense, pageNumber, pager, table, tabs, usable } from './common.js';
+import { openLicense, pageNumber, table, tabs, usable } from './common.js';
+import { eventPage, eventPager, verifiedNote } from './event-page.js';
 
 async function show(ctx: SignedIn, [id]: readonly string[]): Promise<Response> {
   requireManager(ctx.session.principal, 'see credits');
@@ -21,10 +23,11 @@ async function show(ctx: SignedIn, [id]: readonly string[]): Promise<Response> {
   const usage = await adminGet(ctx.deps.vendor, '/v1/admin/usage', { licenseId });
   const c = usage.credits as { licensed: number | null; toppedUp: number; consumed: number };
   const remaining = c.licensed === null ? null : Math.max(0, c.licensed + c.toppedUp - c.consumed);
-  const events = (await ctx.deps.vendor.store.events(licenseId)).filter((e) => e.kind.startsWith('credits.') || e.kind.startsWith('topup.')).reverse();
   const size = ctx.deps.pageSize;
   const n = pageNumber(ctx.url);
-  const rows = events.slice((n - 1) * size, n * size).map((e) => [when(e.at), e.kind, String(e.details.credits ?? e.details.consumed ?? e.details.amount ?? '—'), String(e.details.source ?? '—'), e.actor]);
+  // Read back from the newest event only as far as this page needs (event-page.ts).
+  const p = await eventPage(ctx.deps.vendor.store, licenseId, { page: n, size, match: (e) => e.kind.startsWith('credits.') || e.kind.startsWith('topup.') });
+  const rows = p.events.map((e) => [when(e.at), e.kind, String(e.details.credits ?? e.details.consumed ?? e.details.amount ?? '—'), String(e.details.source ?? '—'), e.actor]);
   const topUp =
     ctx.session.principal.kind !== 'vendor'
       ? null
@@ -39,7 +42,7 @@ async function show(ctx: SignedIn, [id]: readonly string[]): Promise<Response> {
 <li><span class="v">${c.toppedUp}</span> topped up</li>
 <li><span class="v">${c.consumed}</span> consumed</li></ul>
 <p class="muted">Remaining is licensed plus topped up minus consumed, as installations last reported it; a top-up reaches them with their next renewal.</p>
-<h2>History</h2>${table('Credit events, newest first', ['When', 'What', 'Credits', 'Source', 'By'], rows, 'No credit event yet.')}${pager(ctx.url, n, events.length, size)}${topUp}`,
+<h2>History</h2>${table('Credit events, newest first', ['When', 'What', 'Credits', 'Source', 'By'], rows, 'No credit event yet.')}${eventPager(ctx.url, n, size, p)}${verifiedNote(p)}${topUp}`,
   });
 }
 

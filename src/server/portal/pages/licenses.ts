@@ -9,7 +9,7 @@
  */
 import { changeLicenseState } from '../../../core/admin/registry.js';
 import { LicenseError } from '../../../core/errors.js';
-import { managesUsers, requireVendor, visibleDevices, visibleLicenses } from '../access.js';
+import { managesUsers, requireVendor, visibleDevices, visibleLicensePage } from '../access.js';
 import type { PortalRoute, SignedIn } from '../context.js';
 import { field } from '../forms.js';
 import { html, portalPath, type Html } from '../html.js';
@@ -21,10 +21,10 @@ const state = (s: string) => html`<span class="state-${s}">${s}</span>`;
 
 async function list(ctx: SignedIn): Promise<Response> {
   const q = (ctx.url.searchParams.get('q') ?? '').trim().slice(0, 200);
-  const all = await visibleLicenses(ctx.deps.vendor.store, ctx.session.principal, { q });
   const size = ctx.deps.pageSize;
   const n = pageNumber(ctx.url);
-  const rows = all.slice((n - 1) * size, n * size).map((e) => [
+  const { entries, total } = await visibleLicensePage(ctx.deps.vendor.store, ctx.session.principal, { q, page: n, size, now: ctx.deps.vendor.now });
+  const rows = entries.map((e) => [
     html`<a href="${portalPath('licenses', e.licenseId)}">${e.licenseId}</a>`,
     e.customer ?? '—',
     e.edition ?? '—',
@@ -36,7 +36,7 @@ async function list(ctx: SignedIn): Promise<Response> {
   return page({
     title: 'Licenses',
     session: ctx.session,
-    body: html`${search}${table('Licenses; select one to manage it', ['License', 'Customer', 'Edition', 'State', 'Expires', 'Issued'], rows, q === '' ? 'No licenses yet.' : 'No license matches.')}${pager(ctx.url, n, all.length, size)}`,
+    body: html`${search}${table('Licenses; select one to manage it', ['License', 'Customer', 'Edition', 'State', 'Expires', 'Issued'], rows, q === '' ? 'No licenses yet.' : 'No license matches.')}${pager(ctx.url, n, total, size)}`,
   });
 }
 
