@@ -32,7 +32,16 @@ export interface ServerAlertsOptions {
   readonly retryMs?: number | undefined;
   /** Tries of one automatic top-up before giving up (default 8; the last `topup.failed` says `final: true`). */
   readonly maxAttempts?: number | undefined;
+  /**
+   * How long a license found without thresholds is not read again (default 30 000 ms; 0: read
+   * after every change). Settings saved through this process take effect at once; saved through
+   * another process on the same store, within this time.
+   */
+  readonly unsetCacheMs?: number | undefined;
 }
+
+/** Licenses remembered as having nothing to check, at most (the oldest are forgotten first). */
+const MAX_UNSET = 100_000;
 
 /** The actor of the events the server's alerts write. */
 export const ALERTS_ACTOR = 'alerts';
@@ -77,6 +86,11 @@ export class ServerAlerts {
   readonly #options: ServerAlertsOptions;
   readonly #dirty = new Set<string>();
   readonly #running = new Map<string, Promise<void>>();
+  /**
+   * Licenses last found with no thresholds, and until when that is trusted: most licenses have
+   * none, and a renewal that reports consumption would otherwise cost a store read each.
+   */
+  readonly #unset = new Map<string, number>();
 
   constructor(vendor: Vendor, options: ServerAlertsOptions = {}) {
     this.#vendor = vendor;
@@ -88,6 +102,8 @@ export class ServerAlerts {
     let moved = false;
     for (const k of kinds) if (MOVES.has(k)) moved = true;
     if (!moved) return;
+    if (kinds.has('settings.changed')) this.#unset.delete(licenseId);
+    else if ((this.#unset.get(licenseId) ?? 0) > Date.now()) return;
     this.#dirty.add(licenseId);
     if (!this.#running.has(licenseId)) this.#kick(licenseId);
   }
@@ -112,6 +128,16 @@ export class ServerAlerts {
     this.#running.set(licenseId, run);
   }
 
+  /** Remember that `licenseId` has no thresholds, for `unsetCacheMs`. */
+  #nothingToCheck(licenseId: string): undefined {
+    const ms = this.#options.unsetCacheMs ?? 30_000;
+    if (ms <= 0) return undefined;
+    this.#unset.delete(licenseId);
+    this.#unset.set(licenseId, Date.now() + ms);
+    if (this.#unset.size > MAX_UNSET) this.#unset.delete(this.#unset.keys().next().value as string);
+    return undefined;
+  }
+
   #report(licenseId: string, e: unknown): void {
     const error = e instanceof Error ? e.message : String(e);
     if (this.#options.onError !== undefined) this.#options.onError({ licenseId, error });
@@ -126,10 +152,11 @@ export class ServerAlerts {
   async check(licenseId: string): Promise<AlertCheck | undefined> {
     const v = this.#vendor;
     const found = await v.store.read(licenseId, async (r) => ({ settings: await settingsIn(r), state: (await licenseStateIn(r)).state }));
-    if (found.settings === undefined || found.state !== 'active') return undefined;
+    if (found.settings === undefined) return this.#nothingToCheck(licenseId);
+    if (found.state !== 'active') return undefined;
     const stored = found.settings;
     const { rules, purposes } = settingsRules(stored.settings, stored.stamps);
-    if (rules.length === 0) return undefined;
+    if (rules.length === 0) return this.#nothingToCheck(licenseId);
     let license: License;
     try {
       license = (await v.license(licenseId)).license;
