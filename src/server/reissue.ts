@@ -90,7 +90,8 @@ export async function addSeats(ctx: ReissueContext, licenseId: string, type: str
     ctx,
     licenseId,
     (c) => {
-      const from = c.seats[type];
+      // Own types only: "constructor" or "__proto__" is a type the license names, or none it has.
+      const from = Object.hasOwn(c.seats, type) ? c.seats[type] : undefined;
       if (from === undefined) {
         const known = Object.keys(c.seats);
         throw new LicenseError('ERR_UNKNOWN_USER_TYPE', `license ${licenseId} has no user type "${type}"; it knows ${known.length === 0 ? 'no types at all' : known.map((t) => `"${t}"`).join(', ')} (to add a type, re-issue the license with its seats)`, { type, known });

@@ -48,8 +48,8 @@ export function namesAChange(changes: LicenseChanges): boolean {
  * themselves are checked again when the key is signed (`ERR_KEY_INVALID_CLAIM`).
  */
 export function reissueInput(c: LicenseClaims, changes: LicenseChanges): LicenseInput {
-  const seats: Record<string, number> = { ...c.seats };
-  for (const [type, n] of Object.entries(changes.seats ?? {})) seats[type] = whole(n, `seats ${type}`);
+  // Built from entries, as the claims are: a type named "__proto__" is a type, not an assignment the object swallows.
+  const seats: Record<string, number> = Object.fromEntries([...Object.entries(c.seats), ...Object.entries(changes.seats ?? {}).map(([type, n]) => [type, whole(n, `seats ${type}`)] as const)]);
   const removed = new Set(changes.removeFeatures ?? []);
   const both = (changes.addFeatures ?? []).find((f) => removed.has(f));
   if (both !== undefined) throw new LicenseError('ERR_USAGE', `feature "${both}" is both added and removed; name it once`, { field: 'features' });

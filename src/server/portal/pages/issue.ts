@@ -36,13 +36,14 @@ ${num('graceDays', 'Grace days after expiry')}${num('maxActivations', 'Activatio
 
 /** Seats per user type as the forms take them: `type=count`, comma-separated (the Re-issue form too). */
 export function seatsOf(f: URLSearchParams): Record<string, number> {
-  const out: Record<string, number> = {};
+  const out: Array<[string, number]> = [];
   for (const p of listField(f, 'seats')) {
     const m = /^([^=\s]+)\s*=\s*(\d{1,9})$/.exec(p);
     if (m === null) throw new LicenseError('ERR_USAGE', `seats are written type=count (basic=10), got "${p}"`, { field: 'seats' });
-    out[m[1] as string] = Number(m[2]);
+    out.push([m[1] as string, Number(m[2])]);
   }
-  return out;
+  // From entries: a type named "__proto__" stays a type instead of vanishing in an assignment.
+  return Object.fromEntries(out);
 }
 
 async function issue(ctx: SignedIn): Promise<Response> {

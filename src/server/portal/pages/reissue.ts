@@ -8,6 +8,7 @@
  * the same whichever way the vendor takes. The routes are the vendor's only: a customer's POST is
  * answered as a page that does not exist.
  */
+import { randomBytes } from 'node:crypto';
 import type { RegistryEntry } from '../../../core/admin/registry.js';
 import { namesAChange } from '../../../core/admin/reissue-claims.js';
 import { LicenseError } from '../../../core/errors.js';
@@ -45,7 +46,7 @@ ${num('maxActivations', 'Activations')}${num('maxUsers', 'License users')}${num(
 /** The Add seats form of one user type's row on the seats page (the vendor's only). */
 export function addSeatsForm(ctx: SignedIn, licenseId: string, type: string): Html {
   const id = `add-${type}`;
-  return html`<form class="inline" method="post" action="${portalPath('licenses', licenseId, 'seats', 'add')}" data-confirm="Add these ${type} seats to license ${licenseId}? A new key is signed.">${csrfField(ctx.session)}<input type="hidden" name="type" value="${type}">
+  return html`<form class="inline" method="post" action="${portalPath('licenses', licenseId, 'seats', 'add')}" data-confirm="Add these ${type} seats to license ${licenseId}? A new key is signed.">${csrfField(ctx.session)}<input type="hidden" name="type" value="${type}"><input type="hidden" name="idempotencyKey" value="${randomBytes(16).toString('base64url')}">
 <div><label for="${id}">Seats to add (${type})</label><input id="${id}" name="add" type="number" min="1" max="100000" inputmode="numeric" required></div><button type="submit" class="secondary">Add seats</button></form>`;
 }
 
@@ -91,8 +92,13 @@ async function add(ctx: SignedIn, [id]: readonly string[]): Promise<Response> {
   const type = field(f, 'type', 'The user type', 256);
   const n = wholeField(f, 'add', 'Seats to add');
   if (n === undefined || n < 1) throw new LicenseError('ERR_USAGE', 'enter how many seats to add (1 or more)', { field: 'add' });
-  const r = await addSeats(signing(ctx), entry.licenseId, type, n, { source: 'manual', actor: ACTOR });
-  ctx.session.flash = { kind: 'ok', text: `${n} ${type} ${n === 1 ? 'seat was' : 'seats were'} added to license ${r.licenseId} (${r.from} → ${r.to}); installations get the new key with their next lease.`, secret: r.key, secretLabel: secretLabel(r.licenseId) };
+  // The form's own key: the same form sent twice (a double click, a browser's retry) adds once.
+  const key = (f.get('idempotencyKey') ?? '') === '' ? undefined : field(f, 'idempotencyKey', 'The form key', 128);
+  const r = await addSeats(signing(ctx), entry.licenseId, type, n, { source: 'manual', actor: ACTOR, ...(key === undefined ? {} : { idempotencyKey: key }) });
+  const text = r.reissued
+    ? `${n} ${type} ${n === 1 ? 'seat was' : 'seats were'} added to license ${r.licenseId} (${r.from} → ${r.to}); installations get the new key with their next lease.`
+    : `These ${n} ${type} seats were added already (the form was sent twice); nothing more was added. The key of that addition is below.`;
+  ctx.session.flash = { kind: 'ok', text, secret: r.key, secretLabel: secretLabel(r.licenseId) };
   return redirect(portalPath('licenses', r.licenseId, 'seats'));
 }
 
