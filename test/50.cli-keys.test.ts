@@ -207,7 +207,7 @@ describe('licit inspect: every licit code kind', () => {
 });
 
 describe('help and did-you-mean', () => {
-  const verbs = ['keygen', 'issue', 'verify', 'inspect', 'credits', 'topup', 'seats', 'devices', 'users', 'fingerprint', 'smbios', 'request', 'respond', 'apply', 'serve', 'log', 'report', 'licenses', 'portal'];
+  const verbs = ['keygen', 'issue', 'verify', 'inspect', 'credits', 'topup', 'seats', 'devices', 'users', 'fingerprint', 'smbios', 'request', 'respond', 'apply', 'serve', 'log', 'report', 'licenses', 'portal', 'settings'];
   it('the top-level help lists every verb', () => {
     const main = readFileSync(new URL('../src/cli/main.ts', import.meta.url), 'utf8');
     const table = [...main.matchAll(/^\s{2}([a-z]+): \{ summary:/gm)].map((m) => m[1]);

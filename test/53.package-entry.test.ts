@@ -45,6 +45,15 @@ const ROOT_NODE_ONLY = ['SealedFile', 'fileClockGuard', 'nodeAead', 'nodeBackend
 const SEATS = ['AUDIT_KINDS', 'Activations', 'FloatingSeats', 'MemoryStore', 'SeatManager'];
 const ADMIN = [
   'ADMIN_KINDS',
+  // A license's alert settings (thresholds, automatic top-ups, recipients): the checker, the
+  // record, the rules they make for an AlertMonitor, and who hears of what.
+  'NOTIFICATION_KINDS',
+  'checkSettings',
+  'readSettings',
+  'recipientsFor',
+  'saveSettings',
+  'settingsJson',
+  'settingsRules',
   'changeLicenseState',
   'computeVendorReport',
   'currentKeyText',

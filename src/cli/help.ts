@@ -129,6 +129,10 @@ const BY_VERB: Readonly<Record<string, Readonly<Record<string, FlagHelp>>>> = {
     'password-file': ['a file holding the initial password (default: one is made and printed once)', '--password-file initial.txt'],
   },
   issue: { store: ["record the key in the vendor's license registry in this store (the one licit serve uses)", '--store /var/lib/licit'] },
+  settings: {
+    'json-settings': ['the settings to set, as JSON (each part given replaces that part; see the usage above)', '--json-settings \'{"credits":{"notify":{"remainingAtMost":300}}}\''],
+    file: ['a file holding the settings to set, as JSON', '--file settings.json'],
+  },
 };
 
 /** How a flag is written in the help: `--name VALUE` for a flag that takes one. */
