@@ -142,9 +142,9 @@ describe('the portal in headless Chromium', () => {
       expect((await (await acts('LIC-B1')).users()).map((u) => u.userId)).toContain('bob@acme.example');
       await shot('license-users');
       await browser.click('a[href="/portal/licenses/LIC-B1/seats"]');
-      await check('seats');
+      await shot('seats');
       await browser.click('a[href="/portal/licenses/LIC-B1/credits"]');
-      await check('credits');
+      await shot('credits');
 
       // Settings: the automatic credit top-up's threshold changed through the page.
       await browser.click('a[href="/portal/licenses/LIC-B1/settings"]');
@@ -195,14 +195,16 @@ describe('the portal in headless Chromium', () => {
       await browser.click('form.stack button[type=submit]');
       expect(await browser.eval<string>('location.pathname')).toBe('/portal/licenses');
       expect(await browser.eval<string>('document.body.innerText')).toContain('LIC-OTHER');
-      await check('vendor-licenses');
+      await shot('vendor-licenses');
       await browser.click('a[href="/portal/companies"]');
-      await check('companies');
+      await shot('companies');
       await browser.click('a[href="/portal/issue"]');
-      await check('issue');
+      await shot('issue');
       // A re-issue from the license's page (server/reissue.ts, as the CLI and the admin API), confirmed in the browser.
       await browser.goto(`${base}/portal/licenses/LIC-B1`);
       await check('vendor-license-details');
+      await browser.eval('document.querySelector(\'form[action="/portal/licenses/LIC-B1/reissue"]\').scrollIntoView()');
+      await shot('reissue');
       await browser.type('#maxActivations', '8');
       await browser.click('form[action="/portal/licenses/LIC-B1/reissue"] button[type=submit]');
       expect(await browser.eval<string>('document.body.innerText')).toContain('License LIC-B1 was re-issued (key 2, changed maxActivations)');
