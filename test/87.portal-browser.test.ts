@@ -34,7 +34,9 @@ async function admin(path: string, body: unknown): Promise<void> {
 const acts = async (id: string) => server.vendor.activations((await server.vendor.license(id)).license, 'test');
 
 beforeAll(async () => {
-  server = createLicenseServer({ signingKey: vendor.privateKeyPem, store: new MemoryStore(), adminToken: TOKEN, accessLog: false, portal: { scrypt: { N: 1024, r: 8, p: 1 } } });
+  // A webhook endpoint that takes every notification (nobody listens there: deliveries just retry).
+  const webhooks = { endpoints: [{ url: 'http://127.0.0.1:9/licit-events', secret: 'whsec-browser-0123456789' }], onError: () => undefined };
+  server = createLicenseServer({ signingKey: vendor.privateKeyPem, store: new MemoryStore(), adminToken: TOKEN, accessLog: false, webhooks, portal: { scrypt: { N: 1024, r: 8, p: 1 } } });
   const bound = await server.listen(0, '127.0.0.1');
   base = `http://127.0.0.1:${bound.port}`;
   close = () => bound.close(100);

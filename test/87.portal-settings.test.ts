@@ -147,4 +147,40 @@ describe('the Settings page', () => {
     expect((await v.get('/portal/licenses/LIC-A/settings')).res.status).toBe(200);
     expect((await v.get('/portal/licenses/LIC-G/notifications')).res.status).toBe(200);
   });
+
+  it('the Notifications page says how notifications leave the server: webhook endpoints to the vendor, a warning when none would', async () => {
+    // This server has no webhook: the customer is told nobody is e-mailed, the vendor how to fix it.
+    const none = await acme.get('/portal/licenses/LIC-A/notifications');
+    expect(none.body).toContain('does not pass on threshold alerts, automatic top-ups made, automatic top-ups that failed yet');
+    expect(none.body).not.toContain('Webhook endpoints');
+    const v = new Browser(srv.url);
+    await v.signIn({ token: TOKEN });
+    const vendorNone = await v.get('/portal/licenses/LIC-A/notifications');
+    expect(vendorNone.body).toContain('This server has no webhook endpoint.');
+    expect(vendorNone.body).toContain('--webhook URL');
+
+    // A server whose one endpoint takes alerts only: the vendor sees it (no credentials, no query),
+    // and the kinds that reach nobody.
+    const other = await listening({
+      signingKey: vendor.privateKeyPem,
+      store: new FileStore(mkdtempSync(join(tmpdir(), 'licit-87s-hooks-'))),
+      adminToken: TOKEN,
+      accessLog: false,
+      webhooks: { endpoints: [{ url: 'http://user:pw@127.0.0.1:9/hooks/licit?token=abc', secret: 'whsec-0123456789abcdef', kinds: ['alert.raised', 'alert.cleared'] }], onError: () => undefined },
+      portal: { scrypt: { N: 1024, r: 8, p: 1 } },
+    });
+    try {
+      const h = (await fetch(`${other.url}/v1/admin/licenses`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ license: await vendor.issue({ licenseId: 'LIC-H', customer: 'Hooli', credits: 10 }) }) })).status;
+      expect(h).toBe(200);
+      const w = new Browser(other.url);
+      await w.signIn({ token: TOKEN });
+      const page = await w.get('/portal/licenses/LIC-H/notifications');
+      wellFormed(page.body);
+      expect(page.body).toMatch(/<td data-label="Endpoint">http:\/\/127.0.0.1:9\/hooks\/licit<\/td><td data-label="Receives">Threshold alerts<\/td>/);
+      expect(page.body).not.toMatch(/token=abc|user:pw/);
+      expect(page.body).toContain('hands automatic top-ups made, automatic top-ups that failed to no webhook endpoint');
+    } finally {
+      await other.close();
+    }
+  });
 });

@@ -267,7 +267,7 @@ export function createLicenseServer(options: LicenseServerOptions): LicenseServe
   metricsReady?.catch(() => undefined);
   const trustProxy = options.trustProxy ?? false;
   if (typeof trustProxy !== 'boolean' && !(Number.isSafeInteger(trustProxy) && trustProxy >= 0)) throw usage('trustProxy must be true, false or the number of proxies in front of the server');
-  const portal = options.portal === false ? undefined : createPortal(vendor, { ...(options.portal ?? {}), adminToken: options.adminToken, trustProxy });
+  const portal = options.portal === false ? undefined : createPortal(vendor, { ...(options.portal ?? {}), adminToken: options.adminToken, trustProxy, webhooks: webhooks?.endpoints });
 
   const answer = async (original: Request, info: ClientInfo | undefined, log: ((entry: AccessLogEntry) => void) | undefined): Promise<Response> => {
     const req = original;

@@ -109,6 +109,14 @@ export interface WebhookDelivery {
 const KIND = 'webhook';
 const cursorKey = (endpointId: string) => `cursor:${endpointId}`;
 
+/** A webhook endpoint as {@link WebhookDispatcher.endpoints} shows it (no secret). */
+export interface WebhookEndpointView {
+  readonly id: string;
+  /** Origin and path only. */
+  readonly url: string;
+  readonly kinds: readonly string[] | '*';
+}
+
 interface ResolvedEndpoint {
   readonly id: string;
   readonly url: URL;
@@ -151,6 +159,14 @@ export class WebhookDispatcher {
   readonly #lanes = new Map<string, Lane>();
   #scanTimer: ReturnType<typeof setInterval> | undefined;
   #stopped = false;
+
+  /**
+   * Where deliveries go, for the pages that say so: each endpoint's id, address (without user,
+   * password or query, which may carry credentials) and the event kinds it receives (`'*'`: all).
+   */
+  get endpoints(): readonly WebhookEndpointView[] {
+    return this.#endpoints.map((e) => ({ id: e.id, url: `${e.url.origin}${e.url.pathname}`, kinds: e.kinds === '*' ? '*' : [...e.kinds] }));
+  }
 
   constructor(store: Store, options: WebhookOptions) {
     this.#store = store;

@@ -8,6 +8,7 @@ import type { SessionStore, Session } from './sessions.js';
 import type { SignInContext } from './sign-in.js';
 import type { TokenBuckets } from '../rate-limit.js';
 import type { Vendor } from '../vendor.js';
+import type { WebhookEndpointView } from '../webhooks.js';
 
 /** The server's parts the portal works on. */
 export interface PortalDeps {
@@ -21,6 +22,8 @@ export interface PortalDeps {
   readonly trustProxy: boolean;
   /** Rows per page of every list. */
   readonly pageSize: number;
+  /** The server's webhook endpoints (the way notifications leave it), or none. */
+  readonly webhooks: readonly WebhookEndpointView[];
 }
 
 /** One request to the portal. */

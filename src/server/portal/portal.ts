@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { LicenseError } from '../../core/errors.js';
 import { TokenBuckets, type RateLimit } from '../rate-limit.js';
 import type { Vendor } from '../vendor.js';
+import type { WebhookEndpointView } from '../webhooks.js';
 import type { ScryptParams } from '../auth/password.js';
 import { stillAllowed } from './access.js';
 import { assetResponse } from './assets.js';
@@ -59,7 +60,7 @@ export interface Portal {
 const ROUTES: readonly PortalRoute[] = [...signInRoutes, ...licenseRoutes, ...deviceRoutes, ...userRoutes, ...seatRoutes, ...creditRoutes, ...reportRoutes, ...logRoutes, ...settingsRoutes, ...notificationRoutes, ...issueRoutes, ...reissueRoutes, ...companyRoutes];
 
 /** Create the portal over the server's vendor logic. */
-export function createPortal(vendor: Vendor, options: PortalOptions & { adminToken?: string | undefined; trustProxy?: boolean | number | undefined }): Portal {
+export function createPortal(vendor: Vendor, options: PortalOptions & { adminToken?: string | undefined; trustProxy?: boolean | number | undefined; webhooks?: readonly WebhookEndpointView[] | undefined }): Portal {
   const sessions = new SessionStore(vendor.now, options);
   const token = options.adminToken === undefined || options.adminToken === '' ? undefined : createHash('sha256').update(options.adminToken).digest();
   const deps: PortalDeps = {
@@ -70,6 +71,7 @@ export function createPortal(vendor: Vendor, options: PortalOptions & { adminTok
     secureCookies: options.secureCookies ?? 'auto',
     trustProxy: options.trustProxy !== undefined && options.trustProxy !== false && options.trustProxy !== 0,
     pageSize: options.pageSize ?? 50,
+    webhooks: options.webhooks ?? [],
   };
 
   const handle = async (req: Request, url: URL, client: string | undefined): Promise<Response> => {

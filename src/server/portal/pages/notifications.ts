@@ -23,6 +23,34 @@ const LABELS: Record<NotificationKind, string> = {
   'top-up-failures': 'Automatic top-ups that failed',
 };
 
+/** The audit event kinds that carry each kind of notification out of the server (license-alerts.ts). */
+const EVENTS: Record<NotificationKind, readonly string[]> = {
+  alerts: ['alert.raised', 'alert.cleared'],
+  'top-ups': ['topup.completed'],
+  'top-up-failures': ['topup.failed'],
+};
+
+/**
+ * How notifications leave this server: the vendor sees each webhook endpoint and what it
+ * receives; a customer only learns when nothing would reach anyone.
+ */
+function deliveries(ctx: SignedIn): Html {
+  const hooks = ctx.deps.webhooks;
+  const receives = (kinds: readonly string[] | '*', k: NotificationKind) => kinds === '*' || EVENTS[k].some((e) => kinds.includes(e));
+  const reached = NOTIFICATION_KINDS.filter((k) => hooks.some((h) => receives(h.kinds, k)));
+  const vendor = ctx.session.principal.kind === 'vendor';
+  const missing = NOTIFICATION_KINDS.filter((k) => !reached.includes(k)).map((k) => LABELS[k].toLowerCase());
+  const warning =
+    missing.length === 0
+      ? null
+      : vendor
+        ? html`<div class="notice error"><p>This server hands ${missing.join(', ')} to no webhook endpoint: they are recorded in the license's log and reach nobody. Start <code>licit serve</code> with <code>--webhook URL</code> (and <code>--webhook-kinds</code> including ${missing.length === NOTIFICATION_KINDS.length ? 'alert.raised, topup.completed and topup.failed' : 'their event kinds'}), or give <code>createLicenseServer</code> its <code>webhooks</code>.</p></div>`
+        : html`<div class="notice error"><p>The license server does not pass on ${missing.join(', ')} yet, so nobody is e-mailed about them; ask your vendor.</p></div>`;
+  if (!vendor) return html`${warning}`;
+  const rows = hooks.map((h) => [h.url, NOTIFICATION_KINDS.filter((k) => receives(h.kinds, k)).map((k) => LABELS[k]).join(', ') || html`<span class="muted">none of these</span>`]);
+  return html`<h2>Webhook endpoints of this server</h2>${warning}${table('Webhook endpoints', ['Endpoint', 'Receives'], rows, 'This server has no webhook endpoint.')}`;
+}
+
 /** The kinds' checkboxes, ids unique on the page by `prefix`. */
 function kindBoxes(prefix: string, checked: readonly NotificationKind[], about: string): Html {
   return html`<fieldset class="checks"><legend>Receives${about === '' ? '' : ` (${about})`}</legend>${NOTIFICATION_KINDS.map(
@@ -49,7 +77,7 @@ async function show(ctx: SignedIn, [id]: readonly string[]): Promise<Response> {
 ${table('Notification recipients', ['E-mail', 'Receives', 'Actions'], rows, 'Nobody is notified yet.')}
 <h2>Add a recipient</h2><form class="stack" method="post" action="${action}">${csrf}<input type="hidden" name="action" value="add">
 <div><label for="new-email">E-mail address</label><input id="new-email" name="email" type="email" autocomplete="email" required></div>
-${kindBoxes('new', NOTIFICATION_KINDS, '')}<div><button type="submit">Add recipient</button></div></form>`,
+${kindBoxes('new', NOTIFICATION_KINDS, '')}<div><button type="submit">Add recipient</button></div></form>${deliveries(ctx)}`,
   });
 }
 
