@@ -7,7 +7,7 @@
  * audit log, and the server delivers it to its webhooks. Refusals exit 1, usage mistakes 2. The CLI
  * acts through core/admin/parties.ts, the code behind the admin API's routes, on both targets.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,7 @@ import { Activations } from '../src/core/seats/index.js';
 import { hashComponent } from '../src/node/fingerprint/index.js';
 import { FileStore } from '../src/node/store/file-store.js';
 import { verifyWebhook } from '../src/server/webhooks.js';
-import { LICIT_BIN } from './helpers/cli.js';
+import { licitAsync } from './helpers/cli.js';
 import { startServer } from './helpers/serve.js';
 import { makeVendor, type TestVendor } from './helpers/vendor.js';
 import { newInstallation } from './helpers/installation.js';
@@ -47,21 +47,7 @@ interface Run {
   json(): Record<string, any>;
 }
 
-/**
- * The CLI as a real process, awaited without blocking this process's event loop (the webhook
- * receiver answers while the CLI and the server work).
- */
-function licit(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [LICIT_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LICIT_ADMIN_TOKEN: TOKEN, ...env } });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    c.on('error', reject);
-    c.on('close', (code) => resolve({ code, stdout, stderr, json: () => JSON.parse(stdout) as Record<string, any> }));
-  });
-}
+const licit = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> => licitAsync(args, { LICIT_ADMIN_TOKEN: TOKEN, ...env });
 
 /** A strong hardware fingerprint (system UUID and machine id), as a physical machine has. */
 const machine = (name: string) => `fp1:su=${hashComponent('app', 'system-uuid', `uuid-${name}`)},mi=${hashComponent('app', 'machine-id', `mid-${name}`)}`;

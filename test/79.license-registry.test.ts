@@ -14,8 +14,7 @@ import { createRequest, newNonce, type InstallationSigner, type RequestInput } f
 import { inspectLicense } from '../src/core/license/inspect.js';
 import { FileStore } from '../src/node/store/file-store.js';
 import { createLicenseServer, type LicenseServer } from '../src/server/index.js';
-import { spawn } from 'node:child_process';
-import { LICIT_BIN } from './helpers/cli.js';
+import { licitAsync } from './helpers/cli.js';
 import { makeVendor } from './helpers/vendor.js';
 import { newInstallation as installation } from './helpers/installation.js';
 
@@ -36,21 +35,7 @@ async function ask(op: RequestInput['operation'], inst: InstallationSigner, key:
   return call('POST', `/v1/${op}`, { request });
 }
 
-/**
- * The CLI as a real process, awaited without blocking this process's event loop: the in-process
- * server's store lets go of its lock on a timer, which a blocking spawnSync would never let run.
- */
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; json(): Record<string, any> }> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [LICIT_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    c.on('error', reject);
-    c.on('close', (code) => resolve({ code, stdout, stderr, json: () => JSON.parse(stdout) as Record<string, any> }));
-  });
-}
+const run = (args: string[]) => licitAsync(args);
 const cli = (...args: string[]) => run([...args, '--store', dir, '--json']);
 
 beforeAll(() => {

@@ -7,7 +7,6 @@
  * adds once; each seat count changed is a `seats.changed` event with its source, which the report
  * counts; an installation gets the new key with its next lease; a customer cannot reach either form.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +17,7 @@ import { issueLicense } from '../src/issuer/index.js';
 import { FileStore } from '../src/node/store/file-store.js';
 import { createLicenseServer, type LicenseServer } from '../src/server/index.js';
 import { addSeats } from '../src/server/reissue.js';
-import { LICIT_BIN } from './helpers/cli.js';
+import { licitAsync } from './helpers/cli.js';
 import { newInstallation } from './helpers/installation.js';
 import { Browser, shownSecret } from './helpers/portal.js';
 import { makeVendor } from './helpers/vendor.js';
@@ -39,18 +38,7 @@ async function api(method: string, path: string, body?: unknown, headers: Record
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
-/** The built CLI, awaited without blocking the event loop (the in-process server's FileStore lets go of its lock on a timer). */
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; json(): Record<string, any> }> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [LICIT_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    c.on('error', reject);
-    c.on('close', (code) => resolve({ code, stdout, stderr, json: () => JSON.parse(stdout) as Record<string, any> }));
-  });
-}
+const cli = (args: string[]) => licitAsync(args);
 
 /** A key's claims without what differs between any two keys (license id, issue time). */
 function sameAcrossLicenses(key: string): Record<string, unknown> {
