@@ -15,6 +15,7 @@ import { field } from '../forms.js';
 import { html, portalPath, type Html } from '../html.js';
 import { csrfField, page, redirect, when } from '../layout.js';
 import { ofLimit, openLicense, pageNumber, pager, table, tabs, type Opened } from './common.js';
+import { newestEvents, oldestEvent } from './event-scan.js';
 import { reissueForm } from './reissue.js';
 
 const state = (s: string) => html`<span class="state-${s}">${s}</span>`;
@@ -52,9 +53,8 @@ async function details(ctx: SignedIn, [id]: readonly string[]): Promise<Response
   const usage = acts === undefined ? undefined : await acts.usage();
   const devices = acts === undefined ? [] : visibleDevices(ctx.session.principal, await acts.devices());
   const lastValidation = devices.reduce<Date | undefined>((a, d) => (a === undefined || d.validatedAt > a ? d.validatedAt : a), undefined);
-  const events = await store.events(entry.licenseId);
-  const firstActivation = events.find((e) => e.kind === 'device.activated');
-  const history = events.filter((e) => /^(device|user)\./.test(e.kind) && !e.kind.startsWith('user.auth') && (ctx.session.principal.kind !== 'license-user' || e.details.user === ctx.session.principal.email)).slice(-20).reverse();
+  const firstActivation = await oldestEvent(store, entry.licenseId, (e) => e.kind === 'device.activated');
+  const history = await newestEvents(store, entry.licenseId, 20, (e) => /^(device|user)\./.test(e.kind) && !e.kind.startsWith('user.auth') && (ctx.session.principal.kind !== 'license-user' || e.details.user === ctx.session.principal.email));
   const status = o.unusable !== undefined ? html`<span class="state-revoked">${o.unusable.code === 'ERR_LICENSE_EXPIRED' ? 'expired' : 'not usable'}</span> <span class="muted">${o.unusable.message}</span>` : html`${l?.status ?? ''}${l?.report.warning === undefined ? null : html` <span class="muted">${l.report.warning}</span>`}`;
   const principal = ctx.session.principal;
   const stateForm =
