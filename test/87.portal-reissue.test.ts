@@ -109,6 +109,25 @@ describe('re-issue: one rule behind the portal, the admin API and the CLI', () =
     }
   }, 30_000);
 
+  it("the portal form removes a claim the key has (the API's null), and refuses one both given and removed", async () => {
+    const page = await vendorBrowser.get('/portal/licenses/LIC-C');
+    expect(page.body).toContain('<input type="checkbox" id="re-clear-maxUsers" name="clear" value="maxUsers"><label for="re-clear-maxUsers">');
+    // Only the claims the key has: it has no end of maintenance.
+    expect(page.body).not.toContain('re-clear-maintenanceExpiresAt');
+    const csrf = await vendorBrowser.csrf('/portal/licenses/LIC-C');
+    const before = (await issues('LIC-C')).length;
+    const both = await vendorBrowser.post('/portal/licenses/LIC-C/reissue', { csrf, maxUsers: '7', clear: 'maxUsers' });
+    expect([both.res.status, both.body.includes('both given a new value and removed')]).toEqual([400, true]);
+    const odd = await vendorBrowser.post('/portal/licenses/LIC-C/reissue', { csrf, clear: 'customer' });
+    expect(odd.res.status).toBe(400);
+    expect((await issues('LIC-C')).length).toBe(before);
+    const removed = await vendorBrowser.post('/portal/licenses/LIC-C/reissue', { csrf, clear: 'maxUsers' });
+    expect(removed.res.status, removed.body.slice(0, 400)).toBe(303);
+    const claims = (await server.vendor.license('LIC-C')).license.claims;
+    expect([claims.maxUsers, claims.maxActivations]).toEqual([undefined, 9]);
+    expect((await issues('LIC-C')).at(-1)?.changes).toEqual({ maxUsers: { from: 5, to: null } });
+  });
+
   it('an installation gets the re-issued key with its next lease', async () => {
     const first = await vendor.issue({ licenseId: 'LIC-I', ...CLAIMS });
     expect((await api('POST', '/v1/admin/licenses', { license: first })).status).toBe(200);

@@ -64,7 +64,7 @@ async function details(ctx: SignedIn, [id]: readonly string[]): Promise<Response
 <div><label for="action">Action</label><select id="action" name="action"><option value="suspend">Suspend</option><option value="reinstate">Reinstate</option><option value="revoke">Revoke (final)</option></select></div>
 <div><label for="reason">Reason (optional)</label><input id="reason" name="reason" type="text" maxlength="200"></div>
 <button type="submit" class="danger">Apply</button></form>
-${reissueForm(ctx, entry)}`;
+${reissueForm(ctx, entry, l?.claims)}`;
   const body = html`${tabs(entry.licenseId, 'details', managesUsers(ctx.session.principal))}
 <h2>Identity</h2>${facts([
     ['License id', html`<span class="mono">${entry.licenseId}</span>`],

@@ -10,7 +10,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { RegistryEntry } from '../../../core/admin/registry.js';
-import { namesAChange } from '../../../core/admin/reissue-claims.js';
+import type { LicenseClaims } from '../../../core/license/claims.js';
+import { namesAChange, type LicenseChanges } from '../../../core/admin/reissue-claims.js';
 import { LicenseError } from '../../../core/errors.js';
 import { parseTimeWords } from '../../../core/time/time-words.js';
 import { addSeats, reissueLicense, type ReissueContext } from '../../reissue.js';
@@ -27,11 +28,24 @@ const ACTOR = 'portal:vendor';
 
 const signing = (ctx: SignedIn): ReissueContext => ({ store: ctx.deps.vendor.store, signingKey: ctx.deps.vendor.signer, now: ctx.deps.vendor.now });
 
-/** The Re-issue form of the details page (the vendor's only). */
-export function reissueForm(ctx: SignedIn, entry: RegistryEntry): Html {
+/** Claims the form can remove (the admin API's `null`), with what the box says. */
+const REMOVABLE = [
+  ['expiresAt', 'the expiry (the license no longer expires)'],
+  ['maintenanceExpiresAt', 'the end of maintenance'],
+  ['edition', 'the type / edition'],
+  ['maxActivations', 'the activation limit'],
+  ['maxUsers', 'the license user limit'],
+  ['maxUserActivations', 'the limit of activations per user'],
+  ['maxTransfers', 'the transfer limit'],
+  ['credits', 'the credits'],
+] as const satisfies readonly (readonly [keyof LicenseClaims, string])[];
+
+/** The Re-issue form of the details page (the vendor's only); `claims`: the newest key's, to offer removing the claims it has. */
+export function reissueForm(ctx: SignedIn, entry: RegistryEntry, claims?: LicenseClaims): Html {
   const text = (id: string, label: string) => html`<div><label for="${id}">${label}</label><input id="${id}" name="${id}" type="text" autocomplete="off"></div>`;
   const num = (id: string, label: string) => html`<div><label for="${id}">${label}</label><input id="${id}" name="${id}" type="number" min="0" inputmode="numeric"></div>`;
   const seats = Object.entries(entry.seats).map(([t, n]) => `${t}=${n}`).join(', ');
+  const removable = claims === undefined ? [] : REMOVABLE.filter(([k]) => claims[k] !== undefined);
   return html`<h2>Re-issue</h2><p>Signs a new key of this license with this server's signing key, from its newest key with the changes below (an empty field keeps what the key says), and records it with what changed, as <code>licit licenses reissue</code> does. Installations get the new key with their next lease.</p>
 <form class="stack" method="post" action="${portalPath('licenses', entry.licenseId, 'reissue')}" data-confirm="Sign a new key of license ${entry.licenseId} with these changes?">${csrfField(ctx.session)}
 <div><label for="re-expires">New expiry date</label><input id="re-expires" name="expires" type="date"></div>
@@ -40,6 +54,7 @@ ${text('edition', `Type / edition (now ${entry.edition ?? 'none'})`)}
 ${text('seats', `Seats per user type to set (type=count, comma-separated; now ${seats === '' ? 'none' : seats})`)}
 ${text('addFeatures', 'Features to add (comma-separated)')}${text('removeFeatures', 'Features to remove (comma-separated)')}
 ${num('maxActivations', 'Activations')}${num('maxUsers', 'License users')}${num('maxUserActivations', 'Activations per user')}${num('maxTransfers', 'Transfers')}${num('graceDays', 'Grace days after expiry')}${num('credits', 'Credits')}
+${removable.length === 0 ? null : html`<fieldset class="checks"><legend>Remove from the new key</legend>${removable.map(([k, label]) => html`<span><input type="checkbox" id="re-clear-${k}" name="clear" value="${k}"><label for="re-clear-${k}">${label}</label></span>`)}</fieldset>`}
 <div><button type="submit">Sign and record the new key</button></div></form>`;
 }
 
@@ -63,7 +78,7 @@ async function reissue(ctx: SignedIn, [id]: readonly string[]): Promise<Response
   const f = ctx.form as URLSearchParams;
   const opt = (k: string) => ((f.get(k) ?? '').trim() === '' ? undefined : (f.get(k) as string).trim());
   const seats = seatsOf(f);
-  const changes = {
+  const changes: { -readonly [K in keyof LicenseChanges]: LicenseChanges[K] } = {
     expiresAt: date(f, 'expires'),
     maintenanceExpiresAt: date(f, 'maintenanceExpires'),
     edition: opt('edition'),
@@ -77,6 +92,14 @@ async function reissue(ctx: SignedIn, [id]: readonly string[]): Promise<Response
     graceDays: wholeField(f, 'graceDays', 'Grace days'),
     credits: wholeField(f, 'credits', 'Credits'),
   };
+  // A ticked "remove" box is the admin API's null; a claim both given and removed is a slip.
+  for (const k of f.getAll('clear')) {
+    const known = REMOVABLE.find(([r]) => r === k);
+    if (known === undefined) throw new LicenseError('ERR_USAGE', `"${k}" is not a claim the form removes; submit the form from the license's page`, { field: 'clear' });
+    const [claim, label] = known;
+    if (changes[claim] !== undefined) throw new LicenseError('ERR_USAGE', `${label} is both given a new value and removed; do one or the other`, { field: claim });
+    changes[claim] = null;
+  }
   // An empty form is a slip, not a request for the same claims again (the CLI and API allow that).
   if (!namesAChange(changes)) throw new LicenseError('ERR_USAGE', 'fill in at least one change (an empty field keeps what the key says); nothing was signed', { field: 'expires' });
   const r = await reissueLicense(signing(ctx), entry.licenseId, changes, { source: 'manual', actor: ACTOR });
