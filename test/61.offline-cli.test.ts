@@ -7,7 +7,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openRequest } from '../src/core/exchange/index.js';
+import { createRequest, newNonce, openRequest } from '../src/core/exchange/index.js';
+import { hashComponent } from '../src/node/fingerprint/index.js';
+import { newInstallation } from './helpers/installation.js';
 import { FileStore } from '../src/node/store/file-store.js';
 import { Installation } from '../src/node/licensing/installation.js';
 import { KINDS } from '../src/server/vendor.js';
@@ -186,6 +188,29 @@ describe('offline round trip (CLI only)', () => {
     const ok = licit([...base, '--dir', join(work, 'flags'), '--app', 'a'.repeat(128), '--app-version', 'v'.repeat(64), '--user', 'u'.repeat(256)]);
     expect(ok.code, ok.stdout).toBe(0);
     expect((await openRequest(ok.json().request as string)).appVersion).toBe('v'.repeat(64));
+  });
+});
+
+describe('the vendor\'s identity policy offline', () => {
+  // Before: licit respond answered with the library defaults whatever policy licit serve had, so an
+  // offline code was a way around --container-policy refuse, and neither verb could refuse weak
+  // hardware identities (a cloud VM or microVM guest: a CPU model and a hypervisor-default MAC).
+  it('respond takes --weak-identity and --container-policy as licit serve does, and refuses a code from a machine they exclude', async () => {
+    const key = await vendor.issue({ licenseId: 'LIC-OFF-POLICY', maxActivations: 5 });
+    const weak = `fp1:cp=${hashComponent('app', 'cpu', 'QEMU Virtual CPU')},ml=${hashComponent('app', 'mac', '02:fc:00:00:00:01')}`;
+    const strong = `fp1:su=${hashComponent('app', 'system-uuid', 'uuid-off')},mi=${hashComponent('app', 'machine-id', 'mid-off')}`;
+    const code = (fingerprint: string, container = false) => createRequest({ operation: 'activate', licenseId: 'LIC-OFF-POLICY', licenseKey: key, fingerprint, container, nonce: newNonce(), clientTime: new Date() }, newInstallation());
+    const answer = async (c: Promise<string>, ...flags: string[]) => {
+      const r = licit(['respond', '--signing-key', vendor.keyPath, '--store', join(work, 'policy-store'), ...flags, '--json', '-'], { input: await c });
+      return r.json().error?.code ?? 'ok';
+    };
+    expect(await answer(code(weak), '--weak-identity', 'refuse')).toBe('ERR_FINGERPRINT_WEAK');
+    expect(await answer(code(strong), '--weak-identity', 'refuse')).toBe('ok');
+    expect(await answer(code(weak))).toBe('ok'); // the default stays allow
+    expect(await answer(code(strong, true), '--container-policy', 'refuse')).toBe('ERR_FINGERPRINT_MISMATCH');
+    expect(await answer(code(strong, true), '--container-policy', 'machine-id')).toBe('ERR_FINGERPRINT_MISMATCH');
+    expect(await answer(code(strong), '--weak-identity', 'sometimes')).toBe('ERR_USAGE');
+    expect(await answer(code(strong), '--container-policy', 'never')).toBe('ERR_USAGE');
   });
 });
 

@@ -15,6 +15,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { LicenseError } from '../src/core/errors.js';
 import { createRequest, newNonce, type InstallationSigner, type RequestInput } from '../src/core/exchange/index.js';
 import { MemoryStore } from '../src/core/store/memory-store.js';
+import { hashComponent } from '../src/node/fingerprint/index.js';
 import { FileStore } from '../src/node/store/file-store.js';
 import { formatAccessLine, type AccessLogEntry } from '../src/server/access-log.js';
 import { clientAddress, clientKey } from '../src/server/client-address.js';
@@ -470,7 +471,7 @@ describe('licit serve', () => {
     return () => err;
   };
 
-  it('has the limits and the access log by default; --trust-proxy, --no-rate-limit, --no-access-log and --max-connections change them', async () => {
+  it('has the limits and the access log by default; --trust-proxy, --no-rate-limit, --no-access-log and --max-connections change them; --weak-identity refuse', async () => {
     const store = (name: string) => ['--signing-key', vendor.keyPath, '--store', join(work, name)];
     const plain = await startServer(store('serve-default'), procs);
     const plainErr = stderrOf(plain.proc);
@@ -485,6 +486,16 @@ describe('licit serve', () => {
     const openErr = stderrOf(open.proc);
     expect(await burst(open.url)).toEqual(Array<number>(61).fill(400));
     expect(openErr()).toBe('');
+
+    // --weak-identity refuse: a machine made only of parts other machines share is not activated.
+    const strict = await startServer([...store('serve-weak'), '--weak-identity', 'refuse', '--no-access-log'], procs);
+    const weakKey = await vendor.issue({ licenseId: 'LIC-SERVE-WEAK' });
+    const weak = `fp1:cp=${hashComponent('app', 'cpu', 'QEMU Virtual CPU')},ml=${hashComponent('app', 'mac', '02:fc:00:00:00:01')}`;
+    const weakCode = await createRequest({ operation: 'activate', licenseId: 'LIC-SERVE-WEAK', licenseKey: weakKey, fingerprint: weak, nonce: newNonce(), clientTime: new Date() }, installation());
+    const weakRes = await fetch(`${strict.url}/v1/activate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request: weakCode }) });
+    expect(((await weakRes.json()) as { error: { code: string } }).error.code).toBe('ERR_FINGERPRINT_WEAK');
+    strict.proc.kill('SIGTERM');
+    expect(licit(['serve', ...store('serve-bad'), '--port', '0', '--weak-identity', 'sometimes', '--json']).json().error).toMatchObject({ code: 'ERR_USAGE', message: expect.stringContaining('--weak-identity') });
 
     const r = licit(['serve', ...store('serve-bad'), '--port', '0', '--max-connections', '0', '--json']);
     expect(r.json().error).toMatchObject({ code: 'ERR_USAGE', message: expect.stringContaining('--max-connections') });

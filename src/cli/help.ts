@@ -70,6 +70,7 @@ const FLAGS: Readonly<Record<string, FlagHelp>> = {
   host: ['address to listen on (default 127.0.0.1)', '--host 0.0.0.0'],
   'admin-token': ['bearer token of the admin API (prefer $LICIT_ADMIN_TOKEN: flags show in ps)', '--admin-token "$TOKEN"'],
   'container-policy': ['installations in containers: allow, refuse, or machine-id (must supply an id)', '--container-policy machine-id'],
+  'weak-identity': ['machines identified only by parts others share (CPU model, default MAC): allow, or refuse (ERR_FINGERPRINT_WEAK)', '--weak-identity refuse'],
   'trust-proxy': ['behind one reverse proxy: the client is its X-Forwarded-For', '--trust-proxy'],
   'max-connections': ['most open connections (default 1000)', '--max-connections 200'],
   'no-rate-limit': ['turn the rate limits off (benchmarks, a gateway that limits already)', '--no-rate-limit'],

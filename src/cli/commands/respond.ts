@@ -10,14 +10,20 @@ import { parseFlags, required, type Verb } from '../context.js';
 import { keyOrCode, readTextFile } from '../files.js';
 import { openStore } from '../store-arg.js';
 
-const USAGE = 'licit respond --signing-key FILE [--store DIR|postgres://...] [--schema NAME] [--json] [CODE | -]';
+const USAGE = 'licit respond --signing-key FILE [--store DIR|postgres://...] [--schema NAME] [--container-policy allow|refuse|machine-id] [--weak-identity allow|refuse] [--json] [CODE | -]';
 
 /** `licit respond`: print a response code. */
 export const run: Verb = async (argv, ctx) => {
   const s = { type: 'string' } as const;
-  const { values: v, positionals } = parseFlags(argv, { 'signing-key': s, store: s, schema: s }, USAGE);
+  const { values: v, positionals } = parseFlags(argv, { 'signing-key': s, store: s, schema: s, 'container-policy': s, 'weak-identity': s }, USAGE);
   if (positionals.length > 1) throw new LicenseError('ERR_USAGE', `expected one request code\nUsage: ${USAGE}`);
   const signingKey = readTextFile(required(v['signing-key'], '--signing-key', USAGE), '--signing-key');
+  // The vendor's identity policy, as `licit serve` takes it: an offline code is answered by the
+  // same rules as an online request, so the offline channel is no way around them.
+  const containerPolicy = v['container-policy'] ?? 'allow';
+  if (containerPolicy !== 'allow' && containerPolicy !== 'refuse' && containerPolicy !== 'machine-id') throw new LicenseError('ERR_USAGE', `--container-policy must be allow, refuse or machine-id\nUsage: ${USAGE}`);
+  const weakIdentity = v['weak-identity'] ?? 'allow';
+  if (weakIdentity !== 'allow' && weakIdentity !== 'refuse') throw new LicenseError('ERR_USAGE', `--weak-identity must be allow or refuse\nUsage: ${USAGE}`);
   const code = keyOrCode(positionals[0], 'request code');
   const { Vendor } = await loadVendor();
   const spec = v.store ?? process.env.LICIT_STORE ?? 'licit-store';
@@ -30,7 +36,7 @@ export const run: Verb = async (argv, ctx) => {
   const flag = v.store === undefined ? (process.env.LICIT_STORE === undefined ? 'the default store' : '$LICIT_STORE') : '--store';
   const store = await openStore(spec, { schema: v.schema, applicationName: 'licit-respond', flag });
   try {
-    const vendor = new Vendor({ signingKey, store });
+    const vendor = new Vendor({ signingKey, store, containerPolicy, weakIdentity });
     const answer = await vendor.answer(code).catch((e: unknown) => {
       // The core message tells an application to add the key to `publicKeys`; respond has no such
       // option: the operator simply picked the wrong --signing-key for this license.

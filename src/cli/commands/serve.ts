@@ -13,7 +13,7 @@ import type { WebhookOptions } from '../../server/index.js';
 import { readTextFile } from '../files.js';
 
 const USAGE =
-  'licit serve --signing-key FILE --store DIR|postgres://... --port N [--host ADDR] [--schema NAME] [--admin-token TOKEN] [--container-policy allow|refuse|machine-id] [--trust-proxy] [--max-connections N] [--no-rate-limit] [--no-access-log | --json-log] [--metrics] [--webhook URL]... [--webhook-secret-file FILE] [--webhook-kinds KIND,...] [--json]';
+  'licit serve --signing-key FILE --store DIR|postgres://... --port N [--host ADDR] [--schema NAME] [--admin-token TOKEN] [--container-policy allow|refuse|machine-id] [--weak-identity allow|refuse] [--trust-proxy] [--max-connections N] [--no-rate-limit] [--no-access-log | --json-log] [--metrics] [--webhook URL]... [--webhook-secret-file FILE] [--webhook-kinds KIND,...] [--json]';
 
 
 /** `licit serve`: print one line when listening, then serve until stopped. */
@@ -22,7 +22,7 @@ export const run: Verb = async (argv, ctx) => {
   const b = { type: 'boolean' } as const;
   const { values: v, positionals } = parseFlags(
     argv,
-    { 'signing-key': s, store: s, port: s, host: s, schema: s, 'admin-token': s, 'container-policy': s, 'trust-proxy': b, 'max-connections': s, 'no-rate-limit': b, 'no-access-log': b, 'json-log': b, metrics: b, webhook: { type: 'string', multiple: true }, 'webhook-secret-file': s, 'webhook-kinds': s },
+    { 'signing-key': s, store: s, port: s, host: s, schema: s, 'admin-token': s, 'container-policy': s, 'weak-identity': s, 'trust-proxy': b, 'max-connections': s, 'no-rate-limit': b, 'no-access-log': b, 'json-log': b, metrics: b, webhook: { type: 'string', multiple: true }, 'webhook-secret-file': s, 'webhook-kinds': s },
     USAGE,
   );
   if (positionals.length > 0) throw new LicenseError('ERR_USAGE', `unexpected argument "${positionals[0]}"\nUsage: ${USAGE}`);
@@ -31,6 +31,8 @@ export const run: Verb = async (argv, ctx) => {
   if (port > 65535) throw new LicenseError('ERR_USAGE', '--port must be 0 to 65535');
   const policy = v['container-policy'] ?? 'allow';
   if (policy !== 'allow' && policy !== 'refuse' && policy !== 'machine-id') throw new LicenseError('ERR_USAGE', `--container-policy must be allow, refuse or machine-id\nUsage: ${USAGE}`);
+  const weakIdentity = v['weak-identity'] ?? 'allow';
+  if (weakIdentity !== 'allow' && weakIdentity !== 'refuse') throw new LicenseError('ERR_USAGE', `--weak-identity must be allow or refuse\nUsage: ${USAGE}`);
   const maxConnections = integer(v['max-connections'], '--max-connections');
   if (maxConnections === 0) throw new LicenseError('ERR_USAGE', `--max-connections must be at least 1\nUsage: ${USAGE}`);
   const webhooks = await webhookOptions(v.webhook, v['webhook-secret-file'], v['webhook-kinds']);
@@ -42,6 +44,7 @@ export const run: Verb = async (argv, ctx) => {
     store,
     adminToken: v['admin-token'] ?? process.env.LICIT_ADMIN_TOKEN,
     containerPolicy: policy,
+    weakIdentity,
     trustProxy: v['trust-proxy'] === true,
     maxConnections,
     ...(v['no-rate-limit'] === true ? { rateLimit: false as const } : {}),
