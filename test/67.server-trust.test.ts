@@ -269,6 +269,19 @@ describe.each(backends)('license server on %s, attacked', (_name, makeStore) => 
     expect(renewals.filter((r) => r.status === 200)).toHaveLength(1);
   });
 
+  it('a second VM of the same kind (same CPU model, same hypervisor-default MAC) is another machine, never a move of the first', async () => {
+    const weak = `fp1:cp=${hashComponent('app', 'cpu', 'QEMU Virtual CPU')},ml=${hashComponent('app', 'mac', '02:fc:00:00:00:01')}`;
+    const key = await vendor.issue({ licenseId: 'LIC-VM', maxActivations: 2, maxTransfers: 0 });
+    const guests = [installation(), installation(), installation()];
+    const codes = [];
+    for (const g of guests) codes.push((await ask('activate', g, { licenseId: 'LIC-VM', licenseKey: key, fingerprint: weak })).body.error?.code ?? 'ok');
+    expect(codes).toEqual(['ok', 'ok', 'ERR_ACTIVATIONS_EXHAUSTED']);
+    // Nobody was moved out: both guests that activated still renew.
+    for (const g of guests.slice(0, 2)) expect((await ask('renew', g, { licenseId: 'LIC-VM', licenseKey: key, fingerprint: weak })).status).toBe(200);
+    const events = (await get('/v1/admin/events?licenseId=LIC-VM')).events as { kind: string }[];
+    expect(events.filter((e) => e.kind === 'device.reinstalled')).toEqual([]);
+  });
+
   it('each code works once, for as long as it could be accepted; future-dated codes are refused', async () => {
     const key = await vendor.issue({ licenseId: 'LIC-REPLAY', maxActivations: 1 });
     const inst = installation();
