@@ -6,7 +6,7 @@
  * A path that does not load is named in the warning, never ignored silently.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,5 +66,43 @@ describe('a bundled application and the native addon', () => {
     expect(r.source).toBe('fallback');
     expect(r.warnings).toHaveLength(1);
     expect(r.warnings[0]?.message).toContain(missing);
+  });
+});
+
+describe('an installed package without a usable addon', () => {
+  // licit installed as a package (package.json and dist/, its dependencies beside it), with no
+  // build/ and no prebuilds/: the warning names the folders looked in, each a real path under the
+  // package (they were once run together: ".../licitbuild/Release"), and a local build in
+  // build/Release is loaded from there.
+  const pkg = join(mkdtempSync(join(tmpdir(), 'licit-56b-pkg-')), 'licit');
+  const probe = join(pkg, 'probe.mjs');
+  beforeAll(() => {
+    mkdirSync(pkg);
+    copyFileSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
+    cpSync(join(ROOT, 'dist'), join(pkg, 'dist'), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'), 'dir');
+    writeFileSync(probe, `import { getFingerprint, nativeLoadError } from './dist/node/index.js';
+const fp = await getFingerprint({ salt: 'com.example.installed' });
+console.log(JSON.stringify({ source: fp.source, error: nativeLoadError() ?? null }));
+`);
+  });
+  const probeRun = () => {
+    const { PREBUILDS_ONLY: _, ...env } = process.env;
+    const r = spawnSync(process.execPath, [probe], { encoding: 'utf8', env: { ...env, LICIT_NO_NATIVE: '', LICIT_NATIVE_PATH: '' } });
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as { source: string; error: string | null };
+  };
+
+  it('names build/Release, build/Debug and prebuilds/<platform>-<arch> under the package root', () => {
+    const r = probeRun();
+    expect(r.source).toBe('fallback');
+    expect(r.error).toContain(`${join(pkg, 'build', 'Release')}, ${join(pkg, 'build', 'Debug')}, ${join(pkg, 'prebuilds', `${process.platform}-${process.arch}`)}`);
+    expect(r.error).not.toContain(`${pkg}build`);
+  });
+
+  it.skipIf(!existsSync(PREBUILD))('loads a local build from build/Release', () => {
+    mkdirSync(join(pkg, 'build', 'Release'), { recursive: true });
+    copyFileSync(PREBUILD, join(pkg, 'build', 'Release', 'licit_native.node'));
+    expect(probeRun()).toEqual({ source: 'native', error: null });
   });
 });

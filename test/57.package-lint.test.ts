@@ -11,7 +11,7 @@
  * guaranteed by `engines.node >= 20.19` and tested in test/53, which attw does not model).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,4 +52,42 @@ describe('the packed tarball passes the package linters', () => {
     // It looked at every subpath of the exports map.
     expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(['.', './admin', './fingerprint', './issuer', './node', './package.json', './postgres', './seats', './server']);
   });
+});
+
+describe("the tarball's declarations compile in an application", () => {
+  // tsc over a file importing every entry point, with the strictest defaults an application may
+  // have (no skipLibCheck, so licit's .d.ts and what they import are checked too), under Node's
+  // resolution and a bundler's. attw resolves each entry's types but does not check what they
+  // import: 'cbor-x/decode' has no Tag in the declarations a bundler's resolution finds (TS2305).
+  it.each(['nodenext', 'bundler'])('moduleResolution %s, skipLibCheck false', (resolution) => {
+    const app = join(work, `app-${resolution}`);
+    const modules = join(app, 'node_modules');
+    mkdirSync(join(modules, 'licit'), { recursive: true });
+    const untar = spawnSync('tar', ['-xzf', tarball, '-C', join(modules, 'licit'), '--strip-components=1'], { encoding: 'utf8' });
+    expect(untar.status, untar.stderr).toBe(0);
+    // licit's dependencies (and pg with @types/pg, typescript's own @types/node) as installed beside it.
+    for (const name of readdirSync(join(ROOT, 'node_modules'))) {
+      if (name.startsWith('.') || name === 'licit') continue;
+      symlinkSync(join(ROOT, 'node_modules', name), join(modules, name));
+    }
+    writeFileSync(
+      join(app, 'app.ts'),
+      `import { verifyLicense, type License } from 'licit';
+import { SeatManager } from 'licit/seats';
+import { readVerifiedLog } from 'licit/admin';
+import { saltForVendor } from 'licit/fingerprint';
+import { issueLicense } from 'licit/issuer';
+import { Licensing, FileStore } from 'licit/node';
+import { createLicenseServer, verifyWebhook } from 'licit/server';
+import { PostgresStore } from 'licit/postgres';
+export const used = [verifyLicense, SeatManager, readVerifiedLog, saltForVendor, issueLicense, Licensing, FileStore, createLicenseServer, verifyWebhook, PostgresStore];
+export type L = License;
+`,
+    );
+    const module = resolution === 'bundler' ? 'esnext' : 'nodenext';
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'es2022', module, moduleResolution: resolution, strict: true, noEmit: true, skipLibCheck: false, types: ['node'] }, files: ['app.ts'] }));
+    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', app], { cwd: app, encoding: 'utf8', timeout: 180_000 });
+    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+  }, 200_000);
 });

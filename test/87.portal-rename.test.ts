@@ -120,9 +120,9 @@ describe('POST /v1/admin/users/rename and the portal', () => {
     return { kid: keyId(raw), publicKey: raw, sign: (m) => new Uint8Array(sign(null, m, privateKey)) };
   })();
   let key = '';
-  const exchange = async (op: RequestInput['operation'], user: string) => {
+  const exchange = async (op: RequestInput['operation'], user: string | undefined, on = { licenseId: 'LIC-N', licenseKey: () => key }) => {
     const fingerprint = `fp1:su=${hashComponent('app', 'system-uuid', 'uuid-r')},bs=${hashComponent('app', 'board-serial', 'board-r')}`;
-    const request = await createRequest({ operation: op, fingerprint, nonce: newNonce(), clientTime: new Date(), licenseId: 'LIC-N', licenseKey: key, user }, inst);
+    const request = await createRequest({ operation: op, fingerprint, nonce: newNonce(), clientTime: new Date(), licenseId: on.licenseId, licenseKey: on.licenseKey(), ...(user === undefined ? {} : { user }) }, inst);
     const res = await fetch(`${base}/v1/${op}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request }) });
     return { status: res.status, body: (await res.json()) as Record<string, any> };
   };
@@ -162,6 +162,31 @@ describe('POST /v1/admin/users/rename and the portal', () => {
     expect((await exchange('renew', 'dan@new.example')).status).toBe(200);
     expect((await exchange('renew', 'dan@old.example')).body.error.code).toBe('ERR_ACTIVATION_NOT_FOUND');
     expect((await (await acts()).usage()).activations.inUse).toBe(1);
+  });
+
+  it('an application that names no user renews after its user ("default") is renamed; one naming the old id is not activated', async () => {
+    // Licenses without sign-in: an application that sets no user activates as "default". Renaming
+    // that user (the newcomer's first rename) moved the activation, but the renewal still asked for
+    // "default" and was refused ERR_ACTIVATION_NOT_FOUND; it now renews as its activation's user.
+    const dKey = await vendor.issue({ licenseId: 'LIC-D', customer: 'Acme Corp', maxActivations: 2 });
+    const on = { licenseId: 'LIC-D', licenseKey: () => dKey };
+    const activated = await exchange('activate', undefined, on);
+    expect(activated.status, JSON.stringify(activated.body)).toBe(200);
+    expect(activated.body.user).toBe('default');
+    const ok = await call('/v1/admin/users/rename', { licenseId: 'LIC-D', userId: 'default', newUserId: 'gus@acme.example' });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    const renewed = await exchange('renew', undefined, on);
+    expect(renewed.status, JSON.stringify(renewed.body)).toBe(200);
+    expect(renewed.body.user).toBe('gus@acme.example');
+    expect((await exchange('usage', undefined, on)).status).toBe(200);
+    // Naming a user still speaks for that user: the old id holds no activation.
+    expect((await exchange('renew', 'default', on)).body.error.code).toBe('ERR_ACTIVATION_NOT_FOUND');
+    expect((await exchange('renew', 'gus@acme.example', on)).status).toBe(200);
+    const dActs = await server.vendor.activations((await server.vendor.license('LIC-D')).license, 'test');
+    expect((await dActs.devices()).map((a) => [a.userId, a.deviceId])).toEqual([['gus@acme.example', inst.kid]]);
+    expect((await dActs.usage()).activations.inUse).toBe(1);
+    expect((await exchange('deactivate', undefined, on)).status).toBe(200);
+    expect((await dActs.usage()).activations.inUse).toBe(0);
   });
 
   it('the portal: an administrator changes a user’s e-mail; the user signs in with the new one and the same password', async () => {

@@ -73,6 +73,8 @@ describe('licit users rename', () => {
     const unknown = licit(['users', 'rename', 'nobody@acme.example', 'x@acme.example', ...flags, '--json']);
     expect(unknown.code).toBe(1);
     expect(unknown.json().error?.code).toBe('ERR_USER_NOT_FOUND');
+    // Renaming (removing, suspending) someone who is not a user: the message points at the list first.
+    expect(unknown.json().error?.message).toBe('"nobody@acme.example" is not a user of this license; check the id against its users (licit users list), or add the user first');
     const usage = licit(['users', 'rename', 'ann@third.example', ...flags]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('"rename" takes 2 arguments, got 1');

@@ -219,9 +219,12 @@ export class Vendor implements VendorContext {
     checkIdentity(this.#o.weakIdentity ?? 'allow', license, req);
     const acts = new Activations(store, license, { now: this.now, actor: `installation:${req.installationId}` });
     // Direct reads, never a walk over the license's activations: an exchange costs the same at
-    // 100 activations as at 10,000. An installation's own record names the user it activated as.
+    // 100 activations as at 10,000. An installation's own record names the user it activated as
+    // (the new id after a rename); where users do not sign in, it counts only for a request that
+    // names no user: one that names a user speaks for that user.
     const inst = await tx.get(KINDS.installation, req.installationId);
-    const mine = license.userAuth === 'none' || typeof inst?.user !== 'string' ? undefined : await acts.device(inst.user, req.installationId);
+    const own = typeof inst?.user === 'string' && (license.userAuth !== 'none' || req.user === undefined);
+    const mine = own ? await acts.device(inst.user as string, req.installationId) : undefined;
     const user = this.#user(license, req, mine, signedIn);
     const existing = mine !== undefined && mine.userId === user ? mine : await acts.device(user, req.installationId);
     // The vendor's say on this device and user (suspended, revoked); freeing a device or
@@ -306,7 +309,9 @@ export class Vendor implements VendorContext {
    */
   #user(license: License, req: ExchangeRequest, mine: Activation | undefined, signedIn: string | undefined): string {
     const fallback = this.#o.defaultUser ?? 'default';
-    if (license.userAuth === 'none') return req.user ?? fallback;
+    // Without sign-in a request speaks for the user it names; one that names none, for the user its
+    // installation activated as (renamed with it: `POST /v1/admin/users/rename` of "default"), else the default.
+    if (license.userAuth === 'none') return req.user ?? mine?.userId ?? fallback;
     if (mine !== undefined && (req.user === undefined || req.user === mine.userId)) return mine.userId;
     if (req.operation !== 'activate') return req.user ?? fallback; // not activated for that user: refused below
     if (signedIn === undefined) throw new SignInNeeded(license);

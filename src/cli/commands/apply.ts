@@ -5,7 +5,7 @@ import { keyOrCode } from '../files.js';
 import { CLIENT_FLAGS, openClient } from './request.js';
 
 const USAGE =
-  'licit apply --license KEY --public-key FILE [--secret-file FILE] [--dir DIR] [--machine-id ID | --fingerprint FP] [--salt SALT] [--json] [CODE | -]\n' +
+  'licit apply --license KEY --public-key FILE [--secret-file FILE] [--dir DIR] [--machine-id ID | --fingerprint FP] [--salt SALT] [--user USER] [--app NAME] [--app-version V] [--json] [CODE | -]\n' +
   'The installation state is sealed under the application secret: --secret-file FILE, else $LICIT_SECRET (required).';
 
 /** `licit apply`: verify and install the lease; print it with `verifiedUntil` as ISO time. */

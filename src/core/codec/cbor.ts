@@ -8,10 +8,14 @@
 // the native cbor-extract accelerator, which cost a cold start far more than the small keys and
 // records licit decodes gain from them. Under Node both subpaths are cbor-x's plain index.js.
 import { Encoder } from 'cbor-x/encode';
-import { Tag } from 'cbor-x/decode';
+import { Tag as DecodedTag } from 'cbor-x/decode';
+// The type from cbor-x's main entry, which costs nothing at run time: its 'cbor-x/decode'
+// declarations (decode.d.ts, what moduleResolution "bundler" finds) do not declare Tag, so
+// licit's .d.ts importing it from there failed to compile in such applications (TS2305).
+import type { Tag as CborTag } from 'cbor-x';
 
 /** A decoded CBOR value as licit sees it (maps stay `Map`s so integer keys keep their type). */
-export type CborValue = number | string | boolean | null | Uint8Array | CborValue[] | Map<string | number, CborValue> | Tag;
+export type CborValue = number | string | boolean | null | Uint8Array | CborValue[] | Map<string | number, CborValue> | CborTag;
 
 const codec = new Encoder({
   mapsAsObjects: false,
@@ -26,7 +30,9 @@ const codec = new Encoder({
   int64AsNumber: true,
 } as ConstructorParameters<typeof Encoder>[0]);
 
-export { Tag };
+/** cbor-x's `Tag` class (`cbor-x/decode` exports it at run time). */
+export const Tag: typeof CborTag = DecodedTag;
+export type Tag = CborTag;
 
 /** cbor-x writes integers beyond 32 bits as floats; as BigInt they are written as CBOR integers. */
 function wideIntegers(v: unknown): unknown {

@@ -148,7 +148,7 @@ export function checkInfo(info: JsonObject | undefined): JsonObject {
 }
 
 export function userNotFound(userId: string): LicenseError {
-  return new LicenseError('ERR_USER_NOT_FOUND', `"${userId}" is not a user of this license; add the user first`, { userId });
+  return new LicenseError('ERR_USER_NOT_FOUND', `"${userId}" is not a user of this license; check the id against its users (licit users list), or add the user first`, { userId });
 }
 
 export function activationNotFound(userId: string, deviceId: string): LicenseError {

@@ -187,7 +187,7 @@ export function loadNative(): NativeAddon | undefined {
     // package.json read and directory scans saves a few milliseconds of every cold start.
     if (process.env.PREBUILDS_ONLY === undefined) {
       try {
-        mod = require(`${root}build/Release/licit_native.node`);
+        mod = require(join(root, 'build', 'Release', 'licit_native.node'));
       } catch {
         mod = undefined;
       }
@@ -195,7 +195,7 @@ export function loadNative(): NativeAddon | undefined {
     if (mod === undefined) mod = (require('node-gyp-build') as (dir: string) => unknown)(root);
     if (!isAddon(mod)) {
       failure = {
-        tried: `${configured === undefined ? '' : `${configured}, `}${root}build/Release, ${root}prebuilds`,
+        tried: `${configured === undefined ? '' : `${configured}, `}${join(root, 'build', 'Release')}, ${join(root, 'prebuilds')}`,
         error: `${configuredError}the addon found has ABI ${String((mod as { abiVersion?: unknown })?.abiVersion)}, this licit needs ${NATIVE_ABI_VERSION} (a stale build)`,
       };
       cached = null;
@@ -206,7 +206,7 @@ export function loadNative(): NativeAddon | undefined {
     }
   } catch (e) {
     failure = {
-      tried: `${configured === undefined ? '' : `${configured}, `}${root}build/Release, ${root}build/Debug, ${root}prebuilds/${process.platform}-${process.arch}`,
+      tried: `${configured === undefined ? '' : `${configured}, `}${join(root, 'build', 'Release')}, ${join(root, 'build', 'Debug')}, ${join(root, 'prebuilds', `${process.platform}-${process.arch}`)}`,
       error: configuredError + String((e as Error).message).replace(/\s+/g, ' ').trim(),
     };
     cached = null;
