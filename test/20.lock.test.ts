@@ -3,11 +3,11 @@
  * while they hold the lock.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync, existsSync, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { acquireLock, withLock } from '../src/node/fs/lock.js';
 import { isLicenseError } from '../src/core/errors.js';
 import { loadNative } from '../src/node/fingerprint/native.js';
@@ -160,6 +160,27 @@ for (let i = 0; i < 15; i++) await withLock(${JSON.stringify(path)}, async () =>
       expect(readFileSync(counter, 'utf8')).toBe('60');
     });
   }
+
+  it('a lock file whose release failed to read or remove it (EIO) is not left locked against this process (lockfile)', async () => {
+    // A failed read or unlink of the lock file while releasing used to leave it holding this
+    // process's identity: every later acquisition here (a FileStore transaction, a new FileStore)
+    // waited its whole timeout and failed with ERR_LEDGER_LOCKED naming this very process.
+    const eio = () => Object.assign(new Error('EIO: i/o error, injected'), { code: 'EIO' });
+    for (const fail of ['readFile', 'unlink'] as const) {
+      const path = join(tmp(), `${fail}.lock`);
+      const first = await acquireLock(path, { source: 'lockfile' });
+      const spy = vi.spyOn(fsp, fail).mockRejectedValueOnce(eio());
+      await first.release();
+      spy.mockRestore();
+      const again = await acquireLock(path, { source: 'lockfile', timeoutMs: 300 }).catch((e: unknown) => e);
+      expect(isLicenseError(again), `${fail}: ${String(again)}`).toBe(false);
+      // ...and it still excludes: the lock taken over is held.
+      const err = await acquireLock(path, { source: 'lockfile', timeoutMs: 100 }).catch((e: unknown) => e);
+      expect(isLicenseError(err, 'ERR_LEDGER_LOCKED'), fail).toBe(true);
+      await (again as Awaited<ReturnType<typeof acquireLock>>).release();
+      expect(existsSync(path), fail).toBe(false);
+    }
+  });
 
   it('withLock releases when fn throws, and rejects bad timeouts as usage errors', async () => {
     const path = join(tmp(), 'w.lock');

@@ -215,9 +215,15 @@ async function tryLockfile(path: string): Promise<{ lock?: FileLock; holder?: Ho
       return {}; // vanished between link and read: try again at once
     }
     const holder = parseHolder(text);
-    // An empty file is a free "flock" lock file; a dead holder is stale. Either way take it over
-    // by renaming it aside and checking that what we moved is what we judged.
-    if (holder === undefined ? text.trim() === '' : holderIsDead(holder)) await takeOver(path, text);
+    // An empty file is a free "flock" lock file; a dead holder is stale; a lock this process
+    // released but could not remove is stale too. Either way take it over by renaming it aside
+    // and checking that what we moved is what we judged.
+    const leftOver = holder !== undefined && leaked.has(holder.token);
+    if (holder === undefined ? text.trim() === '' : leftOver || holderIsDead(holder)) {
+      await takeOver(path, text);
+      if (leftOver && !existsSyncSafe(path, text)) leaked.delete(holder.token);
+      return leftOver ? {} : { holder };
+    }
     return { holder };
   } finally {
     await fsp.unlink(tmp).catch(() => undefined);
@@ -230,11 +236,38 @@ async function tryLockfile(path: string): Promise<{ lock?: FileLock; holder?: Ho
         if (released) return;
         released = true;
         // Only remove the file if it is still ours (it cannot legitimately be anyone else's).
-        const cur = parseHolder(await fsp.readFile(path, 'utf8').catch(() => ''));
-        if (cur?.token === me.token) await fsp.unlink(path).catch(() => undefined);
+        let text: string;
+        try {
+          text = await fsp.readFile(path, 'utf8');
+        } catch (e) {
+          // Gone: nothing to do. Unreadable (EIO): it is ours, since nobody takes over a live
+          // holder's lock; remember it, so that our next acquisition takes it over instead of
+          // waiting for ourselves.
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') leaked.add(me.token);
+          return;
+        }
+        if (parseHolder(text)?.token !== me.token) return;
+        await fsp.unlink(path).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'ENOENT') leaked.add(me.token);
+        });
       },
     },
   };
+}
+
+/**
+ * Tokens of lock files this process released but could not remove (a failed read or unlink):
+ * free, though they still name us. The next acquisition takes them over.
+ */
+const leaked = new Set<string>();
+
+/** True when `path` still holds exactly `text` (the takeover did not move it). */
+function existsSyncSafe(path: string, text: string): boolean {
+  try {
+    return readFileSync(path, 'utf8') === text;
+  } catch {
+    return false;
+  }
 }
 
 async function takeOver(path: string, judged: string): Promise<void> {

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { base64Decode, base64Encode } from '../../core/codec/base64.js';
 import { utf8, fromUtf8 } from '../../core/codec/bytes.js';
 import { sha256Hex } from '../crypto/digest.js';
-import { ClockGuard } from '../../core/time/clock-guard.js';
+import { ClockGuard, type TimeWitness } from '../../core/time/clock-guard.js';
 import { LicenseError } from '../../core/errors.js';
 import type { InstallationSigner } from '../../core/exchange/request.js';
 import { keyId } from '../../core/crypto/keys.js';
@@ -31,6 +31,12 @@ export interface InstallationOptions {
   readonly secret: string | Uint8Array;
   /** How long to wait for another process of this installation. Default 10 000 ms. */
   readonly lockTimeoutMs?: number | undefined;
+  /**
+   * Records whose latest time {@link Installation.clock} counts as seen, e.g. the credit ledger
+   * (`Licensing` passes its `ledger`): deleting or restoring `clock.sealed` then does not take the
+   * mark back behind them. A fresh signed time discards what they held (see `ClockGuard`).
+   */
+  readonly witnesses?: readonly TimeWitness[] | undefined;
 }
 
 /** A request sent and not yet answered. */
@@ -99,7 +105,7 @@ export class Installation {
   readonly #lockTimeoutMs: number;
   readonly #keys = new Map<string, Promise<SealKey>>();
 
-  private constructor(dir: string, key: KeyObject, secret: string | Uint8Array, lockTimeoutMs: number) {
+  private constructor(dir: string, key: KeyObject, secret: string | Uint8Array, lockTimeoutMs: number, witnesses: readonly TimeWitness[] = []) {
     this.dir = dir;
     this.#secret = secret;
     this.#lockTimeoutMs = lockTimeoutMs;
@@ -109,7 +115,7 @@ export class Installation {
     const publicKey = this.publicKey;
     this.signer = { kid: this.id, publicKey, sign: (msg) => new Uint8Array(sign(null, msg, key)) };
     this.clockStore = new SealedFile(join(dir, 'clock.sealed'));
-    this.clock = new ClockGuard({ store: this.clockStore, secret });
+    this.clock = new ClockGuard({ store: this.clockStore, secret, witnesses });
   }
 
   /**
@@ -141,7 +147,7 @@ export class Installation {
       await file.write(await seal(sealKey, utf8(JSON.stringify({ v: 1, pkcs8: base64Encode(new Uint8Array(der)), createdAt: new Date().toISOString() })), KEY_AAD));
       return privateKey;
     });
-    return new Installation(dir, key, secret, lockTimeoutMs);
+    return new Installation(dir, key, secret, lockTimeoutMs, options.witnesses ?? []);
   }
 
   #stateFile(licenseId: string): SealedFile {

@@ -102,7 +102,9 @@ export class Licensing extends EventEmitter {
         if (!match(stored, fp.text, strategy).ok) throw new LicenseError('ERR_FINGERPRINT_MISMATCH', `license ${licenseId} is bound to another machine; ask the vendor to reset it for this one`, { licenseId });
       },
     });
-    const installation = await Installation.open({ dir: options.dir, secret });
+    // The ledger's records carry their times: a witness kept apart from clock.sealed (deleting that one file does not reset trusted time).
+    const ledger = options.ledger;
+    const installation = await Installation.open({ dir: options.dir, secret, witnesses: typeof ledger?.highestKnownTime === 'function' ? [{ highestKnownTime: () => ledger.highestKnownTime?.() }] : [] });
     const l = new Licensing(options, license, await toKeyring(options.publicKeys), installation, fp);
     // Trusted time starts at the installation's high-water mark. An altered mark is not fatal here:
     // the next lease installed overwrites it (that is the way out its error names).
@@ -313,8 +315,6 @@ export class Licensing extends EventEmitter {
     };
   }
 
-
-
   #changed(s: LeaseStatus): void {
     const previous = this.#last;
     this.#last = s;
@@ -322,7 +322,6 @@ export class Licensing extends EventEmitter {
     // Listeners run after the check that noticed the change, never inside it.
     queueMicrotask(() => this.emit('status', ev));
   }
-
 
 
   async #adopt(lease: Lease): Promise<void> {

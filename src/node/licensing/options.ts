@@ -26,6 +26,12 @@ export interface LedgerHook {
   raiseFloor(floor: number): Promise<unknown>;
   /** Apply a verified top-up token from a lease (called for every token in every lease: must count each `tokenId` once). */
   topUp?(token: VerifiedTopUp): Promise<unknown>;
+  /**
+   * The latest time a record of the ledger was written at (a `CreditLedger` has it). When present,
+   * `Licensing` keeps its trusted time with the ledger too: the installation's clock guard counts it
+   * as seen, so deleting or restoring `clock.sealed` does not take trusted time back behind it.
+   */
+  highestKnownTime?(): Date | undefined | Promise<Date | undefined>;
 }
 
 /** A scheduler for the renewal timer (tests inject one; default: an unref'd `setTimeout`). */
