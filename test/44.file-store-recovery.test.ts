@@ -203,6 +203,33 @@ describe('failed writes and syncs poison the license until the store is opened a
     expect(await look(dir)).toMatchObject({ holders: ['ann@example.com', 'bob@example.com'], events: 2 });
   });
 
+  it("a new FileStore's first transaction writes the log's tail it read back to the disk, or fails before deciding anything", async () => {
+    const dir = tempStore();
+    await new SeatManager(new FileStore(dir), lic).assign('ann@example.com', 'basic');
+    const file = segment(licenseDir(dir, lic.id));
+    const tail = readFileSync(file);
+    const writes: { at: number; bytes: Uint8Array }[] = [];
+    vi.spyOn(logIO, 'write').mockImplementation(async (fd, bytes, at) => {
+      writes.push({ at, bytes: Uint8Array.from(bytes) });
+      return realWrite(fd, bytes, at);
+    });
+    // What a failed write may have left in the page cache is what the reader saw: written back
+    // first (the records read, in place), then the new record after them.
+    await new SeatManager(new FileStore(dir), lic).assign('bob@example.com', 'basic');
+    expect(writes.length).toBe(2);
+    const [back, append] = writes as [{ at: number; bytes: Uint8Array }, { at: number; bytes: Uint8Array }];
+    expect(back.at).toBe(0);
+    expect(Buffer.from(back.bytes).equals(tail.subarray(0, back.bytes.length))).toBe(true);
+    expect(append.at).toBe(back.bytes.length);
+    vi.restoreAllMocks();
+    // The write-back failing: nothing decided, nothing committed, the license poisoned in that FileStore.
+    vi.spyOn(logIO, 'write').mockRejectedValueOnce(ioError('EIO'));
+    const third = new SeatManager(new FileStore(dir), lic);
+    await rejects(third.assign('cy@example.com', 'basic'), 'ERR_STORE_UNAVAILABLE');
+    vi.restoreAllMocks();
+    expect(await look(dir)).toMatchObject({ holders: ['ann@example.com', 'bob@example.com'], events: 2 });
+  });
+
   it('a write torn by a full disk is not committed, and the next writer cuts it off', async () => {
     const dir = tempStore();
     const seats = new SeatManager(new FileStore(dir), lic);

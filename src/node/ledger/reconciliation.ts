@@ -12,7 +12,7 @@ import { chainBodies, emptyHead } from '../../core/ledger/chain.js';
 import { reconcileLogs, recordCount, tampered, type CopyName, type LogCopyOk, type LogCopyRead, type LogReconcile } from '../../core/ledger/reconcile.js';
 import type { LedgerSnapshot } from '../../core/ledger/snapshot.js';
 import { makeDirectory } from '../../os/make-dir.js';
-import { AppendLog, LogMoved } from '../log/append-log.js';
+import { AppendLog, LogMoved, WRITE_BACK_BYTES } from '../log/append-log.js';
 import { compact } from './compaction.js';
 import { COPIES, emptyDir, ioError, MODE, OPEN_OPTIONS, openCopy, readFromFirst, type CopyOpened } from './copies.js';
 import { migrateLegacy, needsMigration } from './legacy.js';
@@ -20,15 +20,12 @@ import { MAX_BATCH } from './records.js';
 import type { LedgerState } from './state.js';
 import type { CopyState, CopyStates } from './types.js';
 
-/**
- * How much of each copy's active segment a full read writes back (O_DSYNC) before reporting it.
- * After a failed write the kernel may hold bytes in its page cache that never reached the disk,
- * and every reader sees them (Node has no posix_fadvise to drop them); writing back what was read
- * makes the disk hold what the ledger reports, or fails the read. 64 KiB covers a failed group
- * commit of a few hundred records; rewriting identical bytes risks nothing a torn sector write
- * could change.
- */
-const WRITE_BACK_BYTES = 64 * 1024;
+// A full read writes back (O_DSYNC) the last WRITE_BACK_BYTES of each copy's active segment
+// before reporting it: after a failed write the kernel may hold bytes in its page cache that never
+// reached the disk, and every reader sees them (Node has no posix_fadvise to drop them); writing
+// back what was read makes the disk hold what the ledger reports, or fails the read. 64 KiB covers
+// a failed group commit of a few hundred records; rewriting identical bytes risks nothing a torn
+// sector write could change.
 
 /** The vendor's floor as the ledger was opened with it. */
 export interface OpenFloor {

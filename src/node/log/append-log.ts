@@ -56,6 +56,9 @@ export const EXTEND_BYTES = 128 * 1024;
 /** First read of the cheap check: enough for a frame head, and for most whole records. */
 const PROBE_BYTES = 4096;
 
+/** How much of a log's tail an owner writes back when it first holds the log (see {@link AppendLog.rewriteTail}). */
+export const WRITE_BACK_BYTES = 64 * 1024;
+
 /** An open log. */
 export class AppendLog {
   #gen = 0;

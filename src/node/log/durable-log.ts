@@ -33,7 +33,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LicenseError, isLicenseError } from '../../core/errors.js';
-import { AppendLog, LogMoved } from './append-log.js';
+import { AppendLog, LogMoved, WRITE_BACK_BYTES } from './append-log.js';
 import { GroupCommit, type Queued } from './group-commit.js';
 import { HeldLock, MAX_POLL_MS } from './held-lock.js';
 import { segmentName } from './segment.js';
@@ -103,6 +103,8 @@ export class DurableLog<S, R> {
   readonly #lock: HeldLock;
   readonly #turns = new Turns();
   #log: AppendLog | undefined;
+  /** The log whose tail this object wrote back to the disk when it first held it (see {@link #hold}). */
+  #writtenBack: AppendLog | undefined;
   #state: S | undefined;
   readonly #writer: GroupCommit;
   #holdSince = 0;
@@ -269,6 +271,15 @@ export class DurableLog<S, R> {
         this.#drop();
       }
       await this.#catchUp(true);
+      // The first hold of a log this object opened: what it read may be a failed write the page
+      // cache still holds and the disk never got. Writing the tail back (as the ledger does on
+      // opening) makes the disk hold what this object is about to build on and report as
+      // committed, or fails here, before anything is decided.
+      const log = this.#log;
+      if (log !== undefined && this.#writtenBack !== log) {
+        await log.rewriteTail(WRITE_BACK_BYTES);
+        this.#writtenBack = log;
+      }
     } catch (e) {
       await this.#release();
       throw e;
