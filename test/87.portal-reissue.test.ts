@@ -121,8 +121,14 @@ describe('re-issue: one rule behind the portal, the admin API and the CLI', () =
     const odd = await vendorBrowser.post('/portal/licenses/LIC-C/reissue', { csrf, clear: 'customer' });
     expect(odd.res.status).toBe(400);
     expect((await issues('LIC-C')).length).toBe(before);
-    const removed = await vendorBrowser.post('/portal/licenses/LIC-C/reissue', { csrf, clear: 'maxUsers' });
+    const removed = await vendorBrowser.post('/portal/licenses/LIC-C/reissue', { csrf, clear: 'maxUsers', idempotencyKey: 'form-C-1' });
     expect(removed.res.status, removed.body.slice(0, 400)).toBe(303);
+    // The same form sent again (its hidden key): nothing more is signed.
+    const again = await vendorBrowser.post('/portal/licenses/LIC-C/reissue', { csrf, clear: 'maxUsers', idempotencyKey: 'form-C-1' });
+    expect(again.res.status).toBe(303);
+    expect((await vendorBrowser.get('/portal/licenses/LIC-C')).body).toContain('the form was sent twice');
+    expect((await issues('LIC-C')).length).toBe(before + 1);
+    expect(page.body).toMatch(/action="\/portal\/licenses\/LIC-C\/reissue"[^>]*><input type="hidden" name="csrf" value="[^"]+"><input type="hidden" name="idempotencyKey" value="[A-Za-z0-9_-]{22}">/);
     const claims = (await server.vendor.license('LIC-C')).license.claims;
     expect([claims.maxUsers, claims.maxActivations]).toEqual([undefined, 9]);
     expect((await issues('LIC-C')).at(-1)?.changes).toEqual({ maxUsers: { from: 5, to: null } });

@@ -47,7 +47,7 @@ export function reissueForm(ctx: SignedIn, entry: RegistryEntry, claims?: Licens
   const seats = Object.entries(entry.seats).map(([t, n]) => `${t}=${n}`).join(', ');
   const removable = claims === undefined ? [] : REMOVABLE.filter(([k]) => claims[k] !== undefined);
   return html`<h2>Re-issue</h2><p>Signs a new key of this license with this server's signing key, from its newest key with the changes below (an empty field keeps what the key says), and records it with what changed, as <code>licit licenses reissue</code> does. Installations get the new key with their next lease.</p>
-<form class="stack" method="post" action="${portalPath('licenses', entry.licenseId, 'reissue')}" data-confirm="Sign a new key of license ${entry.licenseId} with these changes?">${csrfField(ctx.session)}
+<form class="stack" method="post" action="${portalPath('licenses', entry.licenseId, 'reissue')}" data-confirm="Sign a new key of license ${entry.licenseId} with these changes?">${csrfField(ctx.session)}<input type="hidden" name="idempotencyKey" value="${randomBytes(16).toString('base64url')}">
 <div><label for="re-expires">New expiry date</label><input id="re-expires" name="expires" type="date"></div>
 <div><label for="re-maintenance">New end of maintenance</label><input id="re-maintenance" name="maintenanceExpires" type="date"></div>
 ${text('edition', `Type / edition (now ${entry.edition ?? 'none'})`)}
@@ -102,9 +102,14 @@ async function reissue(ctx: SignedIn, [id]: readonly string[]): Promise<Response
   }
   // An empty form is a slip, not a request for the same claims again (the CLI and API allow that).
   if (!namesAChange(changes)) throw new LicenseError('ERR_USAGE', 'fill in at least one change (an empty field keeps what the key says); nothing was signed', { field: 'expires' });
-  const r = await reissueLicense(signing(ctx), entry.licenseId, changes, { source: 'manual', actor: ACTOR });
+  // The form's own key: the same form sent twice (a double click, a browser's retry) signs once.
+  const key = (f.get('idempotencyKey') ?? '') === '' ? undefined : field(f, 'idempotencyKey', 'The form key', 128);
+  const r = await reissueLicense(signing(ctx), entry.licenseId, changes, { source: 'manual', actor: ACTOR, ...(key === undefined ? {} : { idempotencyKey: key }) });
   const what = Object.keys(r.changes);
-  ctx.session.flash = { kind: 'ok', text: `License ${r.licenseId} was re-issued (key ${r.issue}${what.length === 0 ? '' : `, changed ${what.join(', ')}`}); installations get the new key with their next lease.`, secret: r.key, secretLabel: secretLabel(r.licenseId) };
+  const text = r.reissued
+    ? `License ${r.licenseId} was re-issued (key ${r.issue}${what.length === 0 ? '' : `, changed ${what.join(', ')}`}); installations get the new key with their next lease.`
+    : `License ${r.licenseId} was re-issued with these changes already (key ${r.issue}; the form was sent twice); nothing more was signed.`;
+  ctx.session.flash = { kind: 'ok', text, secret: r.key, secretLabel: secretLabel(r.licenseId) };
   return redirect(portalPath('licenses', r.licenseId));
 }
 
