@@ -69,6 +69,9 @@ for (let i = 0; i < 25; i++) {
   for (let j = 0; j < 200; j++) await consumeOnce();
   for (let j = 0; j < 200; j++) await rawAppend();
 }
+// The 64-way side runs other code (batches of 64 to plan, seal and frame): warmed the same way,
+// or a quick run times its first, unoptimised batches against a warm single consumer.
+for (let i = 0; i < 80; i++) await consume64();
 const single = await interleaved(consumeOnce, rawAppend, { rounds, batch });
 const singleTwo = await interleaved(consumeOnce, rawAppendTwo, { rounds, batch });
 const singleDsync = await interleaved(consumeOnce, rawDsync, { rounds, batch });
