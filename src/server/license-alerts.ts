@@ -13,7 +13,7 @@
  * kind, which webhooks deliver.
  */
 import { AlertMonitor, seatsObservation, type AlertCheck, type AlertObservation, type MonitorEventKind } from '../core/admin/alerts.js';
-import { recipientsFor, settingsRules, type NotificationKind, type RulePurpose } from '../core/admin/license-settings.js';
+import { NOTIFICATION_EVENTS, NOTIFICATION_KINDS, recipientsFor, settingsRules, type NotificationKind, type RulePurpose } from '../core/admin/license-settings.js';
 import { licenseStateIn } from '../core/admin/registry.js';
 import { settingsIn, type StoredSettings } from '../core/admin/settings-record.js';
 import { isLicenseError, LicenseError } from '../core/errors.js';
@@ -212,9 +212,8 @@ export class ServerAlerts {
 function annotate(stored: StoredSettings, purposes: ReadonlyMap<string, RulePurpose>, kind: MonitorEventKind, details: JsonObject): JsonObject | undefined {
   const p = purposes.get(String(details.rule));
   if (p === undefined) return undefined;
-  let to: NotificationKind | undefined;
-  if (kind === 'alert.raised' || kind === 'alert.cleared') to = p.purpose === 'notify' ? 'alerts' : undefined;
-  else if (kind === 'topup.completed') to = 'top-ups';
-  else if (kind === 'topup.failed') to = details.attempt === 1 || details.final === true ? 'top-up-failures' : undefined;
+  let to: NotificationKind | undefined = NOTIFICATION_KINDS.find((k) => NOTIFICATION_EVENTS[k].includes(kind));
+  if (to === 'alerts' && p.purpose !== 'notify') to = undefined;
+  if (to === 'top-up-failures' && details.attempt !== 1 && details.final !== true) to = undefined;
   return { purpose: p.purpose, figure: p.figure, recipients: to === undefined ? [] : recipientsFor(stored.settings, to) };
 }

@@ -19,6 +19,17 @@ export const NOTIFICATION_KINDS = ['alerts', 'top-ups', 'top-up-failures'] as co
  */
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
+/**
+ * The monitor's audit events that carry each kind of notification: the server annotates them with
+ * that kind's recipients (license-alerts.ts), and a webhook endpoint passes the kind on when it
+ * receives them (the portal's Notifications page checks).
+ */
+export const NOTIFICATION_EVENTS: Readonly<Record<NotificationKind, readonly string[]>> = {
+  alerts: ['alert.raised', 'alert.cleared'],
+  'top-ups': ['topup.completed'],
+  'top-up-failures': ['topup.failed'],
+};
+
 /** A threshold on one figure: exactly one of the two. */
 export interface Threshold {
   /** Raise when seats available (vacant) or credits left are at most this. */

@@ -227,14 +227,6 @@ export class BufferedTx implements StoreTx {
     return v === undefined ? undefined : structuredClone(v);
   }
 
-  /**
-   * For store implementations: a committed record the store read along with the transaction's
-   * first statement (undefined: absent), so the transaction does not fetch it again.
-   */
-  seed(kind: string, key: string, value: JsonObject | undefined): void {
-    this.seen.set(slot(kind, key), value);
-  }
-
   /** Fetch records, and whole kinds, in one round trip where the store can (see {@link StoreTx.prefetch}). */
   async prefetch(records: ReadonlyArray<readonly [kind: string, key: string]>, kinds: readonly string[] = []): Promise<void> {
     if (this.source.getMany === undefined) return;

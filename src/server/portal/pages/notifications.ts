@@ -6,7 +6,7 @@
  * at once both keep their change. The server sends no mail: the events carry the addresses, and
  * the vendor's webhook receiver mails them.
  */
-import { checkEmail, NOTIFICATION_KINDS, type NotificationKind, type Recipient } from '../../../core/admin/license-settings.js';
+import { checkEmail, NOTIFICATION_EVENTS, NOTIFICATION_KINDS, type NotificationKind, type Recipient } from '../../../core/admin/license-settings.js';
 import { readSettings } from '../../../core/admin/settings-record.js';
 import { LicenseError } from '../../../core/errors.js';
 import { changeSettings } from '../../settings-routes.js';
@@ -23,20 +23,13 @@ const LABELS: Record<NotificationKind, string> = {
   'top-up-failures': 'Automatic top-ups that failed',
 };
 
-/** The audit event kinds that carry each kind of notification out of the server (license-alerts.ts). */
-const EVENTS: Record<NotificationKind, readonly string[]> = {
-  alerts: ['alert.raised', 'alert.cleared'],
-  'top-ups': ['topup.completed'],
-  'top-up-failures': ['topup.failed'],
-};
-
 /**
  * How notifications leave this server: the vendor sees each webhook endpoint and what it
  * receives; a customer only learns when nothing would reach anyone.
  */
 function deliveries(ctx: SignedIn): Html {
   const hooks = ctx.deps.webhooks;
-  const receives = (kinds: readonly string[] | '*', k: NotificationKind) => kinds === '*' || EVENTS[k].some((e) => kinds.includes(e));
+  const receives = (kinds: readonly string[] | '*', k: NotificationKind) => kinds === '*' || NOTIFICATION_EVENTS[k].some((e) => kinds.includes(e));
   const reached = NOTIFICATION_KINDS.filter((k) => hooks.some((h) => receives(h.kinds, k)));
   const vendor = ctx.session.principal.kind === 'vendor';
   const missing = NOTIFICATION_KINDS.filter((k) => !reached.includes(k)).map((k) => LABELS[k].toLowerCase());
